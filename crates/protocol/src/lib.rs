@@ -1,0 +1,1 @@
+//! OVSP v1 wire types.

@@ -1,0 +1,1 @@
+//! Convene reference server library.

@@ -1,0 +1,1 @@
+//! Convene: a video-room SDK for the browser.

@@ -1,0 +1,11 @@
+# Sourced by the scripts in this folder: the repository root and a PATH where the pinned tools
+# win (npm's binaryen wasm-opt first, never Debian's binaryen 108; then ~/.cargo/bin).
+# Expects ROOT to be set to the repository root.
+export CONVENE_ROOT="$ROOT"
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+case ":$PATH:" in
+*":$ROOT/node_modules/.bin:$CARGO_BIN:"*) ;;
+*) export PATH="$ROOT/node_modules/.bin:$CARGO_BIN:$PATH" ;;
+esac
+# Where cargo puts build output (CARGO_TARGET_DIR if set, else the clone's target/).
+export CONVENE_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"

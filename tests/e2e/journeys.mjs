@@ -1,0 +1,313 @@
+// The user journeys: each runs two or three participants through the demo
+// page against a real convene-server, in real Chromium with fake media.
+
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ROOT, events, inboundGrowth, joinRoom, liveRemoteVideos, screenshot, sleep, waitFor, waitForMedia,
+} from './harness.mjs';
+
+function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+
+/** Wait until `p` lists exactly the given members (by name). */
+function waitForMembers(p, names, opts = {}) {
+  return waitFor(
+    p,
+    (want) => {
+      const have = [...document.querySelectorAll('#member-list li[data-member-id]')].map((li) => li.dataset.memberName).sort();
+      return JSON.stringify(have) === JSON.stringify([...want].sort());
+    },
+    names,
+    { what: `member list = ${names.join(', ')}`, ...opts },
+  );
+}
+
+/** Wait until member `name`'s row on page `p` has data attribute `attr` equal to `value`. */
+function waitForMemberAttr(p, name, attr, value, opts = {}) {
+  return waitFor(
+    p,
+    ([n, a, v]) => {
+      const li = document.querySelector(`#member-list li[data-member-name="${CSS.escape(n)}"]`);
+      return li && li.dataset[a] === v;
+    },
+    [name, attr, value],
+    { what: `${name}.${attr} = ${value}`, ...opts },
+  );
+}
+
+/** Click a moderator action button on `target`'s row on page `p`. */
+async function moderate(p, target, action) {
+  const sel = `#member-list li[data-member-name="${target}"] button[data-action="${action}"]`;
+  await p.page.waitForSelector(sel, { timeout: 10000 });
+  await p.page.click(sel);
+}
+
+/** Wait until `p` shows at least `n` remote videos with decoded pictures. */
+function waitForVideos(p, n, opts = {}) {
+  return waitFor(
+    p,
+    (want) => [...document.querySelectorAll('#video-root video')].filter((v) => v.videoWidth > 0 && v.readyState >= 2).length >= want,
+    n,
+    { what: `${n} remote video(s) with videoWidth > 0`, timeout: 25000, ...opts },
+  );
+}
+
+async function sendChat(p, text, toName) {
+  const { page } = p;
+  if (toName) {
+    const value = await page.evaluate(
+      (n) => [...document.querySelectorAll('#chat-to option')].find((o) => o.textContent === n)?.value,
+      toName,
+    );
+    assert(value, `${p.name} can address ${toName}`);
+    await page.selectOption('#chat-to', value);
+  } else {
+    await page.selectOption('#chat-to', '');
+  }
+  await page.fill('#chat-input', text);
+  await page.click('#chat-send');
+  await waitFor(p, () => document.getElementById('chat-input').value === '', undefined, { what: 'the message to be sent' });
+}
+
+function chatTexts(p) {
+  return p.page.evaluate(() => [...document.querySelectorAll('#chat-log li')].map((li) => li.querySelector('.text').textContent.trim()));
+}
+
+export const JOURNEYS = [
+  {
+    id: 1,
+    name: 'join, see and hear each other (2 then 3 people)',
+    people: ['Alice', 'Bob', 'Carol'],
+    async run({ people: [a, b, c], room }) {
+      await joinRoom(a, room, { moderator: true });
+      await joinRoom(b, room);
+      await waitForMembers(a, ['Alice', 'Bob']);
+      await waitForMembers(b, ['Alice', 'Bob']);
+      for (const p of [a, b]) {
+        await waitForVideos(p, 1, { watch: [a, b] });
+        await waitForMedia(p, { audio: 1, video: 1, watch: [a, b] });
+      }
+      await screenshot(a, 'demo-2-people.png');
+      await joinRoom(c, room);
+      for (const p of [a, b, c]) await waitForMembers(p, ['Alice', 'Bob', 'Carol']);
+      for (const p of [a, b, c]) {
+        await waitForVideos(p, 2, { watch: [a, b, c] });
+        const g = await waitForMedia(p, { audio: 2, video: 2, watch: [a, b, c] });
+        assert(g.audioBytes > 0 && g.videoBytes > 0, `${p.name} inbound bytes grow`);
+      }
+      await sleep(500);
+      const shot = await screenshot(a, 'demo-3-people.png');
+      if (process.env.E2E_UPDATE_DOCS) {
+        mkdirSync(join(ROOT, 'docs'), { recursive: true });
+        copyFileSync(shot, join(ROOT, 'docs', 'demo-3-people.png'));
+      }
+    },
+  },
+  {
+    id: 2,
+    name: 'a moderator mutes a member: every page hears of it, the audio stops',
+    people: ['Mod', 'Bob', 'Carol'],
+    async run({ people: [m, b, c], room }) {
+      await joinRoom(m, room, { moderator: true });
+      await joinRoom(b, room);
+      await joinRoom(c, room);
+      for (const p of [m, c]) await waitForMedia(p, { audio: 2, watch: [m, b, c] });
+      await moderate(m, 'Bob', 'audio-mute');
+      for (const p of [m, b, c]) {
+        await waitForMemberAttr(p, 'Bob', 'audioMuted', 'true');
+        const evs = await events(p, 'member.updated');
+        assert(evs.some((e) => JSON.stringify(e.data).includes(b.memberId)), `${p.name} got member.updated for Bob`);
+      }
+      // Bob's audio no longer reaches the others; Carol's / Mod's still does.
+      await sleep(1000);
+      for (const p of [m, c]) await waitForMedia(p, { audio: 1, exact: false, watch: [m, b, c] });
+      for (const p of [m, c]) {
+        const deadline = Date.now() + 10000;
+        let g;
+        do {
+          g = await inboundGrowth(p, 1500);
+        } while (g.audio !== 1 && Date.now() < deadline);
+        assert(g.audio === 1, `${p.name}: exactly one audio stream still flowing after the mute (got ${g.audio})`);
+      }
+    },
+  },
+  {
+    id: 3,
+    name: 'remove: the target is told it was removed, the others see it leave',
+    people: ['Mod', 'Bob', 'Carol'],
+    async run({ people: [m, b, c], room }) {
+      await joinRoom(m, room, { moderator: true });
+      await joinRoom(b, room);
+      await joinRoom(c, room);
+      for (const p of [m, b, c]) await waitForMembers(p, ['Mod', 'Bob', 'Carol']);
+      await moderate(m, 'Bob', 'remove');
+      await waitFor(b, () => {
+        const n = document.getElementById('notice');
+        return !n.classList.contains('hidden') && /removed|kicked/.test(n.dataset.reason || '');
+      }, undefined, { what: 'the removed notice' });
+      await waitFor(b, () => !document.getElementById('join-view').classList.contains('hidden'), undefined, { what: 'the join form again' });
+      for (const p of [m, c]) {
+        await waitForMembers(p, ['Mod', 'Carol']);
+        const left = await events(p, 'member.left');
+        assert(left.some((e) => JSON.stringify(e.data).includes(b.memberId)), `${p.name} got member.left for Bob`);
+      }
+    },
+  },
+  {
+    id: 4,
+    name: 'lock: a new join is refused with 54103',
+    people: ['Mod', 'Bob', 'Late'],
+    async run({ people: [m, b, late], room }) {
+      await joinRoom(m, room, { moderator: true });
+      await joinRoom(b, room);
+      await m.page.click('#btn-lock');
+      for (const p of [m, b]) {
+        await waitFor(p, () => !document.getElementById('lock-badge').classList.contains('hidden'), undefined, { what: 'the lock badge' });
+      }
+      const res = await joinRoom(late, room, { expectError: true });
+      assert(res.error === '54103', `join refused with 54103 (got ${JSON.stringify(res)})`);
+      assert(await late.page.isVisible('#join-view'), 'the refused page stays on the join form');
+      await m.page.click('#btn-lock');
+      await waitFor(m, () => document.getElementById('lock-badge').classList.contains('hidden'), undefined, { what: 'the room to unlock' });
+      await joinRoom(late, room);
+      await waitForMembers(m, ['Mod', 'Bob', 'Late']);
+    },
+  },
+  {
+    id: 5,
+    name: 'chat to one member reaches only that member',
+    people: ['Alice', 'Bob', 'Carol'],
+    async run({ people: [a, b, c], room }) {
+      for (const p of [a, b, c]) await joinRoom(p, room);
+      for (const p of [a, b, c]) await waitForMembers(p, ['Alice', 'Bob', 'Carol']);
+      await sendChat(a, 'psst, only for Bob', 'Bob');
+      await sendChat(a, 'hello everyone');
+      for (const p of [b, c]) {
+        await waitFor(p, () => [...document.querySelectorAll('#chat-log .text')].some((t) => t.textContent.includes('hello everyone')), undefined, { what: 'the broadcast message' });
+      }
+      const bt = await chatTexts(b);
+      const ct = await chatTexts(c);
+      assert(bt.includes('psst, only for Bob'), `Bob got the private message (${JSON.stringify(bt)})`);
+      assert(bt.indexOf('psst, only for Bob') < bt.indexOf('hello everyone'), 'in order');
+      assert(!ct.some((t) => t.includes('psst')), `Carol did not get it (${JSON.stringify(ct)})`);
+      const priv = await b.page.evaluate(() => document.querySelector('#chat-log li[data-private="true"]')?.dataset.from);
+      assert(priv === a.memberId, 'the private message is marked private and comes from Alice');
+    },
+  },
+  {
+    id: 6,
+    name: 'a raised hand shows on every page',
+    people: ['Alice', 'Bob', 'Carol'],
+    async run({ people: [a, b, c], room }) {
+      for (const p of [a, b, c]) await joinRoom(p, room);
+      for (const p of [a, b, c]) await waitForMembers(p, ['Alice', 'Bob', 'Carol']);
+      await b.page.click('#btn-hand');
+      for (const p of [a, b, c]) await waitForMemberAttr(p, 'Bob', 'handraised', 'true');
+      await b.page.click('#btn-hand');
+      for (const p of [a, b, c]) await waitForMemberAttr(p, 'Bob', 'handraised', 'false');
+    },
+  },
+  {
+    id: 7,
+    name: 'a screen share appears as another video at the others',
+    people: ['Alice', 'Bob'],
+    async run({ people: [a, b], room }) {
+      await joinRoom(a, room);
+      await joinRoom(b, room);
+      await waitForVideos(b, 1, { watch: [a, b] });
+      await waitForMedia(b, { video: 1, watch: [a, b] });
+      await a.page.click('#btn-share');
+      await waitFor(a, () => document.getElementById('btn-share').getAttribute('aria-pressed') === 'true', undefined, { what: 'sharing to start', watch: [a, b] });
+      await waitForVideos(b, 2, { watch: [a, b] });
+      await waitForMedia(b, { video: 2, watch: [a, b] });
+      await screenshot(b, 'demo-screen-share.png');
+      await a.page.click('#btn-share');
+      await waitFor(b, () => [...document.querySelectorAll('#video-root video')].filter((v) => v.videoWidth > 0).length === 1, undefined, { what: 'the share to end', watch: [a, b] });
+    },
+  },
+  {
+    id: 8,
+    name: 'switching camera keeps video flowing',
+    people: ['Alice', 'Bob'],
+    async run({ people: [a, b], room }) {
+      await joinRoom(a, room);
+      await joinRoom(b, room);
+      await waitForMedia(b, { video: 1, watch: [a, b] });
+      await a.page.click('#btn-devices');
+      const cams = await a.page.evaluate(() => [...document.querySelectorAll('#sel-camera option')].map((o) => o.value));
+      assert(cams.length >= 2, `two fake cameras (got ${cams.length})`);
+      const before = await a.page.evaluate(() => document.getElementById('self-video').srcObject?.getVideoTracks()[0]?.getSettings().deviceId);
+      const other = cams.find((id) => id !== before) || cams[1];
+      await a.page.selectOption('#sel-camera', other);
+      await waitFor(a, (id) => document.getElementById('self-video').srcObject?.getVideoTracks()[0]?.getSettings().deviceId === id, other, { what: 'the self view to use the other camera', watch: [a, b] });
+      for (let i = 0; i < 3; i++) {
+        const g = await waitForMedia(b, { video: 1, watch: [a, b] });
+        assert(g.videoFrames >= 1, 'frames keep decoding at Bob');
+      }
+      assert((await liveRemoteVideos(b)) >= 1, 'Bob still sees a picture');
+    },
+  },
+  {
+    id: 9,
+    name: 'leave: the others get the left events, nothing of the session remains',
+    people: ['Alice', 'Bob', 'Carol'],
+    async run({ people: [a, b, c], room }) {
+      for (const p of [a, b, c]) await joinRoom(p, room);
+      for (const p of [a, b, c]) await waitForMembers(p, ['Alice', 'Bob', 'Carol']);
+      await waitForMedia(b, { audio: 2, video: 2, watch: [a, b, c] });
+      await b.page.click('#btn-leave');
+      await waitFor(b, () => !document.getElementById('join-view').classList.contains('hidden'), undefined, { what: 'the join form again' });
+      for (const p of [a, c]) {
+        await waitForMembers(p, ['Alice', 'Carol']);
+        const left = await events(p, 'member.left');
+        assert(left.some((e) => JSON.stringify(e.data).includes(b.memberId)), `${p.name} got member.left for Bob`);
+      }
+      const rest = await waitFor(b, () => {
+        const l = window.__e2e.leftovers();
+        return l.pcs === 0 && l.sockets === 0 && l.tracks.length === 0 && l.videos === 0 ? l : null;
+      }, undefined, { what: 'no PeerConnection, socket, track or element left', timeout: 8000 });
+      assert(rest, 'nothing remains');
+      // The server agrees: Bob is not in the member list any more.
+      const names = await a.page.evaluate(async () => (await window.__demo.session.getMembers()).members.map((m) => m.name));
+      assert(!names.includes('Bob'), `the server's member list no longer has Bob (${JSON.stringify(names)})`);
+      // Alice and Carol still see each other.
+      await waitForMedia(a, { audio: 1, video: 1, watch: [a, c] });
+    },
+  },
+  {
+    id: 10,
+    name: 'the WebSocket is cut mid-call: reconnecting, then connected; media and chat intact',
+    people: ['Alice', 'Bob'],
+    async run({ people: [a, b], room }) {
+      await joinRoom(a, room);
+      await joinRoom(b, room);
+      await waitForMedia(b, { audio: 1, video: 1, watch: [a, b] });
+      await b.page.evaluate(() => {
+        window.__statusLog = [];
+        const el = document.getElementById('conn-status');
+        new MutationObserver(() => window.__statusLog.push(el.dataset.state)).observe(el, { attributes: true });
+      });
+      await sendChat(a, 'before-0');
+      const cut = await b.page.evaluate(() => window.__e2e.cutSockets());
+      assert(cut === 1, `one socket cut (got ${cut})`);
+      // Messages sent while Bob is away must arrive exactly once, in order.
+      for (let i = 1; i <= 5; i++) await sendChat(a, `during-${i}`);
+      await waitFor(b, () => window.__statusLog.includes('reconnecting'), undefined, { what: 'the reconnecting state', watch: [a, b] });
+      await waitFor(b, () => {
+        const l = window.__statusLog;
+        return l.lastIndexOf('connected') > l.indexOf('reconnecting');
+      }, undefined, { what: 'connected again', timeout: 30000, watch: [a, b] });
+      await sendChat(a, 'after-6');
+      await sendChat(b, 'bob-is-back');
+      await waitFor(b, () => [...document.querySelectorAll('#chat-log .text')].some((t) => t.textContent.includes('after-6')), undefined, { what: 'the message after the resume', watch: [a, b] });
+      await waitFor(a, () => [...document.querySelectorAll('#chat-log .text')].some((t) => t.textContent.includes('bob-is-back')), undefined, { what: "Bob's message after the resume", watch: [a, b] });
+      const got = (await chatTexts(b)).filter((t) => /^(before|during|after)-/.test(t));
+      const want = ['before-0', 'during-1', 'during-2', 'during-3', 'during-4', 'during-5', 'after-6'];
+      assert(JSON.stringify(got) === JSON.stringify(want), `every message exactly once, in order: ${JSON.stringify(got)}`);
+      await waitForMedia(b, { audio: 1, video: 1, watch: [a, b] });
+      await waitForMedia(a, { audio: 1, video: 1, watch: [a, b] });
+    },
+  },
+];

@@ -1,0 +1,759 @@
+// Convene demo: a video room built on the Convene package (RoomSession).
+// No framework: plain DOM, one module. Everything the page knows about the
+// room comes from RoomSession events; the DOM is a projection of `members`.
+
+const $ = (id) => document.getElementById(id);
+
+/** State of the page, also exposed as `window.__demo` for debugging and tests. */
+const demo = {
+  session: null,
+  memberId: null,
+  room: '',
+  name: '',
+  connection: 'idle',
+  members: new Map(), // id -> normalised member
+  permissions: [],
+  layouts: [],
+  layoutName: '',
+  locked: false,
+  meta: {},
+  chat: [],
+  events: [],
+  screenShare: null,
+  handRaised: false,
+  leftReason: null,
+};
+window.__demo = demo;
+
+// ---------------------------------------------------------------- helpers
+
+/** Permissions asked for when "moderator rights" is ticked, and otherwise. */
+const MODERATOR_PERMISSIONS = ['*'];
+const MEMBER_PERMISSIONS = [
+  'room.self.*',
+  'room.list_available_layouts',
+  'room.message.send',
+  'room.subscribe',
+];
+
+/** Events the page listens to; names follow the RoomSession and Room documents. */
+const EVENTS = [
+  'room.joined', 'room.left', 'room.updated', 'room.ended', 'room.subscribed',
+  'room.audience_count', 'room.audienceCount', 'layout.changed',
+  'member.joined', 'member.updated', 'member.left', 'member.talking',
+  'member.updated.audioMuted', 'member.updated.videoMuted', 'member.updated.deaf',
+  'member.updated.handraised', 'member.updated.visible',
+  'message.received', 'message_received', 'participant_leaving',
+  'connection.state', 'room.reconnecting', 'room.reconnected', 'reconnecting', 'reconnected',
+  'disconnected', 'network.quality', 'member.network_quality', 'self.unmute_requested',
+  'media.autoplay_blocked', 'autoplay.blocked', 'track.published', 'track.unpublished',
+  'screenshare.started', 'screenshare.ended', 'error',
+];
+
+function pick(obj, ...keys) {
+  if (!obj || typeof obj !== 'object') return undefined;
+  for (const k of keys) if (obj[k] !== undefined && obj[k] !== null) return obj[k];
+  return undefined;
+}
+
+/** Map a member (full or partial, snake_case or camelCase) to the page's own shape. */
+function normMember(m) {
+  const out = {};
+  const set = (key, value) => { if (value !== undefined) out[key] = value; };
+  set('id', pick(m, 'id', 'member_id', 'memberId'));
+  set('name', pick(m, 'name', 'display_name', 'displayName'));
+  set('audioMuted', pick(m, 'audio_muted', 'audioMuted'));
+  set('videoMuted', pick(m, 'video_muted', 'videoMuted'));
+  set('deaf', pick(m, 'deaf'));
+  set('handraised', pick(m, 'handraised', 'hand_raised', 'handRaised', 'raised_hand'));
+  set('talking', pick(m, 'talking'));
+  set('state', pick(m, 'state'));
+  set('role', pick(m, 'role', 'type', 'join_as'));
+  set('visible', pick(m, 'visible'));
+  set('meta', pick(m, 'meta'));
+  set('blocked', pick(m, 'blocked', 'audio_blocked'));
+  return out;
+}
+
+function safeClone(value) {
+  try {
+    return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)));
+  } catch {
+    return String(value);
+  }
+}
+
+/** Wildcard permission match: `*` matches all, a trailing `.*` one or more segments. */
+function permits(granted, required) {
+  if (granted === '*' || granted === required) return true;
+  if (granted.endsWith('.*')) return required.startsWith(granted.slice(0, -1));
+  return false;
+}
+function can(perm) {
+  return demo.permissions.some((g) => permits(g, perm));
+}
+
+function showError(err, context) {
+  const code = pick(err, 'code');
+  const name = pick(err, 'name') || 'Error';
+  const message = pick(err, 'message') || String(err);
+  const text = `${context ? context + ': ' : ''}${name}${code !== undefined ? ` (${code})` : ''}: ${message}`;
+  $('error-text').textContent = text;
+  $('error').dataset.code = code !== undefined ? String(code) : '';
+  $('error').classList.remove('hidden');
+  console.warn(text);
+}
+function clearError() {
+  $('error').classList.add('hidden');
+  $('error').dataset.code = '';
+}
+function notice(text) {
+  const el = $('notice');
+  el.textContent = text;
+  el.classList.toggle('hidden', !text);
+}
+
+/** Run an SDK call from a UI action; failures become a readable error. */
+async function act(context, fn) {
+  try {
+    clearError();
+    return await fn();
+  } catch (err) {
+    showError(err, context);
+    return undefined;
+  }
+}
+
+function setConnection(state) {
+  demo.connection = state;
+  const el = $('conn-status');
+  el.dataset.state = state;
+  el.textContent = state === 'idle' ? 'not connected' : state;
+}
+
+function setQuality(level) {
+  const el = $('net-quality');
+  el.dataset.level = level === undefined || level === null ? '' : String(level);
+  el.title = `Network quality: ${level ?? 'unknown'} of 5`;
+}
+
+// ---------------------------------------------------------------- SDK loading
+
+let sdk = null;
+async function loadSdk() {
+  if (sdk) return sdk;
+  const mod = await import('/pkg/convene.js');
+  await mod.default();
+  sdk = mod;
+  return sdk;
+}
+
+async function fetchToken({ room, identity, name, role, moderator }) {
+  const body = { room, identity, name, role, permissions: moderator ? MODERATOR_PERMISSIONS : MEMBER_PERMISSIONS };
+  const res = await fetch('/dev/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    const err = new Error(`the dev server refused a token (HTTP ${res.status}): ${await res.text()}`);
+    err.name = 'TokenRequestError';
+    err.code = res.status;
+    throw err;
+  }
+  const json = await res.json();
+  return json.token;
+}
+
+// ---------------------------------------------------------------- join / leave
+
+$('join-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const room = $('join-room').value.trim();
+  const name = $('join-name').value.trim();
+  const role = new FormData(ev.target).get('role') || 'member';
+  const moderator = $('join-moderator').checked;
+  if (!room || !name) return;
+  $('join-button').disabled = true;
+  clearError();
+  notice('');
+  try {
+    await join({ room, name, role, moderator });
+  } catch (err) {
+    showError(err, 'Join failed');
+    await teardown();
+    setConnection('disconnected');
+  } finally {
+    $('join-button').disabled = false;
+  }
+});
+
+function randomSuffix() {
+  const a = new Uint8Array(4);
+  crypto.getRandomValues(a);
+  return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function join({ room, name, role, moderator }) {
+  setConnection('connecting');
+  const { RoomSession } = await loadSdk();
+  const identity = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 32)}-${randomSuffix()}`;
+  const token = await fetchToken({ room, identity, name, role, moderator });
+  demo.room = room;
+  demo.name = name;
+  demo.leftReason = null;
+  demo.members.clear();
+  const publish = role !== 'audience';
+  const session = new RoomSession({
+    token,
+    rootElement: $('video-root'),
+    audio: publish,
+    video: publish ? { width: 640, height: 480 } : false,
+  });
+  demo.session = session;
+  for (const name of EVENTS) {
+    try {
+      session.on(name, (e) => onEvent(name, e));
+    } catch {
+      // Event names the package does not know are simply not listened to.
+    }
+  }
+  await session.join();
+  if (demo.session !== session) return; // left or kicked meanwhile
+  demo.memberId = pick(session, 'memberId') ?? demo.memberId;
+  demo.permissions = Array.from(pick(session, 'permissions') || demo.permissions || []);
+  setConnection('connected');
+  $('join-view').classList.add('hidden');
+  $('call-view').classList.remove('hidden');
+  $('room-title').textContent = `${room} · ${name}${role === 'audience' ? ' (audience)' : ''}`;
+  $('self-view').classList.toggle('hidden', !publish);
+  attachSelfView();
+  if (demo.members.size === 0) {
+    const res = await act('Loading members', () => session.getMembers());
+    for (const m of pick(res, 'members') || []) upsertMember(normMember(m));
+  }
+  if (demo.memberId && !demo.members.has(demo.memberId)) {
+    upsertMember({ id: demo.memberId, name, role, audioMuted: !publish, videoMuted: !publish });
+  }
+  await Promise.all([loadLayouts(), loadMeta(), refreshDevices()]);
+  renderAll();
+}
+
+async function leave() {
+  const session = demo.session;
+  if (!session) return;
+  await act('Leave', () => session.leave());
+  await teardown();
+  setConnection('idle');
+}
+
+/** Forget the session: the page returns to the join form. */
+async function teardown() {
+  demo.session = null;
+  demo.memberId = null;
+  demo.screenShare = null;
+  demo.handRaised = false;
+  demo.members.clear();
+  demo.chat = [];
+  $('self-video').srcObject = null;
+  $('video-root').replaceChildren();
+  $('chat-log').replaceChildren();
+  $('call-view').classList.add('hidden');
+  $('join-view').classList.remove('hidden');
+  $('room-title').textContent = '';
+  setQuality(null);
+  renderAll();
+}
+
+$('btn-leave').addEventListener('click', () => leave());
+
+function attachSelfView() {
+  const session = demo.session;
+  const stream = pick(session, 'localStream');
+  const video = $('self-video');
+  if (stream && video.srcObject !== stream) video.srcObject = stream;
+  if (!stream) video.srcObject = null;
+}
+
+// ---------------------------------------------------------------- events
+
+function onEvent(name, e) {
+  demo.events.push({ name, t: Date.now(), data: safeClone(e) });
+  if (demo.events.length > 5000) demo.events.splice(0, 1000);
+  switch (name) {
+    case 'room.joined': return onRoomJoined(e);
+    case 'room.updated': return onRoomUpdated(pick(e, 'room', 'room_session') || e);
+    case 'layout.changed': {
+      const layout = pick(e, 'layout') || e;
+      demo.layoutName = pick(layout, 'name', 'id', 'layout_name') || demo.layoutName;
+      return renderRoomControls();
+    }
+    case 'member.joined': {
+      upsertMember(normMember(pick(e, 'member') || e));
+      return renderMembers();
+    }
+    case 'member.updated': {
+      upsertMember(normMember(pick(e, 'member') || e));
+      return renderMembers();
+    }
+    case 'member.left': {
+      const m = pick(e, 'member') || e;
+      const id = pick(m, 'id', 'member_id', 'memberId') ?? pick(e, 'member_id', 'memberId');
+      if (id === demo.memberId) return onSelfLeft(e);
+      demo.members.delete(id);
+      return renderMembers();
+    }
+    case 'member.talking': {
+      const m = pick(e, 'member') || e;
+      const id = pick(m, 'id', 'member_id', 'memberId') ?? pick(e, 'member_id');
+      const talking = pick(m, 'talking') ?? pick(e, 'talking');
+      if (id) upsertMember({ id, talking: !!talking });
+      return renderMembers();
+    }
+    case 'room.audience_count':
+    case 'room.audienceCount': {
+      const total = pick(e, 'total') ?? 0;
+      $('audience-count').textContent = `+${total} watching`;
+      $('audience-count').classList.toggle('hidden', !total);
+      return undefined;
+    }
+    case 'message.received':
+    case 'message_received':
+      return onMessage(name, e);
+    case 'participant_leaving': {
+      const reason = pick(e, 'reason');
+      if (reason === 'kicked') onSelfLeft({ reason: 'removed' });
+      return undefined;
+    }
+    case 'room.left':
+    case 'room.ended':
+    case 'disconnected':
+      return onSelfLeft(e, name);
+    case 'connection.state': {
+      const state = pick(e, 'state') || (typeof e === 'string' ? e : undefined);
+      if (state) setConnection(String(state));
+      return undefined;
+    }
+    case 'room.reconnecting':
+    case 'reconnecting':
+      return setConnection('reconnecting');
+    case 'room.reconnected':
+    case 'reconnected':
+      return setConnection('connected');
+    case 'network.quality':
+    case 'member.network_quality': {
+      const id = pick(e, 'member_id', 'memberId');
+      if (id && id !== demo.memberId) return undefined;
+      return setQuality(pick(e, 'level', 'quality'));
+    }
+    case 'self.unmute_requested':
+      return notice(`A moderator asks you to unmute your ${pick(e, 'kind') || 'microphone'}.`);
+    case 'media.autoplay_blocked':
+    case 'autoplay.blocked':
+      return showAutoplayPrompt();
+    default:
+      return undefined;
+  }
+}
+
+function onRoomJoined(e) {
+  const rs = pick(e, 'room_session', 'room') || e;
+  demo.memberId = pick(e, 'member_id', 'memberId') ?? pick(pick(e, 'self'), 'id') ?? demo.memberId;
+  const members = pick(rs, 'members') || pick(e, 'members');
+  if (Array.isArray(members)) for (const m of members) upsertMember(normMember(m));
+  const self = pick(e, 'self', 'member');
+  if (self) upsertMember(normMember(self));
+  onRoomUpdated(rs);
+}
+
+function onRoomUpdated(room) {
+  const locked = pick(room, 'locked');
+  if (locked !== undefined) demo.locked = !!locked;
+  const layout = pick(room, 'layout_name', 'layoutName', 'layout');
+  if (typeof layout === 'string') demo.layoutName = layout;
+  const meta = pick(room, 'meta');
+  if (meta && typeof meta === 'object') demo.meta = meta;
+  renderRoomControls();
+  renderMeta();
+}
+
+function onSelfLeft(e, name) {
+  if (!demo.session) return;
+  const reason = pick(e, 'reason') || (name === 'room.ended' ? 'room_ended' : 'left');
+  demo.leftReason = reason;
+  if (reason === 'left' && name !== 'disconnected') {
+    // An ordinary leave() also ends here; nothing to announce.
+    return;
+  }
+  const text = {
+    removed: 'You were removed from the room by a moderator.',
+    kicked: 'You were removed from the room by a moderator.',
+    room_ended: 'The room has ended.',
+    duplicate_identity: 'You joined this room from another tab.',
+    demoted: 'You are now in the audience.',
+  }[reason] || `You left the room (${reason}).`;
+  notice(text);
+  $('notice').dataset.reason = reason;
+  setConnection('disconnected');
+  teardown();
+}
+
+function upsertMember(partial) {
+  if (!partial || partial.id === undefined) return;
+  const prev = demo.members.get(partial.id) || { id: partial.id };
+  const next = { ...prev };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) next[k] = v;
+  demo.members.set(partial.id, next);
+  if (partial.id === demo.memberId && partial.handraised !== undefined) demo.handRaised = !!partial.handraised;
+}
+
+// ---------------------------------------------------------------- rendering
+
+function renderAll() {
+  renderMembers();
+  renderRoomControls();
+  renderMeta();
+  renderOwnControls();
+}
+
+function flag(label, on, cls) {
+  const span = document.createElement('span');
+  span.className = `flag ${cls}${on ? ' on' : ''}`;
+  span.textContent = label;
+  span.dataset.flag = cls;
+  span.dataset.on = String(!!on);
+  span.hidden = !on;
+  return span;
+}
+
+function modButton(label, action, memberId, perm) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.dataset.action = action;
+  b.dataset.testid = `mod-${action}`;
+  b.disabled = !can(perm);
+  b.addEventListener('click', () => moderate(action, memberId));
+  return b;
+}
+
+function renderMembers() {
+  const list = $('member-list');
+  const items = [...demo.members.values()].sort((a, b) => {
+    if (a.id === demo.memberId) return -1;
+    if (b.id === demo.memberId) return 1;
+    return String(a.name).localeCompare(String(b.name));
+  });
+  const nodes = items.map((m) => {
+    const li = document.createElement('li');
+    li.className = 'member';
+    li.dataset.testid = 'member';
+    li.dataset.memberId = m.id;
+    li.dataset.memberName = m.name ?? '';
+    li.dataset.self = String(m.id === demo.memberId);
+    li.dataset.audioMuted = String(!!m.audioMuted);
+    li.dataset.videoMuted = String(!!m.videoMuted);
+    li.dataset.deaf = String(!!m.deaf);
+    li.dataset.talking = String(!!m.talking);
+    li.dataset.handraised = String(!!m.handraised);
+    li.dataset.state = m.state || 'active';
+    li.dataset.role = m.role || 'member';
+    const top = document.createElement('div');
+    top.className = 'top';
+    const nm = document.createElement('span');
+    nm.className = 'name';
+    nm.textContent = `${m.name ?? m.id}${m.id === demo.memberId ? ' (you)' : ''}`;
+    const flags = document.createElement('span');
+    flags.className = 'flags';
+    flags.append(
+      flag('✋ hand', m.handraised, 'hand'),
+      flag('talking', m.talking, 'talking'),
+      flag('muted', m.audioMuted, 'muted'),
+      flag('no video', m.videoMuted, 'video-off'),
+      flag('deaf', m.deaf, 'deaf'),
+      flag('reconnecting', m.state === 'reconnecting', 'reconnecting'),
+      flag('audience', m.role === 'audience', 'audience'),
+    );
+    top.append(nm, flags);
+    li.append(top);
+    if (m.id !== demo.memberId && hasAnyModeration()) {
+      const mod = document.createElement('div');
+      mod.className = 'mod';
+      mod.append(
+        m.audioMuted
+          ? modButton('Unmute', 'audio-unmute', m.id, 'room.member.audio_unmute')
+          : modButton('Mute', 'audio-mute', m.id, 'room.member.audio_mute'),
+        m.videoMuted
+          ? modButton('Video on', 'video-unmute', m.id, 'room.member.video_unmute')
+          : modButton('Video off', 'video-mute', m.id, 'room.member.video_mute'),
+        m.deaf
+          ? modButton('Undeafen', 'undeaf', m.id, 'room.member.undeaf')
+          : modButton('Deafen', 'deaf', m.id, 'room.member.deaf'),
+        m.role === 'audience'
+          ? modButton('Promote', 'promote', m.id, 'room.member.promote')
+          : modButton('Demote', 'demote', m.id, 'room.member.demote'),
+        modButton('Remove', 'remove', m.id, 'room.member.remove'),
+      );
+      li.append(mod);
+    }
+    return li;
+  });
+  list.replaceChildren(...nodes);
+  $('member-count').textContent = String(items.length);
+  renderChatRecipients();
+  renderOwnControls();
+}
+
+function hasAnyModeration() {
+  return ['room.member.audio_mute', 'room.member.remove', 'room.member.deaf', 'room.member.promote', 'room.member.demote']
+    .some((p) => can(p));
+}
+
+function renderOwnControls() {
+  const self = demo.members.get(demo.memberId) || {};
+  const audience = self.role === 'audience';
+  const mic = $('btn-mic');
+  mic.setAttribute('aria-pressed', String(!!self.audioMuted));
+  mic.textContent = self.audioMuted ? 'Unmute mic' : 'Mute mic';
+  const cam = $('btn-cam');
+  cam.setAttribute('aria-pressed', String(!!self.videoMuted));
+  cam.textContent = self.videoMuted ? 'Start camera' : 'Stop camera';
+  const share = $('btn-share');
+  share.setAttribute('aria-pressed', String(!!demo.screenShare));
+  share.textContent = demo.screenShare ? 'Stop sharing' : 'Share screen';
+  const hand = $('btn-hand');
+  hand.setAttribute('aria-pressed', String(!!self.handraised));
+  hand.textContent = self.handraised ? 'Lower hand' : 'Raise hand';
+  for (const b of [mic, cam, share]) b.disabled = audience;
+}
+
+function renderRoomControls() {
+  const show = can('room.lock') || can('room.set_layout');
+  $('room-controls').classList.toggle('hidden', !show || !demo.session);
+  const lock = $('btn-lock');
+  lock.textContent = demo.locked ? 'Unlock room' : 'Lock room';
+  lock.dataset.locked = String(demo.locked);
+  lock.disabled = !can(demo.locked ? 'room.unlock' : 'room.lock');
+  $('lock-badge').classList.toggle('hidden', !demo.locked || !demo.session);
+  const sel = $('sel-layout');
+  const names = demo.layouts.length ? demo.layouts : demo.layoutName ? [demo.layoutName] : [];
+  if (sel.options.length !== names.length || [...sel.options].some((o, i) => o.value !== names[i])) {
+    sel.replaceChildren(...names.map((n) => new Option(n, n)));
+  }
+  sel.value = demo.layoutName || '';
+  sel.disabled = !can('room.set_layout');
+}
+
+function renderMeta() {
+  $('meta-view').textContent = JSON.stringify(demo.meta || {}, null, 2);
+}
+
+function renderChatRecipients() {
+  const sel = $('chat-to');
+  const current = sel.value;
+  const others = [...demo.members.values()].filter((m) => m.id !== demo.memberId);
+  sel.replaceChildren(new Option('Everyone', ''), ...others.map((m) => new Option(m.name ?? m.id, m.id)));
+  sel.value = others.some((m) => m.id === current) ? current : '';
+}
+
+// ---------------------------------------------------------------- own controls
+
+$('btn-mic').addEventListener('click', () => {
+  const s = demo.session;
+  const self = demo.members.get(demo.memberId) || {};
+  return act('Microphone', () => (self.audioMuted ? s.audioUnmute() : s.audioMute()));
+});
+$('btn-cam').addEventListener('click', () => {
+  const s = demo.session;
+  const self = demo.members.get(demo.memberId) || {};
+  return act('Camera', () => (self.videoMuted ? s.videoUnmute() : s.videoMute()));
+});
+$('btn-hand').addEventListener('click', () => {
+  const s = demo.session;
+  const self = demo.members.get(demo.memberId) || {};
+  return act('Raise hand', () => s.setRaisedHand({ raised: !self.handraised }));
+});
+$('btn-share').addEventListener('click', async () => {
+  const s = demo.session;
+  if (demo.screenShare) {
+    const share = demo.screenShare;
+    demo.screenShare = null;
+    await act('Screen share', () => (share.leave ? share.leave() : share.stop()));
+  } else {
+    demo.screenShare = (await act('Screen share', () => s.startScreenShare({ audio: false, video: true }))) || null;
+  }
+  renderOwnControls();
+});
+$('btn-devices').addEventListener('click', async () => {
+  const el = $('devices');
+  el.classList.toggle('hidden');
+  $('btn-devices').setAttribute('aria-expanded', String(!el.classList.contains('hidden')));
+  await refreshDevices();
+});
+
+async function refreshDevices() {
+  if (!navigator.mediaDevices?.enumerateDevices) return;
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const s = demo.session;
+  const fill = (sel, kind, current) => {
+    const list = devices.filter((d) => d.kind === kind);
+    sel.replaceChildren(...list.map((d, i) => new Option(d.label || `${kind} ${i + 1}`, d.deviceId)));
+    if (current && list.some((d) => d.deviceId === current)) sel.value = current;
+    sel.disabled = list.length === 0;
+  };
+  fill($('sel-camera'), 'videoinput', pick(s, 'cameraId'));
+  fill($('sel-mic'), 'audioinput', pick(s, 'microphoneId'));
+  fill($('sel-speaker'), 'audiooutput', $('sel-speaker').value);
+}
+navigator.mediaDevices?.addEventListener?.('devicechange', () => refreshDevices());
+
+$('sel-camera').addEventListener('change', async (ev) => {
+  await act('Camera switch', () => demo.session.updateCamera({ deviceId: ev.target.value }));
+  attachSelfView();
+});
+$('sel-mic').addEventListener('change', (ev) =>
+  act('Microphone switch', () => demo.session.updateMicrophone({ deviceId: ev.target.value })));
+$('sel-speaker').addEventListener('change', (ev) =>
+  act('Speaker switch', () => demo.session.updateSpeaker({ deviceId: ev.target.value })));
+
+function showAutoplayPrompt() {
+  notice('The browser blocked playback. Click anywhere to enable sound.');
+  document.addEventListener('click', () => {
+    const s = demo.session;
+    const resume = s && (s.resumePlayback || s.playRemoteMedia);
+    if (resume) resume.call(s);
+    notice('');
+  }, { once: true });
+}
+
+// ---------------------------------------------------------------- moderation
+
+function moderate(action, memberId) {
+  const s = demo.session;
+  const p = { memberId };
+  const calls = {
+    'audio-mute': () => s.audioMute(p),
+    'audio-unmute': () => s.audioUnmute(p),
+    'video-mute': () => s.videoMute(p),
+    'video-unmute': () => s.videoUnmute(p),
+    deaf: () => s.deaf(p),
+    undeaf: () => s.undeaf(p),
+    remove: () => s.removeMember(p),
+    promote: () => s.promote(p),
+    demote: () => s.demote(p),
+  };
+  return act(`Moderation (${action})`, calls[action]);
+}
+
+$('btn-lock').addEventListener('click', () => {
+  const s = demo.session;
+  return act(demo.locked ? 'Unlock' : 'Lock', async () => {
+    if (demo.locked) await s.unlock(); else await s.lock();
+  });
+});
+
+async function loadLayouts() {
+  const s = demo.session;
+  if (!s || !can('room.list_available_layouts')) return;
+  const res = await act('Layouts', () => s.getLayouts());
+  demo.layouts = pick(res, 'layouts') || [];
+  renderRoomControls();
+}
+$('sel-layout').addEventListener('change', (ev) =>
+  act('Layout', () => demo.session.setLayout({ name: ev.target.value })));
+
+// ---------------------------------------------------------------- chat
+
+function onMessage(name, e) {
+  // RoomSession style: one object; Room style: (participantId, message, recipients, state).
+  const args = name === 'message_received' && typeof e === 'string' ? { from_member_id: e } : e;
+  const from = pick(args, 'from_member_id', 'fromMemberId', 'participantId', 'from');
+  const payload = pick(args, 'payload', 'message', 'text');
+  const text = typeof payload === 'string' ? payload : pick(payload, 'text', 'payload') ?? JSON.stringify(payload);
+  const to = pick(args, 'to', 'recipients');
+  const id = pick(args, 'message_id', 'messageId', 'id');
+  if (id && demo.chat.some((m) => m.id === id)) return; // same message seen twice
+  addChat({ id, from, text, private: Array.isArray(to) && to.length > 0 });
+}
+
+function addChat(msg) {
+  demo.chat.push(msg);
+  const li = document.createElement('li');
+  li.dataset.testid = 'chat-message';
+  li.dataset.from = msg.from ?? '';
+  li.dataset.private = String(msg.private);
+  if (msg.id) li.dataset.messageId = msg.id;
+  const from = document.createElement('span');
+  from.className = 'from';
+  const sender = demo.members.get(msg.from);
+  from.textContent = msg.self ? 'You' : sender?.name ?? msg.from ?? '?';
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = ` ${msg.text}`;
+  li.append(from);
+  if (msg.private) {
+    const p = document.createElement('span');
+    p.className = 'private';
+    p.textContent = msg.self ? ` (to ${msg.toName})` : ' (private)';
+    li.append(p);
+  }
+  li.append(text);
+  $('chat-log').append(li);
+  li.scrollIntoView({ block: 'nearest' });
+}
+
+$('chat-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const s = demo.session;
+  const input = $('chat-input');
+  const text = input.value.trim();
+  if (!s || !text) return;
+  const to = $('chat-to').value;
+  const recipients = to ? [to] : undefined;
+  input.value = '';
+  const ok = await act('Chat', async () => {
+    await s.sendMessage({ type: 'text', payload: text }, recipients);
+    return true;
+  });
+  if (ok) {
+    addChat({ from: demo.memberId, self: true, text, private: !!to, toName: demo.members.get(to)?.name ?? to });
+  } else {
+    input.value = text;
+  }
+});
+
+// ---------------------------------------------------------------- meta
+
+async function loadMeta() {
+  const s = demo.session;
+  if (!s) return;
+  const res = await act('Room meta', () => s.getMeta());
+  const meta = pick(res, 'meta');
+  if (meta && typeof meta === 'object') demo.meta = meta;
+  renderMeta();
+}
+
+$('meta-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const mode = ev.submitter?.value || 'update';
+  let meta;
+  try {
+    meta = JSON.parse($('meta-input').value || '{}');
+    if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new Error('meta must be a JSON object');
+  } catch (err) {
+    showError({ name: 'InvalidMetaError', message: err.message }, 'Room meta');
+    return;
+  }
+  const s = demo.session;
+  await act('Room meta', () => (mode === 'set' ? s.setMeta(meta) : s.updateMeta(meta)));
+});
+
+// ---------------------------------------------------------------- misc
+
+$('error-close').addEventListener('click', clearError);
+window.addEventListener('pagehide', () => {
+  if (demo.session) demo.session.leave().catch(() => {});
+});
+const params = new URLSearchParams(location.search);
+if (params.get('room')) $('join-room').value = params.get('room');
+if (params.get('name')) $('join-name').value = params.get('name');

@@ -2,7 +2,8 @@
 # win (npm's binaryen wasm-opt first, never Debian's binaryen 108; then ~/.cargo/bin).
 # Expects ROOT to be set to the repository root.
 export CONVENE_ROOT="$ROOT"
-CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+# `cargo install` puts tools in $CARGO_INSTALL_ROOT/bin, else $CARGO_HOME/bin.
+CARGO_BIN="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
 case ":$PATH:" in
 *":$ROOT/node_modules/.bin:$CARGO_BIN:"*) ;;
 *) export PATH="$ROOT/node_modules/.bin:$CARGO_BIN:$PATH" ;;

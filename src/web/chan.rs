@@ -1,0 +1,178 @@
+//! Tiny single-threaded channels: the actor's inbox and one-shot replies.
+//!
+//! Browser callbacks push into an [`Inbox`] through a [`Sender`]; the actor is the only reader.
+//! Senders hold a `Weak` reference, so a closure that outlives the actor simply drops what it
+//! sends instead of keeping the actor's state alive.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+struct Shared<T> {
+    queue: RefCell<VecDeque<T>>,
+    waker: Cell<Option<Waker>>,
+}
+
+/// The receiving end, owned by exactly one task.
+pub struct Inbox<T> {
+    shared: Rc<Shared<T>>,
+}
+
+/// A cheap, cloneable, non-owning sender into an [`Inbox`].
+pub struct Sender<T> {
+    shared: Weak<Shared<T>>,
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Inbox<T> {
+    /// A new, empty inbox.
+    pub fn new() -> Self {
+        Inbox {
+            shared: Rc::new(Shared {
+                queue: RefCell::new(VecDeque::new()),
+                waker: Cell::new(None),
+            }),
+        }
+    }
+
+    /// A sender feeding this inbox.
+    pub fn sender(&self) -> Sender<T> {
+        Sender {
+            shared: Rc::downgrade(&self.shared),
+        }
+    }
+
+    /// Takes the next message without waiting.
+    pub fn try_recv(&self) -> Option<T> {
+        self.shared.queue.borrow_mut().pop_front()
+    }
+
+    /// Waits for the next message.
+    pub fn recv(&self) -> Recv<'_, T> {
+        Recv { inbox: self }
+    }
+}
+
+impl<T> Default for Inbox<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Future returned by [`Inbox::recv`].
+pub struct Recv<'a, T> {
+    inbox: &'a Inbox<T>,
+}
+
+impl<T> Future for Recv<'_, T> {
+    type Output = T;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let shared = &self.inbox.shared;
+        // The borrow ends before anything else runs: senders never hold it across calls.
+        let next = shared.queue.borrow_mut().pop_front();
+        match next {
+            Some(v) => Poll::Ready(v),
+            None => {
+                shared.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Sender<T> {
+    /// Queues a message; returns false when the inbox is gone.
+    pub fn send(&self, msg: T) -> bool {
+        let Some(shared) = self.shared.upgrade() else {
+            return false;
+        };
+        shared.queue.borrow_mut().push_back(msg);
+        if let Some(w) = shared.waker.take() {
+            w.wake();
+        }
+        true
+    }
+}
+
+struct OneshotState<T> {
+    value: Option<T>,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+/// Sending half of a one-shot reply.
+pub struct OneshotTx<T> {
+    state: Rc<RefCell<OneshotState<T>>>,
+}
+
+/// Receiving half of a one-shot reply; resolves to `None` when the sender was dropped unused.
+pub struct OneshotRx<T> {
+    state: Rc<RefCell<OneshotState<T>>>,
+}
+
+/// A connected one-shot pair.
+pub fn oneshot<T>() -> (OneshotTx<T>, OneshotRx<T>) {
+    let state = Rc::new(RefCell::new(OneshotState {
+        value: None,
+        waker: None,
+        closed: false,
+    }));
+    (
+        OneshotTx {
+            state: state.clone(),
+        },
+        OneshotRx { state },
+    )
+}
+
+impl<T> OneshotTx<T> {
+    /// Completes the reply.
+    pub fn send(self, v: T) {
+        let waker = {
+            let mut s = self.state.borrow_mut();
+            s.value = Some(v);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<T> Drop for OneshotTx<T> {
+    fn drop(&mut self) {
+        let waker = {
+            let mut s = self.state.borrow_mut();
+            s.closed = true;
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<T> Future for OneshotRx<T> {
+    type Output = Option<T>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut s = self.state.borrow_mut();
+        if let Some(v) = s.value.take() {
+            return Poll::Ready(Some(v));
+        }
+        if s.closed {
+            return Poll::Ready(None);
+        }
+        s.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}

@@ -1,0 +1,111 @@
+//! Attaching tracks to `<video>` / `<audio>` elements, autoplay handling and output devices.
+
+use super::error::WebError;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
+
+/// Result of starting playback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlayOutcome {
+    /// Playing.
+    Playing,
+    /// The browser's autoplay policy blocked playback until a user gesture; call
+    /// [`Attachment::play`] again from a click handler.
+    AutoplayBlocked,
+    /// Playback failed for another reason.
+    Failed(WebError),
+}
+
+/// A track shown in an element. Dropping it detaches the track (and removes the element if
+/// this attachment created it).
+pub struct Attachment {
+    el: HtmlMediaElement,
+    created: bool,
+}
+
+impl Attachment {
+    /// Shows `track` in `el`, or in a new `<video>`/`<audio>` element (autoplay, playsinline;
+    /// local previews are muted and mirrored by the caller if wanted).
+    pub fn new(track: &MediaStreamTrack, el: Option<HtmlMediaElement>) -> Result<Self, WebError> {
+        let created = el.is_none();
+        let el = match el {
+            Some(e) => e,
+            None => {
+                let doc = web_sys::window()
+                    .and_then(|w| w.document())
+                    .ok_or_else(|| WebError::new("NotSupportedError", "no document"))?;
+                let tag = if track.kind() == "audio" {
+                    "audio"
+                } else {
+                    "video"
+                };
+                let e: HtmlMediaElement = doc.create_element(tag)?.unchecked_into();
+                let _ = e.set_attribute("playsinline", "");
+                e
+            }
+        };
+        let tracks = js_sys::Array::of1(track);
+        let stream = MediaStream::new_with_tracks(&tracks)?;
+        el.set_autoplay(true);
+        el.set_src_object(Some(&stream));
+        Ok(Attachment { el, created })
+    }
+
+    /// The element.
+    pub fn element(&self) -> &HtmlMediaElement {
+        &self.el
+    }
+
+    /// Starts playback; reports an autoplay block instead of failing.
+    pub async fn play(&self) -> PlayOutcome {
+        play(&self.el).await
+    }
+
+    /// Routes the element's audio to output device `sink_id` (`setSinkId`).
+    pub async fn set_sink_id(&self, sink_id: &str) -> Result<(), WebError> {
+        set_sink_id(&self.el, sink_id).await
+    }
+}
+
+/// Starts playback of `el`; reports an autoplay block instead of failing.
+pub async fn play(el: &HtmlMediaElement) -> PlayOutcome {
+    let p = match el.play() {
+        Ok(p) => p,
+        Err(e) => return PlayOutcome::Failed(e.into()),
+    };
+    match JsFuture::from(p).await {
+        Ok(_) => PlayOutcome::Playing,
+        Err(e) => {
+            let e = WebError::from(e);
+            if e.name == "NotAllowedError" {
+                PlayOutcome::AutoplayBlocked
+            } else {
+                PlayOutcome::Failed(e)
+            }
+        }
+    }
+}
+
+/// Routes `el`'s audio to output device `sink_id`; NotSupportedError where the browser
+/// lacks `setSinkId`.
+pub async fn set_sink_id(el: &HtmlMediaElement, sink_id: &str) -> Result<(), WebError> {
+    let f = js_sys::Reflect::get(el, &"setSinkId".into())?;
+    let f: &js_sys::Function = f
+        .dyn_ref()
+        .ok_or_else(|| WebError::new("NotSupportedError", "setSinkId is not supported"))?;
+    let p = f.call1(el, &JsValue::from_str(sink_id))?;
+    JsFuture::from(js_sys::Promise::resolve(&p))
+        .await
+        .map(|_| ())
+        .map_err(WebError::from)
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        self.el.set_src_object(None);
+        if self.created {
+            self.el.remove();
+        }
+    }
+}

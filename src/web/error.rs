@@ -1,0 +1,141 @@
+//! Errors of the browser layer: JS exceptions and media failures as typed values.
+
+use std::fmt;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A JS exception or `DOMException`, reduced to its `name` and `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebError {
+    /// The exception's `name` (for example `NotAllowedError`, `InvalidStateError`).
+    pub name: String,
+    /// The exception's `message`.
+    pub message: String,
+}
+
+impl WebError {
+    /// An error with a fixed name and message.
+    pub fn new(name: &str, message: &str) -> Self {
+        WebError {
+            name: name.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<JsValue> for WebError {
+    fn from(v: JsValue) -> Self {
+        if let Some(e) = v.dyn_ref::<web_sys::DomException>() {
+            return WebError {
+                name: e.name(),
+                message: e.message(),
+            };
+        }
+        if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+            return WebError {
+                name: e.name().into(),
+                message: e.message().into(),
+            };
+        }
+        // Other objects (some browsers' OverconstrainedError) still carry name/message.
+        let field = |k: &str| {
+            js_sys::Reflect::get(&v, &JsValue::from_str(k))
+                .ok()
+                .and_then(|x| x.as_string())
+        };
+        WebError {
+            name: field("name").unwrap_or_else(|| "Error".into()),
+            message: field("message")
+                .or_else(|| v.as_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl fmt::Display for WebError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        f.write_str(": ")?;
+        f.write_str(&self.message)
+    }
+}
+
+/// Why a camera, microphone or screen could not be acquired (keyed on the DOMException name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaError {
+    /// The user or the browser refused permission (`NotAllowedError`).
+    NotAllowed(WebError),
+    /// No device matches (`NotFoundError`).
+    NotFound(WebError),
+    /// The device is in use or failed (`NotReadableError`).
+    NotReadable(WebError),
+    /// The constraints cannot be satisfied (`OverconstrainedError`).
+    Overconstrained(WebError),
+    /// Insecure context or policy (`SecurityError`).
+    Security(WebError),
+    /// Acquisition was aborted (`AbortError`).
+    Abort(WebError),
+    /// `navigator.mediaDevices` is missing (no secure context or no browser).
+    Unsupported,
+    /// Anything else.
+    Other(WebError),
+}
+
+impl MediaError {
+    /// The underlying browser error, if any.
+    pub fn web(&self) -> Option<&WebError> {
+        match self {
+            MediaError::NotAllowed(e)
+            | MediaError::NotFound(e)
+            | MediaError::NotReadable(e)
+            | MediaError::Overconstrained(e)
+            | MediaError::Security(e)
+            | MediaError::Abort(e)
+            | MediaError::Other(e) => Some(e),
+            MediaError::Unsupported => None,
+        }
+    }
+
+    /// A stable name for the JS error class (`NotAllowedError`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            MediaError::NotAllowed(_) => "NotAllowedError",
+            MediaError::NotFound(_) => "NotFoundError",
+            MediaError::NotReadable(_) => "NotReadableError",
+            MediaError::Overconstrained(_) => "OverconstrainedError",
+            MediaError::Security(_) => "SecurityError",
+            MediaError::Abort(_) => "AbortError",
+            MediaError::Unsupported => "NotSupportedError",
+            MediaError::Other(_) => "MediaError",
+        }
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        match self.web() {
+            Some(e) => &e.message,
+            None => "media devices are not available in this context",
+        }
+    }
+}
+
+impl From<WebError> for MediaError {
+    fn from(e: WebError) -> Self {
+        match e.name.as_str() {
+            "NotAllowedError" | "PermissionDeniedError" => MediaError::NotAllowed(e),
+            "NotFoundError" | "DevicesNotFoundError" => MediaError::NotFound(e),
+            "NotReadableError" | "TrackStartError" => MediaError::NotReadable(e),
+            "OverconstrainedError" | "ConstraintNotSatisfiedError" => {
+                MediaError::Overconstrained(e)
+            }
+            "SecurityError" => MediaError::Security(e),
+            "AbortError" => MediaError::Abort(e),
+            _ => MediaError::Other(e),
+        }
+    }
+}
+
+impl From<JsValue> for MediaError {
+    fn from(v: JsValue) -> Self {
+        WebError::from(v).into()
+    }
+}

@@ -1,0 +1,102 @@
+//! RAII ownership of every JS callback: event listeners and timers.
+//!
+//! A [`Listener`] adds itself with `addEventListener` and removes itself on drop, before its
+//! `Closure` is freed; a [`Timer`] clears its `setTimeout` on drop. Nothing is ever leaked
+//! with `Closure::forget`. [`live_callbacks`] counts the callbacks alive right now, so tests
+//! can prove that leaving a session leaves nothing behind.
+
+use std::cell::Cell;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Event, EventTarget};
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+fn live_add(d: isize) {
+    LIVE.with(|c| c.set(c.get().wrapping_add_signed(d)));
+}
+
+/// Number of [`Listener`]s and [`Timer`]s currently registered with the browser.
+pub fn live_callbacks() -> usize {
+    LIVE.with(|c| c.get())
+}
+
+/// An event listener that is removed when dropped.
+#[must_use = "the listener is removed as soon as it is dropped"]
+pub struct Listener {
+    target: EventTarget,
+    ty: &'static str,
+    cb: Closure<dyn FnMut(Event)>,
+}
+
+impl Listener {
+    /// Adds `f` as a listener for `ty` events on `target`.
+    pub fn new<F: FnMut(Event) + 'static>(target: &EventTarget, ty: &'static str, f: F) -> Self {
+        let cb = Closure::<dyn FnMut(Event)>::new(f);
+        // addEventListener only throws for a non-callable callback, which a Closure never is.
+        let _ = target.add_event_listener_with_callback(ty, cb.as_ref().unchecked_ref());
+        live_add(1);
+        Listener {
+            target: target.clone(),
+            ty,
+            cb,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.ty, self.cb.as_ref().unchecked_ref());
+        live_add(-1);
+    }
+}
+
+/// A `setTimeout` that is cleared when dropped.
+#[must_use = "the timer is cancelled as soon as it is dropped"]
+pub struct Timer {
+    id: i32,
+    _cb: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    /// Calls `f` once after `ms` milliseconds, unless dropped first.
+    pub fn new<F: FnMut() + 'static>(ms: i32, f: F) -> Self {
+        let cb = Closure::<dyn FnMut()>::new(f);
+        let id = web_sys::window()
+            .and_then(|w| {
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    cb.as_ref().unchecked_ref(),
+                    ms.max(0),
+                )
+                .ok()
+            })
+            .unwrap_or(0);
+        live_add(1);
+        Timer { id, _cb: cb }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            w.clear_timeout_with_handle(self.id);
+        }
+        live_add(-1);
+    }
+}
+
+/// Resolves after `ms` milliseconds (the timer is cancelled if the future is dropped).
+pub async fn sleep(ms: i32) {
+    let (tx, rx) = super::chan::oneshot::<()>();
+    let mut tx = Some(tx);
+    let _t = Timer::new(ms, move || {
+        if let Some(tx) = tx.take() {
+            tx.send(());
+        }
+    });
+    let _ = rx.await;
+}

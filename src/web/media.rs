@@ -1,0 +1,243 @@
+//! Local media: cameras, microphones, screens, the device list and unplugged devices.
+
+use super::error::{MediaError, WebError};
+use super::listener::Listener;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MediaDeviceKind, MediaDevices, MediaStream, MediaStreamTrack};
+
+/// Where a local track comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// A camera (`getUserMedia` video).
+    Camera,
+    /// A microphone (`getUserMedia` audio).
+    Microphone,
+    /// A screen, window or tab (`getDisplayMedia` video).
+    Screen,
+    /// The audio of a shared screen or tab.
+    ScreenAudio,
+    /// A track the application provided.
+    Custom,
+}
+
+impl Source {
+    /// "audio" or "video".
+    pub fn kind(self) -> &'static str {
+        match self {
+            Source::Microphone | Source::ScreenAudio => "audio",
+            _ => "video",
+        }
+    }
+}
+
+/// What to acquire: `audio` / `video` are `MediaTrackConstraints` objects, `true`, or
+/// `undefined` (not wanted). A `device_id` string is turned into `{deviceId: {exact}}`.
+#[derive(Debug, Clone, Default)]
+pub struct MediaRequest {
+    /// Audio constraints (`undefined` = no audio).
+    pub audio: JsValue,
+    /// Video constraints (`undefined` = no video).
+    pub video: JsValue,
+}
+
+impl MediaRequest {
+    /// A camera with the given device (or any).
+    pub fn camera(device_id: Option<&str>) -> Self {
+        MediaRequest {
+            audio: JsValue::UNDEFINED,
+            video: device_constraint(device_id),
+        }
+    }
+
+    /// A microphone with the given device (or any).
+    pub fn microphone(device_id: Option<&str>) -> Self {
+        MediaRequest {
+            audio: device_constraint(device_id),
+            video: JsValue::UNDEFINED,
+        }
+    }
+}
+
+/// `true`, or `{deviceId: {exact: id}}`.
+pub fn device_constraint(device_id: Option<&str>) -> JsValue {
+    match device_id {
+        None => JsValue::TRUE,
+        Some(id) => {
+            let exact = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&exact, &"exact".into(), &JsValue::from_str(id));
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &"deviceId".into(), &exact);
+            o.into()
+        }
+    }
+}
+
+fn devices_api() -> Result<MediaDevices, MediaError> {
+    web_sys::window()
+        .and_then(|w| w.navigator().media_devices().ok())
+        .ok_or(MediaError::Unsupported)
+}
+
+fn tracks_of(stream: &MediaStream) -> Vec<MediaStreamTrack> {
+    stream
+        .get_tracks()
+        .iter()
+        .map(|t| t.unchecked_into())
+        .collect()
+}
+
+/// `getUserMedia`: returns the acquired tracks (audio first).
+pub async fn user_media(req: &MediaRequest) -> Result<Vec<MediaStreamTrack>, MediaError> {
+    let c = web_sys::MediaStreamConstraints::new();
+    c.set_audio(&req.audio);
+    c.set_video(&req.video);
+    let p = devices_api()?.get_user_media_with_constraints(&c)?;
+    let s: MediaStream = JsFuture::from(p).await?.unchecked_into();
+    let mut t = tracks_of(&s);
+    t.sort_by_key(|t| t.kind() != "audio");
+    Ok(t)
+}
+
+/// `getDisplayMedia`: the screen's video track, then its audio when asked for and granted.
+pub async fn display_media(
+    video: &JsValue,
+    audio: bool,
+) -> Result<Vec<MediaStreamTrack>, MediaError> {
+    let c = web_sys::DisplayMediaStreamConstraints::new();
+    let any = JsValue::TRUE;
+    c.set_video(if video.is_undefined() { &any } else { video });
+    c.set_audio_bool(audio);
+    let p = devices_api()?.get_display_media_with_constraints(&c)?;
+    let s: MediaStream = JsFuture::from(p).await?.unchecked_into();
+    let mut t = tracks_of(&s);
+    t.sort_by_key(|t| t.kind() != "video");
+    Ok(t)
+}
+
+/// Kind of a media device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// A microphone.
+    AudioInput,
+    /// A speaker / headset output.
+    AudioOutput,
+    /// A camera.
+    VideoInput,
+}
+
+impl DeviceKind {
+    /// The browser's name: `audioinput`, `audiooutput`, `videoinput`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::AudioInput => "audioinput",
+            DeviceKind::AudioOutput => "audiooutput",
+            DeviceKind::VideoInput => "videoinput",
+        }
+    }
+}
+
+/// One entry of `enumerateDevices()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The device id (stable per origin).
+    pub device_id: String,
+    /// The group id (devices of one physical unit share it).
+    pub group_id: String,
+    /// Input or output, audio or video.
+    pub kind: DeviceKind,
+    /// The label (empty until permission was granted).
+    pub label: String,
+}
+
+/// `enumerateDevices()`.
+pub async fn devices() -> Result<Vec<DeviceInfo>, MediaError> {
+    let p = devices_api()?.enumerate_devices()?;
+    let list: js_sys::Array = JsFuture::from(p).await?.unchecked_into();
+    let mut out = Vec::new();
+    for d in list.iter() {
+        let d: web_sys::MediaDeviceInfo = d.unchecked_into();
+        let kind = match d.kind() {
+            MediaDeviceKind::Audioinput => DeviceKind::AudioInput,
+            MediaDeviceKind::Audiooutput => DeviceKind::AudioOutput,
+            MediaDeviceKind::Videoinput => DeviceKind::VideoInput,
+            _ => continue,
+        };
+        out.push(DeviceInfo {
+            device_id: d.device_id(),
+            group_id: d.group_id(),
+            kind,
+            label: d.label(),
+        });
+    }
+    Ok(out)
+}
+
+/// Watches `devicechange`; calls `f` each time the device list changes, until dropped.
+pub fn watch_devices<F: FnMut() + 'static>(mut f: F) -> Result<Listener, MediaError> {
+    let md = devices_api()?;
+    Ok(Listener::new(md.as_ref(), "devicechange", move |_| f()))
+}
+
+/// A local track the SDK owns: stopped when dropped, watched for `ended` (an unplugged device).
+pub struct LocalTrack {
+    track: MediaStreamTrack,
+    source: Source,
+    _ended: Listener,
+}
+
+impl LocalTrack {
+    /// Takes ownership of `track`; `on_ended` runs if the browser ends it (device unplugged,
+    /// permission revoked, screen share stopped from the browser UI).
+    pub fn new<F: FnMut() + 'static>(
+        track: MediaStreamTrack,
+        source: Source,
+        mut on_ended: F,
+    ) -> Self {
+        let ended = Listener::new(track.as_ref(), "ended", move |_| on_ended());
+        LocalTrack {
+            track,
+            source,
+            _ended: ended,
+        }
+    }
+
+    /// The browser track.
+    pub fn track(&self) -> &MediaStreamTrack {
+        &self.track
+    }
+
+    /// Where it came from.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The device it was captured from (from `getSettings()`), if known.
+    pub fn device_id(&self) -> Option<String> {
+        let s = self.track.get_settings();
+        js_sys::Reflect::get(&s, &"deviceId".into())
+            .ok()
+            .and_then(|v| v.as_string())
+    }
+
+    /// Enables or disables the track (a disabled track sends black video / silence).
+    pub fn set_enabled(&self, on: bool) {
+        self.track.set_enabled(on);
+    }
+
+    /// True while the track is live.
+    pub fn is_live(&self) -> bool {
+        self.track.ready_state() == web_sys::MediaStreamTrackState::Live
+    }
+}
+
+impl Drop for LocalTrack {
+    fn drop(&mut self) {
+        self.track.stop();
+    }
+}
+
+/// The error to report when no fallback device can replace an ended track.
+pub fn fallback_failed(e: &MediaError) -> WebError {
+    WebError::new(e.name(), e.message())
+}

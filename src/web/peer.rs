@@ -1,0 +1,571 @@
+//! The RTCPeerConnection adapter, used for both the publishing and the subscribing connection.
+//!
+//! A [`Peer`] owns its `RTCPeerConnection`, its data channels and every listener on them. The
+//! listeners only translate browser events into [`PeerSignal`]s for the actor; all decisions
+//! are made by the core. Dropping a `Peer` closes it.
+
+use super::error::WebError;
+use super::listener::Listener;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MediaStreamTrack, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
+    RtcIceCandidateInit, RtcIceConnectionState, RtcOfferOptions, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpTransceiver,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
+    RtcTrackEvent,
+};
+
+/// Which of the session's two connections a peer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PcRole {
+    /// The publishing connection: the client offers.
+    Pub,
+    /// The subscribing connection: the server offers.
+    Sub,
+}
+
+/// One ICE server for the connection's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceServer {
+    /// `stun:` / `turn:` URLs.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    pub username: Option<String>,
+    /// TURN credential.
+    pub credential: Option<String>,
+}
+
+/// A trickled ICE candidate (the `RTCIceCandidateInit` fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceCandidate {
+    /// The `candidate:` line.
+    pub candidate: String,
+    /// The media stream identification tag.
+    pub sdp_mid: Option<String>,
+    /// The m-line index.
+    pub sdp_m_line_index: Option<u16>,
+    /// The ICE ufrag it belongs to.
+    pub username_fragment: Option<String>,
+}
+
+/// The connection (or ICE connection) state, as one small enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Not started.
+    New,
+    /// Checking / connecting.
+    Connecting,
+    /// Connected (or ICE completed).
+    Connected,
+    /// Temporarily lost.
+    Disconnected,
+    /// Failed; needs an ICE restart.
+    Failed,
+    /// Closed.
+    Closed,
+}
+
+/// SDP type of a description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdpKind {
+    /// An offer.
+    Offer,
+    /// An answer.
+    Answer,
+    /// Rollback of a pending offer.
+    Rollback,
+}
+
+/// Transceiver direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Send only (publishing).
+    SendOnly,
+    /// Receive only.
+    RecvOnly,
+    /// Both.
+    SendRecv,
+    /// Neither (an unpublished, reusable m-line).
+    Inactive,
+}
+
+/// What a peer connection reports, from its browser callbacks.
+#[derive(Debug, Clone)]
+pub enum PeerSignal {
+    /// A local ICE candidate; `None` is the end of candidates.
+    Candidate(Option<IceCandidate>),
+    /// `connectionState` changed.
+    Connection(ConnState),
+    /// `iceConnectionState` changed.
+    Ice(ConnState),
+    /// A remote track arrived on m-line `mid`.
+    Track {
+        /// The transceiver's mid.
+        mid: Option<String>,
+        /// The remote track.
+        track: MediaStreamTrack,
+    },
+    /// The remote side opened a data channel; hand it to [`Peer::adopt_channel`].
+    Channel(RtcDataChannel),
+    /// A data channel is open.
+    ChannelOpen(String),
+    /// A binary (or text, as UTF-8) message on the channel with this label.
+    Data {
+        /// The channel label (`ovsp-reliable` / `ovsp-lossy`).
+        label: String,
+        /// The payload.
+        data: Vec<u8>,
+    },
+}
+
+type Sink = Rc<dyn Fn(PcRole, PeerSignal)>;
+
+struct Channel {
+    dc: RtcDataChannel,
+    _listeners: [Listener; 2],
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        self.dc.close();
+    }
+}
+
+/// One RTCPeerConnection with everything attached to it.
+pub struct Peer {
+    role: PcRole,
+    pc: RtcPeerConnection,
+    sink: Sink,
+    channels: Vec<Channel>,
+    _listeners: [Listener; 5],
+}
+
+fn map_conn(s: RtcPeerConnectionState) -> ConnState {
+    match s {
+        RtcPeerConnectionState::New => ConnState::New,
+        RtcPeerConnectionState::Connecting => ConnState::Connecting,
+        RtcPeerConnectionState::Connected => ConnState::Connected,
+        RtcPeerConnectionState::Disconnected => ConnState::Disconnected,
+        RtcPeerConnectionState::Failed => ConnState::Failed,
+        _ => ConnState::Closed,
+    }
+}
+
+fn map_ice(s: RtcIceConnectionState) -> ConnState {
+    match s {
+        RtcIceConnectionState::New => ConnState::New,
+        RtcIceConnectionState::Checking => ConnState::Connecting,
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => ConnState::Connected,
+        RtcIceConnectionState::Disconnected => ConnState::Disconnected,
+        RtcIceConnectionState::Failed => ConnState::Failed,
+        _ => ConnState::Closed,
+    }
+}
+
+fn js_dir(d: Direction) -> RtcRtpTransceiverDirection {
+    match d {
+        Direction::SendOnly => RtcRtpTransceiverDirection::Sendonly,
+        Direction::RecvOnly => RtcRtpTransceiverDirection::Recvonly,
+        Direction::SendRecv => RtcRtpTransceiverDirection::Sendrecv,
+        Direction::Inactive => RtcRtpTransceiverDirection::Inactive,
+    }
+}
+
+fn data_bytes(v: &JsValue) -> Vec<u8> {
+    if let Some(s) = v.as_string() {
+        return s.into_bytes();
+    }
+    if v.is_instance_of::<js_sys::ArrayBuffer>() {
+        return js_sys::Uint8Array::new(v).to_vec();
+    }
+    Vec::new()
+}
+
+fn channel(role: PcRole, dc: RtcDataChannel, sink: &Sink) -> Channel {
+    dc.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+    let t: &web_sys::EventTarget = dc.as_ref();
+    let label = dc.label();
+    let (s1, s2) = (sink.clone(), sink.clone());
+    let l2 = label.clone();
+    Channel {
+        _listeners: [
+            Listener::new(t, "open", move |_| {
+                s1(role, PeerSignal::ChannelOpen(label.clone()))
+            }),
+            Listener::new(t, "message", move |e| {
+                if let Some(m) = e.dyn_ref::<web_sys::MessageEvent>() {
+                    s2(
+                        role,
+                        PeerSignal::Data {
+                            label: l2.clone(),
+                            data: data_bytes(&m.data()),
+                        },
+                    )
+                }
+            }),
+        ],
+        dc,
+    }
+}
+
+async fn wait(p: js_sys::Promise) -> Result<JsValue, WebError> {
+    JsFuture::from(p).await.map_err(WebError::from)
+}
+
+fn sdp_of(v: &JsValue) -> String {
+    js_sys::Reflect::get(v, &JsValue::from_str("sdp"))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+impl Peer {
+    /// Creates a connection with `ice_servers`; every event goes to `sink` with this `role`.
+    pub fn new<F: Fn(PcRole, PeerSignal) + 'static>(
+        role: PcRole,
+        ice_servers: &[IceServer],
+        sink: F,
+    ) -> Result<Peer, WebError> {
+        let cfg = RtcConfiguration::new();
+        let list = js_sys::Array::new();
+        for s in ice_servers {
+            let srv = web_sys::RtcIceServer::new();
+            let urls = js_sys::Array::new();
+            for u in &s.urls {
+                urls.push(&JsValue::from_str(u));
+            }
+            srv.set_urls(&urls);
+            if let Some(u) = &s.username {
+                srv.set_username(u);
+            }
+            if let Some(c) = &s.credential {
+                srv.set_credential(c);
+            }
+            list.push(&srv);
+        }
+        cfg.set_ice_servers(&list);
+        cfg.set_bundle_policy(web_sys::RtcBundlePolicy::MaxBundle);
+        let pc = RtcPeerConnection::new_with_configuration(&cfg)?;
+        let sink: Sink = Rc::new(sink);
+        let t: &web_sys::EventTarget = pc.as_ref();
+        let (s1, s2, s3, s4, s5) = (
+            sink.clone(),
+            sink.clone(),
+            sink.clone(),
+            sink.clone(),
+            sink.clone(),
+        );
+        let (p2, p3) = (pc.clone(), pc.clone());
+        let listeners = [
+            Listener::new(t, "icecandidate", move |e| {
+                let c = e
+                    .dyn_ref::<RtcPeerConnectionIceEvent>()
+                    .and_then(|e| e.candidate())
+                    .filter(|c| !c.candidate().is_empty())
+                    .map(|c| IceCandidate {
+                        candidate: c.candidate(),
+                        sdp_mid: c.sdp_mid(),
+                        sdp_m_line_index: c.sdp_m_line_index(),
+                        username_fragment: js_sys::Reflect::get(
+                            &c,
+                            &JsValue::from_str("usernameFragment"),
+                        )
+                        .ok()
+                        .and_then(|u| u.as_string()),
+                    });
+                s1(role, PeerSignal::Candidate(c))
+            }),
+            Listener::new(t, "connectionstatechange", move |_| {
+                s2(
+                    role,
+                    PeerSignal::Connection(map_conn(p2.connection_state())),
+                )
+            }),
+            Listener::new(t, "iceconnectionstatechange", move |_| {
+                s3(role, PeerSignal::Ice(map_ice(p3.ice_connection_state())))
+            }),
+            Listener::new(t, "track", move |e| {
+                if let Some(e) = e.dyn_ref::<RtcTrackEvent>() {
+                    s4(
+                        role,
+                        PeerSignal::Track {
+                            mid: e.transceiver().mid(),
+                            track: e.track(),
+                        },
+                    )
+                }
+            }),
+            Listener::new(t, "datachannel", move |e| {
+                if let Some(e) = e.dyn_ref::<RtcDataChannelEvent>() {
+                    s5(role, PeerSignal::Channel(e.channel()))
+                }
+            }),
+        ];
+        Ok(Peer {
+            role,
+            pc,
+            sink,
+            channels: Vec::new(),
+            _listeners: listeners,
+        })
+    }
+
+    /// Which connection this is.
+    pub fn role(&self) -> PcRole {
+        self.role
+    }
+
+    /// The underlying browser object.
+    pub fn raw(&self) -> &RtcPeerConnection {
+        &self.pc
+    }
+
+    /// Opens the two OVSP data channels, `ovsp-reliable` (ordered) and `ovsp-lossy`
+    /// (unordered, no retransmits), on this (publishing) connection.
+    pub fn open_data_channels(&mut self) {
+        let reliable = self.pc.create_data_channel("ovsp-reliable");
+        let init = RtcDataChannelInit::new();
+        init.set_ordered(false);
+        init.set_max_retransmits(0);
+        let lossy = self
+            .pc
+            .create_data_channel_with_data_channel_dict("ovsp-lossy", &init);
+        for dc in [reliable, lossy] {
+            let c = channel(self.role, dc, &self.sink);
+            self.channels.push(c);
+        }
+    }
+
+    /// Takes ownership of a channel the remote side opened (from [`PeerSignal::Channel`]).
+    pub fn adopt_channel(&mut self, dc: RtcDataChannel) {
+        let c = channel(self.role, dc, &self.sink);
+        self.channels.push(c);
+    }
+
+    /// Sends `data` on the channel labelled `label`.
+    pub fn send_data(&self, label: &str, data: &[u8]) -> Result<(), WebError> {
+        let c = self
+            .channels
+            .iter()
+            .find(|c| c.dc.label() == label)
+            .ok_or_else(|| WebError::new("InvalidStateError", "no such data channel"))?;
+        c.dc.send_with_u8_array(data).map_err(WebError::from)
+    }
+
+    /// Adds a transceiver sending `track` (or, without a track, of `kind` "audio"/"video").
+    /// `encodings` is an optional `sendEncodings` array (simulcast layers).
+    pub fn add_transceiver(
+        &self,
+        track: Option<&MediaStreamTrack>,
+        kind: &str,
+        dir: Direction,
+        encodings: Option<&JsValue>,
+    ) -> RtcRtpTransceiver {
+        let init = RtcRtpTransceiverInit::new();
+        init.set_direction(js_dir(dir));
+        if let Some(e) = encodings {
+            init.set_send_encodings(e);
+        }
+        match track {
+            Some(t) => self
+                .pc
+                .add_transceiver_with_media_stream_track_and_init(t, &init),
+            None => self.pc.add_transceiver_with_str_and_init(kind, &init),
+        }
+    }
+
+    /// All transceivers, in m-line order.
+    pub fn transceivers(&self) -> Vec<RtcRtpTransceiver> {
+        self.pc
+            .get_transceivers()
+            .iter()
+            .map(|t| t.unchecked_into())
+            .collect()
+    }
+
+    /// The transceiver negotiated on `mid`.
+    pub fn transceiver(&self, mid: &str) -> Option<RtcRtpTransceiver> {
+        self.transceivers()
+            .into_iter()
+            .find(|t| t.mid().as_deref() == Some(mid))
+    }
+
+    /// Sets a transceiver's direction.
+    pub fn set_direction(t: &RtcRtpTransceiver, dir: Direction) {
+        t.set_direction(js_dir(dir));
+    }
+
+    /// Replaces (or with `None`, removes) the track a transceiver sends, without renegotiation.
+    pub async fn replace_track(
+        t: &RtcRtpTransceiver,
+        track: Option<&MediaStreamTrack>,
+    ) -> Result<(), WebError> {
+        wait(t.sender().replace_track(track)).await.map(|_| ())
+    }
+
+    /// Creates an offer (an ICE-restart offer with `ice_restart`).
+    pub async fn create_offer(&self, ice_restart: bool) -> Result<String, WebError> {
+        let p = if ice_restart {
+            let o = RtcOfferOptions::new();
+            o.set_ice_restart(true);
+            self.pc.create_offer_with_rtc_offer_options(&o)
+        } else {
+            self.pc.create_offer()
+        };
+        wait(p).await.map(|d| sdp_of(&d))
+    }
+
+    /// Creates an answer to the applied remote offer.
+    pub async fn create_answer(&self) -> Result<String, WebError> {
+        wait(self.pc.create_answer()).await.map(|d| sdp_of(&d))
+    }
+
+    fn desc(kind: SdpKind, sdp: &str) -> RtcSessionDescriptionInit {
+        let t = match kind {
+            SdpKind::Offer => RtcSdpType::Offer,
+            SdpKind::Answer => RtcSdpType::Answer,
+            SdpKind::Rollback => RtcSdpType::Rollback,
+        };
+        let d = RtcSessionDescriptionInit::new(t);
+        if kind != SdpKind::Rollback {
+            d.set_sdp(sdp);
+        }
+        d
+    }
+
+    /// Applies a local description.
+    pub async fn set_local(&self, kind: SdpKind, sdp: &str) -> Result<(), WebError> {
+        wait(self.pc.set_local_description(&Self::desc(kind, sdp)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Applies a remote description.
+    pub async fn set_remote(&self, kind: SdpKind, sdp: &str) -> Result<(), WebError> {
+        wait(self.pc.set_remote_description(&Self::desc(kind, sdp)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Adds a remote candidate; `None` signals the end of candidates.
+    pub async fn add_candidate(&self, c: Option<&IceCandidate>) -> Result<(), WebError> {
+        let init = c.map(|c| {
+            let i = RtcIceCandidateInit::new(&c.candidate);
+            i.set_sdp_mid(c.sdp_mid.as_deref());
+            i.set_sdp_m_line_index(c.sdp_m_line_index);
+            if let Some(u) = &c.username_fragment {
+                let _ = js_sys::Reflect::set(
+                    &i,
+                    &JsValue::from_str("usernameFragment"),
+                    &JsValue::from_str(u),
+                );
+            }
+            i
+        });
+        wait(
+            self.pc
+                .add_ice_candidate_with_opt_rtc_ice_candidate_init(init.as_ref()),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `restartIce()`: the next offer restarts ICE.
+    pub fn restart_ice(&self) {
+        if let Ok(f) = js_sys::Reflect::get(&self.pc, &"restartIce".into()) {
+            if let Some(f) = f.dyn_ref::<js_sys::Function>() {
+                let _ = f.call0(&self.pc);
+            }
+        }
+    }
+
+    /// The SDP of the current local description, if any.
+    pub fn local_sdp(&self) -> Option<String> {
+        self.pc.local_description().map(|d| d.sdp())
+    }
+
+    /// The current connection state.
+    pub fn state(&self) -> ConnState {
+        map_conn(self.pc.connection_state())
+    }
+
+    /// The current ICE connection state.
+    pub fn ice_state(&self) -> ConnState {
+        map_ice(self.pc.ice_connection_state())
+    }
+
+    /// The raw `RTCStatsReport`.
+    pub async fn stats(&self) -> Result<web_sys::RtcStatsReport, WebError> {
+        wait(self.pc.get_stats()).await.map(|r| r.unchecked_into())
+    }
+
+    /// Closes the connection and its channels (also done on drop).
+    pub fn close(&mut self) {
+        self.channels.clear();
+        self.pc.close();
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Totals read off a stats report, enough to tell whether media flows.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StatsTotals {
+    /// Inbound RTP audio bytes.
+    pub audio_bytes_received: f64,
+    /// Inbound RTP video bytes.
+    pub video_bytes_received: f64,
+    /// Video frames decoded.
+    pub frames_decoded: f64,
+    /// Outbound RTP bytes (all kinds).
+    pub bytes_sent: f64,
+    /// Round-trip time of the selected candidate pair, in seconds (0 when unknown).
+    pub rtt_s: f64,
+}
+
+fn num(o: &JsValue, k: &str) -> f64 {
+    js_sys::Reflect::get(o, &JsValue::from_str(k))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+fn text(o: &JsValue, k: &str) -> String {
+    js_sys::Reflect::get(o, &JsValue::from_str(k))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+impl StatsTotals {
+    /// Sums the entries of a report into totals.
+    pub fn add_report(&mut self, report: &web_sys::RtcStatsReport) {
+        let map: &js_sys::Map = report.unchecked_ref();
+        map.for_each(
+            &mut |v: JsValue, _k: JsValue| match text(&v, "type").as_str() {
+                "inbound-rtp" => {
+                    if text(&v, "kind") == "video" {
+                        self.video_bytes_received += num(&v, "bytesReceived");
+                        self.frames_decoded += num(&v, "framesDecoded");
+                    } else {
+                        self.audio_bytes_received += num(&v, "bytesReceived");
+                    }
+                }
+                "outbound-rtp" => self.bytes_sent += num(&v, "bytesSent"),
+                "candidate-pair" if text(&v, "state") == "succeeded" => {
+                    let r = num(&v, "currentRoundTripTime");
+                    if r > 0.0 {
+                        self.rtt_s = r;
+                    }
+                }
+                _ => {}
+            },
+        );
+    }
+}

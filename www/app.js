@@ -22,6 +22,10 @@ const demo = {
   screenShare: null,
   handRaised: false,
   leftReason: null,
+  audienceTotal: 0,
+  receivers: new Set(), // RTCRtpReceivers of remote media (from the `track` event)
+  chatRoom: null, // the chat companion Room, when RoomSession has no messaging of its own
+  chatId: null, // this page's chat address
 };
 window.__demo = demo;
 
@@ -36,18 +40,14 @@ const MEMBER_PERMISSIONS = [
   'room.subscribe',
 ];
 
-/** Events the page listens to; names follow the RoomSession and Room documents. */
+/** RoomSession events the page listens to (names of the RoomSession documents). */
 const EVENTS = [
-  'room.joined', 'room.left', 'room.updated', 'room.ended', 'room.subscribed',
-  'room.audience_count', 'room.audienceCount', 'layout.changed',
+  'room.joined', 'room.left', 'room.updated', 'room.ended', 'room.audience_count', 'layout.changed',
   'member.joined', 'member.updated', 'member.left', 'member.talking',
   'member.updated.audioMuted', 'member.updated.videoMuted', 'member.updated.deaf',
   'member.updated.handraised', 'member.updated.visible',
-  'message.received', 'message_received', 'participant_leaving',
-  'connection.state', 'room.reconnecting', 'room.reconnected', 'reconnecting', 'reconnected',
-  'disconnected', 'network.quality', 'member.network_quality', 'self.unmute_requested',
-  'media.autoplay_blocked', 'autoplay.blocked', 'track.published', 'track.unpublished',
-  'screenshare.started', 'screenshare.ended', 'error',
+  'connection.state', 'media.connected', 'media.reconnecting', 'media.disconnected',
+  'track', 'autoplay.blocked', 'device.updated',
 ];
 
 function pick(obj, ...keys) {
@@ -71,7 +71,7 @@ function normMember(m) {
   set('role', pick(m, 'role', 'type', 'join_as'));
   set('visible', pick(m, 'visible'));
   set('meta', pick(m, 'meta'));
-  set('blocked', pick(m, 'blocked', 'audio_blocked'));
+  set('identity', pick(m, 'identity'));
   return out;
 }
 
@@ -211,13 +211,7 @@ async function join({ room, name, role, moderator }) {
     video: publish ? { width: 640, height: 480 } : false,
   });
   demo.session = session;
-  for (const name of EVENTS) {
-    try {
-      session.on(name, (e) => onEvent(name, e));
-    } catch {
-      // Event names the package does not know are simply not listened to.
-    }
-  }
+  for (const name of EVENTS) session.on(name, (...args) => onEvent(name, ...args));
   await session.join();
   if (demo.session !== session) return; // left or kicked meanwhile
   demo.memberId = pick(session, 'memberId') ?? demo.memberId;
@@ -237,18 +231,28 @@ async function join({ room, name, role, moderator }) {
   }
   await Promise.all([loadLayouts(), loadMeta(), refreshDevices()]);
   renderAll();
+  await act('Chat', () => startChat(session, { room, identity, name }));
+  startQualityProbe(session);
 }
 
 async function leave() {
   const session = demo.session;
   if (!session) return;
+  const chat = demo.chatRoom;
   await act('Leave', () => session.leave());
   await teardown();
+  if (chat) await act('Leave chat', () => chat.disconnect());
   setConnection('idle');
 }
 
 /** Forget the session: the page returns to the join form. */
 async function teardown() {
+  if (demo.session) {
+    // Stop listening first: nothing of the old session reaches the page any more.
+    demo.session.removeAllListeners();
+  }
+  stopChat();
+  stopQualityProbe();
   demo.session = null;
   demo.memberId = null;
   demo.screenShare = null;
@@ -277,8 +281,8 @@ function attachSelfView() {
 
 // ---------------------------------------------------------------- events
 
-function onEvent(name, e) {
-  demo.events.push({ name, t: Date.now(), data: safeClone(e) });
+function onEvent(name, e, ...rest) {
+  demo.events.push({ name, t: Date.now(), data: safeClone(e), rest: rest.length ? safeClone(rest) : undefined });
   if (demo.events.length > 5000) demo.events.splice(0, 1000);
   switch (name) {
     case 'room.joined': return onRoomJoined(e);
@@ -311,49 +315,41 @@ function onEvent(name, e) {
       return renderMembers();
     }
     case 'room.audience_count':
-    case 'room.audienceCount': {
-      const total = pick(e, 'total') ?? 0;
-      $('audience-count').textContent = `+${total} watching`;
-      $('audience-count').classList.toggle('hidden', !total);
-      return undefined;
-    }
-    case 'message.received':
-    case 'message_received':
-      return onMessage(name, e);
-    case 'participant_leaving': {
-      const reason = pick(e, 'reason');
-      if (reason === 'kicked') onSelfLeft({ reason: 'removed' });
-      return undefined;
-    }
+      demo.audienceTotal = pick(e, 'total') ?? 0;
+      return renderAudience();
     case 'room.left':
     case 'room.ended':
-    case 'disconnected':
       return onSelfLeft(e, name);
     case 'connection.state': {
-      const state = pick(e, 'state') || (typeof e === 'string' ? e : undefined);
-      if (state) setConnection(String(state));
+      const [error] = rest;
+      if (typeof e === 'string') setConnection(e);
+      if (e === 'disconnected' && demo.session) {
+        if (pick(error, 'code') === 54104) return onSelfLeft({ reason: 'removed' });
+        if (error) showError(error, 'Disconnected');
+        return onSelfLeft({ reason: pick(error, 'message') || 'disconnected' }, name);
+      }
       return undefined;
     }
-    case 'room.reconnecting':
-    case 'reconnecting':
-      return setConnection('reconnecting');
-    case 'room.reconnected':
-    case 'reconnected':
-      return setConnection('connected');
-    case 'network.quality':
-    case 'member.network_quality': {
-      const id = pick(e, 'member_id', 'memberId');
-      if (id && id !== demo.memberId) return undefined;
-      return setQuality(pick(e, 'level', 'quality'));
-    }
-    case 'self.unmute_requested':
-      return notice(`A moderator asks you to unmute your ${pick(e, 'kind') || 'microphone'}.`);
-    case 'media.autoplay_blocked':
+    case 'media.reconnecting':
+      return setQuality(1);
+    case 'track':
+      if (e && e.receiver) demo.receivers.add(e.receiver);
+      return undefined;
     case 'autoplay.blocked':
       return showAutoplayPrompt();
+    case 'device.updated':
+      return refreshDevices();
     default:
       return undefined;
   }
+}
+
+function renderAudience() {
+  // Each demo participant's chat companion is an invisible audience member: leave those out.
+  const companions = [...demo.members.values()].filter((m) => m.meta && m.meta.chat_id).length;
+  const total = Math.max(0, (demo.audienceTotal || 0) - companions);
+  $('audience-count').textContent = `+${total} watching`;
+  $('audience-count').classList.toggle('hidden', !total);
 }
 
 function onRoomJoined(e) {
@@ -380,11 +376,13 @@ function onRoomUpdated(room) {
 function onSelfLeft(e, name) {
   if (!demo.session) return;
   const reason = pick(e, 'reason') || (name === 'room.ended' ? 'room_ended' : 'left');
+  const error = pick(e, 'error');
   demo.leftReason = reason;
-  if (reason === 'left' && name !== 'disconnected') {
+  if (reason === 'left' || reason === 'leave') {
     // An ordinary leave() also ends here; nothing to announce.
     return;
   }
+  if (error && pick(error, 'code') !== 54104) showError(error, 'Left the room');
   const text = {
     removed: 'You were removed from the room by a moderator.',
     kicked: 'You were removed from the room by a moderator.',
@@ -395,7 +393,9 @@ function onSelfLeft(e, name) {
   notice(text);
   $('notice').dataset.reason = reason;
   setConnection('disconnected');
+  const chat = demo.chatRoom;
   teardown();
+  if (chat) chat.disconnect().catch(() => {});
 }
 
 function upsertMember(partial) {
@@ -500,6 +500,7 @@ function renderMembers() {
   });
   list.replaceChildren(...nodes);
   $('member-count').textContent = String(items.length);
+  renderAudience();
   renderChatRecipients();
   renderOwnControls();
 }
@@ -620,10 +621,56 @@ function showAutoplayPrompt() {
   notice('The browser blocked playback. Click anywhere to enable sound.');
   document.addEventListener('click', () => {
     const s = demo.session;
-    const resume = s && (s.resumePlayback || s.playRemoteMedia);
-    if (resume) resume.call(s);
     notice('');
+    if (s) act('Playback', () => s.resumePlayback());
   }, { once: true });
+}
+
+// ---------------------------------------------------------------- network quality
+
+/**
+ * A 0..5 network quality figure from the remote media this page receives:
+ * packet loss and jitter over the last two seconds (5 = clean, 0 = nothing arrives).
+ */
+let qualityTimer = null;
+let qualityLast = null;
+function startQualityProbe(session) {
+  stopQualityProbe();
+  qualityTimer = setInterval(async () => {
+    if (demo.session !== session || !demo.receivers.size) return setQuality(demo.receivers.size ? 0 : null);
+    let received = 0;
+    let lost = 0;
+    let jitter = 0;
+    for (const r of demo.receivers) {
+      if (!r.track || r.track.readyState === 'ended') {
+        demo.receivers.delete(r);
+        continue;
+      }
+      const stats = await r.getStats();
+      stats.forEach((st) => {
+        if (st.type !== 'inbound-rtp') return;
+        received += st.packetsReceived || 0;
+        lost += Math.max(0, st.packetsLost || 0);
+        jitter = Math.max(jitter, st.jitter || 0);
+      });
+    }
+    const prev = qualityLast;
+    qualityLast = { received, lost };
+    if (!prev) return undefined;
+    const dRecv = received - prev.received;
+    const dLost = Math.max(0, lost - prev.lost);
+    if (dRecv <= 0) return setQuality(demo.receivers.size ? 0 : null);
+    const loss = dLost / (dRecv + dLost);
+    let level = loss < 0.01 ? 5 : loss < 0.03 ? 4 : loss < 0.08 ? 3 : loss < 0.15 ? 2 : 1;
+    if (jitter > 0.1 && level > 2) level -= 1;
+    return setQuality(level);
+  }, 2000);
+}
+function stopQualityProbe() {
+  if (qualityTimer) clearInterval(qualityTimer);
+  qualityTimer = null;
+  qualityLast = null;
+  demo.receivers.clear();
 }
 
 // ---------------------------------------------------------------- moderation
@@ -664,29 +711,67 @@ $('sel-layout').addEventListener('change', (ev) =>
 
 // ---------------------------------------------------------------- chat
 
-function onMessage(name, e) {
-  // RoomSession style: one object; Room style: (participantId, message, recipients, state).
-  const args = name === 'message_received' && typeof e === 'string' ? { from_member_id: e } : e;
-  const from = pick(args, 'from_member_id', 'fromMemberId', 'participantId', 'from');
-  const payload = pick(args, 'payload', 'message', 'text');
-  const text = typeof payload === 'string' ? payload : pick(payload, 'text', 'payload') ?? JSON.stringify(payload);
-  const to = pick(args, 'to', 'recipients');
-  const id = pick(args, 'message_id', 'messageId', 'id');
-  if (id && demo.chat.some((m) => m.id === id)) return; // same message seen twice
-  addChat({ id, from, text, private: Array.isArray(to) && to.length > 0 });
+/**
+ * Chat goes through the package's messaging API (`sendMessage` / `message_received`,
+ * as the Room documents name them). RoomSession has no messaging of its own, so the
+ * page opens a companion `Room` for chat: an invisible audience member whose
+ * address (its participant id) the page publishes in its own member meta as
+ * `chat_id`. Others look that address up to send to one member.
+ */
+async function startChat(session, { room, identity, name }) {
+  if (demo.session !== session) return;
+  if (typeof session.sendMessage === 'function') {
+    // A RoomSession with messaging of its own: no companion needed.
+    session.on('message.received', (e) => onMessage(e));
+    demo.chatId = demo.memberId;
+    return;
+  }
+  const token = await fetchToken({
+    room, identity: `${identity}~chat`, name, role: 'audience', permissions: ['room.message.send'],
+  });
+  const chat = new sdk.Room({ clientToken: token });
+  chat.on('message_received', (from, message, recipients) => {
+    demo.events.push({ name: 'message_received', t: Date.now(), data: safeClone({ from, message, recipients }) });
+    onMessage({ from, message, recipients });
+  });
+  chat.on('error', (err) => showError(err, 'Chat'));
+  demo.chatRoom = chat;
+  await chat.connect();
+  if (demo.session !== session) {
+    await chat.disconnect();
+    return;
+  }
+  demo.chatId = chat.getLocalParticipant().id;
+  await session.updateMemberMeta({ meta: { chat_id: demo.chatId } });
+}
+
+function stopChat() {
+  demo.chatRoom = null;
+  demo.chatId = null;
+}
+
+/** The member that owns chat address `id`. */
+function memberByChatId(id) {
+  for (const m of demo.members.values()) if (m.id === id || (m.meta && m.meta.chat_id === id)) return m;
+  return undefined;
+}
+
+function onMessage({ from, message, recipients }) {
+  if (from && from === demo.chatId) return; // our own message, already shown
+  const text = typeof message === 'string' ? message : pick(message, 'payload', 'text') ?? JSON.stringify(message);
+  addChat({ from, text, private: Array.isArray(recipients) && recipients.length > 0 });
 }
 
 function addChat(msg) {
   demo.chat.push(msg);
+  const sender = msg.self ? demo.members.get(demo.memberId) : memberByChatId(msg.from);
   const li = document.createElement('li');
   li.dataset.testid = 'chat-message';
-  li.dataset.from = msg.from ?? '';
+  li.dataset.from = sender?.id ?? msg.from ?? '';
   li.dataset.private = String(msg.private);
-  if (msg.id) li.dataset.messageId = msg.id;
   const from = document.createElement('span');
   from.className = 'from';
-  const sender = demo.members.get(msg.from);
-  from.textContent = msg.self ? 'You' : sender?.name ?? msg.from ?? '?';
+  from.textContent = msg.self ? 'You' : sender?.name ?? 'someone';
   const text = document.createElement('span');
   text.className = 'text';
   text.textContent = ` ${msg.text}`;
@@ -705,18 +790,24 @@ function addChat(msg) {
 $('chat-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const s = demo.session;
+  const chat = demo.chatRoom || s;
   const input = $('chat-input');
   const text = input.value.trim();
   if (!s || !text) return;
   const to = $('chat-to').value;
-  const recipients = to ? [to] : undefined;
+  const target = to ? demo.members.get(to) : null;
+  const address = target ? (demo.chatRoom ? target.meta?.chat_id : target.id) : null;
+  if (to && !address) {
+    showError({ name: 'RecipientNotReadyError', message: `${target?.name ?? 'that member'} cannot receive messages yet` }, 'Chat');
+    return;
+  }
   input.value = '';
   const ok = await act('Chat', async () => {
-    await s.sendMessage({ type: 'text', payload: text }, recipients);
+    await chat.sendMessage({ type: 'text', payload: text }, address ? [address] : undefined);
     return true;
   });
   if (ok) {
-    addChat({ from: demo.memberId, self: true, text, private: !!to, toName: demo.members.get(to)?.name ?? to });
+    addChat({ from: demo.chatId, self: true, text, private: !!to, toName: target?.name ?? to });
   } else {
     input.value = text;
   }

@@ -68,7 +68,8 @@ function normMember(m) {
   set('handraised', pick(m, 'handraised', 'hand_raised', 'handRaised', 'raised_hand'));
   set('talking', pick(m, 'talking'));
   set('state', pick(m, 'state'));
-  set('role', pick(m, 'role', 'type', 'join_as'));
+  set('role', pick(m, 'role', 'join_as'));
+  set('kind', pick(m, 'type'));
   set('visible', pick(m, 'visible'));
   set('meta', pick(m, 'meta'));
   set('identity', pick(m, 'identity'));
@@ -458,6 +459,7 @@ function renderMembers() {
     li.dataset.handraised = String(!!m.handraised);
     li.dataset.state = m.state || 'active';
     li.dataset.role = m.role || 'member';
+    li.dataset.kind = m.kind || 'member';
     const top = document.createElement('div');
     top.className = 'top';
     const nm = document.createElement('span');
@@ -473,10 +475,11 @@ function renderMembers() {
       flag('deaf', m.deaf, 'deaf'),
       flag('reconnecting', m.state === 'reconnecting', 'reconnecting'),
       flag('audience', m.role === 'audience', 'audience'),
+      flag('screen', m.kind === 'screen', 'screen'),
     );
     top.append(nm, flags);
     li.append(top);
-    if (m.id !== demo.memberId && hasAnyModeration()) {
+    if (m.id !== demo.memberId && m.kind !== 'screen' && hasAnyModeration()) {
       const mod = document.createElement('div');
       mod.className = 'mod';
       mod.append(

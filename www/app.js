@@ -205,15 +205,15 @@ async function join({ room, name, role, moderator }) {
   demo.leftReason = null;
   demo.members.clear();
   const publish = role !== 'audience';
-  const session = new RoomSession({
-    token,
-    rootElement: $('video-root'),
-    audio: publish,
-    video: publish ? { width: 640, height: 480 } : false,
-  });
+  const session = new RoomSession({ token, rootElement: $('video-root') });
   demo.session = session;
   for (const name of EVENTS) session.on(name, (...args) => onEvent(name, ...args));
-  await session.join();
+  await session.join({
+    audio: publish,
+    video: publish ? { width: 640, height: 480 } : false,
+    sendAudio: publish,
+    sendVideo: publish,
+  });
   if (demo.session !== session) return; // left or kicked meanwhile
   demo.memberId = pick(session, 'memberId') ?? demo.memberId;
   demo.permissions = Array.from(pick(session, 'permissions') || demo.permissions || []);
@@ -555,7 +555,7 @@ function renderMeta() {
 function renderChatRecipients() {
   const sel = $('chat-to');
   const current = sel.value;
-  const others = [...demo.members.values()].filter((m) => m.id !== demo.memberId);
+  const others = [...demo.members.values()].filter((m) => m.id !== demo.memberId && m.kind !== 'screen');
   sel.replaceChildren(new Option('Everyone', ''), ...others.map((m) => new Option(m.name ?? m.id, m.id)));
   sel.value = others.some((m) => m.id === current) ? current : '';
 }

@@ -303,6 +303,13 @@ export interface RoomLeftEventParams {
 /** A connection state of the session. */
 export type ConnectionState = "new" | "connecting" | "connected" | "reconnecting" | "disconnected";
 
+/** Payload of `call.state`. */
+export interface CallStateEventParams {
+  state: ConnectionState;
+  /** Why the session is reconnecting or disconnected, when abnormal. */
+  error?: ConveneError;
+}
+
 /** The events of {@link RoomSession}, with their handler signatures. */
 export interface RoomSessionEvents {
   "room.joined": (params: RoomSessionFullState) => void;
@@ -325,7 +332,11 @@ export interface RoomSessionEvents {
   "member.updated.outputVolume": (params: MemberEventParams) => void;
   "member.updated.inputSensitivity": (params: MemberEventParams) => void;
   "member.updated.handraised": (params: MemberEventParams) => void;
+  "member.updated.name": (params: MemberEventParams) => void;
   "member.updated.meta": (params: MemberEventParams) => void;
+  "member.updated.state": (params: MemberEventParams) => void;
+  "member.updated.role": (params: MemberEventParams) => void;
+  "member.updated.requestedPosition": (params: MemberEventParams) => void;
   "member.updated.currentPosition": (params: MemberEventParams) => void;
   "member.talking": (params: MemberTalkingEventParams) => void;
   "member.talking.started": (params: MemberTalkingEventParams) => void;
@@ -338,13 +349,10 @@ export interface RoomSessionEvents {
   "playback.ended": (playback: RoomSessionPlayback) => void;
   "stream.started": (stream: RoomSessionStream) => void;
   "stream.ended": (stream: RoomSessionStream) => void;
-  "media.connected": () => void;
-  "media.reconnecting": () => void;
-  "media.disconnected": () => void;
-  "connection.state": (state: ConnectionState, error?: ConveneError) => void;
-  "track": (event: RTCTrackEvent) => void;
-  "autoplay.blocked": (element: HTMLMediaElement) => void;
-  "device.updated": (devices: MediaDeviceInfo[]) => void;
+  /** The connection state changed (`new`, `connecting`, `connected`, `reconnecting`, `disconnected`). */
+  "call.state": (params: CallStateEventParams) => void;
+  /** The browser blocked playback of remote media; call `resumePlayback()` from a user gesture. */
+  "autoplay.blocked": (params: { element: HTMLMediaElement }) => void;
   "destroy": () => void;
 }
 
@@ -818,6 +826,8 @@ export interface TrackEvents {
   message: (data: string | ArrayBuffer, track: RemoteDataTrack) => void;
   subscribed: (track: Track) => void;
   unsubscribed: (track: Track) => void;
+  switchedOff: (track: Track) => void;
+  switchedOn: (track: Track) => void;
 }
 
 /** A track. */
@@ -896,6 +906,9 @@ export interface TrackPublicationEvents {
   trackEnabled: () => void;
   subscribed: (track: RemoteTrack) => void;
   unsubscribed: (track: RemoteTrack) => void;
+  subscriptionFailed: (error: ConveneError) => void;
+  trackSwitchedOff: (track: RemoteTrack) => void;
+  trackSwitchedOn: (track: RemoteTrack) => void;
 }
 
 /** A published track. */
@@ -949,6 +962,10 @@ export interface LocalParticipantEvents extends ParticipantEvents {
   trackPublished: (publication: LocalTrackPublication) => void;
   trackPublicationFailed: (error: ConveneError, localTrack: LocalTrack) => void;
   trackStopped: (track: LocalTrack) => void;
+  /** @deprecated */
+  trackAdded: (track: LocalTrack) => void;
+  /** @deprecated */
+  trackRemoved: (track: LocalTrack) => void;
 }
 
 /** The local participant. */
@@ -969,6 +986,8 @@ export interface RemoteParticipantEvents extends ParticipantEvents {
   trackSubscriptionFailed: (error: ConveneError, publication: RemoteTrackPublication) => void;
   trackUnpublished: (publication: RemoteTrackPublication) => void;
   trackUnsubscribed: (track: RemoteTrack, publication: RemoteTrackPublication) => void;
+  trackSwitchedOff: (track: RemoteTrack, publication: RemoteTrackPublication) => void;
+  trackSwitchedOn: (track: RemoteTrack, publication: RemoteTrackPublication) => void;
 }
 
 /** A remote participant. */
@@ -1001,6 +1020,12 @@ export interface VideoRoomEvents {
   trackSubscriptionFailed: (error: ConveneError, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
   trackUnpublished: (publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
   trackUnsubscribed: (track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
+  trackSwitchedOff: (track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
+  trackSwitchedOn: (track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant) => void;
+  /** @deprecated use trackSubscribed */
+  trackAdded: (track: RemoteTrack, participant: RemoteParticipant) => void;
+  /** @deprecated use trackUnsubscribed */
+  trackRemoved: (track: RemoteTrack, participant: RemoteParticipant) => void;
 }
 
 /** A connected room (what {@link connect} resolves to). */

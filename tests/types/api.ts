@@ -288,17 +288,14 @@ async function roomSession(): Promise<void> {
   roomSession.on("playback.ended", (p) => isString(p.id));
   roomSession.on("stream.started", (s: RoomSessionStream) => isString(s.url));
   roomSession.on("stream.ended", (s) => isString(s.id));
-  roomSession.on("media.connected", () => {});
-  roomSession.on("media.reconnecting", () => {});
-  roomSession.on("media.disconnected", () => {});
-  roomSession.on("connection.state", (state, err) => {
-    const s: "new" | "connecting" | "connected" | "reconnecting" | "disconnected" = state;
+  roomSession.on("call.state", (e) => {
+    const s: "new" | "connecting" | "connected" | "reconnecting" | "disconnected" = e.state;
     void s;
-    if (err) isNumber(err.code);
+    if (e.error) isNumber(e.error.code);
   });
-  roomSession.on("track", (ev) => void ev.track);
-  roomSession.on("autoplay.blocked", (media) => void media.play());
-  roomSession.on("device.updated", (list) => void list.length);
+  roomSession.on("autoplay.blocked", (e) => void e.element.play());
+  roomSession.on("member.updated.handraised", (e) => isBoolean(e.member.handraised));
+  roomSession.on("member.updated.currentPosition", (e) => void e.member.currentPosition);
   roomSession.on("destroy", () => {});
   const handler = (e: { member: RoomSessionMember }) => isString(e.member.id);
   roomSession.once("member.joined", handler).on("member.left", handler);
@@ -557,6 +554,8 @@ async function video(): Promise<void> {
   room.on("trackSubscriptionFailed", (error, publication, participant) => void [error.code, publication, participant]);
   room.on("trackUnpublished", (publication, participant) => void [publication, participant]);
   room.on("trackUnsubscribed", (t, publication, participant) => void [t, publication, participant]);
+  room.on("trackSwitchedOff", (t, publication, participant) => void [t, publication, participant]);
+  room.on("trackSwitchedOn", (t, publication, participant) => void [t, publication, participant]);
   // @ts-expect-error unknown room event
   room.on("trackExploded", () => {});
   const stats = await room.getStats();

@@ -1,0 +1,217 @@
+//! Browser tests of the SDK's web adapters, without a server: RAII listeners and timers,
+//! fake camera and microphone capture, media error mapping, two peer connections of the real
+//! adapter carrying media and data to each other, element attachment, and the leak count.
+#![cfg(target_arch = "wasm32")]
+
+use convene::web::element::{Attachment, PlayOutcome};
+use convene::web::error::MediaError;
+use convene::web::listener::{live_callbacks, sleep, Listener, Timer};
+use convene::web::media::{self, DeviceKind, LocalTrack, MediaRequest, Source};
+use convene::web::peer::{Direction, Peer, PcRole, PeerSignal, SdpKind, StatsTotals};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn listener_is_removed_on_drop() {
+    let base = live_callbacks();
+    let target = web_sys::EventTarget::new().expect("EventTarget");
+    let hits = Rc::new(Cell::new(0));
+    let h = hits.clone();
+    let l = Listener::new(&target, "ping", move |_| h.set(h.get() + 1));
+    assert_eq!(live_callbacks(), base + 1);
+    let ev = web_sys::Event::new("ping").expect("Event");
+    target.dispatch_event(&ev).expect("dispatch");
+    assert_eq!(hits.get(), 1);
+    drop(l);
+    target.dispatch_event(&ev).expect("dispatch");
+    assert_eq!(hits.get(), 1, "a dropped listener must not fire");
+    assert_eq!(live_callbacks(), base);
+}
+
+#[wasm_bindgen_test]
+async fn timer_fires_and_is_cancelled_on_drop() {
+    let base = live_callbacks();
+    let fired = Rc::new(Cell::new(0));
+    let (f1, f2) = (fired.clone(), fired.clone());
+    let keep = Timer::new(10, move || f1.set(f1.get() + 1));
+    let cancelled = Timer::new(10, move || f2.set(f2.get() + 100));
+    drop(cancelled);
+    sleep(60).await;
+    assert_eq!(fired.get(), 1);
+    drop(keep);
+    assert_eq!(live_callbacks(), base);
+}
+
+#[wasm_bindgen_test]
+async fn fake_camera_and_microphone_are_captured_and_stopped() {
+    let tracks = media::user_media(&MediaRequest {
+        audio: JsValue::TRUE,
+        video: JsValue::TRUE,
+    })
+    .await
+    .expect("getUserMedia with fake devices");
+    assert_eq!(tracks.len(), 2);
+    assert_eq!(tracks[0].kind(), "audio");
+    assert_eq!(tracks[1].kind(), "video");
+    let raw = Clone::clone(&tracks[1]);
+    let ended = Rc::new(Cell::new(false));
+    let e = ended.clone();
+    let lt = LocalTrack::new(Clone::clone(&raw), Source::Camera, move || e.set(true));
+    assert!(lt.is_live());
+    assert!(lt.device_id().is_some());
+    drop(lt);
+    assert_eq!(raw.ready_state(), web_sys::MediaStreamTrackState::Ended);
+    tracks[0].stop();
+    let devs = media::devices().await.expect("enumerateDevices");
+    assert!(devs.iter().any(|d| d.kind == DeviceKind::VideoInput));
+    assert!(devs.iter().any(|d| d.kind == DeviceKind::AudioInput));
+}
+
+#[wasm_bindgen_test]
+async fn unknown_device_is_a_typed_media_error() {
+    let err = media::user_media(&MediaRequest::camera(Some("no-such-device")))
+        .await
+        .expect_err("an exact unknown deviceId must fail");
+    assert!(
+        matches!(
+            err,
+            MediaError::Overconstrained(_) | MediaError::NotFound(_)
+        ),
+        "got {err:?}"
+    );
+}
+
+type Signals = Rc<RefCell<Vec<(PcRole, PeerSignal)>>>;
+
+fn collector() -> (Signals, impl Fn(PcRole, PeerSignal) + 'static) {
+    let v: Signals = Rc::new(RefCell::new(Vec::new()));
+    let w = v.clone();
+    (v, move |r, s| w.borrow_mut().push((r, s)))
+}
+
+fn take(v: &Signals) -> Vec<(PcRole, PeerSignal)> {
+    std::mem::take(&mut *v.borrow_mut())
+}
+
+/// Hands the candidates gathered by one side to the other.
+async fn trickle(from: &Signals, to: &Peer, keep: &Signals) {
+    for (r, s) in take(from) {
+        match s {
+            PeerSignal::Candidate(c) => {
+                let _ = to.add_candidate(c.as_ref()).await;
+            }
+            other => keep.borrow_mut().push((r, other)),
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn two_adapter_peers_carry_media_and_data() {
+    let base = live_callbacks();
+    let heap = wasm_bindgen::externref_heap_live_count();
+    {
+        let tracks = media::user_media(&MediaRequest {
+            audio: JsValue::TRUE,
+            video: JsValue::TRUE,
+        })
+        .await
+        .expect("fake media");
+        let (sa, fa) = collector();
+        let (sb, fb) = collector();
+        let mut a = Peer::new(PcRole::Pub, &[], fa).expect("pc a");
+        let b = Peer::new(PcRole::Sub, &[], fb).expect("pc b");
+        a.open_data_channels();
+        for t in &tracks {
+            a.add_transceiver(Some(t), &t.kind(), Direction::SendOnly, None);
+        }
+        let offer = a.create_offer(false).await.expect("offer");
+        a.set_local(SdpKind::Offer, &offer).await.expect("local offer");
+        b.set_remote(SdpKind::Offer, &offer).await.expect("remote offer");
+        let answer = b.create_answer().await.expect("answer");
+        b.set_local(SdpKind::Answer, &answer).await.expect("local answer");
+        a.set_remote(SdpKind::Answer, &answer).await.expect("remote answer");
+        assert!(a.transceivers().iter().all(|t| t.mid().is_some()));
+
+        let (ka, kb) = (Rc::new(RefCell::new(Vec::new())), Rc::new(RefCell::new(Vec::new())));
+        let mut totals = StatsTotals::default();
+        let mut b = b;
+        for _ in 0..100 {
+            trickle(&sa, &b, &ka).await;
+            trickle(&sb, &a, &kb).await;
+            // The receiving side adopts the channels the other side opened.
+            let adopt: Vec<_> = kb
+                .borrow_mut()
+                .iter()
+                .filter_map(|(_, s)| match s {
+                    PeerSignal::Channel(dc) => Some(dc.clone()),
+                    _ => None,
+                })
+                .collect();
+            kb.borrow_mut()
+                .retain(|(_, s)| !matches!(s, PeerSignal::Channel(_)));
+            for dc in adopt {
+                b.adopt_channel(dc);
+            }
+            let _ = a.send_data("ovsp-reliable", b"hello");
+            totals = StatsTotals::default();
+            totals.add_report(&b.stats().await.expect("stats"));
+            let got_data = kb
+                .borrow()
+                .iter()
+                .any(|(_, s)| matches!(s, PeerSignal::Data { data, .. } if data == b"hello"));
+            if totals.frames_decoded > 0.0 && totals.audio_bytes_received > 0.0 && got_data {
+                break;
+            }
+            sleep(100).await;
+        }
+        assert!(totals.video_bytes_received > 0.0, "{totals:?}");
+        assert!(totals.frames_decoded > 0.0, "{totals:?}");
+        assert!(totals.audio_bytes_received > 0.0, "{totals:?}");
+        let kb = kb.borrow();
+        assert!(
+            kb.iter()
+                .filter(|(_, s)| matches!(s, PeerSignal::Track { mid: Some(_), .. }))
+                .count()
+                == 2,
+            "both remote tracks arrive with their mids"
+        );
+        assert!(kb
+            .iter()
+            .any(|(_, s)| matches!(s, PeerSignal::Data { data, .. } if data == b"hello")));
+        for t in &tracks {
+            t.stop();
+        }
+    }
+    sleep(50).await;
+    assert_eq!(live_callbacks(), base, "every listener of both peers is removed");
+    assert!(
+        wasm_bindgen::externref_heap_live_count() <= heap + 2,
+        "JS handles return to baseline"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn attachment_plays_and_detaches() {
+    let tracks = media::user_media(&MediaRequest::camera(None))
+        .await
+        .expect("fake camera");
+    let track = Clone::clone(&tracks[0]);
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let att = Attachment::new(&track, None).expect("attach");
+    att.element().set_muted(true);
+    doc.body().unwrap().append_child(att.element()).unwrap();
+    let outcome = att.play().await;
+    assert!(
+        matches!(outcome, PlayOutcome::Playing | PlayOutcome::AutoplayBlocked),
+        "{outcome:?}"
+    );
+    let el = att.element().clone();
+    drop(att);
+    assert!(el.src_object().is_none());
+    assert!(el.parent_node().is_none(), "an element the SDK created is removed");
+    track.stop();
+}

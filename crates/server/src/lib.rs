@@ -1,1 +1,3 @@
 //! Convene reference server library.
+
+pub mod media;

@@ -7,7 +7,7 @@ use convene::web::element::{Attachment, PlayOutcome};
 use convene::web::error::MediaError;
 use convene::web::listener::{live_callbacks, sleep, Listener, Timer};
 use convene::web::media::{self, DeviceKind, LocalTrack, MediaRequest, Source};
-use convene::web::peer::{Direction, Peer, PcRole, PeerSignal, SdpKind, StatsTotals};
+use convene::web::peer::{Direction, PcRole, Peer, PeerSignal, SdpKind, StatsTotals};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -129,14 +129,25 @@ async fn two_adapter_peers_carry_media_and_data() {
             a.add_transceiver(Some(t), &t.kind(), Direction::SendOnly, None);
         }
         let offer = a.create_offer(false).await.expect("offer");
-        a.set_local(SdpKind::Offer, &offer).await.expect("local offer");
-        b.set_remote(SdpKind::Offer, &offer).await.expect("remote offer");
+        a.set_local(SdpKind::Offer, &offer)
+            .await
+            .expect("local offer");
+        b.set_remote(SdpKind::Offer, &offer)
+            .await
+            .expect("remote offer");
         let answer = b.create_answer().await.expect("answer");
-        b.set_local(SdpKind::Answer, &answer).await.expect("local answer");
-        a.set_remote(SdpKind::Answer, &answer).await.expect("remote answer");
+        b.set_local(SdpKind::Answer, &answer)
+            .await
+            .expect("local answer");
+        a.set_remote(SdpKind::Answer, &answer)
+            .await
+            .expect("remote answer");
         assert!(a.transceivers().iter().all(|t| t.mid().is_some()));
 
-        let (ka, kb) = (Rc::new(RefCell::new(Vec::new())), Rc::new(RefCell::new(Vec::new())));
+        let (ka, kb) = (
+            Rc::new(RefCell::new(Vec::new())),
+            Rc::new(RefCell::new(Vec::new())),
+        );
         let mut totals = StatsTotals::default();
         let mut b = b;
         for _ in 0..100 {
@@ -187,7 +198,11 @@ async fn two_adapter_peers_carry_media_and_data() {
         }
     }
     sleep(50).await;
-    assert_eq!(live_callbacks(), base, "every listener of both peers is removed");
+    assert_eq!(
+        live_callbacks(),
+        base,
+        "every listener of both peers is removed"
+    );
     assert!(
         wasm_bindgen::externref_heap_live_count() <= heap + 2,
         "JS handles return to baseline"
@@ -212,6 +227,9 @@ async fn attachment_plays_and_detaches() {
     let el = att.element().clone();
     drop(att);
     assert!(el.src_object().is_none());
-    assert!(el.parent_node().is_none(), "an element the SDK created is removed");
+    assert!(
+        el.parent_node().is_none(),
+        "an element the SDK created is removed"
+    );
     track.stop();
 }

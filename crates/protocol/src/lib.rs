@@ -1,1 +1,144 @@
-//! OVSP v1 wire types.
+//! # `ovsp`: OVSP v1 as code
+//!
+//! The Open Video Signaling Protocol (OVSP) is the wire protocol between the Convene SDK and
+//! any compatible server. This crate is its single definition: both sides compile against it,
+//! and the project's `docs/protocol.md` and `docs/ovsp.schema.json` are generated from or
+//! checked against it.
+//!
+//! - [`codes`]: error codes ([`Code`]) with stable names, and WebSocket close codes.
+//! - [`envelope`]: JSON-RPC 2.0 frames ([`ClientFrame`], [`ServerFrame`]) with tolerant,
+//!   panic-free decoding.
+//! - [`methods`]: every client method as a typed params/result pair, and the [`METHODS`]
+//!   table with each method's permission rule.
+//! - [`events`]: every server event as a typed payload ([`Event`]), and the [`EVENTS`] table
+//!   with durability and scope.
+//! - [`model`]: rooms, members, tracks, subscriptions, layouts, egress entities.
+//! - [`token`]: the claims of the access token.
+//! - [`perm`]: permission matching and the self/member rule.
+//! - [`layouts`]: the layout catalogue with normalised geometry.
+//! - [`limits`]: limits and timer defaults.
+//!
+//! Receivers are tolerant: unknown fields are ignored, unknown event types decode to
+//! [`Event::Unknown`], unknown enum values decode to an `Unknown` variant. Malformed frames
+//! give a typed [`DecodeError`]; nothing in this crate panics on input.
+//!
+//! With the `schema` feature, [`schema::schema`] produces the JSON Schema of the whole
+//! protocol.
+#![deny(missing_docs)]
+
+/// Declares a string enum with a catch-all `Unknown` variant (serialised as `"unknown"`),
+/// so unknown values never fail decoding.
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $( $(#[$vm:meta])* $var:ident = $s:literal ),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+        pub enum $name {
+            $( $(#[$vm])* #[serde(rename = $s)] $var, )*
+            /// A value this version of the protocol does not know.
+            #[serde(rename = "unknown", other)]
+            Unknown,
+        }
+
+        impl $name {
+            /// Every known value (without `Unknown`).
+            pub const ALL: &'static [$name] = &[ $( $name::$var ),* ];
+
+            /// The wire string.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$var => $s, )*
+                    $name::Unknown => "unknown",
+                }
+            }
+
+            /// Parse a wire string; unknown strings give `Unknown`.
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $( $s => $name::$var, )*
+                    _ => $name::Unknown,
+                }
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub mod codes;
+pub mod envelope;
+pub mod events;
+pub mod layouts;
+pub mod limits;
+pub mod methods;
+pub mod model;
+pub mod perm;
+#[cfg(feature = "schema")]
+pub mod schema;
+pub mod token;
+
+pub use codes::{CloseAction, CloseCode, Code};
+pub use envelope::{
+    ClientFrame, DecodeError, ErrorData, EventEnvelope, Notification, Request, Response, RpcError,
+    ServerFrame,
+};
+pub use events::{event_info, Durability, Event, EventInfo, Scope, EVENTS};
+pub use methods::{method_info, Method, MethodInfo, MethodKind, PermRule, METHODS};
+
+/// The WebSocket subprotocol of OVSP major version 1.
+pub const SUBPROTOCOL: &str = "ovsp.v1";
+/// The protocol major version.
+pub const PROTOCOL_MAJOR: u32 = 1;
+/// The highest protocol minor version this crate implements.
+pub const PROTOCOL_MINOR: u32 = 0;
+/// The WebSocket path of the endpoint (`wss://<host>/ovsp`).
+pub const ENDPOINT_PATH: &str = "/ovsp";
+
+/// Capability strings defined in v1.0 (exchanged in `session.connect`).
+pub mod capabilities {
+    /// Simulcast publishing.
+    pub const SIMULCAST: &str = "simulcast";
+    /// SVC publishing.
+    pub const SVC: &str = "svc";
+    /// Data tracks over SCTP.
+    pub const DATA_TRACKS: &str = "data_tracks";
+    /// Recording.
+    pub const RECORDING: &str = "recording";
+    /// Media playback into the room.
+    pub const PLAYBACK: &str = "playback";
+    /// Outbound RTMP streams.
+    pub const RTMP_OUT: &str = "rtmp_out";
+    /// Server-side layouts.
+    pub const LAYOUTS: &str = "layouts";
+    /// `member.network_quality` events.
+    pub const NETWORK_QUALITY: &str = "network_quality";
+    /// Reserved: end-to-end encryption.
+    pub const E2EE: &str = "e2ee";
+    /// Reserved: single-PeerConnection mode.
+    pub const SINGLE_PC: &str = "single_pc";
+    /// The `debug.simulate` method (never in production).
+    pub const DEBUG_SIMULATE: &str = "debug_simulate";
+    /// Every capability string of v1.0.
+    pub const ALL: &[&str] = &[
+        SIMULCAST,
+        SVC,
+        DATA_TRACKS,
+        RECORDING,
+        PLAYBACK,
+        RTMP_OUT,
+        LAYOUTS,
+        NETWORK_QUALITY,
+        E2EE,
+        SINGLE_PC,
+        DEBUG_SIMULATE,
+    ];
+}
+
+/// Negotiate the minor version: `min(client, server)`.
+pub fn negotiate_minor(client_minor: u32, server_minor: u32) -> u32 {
+    client_minor.min(server_minor)
+}

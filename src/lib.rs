@@ -9,3 +9,5 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+pub mod api;

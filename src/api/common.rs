@@ -1,0 +1,188 @@
+//! Browser-side helpers shared by every facade: value conversion, promises that reject with
+//! typed errors, the JS listener registry, and the session wiring.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use convene_core::emitter::Emitter;
+use convene_core::{Config, CoreError};
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::error::ApiError;
+use super::token;
+use crate::web::session::SessionHandle;
+
+/// A result for JavaScript.
+pub type JsResult = Result<JsValue, ApiError>;
+
+/// A wire value as a plain JS value (objects, not `Map`s).
+pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A JS argument as a JSON value (`undefined` → `null`).
+pub fn from_js(v: &JsValue, name: &str) -> Result<Value, ApiError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Value::Null);
+    }
+    if v.is_function() {
+        return Err(ApiError::invalid(name, "must not be a function"));
+    }
+    serde_wasm_bindgen::from_value(v.clone())
+        .map_err(|_| ApiError::invalid(name, "is not a plain value"))
+}
+
+/// Several JS arguments as JSON values.
+pub fn args(list: &[&JsValue]) -> Result<Vec<Value>, ApiError> {
+    let mut out: Vec<Value> = list
+        .iter()
+        .map(|v| from_js(v, "params"))
+        .collect::<Result<_, _>>()?;
+    while out.last() == Some(&Value::Null) {
+        out.pop();
+    }
+    Ok(out)
+}
+
+/// A promise of `f`; an error rejects with a real `Error` (`name`, `code`, `message`).
+pub fn promise<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move { f.await.map_err(|e| e.to_js()) })
+}
+
+/// A promise rejected with `e`.
+pub fn reject(e: ApiError) -> Promise {
+    Promise::reject(&e.to_js())
+}
+
+/// Maps a core result to an [`ApiError`].
+pub fn core<T>(r: Result<T, CoreError>) -> Result<T, ApiError> {
+    r.map_err(ApiError::from)
+}
+
+/// `obj[key] = val`.
+pub fn set(obj: &JsValue, key: &str, val: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), val);
+}
+
+/// `obj[key]` (`undefined` when absent or `obj` is not an object).
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Whether `obj` has own or inherited property `key`.
+pub fn has(obj: &JsValue, key: &str) -> bool {
+    obj.is_object() && Reflect::has(obj, &JsValue::from_str(key)).unwrap_or(false)
+}
+
+/// `obj[key]` as a string, if it is one.
+pub fn get_str(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
+}
+
+/// A new empty object.
+pub fn obj() -> JsValue {
+    Object::new().into()
+}
+
+/// A `MediaStreamTrack` argument, checked.
+pub fn track_arg(v: &JsValue, name: &str) -> Result<web_sys::MediaStreamTrack, ApiError> {
+    v.clone()
+        .dyn_into::<web_sys::MediaStreamTrack>()
+        .map_err(|_| ApiError::invalid(name, "must be a MediaStreamTrack"))
+}
+
+/// The OVSP endpoint: `host` (a `ws(s)://` URL, or a host name) or the page's origin.
+pub fn endpoint(host: Option<String>) -> String {
+    let loc = get(&js_sys::global(), "location");
+    let secure = get_str(&loc, "protocol").is_some_and(|p| p == "https:");
+    let scheme = if secure { "wss" } else { "ws" };
+    match host {
+        Some(h) if h.starts_with("ws://") || h.starts_with("wss://") => h,
+        Some(h) => format!("{scheme}://{h}{}", ovsp::ENDPOINT_PATH),
+        None => {
+            let h = get_str(&loc, "host")
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "127.0.0.1:8080".into());
+            format!("{scheme}://{h}{}", ovsp::ENDPOINT_PATH)
+        }
+    }
+}
+
+/// A session for `token`: the token is checked for shape first (20101 when it is not a JWT).
+pub fn session(
+    token: &str,
+    host: Option<String>,
+    edit: impl FnOnce(&mut Config),
+) -> Result<SessionHandle, ApiError> {
+    token::inspect(token)?;
+    let mut cfg = Config::new(endpoint(host), token, 0);
+    edit(&mut cfg);
+    Ok(SessionHandle::new(cfg))
+}
+
+/// The JS listeners of one object (`on`/`once`/`off`/`removeAllListeners`).
+#[derive(Default)]
+pub struct Listeners {
+    em: RefCell<Emitter<Function>>,
+}
+
+impl Listeners {
+    /// `on` or `once`.
+    pub fn add(&self, event: &str, f: &JsValue, once: bool) -> Result<(), ApiError> {
+        let f = f
+            .clone()
+            .dyn_into::<Function>()
+            .map_err(|_| ApiError::invalid("fn", "must be a function"))?;
+        let mut em = self.em.borrow_mut();
+        if once {
+            em.once(event, f);
+        } else {
+            em.on(event, f);
+        }
+        Ok(())
+    }
+
+    /// `off(event, fn?)`.
+    pub fn off(&self, event: &str, f: &JsValue) {
+        let f = f.clone().dyn_into::<Function>().ok();
+        self.em.borrow_mut().off(event, f.as_ref());
+    }
+
+    /// `removeAllListeners(event?)`.
+    pub fn remove_all(&self, event: Option<String>) {
+        self.em.borrow_mut().remove_all_listeners(event.as_deref());
+    }
+
+    /// Whether anyone listens to `event`.
+    pub fn has(&self, event: &str) -> bool {
+        self.em.borrow().listener_count(event) > 0
+    }
+
+    /// Calls every listener of `event` with `args`, holding no borrow while a listener runs.
+    /// A listener that throws is reported on the console and does not stop the others.
+    pub fn emit(&self, event: &str, args: &[JsValue]) {
+        if !self.has(event) {
+            return;
+        }
+        let arr: Array = args.iter().collect();
+        let mut d = self.em.borrow_mut().begin_emit(event);
+        loop {
+            let next = d.next(&mut self.em.borrow_mut());
+            let Some(f) = next else { break };
+            if let Err(e) = f.apply(&JsValue::NULL, &arr) {
+                web_sys::console::error_2(
+                    &JsValue::from_str(&format!("listener of {event:?} threw")),
+                    &e,
+                );
+            }
+        }
+    }
+}

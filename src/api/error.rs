@@ -1,0 +1,137 @@
+//! Typed errors of the facades: every failure that reaches JavaScript is an [`ApiError`] with a
+//! numeric [`Code`], the code's stable name and a message, turned into a real JS `Error` by
+//! [`ApiError::to_js`].
+
+use convene_core::CoreError;
+use ovsp::codes::Code;
+
+/// A failure reported to the application: a rejected promise or an error event argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The numeric code (OVSP or Twilio-compatible).
+    pub code: Code,
+    /// Human-readable text.
+    pub message: String,
+    /// The argument or field at fault, for invalid-argument errors.
+    pub field: Option<String>,
+    /// The missing permission, for 54100.
+    pub permission: Option<String>,
+}
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+            permission: None,
+        }
+    }
+
+    /// A bad argument from JavaScript (-32602 `InvalidParamsError`), naming the field.
+    pub fn invalid(field: &str, why: &str) -> Self {
+        let mut e = ApiError::new(
+            Code::INVALID_PARAMS,
+            format!("invalid argument `{field}`: {why}"),
+        );
+        e.field = Some(field.to_owned());
+        e
+    }
+
+    /// A method the server side of this protocol version does not offer.
+    pub fn unsupported(what: &str) -> Self {
+        ApiError::new(Code::METHOD_NOT_FOUND, format!("{what} is not supported"))
+    }
+
+    /// The stable JS error name of the code, e.g. `"RoomMaxParticipantsExceededError"`.
+    pub fn name(&self) -> &'static str {
+        self.code.name()
+    }
+}
+
+impl From<&CoreError> for ApiError {
+    fn from(e: &CoreError) -> Self {
+        let mut a = ApiError::new(e.code(), e.message());
+        a.permission = e.permission().map(str::to_owned);
+        a
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        ApiError::from(&e)
+    }
+}
+
+impl core::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({}): {}", self.name(), self.code.0, self.message)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod js {
+    use super::ApiError;
+    use js_sys::{Object, Reflect};
+    use wasm_bindgen::prelude::*;
+
+    impl ApiError {
+        /// A real JS `Error` with `name`, `code`, `message` and, when known, `data`
+        /// (`{field, permission}`).
+        pub fn to_js(&self) -> JsValue {
+            let e = js_sys::Error::new(&self.message);
+            e.set_name(self.name());
+            let _ = Reflect::set(&e, &"code".into(), &JsValue::from(self.code.0));
+            if self.field.is_some() || self.permission.is_some() {
+                let data = Object::new();
+                if let Some(f) = &self.field {
+                    let _ = Reflect::set(&data, &"field".into(), &f.into());
+                }
+                if let Some(p) = &self.permission {
+                    let _ = Reflect::set(&data, &"permission".into(), &p.into());
+                }
+                let _ = Reflect::set(&e, &"data".into(), &data);
+            }
+            e.into()
+        }
+    }
+
+    impl From<ApiError> for JsValue {
+        fn from(e: ApiError) -> JsValue {
+            e.to_js()
+        }
+    }
+
+    /// The stable error name of a numeric code ("OvspError" when unknown).
+    #[wasm_bindgen(js_name = errorName, skip_typescript)]
+    pub fn error_name(code: i32) -> String {
+        ovsp::codes::Code(code).name().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_is_invalid_params_with_field() {
+        let e = ApiError::invalid("memberId", "must be a string");
+        assert_eq!(e.code, Code::INVALID_PARAMS);
+        assert_eq!(e.name(), "InvalidParamsError");
+        assert_eq!(e.field.as_deref(), Some("memberId"));
+        assert!(e.message.contains("memberId"));
+    }
+
+    #[test]
+    fn names_come_from_the_code_table() {
+        assert_eq!(
+            ApiError::new(Code::ROOM_MAX_PARTICIPANTS_EXCEEDED, "full").name(),
+            "RoomMaxParticipantsExceededError"
+        );
+        assert_eq!(
+            ApiError::new(Code::TOKEN_EXPIRED, "x").name(),
+            "AccessTokenExpiredError"
+        );
+    }
+}

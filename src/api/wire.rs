@@ -1,0 +1,1169 @@
+//! Pure translation of facade calls into OVSP requests, with argument validation.
+//!
+//! The facades turn their JavaScript arguments into `serde_json::Value`s and hand them to the
+//! functions here, which check every argument (type, presence, range, known layout and
+//! position) and build the wire method and params. Nothing here touches the browser, so the
+//! rules are tested on the host. A bad argument gives an [`ApiError`] before anything is sent.
+
+use ovsp::codes::Code;
+use serde_json::{json, Map, Value};
+
+use super::error::ApiError;
+
+/// A request to send: the OVSP method name and its params.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Req {
+    /// OVSP method, e.g. `"member.audio_mute"`.
+    pub method: &'static str,
+    /// Its params object.
+    pub params: Value,
+}
+
+impl Req {
+    fn new(method: &'static str, params: Value) -> Self {
+        Req { method, params }
+    }
+}
+
+/// Maximum length of a server id (B1).
+const MAX_ID_LEN: usize = 64;
+
+/// The layouts of the server's catalogue (names as `getLayouts` lists them).
+pub const LAYOUTS: &[&str] = &[
+    "1x1",
+    "2x1",
+    "2x2",
+    "3x3",
+    "4x4",
+    "5x5",
+    "6x6",
+    "8x8",
+    "10x10",
+    "5up",
+    "grid-responsive",
+    "highlight-1-responsive",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Argument readers
+// ---------------------------------------------------------------------------------------------
+
+/// The params object at `args[i]`: `None` when absent/undefined/null (and not required).
+pub fn params_obj<'a>(
+    args: &'a [Value],
+    i: usize,
+    name: &str,
+    required: bool,
+) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+    match args.get(i) {
+        None | Some(Value::Null) if !required => Ok(None),
+        None | Some(Value::Null) => Err(ApiError::invalid(name, "is required")),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(_) => Err(ApiError::invalid(name, "must be an object")),
+    }
+}
+
+fn field<'a>(o: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> {
+    o.and_then(|o| o.get(key)).filter(|v| !v.is_null())
+}
+
+/// An optional string field.
+pub fn opt_str(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<String>, ApiError> {
+    match field(o, key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::invalid(key, "must be a string")),
+    }
+}
+
+/// A required non-empty string field.
+pub fn req_str(o: Option<&Map<String, Value>>, key: &str) -> Result<String, ApiError> {
+    match opt_str(o, key)? {
+        Some(s) if !s.is_empty() => Ok(s),
+        Some(_) => Err(ApiError::invalid(key, "must not be empty")),
+        None => Err(ApiError::invalid(key, "is required")),
+    }
+}
+
+/// An optional boolean field.
+pub fn opt_bool(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<bool>, ApiError> {
+    match field(o, key) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::invalid(key, "must be a boolean")),
+    }
+}
+
+/// A boolean positional argument (`None` when undefined).
+pub fn arg_bool(args: &[Value], i: usize, name: &str) -> Result<Option<bool>, ApiError> {
+    match args.get(i) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::invalid(name, "must be a boolean")),
+    }
+}
+
+/// A required string positional argument.
+pub fn arg_str(args: &[Value], i: usize, name: &str) -> Result<String, ApiError> {
+    match args.get(i) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::String(_)) => Err(ApiError::invalid(name, "must not be empty")),
+        None | Some(Value::Null) => Err(ApiError::invalid(name, "is required")),
+        Some(_) => Err(ApiError::invalid(name, "must be a string")),
+    }
+}
+
+/// A list of strings positional argument (a single string is accepted as a list of one when
+/// `single_ok`).
+pub fn arg_str_list(
+    args: &[Value],
+    i: usize,
+    name: &str,
+    single_ok: bool,
+) -> Result<Vec<String>, ApiError> {
+    match args.get(i) {
+        Some(Value::String(s)) if single_ok && !s.is_empty() => Ok(vec![s.clone()]),
+        Some(v @ Value::Array(_)) => str_list(v, name),
+        None | Some(Value::Null) => Err(ApiError::invalid(name, "is required")),
+        Some(_) => Err(ApiError::invalid(name, "must be a list of strings")),
+    }
+}
+
+fn str_list(v: &Value, name: &str) -> Result<Vec<String>, ApiError> {
+    let Value::Array(a) = v else {
+        return Err(ApiError::invalid(name, "must be a list of strings"));
+    };
+    a.iter()
+        .map(|x| match x {
+            Value::String(s) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(ApiError::invalid(
+                name,
+                "must be a list of non-empty strings",
+            )),
+        })
+        .collect()
+}
+
+/// An optional member id field (`memberId`), checked for shape.
+pub fn member_id(
+    o: Option<&Map<String, Value>>,
+    required: bool,
+) -> Result<Option<String>, ApiError> {
+    let id = if required {
+        Some(req_str(o, "memberId")?)
+    } else {
+        opt_str(o, "memberId")?
+    };
+    if let Some(id) = &id {
+        check_id(id, "memberId")?;
+    }
+    Ok(id)
+}
+
+/// Checks an id's shape: non-empty, at most 64 characters.
+pub fn check_id(id: &str, name: &str) -> Result<(), ApiError> {
+    if id.is_empty() {
+        return Err(ApiError::invalid(name, "must not be empty"));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(ApiError::invalid(name, "must be at most 64 characters"));
+    }
+    Ok(())
+}
+
+/// A required integer-valued number in `lo..=hi` (fractions are rounded).
+pub fn num_in(
+    o: Option<&Map<String, Value>>,
+    key: &str,
+    lo: i64,
+    hi: i64,
+) -> Result<i64, ApiError> {
+    match field(o, key) {
+        None => Err(ApiError::invalid(key, "is required")),
+        Some(v) => number_in(v, key, lo, hi),
+    }
+}
+
+/// A number in `lo..=hi` (fractions are rounded).
+pub fn number_in(v: &Value, key: &str, lo: i64, hi: i64) -> Result<i64, ApiError> {
+    let Some(n) = v.as_f64().filter(|n| n.is_finite()) else {
+        return Err(ApiError::invalid(key, "must be a finite number"));
+    };
+    let r = n.round();
+    if r < lo as f64 || r > hi as f64 {
+        return Err(ApiError::invalid(
+            key,
+            &format!("must be between {lo} and {hi}"),
+        ));
+    }
+    Ok(r as i64)
+}
+
+/// An optional JSON object field (meta).
+pub fn opt_meta(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<Value>, ApiError> {
+    match field(o, key) {
+        None => Ok(None),
+        Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
+        Some(_) => Err(ApiError::invalid(key, "must be an object")),
+    }
+}
+
+/// Checks a layout name against the catalogue.
+pub fn check_layout(name: &str) -> Result<(), ApiError> {
+    if LAYOUTS.contains(&name) {
+        Ok(())
+    } else {
+        let mut e = ApiError::new(
+            Code::LAYOUT_NOT_FOUND,
+            format!("unknown layout {name:?}; see getLayouts()"),
+        );
+        e.field = Some("name".into());
+        Err(e)
+    }
+}
+
+/// Checks a layout position: `auto`, `off-canvas`, `playback`, `full-screen`, `reserved-N`,
+/// `standard-N` (N ≥ 1).
+pub fn check_position(p: &str) -> Result<(), ApiError> {
+    let numbered = |prefix: &str| {
+        p.strip_prefix(prefix).is_some_and(|n| {
+            !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()) && n != "0"
+        })
+    };
+    if matches!(p, "auto" | "off-canvas" | "playback" | "full-screen")
+        || numbered("reserved-")
+        || numbered("standard-")
+    {
+        Ok(())
+    } else {
+        let mut e = ApiError::new(
+            Code::INVALID_POSITION,
+            format!("invalid layout position {p:?}"),
+        );
+        e.field = Some("position".into());
+        Err(e)
+    }
+}
+
+/// A positions map `{memberId | "self": position}`; `"self"` becomes `self_id`.
+pub fn positions(v: Option<&Value>, self_id: &str) -> Result<Option<Value>, ApiError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let Value::Object(o) = v else {
+        return Err(ApiError::invalid(
+            "positions",
+            "must be an object of memberId → position",
+        ));
+    };
+    let mut out = Map::new();
+    for (k, p) in o {
+        let Value::String(p) = p else {
+            return Err(ApiError::invalid("positions", "positions must be strings"));
+        };
+        check_position(p)?;
+        let id = if k == "self" { self_id } else { k.as_str() };
+        check_id(id, "positions")?;
+        out.insert(id.to_owned(), Value::String(p.clone()));
+    }
+    Ok(Some(Value::Object(out)))
+}
+
+/// A SignalWire `mediaAllowed` value as OVSP `media_allowed`: `send` sources for a promote
+/// (`for_send`), `recv` kinds for a demote.
+pub fn media_allowed(v: Option<String>, for_send: bool) -> Result<Option<Value>, ApiError> {
+    let Some(v) = v else { return Ok(None) };
+    let (audio, video) = match v.as_str() {
+        "all" => (true, true),
+        "audio-only" => (true, false),
+        "video-only" => (false, true),
+        _ => {
+            return Err(ApiError::invalid(
+                "mediaAllowed",
+                "must be \"all\", \"audio-only\" or \"video-only\"",
+            ))
+        }
+    };
+    let mut list = Vec::new();
+    if for_send {
+        if audio {
+            list.push("microphone");
+        }
+        if video {
+            list.extend(["camera", "screen"]);
+        }
+        if audio && video {
+            list.extend(["screen_audio", "data"]);
+        }
+        Ok(Some(
+            json!({ "send": list, "recv": ["audio", "video", "data"] }),
+        ))
+    } else {
+        if audio {
+            list.push("audio");
+        }
+        if video {
+            list.push("video");
+        }
+        list.push("data");
+        Ok(Some(json!({ "send": [], "recv": list })))
+    }
+}
+
+fn with_member(mut p: Map<String, Value>, id: Option<String>) -> Value {
+    if let Some(id) = id {
+        p.insert("member_id".into(), Value::String(id));
+    }
+    Value::Object(p)
+}
+
+fn empty() -> Value {
+    Value::Object(Map::new())
+}
+
+// ---------------------------------------------------------------------------------------------
+// RoomSession
+// ---------------------------------------------------------------------------------------------
+
+/// Every RoomSession method that is a plain request, with its OVSP method. Device, media and
+/// egress-object methods are handled by the facade itself.
+pub const ROOM_SESSION_REQUESTS: &[(&str, &str)] = &[
+    ("audioMute", "member.audio_mute"),
+    ("audioUnmute", "member.audio_unmute"),
+    ("videoMute", "member.video_mute"),
+    ("videoUnmute", "member.video_unmute"),
+    ("deaf", "member.deaf"),
+    ("undeaf", "member.undeaf"),
+    ("getMembers", "member.list"),
+    ("removeMember", "member.remove"),
+    ("removeAllMembers", "member.remove"),
+    ("lock", "room.lock"),
+    ("unlock", "room.unlock"),
+    ("promote", "member.promote"),
+    ("demote", "member.demote"),
+    ("setRaisedHand", "member.raise_hand"),
+    ("setPrioritizeHandraise", "room.set_prioritize_handraise"),
+    ("setHideVideoMuted", "room.set_hide_video_muted"),
+    ("showVideoMuted", "room.set_hide_video_muted"),
+    ("setInputVolume", "member.set_input_volume"),
+    ("setMicrophoneVolume", "member.set_input_volume"),
+    ("setOutputVolume", "member.set_output_volume"),
+    ("setSpeakerVolume", "member.set_output_volume"),
+    ("setInputSensitivity", "member.set_input_sensitivity"),
+    ("getMeta", "room.get_meta"),
+    ("setMeta", "room.set_meta"),
+    ("updateMeta", "room.update_meta"),
+    ("deleteMeta", "room.delete_meta"),
+    ("getMemberMeta", "member.get_meta"),
+    ("setMemberMeta", "member.set_meta"),
+    ("updateMemberMeta", "member.update_meta"),
+    ("deleteMemberMeta", "member.delete_meta"),
+    ("getLayouts", "layout.list"),
+    ("setLayout", "layout.set"),
+    ("setPositions", "layout.set_positions"),
+    ("setMemberPosition", "member.set_position"),
+    ("startRecording", "recording.start"),
+    ("getRecordings", "recording.list"),
+    ("play", "playback.start"),
+    ("getPlaybacks", "playback.list"),
+    ("startStream", "stream.start"),
+    ("getStreams", "stream.list"),
+];
+
+/// Builds the request of a RoomSession method (`js` is the JS method name, `args` its
+/// arguments, `self_id` the local member id for `"self"` in positions).
+pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
+    let Some(&(_, method)) = ROOM_SESSION_REQUESTS.iter().find(|(n, _)| *n == js) else {
+        return Err(ApiError::unsupported(js));
+    };
+    let p = |required| params_obj(args, 0, "params", required);
+    let params = match js {
+        "audioMute" | "audioUnmute" | "videoMute" | "videoUnmute" | "deaf" | "undeaf"
+        | "getMemberMeta" => with_member(Map::new(), member_id(p(false)?, false)?),
+        "removeMember" => with_member(Map::new(), member_id(p(true)?, true)?),
+        "removeAllMembers" => json!({ "member_id": "all" }),
+        "getMembers" | "lock" | "unlock" | "getMeta" | "getLayouts" | "getRecordings"
+        | "getPlaybacks" | "getStreams" | "startRecording" => empty(),
+        "promote" => {
+            let o = p(true)?;
+            let mut m = Map::new();
+            if let Some(perms) = field(o, "permissions") {
+                m.insert("permissions".into(), json!(str_list(perms, "permissions")?));
+            }
+            if let Some(ma) = media_allowed(opt_str(o, "mediaAllowed")?, true)? {
+                m.insert("media_allowed".into(), ma);
+            }
+            for (js_key, wire) in [
+                ("joinAudioMuted", "join_audio_muted"),
+                ("joinVideoMuted", "join_video_muted"),
+            ] {
+                if let Some(b) = opt_bool(o, js_key)? {
+                    m.insert(wire.into(), Value::Bool(b));
+                }
+            }
+            if let Some(meta) = opt_meta(o, "meta")? {
+                m.insert("meta".into(), meta);
+            }
+            with_member(m, member_id(o, true)?)
+        }
+        "demote" => {
+            let o = p(true)?;
+            let mut m = Map::new();
+            if let Some(ma) = media_allowed(opt_str(o, "mediaAllowed")?, false)? {
+                m.insert("media_allowed".into(), ma);
+            }
+            with_member(m, member_id(o, true)?)
+        }
+        "setRaisedHand" => {
+            let o = p(false)?;
+            let raised = opt_bool(o, "raised")?.unwrap_or(true);
+            let id = member_id(o, false)?;
+            return Ok(Req::new(
+                if raised {
+                    "member.raise_hand"
+                } else {
+                    "member.lower_hand"
+                },
+                with_member(Map::new(), id),
+            ));
+        }
+        "setPrioritizeHandraise" => {
+            json!({ "enable": arg_bool(args, 0, "param")?.unwrap_or(true) })
+        }
+        "setHideVideoMuted" => match arg_bool(args, 0, "value")? {
+            Some(v) => json!({ "value": v }),
+            None => return Err(ApiError::invalid("value", "is required")),
+        },
+        "showVideoMuted" => json!({ "value": false }),
+        "setInputVolume" | "setMicrophoneVolume" | "setOutputVolume" | "setSpeakerVolume" => {
+            let o = p(true)?;
+            let v = num_in(o, "volume", -50, 50)?;
+            let mut m = Map::new();
+            m.insert("volume".into(), json!(v));
+            with_member(m, member_id(o, false)?)
+        }
+        "setInputSensitivity" => {
+            let o = p(true)?;
+            let v = num_in(o, "value", 0, 100)?;
+            let mut m = Map::new();
+            m.insert("value".into(), json!(v));
+            with_member(m, member_id(o, false)?)
+        }
+        "setMeta" | "updateMeta" => match args.first() {
+            Some(v @ Value::Object(_)) => json!({ "meta": v }),
+            _ => return Err(ApiError::invalid("meta", "must be an object")),
+        },
+        "deleteMeta" => json!({ "keys": arg_str_list(args, 0, "keys", false)? }),
+        "setMemberMeta" | "updateMemberMeta" => {
+            let o = p(true)?;
+            let Some(meta) = opt_meta(o, "meta")? else {
+                return Err(ApiError::invalid("meta", "is required"));
+            };
+            let mut m = Map::new();
+            m.insert("meta".into(), meta);
+            with_member(m, member_id(o, false)?)
+        }
+        "deleteMemberMeta" => {
+            let o = p(true)?;
+            let keys = match field(o, "keys") {
+                Some(v) => str_list(v, "keys")?,
+                None => return Err(ApiError::invalid("keys", "is required")),
+            };
+            let mut m = Map::new();
+            m.insert("keys".into(), json!(keys));
+            with_member(m, member_id(o, false)?)
+        }
+        "setLayout" => {
+            let o = p(true)?;
+            let name = req_str(o, "name")?;
+            check_layout(&name)?;
+            let mut m = Map::new();
+            m.insert("name".into(), Value::String(name));
+            if let Some(pos) = positions(field(o, "positions"), self_id)? {
+                m.insert("positions".into(), pos);
+            }
+            Value::Object(m)
+        }
+        "setPositions" => {
+            let o = p(true)?;
+            match positions(field(o, "positions"), self_id)? {
+                Some(pos) => json!({ "positions": pos }),
+                None => return Err(ApiError::invalid("positions", "is required")),
+            }
+        }
+        "setMemberPosition" => {
+            let o = p(true)?;
+            let pos = req_str(o, "position")?;
+            check_position(&pos)?;
+            let mut m = Map::new();
+            m.insert("position".into(), Value::String(pos));
+            with_member(m, member_id(o, false)?)
+        }
+        "play" => {
+            let o = p(true)?;
+            let url = req_str(o, "url")?;
+            let mut m = Map::new();
+            m.insert("url".into(), Value::String(url));
+            if let Some(v) = field(o, "volume") {
+                m.insert("volume".into(), json!(number_in(v, "volume", -50, 50)?));
+            }
+            if let Some(v) = field(o, "seekPosition") {
+                m.insert(
+                    "seek_position_ms".into(),
+                    json!(number_in(v, "seekPosition", 0, i64::MAX / 2)?),
+                );
+            }
+            if let Some(layout) = opt_str(o, "layout")? {
+                check_layout(&layout)?;
+                m.insert("layout".into(), Value::String(layout));
+            }
+            if let Some(pos) = positions(field(o, "positions"), self_id)? {
+                m.insert("positions".into(), pos);
+            }
+            Value::Object(m)
+        }
+        "startStream" => json!({ "url": req_str(p(true)?, "url")? }),
+        _ => return Err(ApiError::unsupported(js)),
+    };
+    Ok(Req::new(method, params))
+}
+
+/// Builds the request of a recording/playback/stream object method (`kind` is `"recording"`,
+/// `"playback"` or `"stream"`).
+pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, ApiError> {
+    let key = match kind {
+        "recording" => "recording_id",
+        "playback" => "playback_id",
+        _ => "stream_id",
+    };
+    let mut m = Map::new();
+    m.insert(key.into(), Value::String(id.to_owned()));
+    let method = match (kind, js) {
+        ("recording", "pause") => "recording.pause",
+        ("recording", "resume") => "recording.resume",
+        ("recording", "stop") => "recording.stop",
+        ("playback", "pause") => "playback.pause",
+        ("playback", "resume") => "playback.resume",
+        ("playback", "stop") => "playback.stop",
+        ("playback", "setVolume") => {
+            let v = args
+                .first()
+                .ok_or_else(|| ApiError::invalid("volume", "is required"))?;
+            m.insert("volume".into(), json!(number_in(v, "volume", -50, 50)?));
+            "playback.set_volume"
+        }
+        ("playback", "seek") => {
+            let v = args
+                .first()
+                .ok_or_else(|| ApiError::invalid("timecode", "is required"))?;
+            m.insert(
+                "position_ms".into(),
+                json!(number_in(v, "timecode", 0, i64::MAX / 2)?),
+            );
+            "playback.seek"
+        }
+        ("playback", "forward") | ("playback", "rewind") => {
+            let off = match args.first().filter(|v| !v.is_null()) {
+                Some(v) => number_in(v, "offset", 0, i64::MAX / 2)?,
+                None => 5000,
+            };
+            m.insert(
+                "delta_ms".into(),
+                json!(if js == "rewind" { -off } else { off }),
+            );
+            "playback.seek"
+        }
+        ("stream", "stop") => "stream.stop",
+        _ => return Err(ApiError::unsupported(js)),
+    };
+    Ok(Req::new(method, Value::Object(m)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Room
+// ---------------------------------------------------------------------------------------------
+
+/// A subscription config `{audio, video}` as the list of kinds it asks for.
+pub fn subscription_kinds(v: Option<&Value>) -> Result<Vec<&'static str>, ApiError> {
+    let o = match v {
+        Some(Value::Object(o)) => Some(o),
+        _ => {
+            return Err(ApiError::invalid(
+                "config",
+                "must be an object {audio, video}",
+            ))
+        }
+    };
+    let audio = opt_bool(o, "audio")?.ok_or_else(|| ApiError::invalid("audio", "is required"))?;
+    let video = opt_bool(o, "video")?.ok_or_else(|| ApiError::invalid("video", "is required"))?;
+    let mut kinds = Vec::new();
+    if audio {
+        kinds.push("audio");
+    }
+    if video {
+        kinds.push("video");
+    }
+    Ok(kinds)
+}
+
+/// `addSubscription` / `updateSubscription` / `removeSubscription` as one `sub.update`.
+/// `updateSubscription` adds the kinds asked for and removes the others.
+pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
+    let member = arg_str(args, 0, "participantId")?;
+    check_id(&member, "participantId")?;
+    let key = arg_str(args, 1, "key")?;
+    let target = |kinds: &[&str]| json!({ "member_id": member, "stream_key": key, "kinds": kinds });
+    let params = match js {
+        "addSubscription" => {
+            let kinds = subscription_kinds(args.get(2))?;
+            json!({ "add": [target(&kinds)] })
+        }
+        "updateSubscription" => {
+            let kinds = subscription_kinds(args.get(2))?;
+            let off: Vec<&str> = ["audio", "video"]
+                .into_iter()
+                .filter(|k| !kinds.contains(k))
+                .collect();
+            let mut m = Map::new();
+            if !kinds.is_empty() {
+                m.insert("add".into(), json!([target(&kinds)]));
+            }
+            if !off.is_empty() {
+                m.insert("remove".into(), json!([target(&off)]));
+            }
+            Value::Object(m)
+        }
+        "removeSubscription" => json!({ "remove": [{ "member_id": member, "stream_key": key }] }),
+        _ => return Err(ApiError::unsupported(js)),
+    };
+    Ok(Req::new("sub.update", params))
+}
+
+/// `sendMessage(message, recipients?)` as `message.send`.
+pub fn room_message(args: &[Value]) -> Result<Req, ApiError> {
+    let o = params_obj(args, 0, "message", true)?;
+    if opt_str(o, "type")?.as_deref() != Some("text") {
+        return Err(ApiError::invalid("message.type", "must be \"text\""));
+    }
+    if opt_str(o, "payload")?.is_none() {
+        return Err(ApiError::invalid("message.payload", "must be a string"));
+    }
+    let mut m = Map::new();
+    m.insert("topic".into(), Value::String("text".into()));
+    m.insert("payload".into(), args[0].clone());
+    match args.get(1) {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            let to = str_list(v, "recipients")?;
+            for id in &to {
+                check_id(id, "recipients")?;
+            }
+            m.insert("to".into(), json!(to));
+        }
+    }
+    Ok(Req::new("message.send", Value::Object(m)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call
+// ---------------------------------------------------------------------------------------------
+
+/// Every media source a `send: true` user may publish.
+const ALL_SOURCES: &[&str] = &[
+    "microphone",
+    "camera",
+    "screen",
+    "screen_audio",
+    "data",
+    "custom",
+];
+/// Every kind a `recv: true` user may receive.
+const ALL_KINDS: &[&str] = &["audio", "video", "data"];
+
+fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
+    match v {
+        Value::Bool(true) => Ok(json!(all)),
+        Value::Bool(false) => Ok(json!([])),
+        Value::Array(_) => {
+            let l = str_list(v, key)?;
+            if let Some(bad) = l.iter().find(|s| !all.contains(&s.as_str())) {
+                return Err(ApiError::invalid(key, &format!("unknown value {bad:?}")));
+            }
+            Ok(json!(l))
+        }
+        _ => Err(ApiError::invalid(key, "must be a boolean or a list")),
+    }
+}
+
+/// `addUsers` / `delUsers` / `modUsers` as one `room.acl.update`.
+pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
+    let params = match js {
+        "addUsers" => {
+            let ids = arg_str_list(args, 0, "users", false)?;
+            let upsert: Vec<Value> = ids.iter().map(|id| json!({ "identity": id })).collect();
+            json!({ "upsert": upsert })
+        }
+        "delUsers" => json!({ "remove": arg_str_list(args, 0, "users", false)? }),
+        "modUsers" => {
+            let Some(Value::Array(users)) = args.first() else {
+                return Err(ApiError::invalid("users", "must be a list of users"));
+            };
+            let mut upsert = Vec::new();
+            for u in users {
+                let Value::Object(o) = u else {
+                    return Err(ApiError::invalid("users", "each user must be an object"));
+                };
+                let o = Some(o);
+                let mut e = Map::new();
+                e.insert("identity".into(), Value::String(req_str(o, "id")?));
+                if let Some(v) = field(o, "send") {
+                    e.insert("send".into(), acl_list(v, "send", ALL_SOURCES)?);
+                }
+                if let Some(v) = field(o, "recv") {
+                    e.insert("recv".into(), acl_list(v, "recv", ALL_KINDS)?);
+                }
+                if opt_bool(o, "admin")? == Some(true) {
+                    e.insert("permissions".into(), json!(["room.*"]));
+                }
+                upsert.push(Value::Object(e));
+            }
+            json!({ "upsert": upsert })
+        }
+        _ => return Err(ApiError::unsupported(js)),
+    };
+    Ok(Req::new("room.acl.update", params))
+}
+
+/// `configure(config)` as `room.configure`.
+pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
+    let o = params_obj(args, 0, "config", true)?;
+    let mut m = Map::new();
+    if let Some(v) = field(o, "maxUsers") {
+        m.insert(
+            "max_members".into(),
+            json!(number_in(v, "maxUsers", 1, 100_000)?),
+        );
+    }
+    for (js, wire) in [
+        ("hideVideoMuted", "hide_video_muted"),
+        ("prioritizeHandraise", "prioritize_handraise"),
+    ] {
+        if let Some(b) = opt_bool(o, js)? {
+            m.insert(wire.into(), Value::Bool(b));
+        }
+    }
+    if let Some(l) = opt_str(o, "defaultLayout")? {
+        check_layout(&l)?;
+        m.insert("default_layout".into(), Value::String(l));
+    }
+    Ok(Req::new("room.configure", Value::Object(m)))
+}
+
+/// `muteUser(userId, kind, newState, reason?)`: the member mute request for a resolved
+/// member id.
+pub fn call_mute_user(member_id: &str, args: &[Value]) -> Result<Req, ApiError> {
+    let kind = arg_str(args, 1, "kind")?;
+    let mute = arg_bool(args, 2, "newState")?
+        .ok_or_else(|| ApiError::invalid("newState", "is required"))?;
+    if let Some(r) = args.get(3).filter(|v| !v.is_null()) {
+        if !r.is_string() {
+            return Err(ApiError::invalid("reason", "must be a string"));
+        }
+    }
+    let method = match (kind.as_str(), mute) {
+        ("audio", true) => "member.audio_mute",
+        ("audio", false) => "member.audio_unmute",
+        ("video", true) => "member.video_mute",
+        ("video", false) => "member.video_unmute",
+        _ => return Err(ApiError::invalid("kind", "must be \"audio\" or \"video\"")),
+    };
+    Ok(Req::new(method, json!({ "member_id": member_id })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------------------------
+
+/// The layout names of a `layout.list` result (`{layouts:[{name, positions}]}` or
+/// `{layouts:[name]}`), as `getLayouts` returns them.
+pub fn layout_names(result: &Value) -> Value {
+    let names: Vec<Value> = result
+        .get("layouts")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().or_else(|| x.get("name").and_then(Value::as_str)))
+                .map(|s| Value::String(s.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "layouts": names })
+}
+
+/// Converts a wire object (snake_case keys) into the JS shape (camelCase keys), leaving the
+/// application's own data (`meta`, `payload`) untouched.
+pub fn camelize(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| {
+                    let x = if k == "meta" || k == "payload" {
+                        x.clone()
+                    } else {
+                        camelize(x)
+                    };
+                    (camel(k), x)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(camelize).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `snake_case` → `camelCase`.
+pub fn camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' && !out.is_empty() {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rs(js: &str, args: Value) -> Result<Req, ApiError> {
+        let args = match args {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        room_session(js, &args, "mem_self")
+    }
+
+    #[test]
+    fn mute_targets_self_or_member() {
+        let r = rs("audioMute", json!([])).unwrap();
+        assert_eq!(r, Req::new("member.audio_mute", json!({})));
+        let r = rs("videoUnmute", json!({ "memberId": "mem_b" })).unwrap();
+        assert_eq!(
+            r,
+            Req::new("member.video_unmute", json!({ "member_id": "mem_b" }))
+        );
+        let r = rs("deaf", json!({ "memberId": "mem_b" })).unwrap();
+        assert_eq!(r.method, "member.deaf");
+    }
+
+    #[test]
+    fn bad_member_ids_are_rejected_before_sending() {
+        let e = rs("audioMute", json!({ "memberId": 5 })).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (Code::INVALID_PARAMS, Some("memberId"))
+        );
+        let e = rs("removeMember", json!({})).unwrap_err();
+        assert!(e.message.contains("required"), "{e}");
+        let e = rs("removeMember", json!([])).unwrap_err();
+        assert_eq!(e.code, Code::INVALID_PARAMS);
+        let e = rs("promote", json!({ "memberId": "" })).unwrap_err();
+        assert_eq!(e.code, Code::INVALID_PARAMS);
+        let long = "x".repeat(65);
+        assert!(rs("audioMute", json!({ "memberId": long })).is_err());
+        assert!(
+            rs("audioMute", json!("mem_b")).is_err(),
+            "params must be an object"
+        );
+    }
+
+    #[test]
+    fn volumes_and_sensitivity_are_range_checked() {
+        let r = rs("setInputVolume", json!({ "memberId": "m", "volume": -10 })).unwrap();
+        assert_eq!(
+            r,
+            Req::new(
+                "member.set_input_volume",
+                json!({ "member_id": "m", "volume": -10 })
+            )
+        );
+        let r = rs("setSpeakerVolume", json!({ "volume": 50 })).unwrap();
+        assert_eq!(
+            r,
+            Req::new("member.set_output_volume", json!({ "volume": 50 }))
+        );
+        assert_eq!(
+            rs("setMicrophoneVolume", json!({ "volume": 1 }))
+                .unwrap()
+                .method,
+            "member.set_input_volume"
+        );
+        for bad in [
+            json!(51),
+            json!(-51),
+            json!("10"),
+            json!(null),
+            json!(f64::MAX),
+        ] {
+            let e = rs("setOutputVolume", json!({ "volume": bad })).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("volume"), "{bad}");
+        }
+        let r = rs("setInputSensitivity", json!({ "value": 80 })).unwrap();
+        assert_eq!(r.params, json!({ "value": 80 }));
+        assert!(rs("setInputSensitivity", json!({ "value": 101 })).is_err());
+        assert!(rs("setInputSensitivity", json!({ "volume": 80 })).is_err());
+        assert_eq!(
+            rs("setInputVolume", json!({ "volume": 2.6 }))
+                .unwrap()
+                .params,
+            json!({ "volume": 3 })
+        );
+    }
+
+    #[test]
+    fn layouts_and_positions_are_checked() {
+        let r = rs("setLayout", json!({ "name": "6x6" })).unwrap();
+        assert_eq!(r, Req::new("layout.set", json!({ "name": "6x6" })));
+        let e = rs("setLayout", json!({ "name": "7x7" })).unwrap_err();
+        assert_eq!(
+            (e.code, e.name()),
+            (Code::LAYOUT_NOT_FOUND, "LayoutNotFoundError")
+        );
+        let r = rs(
+            "setPositions",
+            json!({ "positions": { "mem_a": "reserved-1", "self": "auto" } }),
+        )
+        .unwrap();
+        assert_eq!(
+            r.params,
+            json!({ "positions": { "mem_a": "reserved-1", "mem_self": "auto" } })
+        );
+        for bad in ["left", "reserved-", "standard-0", "reserved-x", ""] {
+            let e = rs("setMemberPosition", json!({ "position": bad })).unwrap_err();
+            assert!(
+                e.code == Code::INVALID_POSITION || e.code == Code::INVALID_PARAMS,
+                "{bad}"
+            );
+        }
+        let r = rs(
+            "setMemberPosition",
+            json!({ "memberId": "m", "position": "off-canvas" }),
+        )
+        .unwrap();
+        assert_eq!(
+            r.params,
+            json!({ "member_id": "m", "position": "off-canvas" })
+        );
+    }
+
+    #[test]
+    fn meta_methods() {
+        assert_eq!(
+            rs("setMeta", json!({ "foo": "bar" })).unwrap().params,
+            json!({ "meta": { "foo": "bar" } })
+        );
+        assert!(rs("setMeta", json!(["x"])).is_err());
+        assert_eq!(
+            rs("deleteMeta", json!([["foo"]])).unwrap().params,
+            json!({ "keys": ["foo"] })
+        );
+        assert!(rs("deleteMeta", json!("foo")).is_err());
+        let r = rs("updateMemberMeta", json!({ "meta": { "t": 10 } })).unwrap();
+        assert_eq!(
+            r,
+            Req::new("member.update_meta", json!({ "meta": { "t": 10 } }))
+        );
+        let r = rs(
+            "deleteMemberMeta",
+            json!({ "memberId": "m", "keys": ["foo"] }),
+        )
+        .unwrap();
+        assert_eq!(r.params, json!({ "member_id": "m", "keys": ["foo"] }));
+        assert!(rs("setMemberMeta", json!({ "memberId": "m" })).is_err());
+    }
+
+    #[test]
+    fn promote_demote_hand_and_room_flags() {
+        let r = rs(
+            "promote",
+            json!({ "memberId": "m", "mediaAllowed": "audio-only", "joinAudioMuted": true, "permissions": ["room.self.*"] }),
+        )
+        .unwrap();
+        assert_eq!(
+            r.params,
+            json!({ "member_id": "m", "join_audio_muted": true, "permissions": ["room.self.*"],
+                    "media_allowed": { "send": ["microphone"], "recv": ["audio", "video", "data"] } })
+        );
+        let r = rs(
+            "demote",
+            json!({ "memberId": "m", "mediaAllowed": "video-only" }),
+        )
+        .unwrap();
+        assert_eq!(
+            r.params["media_allowed"],
+            json!({ "send": [], "recv": ["video", "data"] })
+        );
+        assert!(rs("demote", json!({ "memberId": "m", "mediaAllowed": "some" })).is_err());
+        assert_eq!(
+            rs("setRaisedHand", json!([])).unwrap().method,
+            "member.raise_hand"
+        );
+        assert_eq!(
+            rs("setRaisedHand", json!({ "raised": false }))
+                .unwrap()
+                .method,
+            "member.lower_hand"
+        );
+        assert_eq!(
+            rs("setPrioritizeHandraise", json!(false)).unwrap().params,
+            json!({ "enable": false })
+        );
+        assert_eq!(
+            rs("setPrioritizeHandraise", json!([])).unwrap().params,
+            json!({ "enable": true })
+        );
+        assert!(rs("setHideVideoMuted", json!([])).is_err());
+        assert!(rs("setHideVideoMuted", json!("yes")).is_err());
+        assert_eq!(
+            rs("removeAllMembers", json!([])).unwrap().params,
+            json!({ "member_id": "all" })
+        );
+        assert!(matches!(rs("sendDigits", json!("1")), Err(e) if e.code == Code::METHOD_NOT_FOUND));
+    }
+
+    #[test]
+    fn every_table_entry_builds_with_plausible_args() {
+        let plausible = json!({ "memberId": "m", "volume": 1, "value": 1, "meta": {}, "keys": ["k"],
+            "name": "2x2", "positions": { "m": "auto" }, "position": "auto", "url": "rtmp://x" });
+        for (js, _) in ROOM_SESSION_REQUESTS {
+            let args: Vec<Value> = match *js {
+                "setMeta" | "updateMeta" => vec![json!({})],
+                "deleteMeta" => vec![json!(["k"])],
+                "setHideVideoMuted" | "setPrioritizeHandraise" => vec![json!(true)],
+                _ => vec![plausible.clone()],
+            };
+            assert!(room_session(js, &args, "me").is_ok(), "{js}");
+        }
+    }
+
+    #[test]
+    fn egress_objects() {
+        let r = egress("playback", "pb_1", "forward", &[]).unwrap();
+        assert_eq!(
+            r,
+            Req::new(
+                "playback.seek",
+                json!({ "playback_id": "pb_1", "delta_ms": 5000 })
+            )
+        );
+        let r = egress("playback", "pb_1", "rewind", &[json!(1000)]).unwrap();
+        assert_eq!(r.params["delta_ms"], json!(-1000));
+        assert!(egress("playback", "pb_1", "setVolume", &[json!(99)]).is_err());
+        assert_eq!(
+            egress("stream", "st_1", "stop", &[]).unwrap().params,
+            json!({ "stream_id": "st_1" })
+        );
+        assert!(egress("recording", "r", "seek", &[]).is_err());
+    }
+
+    #[test]
+    fn room_subscriptions_and_messages() {
+        let r = room_subscription(
+            "addSubscription",
+            &[
+                json!("p1"),
+                json!("main"),
+                json!({ "audio": true, "video": false }),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            r.params,
+            json!({ "add": [{ "member_id": "p1", "stream_key": "main", "kinds": ["audio"] }] })
+        );
+        let r = room_subscription(
+            "updateSubscription",
+            &[
+                json!("p1"),
+                json!("main"),
+                json!({ "audio": false, "video": true }),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            r.params,
+            json!({ "add": [{ "member_id": "p1", "stream_key": "main", "kinds": ["video"] }],
+                    "remove": [{ "member_id": "p1", "stream_key": "main", "kinds": ["audio"] }] })
+        );
+        assert!(room_subscription(
+            "addSubscription",
+            &[json!("p1"), json!("main"), json!({ "audio": true })]
+        )
+        .is_err());
+        assert!(room_subscription("removeSubscription", &[json!(1), json!("main")]).is_err());
+        let r = room_message(&[json!({ "type": "text", "payload": "hi" }), json!(["p1"])]).unwrap();
+        assert_eq!(r.params["to"], json!(["p1"]));
+        assert_eq!(
+            r.params["payload"],
+            json!({ "type": "text", "payload": "hi" })
+        );
+        assert!(room_message(&[json!({ "type": "binary", "payload": "x" })]).is_err());
+        assert!(room_message(&[json!({ "type": "text", "payload": 1 })]).is_err());
+        assert!(room_message(&[json!({ "type": "text", "payload": "x" }), json!("p1")]).is_err());
+    }
+
+    #[test]
+    fn call_users_configure_and_mute() {
+        let r = call_users("addUsers", &[json!(["bob"])]).unwrap();
+        assert_eq!(
+            r,
+            Req::new(
+                "room.acl.update",
+                json!({ "upsert": [{ "identity": "bob" }] })
+            )
+        );
+        let r = call_users(
+            "modUsers",
+            &[json!([{ "id": "bob", "send": false, "recv": ["audio"] }])],
+        )
+        .unwrap();
+        assert_eq!(
+            r.params,
+            json!({ "upsert": [{ "identity": "bob", "send": [], "recv": ["audio"] }] })
+        );
+        assert!(call_users("modUsers", &[json!([{ "id": "bob", "recv": ["smell"] }])]).is_err());
+        assert!(call_users("delUsers", &[json!("bob")]).is_err());
+        let r = call_configure(&[json!({ "maxUsers": 8, "defaultLayout": "2x2" })]).unwrap();
+        assert_eq!(
+            r.params,
+            json!({ "max_members": 8, "default_layout": "2x2" })
+        );
+        let r = call_mute_user("mem_b", &[json!("bob"), json!("video"), json!(true)]).unwrap();
+        assert_eq!(
+            r,
+            Req::new("member.video_mute", json!({ "member_id": "mem_b" }))
+        );
+        assert!(call_mute_user("mem_b", &[json!("bob"), json!("screen"), json!(true)]).is_err());
+        assert!(call_mute_user("mem_b", &[json!("bob"), json!("audio")]).is_err());
+    }
+
+    #[test]
+    fn camelize_keeps_application_data() {
+        let v = json!({ "audio_muted": true, "meta": { "snake_key": 1 }, "tracks": [{ "stream_key": "main" }] });
+        assert_eq!(
+            camelize(&v),
+            json!({ "audioMuted": true, "meta": { "snake_key": 1 }, "tracks": [{ "streamKey": "main" }] })
+        );
+        assert_eq!(
+            layout_names(&json!({ "layouts": [{ "name": "2x2", "positions": [] }, "1x1"] })),
+            json!({ "layouts": ["2x2", "1x1"] })
+        );
+    }
+}

@@ -1,1 +1,101 @@
-//! Sans-IO core of the Convene SDK.
+//! # `convene-core`: the sans-IO heart of the Convene SDK
+//!
+//! This crate holds everything about a video-room session that can be decided without a
+//! browser: the signaling session (request correlation, keepalive, acks, resume and rejoin),
+//! PeerConnection negotiation orchestration, the state store and its reducer, the event
+//! catalogue that names events for each facade, typed errors and an event emitter.
+//!
+//! It never touches a socket, a PeerConnection, a clock or a random number generator, and it
+//! has no async runtime: the same inputs always give the same outputs. That is what lets the
+//! reconnection logic be proven by host tests in virtual time.
+//!
+//! ## The machine
+//!
+//! [`SessionMachine`] is driven like str0m's `Rtc` or quinn-proto's `Connection`:
+//!
+//! ```
+//! use convene_core::{Command, Config, Input, Output, RequestHandle, SessionMachine};
+//!
+//! let mut m = SessionMachine::new(Config::new("wss://example.net/ovsp", "<jwt>", 42));
+//! let now = 0;
+//! m.handle_input(now, Input::Command { handle: RequestHandle(1), command: Command::Join });
+//! // Drain every output after every input:
+//! while let Some(out) = m.poll_output() {
+//!     match out {
+//!         Output::OpenSocket { .. } => { /* open a WebSocket */ }
+//!         Output::SendFrame(_text) => { /* ws.send(text) */ }
+//!         _ => {}
+//!     }
+//! }
+//! // Then arm one timer for `m.poll_timeout()` and feed `Input::Timeout` when it fires.
+//! assert!(m.poll_timeout().is_some());
+//! ```
+//!
+//! ### Inputs ([`Input`])
+//! - [`Input::Command`]: a facade command ([`Command`]) with a [`RequestHandle`]; every command
+//!   completes exactly once with [`Output::Completed`] (a result JSON or a typed
+//!   [`CoreError`]). Generic [`Command::Rpc`] reaches any OVSP method.
+//! - [`Input::FrameReceived`]: a text frame from the WebSocket.
+//! - [`Input::SocketOpened`] / [`Input::SocketClosed`] (with the close code; use 1006 when
+//!   the socket failed).
+//! - [`Input::Peer`]: a [`PeerEvent`] (description created, local/remote description set, ICE
+//!   candidate, ICE state, remote track by mid, data-channel message, media change, failure).
+//! - [`Input::Timeout`]: the deadline from [`SessionMachine::poll_timeout`] has passed.
+//!
+//! ### Outputs ([`Output`])
+//! - [`Output::OpenSocket`] / [`Output::CloseSocket`] / [`Output::SendFrame`];
+//! - [`Output::Peer`]: a [`PeerOp`] for the PeerConnection adapter. The driver performs the
+//!   operations of one PeerConnection in order, each finishing before the next starts;
+//! - [`Output::Event`]: a [`CoreEvent`] for the facades (named per facade by [`catalogue`]);
+//! - [`Output::Completed`]: the end of a command.
+//!
+//! ### The drain rule
+//! After **every** call to [`SessionMachine::handle_input`] the driver calls
+//! [`SessionMachine::poll_output`] until it returns `None`, performing each output in order,
+//! and then re-arms its single timer to [`SessionMachine::poll_timeout`] (`None`: no timer).
+//! Outputs are never lost if the driver drains late, but the order of socket frames and peer
+//! operations is only meaningful if they are performed in the order they are polled. Events
+//! should be queued while draining and dispatched to listeners only after the driver released
+//! every borrow of the machine (see [`emitter`]); a listener may then call back into the
+//! machine (for example `leave`) re-entrantly.
+//!
+//! ### Time
+//! Time is a `u64` of milliseconds passed with each input (`now_ms`), from any monotonic
+//! origin. The machine never reads a clock. [`SessionMachine::poll_timeout`] returns an absolute
+//! time on the same scale. Feeding a `now` smaller than an earlier one is treated as no time
+//! passing.
+//!
+//! ### Randomness
+//! The reconnect jitter comes from a SplitMix64 generator seeded by [`Config::seed`].
+//!
+//! ## State
+//! [`SessionMachine::state`] returns the [`State`] store: plain data (serialisable with serde)
+//! for `getState()`. It changes only through the pure [`store::reduce`].
+//!
+//! ## Panics
+//! Nothing in this crate panics on input from the network, the browser or the application; a
+//! panic is a bug.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod backoff;
+pub mod catalogue;
+pub mod emitter;
+mod error;
+mod event;
+mod io;
+mod machine;
+pub mod store;
+
+pub use error::{CoreError, MediaError, MisuseError, ServerError, SignalingError};
+pub use event::{AclChange, ConnectionState, CoreEvent, Speaker};
+pub use io::{
+    ClientInfo, Command, Config, IceCandidate, IceServer, IceState, Input, JoinOptions,
+    MediaChange, MediaRef, Output, PeerEvent, PeerOp, PeerOpKind, PublishOptions, RequestHandle,
+    SdpType, SubSetting, SubTarget, Timers,
+};
+pub use machine::{encode_data_frame, SessionMachine};
+pub use store::State;
+
+/// Re-export of the protocol crate, so facades use the same model types.
+pub use ovsp;

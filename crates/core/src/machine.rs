@@ -1,0 +1,2383 @@
+//! The session machine: signaling session, resume/rejoin, negotiation orchestration.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use ovsp::codes::{CloseAction, CloseCode, Code};
+use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
+use ovsp::events::Event;
+use ovsp::methods::{
+    IceServer, PubOfferResult, ResumeParams, SessionConnectParams, SessionConnectResult,
+    SubSetting, SubTarget,
+};
+use ovsp::model::{
+    ClosingReason, MediaKind, PcKind, Role, SessionAction, Snapshot, SubMid, Track, TrackKind,
+};
+use serde_json::{json, Value};
+
+use crate::backoff::{Backoff, SplitMix64};
+use crate::error::{MediaError, MisuseError, ServerError, SignalingError};
+use crate::event::{ConnectionState, CoreEvent, Speaker};
+use crate::io::{IceCandidate, IceState, MediaChange, MediaRef, PeerOpKind, SdpType};
+use crate::store::{self, Action, LocalTrack, Phase as EgressPhase, State};
+use crate::{Command, Config, CoreError, Input, Output, PeerEvent, PeerOp, RequestHandle};
+
+/// Why a request was sent; decides what its response does.
+#[derive(Debug, Clone, PartialEq)]
+enum Purpose {
+    Connect,
+    Join,
+    Ping {
+        sent_at: u64,
+    },
+    Leave,
+    Publish {
+        cid: String,
+    },
+    PubOffer {
+        offer_id: u32,
+    },
+    SubAnswer,
+    SubIceRestart,
+    SubReset,
+    Restore,
+    User {
+        handle: RequestHandle,
+        kind: UserKind,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum UserKind {
+    Plain,
+    Unpublish,
+    UpdateToken {
+        token: String,
+    },
+    Subscriptions {
+        remove: Vec<SubTarget>,
+    },
+    AclUpdate {
+        upsert: Vec<String>,
+        remove: Vec<String>,
+    },
+    RoomGet,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    method: String,
+    params: Value,
+    purpose: Purpose,
+    /// Sent on the current socket.
+    sent: bool,
+    deadline: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Down,
+    Opening,
+    Handshaking,
+    Up,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    New,
+    Connecting,
+    Joined,
+    Leaving,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecoveryKind {
+    Resume,
+    Rejoin,
+}
+
+#[derive(Debug, Clone)]
+struct Recovery {
+    since: u64,
+    kind: RecoveryKind,
+    next_at: Option<u64>,
+    /// The rejoin preparation (closing PCs, forgetting the session) is done.
+    prepared: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Pc {
+    ice: Option<IceState>,
+    remote_set: bool,
+    buffered: Vec<Option<IceCandidate>>,
+    failed_at: Option<u64>,
+    disconnected_at: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+enum PubStage {
+    #[default]
+    Idle,
+    Creating {
+        ice_restart: bool,
+    },
+    SettingLocal {
+        sdp: String,
+        ice_restart: bool,
+    },
+    Awaiting {
+        offer_id: u32,
+        cids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+struct PubNeg {
+    stage: PubStage,
+    needs_offer: bool,
+    ice_restart: bool,
+    next_offer_id: u32,
+    retry_at: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+enum SubStage {
+    #[default]
+    Idle,
+    Answering {
+        offer_id: u32,
+        sdp: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+struct SubNeg {
+    stage: SubStage,
+    last_answered: Option<u32>,
+}
+
+/// The sans-IO session machine. See the crate docs for the inputs/outputs contract and the
+/// drain rule.
+#[derive(Debug)]
+pub struct SessionMachine {
+    config: Config,
+    state: State,
+    out: VecDeque<Output>,
+    now: u64,
+    backoff: Backoff,
+    next_id: u64,
+    pending: BTreeMap<u64, Pending>,
+    notifications: Vec<Notification>,
+    phase: Phase,
+    link: Link,
+    link_deadline: Option<u64>,
+    url: String,
+    session_id: Option<String>,
+    resume_token: Option<String>,
+    /// The current session's snapshot has been applied.
+    session_joined: bool,
+    ever_joined: bool,
+    ice_servers: Vec<IceServer>,
+    ping_interval_ms: u64,
+    ping_timeout_ms: u64,
+    request_timeout_ms: u64,
+    resume_window_ms: u64,
+    last_inbound: u64,
+    next_ping_at: Option<u64>,
+    rtt_ms: Option<u64>,
+    last_seq: u64,
+    acked_seq: u64,
+    unacked: u64,
+    ack_deadline: Option<u64>,
+    early_events: Vec<EventEnvelope>,
+    join_handle: Option<RequestHandle>,
+    leave_handle: Option<RequestHandle>,
+    deferred: Vec<(RequestHandle, Command)>,
+    recovery: Option<Recovery>,
+    rejoin_attempts: u32,
+    violation_rejoin_done: bool,
+    retry_after_ms: Option<u64>,
+    pub_pc: Option<Pc>,
+    sub_pc: Option<Pc>,
+    pub_neg: PubNeg,
+    sub_neg: SubNeg,
+    sub_mids: BTreeMap<String, SubMid>,
+    local_order: Vec<String>,
+    publish_waiters: BTreeMap<String, (RequestHandle, Option<Value>)>,
+    explicit_subs: Vec<SubTarget>,
+    explicit_unsubs: Vec<SubTarget>,
+    sub_settings: BTreeMap<String, SubSetting>,
+    data_seen: BTreeMap<u16, u32>,
+}
+
+fn misuse(e: MisuseError) -> CoreError {
+    CoreError::Misuse(e)
+}
+
+fn disconnected() -> CoreError {
+    CoreError::Signaling(SignalingError::Disconnected)
+}
+
+fn error_from_info(info: &ovsp::model::ErrorInfo) -> CoreError {
+    CoreError::Server(ServerError {
+        code: info.code,
+        message: info.message.clone(),
+        reason: None,
+        permission: None,
+        field: None,
+        retryable: None,
+        retry_after_ms: None,
+    })
+}
+
+fn error_from_close(code: u16, reason: &str) -> CoreError {
+    let c = match CloseCode(code) {
+        CloseCode::REMOVED => Code::REMOVED,
+        CloseCode::ROOM_ENDED => Code::ROOM_COMPLETED,
+        CloseCode::UNSUPPORTED_VERSION => Code::PROTOCOL_VERSION_UNSUPPORTED,
+        CloseCode::AUTH_FAILED => Code::TOKEN_INVALID,
+        _ => return disconnected(),
+    };
+    CoreError::Server(ServerError {
+        code: c,
+        message: if reason.is_empty() {
+            c.message().to_owned()
+        } else {
+            reason.to_owned()
+        },
+        reason: None,
+        permission: None,
+        field: None,
+        retryable: None,
+        retry_after_ms: None,
+    })
+}
+
+fn media_kind_to_track(k: MediaKind) -> TrackKind {
+    match k {
+        MediaKind::Audio => TrackKind::Audio,
+        MediaKind::Video => TrackKind::Video,
+        MediaKind::Data => TrackKind::Data,
+        MediaKind::Unknown => TrackKind::Unknown,
+    }
+}
+
+impl SessionMachine {
+    /// A machine in state `new`; nothing happens until [`Command::Join`].
+    pub fn new(config: Config) -> Self {
+        let timers = config.timers.clone();
+        Self {
+            url: config.url.clone(),
+            backoff: Backoff::new(SplitMix64::new(config.seed)),
+            config,
+            state: State::default(),
+            out: VecDeque::new(),
+            now: 0,
+            next_id: 1,
+            pending: BTreeMap::new(),
+            notifications: Vec::new(),
+            phase: Phase::New,
+            link: Link::Down,
+            link_deadline: None,
+            session_id: None,
+            resume_token: None,
+            session_joined: false,
+            ever_joined: false,
+            ice_servers: Vec::new(),
+            ping_interval_ms: timers.ping_interval_ms,
+            ping_timeout_ms: timers.ping_timeout_ms,
+            request_timeout_ms: timers.request_timeout_ms,
+            resume_window_ms: timers.resume_window_ms,
+            last_inbound: 0,
+            next_ping_at: None,
+            rtt_ms: None,
+            last_seq: 0,
+            acked_seq: 0,
+            unacked: 0,
+            ack_deadline: None,
+            early_events: Vec::new(),
+            join_handle: None,
+            leave_handle: None,
+            deferred: Vec::new(),
+            recovery: None,
+            rejoin_attempts: 0,
+            violation_rejoin_done: false,
+            retry_after_ms: None,
+            pub_pc: None,
+            sub_pc: None,
+            pub_neg: PubNeg {
+                next_offer_id: 1,
+                ..PubNeg::default()
+            },
+            sub_neg: SubNeg::default(),
+            sub_mids: BTreeMap::new(),
+            local_order: Vec::new(),
+            publish_waiters: BTreeMap::new(),
+            explicit_subs: Vec::new(),
+            explicit_unsubs: Vec::new(),
+            sub_settings: BTreeMap::new(),
+            data_seen: BTreeMap::new(),
+        }
+    }
+
+    /// The state store (plain data; clone or serialise it for `getState()`).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The connection state.
+    pub fn connection_state(&self) -> &ConnectionState {
+        &self.state.connection
+    }
+
+    /// The last measured signaling round-trip time (from `ping`), in ms.
+    pub fn rtt_ms(&self) -> Option<u64> {
+        self.rtt_ms
+    }
+
+    /// The highest durable `seq` processed in the current session.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// The current session id, once connected.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
+    /// The token the machine will use for the next fresh connect (updated by
+    /// [`Command::UpdateToken`] and `session.token`).
+    pub fn token(&self) -> &str {
+        &self.config.token
+    }
+
+    /// The next output, or `None` when idle. Drain until `None` after every input.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The absolute time (ms, same scale as `now_ms`) at which [`Input::Timeout`] must be
+    /// fed, or `None` when no timer is needed.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        if self.phase == Phase::Closed || self.phase == Phase::New {
+            return None;
+        }
+        let mut t: Option<u64> = None;
+        let mut consider = |x: Option<u64>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |c: u64| c.min(x)));
+            }
+        };
+        consider(self.link_deadline);
+        if let Some(r) = &self.recovery {
+            if self.link == Link::Down {
+                consider(r.next_at);
+            }
+        }
+        if self.link == Link::Up {
+            consider(self.next_ping_at);
+            consider(Some(self.last_inbound.saturating_add(self.ping_timeout_ms)));
+            consider(self.ack_deadline);
+            for p in self.pending.values() {
+                consider(p.deadline);
+            }
+        }
+        for pc in [&self.pub_pc, &self.sub_pc].into_iter().flatten() {
+            consider(
+                pc.failed_at
+                    .map(|f| f + self.config.timers.ice_failed_rejoin_ms),
+            );
+            if pc.failed_at.is_none() {
+                consider(
+                    pc.disconnected_at
+                        .map(|d| d + self.config.timers.ice_disconnected_grace_ms),
+                );
+            }
+        }
+        consider(self.pub_neg.retry_at);
+        t
+    }
+
+    /// Feeds one input at time `now_ms`. Drain [`SessionMachine::poll_output`] afterwards.
+    pub fn handle_input(&mut self, now_ms: u64, input: Input) {
+        self.now = self.now.max(now_ms);
+        match input {
+            Input::Command { handle, command } => self.on_command(handle, command),
+            Input::FrameReceived(text) => self.on_frame(&text),
+            Input::SocketOpened => self.on_socket_opened(),
+            Input::SocketClosed { code, reason } => self.on_socket_closed(code, &reason),
+            Input::Peer(ev) => self.on_peer(ev),
+            Input::Timeout => self.on_timeout(),
+        }
+    }
+
+    // ------------------------------------------------------------------ outputs
+
+    fn emit(&mut self, ev: CoreEvent) {
+        self.out.push_back(Output::Event(ev));
+    }
+
+    fn apply(&mut self, action: Action) {
+        for ev in store::reduce(&mut self.state, action) {
+            self.out.push_back(Output::Event(ev));
+        }
+    }
+
+    fn complete(&mut self, handle: RequestHandle, result: Result<Value, CoreError>) {
+        self.out.push_back(Output::Completed { handle, result });
+    }
+
+    fn peer(&mut self, op: PeerOp) {
+        self.out.push_back(Output::Peer(op));
+    }
+
+    fn close_socket(&mut self, code: u16, reason: &str) {
+        if self.link != Link::Down {
+            self.out.push_back(Output::CloseSocket {
+                code,
+                reason: reason.to_owned(),
+            });
+        }
+        self.link_lost();
+    }
+
+    /// Forget the socket: requests become unsent, pings are dropped.
+    fn link_lost(&mut self) {
+        self.link = Link::Down;
+        self.link_deadline = None;
+        self.next_ping_at = None;
+        self.ack_deadline = None;
+        self.pending
+            .retain(|_, p| !matches!(p.purpose, Purpose::Ping { .. }));
+        for p in self.pending.values_mut() {
+            p.sent = false;
+            p.deadline = None;
+        }
+    }
+
+    fn refresh_connection(&mut self) {
+        let new = match self.phase {
+            Phase::New => ConnectionState::New,
+            Phase::Closed => return,
+            Phase::Connecting => ConnectionState::Connecting,
+            Phase::Joined | Phase::Leaving => {
+                if self.recovery.is_some() || self.link != Link::Up || !self.session_joined {
+                    ConnectionState::Reconnecting {
+                        cause: Code::SIGNALING_DISCONNECTED,
+                    }
+                } else if [&self.pub_pc, &self.sub_pc]
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p.failed_at.is_some())
+                {
+                    ConnectionState::Reconnecting {
+                        cause: Code::MEDIA_CONNECTION_FAILED,
+                    }
+                } else {
+                    ConnectionState::Connected
+                }
+            }
+        };
+        let old = self.state.connection.clone();
+        if old == new {
+            return;
+        }
+        let was_reconnecting = matches!(old, ConnectionState::Reconnecting { .. });
+        self.apply(Action::Connection(new.clone()));
+        match &new {
+            ConnectionState::Reconnecting { cause } if !was_reconnecting => {
+                let error = if *cause == Code::MEDIA_CONNECTION_FAILED {
+                    CoreError::Media(MediaError::ConnectionFailed)
+                } else {
+                    disconnected()
+                };
+                self.emit(CoreEvent::Reconnecting { error });
+            }
+            ConnectionState::Connected if was_reconnecting => self.emit(CoreEvent::Reconnected),
+            _ => {}
+        }
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    fn request(&mut self, method: &str, params: Value, purpose: Purpose) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.insert(
+            id,
+            Pending {
+                method: method.to_owned(),
+                params,
+                purpose,
+                sent: false,
+                deadline: None,
+            },
+        );
+        if self.can_send(id) {
+            self.send_pending(id);
+        }
+        id
+    }
+
+    /// Whether request `id` may go out now.
+    fn can_send(&self, id: u64) -> bool {
+        let Some(p) = self.pending.get(&id) else {
+            return false;
+        };
+        match p.purpose {
+            Purpose::Connect => matches!(self.link, Link::Handshaking | Link::Up),
+            Purpose::Join => matches!(self.link, Link::Handshaking | Link::Up),
+            _ => self.link == Link::Up && self.session_joined,
+        }
+    }
+
+    fn send_pending(&mut self, id: u64) {
+        let now = self.now;
+        let timeout = self.request_timeout_ms;
+        let Some(p) = self.pending.get_mut(&id) else {
+            return;
+        };
+        p.sent = true;
+        p.deadline = match p.purpose {
+            Purpose::Ping { .. } | Purpose::Connect => None,
+            _ => Some(now + timeout),
+        };
+        let frame = ClientFrame::Request(Request {
+            id: id.to_string(),
+            method: p.method.clone(),
+            params: p.params.clone(),
+        })
+        .encode();
+        self.out.push_back(Output::SendFrame(frame));
+    }
+
+    /// Sends every unsent request that may go out (in id order), then queued notifications.
+    fn flush(&mut self) {
+        let ids: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| !p.sent)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if self.can_send(id) {
+                self.send_pending(id);
+            }
+        }
+        if self.link == Link::Up && self.session_joined {
+            for n in std::mem::take(&mut self.notifications) {
+                self.out
+                    .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+            }
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        let n = Notification {
+            method: method.to_owned(),
+            params,
+        };
+        if self.link == Link::Up && self.session_joined {
+            self.out
+                .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+        } else {
+            self.notifications.push(n);
+        }
+    }
+
+    fn send_ack(&mut self) {
+        if self.link == Link::Up && self.last_seq > self.acked_seq {
+            let seq = self.last_seq;
+            self.acked_seq = seq;
+            self.unacked = 0;
+            self.ack_deadline = None;
+            let n = Notification {
+                method: "session.ack".to_owned(),
+                params: json!({ "seq": seq }),
+            };
+            self.out
+                .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+        }
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    fn on_command(&mut self, handle: RequestHandle, command: Command) {
+        match (self.phase, &command) {
+            (Phase::Closed, _) => return self.complete(handle, Err(misuse(MisuseError::Closed))),
+            (Phase::New, Command::Join) => return self.start_join(handle),
+            (_, Command::Join) => {
+                return self.complete(handle, Err(misuse(MisuseError::AlreadyJoined)))
+            }
+            (Phase::New, Command::Leave { .. }) => {
+                return self.complete(handle, Err(misuse(MisuseError::NotJoined)))
+            }
+            (Phase::New, _) => return self.complete(handle, Err(misuse(MisuseError::NotJoined))),
+            (Phase::Connecting, Command::Leave { .. }) => {
+                self.leave_handle = Some(handle);
+                return self.terminate(None, None);
+            }
+            (Phase::Connecting, _) => {
+                self.deferred.push((handle, command));
+                return;
+            }
+            (Phase::Leaving, Command::Leave { .. }) => {
+                return self.complete(handle, Ok(json!({})));
+            }
+            (Phase::Leaving, _) => return self.complete(handle, Err(misuse(MisuseError::Closed))),
+            (Phase::Joined, _) => {}
+        }
+        match command {
+            Command::Join => {}
+            Command::Leave { reason } => self.start_leave(handle, reason),
+            Command::Publish(opts) => self.start_publish(handle, opts),
+            Command::Unpublish { cid } => {
+                let Some(l) = self.state.local_tracks.get(&cid).cloned() else {
+                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                };
+                self.forget_local(&cid);
+                if l.kind != TrackKind::Data {
+                    self.peer(PeerOp::RemoveTransceiver { cid: cid.clone() });
+                }
+                if let Some(track_id) = l.track_id {
+                    self.request(
+                        "track.unpublish",
+                        json!({ "track_id": track_id }),
+                        Purpose::User {
+                            handle,
+                            kind: UserKind::Unpublish,
+                        },
+                    );
+                    if l.kind != TrackKind::Data {
+                        self.request_offer(false);
+                    }
+                } else {
+                    if let Some((h, _)) = self.publish_waiters.remove(&cid) {
+                        self.complete(h, Err(misuse(MisuseError::UnknownTrack { cid })));
+                    }
+                    self.complete(handle, Ok(json!({})));
+                }
+            }
+            Command::MuteTrack { cid, muted } => {
+                let Some(mut l) = self.state.local_tracks.get(&cid).cloned() else {
+                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                };
+                l.muted = muted;
+                let track_id = l.track_id.clone();
+                self.apply(Action::LocalTrackSet(l));
+                self.peer(PeerOp::ReplaceTrack {
+                    cid: cid.clone(),
+                    detach: muted,
+                });
+                match track_id {
+                    Some(track_id) => {
+                        self.request(
+                            "track.mute",
+                            json!({ "tracks": [{ "track_id": track_id, "muted": muted }] }),
+                            Purpose::User {
+                                handle,
+                                kind: UserKind::Plain,
+                            },
+                        );
+                    }
+                    // Not yet published: the mute state goes with track.publish.
+                    None => self.complete(handle, Ok(json!({}))),
+                }
+            }
+            Command::ReplaceTrack { cid } => {
+                let Some(l) = self.state.local_tracks.get(&cid).cloned() else {
+                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                };
+                if !l.muted {
+                    self.peer(PeerOp::ReplaceTrack { cid, detach: false });
+                }
+                self.complete(handle, Ok(json!({})));
+            }
+            Command::UpdateToken { token } => {
+                self.request(
+                    "session.update_token",
+                    json!({ "token": token }),
+                    Purpose::User {
+                        handle,
+                        kind: UserKind::UpdateToken { token },
+                    },
+                );
+            }
+            Command::UpdateSubscriptions {
+                add,
+                remove,
+                settings,
+            } => {
+                for t in &add {
+                    self.explicit_unsubs.retain(|x| x != t);
+                    if !self.explicit_subs.contains(t) {
+                        self.explicit_subs.push(t.clone());
+                    }
+                }
+                for t in &remove {
+                    self.explicit_subs.retain(|x| x != t);
+                    if !self.explicit_unsubs.contains(t) {
+                        self.explicit_unsubs.push(t.clone());
+                    }
+                }
+                for s in &settings {
+                    self.sub_settings.insert(s.track_id.clone(), s.clone());
+                }
+                let mut params = serde_json::Map::new();
+                if !add.is_empty() {
+                    params.insert("add".into(), serde_json::to_value(&add).unwrap_or_default());
+                }
+                if !remove.is_empty() {
+                    params.insert(
+                        "remove".into(),
+                        serde_json::to_value(&remove).unwrap_or_default(),
+                    );
+                }
+                if !settings.is_empty() {
+                    params.insert(
+                        "settings".into(),
+                        serde_json::to_value(&settings).unwrap_or_default(),
+                    );
+                }
+                self.request(
+                    "sub.update",
+                    Value::Object(params),
+                    Purpose::User {
+                        handle,
+                        kind: UserKind::Subscriptions { remove },
+                    },
+                );
+            }
+            Command::SendMessage { to, topic, payload } => {
+                let mut params = serde_json::Map::new();
+                if let Some(to) = to {
+                    params.insert("to".into(), json!(to));
+                }
+                if let Some(topic) = topic {
+                    params.insert("topic".into(), json!(topic));
+                }
+                params.insert("payload".into(), payload);
+                self.request(
+                    "message.send",
+                    Value::Object(params),
+                    Purpose::User {
+                        handle,
+                        kind: UserKind::Plain,
+                    },
+                );
+            }
+            Command::Rpc { method, params } => self.start_rpc(handle, method, params),
+        }
+    }
+
+    fn start_rpc(&mut self, handle: RequestHandle, method: String, params: Value) {
+        let params = if params.is_null() { json!({}) } else { params };
+        if !params.is_object() {
+            return self.complete(
+                handle,
+                Err(misuse(MisuseError::InvalidArgument {
+                    reason: "params must be an object".into(),
+                })),
+            );
+        }
+        let kind = match method.as_str() {
+            "room.leave" => {
+                let reason = params
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                return self.start_leave(handle, reason);
+            }
+            "session.update_token" => match params.get("token").and_then(Value::as_str) {
+                Some(t) => UserKind::UpdateToken {
+                    token: t.to_owned(),
+                },
+                None => UserKind::Plain,
+            },
+            "room.acl.update" => {
+                let ids = |v: Option<&Value>, key: Option<&str>| -> Vec<String> {
+                    v.and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|e| match key {
+                                    Some(k) => e.get(k).and_then(Value::as_str),
+                                    None => e.as_str(),
+                                })
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                UserKind::AclUpdate {
+                    upsert: ids(params.get("upsert"), Some("identity")),
+                    remove: ids(params.get("remove"), None),
+                }
+            }
+            "room.get" => UserKind::RoomGet,
+            _ => UserKind::Plain,
+        };
+        self.request(&method, params, Purpose::User { handle, kind });
+    }
+
+    fn start_join(&mut self, handle: RequestHandle) {
+        self.phase = Phase::Connecting;
+        self.join_handle = Some(handle);
+        self.refresh_connection();
+        self.open_socket();
+    }
+
+    fn open_socket(&mut self) {
+        self.link = Link::Opening;
+        self.link_deadline = Some(self.now + self.config.timers.connect_timeout_ms);
+        self.out.push_back(Output::OpenSocket {
+            url: self.url.clone(),
+            protocol: ovsp::SUBPROTOCOL.to_owned(),
+        });
+    }
+
+    fn start_leave(&mut self, handle: RequestHandle, reason: Option<String>) {
+        self.phase = Phase::Leaving;
+        self.leave_handle = Some(handle);
+        if self.link == Link::Up && self.session_joined {
+            let params = match reason {
+                Some(r) => json!({ "reason": r }),
+                None => json!({}),
+            };
+            self.request("room.leave", params, Purpose::Leave);
+        } else {
+            self.terminate(None, None);
+        }
+    }
+
+    fn start_publish(&mut self, handle: RequestHandle, opts: crate::PublishOptions) {
+        if self.state.local_tracks.contains_key(&opts.cid) {
+            return self.complete(
+                handle,
+                Err(misuse(MisuseError::DuplicateTrack { cid: opts.cid })),
+            );
+        }
+        if self
+            .state
+            .self_member
+            .as_ref()
+            .is_some_and(|s| s.member.role == Role::Audience)
+        {
+            return self.complete(handle, Err(misuse(MisuseError::AudienceCannotPublish)));
+        }
+        let l = LocalTrack {
+            cid: opts.cid.clone(),
+            kind: opts.kind,
+            source: opts.source,
+            stream_key: opts.stream_key,
+            name: opts.name,
+            muted: opts.muted,
+            track_id: None,
+            mid: None,
+            extra: opts.extra,
+        };
+        self.apply(Action::LocalTrackSet(l.clone()));
+        self.local_order.push(l.cid.clone());
+        self.publish_waiters.insert(l.cid.clone(), (handle, None));
+        self.send_publish(&l);
+    }
+
+    fn send_publish(&mut self, l: &LocalTrack) {
+        self.ensure_pub_pc();
+        let mut params = l.extra.clone();
+        params.insert("cid".into(), json!(l.cid));
+        params.insert("kind".into(), json!(l.kind));
+        params.insert("source".into(), json!(l.source));
+        if let Some(n) = &l.name {
+            params.insert("name".into(), json!(n));
+        }
+        if let Some(k) = &l.stream_key {
+            params.insert("stream_key".into(), json!(k));
+        }
+        if l.muted {
+            params.insert("muted".into(), json!(true));
+        }
+        self.request(
+            "track.publish",
+            Value::Object(params),
+            Purpose::Publish { cid: l.cid.clone() },
+        );
+    }
+
+    fn forget_local(&mut self, cid: &str) {
+        self.apply(Action::LocalTrackRemoved(cid.to_owned()));
+        self.local_order.retain(|c| c != cid);
+    }
+
+    fn ensure_pub_pc(&mut self) {
+        if self.pub_pc.is_none() {
+            self.pub_pc = Some(Pc::default());
+            let ice_servers = self.ice_servers.clone();
+            self.peer(PeerOp::CreatePc {
+                pc: PcKind::Pub,
+                ice_servers,
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ socket
+
+    fn on_socket_opened(&mut self) {
+        if self.link != Link::Opening {
+            return;
+        }
+        self.link = Link::Handshaking;
+        self.last_inbound = self.now;
+        self.link_deadline = Some(self.now + self.config.timers.connect_timeout_ms);
+        let resume = match (&self.recovery, &self.session_id, &self.resume_token) {
+            (Some(r), Some(sid), Some(rt)) if r.kind == RecoveryKind::Resume => {
+                Some(ResumeParams {
+                    session_id: sid.clone(),
+                    resume_token: rt.clone(),
+                    last_seq: self.last_seq,
+                })
+            }
+            _ => None,
+        };
+        let fresh = resume.is_none();
+        let params = SessionConnectParams {
+            protocol: ovsp::methods::ProtocolVersion::default(),
+            token: if fresh {
+                Some(self.config.token.clone())
+            } else {
+                None
+            },
+            client: Some(self.config.client.clone()),
+            capabilities: self.config.capabilities.clone(),
+            resume,
+        };
+        self.pending
+            .retain(|_, p| !matches!(p.purpose, Purpose::Connect | Purpose::Join));
+        self.request(
+            "session.connect",
+            serde_json::to_value(&params).unwrap_or_default(),
+            Purpose::Connect,
+        );
+        if fresh {
+            self.send_join();
+        }
+    }
+
+    fn send_join(&mut self) {
+        let j = &self.config.join;
+        let mut params = serde_json::Map::new();
+        if let Some(n) = &j.name {
+            params.insert("name".into(), json!(n));
+        }
+        if let Some(m) = &j.meta {
+            params.insert("meta".into(), Value::Object(m.clone()));
+        }
+        if let Some(v) = j.join_audio_muted {
+            params.insert("join_audio_muted".into(), json!(v));
+        }
+        if let Some(v) = j.join_video_muted {
+            params.insert("join_video_muted".into(), json!(v));
+        }
+        params.insert("auto_subscribe".into(), json!(j.auto_subscribe));
+        params.insert(
+            "receive".into(),
+            json!({ "audio": j.receive_audio, "video": j.receive_video }),
+        );
+        self.request("room.join", Value::Object(params), Purpose::Join);
+    }
+
+    fn on_socket_closed(&mut self, code: u16, reason: &str) {
+        if self.link == Link::Down {
+            return; // a socket we already gave up on
+        }
+        self.link_lost();
+        match self.phase {
+            Phase::Closed | Phase::New => {}
+            Phase::Leaving => self.terminate(None, None),
+            Phase::Connecting => {
+                let err = match CloseCode(code).action() {
+                    CloseAction::Resume | CloseAction::RetryAfter => {
+                        CoreError::Signaling(SignalingError::ConnectionError)
+                    }
+                    _ => error_from_close(code, reason),
+                };
+                self.terminate(None, Some(err));
+            }
+            Phase::Joined => {
+                if self.recovery.is_some() {
+                    // A reconnect attempt failed: try again later.
+                    return self.schedule_attempt(None);
+                }
+                match CloseCode(code).action() {
+                    CloseAction::Stop => self.terminate(None, Some(error_from_close(code, reason))),
+                    CloseAction::RejoinOnce => {
+                        if self.violation_rejoin_done {
+                            self.terminate(None, Some(error_from_close(code, reason)));
+                        } else {
+                            self.violation_rejoin_done = true;
+                            self.start_recovery(RecoveryKind::Rejoin, Some(0));
+                        }
+                    }
+                    CloseAction::RetryAfter => {
+                        let d = self.retry_after_ms.take();
+                        self.start_recovery(RecoveryKind::Resume, d);
+                    }
+                    CloseAction::Resume | CloseAction::FollowClosing => {
+                        self.start_recovery(RecoveryKind::Resume, None)
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_recovery(&mut self, kind: RecoveryKind, delay: Option<u64>) {
+        if self.phase != Phase::Joined {
+            return;
+        }
+        match &mut self.recovery {
+            Some(r) => {
+                if kind == RecoveryKind::Rejoin {
+                    r.kind = RecoveryKind::Rejoin;
+                }
+            }
+            None => {
+                self.backoff.reset();
+                self.recovery = Some(Recovery {
+                    since: self.now,
+                    kind,
+                    next_at: None,
+                    prepared: false,
+                });
+            }
+        }
+        self.schedule_attempt(delay);
+        self.refresh_connection();
+    }
+
+    fn schedule_attempt(&mut self, delay: Option<u64>) {
+        let d = delay.unwrap_or_else(|| self.backoff.next_delay_ms());
+        let now = self.now;
+        if let Some(r) = &mut self.recovery {
+            r.next_at = Some(now + d);
+        }
+    }
+
+    fn attempt_reconnect(&mut self) {
+        let now = self.now;
+        let window = self.resume_window_ms;
+        let Some(r) = &mut self.recovery else { return };
+        r.next_at = None;
+        if r.kind == RecoveryKind::Resume && now.saturating_sub(r.since) >= window {
+            r.kind = RecoveryKind::Rejoin;
+        }
+        if r.kind == RecoveryKind::Rejoin {
+            if self.rejoin_attempts >= self.config.timers.max_rejoins {
+                return self.terminate(None, Some(disconnected()));
+            }
+            self.rejoin_attempts += 1;
+            self.prepare_rejoin();
+        }
+        self.open_socket();
+    }
+
+    /// B5 step 6: close the PCs and forget the session; remembered tracks and subscriptions
+    /// are re-applied after the new join.
+    fn prepare_rejoin(&mut self) {
+        if let Some(r) = &mut self.recovery {
+            if r.prepared {
+                return;
+            }
+            r.prepared = true;
+        }
+        if self.pub_pc.take().is_some() {
+            self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
+        }
+        if self.sub_pc.take().is_some() {
+            self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
+        }
+        self.pub_neg = PubNeg {
+            next_offer_id: 1,
+            ..PubNeg::default()
+        };
+        self.sub_neg = SubNeg::default();
+        self.sub_mids.clear();
+        self.data_seen.clear();
+        let locals: Vec<LocalTrack> = self.state.local_tracks.values().cloned().collect();
+        for mut l in locals {
+            l.track_id = None;
+            l.mid = None;
+            self.apply(Action::LocalTrackSet(l));
+        }
+        self.session_id = None;
+        self.resume_token = None;
+        self.session_joined = false;
+        self.last_seq = 0;
+        self.acked_seq = 0;
+        self.unacked = 0;
+        self.early_events.clear();
+        self.notifications.clear();
+        // Requests of the old session: internal ones are regenerated after the rejoin; user
+        // requests already sent have an unknown outcome and fail; unsent ones wait.
+        let ids: Vec<u64> = self.pending.keys().copied().collect();
+        for id in ids {
+            let Some(p) = self.pending.get(&id) else {
+                continue;
+            };
+            match &p.purpose {
+                Purpose::User { handle, .. } => {
+                    if p.sent {
+                        let h = *handle;
+                        self.pending.remove(&id);
+                        self.complete(h, Err(disconnected()));
+                    }
+                }
+                Purpose::Leave => {}
+                _ => {
+                    self.pending.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Ends the session for good.
+    fn terminate(&mut self, reason: Option<ClosingReason>, error: Option<CoreError>) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let was_joined = self.ever_joined;
+        self.phase = Phase::Closed;
+        self.recovery = None;
+        if self.pub_pc.take().is_some() {
+            self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
+        }
+        if self.sub_pc.take().is_some() {
+            self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
+        }
+        self.close_socket(1000, "session ended");
+        let fail = error.clone().unwrap_or_else(disconnected);
+        for (_, p) in std::mem::take(&mut self.pending) {
+            if let Purpose::User { handle, .. } = p.purpose {
+                self.complete(handle, Err(fail.clone()));
+            }
+        }
+        for (_, (h, _)) in std::mem::take(&mut self.publish_waiters) {
+            self.complete(h, Err(fail.clone()));
+        }
+        for (h, _) in std::mem::take(&mut self.deferred) {
+            self.complete(h, Err(fail.clone()));
+        }
+        if let Some(h) = self.join_handle.take() {
+            self.complete(h, Err(fail.clone()));
+        }
+        self.apply(Action::Connection(ConnectionState::Disconnected {
+            error: error.clone(),
+        }));
+        self.apply(Action::Cleared);
+        if was_joined {
+            self.emit(CoreEvent::RoomLeft { reason, error });
+        }
+        if let Some(h) = self.leave_handle.take() {
+            self.complete(h, Ok(json!({})));
+        }
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    fn on_timeout(&mut self) {
+        let now = self.now;
+        if self.phase == Phase::Closed || self.phase == Phase::New {
+            return;
+        }
+        if self.link_deadline.is_some_and(|d| d <= now)
+            && matches!(self.link, Link::Opening | Link::Handshaking)
+        {
+            self.close_socket(4008, "connect timeout");
+            if self.phase == Phase::Connecting {
+                return self.terminate(None, Some(CoreError::Signaling(SignalingError::Timeout)));
+            }
+            self.schedule_attempt(None);
+        }
+        if self.link == Link::Down
+            && self
+                .recovery
+                .as_ref()
+                .and_then(|r| r.next_at)
+                .is_some_and(|t| t <= now)
+        {
+            self.attempt_reconnect();
+        }
+        if self.link == Link::Up {
+            if now >= self.last_inbound.saturating_add(self.ping_timeout_ms) {
+                self.close_socket(4008, "ping timeout");
+                self.start_recovery(RecoveryKind::Resume, Some(0));
+            } else if self
+                .pending
+                .values()
+                .any(|p| p.deadline.is_some_and(|d| d <= now))
+            {
+                // The socket is half-open: resume and resend with the same ids.
+                if self.phase == Phase::Leaving {
+                    return self.terminate(None, None);
+                }
+                self.close_socket(4008, "request timeout");
+                self.start_recovery(RecoveryKind::Resume, Some(0));
+            } else {
+                if self.ack_deadline.is_some_and(|d| d <= now) {
+                    self.send_ack();
+                }
+                if self.next_ping_at.is_some_and(|t| t <= now) {
+                    self.send_ping();
+                }
+            }
+        }
+        self.check_ice_timers();
+        if self.pub_neg.retry_at.is_some_and(|t| t <= now) {
+            self.pub_neg.retry_at = None;
+            self.try_start_offer();
+        }
+    }
+
+    fn send_ping(&mut self) {
+        let now = self.now;
+        self.next_ping_at = Some(now + self.ping_interval_ms);
+        self.acked_seq = self.last_seq;
+        self.unacked = 0;
+        self.ack_deadline = None;
+        let ack = self.last_seq;
+        self.request(
+            "ping",
+            json!({ "ts": now, "ack": ack }),
+            Purpose::Ping { sent_at: now },
+        );
+    }
+
+    fn check_ice_timers(&mut self) {
+        let now = self.now;
+        let grace = self.config.timers.ice_disconnected_grace_ms;
+        let rejoin_after = self.config.timers.ice_failed_rejoin_ms;
+        for kind in [PcKind::Pub, PcKind::Sub] {
+            let pc = match kind {
+                PcKind::Sub => self.sub_pc.as_mut(),
+                _ => self.pub_pc.as_mut(),
+            };
+            let Some(pc) = pc else { continue };
+            if pc.failed_at.is_none() && pc.disconnected_at.is_some_and(|d| d + grace <= now) {
+                pc.disconnected_at = None;
+                pc.failed_at = Some(now);
+                self.start_ice_restart(kind);
+                self.refresh_connection();
+                continue;
+            }
+            if pc.failed_at.is_some_and(|f| f + rejoin_after <= now) {
+                pc.failed_at = None;
+                // ICE did not recover: full rejoin (B5 step 7).
+                self.close_socket(1000, "media failed");
+                self.start_recovery(RecoveryKind::Rejoin, Some(0));
+                return;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ frames
+
+    fn on_frame(&mut self, text: &str) {
+        if self.link == Link::Down || self.link == Link::Opening {
+            return;
+        }
+        self.last_inbound = self.now;
+        let frame = match ServerFrame::decode(text) {
+            Ok(f) => f,
+            Err(_) => return, // 53003: ignored; the session continues.
+        };
+        match frame {
+            ServerFrame::Response(r) => {
+                let id = r.id.as_deref().and_then(|s| s.parse::<u64>().ok());
+                match id {
+                    Some(id) => self.on_response(id, r.outcome),
+                    None => {
+                        if let Err(e) = r.outcome {
+                            self.on_unbound_error(e);
+                        }
+                    }
+                }
+            }
+            ServerFrame::Event(env) => self.on_event_envelope(env),
+        }
+    }
+
+    fn on_unbound_error(&mut self, e: RpcError) {
+        if let Some(ms) = e.data.as_ref().and_then(|d| d.retry_after_ms) {
+            self.retry_after_ms = Some(ms);
+        }
+        if self.link == Link::Handshaking {
+            if let Some(id) = self
+                .pending
+                .iter()
+                .find(|(_, p)| p.purpose == Purpose::Connect)
+                .map(|(id, _)| *id)
+            {
+                self.on_response(id, Err(e));
+            }
+        }
+    }
+
+    fn on_response(&mut self, id: u64, outcome: Result<Value, RpcError>) {
+        let Some(p) = self.pending.remove(&id) else {
+            return; // unknown or already answered (a duplicate)
+        };
+        if let Err(e) = &outcome {
+            if let Some(ms) = e.data.as_ref().and_then(|d| d.retry_after_ms) {
+                self.retry_after_ms = Some(ms);
+            }
+        }
+        match p.purpose {
+            Purpose::Connect => self.on_connect_result(outcome),
+            Purpose::Join => self.on_join_result(outcome),
+            Purpose::Ping { sent_at } => {
+                if outcome.is_ok() {
+                    self.rtt_ms = Some(self.now.saturating_sub(sent_at));
+                }
+            }
+            Purpose::Leave => self.terminate(None, None),
+            Purpose::Publish { cid } => self.on_publish_result(&cid, outcome),
+            Purpose::PubOffer { offer_id } => self.on_pub_offer_result(offer_id, outcome),
+            Purpose::SubAnswer | Purpose::SubIceRestart | Purpose::Restore => {
+                if let Ok(v) = &outcome {
+                    self.apply_sub_result(v, &[]);
+                }
+            }
+            Purpose::SubReset => {}
+            Purpose::User { handle, kind } => self.on_user_result(handle, kind, outcome),
+        }
+    }
+
+    fn on_user_result(
+        &mut self,
+        handle: RequestHandle,
+        kind: UserKind,
+        outcome: Result<Value, RpcError>,
+    ) {
+        let v = match outcome {
+            Ok(v) => v,
+            Err(e) => return self.complete(handle, Err(CoreError::from_rpc(&e))),
+        };
+        match kind {
+            UserKind::Plain | UserKind::Unpublish => {}
+            UserKind::UpdateToken { token } => self.config.token = token,
+            UserKind::Subscriptions { remove } => self.apply_sub_result(&v, &remove),
+            UserKind::AclUpdate { upsert, remove } => self.apply(Action::Acl { upsert, remove }),
+            UserKind::RoomGet => {
+                if let Ok(snap) = serde_json::from_value::<Snapshot>(v.clone()) {
+                    self.apply(Action::Snapshot {
+                        snapshot: Box::new(snap),
+                        reconcile: true,
+                    });
+                }
+            }
+        }
+        self.complete(handle, Ok(v));
+    }
+
+    fn apply_sub_result(&mut self, v: &Value, removed: &[SubTarget]) {
+        let Ok(res) = serde_json::from_value::<ovsp::methods::SubUpdateResult>(v.clone()) else {
+            return;
+        };
+        let listed: BTreeSet<String> = res
+            .subscriptions
+            .iter()
+            .map(|s| s.track_id.clone())
+            .collect();
+        self.apply(Action::Subscriptions(res.subscriptions));
+        let mut gone = Vec::new();
+        for t in removed {
+            let ids: Vec<String> = match (&t.track_id, &t.member_id) {
+                (Some(id), _) => vec![id.clone()],
+                (None, Some(mid)) => self
+                    .state
+                    .members
+                    .get(mid)
+                    .map(|m| {
+                        m.tracks
+                            .iter()
+                            .filter(|tr| t.stream_key.is_none() || tr.stream_key == t.stream_key)
+                            .filter(|tr| {
+                                t.kinds
+                                    .as_ref()
+                                    .is_none_or(|k| k.contains(&tr.kind.media_kind()))
+                            })
+                            .map(|tr| tr.id.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            gone.extend(ids.into_iter().filter(|id| !listed.contains(id)));
+        }
+        if !gone.is_empty() {
+            self.apply(Action::SubscriptionsRemoved(gone));
+        }
+    }
+
+    fn on_connect_result(&mut self, outcome: Result<Value, RpcError>) {
+        let res = match outcome {
+            Ok(v) => serde_json::from_value::<SessionConnectResult>(v)
+                .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string())),
+            Err(e) => Err(e),
+        };
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => return self.on_connect_error(e),
+        };
+        self.link = Link::Up;
+        self.link_deadline = None;
+        self.session_id = Some(res.session_id.clone());
+        self.resume_token = Some(res.resume_token.clone());
+        self.ping_interval_ms = res.timers.ping_interval_ms.max(1);
+        self.ping_timeout_ms = res.timers.ping_timeout_ms.max(1);
+        self.request_timeout_ms = res.timers.request_timeout_ms.max(1);
+        self.resume_window_ms = res.timers.resume_window_ms;
+        if !res.ice_servers.is_empty() {
+            self.ice_servers = res.ice_servers.clone();
+        }
+        self.next_ping_at = Some(self.now + self.ping_interval_ms);
+        let resuming = self
+            .recovery
+            .as_ref()
+            .is_some_and(|r| r.kind == RecoveryKind::Resume);
+        if resuming {
+            if !res.resumed {
+                // The server started a new session instead: rejoin on this socket.
+                if let Some(r) = &mut self.recovery {
+                    r.kind = RecoveryKind::Rejoin;
+                }
+                self.prepare_rejoin();
+                self.session_id = Some(res.session_id);
+                self.resume_token = Some(res.resume_token);
+                self.send_join();
+                return;
+            }
+            if let Some(snap) = res.snapshot {
+                let seq = snap.seq;
+                self.apply(Action::Snapshot {
+                    snapshot: snap,
+                    reconcile: true,
+                });
+                self.last_seq = seq;
+                self.acked_seq = self.acked_seq.min(seq);
+            }
+            self.recovery = None;
+            self.rejoin_attempts = 0;
+            // Resend every unanswered request with the same id, then the queue.
+            self.flush();
+            self.refresh_connection();
+            self.check_media_after_resume();
+        }
+        // Fresh connect: room.join was pipelined; wait for its result.
+    }
+
+    fn on_connect_error(&mut self, e: RpcError) {
+        let err = CoreError::from_rpc(&e);
+        self.pending.retain(|_, p| p.purpose != Purpose::Join);
+        if self.phase == Phase::Connecting {
+            return self.terminate(None, Some(err));
+        }
+        self.close_socket(1000, "connect failed");
+        let needs_rejoin = e.code == Code::SESSION_UNKNOWN
+            || e.code == Code::RESUME_TOKEN_INVALID
+            || e.code.is_token_error()
+            || e.action() == Some(SessionAction::Rejoin);
+        let rejoining = self
+            .recovery
+            .as_ref()
+            .is_some_and(|r| r.kind == RecoveryKind::Rejoin);
+        if needs_rejoin && !rejoining {
+            self.start_recovery(RecoveryKind::Rejoin, Some(0));
+        } else if e.action() == Some(SessionAction::Disconnect)
+            || e.code == Code::PROTOCOL_VERSION_UNSUPPORTED
+        {
+            self.terminate(None, Some(err));
+        } else {
+            let d = self.retry_after_ms.take();
+            self.schedule_attempt(d);
+        }
+    }
+
+    fn check_media_after_resume(&mut self) {
+        if self.pub_pc.as_ref().is_some_and(|p| p.failed_at.is_some()) {
+            self.request_offer(true);
+        }
+    }
+
+    fn on_join_result(&mut self, outcome: Result<Value, RpcError>) {
+        let snap = match outcome.and_then(|v| {
+            serde_json::from_value::<Snapshot>(v.clone())
+                .map(|s| (s, v))
+                .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string()))
+        }) {
+            Ok(s) => s,
+            Err(e) => {
+                let err = CoreError::from_rpc(&e);
+                if self.phase == Phase::Connecting {
+                    return self.terminate(None, Some(err));
+                }
+                // A failed rejoin attempt.
+                self.close_socket(1000, "join failed");
+                let d = self.retry_after_ms.take();
+                return self.schedule_attempt(d);
+            }
+        };
+        let (snap, raw) = snap;
+        let seq = snap.seq;
+        let first = !self.ever_joined;
+        let room = snap.room.clone();
+        let member_id = snap.self_.member.id.clone();
+        let is_member = snap.self_.member.role != Role::Audience;
+        self.apply(Action::Snapshot {
+            snapshot: Box::new(snap),
+            reconcile: !first,
+        });
+        self.last_seq = seq;
+        self.acked_seq = seq;
+        self.session_joined = true;
+        self.ever_joined = true;
+        self.link = Link::Up;
+        self.sub_pc = Some(Pc::default());
+        let ice_servers = self.ice_servers.clone();
+        self.peer(PeerOp::CreatePc {
+            pc: PcKind::Sub,
+            ice_servers,
+        });
+        if first {
+            self.phase = Phase::Joined;
+            self.emit(CoreEvent::RoomJoined { room, member_id });
+            self.refresh_connection();
+            if let Some(h) = self.join_handle.take() {
+                self.complete(h, Ok(raw));
+            }
+        } else {
+            self.recovery = None;
+            self.rejoin_attempts = 0;
+            self.refresh_connection();
+            self.restore_after_rejoin(is_member);
+        }
+        // Durable events that arrived before the snapshot.
+        for env in std::mem::take(&mut self.early_events) {
+            self.on_event_envelope(env);
+        }
+        self.flush();
+        for (h, c) in std::mem::take(&mut self.deferred) {
+            self.on_command(h, c);
+        }
+    }
+
+    fn restore_after_rejoin(&mut self, is_member: bool) {
+        let order = self.local_order.clone();
+        if is_member {
+            for cid in order {
+                if let Some(l) = self.state.local_tracks.get(&cid).cloned() {
+                    self.send_publish(&l);
+                }
+            }
+        } else {
+            for cid in order {
+                self.forget_local(&cid);
+                if let Some((h, _)) = self.publish_waiters.remove(&cid) {
+                    self.complete(h, Err(misuse(MisuseError::AudienceCannotPublish)));
+                }
+            }
+        }
+        let settings: Vec<SubSetting> = self
+            .sub_settings
+            .values()
+            .filter(|s| self.state.track(&s.track_id).is_some())
+            .cloned()
+            .collect();
+        if !self.explicit_subs.is_empty()
+            || !self.explicit_unsubs.is_empty()
+            || !settings.is_empty()
+        {
+            let mut params = serde_json::Map::new();
+            if !self.explicit_subs.is_empty() {
+                params.insert(
+                    "add".into(),
+                    serde_json::to_value(&self.explicit_subs).unwrap_or_default(),
+                );
+            }
+            if !self.explicit_unsubs.is_empty() {
+                params.insert(
+                    "remove".into(),
+                    serde_json::to_value(&self.explicit_unsubs).unwrap_or_default(),
+                );
+            }
+            if !settings.is_empty() {
+                params.insert(
+                    "settings".into(),
+                    serde_json::to_value(&settings).unwrap_or_default(),
+                );
+            }
+            self.request("sub.update", Value::Object(params), Purpose::Restore);
+        }
+    }
+
+    // ------------------------------------------------------------------ events
+
+    fn on_event_envelope(&mut self, env: EventEnvelope) {
+        if let Some(seq) = env.seq {
+            if !self.session_joined {
+                self.early_events.push(env);
+                return;
+            }
+            if seq <= self.last_seq {
+                return; // duplicate: already processed
+            }
+            self.last_seq = seq;
+            self.unacked += 1;
+            if self.unacked >= self.config.timers.ack_every_events {
+                self.send_ack();
+            } else if self.ack_deadline.is_none() {
+                self.ack_deadline = Some(self.now + self.config.timers.ack_interval_ms);
+            }
+        }
+        let ev = env.decode_event();
+        self.on_event(ev);
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::RoomUpdated(e) => self.apply(Action::RoomUpdated {
+                room: e.room,
+                updated: e.updated,
+            }),
+            Event::RoomAudienceCount(e) => self.apply(Action::AudienceCount(e.total)),
+            Event::LayoutChanged(e) => self.apply(Action::LayoutChanged(e.layout)),
+            Event::MemberJoined(e) => self.apply(Action::MemberJoined(e.member)),
+            Event::MemberUpdated(e) => self.apply(Action::MemberUpdated {
+                member: e.member,
+                updated: e.updated,
+                by: e.by,
+            }),
+            Event::MemberLeft(e) => self.apply(Action::MemberLeft {
+                member_id: e.member_id,
+                reason: e.reason,
+                by: e.by,
+            }),
+            Event::MemberTalking(e) => self.apply(Action::MemberTalking {
+                member_id: e.member_id,
+                talking: e.talking,
+            }),
+            Event::RoomSpeakers(e) => self.apply(Action::Speakers(
+                e.speakers
+                    .into_iter()
+                    .map(|s| Speaker {
+                        member_id: s.member_id,
+                        level: s.level,
+                        active: s.active,
+                    })
+                    .collect(),
+            )),
+            Event::MemberNetworkQuality(e) => self.apply(Action::NetworkQuality {
+                member_id: e.member_id,
+                level: e.level,
+            }),
+            Event::SelfPermissionsChanged(e) => {
+                let demoted = e.role == Role::Audience;
+                self.apply(Action::PermissionsChanged {
+                    role: e.role,
+                    permissions: e.permissions,
+                    media_allowed: e.media_allowed,
+                });
+                if demoted {
+                    for cid in self.local_order.clone() {
+                        self.forget_local(&cid);
+                    }
+                    self.pub_neg = PubNeg {
+                        next_offer_id: 1,
+                        ..PubNeg::default()
+                    };
+                    if self.pub_pc.take().is_some() {
+                        self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
+                    }
+                }
+            }
+            Event::SelfUnmuteRequested(e) => self.apply(Action::UnmuteRequested {
+                kind: media_kind_to_track(e.kind),
+                by: Some(e.by),
+            }),
+            Event::TrackPublished(e) => {
+                if let Some(cid) = e.track.cid.clone() {
+                    if let Some(mut l) = self.state.local_tracks.get(&cid).cloned() {
+                        l.track_id = Some(e.track.id.clone());
+                        self.apply(Action::LocalTrackSet(l));
+                    }
+                }
+                self.apply(Action::TrackPublished(e.track))
+            }
+            Event::TrackUpdated(e) => {
+                let local = self
+                    .state
+                    .local_track_by_id(&e.track.id)
+                    .map(|l| (l.cid.clone(), l.muted));
+                let blocked = e.track.blocked;
+                self.apply(Action::TrackUpdated {
+                    track: e.track,
+                    updated: e.updated,
+                    by: e.by,
+                });
+                // A moderator block stops local sending too; unblocking re-attaches only a
+                // track the owner did not mute.
+                if let (Some((cid, muted)), Some(b)) = (local, blocked) {
+                    if b {
+                        self.peer(PeerOp::ReplaceTrack { cid, detach: true });
+                    } else if !muted {
+                        self.peer(PeerOp::ReplaceTrack { cid, detach: false });
+                    }
+                }
+            }
+            Event::TrackUnpublished(e) => {
+                if let Some(l) = self.state.local_track_by_id(&e.track_id).cloned() {
+                    // The server unpublished one of our tracks (demote, revoked right).
+                    self.forget_local(&l.cid);
+                    if l.kind != TrackKind::Data && self.pub_pc.is_some() {
+                        self.peer(PeerOp::RemoveTransceiver { cid: l.cid.clone() });
+                        self.request_offer(false);
+                    }
+                }
+                self.apply(Action::TrackUnpublished {
+                    track_id: e.track_id,
+                    reason: e.reason,
+                })
+            }
+            Event::TrackLayersRequested(e) => self.apply(Action::LayersRequested {
+                track_id: e.track_id,
+                layers: serde_json::to_value(&e.layers).unwrap_or_default(),
+            }),
+            Event::TrackSubscribed(e) => self.apply(Action::SubscriberCount {
+                track_id: e.track_id,
+                count: e.subscriber_count,
+            }),
+            Event::TrackStreamState(e) => self.apply(Action::StreamState {
+                track_id: e.track_id,
+                state: e.state,
+                reason: e.reason,
+            }),
+            Event::SubOffer(o) => self.on_sub_offer(o),
+            Event::PubIceRestartRequested(_) => {
+                if self.pub_pc.is_some() {
+                    self.peer(PeerOp::RestartIce { pc: PcKind::Pub });
+                    self.request_offer(true);
+                }
+            }
+            Event::SubUpdated(e) => self.apply(Action::Subscriptions(e.subscriptions)),
+            Event::IceCandidate(c) => {
+                let cand = c.candidate.map(|candidate| IceCandidate {
+                    candidate,
+                    sdp_mid: c.sdp_mid,
+                    sdp_m_line_index: c.sdp_m_line_index,
+                    username_fragment: c.username_fragment,
+                });
+                self.add_remote_candidate(c.pc, cand);
+            }
+            Event::RecordingStarted(e) => {
+                self.apply(Action::Recording(EgressPhase::Started, e.recording))
+            }
+            Event::RecordingUpdated(e) => {
+                self.apply(Action::Recording(EgressPhase::Updated, e.recording))
+            }
+            Event::RecordingEnded(e) => {
+                self.apply(Action::Recording(EgressPhase::Ended, e.recording))
+            }
+            Event::PlaybackStarted(e) => {
+                self.apply(Action::Playback(EgressPhase::Started, e.playback))
+            }
+            Event::PlaybackUpdated(e) => {
+                self.apply(Action::Playback(EgressPhase::Updated, e.playback))
+            }
+            Event::PlaybackEnded(e) => self.apply(Action::Playback(EgressPhase::Ended, e.playback)),
+            Event::StreamStarted(e) => self.apply(Action::RtmpStream(
+                EgressPhase::Started,
+                e.stream,
+                e.error.as_ref().map(error_from_info),
+            )),
+            Event::StreamEnded(e) => self.apply(Action::RtmpStream(
+                EgressPhase::Ended,
+                e.stream,
+                e.error.as_ref().map(error_from_info),
+            )),
+            Event::MessageReceived(e) => self.emit(CoreEvent::MessageReceived {
+                message_id: e.message_id,
+                from_member_id: e.from_member_id,
+                to: e.to,
+                topic: e.topic,
+                payload: e.payload,
+                ts: e.ts,
+            }),
+            Event::SessionToken(e) => {
+                self.config.token = e.token;
+                self.emit(CoreEvent::TokenRefreshed {
+                    expires_at: e.expires_at,
+                });
+            }
+            Event::SessionClosing(c) => self.on_closing(c),
+            Event::Unknown { .. } => {}
+        }
+    }
+
+    fn on_closing(&mut self, c: ovsp::events::SessionClosing) {
+        let error = c.error.as_ref().map(error_from_info);
+        self.emit(CoreEvent::SessionClosing {
+            reason: c.reason,
+            action: c.action,
+            error: error.clone(),
+        });
+        if let Some(url) = c.url {
+            self.url = url;
+        }
+        // Ack what we processed so a resume does not replay it, then act.
+        self.send_ack();
+        match c.action {
+            SessionAction::Resume => {
+                self.close_socket(1000, "session closing");
+                self.start_recovery(RecoveryKind::Resume, c.retry_after_ms);
+            }
+            SessionAction::Rejoin => {
+                self.close_socket(1000, "session closing");
+                self.start_recovery(RecoveryKind::Rejoin, Some(c.retry_after_ms.unwrap_or(0)));
+            }
+            _ => {
+                let error = Some(error.unwrap_or_else(|| {
+                    CoreError::Server(ServerError {
+                        code: match c.reason {
+                            ClosingReason::Removed => Code::REMOVED,
+                            ClosingReason::RoomEnded => Code::ROOM_COMPLETED,
+                            ClosingReason::DuplicateIdentity => Code::DUPLICATE_IDENTITY,
+                            _ => Code::SIGNALING_DISCONNECTED,
+                        },
+                        message: format!("session closed: {}", c.reason),
+                        reason: Some(c.reason.as_str().to_owned()),
+                        permission: None,
+                        field: None,
+                        retryable: None,
+                        retry_after_ms: None,
+                    })
+                }));
+                self.terminate(Some(c.reason), error);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ negotiation
+
+    fn request_offer(&mut self, ice_restart: bool) {
+        self.pub_neg.needs_offer = true;
+        self.pub_neg.ice_restart |= ice_restart;
+        self.try_start_offer();
+    }
+
+    fn try_start_offer(&mut self) {
+        if self.pub_pc.is_none()
+            || self.pub_neg.stage != PubStage::Idle
+            || !self.pub_neg.needs_offer
+            || self.pub_neg.retry_at.is_some()
+        {
+            return;
+        }
+        // Wait until every track.publish is answered, so one offer covers them all.
+        if self
+            .pending
+            .values()
+            .any(|p| matches!(p.purpose, Purpose::Publish { .. }))
+        {
+            return;
+        }
+        let ice_restart = std::mem::take(&mut self.pub_neg.ice_restart);
+        self.pub_neg.needs_offer = false;
+        self.pub_neg.stage = PubStage::Creating { ice_restart };
+        self.peer(PeerOp::CreateOffer {
+            pc: PcKind::Pub,
+            ice_restart,
+        });
+    }
+
+    fn on_publish_result(&mut self, cid: &str, outcome: Result<Value, RpcError>) {
+        let Some(mut l) = self.state.local_tracks.get(cid).cloned() else {
+            // Unpublished while the publish was in flight.
+            self.try_start_offer();
+            return;
+        };
+        match outcome {
+            Ok(v) => {
+                let track = v
+                    .get("track")
+                    .cloned()
+                    .and_then(|t| serde_json::from_value::<Track>(t).ok());
+                if let Some(t) = &track {
+                    l.track_id = Some(t.id.clone());
+                }
+                self.apply(Action::LocalTrackSet(l.clone()));
+                if let Some(w) = self.publish_waiters.get_mut(cid) {
+                    w.1 = Some(v.clone());
+                }
+                if l.kind == TrackKind::Data {
+                    if let Some((h, _)) = self.publish_waiters.remove(cid) {
+                        self.complete(h, Ok(v));
+                    }
+                } else {
+                    self.peer(PeerOp::AddTransceiver {
+                        cid: cid.to_owned(),
+                        kind: l.kind,
+                    });
+                    if l.muted {
+                        self.peer(PeerOp::ReplaceTrack {
+                            cid: cid.to_owned(),
+                            detach: true,
+                        });
+                    }
+                    self.pub_neg.needs_offer = true;
+                }
+            }
+            Err(e) => {
+                let err = CoreError::from_rpc(&e);
+                self.forget_local(cid);
+                self.emit(CoreEvent::TrackPublishFailed {
+                    cid: cid.to_owned(),
+                    error: err.clone(),
+                });
+                if let Some((h, _)) = self.publish_waiters.remove(cid) {
+                    self.complete(h, Err(err));
+                }
+            }
+        }
+        self.try_start_offer();
+    }
+
+    fn on_pub_offer_result(&mut self, offer_id: u32, outcome: Result<Value, RpcError>) {
+        let PubStage::Awaiting {
+            offer_id: current,
+            cids,
+        } = self.pub_neg.stage.clone()
+        else {
+            return;
+        };
+        if current != offer_id {
+            return; // not the latest offer: ignore (B6.2.3)
+        }
+        self.pub_neg.stage = PubStage::Idle;
+        match outcome.and_then(|v| {
+            serde_json::from_value::<PubOfferResult>(v)
+                .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string()))
+        }) {
+            Ok(ans) => {
+                if ans.offer_id != offer_id {
+                    return self.try_start_offer();
+                }
+                self.peer(PeerOp::SetRemoteDescription {
+                    pc: PcKind::Pub,
+                    sdp_type: SdpType::Answer,
+                    sdp: ans.sdp,
+                });
+                self.remote_description_applied(PcKind::Pub);
+                for cid in cids {
+                    if let Some((h, Some(v))) = self.publish_waiters.remove(&cid) {
+                        self.complete(h, Ok(v));
+                    } else if let Some((h, None)) = self.publish_waiters.remove(&cid) {
+                        self.complete(h, Ok(Value::Null));
+                    }
+                }
+            }
+            Err(e) if e.code == Code::NEGOTIATION_IN_PROGRESS => {
+                self.pub_neg.needs_offer = true;
+                self.pub_neg.retry_at = Some(self.now + 200);
+            }
+            Err(e) if e.code == Code::STALE_OFFER => {
+                self.pub_neg.needs_offer = true;
+            }
+            Err(e) => {
+                let err = CoreError::from_rpc(&e);
+                self.fail_publishes(&cids, err);
+            }
+        }
+        self.try_start_offer();
+    }
+
+    fn fail_publishes(&mut self, cids: &[String], err: CoreError) {
+        for cid in cids {
+            if let Some((h, _)) = self.publish_waiters.remove(cid) {
+                self.emit(CoreEvent::TrackPublishFailed {
+                    cid: cid.clone(),
+                    error: err.clone(),
+                });
+                self.complete(h, Err(err.clone()));
+            }
+        }
+    }
+
+    fn on_sub_offer(&mut self, o: ovsp::events::SubOffer) {
+        if !o.reset {
+            if self.sub_neg.last_answered.is_some_and(|a| o.offer_id <= a) {
+                return; // re-sent after a resume, already answered
+            }
+            if matches!(&self.sub_neg.stage, SubStage::Answering { offer_id, .. } if *offer_id == o.offer_id)
+            {
+                return;
+            }
+        }
+        if o.reset || self.sub_pc.is_none() {
+            if self.sub_pc.take().is_some() {
+                self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
+            }
+            self.sub_pc = Some(Pc::default());
+            let ice_servers = self.ice_servers.clone();
+            self.peer(PeerOp::CreatePc {
+                pc: PcKind::Sub,
+                ice_servers,
+            });
+            self.sub_mids.clear();
+        }
+        for (mid, m) in o.mids {
+            match m {
+                Some(m) => {
+                    self.sub_mids.insert(mid, m);
+                }
+                None => {
+                    self.sub_mids.remove(&mid);
+                }
+            }
+        }
+        self.sub_neg.stage = SubStage::Answering {
+            offer_id: o.offer_id,
+            sdp: None,
+        };
+        self.peer(PeerOp::SetRemoteDescription {
+            pc: PcKind::Sub,
+            sdp_type: SdpType::Offer,
+            sdp: o.sdp,
+        });
+        self.remote_description_applied(PcKind::Sub);
+        self.peer(PeerOp::CreateAnswer { pc: PcKind::Sub });
+    }
+
+    fn remote_description_applied(&mut self, kind: PcKind) {
+        let pc = match kind {
+            PcKind::Sub => self.sub_pc.as_mut(),
+            _ => self.pub_pc.as_mut(),
+        };
+        let Some(pc) = pc else { return };
+        pc.remote_set = true;
+        let buffered = std::mem::take(&mut pc.buffered);
+        for candidate in buffered {
+            self.peer(PeerOp::AddIceCandidate {
+                pc: kind,
+                candidate,
+            });
+        }
+    }
+
+    fn add_remote_candidate(&mut self, kind: PcKind, candidate: Option<IceCandidate>) {
+        let pc = match kind {
+            PcKind::Sub => self.sub_pc.as_mut(),
+            PcKind::Pub => self.pub_pc.as_mut(),
+            PcKind::Unknown => None,
+        };
+        let Some(pc) = pc else { return };
+        if pc.remote_set {
+            self.peer(PeerOp::AddIceCandidate {
+                pc: kind,
+                candidate,
+            });
+        } else {
+            pc.buffered.push(candidate);
+        }
+    }
+
+    fn start_ice_restart(&mut self, kind: PcKind) {
+        match kind {
+            PcKind::Pub => {
+                self.peer(PeerOp::RestartIce { pc: PcKind::Pub });
+                self.request_offer(true);
+            }
+            _ => {
+                self.request("sub.ice_restart", json!({}), Purpose::SubIceRestart);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ peer events
+
+    fn on_peer(&mut self, ev: PeerEvent) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        match ev {
+            PeerEvent::DescriptionCreated { pc, sdp_type, sdp } => match (pc, sdp_type) {
+                (PcKind::Pub, SdpType::Offer) => {
+                    if let PubStage::Creating { ice_restart } = self.pub_neg.stage {
+                        self.pub_neg.stage = PubStage::SettingLocal {
+                            sdp: sdp.clone(),
+                            ice_restart,
+                        };
+                        self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
+                    }
+                }
+                (PcKind::Sub, SdpType::Answer) => {
+                    if let SubStage::Answering { offer_id, .. } = self.sub_neg.stage {
+                        self.sub_neg.stage = SubStage::Answering {
+                            offer_id,
+                            sdp: Some(sdp.clone()),
+                        };
+                        self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
+                    }
+                }
+                _ => {}
+            },
+            PeerEvent::LocalDescriptionSet { pc, mids } => match pc {
+                PcKind::Pub => {
+                    let PubStage::SettingLocal { sdp, ice_restart } = self.pub_neg.stage.clone()
+                    else {
+                        return;
+                    };
+                    let mut wire_mids = BTreeMap::new();
+                    let mut cids = Vec::new();
+                    for (cid, mid) in mids {
+                        if let Some(mut l) = self.state.local_tracks.get(&cid).cloned() {
+                            l.mid = Some(mid.clone());
+                            self.apply(Action::LocalTrackSet(l));
+                            wire_mids.insert(mid, cid.clone());
+                            cids.push(cid);
+                        }
+                    }
+                    let offer_id = self.pub_neg.next_offer_id;
+                    self.pub_neg.next_offer_id += 1;
+                    self.pub_neg.stage = PubStage::Awaiting { offer_id, cids };
+                    let mut params = json!({ "offer_id": offer_id, "sdp": sdp, "mids": wire_mids });
+                    if ice_restart {
+                        params["ice_restart"] = json!(true);
+                    }
+                    self.request("pub.offer", params, Purpose::PubOffer { offer_id });
+                }
+                _ => {
+                    let SubStage::Answering {
+                        offer_id,
+                        sdp: Some(sdp),
+                    } = self.sub_neg.stage.clone()
+                    else {
+                        return;
+                    };
+                    self.sub_neg.stage = SubStage::Idle;
+                    self.sub_neg.last_answered = Some(offer_id);
+                    self.request(
+                        "sub.answer",
+                        json!({ "offer_id": offer_id, "sdp": sdp }),
+                        Purpose::SubAnswer,
+                    );
+                }
+            },
+            PeerEvent::RemoteDescriptionSet { .. } => {}
+            PeerEvent::IceCandidate { pc, candidate } => {
+                let params = match candidate {
+                    Some(c) => json!({
+                        "pc": pc,
+                        "candidate": c.candidate,
+                        "sdp_mid": c.sdp_mid,
+                        "sdp_m_line_index": c.sdp_m_line_index,
+                        "username_fragment": c.username_fragment,
+                    }),
+                    None => json!({ "pc": pc, "candidate": null }),
+                };
+                self.notify("ice.candidate", params);
+            }
+            PeerEvent::IceState { pc, state } => self.on_ice_state(pc, state),
+            PeerEvent::RemoteTrack { mid } => {
+                if let Some(m) = self.sub_mids.get(&mid).cloned() {
+                    self.emit(CoreEvent::RemoteTrackAttached {
+                        mid,
+                        track_id: m.track_id,
+                        member_id: m.member_id,
+                        kind: m.kind,
+                    });
+                }
+            }
+            PeerEvent::DataMessage { data, label, .. } => self.on_data(&label, &data),
+            PeerEvent::Media { track, change } => self.on_media(track, change),
+            PeerEvent::OperationFailed { pc, op, message } => self.on_peer_failure(pc, op, message),
+        }
+    }
+
+    fn on_ice_state(&mut self, kind: PcKind, state: IceState) {
+        let now = self.now;
+        let pc = match kind {
+            PcKind::Sub => self.sub_pc.as_mut(),
+            PcKind::Pub => self.pub_pc.as_mut(),
+            PcKind::Unknown => None,
+        };
+        let Some(pc) = pc else { return };
+        pc.ice = Some(state);
+        match state {
+            IceState::Connected => {
+                pc.failed_at = None;
+                pc.disconnected_at = None;
+            }
+            IceState::Disconnected if pc.disconnected_at.is_none() => {
+                pc.disconnected_at = Some(now);
+            }
+            IceState::Failed => {
+                pc.disconnected_at = None;
+                if pc.failed_at.is_none() {
+                    pc.failed_at = Some(now);
+                    self.start_ice_restart(kind);
+                }
+            }
+            _ => {}
+        }
+        self.refresh_connection();
+    }
+
+    fn on_peer_failure(&mut self, pc: PcKind, op: PeerOpKind, message: String) {
+        let err = CoreError::Media(match op {
+            PeerOpKind::SetRemoteDescription => MediaError::RemoteDescriptionFailed,
+            PeerOpKind::CreateDescription | PeerOpKind::SetLocalDescription => {
+                MediaError::LocalDescriptionFailed
+            }
+            _ => MediaError::Failed {
+                code: Code::CLIENT_LOCAL_DESC_FAILED,
+                message,
+            },
+        });
+        match pc {
+            PcKind::Pub => {
+                let cids = match std::mem::take(&mut self.pub_neg.stage) {
+                    PubStage::Awaiting { cids, .. } => cids,
+                    _ => self.publish_waiters.keys().cloned().collect(),
+                };
+                if matches!(op, PeerOpKind::AddIceCandidate | PeerOpKind::ReplaceTrack) {
+                    return;
+                }
+                self.fail_publishes(&cids, err);
+            }
+            _ => {
+                if matches!(op, PeerOpKind::AddIceCandidate) {
+                    return;
+                }
+                // Rebuild the sub PC from scratch (B6.4).
+                self.sub_neg.stage = SubStage::Idle;
+                self.request("sub.reset", json!({}), Purpose::SubReset);
+            }
+        }
+    }
+
+    fn on_media(&mut self, track: MediaRef, change: MediaChange) {
+        let ev = match track {
+            MediaRef::Local { cid } => {
+                let track_id = self
+                    .state
+                    .local_tracks
+                    .get(&cid)
+                    .and_then(|l| l.track_id.clone());
+                CoreEvent::MediaChanged {
+                    cid: Some(cid),
+                    track_id,
+                    member_id: self.state.self_id().map(str::to_owned),
+                    local: true,
+                    change,
+                }
+            }
+            MediaRef::Remote { mid } => {
+                let m = self.sub_mids.get(&mid);
+                CoreEvent::MediaChanged {
+                    cid: None,
+                    track_id: m.map(|m| m.track_id.clone()),
+                    member_id: m.map(|m| m.member_id.clone()),
+                    local: false,
+                    change,
+                }
+            }
+        };
+        self.emit(ev);
+    }
+
+    /// Parses a data frame (B6.5) and emits [`CoreEvent::DataReceived`].
+    fn on_data(&mut self, label: &str, data: &[u8]) {
+        let Some(frame) = parse_data_frame(data) else {
+            return;
+        };
+        if label == "ovsp-reliable" {
+            let last = self.data_seen.entry(frame.handle).or_insert(0);
+            if frame.seq <= *last {
+                return;
+            }
+            *last = frame.seq;
+        }
+        let track = self
+            .state
+            .members
+            .values()
+            .flat_map(|m| m.tracks.iter())
+            .find(|t| t.data_handle == Some(frame.handle));
+        self.emit(CoreEvent::DataReceived {
+            track_id: track.map(|t| t.id.clone()),
+            member_id: track.map(|t| t.member_id.clone()),
+            data_handle: frame.handle,
+            payload: frame.payload.to_vec(),
+        });
+    }
+}
+
+struct DataFrame<'a> {
+    handle: u16,
+    seq: u32,
+    payload: &'a [u8],
+}
+
+fn parse_data_frame(b: &[u8]) -> Option<DataFrame<'_>> {
+    if b.len() < 8 || b[0] != 1 {
+        return None;
+    }
+    let flags = b[1];
+    let handle = u16::from_be_bytes([b[2], b[3]]);
+    let seq = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+    let mut i = 8;
+    if flags & 1 != 0 {
+        let n = *b.get(i)? as usize;
+        i += 1;
+        for _ in 0..n {
+            let len = *b.get(i)? as usize;
+            i += 1 + len;
+        }
+    }
+    Some(DataFrame {
+        handle,
+        seq,
+        payload: b.get(i..)?,
+    })
+}
+
+/// Builds a data frame (B6.5) for sending on the pub PC's data channel.
+pub fn encode_data_frame(handle: u16, seq: u32, destinations: &[&str], payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + payload.len());
+    v.push(1);
+    v.push(u8::from(!destinations.is_empty()));
+    v.extend_from_slice(&handle.to_be_bytes());
+    v.extend_from_slice(&seq.to_be_bytes());
+    if !destinations.is_empty() {
+        v.push(destinations.len().min(255) as u8);
+        for d in destinations.iter().take(255) {
+            let bytes = &d.as_bytes()[..d.len().min(255)];
+            v.push(bytes.len() as u8);
+            v.extend_from_slice(bytes);
+        }
+    }
+    v.extend_from_slice(payload);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_frame_roundtrip() {
+        let f = encode_data_frame(7, 3, &["mem_a"], b"hi");
+        let p = parse_data_frame(&f).expect("frame");
+        assert_eq!((p.handle, p.seq, p.payload), (7, 3, &b"hi"[..]));
+        assert!(parse_data_frame(&[1, 1, 0, 7, 0, 0, 0, 3, 5]).is_none());
+        assert!(parse_data_frame(&[2, 0, 0, 7, 0, 0, 0, 3]).is_none());
+    }
+}

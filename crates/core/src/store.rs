@@ -1,0 +1,1047 @@
+//! The state store and its pure reducer.
+//!
+//! [`State`] is plain, serialisable data (what `getState()` returns). It changes only through
+//! [`reduce`], which is deterministic, does no IO and returns the [`CoreEvent`]s the change
+//! implies. The session machine is its only caller in the SDK; tests call it directly.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ovsp::model::{
+    Layout, LeaveReason, MediaAllowed, MediaSource, Member, MemberPartial, Playback, Recording,
+    Role, Room, RoomPartial, SelfMember, Snapshot, Stream, StreamStateKind, StreamStateReason,
+    SubState, SubscriptionState, Track, TrackKind, TrackPartial, UnpublishReason,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::event::{AclChange, ConnectionState, CoreEvent, Speaker};
+use crate::CoreError;
+
+/// A local track the SDK publishes, keyed by its client id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocalTrack {
+    /// Client track id.
+    pub cid: String,
+    /// Kind.
+    pub kind: TrackKind,
+    /// Source.
+    pub source: MediaSource,
+    /// Stream key.
+    pub stream_key: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// Muted by the local user.
+    pub muted: bool,
+    /// The server's track id once `track.publish` answered.
+    pub track_id: Option<String>,
+    /// The pub-PC mid once negotiated.
+    pub mid: Option<String>,
+    /// Extra publish params (re-sent on a full rejoin).
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// A Telnyx-style stream: the tracks of one member sharing a stream key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamGroup {
+    /// Owner.
+    pub member_id: String,
+    /// Stream key.
+    pub stream_key: String,
+    /// Track ids in publication order.
+    pub track_ids: Vec<String>,
+}
+
+/// The whole client-side view of a session. Plain data: clone it or serialise it freely.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    /// Connection state.
+    pub connection: ConnectionState,
+    /// The room, once joined.
+    pub room: Option<Room>,
+    /// The local member, once joined (with permissions and media_allowed).
+    #[serde(rename = "self")]
+    pub self_member: Option<SelfMember>,
+    /// Other visible members by id, each with its tracks.
+    pub members: BTreeMap<String, Member>,
+    /// Streams keyed by `"<member_id>/<stream_key>"`.
+    pub streams: BTreeMap<String, StreamGroup>,
+    /// Subscriptions by track id.
+    pub subscriptions: BTreeMap<String, SubscriptionState>,
+    /// The layout.
+    pub layout: Option<Layout>,
+    /// Recordings by id.
+    pub recordings: BTreeMap<String, Recording>,
+    /// Playbacks by id.
+    pub playbacks: BTreeMap<String, Playback>,
+    /// Outbound RTMP streams by id.
+    pub rtmp_streams: BTreeMap<String, Stream>,
+    /// Audience members.
+    pub audience_count: u32,
+    /// Current dominant speaker.
+    pub dominant_speaker: Option<String>,
+    /// Network quality level by member id.
+    pub network_quality: BTreeMap<String, u8>,
+    /// Local tracks by cid.
+    pub local_tracks: BTreeMap<String, LocalTrack>,
+    /// Identities known to be on the room's access list.
+    pub acl: Vec<String>,
+    /// Highest durable seq applied.
+    pub seq: u64,
+    #[serde(skip)]
+    track_owner: HashMap<String, String>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            connection: ConnectionState::New,
+            room: None,
+            self_member: None,
+            members: BTreeMap::new(),
+            streams: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            layout: None,
+            recordings: BTreeMap::new(),
+            playbacks: BTreeMap::new(),
+            rtmp_streams: BTreeMap::new(),
+            audience_count: 0,
+            dominant_speaker: None,
+            network_quality: BTreeMap::new(),
+            local_tracks: BTreeMap::new(),
+            acl: Vec::new(),
+            seq: 0,
+            track_owner: HashMap::new(),
+        }
+    }
+}
+
+/// Phase of an egress entity event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `*.started`
+    Started,
+    /// `*.updated`
+    Updated,
+    /// `*.ended`
+    Ended,
+}
+
+/// Everything that can change the [`State`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A join snapshot. `reconcile: false` replaces the state silently (first join);
+    /// `reconcile: true` diffs it against the current state by version and emits synthetic
+    /// events (resume with snapshot, full rejoin).
+    Snapshot {
+        /// The snapshot.
+        snapshot: Box<Snapshot>,
+        /// Diff and emit events.
+        reconcile: bool,
+    },
+    /// The connection state changed.
+    Connection(ConnectionState),
+    /// `room.updated`
+    RoomUpdated {
+        /// Partial room.
+        room: RoomPartial,
+        /// Changed fields.
+        updated: Vec<String>,
+    },
+    /// `room.audience_count`
+    AudienceCount(u32),
+    /// `layout.changed`
+    LayoutChanged(Layout),
+    /// `member.joined`
+    MemberJoined(Member),
+    /// `member.updated`
+    MemberUpdated {
+        /// Partial member.
+        member: MemberPartial,
+        /// Changed fields.
+        updated: Vec<String>,
+        /// Who.
+        by: Option<String>,
+    },
+    /// `member.left`
+    MemberLeft {
+        /// The member.
+        member_id: String,
+        /// Why.
+        reason: LeaveReason,
+        /// Who.
+        by: Option<String>,
+    },
+    /// `member.talking`
+    MemberTalking {
+        /// The member.
+        member_id: String,
+        /// Talking.
+        talking: bool,
+    },
+    /// `room.speakers`
+    Speakers(Vec<Speaker>),
+    /// `member.network_quality`
+    NetworkQuality {
+        /// The member.
+        member_id: String,
+        /// 0..5.
+        level: u8,
+    },
+    /// `self.permissions_changed`
+    PermissionsChanged {
+        /// Role.
+        role: Role,
+        /// Permissions.
+        permissions: Vec<String>,
+        /// Media rights.
+        media_allowed: MediaAllowed,
+    },
+    /// `self.unmute_requested`
+    UnmuteRequested {
+        /// Kind.
+        kind: TrackKind,
+        /// Who.
+        by: Option<String>,
+    },
+    /// `track.published`
+    TrackPublished(Track),
+    /// `track.updated`
+    TrackUpdated {
+        /// Partial track.
+        track: TrackPartial,
+        /// Changed fields.
+        updated: Vec<String>,
+        /// Who.
+        by: Option<String>,
+    },
+    /// `track.unpublished`
+    TrackUnpublished {
+        /// The track.
+        track_id: String,
+        /// Why.
+        reason: UnpublishReason,
+    },
+    /// `track.layers_requested`
+    LayersRequested {
+        /// The track.
+        track_id: String,
+        /// Layers.
+        layers: Value,
+    },
+    /// `track.subscribed`
+    SubscriberCount {
+        /// The track.
+        track_id: String,
+        /// Count.
+        count: u32,
+    },
+    /// `track.stream_state`
+    StreamState {
+        /// The track.
+        track_id: String,
+        /// State.
+        state: StreamStateKind,
+        /// Why.
+        reason: Option<StreamStateReason>,
+    },
+    /// `sub.updated` or a `sub.update` result.
+    Subscriptions(Vec<SubscriptionState>),
+    /// Subscriptions removed by a `sub.update{remove}` result.
+    SubscriptionsRemoved(Vec<String>),
+    /// `recording.*`
+    Recording(Phase, Recording),
+    /// `playback.*`
+    Playback(Phase, Playback),
+    /// `stream.*`
+    RtmpStream(Phase, Stream, Option<CoreError>),
+    /// A local track was declared or changed.
+    LocalTrackSet(LocalTrack),
+    /// A local track was removed.
+    LocalTrackRemoved(String),
+    /// `room.acl.update` succeeded (or `room.acl.get` with `replace`).
+    Acl {
+        /// Identities upserted.
+        upsert: Vec<String>,
+        /// Identities removed.
+        remove: Vec<String>,
+    },
+    /// The session ended: members, tracks and subscriptions are cleared.
+    Cleared,
+}
+
+/// The stream key used for Telnyx grouping when a track has none.
+pub fn default_stream_key(source: MediaSource) -> &'static str {
+    match source {
+        MediaSource::Screen | MediaSource::ScreenAudio => "screen",
+        MediaSource::Data => "data",
+        _ => "default",
+    }
+}
+
+fn stream_key_of(t: &Track) -> String {
+    t.stream_key
+        .clone()
+        .unwrap_or_else(|| default_stream_key(t.source).to_owned())
+}
+
+/// Field names whose serialised values differ between `a` and `b` (skipping `skip`).
+pub fn diff_fields<T: Serialize>(a: &T, b: &T, skip: &[&str]) -> Vec<String> {
+    let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (k, v) in &b {
+        if !skip.contains(&k.as_str()) && a.get(k) != Some(v) {
+            out.push(k.clone());
+        }
+    }
+    for k in a.keys() {
+        if !skip.contains(&k.as_str()) && !b.contains_key(k) {
+            out.push(k.clone());
+        }
+    }
+    out
+}
+
+impl State {
+    /// The local member id, once joined.
+    pub fn self_id(&self) -> Option<&str> {
+        self.self_member.as_ref().map(|s| s.member.id.as_str())
+    }
+
+    /// A track by server id (local or remote), with whether it is local.
+    pub fn track(&self, track_id: &str) -> Option<(&Track, bool)> {
+        let owner = self.track_owner.get(track_id)?;
+        if Some(owner.as_str()) == self.self_id() {
+            let s = self.self_member.as_ref()?;
+            s.member
+                .tracks
+                .iter()
+                .find(|t| t.id == track_id)
+                .map(|t| (t, true))
+        } else {
+            self.members
+                .get(owner)?
+                .tracks
+                .iter()
+                .find(|t| t.id == track_id)
+                .map(|t| (t, false))
+        }
+    }
+
+    /// The local track with server id `track_id`.
+    pub fn local_track_by_id(&self, track_id: &str) -> Option<&LocalTrack> {
+        self.local_tracks
+            .values()
+            .find(|l| l.track_id.as_deref() == Some(track_id))
+    }
+
+    fn member_mut(&mut self, id: &str) -> Option<(&mut Member, bool)> {
+        if self.self_id() == Some(id) {
+            self.self_member.as_mut().map(|s| (&mut s.member, true))
+        } else {
+            self.members.get_mut(id).map(|m| (m, false))
+        }
+    }
+
+    fn rebuild_index(&mut self) {
+        self.track_owner.clear();
+        self.streams.clear();
+        let mut all: Vec<Track> = Vec::new();
+        if let Some(s) = &self.self_member {
+            all.extend(s.member.tracks.iter().cloned());
+        }
+        for m in self.members.values() {
+            all.extend(m.tracks.iter().cloned());
+        }
+        for t in &all {
+            self.index_track(t);
+        }
+    }
+
+    /// Adds a track to the index and stream map; returns whether it opened a new stream.
+    fn index_track(&mut self, t: &Track) -> bool {
+        self.track_owner.insert(t.id.clone(), t.member_id.clone());
+        let key = stream_key_of(t);
+        let skey = format!("{}/{}", t.member_id, key);
+        let group = self.streams.entry(skey).or_insert_with(|| StreamGroup {
+            member_id: t.member_id.clone(),
+            stream_key: key,
+            track_ids: Vec::new(),
+        });
+        let opened = group.track_ids.is_empty();
+        if !group.track_ids.contains(&t.id) {
+            group.track_ids.push(t.id.clone());
+        }
+        opened
+    }
+
+    /// Removes a track from the index and stream map; returns whether its stream closed.
+    fn unindex_track(&mut self, t: &Track) -> bool {
+        self.track_owner.remove(&t.id);
+        let skey = format!("{}/{}", t.member_id, stream_key_of(t));
+        let mut closed = false;
+        if let Some(g) = self.streams.get_mut(&skey) {
+            g.track_ids.retain(|id| id != &t.id);
+            if g.track_ids.is_empty() {
+                self.streams.remove(&skey);
+                closed = true;
+            }
+        }
+        closed
+    }
+}
+
+/// Applies `action` to `state` and returns the events it implies, in order.
+pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
+    let mut out = Vec::new();
+    match action {
+        Action::Snapshot {
+            snapshot,
+            reconcile,
+        } => {
+            if reconcile && state.room.is_some() {
+                reconcile_snapshot(state, *snapshot, &mut out);
+            } else {
+                install_snapshot(state, *snapshot);
+            }
+        }
+        Action::Connection(c) => {
+            if state.connection != c {
+                state.connection = c.clone();
+                out.push(CoreEvent::ConnectionStateChanged { state: c });
+            }
+        }
+        Action::RoomUpdated { room, updated } => {
+            if let Some(r) = state.room.as_mut() {
+                if r.apply(&room) {
+                    if let Some(n) = room.audience_count {
+                        state.audience_count = n;
+                    }
+                    out.push(CoreEvent::RoomUpdated {
+                        room: r.clone(),
+                        updated,
+                    });
+                }
+            }
+        }
+        Action::AudienceCount(total) => {
+            state.audience_count = total;
+            if let Some(r) = state.room.as_mut() {
+                r.audience_count = total;
+            }
+            out.push(CoreEvent::AudienceCount { total });
+        }
+        Action::LayoutChanged(layout) => {
+            if let Some(r) = state.room.as_mut() {
+                r.layout_name = Some(layout.name.clone());
+            }
+            state.layout = Some(layout.clone());
+            out.push(CoreEvent::LayoutChanged { layout });
+        }
+        Action::MemberJoined(member) => member_joined(state, member, &mut out),
+        Action::MemberUpdated {
+            member,
+            updated,
+            by,
+        } => {
+            if let Some((m, local)) = state.member_mut(&member.id) {
+                if m.apply(&member) {
+                    out.push(CoreEvent::MemberUpdated {
+                        member: m.clone(),
+                        updated,
+                        by,
+                        local,
+                    });
+                }
+            }
+        }
+        Action::MemberLeft {
+            member_id,
+            reason,
+            by,
+        } => member_left(state, &member_id, reason, by, &mut out),
+        Action::MemberTalking { member_id, talking } => {
+            if let Some((m, _)) = state.member_mut(&member_id) {
+                m.talking = talking;
+            }
+            out.push(CoreEvent::MemberTalking { member_id, talking });
+        }
+        Action::Speakers(speakers) => {
+            let dominant = speakers
+                .iter()
+                .filter(|s| s.active)
+                .fold(None::<&Speaker>, |best, s| match best {
+                    Some(b) if b.level >= s.level => Some(b),
+                    _ => Some(s),
+                })
+                .map(|s| s.member_id.clone());
+            out.push(CoreEvent::SpeakersChanged { speakers });
+            if dominant != state.dominant_speaker {
+                state.dominant_speaker = dominant.clone();
+                out.push(CoreEvent::DominantSpeakerChanged {
+                    member_id: dominant,
+                });
+            }
+        }
+        Action::NetworkQuality { member_id, level } => {
+            let local = state.self_id() == Some(member_id.as_str());
+            if state.network_quality.get(&member_id) != Some(&level) {
+                state.network_quality.insert(member_id.clone(), level);
+                out.push(CoreEvent::NetworkQuality {
+                    member_id,
+                    level,
+                    local,
+                });
+            }
+        }
+        Action::PermissionsChanged {
+            role,
+            permissions,
+            media_allowed,
+        } => {
+            if let Some(s) = state.self_member.as_mut() {
+                s.member.role = role;
+                s.permissions = permissions.clone();
+                s.media_allowed = media_allowed.clone();
+            }
+            out.push(CoreEvent::PermissionsChanged {
+                role,
+                permissions,
+                media_allowed,
+            });
+        }
+        Action::UnmuteRequested { kind, by } => out.push(CoreEvent::UnmuteRequested { kind, by }),
+        Action::TrackPublished(track) => track_published(state, track, &mut out),
+        Action::TrackUpdated { track, updated, by } => {
+            let Some(owner) = state.track_owner.get(&track.id).cloned() else {
+                return out;
+            };
+            if let Some((m, local)) = state.member_mut(&owner) {
+                if let Some(t) = m.tracks.iter_mut().find(|t| t.id == track.id) {
+                    if t.apply(&track) {
+                        let t = t.clone();
+                        if local {
+                            if let Some(l) = state
+                                .local_tracks
+                                .values_mut()
+                                .find(|l| l.track_id.as_deref() == Some(t.id.as_str()))
+                            {
+                                l.muted = t.muted;
+                            }
+                        }
+                        out.push(CoreEvent::TrackUpdated {
+                            track: t,
+                            updated,
+                            by,
+                            local,
+                        });
+                    }
+                }
+            }
+        }
+        Action::TrackUnpublished { track_id, reason } => {
+            track_unpublished(state, &track_id, reason, &mut out)
+        }
+        Action::LayersRequested { track_id, layers } => {
+            let cid = state.local_track_by_id(&track_id).map(|l| l.cid.clone());
+            out.push(CoreEvent::LayersRequested {
+                track_id,
+                cid,
+                layers,
+            });
+        }
+        Action::SubscriberCount { track_id, count } => {
+            out.push(CoreEvent::SubscriberCountChanged {
+                track_id,
+                subscriber_count: count,
+            });
+        }
+        Action::StreamState {
+            track_id,
+            state: s,
+            reason,
+        } => out.push(CoreEvent::TrackSwitched {
+            track_id,
+            state: s,
+            reason,
+        }),
+        Action::Subscriptions(list) => {
+            for sub in list {
+                subscription(state, sub, &mut out);
+            }
+        }
+        Action::SubscriptionsRemoved(ids) => {
+            for id in ids {
+                if let Some(sub) = state.subscriptions.remove(&id) {
+                    let track = state.track(&id).map(|(t, _)| t.clone());
+                    out.push(CoreEvent::SubscriptionEnded {
+                        subscription: sub,
+                        track,
+                    });
+                }
+            }
+        }
+        Action::Recording(phase, rec) => {
+            state.recordings.insert(rec.id.clone(), rec.clone());
+            if let Some(r) = state.room.as_mut() {
+                r.recording = state
+                    .recordings
+                    .values()
+                    .any(|r| matches!(r.state, ovsp::model::RecordingState::Recording));
+            }
+            out.push(match phase {
+                Phase::Started => CoreEvent::RecordingStarted { recording: rec },
+                Phase::Updated => CoreEvent::RecordingUpdated { recording: rec },
+                Phase::Ended => CoreEvent::RecordingEnded { recording: rec },
+            });
+        }
+        Action::Playback(phase, pb) => {
+            state.playbacks.insert(pb.id.clone(), pb.clone());
+            out.push(match phase {
+                Phase::Started => CoreEvent::PlaybackStarted { playback: pb },
+                Phase::Updated => CoreEvent::PlaybackUpdated { playback: pb },
+                Phase::Ended => CoreEvent::PlaybackEnded { playback: pb },
+            });
+        }
+        Action::RtmpStream(phase, st, error) => {
+            state.rtmp_streams.insert(st.id.clone(), st.clone());
+            out.push(match phase {
+                Phase::Started | Phase::Updated => CoreEvent::RtmpStreamStarted { stream: st },
+                Phase::Ended => CoreEvent::RtmpStreamEnded { stream: st, error },
+            });
+        }
+        Action::LocalTrackSet(l) => {
+            state.local_tracks.insert(l.cid.clone(), l);
+        }
+        Action::LocalTrackRemoved(cid) => {
+            state.local_tracks.remove(&cid);
+        }
+        Action::Acl { upsert, remove } => {
+            let (added, modified): (Vec<String>, Vec<String>) =
+                upsert.into_iter().partition(|i| !state.acl.contains(i));
+            state.acl.extend(added.iter().cloned());
+            state.acl.retain(|i| !remove.contains(i));
+            for (change, ids) in [
+                (AclChange::Added, added),
+                (AclChange::Modified, modified),
+                (AclChange::Removed, remove),
+            ] {
+                if !ids.is_empty() {
+                    out.push(CoreEvent::AclUpdated {
+                        change,
+                        identities: ids,
+                    });
+                }
+            }
+        }
+        Action::Cleared => {
+            let connection = state.connection.clone();
+            let local_tracks = std::mem::take(&mut state.local_tracks);
+            *state = State::default();
+            state.connection = connection;
+            state.local_tracks = local_tracks;
+        }
+    }
+    out
+}
+
+fn install_snapshot(state: &mut State, snap: Snapshot) {
+    state.seq = snap.seq;
+    state.audience_count = snap.room.audience_count;
+    state.room = Some(snap.room);
+    state.self_member = Some(snap.self_);
+    state.members = snap
+        .members
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
+    state.layout = snap.layout;
+    state.recordings = snap
+        .recordings
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    state.playbacks = snap
+        .playbacks
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    state.rtmp_streams = snap
+        .streams
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    state.subscriptions.clear();
+    state.dominant_speaker = None;
+    state.rebuild_index();
+}
+
+fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>) {
+    if state.self_id() == Some(member.id.as_str()) {
+        return;
+    }
+    if let Some(old) = state.members.get(&member.id) {
+        if old.version >= member.version {
+            return; // duplicate
+        }
+        // A newer copy: treat as leave + join of the old tracks.
+        let tracks = old.tracks.clone();
+        for t in &tracks {
+            state.unindex_track(t);
+        }
+    }
+    let tracks = std::mem::take(&mut member.tracks);
+    state.members.insert(member.id.clone(), member.clone());
+    out.push(CoreEvent::MemberJoined {
+        member: Member {
+            tracks: tracks.clone(),
+            ..member
+        },
+    });
+    for t in tracks {
+        track_published(state, t, out);
+    }
+}
+
+fn member_left(
+    state: &mut State,
+    member_id: &str,
+    reason: LeaveReason,
+    by: Option<String>,
+    out: &mut Vec<CoreEvent>,
+) {
+    let Some(member) = state.members.get(member_id).cloned() else {
+        return;
+    };
+    for t in &member.tracks {
+        track_unpublished(state, &t.id, UnpublishReason::Left, out);
+    }
+    let member = state.members.remove(member_id).unwrap_or(member);
+    state.network_quality.remove(member_id);
+    if state.dominant_speaker.as_deref() == Some(member_id) {
+        state.dominant_speaker = None;
+    }
+    out.push(CoreEvent::MemberLeft { member, reason, by });
+}
+
+fn track_published(state: &mut State, track: Track, out: &mut Vec<CoreEvent>) {
+    let owner = track.member_id.clone();
+    let Some((m, local)) = state.member_mut(&owner) else {
+        return;
+    };
+    if let Some(existing) = m.tracks.iter_mut().find(|t| t.id == track.id) {
+        if existing.version >= track.version {
+            return;
+        }
+        *existing = track.clone();
+    } else {
+        m.tracks.push(track.clone());
+    }
+    if local {
+        if let Some(cid) = &track.cid {
+            if let Some(l) = state.local_tracks.get_mut(cid) {
+                l.track_id = Some(track.id.clone());
+            }
+        }
+    }
+    let opened = state.index_track(&track);
+    let stream_key = stream_key_of(&track);
+    out.push(CoreEvent::TrackPublished { track, local });
+    if opened {
+        out.push(CoreEvent::StreamPublished {
+            member_id: owner,
+            stream_key,
+            local,
+        });
+    }
+}
+
+fn track_unpublished(
+    state: &mut State,
+    track_id: &str,
+    reason: UnpublishReason,
+    out: &mut Vec<CoreEvent>,
+) {
+    let Some(owner) = state.track_owner.get(track_id).cloned() else {
+        return;
+    };
+    let Some((m, local)) = state.member_mut(&owner) else {
+        return;
+    };
+    let Some(pos) = m.tracks.iter().position(|t| t.id == track_id) else {
+        return;
+    };
+    let track = m.tracks.remove(pos);
+    if let Some(sub) = state.subscriptions.remove(track_id) {
+        out.push(CoreEvent::SubscriptionEnded {
+            subscription: sub,
+            track: Some(track.clone()),
+        });
+    }
+    let closed = state.unindex_track(&track);
+    let stream_key = stream_key_of(&track);
+    out.push(CoreEvent::TrackUnpublished {
+        track,
+        reason,
+        local,
+    });
+    if closed {
+        out.push(CoreEvent::StreamUnpublished {
+            member_id: owner,
+            stream_key,
+            local,
+        });
+    }
+}
+
+fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEvent>) {
+    let track = state.track(&sub.track_id).map(|(t, _)| t.clone());
+    let prev = state.subscriptions.get(&sub.track_id).cloned();
+    if prev.as_ref() == Some(&sub) {
+        return;
+    }
+    match sub.state {
+        SubState::Failed => {
+            state
+                .subscriptions
+                .insert(sub.track_id.clone(), sub.clone());
+            out.push(CoreEvent::SubscriptionFailed {
+                subscription: sub,
+                track,
+            });
+        }
+        SubState::Pending => {
+            state.subscriptions.insert(sub.track_id.clone(), sub);
+        }
+        SubState::Active | SubState::Paused => {
+            let started = prev
+                .as_ref()
+                .is_some_and(|p| matches!(p.state, SubState::Active | SubState::Paused));
+            state
+                .subscriptions
+                .insert(sub.track_id.clone(), sub.clone());
+            out.push(if started {
+                CoreEvent::SubscriptionReconfigured {
+                    subscription: sub,
+                    track,
+                }
+            } else {
+                CoreEvent::SubscriptionStarted {
+                    subscription: sub,
+                    track,
+                }
+            });
+        }
+        _ => {
+            // Any state this client does not know (e.g. "ended") ends the subscription.
+            if state.subscriptions.remove(&sub.track_id).is_some() {
+                out.push(CoreEvent::SubscriptionEnded {
+                    subscription: sub,
+                    track,
+                });
+            }
+        }
+    }
+}
+
+fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent>) {
+    state.seq = snap.seq;
+    // Room.
+    if let Some(old) = state.room.clone() {
+        if old.version != snap.room.version || old.id != snap.room.id {
+            let updated = diff_fields(&old, &snap.room, &["version"]);
+            state.room = Some(snap.room.clone());
+            if !updated.is_empty() {
+                out.push(CoreEvent::RoomUpdated {
+                    room: snap.room.clone(),
+                    updated,
+                });
+            }
+        }
+    }
+    if state.audience_count != snap.room.audience_count {
+        state.audience_count = snap.room.audience_count;
+        out.push(CoreEvent::AudienceCount {
+            total: snap.room.audience_count,
+        });
+    }
+    // Self: properties, permissions, then tracks.
+    let new_self = snap.self_;
+    if let Some(old_self) = state.self_member.clone() {
+        if old_self.member.id != new_self.member.id {
+            // A new session (full rejoin): the old local tracks are gone.
+            for t in &old_self.member.tracks {
+                track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
+            }
+            let mut s = new_self.clone();
+            let tracks = std::mem::take(&mut s.member.tracks);
+            state.self_member = Some(s);
+            for t in tracks {
+                track_published(state, t, out);
+            }
+        } else {
+            if old_self.permissions != new_self.permissions
+                || old_self.media_allowed != new_self.media_allowed
+                || old_self.member.role != new_self.member.role
+            {
+                out.push(CoreEvent::PermissionsChanged {
+                    role: new_self.member.role,
+                    permissions: new_self.permissions.clone(),
+                    media_allowed: new_self.media_allowed.clone(),
+                });
+            }
+            reconcile_member(state, &old_self.member, &new_self.member, true, out);
+            if let Some(s) = state.self_member.as_mut() {
+                s.permissions = new_self.permissions;
+                s.media_allowed = new_self.media_allowed;
+            }
+        }
+    } else {
+        state.self_member = Some(new_self);
+    }
+    // Members that left.
+    let new_ids: std::collections::BTreeSet<&str> =
+        snap.members.iter().map(|m| m.id.as_str()).collect();
+    let gone: Vec<String> = state
+        .members
+        .keys()
+        .filter(|id| !new_ids.contains(id.as_str()))
+        .cloned()
+        .collect();
+    for id in gone {
+        member_left(state, &id, LeaveReason::Left, None, out);
+    }
+    // Members that joined or changed.
+    for m in snap.members {
+        match state.members.get(&m.id).cloned() {
+            None => member_joined(state, m, out),
+            Some(old) => reconcile_member(state, &old, &m, false, out),
+        }
+    }
+    if state.layout != snap.layout {
+        if let Some(l) = snap.layout.clone() {
+            out.push(CoreEvent::LayoutChanged { layout: l });
+        }
+        state.layout = snap.layout;
+    }
+    reconcile_egress(
+        &mut state.recordings,
+        snap.recordings,
+        |r| r.id.clone(),
+        |r| CoreEvent::RecordingStarted { recording: r },
+        |r| CoreEvent::RecordingUpdated { recording: r },
+        |r| CoreEvent::RecordingEnded { recording: r },
+        out,
+    );
+    reconcile_egress(
+        &mut state.playbacks,
+        snap.playbacks,
+        |p| p.id.clone(),
+        |p| CoreEvent::PlaybackStarted { playback: p },
+        |p| CoreEvent::PlaybackUpdated { playback: p },
+        |p| CoreEvent::PlaybackEnded { playback: p },
+        out,
+    );
+    reconcile_egress(
+        &mut state.rtmp_streams,
+        snap.streams,
+        |s| s.id.clone(),
+        |s| CoreEvent::RtmpStreamStarted { stream: s },
+        |s| CoreEvent::RtmpStreamStarted { stream: s },
+        |s| CoreEvent::RtmpStreamEnded {
+            stream: s,
+            error: None,
+        },
+        out,
+    );
+}
+
+fn reconcile_member(
+    state: &mut State,
+    old: &Member,
+    new: &Member,
+    local: bool,
+    out: &mut Vec<CoreEvent>,
+) {
+    // Tracks first (gone, then new or changed), then the member's own fields, so that
+    // derived flags (audio_muted) arrive after the track facts, as they do live.
+    let new_track_ids: std::collections::BTreeSet<&str> =
+        new.tracks.iter().map(|t| t.id.as_str()).collect();
+    for t in &old.tracks {
+        if !new_track_ids.contains(t.id.as_str()) {
+            track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
+        }
+    }
+    for t in &new.tracks {
+        match old.tracks.iter().find(|o| o.id == t.id) {
+            None => track_published(state, t.clone(), out),
+            Some(o) if o.version != t.version => {
+                let updated = diff_fields(o, t, &["version"]);
+                if let Some((m, _)) = state.member_mut(&new.id) {
+                    if let Some(slot) = m.tracks.iter_mut().find(|x| x.id == t.id) {
+                        *slot = t.clone();
+                    }
+                }
+                if !updated.is_empty() {
+                    out.push(CoreEvent::TrackUpdated {
+                        track: t.clone(),
+                        updated,
+                        by: None,
+                        local,
+                    });
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    if old.version != new.version {
+        let updated = diff_fields(old, new, &["version", "tracks"]);
+        if let Some((m, _)) = state.member_mut(&new.id) {
+            let tracks = std::mem::take(&mut m.tracks);
+            *m = Member {
+                tracks,
+                ..new.clone()
+            };
+        }
+        if !updated.is_empty() {
+            let member = state
+                .member_mut(&new.id)
+                .map(|(m, _)| m.clone())
+                .unwrap_or_else(|| new.clone());
+            out.push(CoreEvent::MemberUpdated {
+                member,
+                updated,
+                by: None,
+                local,
+            });
+        }
+    }
+}
+
+fn reconcile_egress<T: Clone + PartialEq>(
+    map: &mut BTreeMap<String, T>,
+    new: Vec<T>,
+    id: impl Fn(&T) -> String,
+    started: impl Fn(T) -> CoreEvent,
+    updated: impl Fn(T) -> CoreEvent,
+    ended: impl Fn(T) -> CoreEvent,
+    out: &mut Vec<CoreEvent>,
+) {
+    let new_map: BTreeMap<String, T> = new.into_iter().map(|x| (id(&x), x)).collect();
+    for (k, old) in map.iter() {
+        if !new_map.contains_key(k) {
+            out.push(ended(old.clone()));
+        }
+    }
+    for (k, v) in &new_map {
+        match map.get(k) {
+            None => out.push(started(v.clone())),
+            Some(o) if o != v => out.push(updated(v.clone())),
+            Some(_) => {}
+        }
+    }
+    *map = new_map;
+}

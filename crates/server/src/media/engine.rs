@@ -908,6 +908,17 @@ impl Engine {
             );
         }
         self.speakers_tick(now);
+        // Subscription changes are coalesced: every session with changes and no outstanding
+        // offer gets its next offer here, at most one tick after the change.
+        let dirty: Vec<Arc<str>> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.sub.dirty && s.sub.pending.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for sid in dirty {
+            self.negotiate(&sid);
+        }
         self.process();
     }
 
@@ -998,9 +1009,7 @@ impl Engine {
                     s.sub.ice_restart = true;
                     s.sub.dirty = true;
                 });
-                if let Ok(sid) = self.key(&session_id) {
-                    self.negotiate(&sid);
-                }
+                // The offer follows on the next tick (changes are coalesced).
                 let _ = reply.send(r);
             }
             Command::SubReset { session_id, reply } => {
@@ -1217,9 +1226,6 @@ impl Engine {
                     s.sub.dirty = true;
                 }
             }
-        }
-        for sub in &track.subscribers {
-            self.negotiate(sub);
         }
     }
 
@@ -1577,9 +1583,6 @@ impl Engine {
             t.subscribers.insert(sid.clone());
         }
         self.refresh_state(&sid, &tid);
-        if !data {
-            self.negotiate(&sid);
-        }
         Ok(())
     }
 
@@ -1598,7 +1601,6 @@ impl Engine {
         }
         if media {
             s.sub.dirty = true;
-            self.negotiate(&sid);
         }
         Ok(())
     }
@@ -1983,7 +1985,6 @@ impl Engine {
                 self.want_keyframe(&tid, now);
             }
         }
-        self.negotiate(&sid);
         outcome
     }
 }

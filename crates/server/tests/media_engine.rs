@@ -1,0 +1,921 @@
+//! Integration tests of the media engine with real str0m clients over loopback UDP.
+//!
+//! Every client PeerConnection is a str0m `Rtc` with its own UDP socket, so the engine sees
+//! exactly what it would see from browsers: STUN, DTLS, SRTP, SCTP on one shared server port.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use convene_server::media::{
+    DataFrame, MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, PcKind, PubMid,
+    PubOffer, SessionEvents, SessionSpec, StreamReason, SubOffer, TrackKind,
+};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::channel::ChannelId;
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+
+/// One client PeerConnection: a str0m `Rtc` on its own loopback socket.
+struct Peer {
+    rtc: Rtc,
+    socket: UdpSocket,
+    addr: SocketAddr,
+    connected: bool,
+    /// Frames received per mid.
+    frames: HashMap<Mid, usize>,
+    channels: HashMap<String, ChannelId>,
+    data: Vec<Vec<u8>>,
+}
+
+impl Peer {
+    async fn new() -> Peer {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let addr = socket.local_addr().expect("addr");
+        let mut rtc = Rtc::builder().build(Instant::now());
+        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
+        Peer {
+            rtc,
+            socket,
+            addr,
+            connected: false,
+            frames: HashMap::new(),
+            channels: HashMap::new(),
+            data: Vec::new(),
+        }
+    }
+
+    fn candidate(&self) -> String {
+        Candidate::host(self.addr, "udp")
+            .expect("candidate")
+            .to_sdp_string()
+    }
+
+    fn drain(&mut self) {
+        loop {
+            match self.rtc.poll_output().expect("client poll") {
+                Output::Timeout(_) => break,
+                Output::Transmit(t) => {
+                    let _ = self.socket.try_send_to(&t.contents, t.destination);
+                }
+                Output::Event(e) => match e {
+                    Event::Connected => self.connected = true,
+                    Event::MediaData(d) => *self.frames.entry(d.mid).or_default() += 1,
+                    Event::ChannelOpen(id, label) => {
+                        self.channels.insert(label, id);
+                    }
+                    Event::ChannelData(d) => self.data.push(d.data),
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn pump(&mut self) {
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, source)) = self.socket.try_recv_from(&mut buf) {
+            if let Ok(r) = Receive::new(Protocol::Udp, source, self.addr, &buf[..n]) {
+                let _ = self.rtc.handle_input(Input::Receive(Instant::now(), r));
+                self.drain();
+            }
+        }
+        let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+        self.drain();
+    }
+
+    fn frames_of(&self, kind: MediaKind) -> usize {
+        self.frames
+            .iter()
+            .filter(|(mid, _)| self.rtc.media(**mid).map(|m| m.kind()) == Some(kind))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+}
+
+/// A test client: one engine session with a pub and a sub PeerConnection.
+struct Client {
+    sid: String,
+    publ: Peer,
+    sub: Peer,
+    events: SessionEvents,
+    seen: Vec<MediaEvent>,
+    audio_mid: Option<Mid>,
+    video_mid: Option<Mid>,
+    ts: u64,
+}
+
+impl Client {
+    async fn join(media: &MediaHandle, sid: &str, member: &str) -> Client {
+        let events = media
+            .create_session(SessionSpec::new(sid, member, "rm_test"))
+            .await
+            .expect("create session");
+        let mut c = Client {
+            sid: sid.to_owned(),
+            publ: Peer::new().await,
+            sub: Peer::new().await,
+            events,
+            seen: Vec::new(),
+            audio_mid: None,
+            video_mid: None,
+            ts: 0,
+        };
+        let offer = c.next_offer().expect("first sub offer is immediate");
+        assert_eq!(offer.offer_id, 1);
+        assert!(
+            offer.mids.is_empty(),
+            "first offer holds only data channels"
+        );
+        c.answer(media, offer).await;
+        c
+    }
+
+    fn poll_events(&mut self) {
+        while let Ok(ev) = self.events.try_recv() {
+            self.seen.push(ev);
+        }
+    }
+
+    /// Takes the oldest unhandled sub offer.
+    fn next_offer(&mut self) -> Option<SubOffer> {
+        self.poll_events();
+        let pos = self
+            .seen
+            .iter()
+            .position(|e| matches!(e, MediaEvent::SubOffer(_)))?;
+        match self.seen.remove(pos) {
+            MediaEvent::SubOffer(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    async fn answer(&mut self, media: &MediaHandle, offer: SubOffer) {
+        let parsed = SdpOffer::from_sdp_string(&offer.sdp).expect("engine offer parses");
+        let answer = self
+            .sub
+            .rtc
+            .sdp_api()
+            .accept_offer(parsed)
+            .expect("engine offer accepted");
+        self.sub.drain();
+        media
+            .sub_answer(&self.sid, offer.offer_id, answer.to_sdp_string())
+            .await
+            .expect("answer applied");
+        media
+            .remote_candidate(&self.sid, PcKind::Sub, Some(self.sub.candidate()))
+            .await
+            .expect("candidate");
+    }
+
+    /// Publishes one audio and one video track (and the data channels).
+    async fn publish(&mut self, media: &MediaHandle, audio: &str, video: &str) {
+        let mut api = self.publ.rtc.sdp_api();
+        let am = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        let vm = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        api.add_channel("ovsp-reliable".into());
+        let (offer, pending) = api.apply().expect("offer");
+        self.audio_mid = Some(am);
+        self.video_mid = Some(vm);
+        let mut mids = BTreeMap::new();
+        mids.insert(am.to_string(), pub_mid(audio, TrackKind::Audio));
+        mids.insert(vm.to_string(), pub_mid(video, TrackKind::Video));
+        let answer = media
+            .pub_offer(
+                &self.sid,
+                PubOffer {
+                    offer_id: 1,
+                    sdp: offer.to_sdp_string(),
+                    mids,
+                    ice_restart: false,
+                },
+            )
+            .await
+            .expect("pub offer answered");
+        self.accept_pub_answer(pending, &answer);
+        media
+            .remote_candidate(&self.sid, PcKind::Pub, Some(self.publ.candidate()))
+            .await
+            .expect("candidate");
+    }
+
+    fn accept_pub_answer(&mut self, pending: SdpPendingOffer, answer: &str) {
+        let answer = SdpAnswer::from_sdp_string(answer).expect("answer parses");
+        self.publ
+            .rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("answer accepted");
+        self.publ.drain();
+    }
+
+    /// Sends one 20 ms audio frame (loud) and, every other call, one video frame.
+    fn send_media(&mut self) {
+        self.ts += 1;
+        let now = Instant::now();
+        if let Some(am) = self.audio_mid {
+            if let Some(w) = self.publ.rtc.writer(am) {
+                let pt = w
+                    .payload_params()
+                    .find(|p| p.spec().codec == Codec::Opus)
+                    .map(|p| p.pt());
+                if let Some(pt) = pt {
+                    let t = MediaTime::new(self.ts * 960, Frequency::FORTY_EIGHT_KHZ);
+                    let _ =
+                        w.audio_level(-10, true)
+                            .write(pt, now, t, vec![0xfc, 0xff, 0xfe, 1, 2, 3]);
+                }
+            }
+            self.publ.drain();
+        }
+        if let (Some(vm), true) = (self.video_mid, self.ts & 1 == 0) {
+            if let Some(w) = self.publ.rtc.writer(vm) {
+                let pt = w
+                    .payload_params()
+                    .find(|p| p.spec().codec == Codec::Vp8)
+                    .map(|p| p.pt());
+                if let Some(pt) = pt {
+                    let t = MediaTime::new(self.ts * 1800, Frequency::NINETY_KHZ);
+                    // A VP8 keyframe header followed by filler.
+                    let mut frame =
+                        vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00];
+                    frame.extend_from_slice(&[0x55; 300]);
+                    let _ = w.write(pt, now, t, frame);
+                }
+            }
+            self.publ.drain();
+        }
+    }
+
+    fn pump(&mut self) {
+        self.publ.pump();
+        self.sub.pump();
+        self.poll_events();
+    }
+
+    fn has(&self, f: impl Fn(&MediaEvent) -> bool) -> bool {
+        self.seen.iter().any(f)
+    }
+}
+
+fn pub_mid(track: &str, kind: TrackKind) -> PubMid {
+    PubMid {
+        track_id: track.to_owned(),
+        kind,
+    }
+}
+
+/// Pumps every client (sending media from the publishers) for `dur`.
+async fn run(clients: &mut [&mut Client], senders: &[usize], dur: Duration) {
+    let end = Instant::now() + dur;
+    let mut next_media = Instant::now();
+    while Instant::now() < end {
+        if Instant::now() >= next_media {
+            for &i in senders {
+                clients[i].send_media();
+            }
+            next_media += Duration::from_millis(20);
+        }
+        for c in clients.iter_mut() {
+            c.pump();
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Pumps until `cond` holds or `limit` passes; returns whether it held.
+async fn wait_for(
+    clients: &mut [&mut Client],
+    senders: &[usize],
+    limit: Duration,
+    cond: impl Fn(&[&mut Client]) -> bool,
+) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        run(clients, senders, Duration::from_millis(20)).await;
+        if cond(clients) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Waits (up to 1 s) for the next sub offer of `c` and answers it.
+async fn answer_pending(media: &MediaHandle, c: &mut Client) -> Option<SubOffer> {
+    let end = Instant::now() + Duration::from_secs(1);
+    let offer = loop {
+        c.pump();
+        if let Some(o) = c.next_offer() {
+            break o;
+        }
+        if Instant::now() > end {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    c.answer(media, offer.clone()).await;
+    Some(offer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_subscribe_forward_and_moderate() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    a.publish(&media, "tr_a_mic", "tr_a_cam").await;
+
+    // Live once negotiated and connected.
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { track_id } if track_id == "tr_a_mic"))
+                && c[0].has(
+                    |e| matches!(e, MediaEvent::TrackLive { track_id } if track_id == "tr_a_cam"),
+                )
+                && c[1].sub.connected
+        })
+        .await,
+        "tracks go live and the sub PC connects"
+    );
+
+    media
+        .subscribe("ses_b", "tr_a_mic")
+        .await
+        .expect("subscribe");
+    media
+        .subscribe("ses_b", "tr_a_cam")
+        .await
+        .expect("subscribe");
+    media
+        .subscribe("ses_b", "tr_nope")
+        .await
+        .expect_err("unknown track");
+    // Both subscriptions are coalesced into one offer.
+    let offer = answer_pending(&media, &mut b).await.expect("sub offer");
+    assert_eq!(offer.offer_id, 2);
+    let live: Vec<_> = offer.mids.values().flatten().collect();
+    assert_eq!(live.len(), 2, "both tracks in one offer: {:?}", offer.mids);
+    assert!(live.iter().all(|m| m.member_id == "mem_a"));
+    let audio_mid = offer
+        .mids
+        .iter()
+        .find(|(_, m)| m.as_ref().map(|m| m.kind) == Some(TrackKind::Audio))
+        .map(|(k, _)| k.clone())
+        .expect("audio mid");
+
+    // Media flows to the subscriber.
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Audio) > 10 && c[1].sub.frames_of(MediaKind::Video) > 5
+        })
+        .await,
+        "audio and video reach the subscriber: {:?}",
+        b.sub.frames
+    );
+    assert!(b.has(
+        |e| matches!(e, MediaEvent::SubscriptionActive { track_id, .. } if track_id == "tr_a_cam")
+    ));
+    assert!(
+        b.has(|e| matches!(e, MediaEvent::Talking { member_id, talking: true } if member_id == "mem_a")),
+        "loud audio level makes mem_a talk"
+    );
+    assert!(b.has(|e| matches!(e, MediaEvent::Speakers(s) if s.iter().any(|s| s.member_id == "mem_a" && s.active))));
+
+    // A moderator block drops the audio at the engine, video keeps flowing.
+    media.set_blocked("tr_a_mic", true).await.expect("block");
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(200)).await;
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(600)).await;
+    assert_eq!(b.sub.frames_of(MediaKind::Audio), 0, "blocked audio stops");
+    assert!(b.sub.frames_of(MediaKind::Video) > 5, "video continues");
+    assert!(b.has(|e| matches!(e, MediaEvent::StreamState { track_id, active: false, reason: StreamReason::PublisherMuted } if track_id == "tr_a_mic")));
+    assert!(b.has(
+        |e| matches!(e, MediaEvent::Talking { member_id, talking: false } if member_id == "mem_a")
+    ));
+    let stats = media.stats().await.expect("stats");
+    assert!(stats.frames_dropped_moderation > 0);
+
+    media.set_blocked("tr_a_mic", false).await.expect("unblock");
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(500)).await;
+    assert!(
+        b.sub.frames_of(MediaKind::Audio) > 5,
+        "unblocked audio resumes"
+    );
+
+    // Deaf: no audio to b; owner mute stops it too.
+    media.set_deaf("ses_b", true).await.expect("deaf");
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(100)).await;
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(400)).await;
+    assert_eq!(b.sub.frames_of(MediaKind::Audio), 0, "deaf gets no audio");
+    assert!(b.sub.frames_of(MediaKind::Video) > 3);
+    media.set_deaf("ses_b", false).await.expect("undeaf");
+    media.set_muted("tr_a_cam", true).await.expect("mute");
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(100)).await;
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(400)).await;
+    assert_eq!(b.sub.frames_of(MediaKind::Video), 0, "muted video stops");
+    assert!(b.sub.frames_of(MediaKind::Audio) > 5, "undeaf: audio again");
+    media.set_muted("tr_a_cam", false).await.expect("unmute");
+
+    // Pause one subscription without renegotiation.
+    media
+        .set_paused("ses_b", "tr_a_cam", true)
+        .await
+        .expect("pause");
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(100)).await;
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(300)).await;
+    assert_eq!(b.sub.frames_of(MediaKind::Video), 0, "paused video stops");
+    assert!(b.has(|e| matches!(
+        e,
+        MediaEvent::StreamState {
+            reason: StreamReason::SubscriberPaused,
+            ..
+        }
+    )));
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(100)).await;
+    assert!(b.next_offer().is_none(), "pausing needs no renegotiation");
+    media
+        .set_paused("ses_b", "tr_a_cam", false)
+        .await
+        .expect("resume");
+
+    // Bad SDP: 53403, and the session keeps working.
+    let e = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 2,
+                sdp: "v=0\r\nthis is not sdp".into(),
+                mids: BTreeMap::new(),
+                ice_restart: false,
+            },
+        )
+        .await
+        .expect_err("bad sdp");
+    assert_eq!(e.code, MediaError::BAD_REMOTE_SDP);
+    let e = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 1,
+                sdp: "v=0".into(),
+                mids: BTreeMap::new(),
+                ice_restart: false,
+            },
+        )
+        .await
+        .expect_err("stale");
+    assert_eq!(e.code, MediaError::STALE_OFFER);
+    let e = media
+        .sub_answer("ses_b", 77, "garbage".into())
+        .await
+        .expect_err("no such offer");
+    assert_eq!(e.code, MediaError::STALE_OFFER);
+    let e = media
+        .remote_candidate("ses_b", PcKind::Sub, Some("candidate:garbage".into()))
+        .await
+        .expect_err("bad candidate");
+    assert_eq!(e.code, MediaError::INVALID_PARAMS);
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(500)).await;
+    assert!(
+        b.sub.frames_of(MediaKind::Audio) > 5 && b.sub.frames_of(MediaKind::Video) > 3,
+        "media survives bad input"
+    );
+
+    // Unsubscribe releases the m-line (inactive); re-subscribing reuses it.
+    media
+        .unsubscribe("ses_b", "tr_a_mic")
+        .await
+        .expect("unsubscribe");
+    let offer = answer_pending(&media, &mut b).await.expect("offer");
+    assert_eq!(offer.mids.get(&audio_mid), Some(&None), "{:?}", offer.mids);
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(100)).await;
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(300)).await;
+    assert_eq!(b.sub.frames_of(MediaKind::Audio), 0);
+    media
+        .subscribe("ses_b", "tr_a_mic")
+        .await
+        .expect("subscribe");
+    let offer = answer_pending(&media, &mut b).await.expect("offer");
+    assert_eq!(
+        offer
+            .mids
+            .get(&audio_mid)
+            .and_then(|m| m.as_ref())
+            .map(|m| m.track_id.as_str()),
+        Some("tr_a_mic"),
+        "the inactive audio m-line is reused: {:?}",
+        offer.mids
+    );
+    assert_eq!(offer.mids.len(), 2, "no new m-line");
+    b.sub.frames.clear();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(500)).await;
+    assert!(
+        b.sub.frames_of(MediaKind::Audio) > 5,
+        "audio again on the reused mid"
+    );
+
+    // Closing the publisher stops everything at once and releases b's m-lines.
+    media.close_session("ses_a").await.expect("close");
+    let offer = answer_pending(&media, &mut b)
+        .await
+        .expect("offer after close");
+    assert!(offer.mids.values().all(|m| m.is_none()), "{:?}", offer.mids);
+    b.sub.frames.clear();
+    run(&mut [&mut b], &[], Duration::from_millis(300)).await;
+    assert_eq!(b.sub.frames.values().sum::<usize>(), 0);
+    let stats = media.stats().await.expect("stats");
+    assert_eq!(stats.sessions, 1);
+    assert_eq!(stats.tracks, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyframe_requests_are_throttled_and_merged() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    a.publish(&media, "tr_mic", "tr_cam").await;
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        })
+        .await
+    );
+    media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
+    answer_pending(&media, &mut b).await.expect("offer");
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3
+        })
+        .await
+    );
+    let before = media.stats().await.expect("stats");
+    let video_mid = *b.sub.frames.keys().next().expect("video mid");
+    // The subscriber asks for 30 keyframes within ~300 ms.
+    for _ in 0..30 {
+        if let Some(rx) = b.sub.rtc.direct_api().stream_rx_by_mid(video_mid, None) {
+            rx.request_keyframe(KeyframeRequestKind::Pli);
+        }
+        b.sub.drain();
+        run(&mut [&mut a, &mut b], &[0], Duration::from_millis(10)).await;
+    }
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(700)).await;
+    let after = media.stats().await.expect("stats");
+    let wanted = after.keyframe_requests_wanted - before.keyframe_requests_wanted;
+    let sent = after.keyframe_requests_sent - before.keyframe_requests_sent;
+    assert!(wanted >= 10, "the engine saw the requests ({wanted})");
+    assert!(
+        (1..=3).contains(&sent),
+        "requests merged: {sent} sent for {wanted} wanted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_tracks_follow_handles_and_destinations() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    let mut c = Client::join(&media, "ses_c", "mem_c").await;
+    // A's pub PC with only the data channels.
+    let mut api = a.publ.rtc.sdp_api();
+    api.add_channel("ovsp-reliable".into());
+    let (offer, pending) = api.apply().expect("offer");
+    let answer = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 1,
+                sdp: offer.to_sdp_string(),
+                mids: BTreeMap::new(),
+                ice_restart: false,
+            },
+        )
+        .await
+        .expect("answer");
+    a.accept_pub_answer(pending, &answer);
+    media
+        .add_data_track("ses_a", "tr_data", 7, true)
+        .await
+        .expect("data track");
+    assert_eq!(
+        media
+            .add_data_track("ses_b", "tr_other", 7, true)
+            .await
+            .map_err(|e| e.code),
+        Err(MediaError::DATA_HANDLE)
+    );
+    media.subscribe("ses_b", "tr_data").await.expect("sub b");
+    media.subscribe("ses_c", "tr_data").await.expect("sub c");
+    assert!(
+        b.has(|e| matches!(e, MediaEvent::SubscriptionActive { mid: None, .. })) || {
+            b.poll_events();
+            b.has(|e| matches!(e, MediaEvent::SubscriptionActive { mid: None, .. }))
+        }
+    );
+    assert!(
+        wait_for(
+            &mut [&mut a, &mut b, &mut c],
+            &[],
+            Duration::from_secs(5),
+            |cl| {
+                cl[0].publ.channels.contains_key("ovsp-reliable")
+                    && cl[1].sub.channels.contains_key("ovsp-reliable")
+                    && cl[2].sub.channels.contains_key("ovsp-reliable")
+            }
+        )
+        .await,
+        "data channels open on both PCs"
+    );
+    let chan = a.publ.channels["ovsp-reliable"];
+    let send = |a: &mut Client, frame: &DataFrame| {
+        if let Some(mut ch) = a.publ.rtc.channel(chan) {
+            ch.write(true, &frame.encode()).expect("write");
+        }
+        a.publ.drain();
+    };
+    let to_b = DataFrame {
+        handle: 7,
+        seq: 1,
+        destinations: Some(vec!["mem_b".into()]),
+        payload: b"only for b".to_vec(),
+    };
+    send(&mut a, &to_b);
+    let to_all = DataFrame {
+        handle: 7,
+        seq: 2,
+        destinations: None,
+        payload: b"for everyone".to_vec(),
+    };
+    send(&mut a, &to_all);
+    // Unknown handle and garbage are dropped.
+    send(
+        &mut a,
+        &DataFrame {
+            handle: 9,
+            seq: 3,
+            destinations: None,
+            payload: b"nobody".to_vec(),
+        },
+    );
+    if let Some(mut ch) = a.publ.rtc.channel(chan) {
+        ch.write(true, &[0xff, 0, 1]).expect("write");
+    }
+    a.publ.drain();
+    assert!(
+        wait_for(
+            &mut [&mut a, &mut b, &mut c],
+            &[],
+            Duration::from_secs(3),
+            |cl| { cl[1].sub.data.len() >= 2 && !cl[2].sub.data.is_empty() }
+        )
+        .await
+    );
+    run(
+        &mut [&mut a, &mut b, &mut c],
+        &[],
+        Duration::from_millis(200),
+    )
+    .await;
+    let b_frames: Vec<DataFrame> = b
+        .sub
+        .data
+        .iter()
+        .filter_map(|d| DataFrame::decode(d))
+        .collect();
+    let c_frames: Vec<DataFrame> = c
+        .sub
+        .data
+        .iter()
+        .filter_map(|d| DataFrame::decode(d))
+        .collect();
+    assert_eq!(b_frames.len(), 2, "b gets its frame and the broadcast");
+    assert_eq!(b_frames[0].payload, b"only for b");
+    assert_eq!(
+        b_frames[0].destinations, None,
+        "downlink carries no destination list"
+    );
+    assert_eq!(b_frames[0].handle, 7);
+    assert_eq!(c_frames.len(), 1, "c only gets the broadcast");
+    assert_eq!(c_frames[0].payload, b"for everyone");
+    assert_eq!(c_frames[0].seq, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_datagrams_and_bad_sdp_do_not_hurt_the_engine() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let junk = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let target = media.local_addr();
+    let mut seed: u32 = 12345;
+    for i in 0..2000u32 {
+        let len = (i % 300) as usize + 1;
+        let mut pkt = Vec::with_capacity(len);
+        for _ in 0..len {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            pkt.push((seed >> 16) as u8);
+        }
+        // Make some look like STUN, DTLS and RTP so they get past the first demux.
+        match i % 4 {
+            0 if len > 20 => {
+                pkt[0] = 0;
+                pkt[1] = 1;
+                pkt[4..8].copy_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+            }
+            1 => pkt[0] = 22,
+            2 => pkt[0] = 0x80,
+            _ => {}
+        }
+        let _ = junk.send_to(&pkt, target).await;
+    }
+    for sdp in [
+        "",
+        "v=0",
+        "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+        "v=0\r\na=fingerprint:sha-256 00\r\na=ice-ufrag:x\r\na=ice-pwd:y\r\nm=audio 9 RTP 1\r\na=mid:0\r\n",
+    ] {
+        let e = media
+            .pub_offer(
+                "ses_a",
+                PubOffer {
+                    offer_id: 100,
+                    sdp: sdp.into(),
+                    mids: BTreeMap::new(),
+                    ice_restart: false,
+                },
+            )
+            .await
+            .expect_err("bad sdp rejected");
+        assert_eq!(e.code, MediaError::BAD_REMOTE_SDP, "{sdp:?}: {e}");
+    }
+    // A mids map that does not match the SDP.
+    let mut api = a.publ.rtc.sdp_api();
+    api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    let (offer, _pending) = api.apply().expect("offer");
+    let mut mids = BTreeMap::new();
+    mids.insert("nope".to_string(), pub_mid("tr_x", TrackKind::Audio));
+    let e = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 101,
+                sdp: offer.to_sdp_string(),
+                mids,
+                ice_restart: false,
+            },
+        )
+        .await
+        .expect_err("mids");
+    assert_eq!(e.code, MediaError::MIDS_INCONSISTENT);
+    // The engine still serves, and the session still publishes.
+    let stats = media.stats().await.expect("engine alive");
+    assert!(stats.unrouted_datagrams > 0);
+    a.publish(&media, "tr_mic", "tr_cam").await;
+    assert!(
+        wait_for(&mut [&mut a], &[], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. }))
+        })
+        .await,
+        "the session publishes after the bad input"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_rtp_before_answer_then_ice_restarts_and_resets() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    a.publish(&media, "tr_mic", "tr_cam").await;
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        })
+        .await
+    );
+    media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
+    media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
+    // The client applies the offer but holds its answer back: nothing may arrive meanwhile.
+    let offer = loop {
+        run(&mut [&mut a, &mut b], &[0], Duration::from_millis(20)).await;
+        if let Some(o) = b.next_offer() {
+            break o;
+        }
+    };
+    let parsed = SdpOffer::from_sdp_string(&offer.sdp).expect("offer");
+    let answer = b.sub.rtc.sdp_api().accept_offer(parsed).expect("accept");
+    b.sub.drain();
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(400)).await;
+    assert_eq!(
+        b.sub.frames.values().sum::<usize>(),
+        0,
+        "no RTP on a new mid before its answer is applied"
+    );
+    media
+        .sub_answer("ses_b", offer.offer_id, answer.to_sdp_string())
+        .await
+        .expect("answer");
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(3), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3 && c[1].sub.frames_of(MediaKind::Audio) > 3
+        })
+        .await,
+        "media flows once the answer is applied"
+    );
+
+    // Sub ICE restart.
+    media.sub_ice_restart("ses_b").await.expect("ice restart");
+    let offer = answer_pending(&media, &mut b).await.expect("restart offer");
+    assert!(offer.ice_restart && !offer.reset);
+    b.sub.frames.clear();
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3
+        })
+        .await,
+        "media after the sub ICE restart"
+    );
+
+    // Pub ICE restart.
+    let mut api = a.publ.rtc.sdp_api();
+    api.ice_restart(true);
+    let (offer, pending) = api.apply().expect("restart offer");
+    let mut mids = BTreeMap::new();
+    mids.insert(
+        a.audio_mid.expect("mid").to_string(),
+        pub_mid("tr_mic", TrackKind::Audio),
+    );
+    mids.insert(
+        a.video_mid.expect("mid").to_string(),
+        pub_mid("tr_cam", TrackKind::Video),
+    );
+    let answer = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 2,
+                sdp: offer.to_sdp_string(),
+                mids: mids.clone(),
+                ice_restart: true,
+            },
+        )
+        .await
+        .expect("restart answer");
+    a.accept_pub_answer(pending, &answer);
+    a.poll_events();
+    assert!(a.has(|e| matches!(e, MediaEvent::LocalCandidate(c) if c.pc == PcKind::Pub)));
+    b.sub.frames.clear();
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3
+        })
+        .await,
+        "media after the pub ICE restart"
+    );
+
+    // Sub reset: a brand new sub PC carrying the current subscriptions.
+    media.sub_reset("ses_b").await.expect("sub reset");
+    b.sub = Peer::new().await;
+    let offer = answer_pending(&media, &mut b).await.expect("reset offer");
+    assert!(offer.reset);
+    assert_eq!(offer.mids.values().flatten().count(), 2, "{:?}", offer.mids);
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3 && c[1].sub.frames_of(MediaKind::Audio) > 3
+        })
+        .await,
+        "media on the new sub PC"
+    );
+
+    // Pub reset: a new pub PC re-attaches the same track ids.
+    media.pub_reset("ses_a").await.expect("pub reset");
+    a.publ = Peer::new().await;
+    a.publish(&media, "tr_mic", "tr_cam").await;
+    b.sub.frames.clear();
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3 && c[1].sub.frames_of(MediaKind::Audio) > 3
+        })
+        .await,
+        "media from the new pub PC reaches the old subscription"
+    );
+    assert!(
+        b.next_offer().is_none(),
+        "a pub reset needs no sub renegotiation"
+    );
+}

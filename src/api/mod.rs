@@ -21,6 +21,8 @@ pub use error::ApiError;
 #[cfg(target_arch = "wasm32")]
 pub mod common;
 #[cfg(target_arch = "wasm32")]
+pub mod room;
+#[cfg(target_arch = "wasm32")]
 pub mod room_session;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,0 +1,776 @@
+//! `Room`: participants publishing and subscribing to streams (a stream is the set of a
+//! participant's tracks sharing a stream key), messages, network metrics, and the client
+//! token's expiry.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::rc::{Rc, Weak};
+
+use convene_core::catalogue::room_names;
+use convene_core::store::default_stream_key;
+use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubSetting, SubTarget};
+use js_sys::{Function, Map, Promise};
+use ovsp::model::{MediaSource, TrackKind};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::MediaStreamTrack;
+
+use super::common::{self, core, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::error::ApiError;
+use super::token;
+use super::wire;
+use crate::web::listener::Timer;
+use crate::web::media::Source;
+use crate::web::session::{SessionEvent, SessionHandle, Subscription};
+
+struct Inner {
+    handle: SessionHandle,
+    listeners: Listeners,
+    sub: RefCell<Option<Subscription>>,
+    context: JsValue,
+    started: Cell<bool>,
+    disconnecting: Cell<bool>,
+    metrics_for: RefCell<Option<BTreeSet<String>>>,
+    expiry: RefCell<Option<Timer>>,
+    off_fn: RefCell<Option<Closure<dyn Fn(JsValue, JsValue)>>>,
+}
+
+/// A room of participants publishing and subscribing to streams.
+#[wasm_bindgen(skip_typescript)]
+pub struct Room {
+    inner: Rc<Inner>,
+}
+
+/// One stream of the state, before its tracks are looked up.
+struct StreamRow {
+    id: String,
+    key: String,
+    participant: String,
+    local: bool,
+    audio: Option<(String, bool, bool)>, // (track key, enabled, censored)
+    video: Option<(String, bool, bool)>,
+}
+
+fn kind_str(k: TrackKind) -> &'static str {
+    match k {
+        TrackKind::Audio => "audio",
+        TrackKind::Video => "video",
+        _ => "data",
+    }
+}
+
+impl Inner {
+    fn status(&self) -> &'static str {
+        if self.disconnecting.get() {
+            return "disconnecting";
+        }
+        self.handle.with_machine(|m| match m.state().connection {
+            ConnectionState::New if !self.started.get() => "initialized",
+            ConnectionState::New | ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected | ConnectionState::Reconnecting { .. } => "connected",
+            ConnectionState::Disconnected { .. } => "disconnected",
+        })
+    }
+
+    fn rows(&self) -> (String, Vec<(String, Value)>, Vec<StreamRow>) {
+        self.handle.with_machine(|m| {
+            let s = m.state();
+            let me = s.self_id().unwrap_or_default().to_owned();
+            let mut participants = Vec::new();
+            let mut rows = Vec::new();
+            // The local participant and its streams (from the local tracks).
+            if s.self_member.is_some() {
+                let mut streams = serde_json::Map::new();
+                let mut keys: Vec<String> = Vec::new();
+                for t in s.local_tracks.values() {
+                    let key = t.stream_key.clone().unwrap_or_else(|| default_stream_key(t.source).to_owned());
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                for key in keys {
+                    let id = format!("{me}/{key}");
+                    streams.insert(key.clone(), json!(id));
+                    let mut row = StreamRow { id, key: key.clone(), participant: me.clone(), local: true, audio: None, video: None };
+                    for t in s.local_tracks.values() {
+                        let k = t.stream_key.clone().unwrap_or_else(|| default_stream_key(t.source).to_owned());
+                        if k != key {
+                            continue;
+                        }
+                        let blocked = t
+                            .track_id
+                            .as_deref()
+                            .and_then(|id| s.track(id))
+                            .is_some_and(|(tr, _)| tr.blocked);
+                        let v = Some((t.cid.clone(), !t.muted, blocked));
+                        match t.kind {
+                            TrackKind::Audio => row.audio = v,
+                            TrackKind::Video => row.video = v,
+                            _ => {}
+                        }
+                    }
+                    rows.push(row);
+                }
+                participants.push((me.clone(), json!({ "id": me, "streams": streams, "canReceiveMessages": true, "origin": "local" })));
+            }
+            for m in s.members.values() {
+                let mut streams = serde_json::Map::new();
+                for g in s.streams.values().filter(|g| g.member_id == m.id) {
+                    let id = format!("{}/{}", m.id, g.stream_key);
+                    streams.insert(g.stream_key.clone(), json!(id));
+                    let mut row = StreamRow { id, key: g.stream_key.clone(), participant: m.id.clone(), local: false, audio: None, video: None };
+                    for t in m.tracks.iter().filter(|t| g.track_ids.contains(&t.id)) {
+                        let v = Some((t.id.clone(), !t.muted, t.blocked));
+                        match t.kind {
+                            TrackKind::Audio => row.audio = v,
+                            TrackKind::Video => row.video = v,
+                            _ => {}
+                        }
+                    }
+                    rows.push(row);
+                }
+                let mut p = json!({ "id": m.id, "streams": streams, "canReceiveMessages": true, "origin": "remote" });
+                if let Some(c) = m.meta.get("context") {
+                    p["context"] = c.clone();
+                }
+                participants.push((m.id.clone(), p));
+            }
+            (me, participants, rows)
+        })
+    }
+
+    fn stream_js(&self, r: &StreamRow) -> JsValue {
+        let o = to_js(&json!({
+            "id": r.id, "key": r.key, "participantId": r.participant,
+            "origin": if r.local { "local" } else { "remote" },
+            "isAudioEnabled": r.audio.as_ref().is_some_and(|a| a.1),
+            "isVideoEnabled": r.video.as_ref().is_some_and(|a| a.1),
+            "isAudioCensored": r.audio.as_ref().is_some_and(|a| a.2),
+            "isVideoCensored": r.video.as_ref().is_some_and(|a| a.2),
+            "isConfigured": true,
+        }));
+        for (name, t) in [("audioTrack", &r.audio), ("videoTrack", &r.video)] {
+            if let Some((key, _, _)) = t {
+                let track = if r.local {
+                    self.handle.local_track(key)
+                } else {
+                    self.handle.remote_track(key)
+                };
+                if let Some(track) = track {
+                    set(&o, name, &track);
+                }
+            }
+        }
+        o
+    }
+
+    fn state_js(&self) -> JsValue {
+        let (me, participants, rows) = self.rows();
+        let ps = obj();
+        for (id, p) in &participants {
+            let pj = to_js(p);
+            if id == &me && !self.context.is_undefined() {
+                set(&pj, "context", &self.context);
+            }
+            set(&ps, id, &pj);
+        }
+        let ss = obj();
+        for r in &rows {
+            set(&ss, &r.id, &self.stream_js(r));
+        }
+        let o = obj();
+        set(&o, "status", &self.status().into());
+        set(&o, "localParticipantId", &me.into());
+        set(&o, "participants", &ps);
+        set(&o, "streams", &ss);
+        o
+    }
+
+    fn key_of(&self, track: &ovsp::model::Track) -> String {
+        track
+            .stream_key
+            .clone()
+            .unwrap_or_else(|| default_stream_key(track.source).to_owned())
+    }
+
+    fn args(&self, name: &str, ev: &CoreEvent) -> Option<Vec<JsValue>> {
+        let st = || self.state_js();
+        let s = |x: &str| JsValue::from_str(x);
+        Some(match ev {
+            CoreEvent::ConnectionStateChanged { .. }
+            | CoreEvent::RoomJoined { .. }
+            | CoreEvent::RoomLeft { .. } => vec![st()],
+            CoreEvent::MemberJoined { member } => vec![s(&member.id), st()],
+            CoreEvent::MemberLeft { member, .. } if name == "participant_leaving" => {
+                vec![s(&member.id), s("kicked"), st()]
+            }
+            CoreEvent::MemberLeft { member, .. } if name == "participant_left" => {
+                vec![s(&member.id), st()]
+            }
+            CoreEvent::SessionClosing { .. } => {
+                let me = self
+                    .handle
+                    .with_machine(|m| m.state().self_id().unwrap_or_default().to_owned());
+                vec![s(&me), s("kicked"), st()]
+            }
+            CoreEvent::StreamPublished {
+                member_id,
+                stream_key,
+                ..
+            }
+            | CoreEvent::StreamUnpublished {
+                member_id,
+                stream_key,
+                ..
+            } => {
+                vec![s(member_id), s(stream_key), st()]
+            }
+            CoreEvent::TrackUpdated { track, .. } => vec![
+                s(&track.member_id),
+                s(&self.key_of(track)),
+                s(kind_str(track.kind)),
+                st(),
+            ],
+            CoreEvent::MemberTalking { member_id, .. } => vec![s(member_id), JsValue::NULL, st()],
+            CoreEvent::SubscriptionStarted { track: Some(t), .. }
+            | CoreEvent::SubscriptionReconfigured { track: Some(t), .. }
+            | CoreEvent::SubscriptionEnded { track: Some(t), .. } => {
+                vec![s(&t.member_id), s(&self.key_of(t)), st()]
+            }
+            CoreEvent::MessageReceived {
+                from_member_id,
+                to,
+                payload,
+                ..
+            } => {
+                let msg = if payload.is_object() {
+                    payload.clone()
+                } else {
+                    json!({ "type": "text", "payload": payload })
+                };
+                vec![
+                    s(from_member_id),
+                    to_js(&msg),
+                    to.as_ref().map(to_js).unwrap_or(JsValue::NULL),
+                    st(),
+                ]
+            }
+            CoreEvent::NetworkQuality {
+                member_id, level, ..
+            } => {
+                let wanted = self
+                    .metrics_for
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|set| set.is_empty() || set.contains(member_id));
+                if !wanted {
+                    return None;
+                }
+                let q = ["unknown", "bad", "poor", "fair", "good", "excellent"]
+                    .get(*level as usize)
+                    .copied()
+                    .unwrap_or("unknown");
+                vec![to_js(
+                    &json!({ member_id.as_str(): { "connectionQuality": q, "level": level } }),
+                )]
+            }
+            _ => return None,
+        })
+    }
+
+    fn on_event(self: &Rc<Self>, ev: &SessionEvent) {
+        let SessionEvent::Core(ce) = ev else { return };
+        if let CoreEvent::RoomLeft { error: Some(e), .. } = ce {
+            self.listeners.emit("error", &[ApiError::from(e).to_js()]);
+        }
+        if matches!(ce, CoreEvent::RoomLeft { .. }) {
+            self.expiry.borrow_mut().take();
+            self.disconnecting.set(false);
+        }
+        for name in room_names(ce) {
+            if !self.listeners.has(name) {
+                continue;
+            }
+            if let Some(args) = self.args(name, ce) {
+                self.listeners.emit(name, &args);
+            }
+        }
+    }
+
+    /// Arms the expiry timer of `tok`: when it fires before `updateClientToken`, the room
+    /// disconnects with 20104 `AccessTokenExpiredError`.
+    fn arm_expiry(self: &Rc<Self>, tok: &str) {
+        let Ok(info) = token::inspect(tok) else {
+            return;
+        };
+        let Some(exp) = info.expires_at_ms else {
+            self.expiry.borrow_mut().take();
+            return;
+        };
+        let left = exp as f64 - js_sys::Date::now();
+        if left > i32::MAX as f64 {
+            self.expiry.borrow_mut().take();
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        let timer = Timer::new(left.max(0.0) as i32, move || {
+            if let Some(inner) = weak.upgrade() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    inner
+                        .listeners
+                        .emit("error", &[token::expired_error().to_js()]);
+                    inner.disconnecting.set(true);
+                    let _ = inner.handle.leave().await;
+                    inner.disconnecting.set(false);
+                });
+            }
+        });
+        *self.expiry.borrow_mut() = Some(timer);
+    }
+
+    fn cid(key: &str, kind: &str) -> String {
+        format!("{key}:{kind}")
+    }
+
+    /// Publishes or replaces the audio and video of stream `key` from `tracks`.
+    async fn put_stream(&self, key: String, tracks: JsValue, update: bool) -> JsResult {
+        if key.is_empty() {
+            return Err(ApiError::invalid("key", "must be a non-empty string"));
+        }
+        for kind in ["audio", "video"] {
+            let present = common::has(&tracks, kind);
+            let mut v = get(&tracks, kind);
+            let mut simulcast = false;
+            if v.is_object() && !v.is_instance_of::<MediaStreamTrack>() {
+                simulcast = get(&get(&v, "options"), "enableSimulcast") == JsValue::TRUE;
+                v = get(&v, "track");
+            }
+            let cid = Self::cid(&key, kind);
+            let exists = self.handle.local_track(&cid).is_some();
+            if v.is_undefined() || v.is_null() {
+                if update && present && exists {
+                    core(self.handle.mute_track(&cid, true).await)?;
+                }
+                continue;
+            }
+            let track = common::track_arg(&v, &format!("tracks.{kind}"))?;
+            if track.kind() != kind {
+                return Err(ApiError::invalid(
+                    &format!("tracks.{kind}"),
+                    "is a track of the other kind",
+                ));
+            }
+            if exists {
+                core(self.handle.replace_track(&cid, track).await)?;
+                core(self.handle.mute_track(&cid, false).await)?;
+                continue;
+            }
+            let screen = key.contains("screen");
+            let (source, ms, tk) = match (kind, screen) {
+                ("audio", true) => (
+                    Source::ScreenAudio,
+                    MediaSource::ScreenAudio,
+                    TrackKind::Audio,
+                ),
+                ("audio", false) => (
+                    Source::Microphone,
+                    MediaSource::Microphone,
+                    TrackKind::Audio,
+                ),
+                (_, true) => (Source::Screen, MediaSource::Screen, TrackKind::Video),
+                _ => (Source::Camera, MediaSource::Camera, TrackKind::Video),
+            };
+            let mut extra = serde_json::Map::new();
+            if simulcast {
+                extra.insert("simulcast".into(), json!(true));
+            }
+            let opts = PublishOptions {
+                cid,
+                kind: tk,
+                source: ms,
+                stream_key: Some(key.clone()),
+                name: None,
+                muted: false,
+                extra,
+            };
+            core(self.handle.publish(track, source, opts).await)?;
+        }
+        Ok(JsValue::UNDEFINED)
+    }
+}
+
+fn targets(v: &Value) -> Vec<SubTarget> {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+#[wasm_bindgen]
+impl Room {
+    /// `new Room({clientToken, host, context})`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<Room, JsValue> {
+        let token = common::get_str(&options, "clientToken")
+            .ok_or_else(|| ApiError::invalid("clientToken", "is required").to_js())?;
+        let handle = common::session(&token, common::get_str(&options, "host"), |cfg| {
+            cfg.join.auto_subscribe = false;
+        })
+        .map_err(|e| e.to_js())?;
+        let inner = Rc::new(Inner {
+            handle,
+            listeners: Listeners::default(),
+            sub: RefCell::new(None),
+            context: get(&options, "context"),
+            started: Cell::new(false),
+            disconnecting: Cell::new(false),
+            metrics_for: RefCell::new(None),
+            expiry: RefCell::new(None),
+            off_fn: RefCell::new(None),
+        });
+        let weak: Weak<Inner> = Rc::downgrade(&inner);
+        let w2 = weak.clone();
+        *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
+            if let Some(i) = w2.upgrade() {
+                i.on_event(ev);
+            }
+        }));
+        let off = Closure::<dyn Fn(JsValue, JsValue)>::new(move |event: JsValue, f: JsValue| {
+            if let (Some(i), Some(ev)) = (weak.upgrade(), event.as_string()) {
+                i.listeners.off(&ev, &f);
+            }
+        });
+        *inner.off_fn.borrow_mut() = Some(off);
+        Ok(Room { inner })
+    }
+
+    /// The room id.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.handle.with_machine(|m| {
+            m.state()
+                .room
+                .as_ref()
+                .map(|r| r.id.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Adds a listener; returns the function that removes it.
+    pub fn on(&self, event: &str, callback: JsValue) -> Result<JsValue, JsValue> {
+        self.inner
+            .listeners
+            .add(event, &callback, false)
+            .map_err(|e| e.to_js())?;
+        let off = self.inner.off_fn.borrow();
+        let f: &Function = off
+            .as_ref()
+            .map(|c| c.as_ref().unchecked_ref())
+            .ok_or_else(|| JsValue::from_str("closed"))?;
+        let unsubscribe: JsValue = f
+            .bind2(&JsValue::NULL, &JsValue::from_str(event), &callback)
+            .into();
+        Ok(unsubscribe)
+    }
+
+    /// Connects to the room.
+    pub fn connect(&self) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            inner.started.set(true);
+            core(inner.handle.call(Command::Join).await)?;
+            let tok = inner.handle.with_machine(|m| m.token().to_owned());
+            inner.arm_expiry(&tok);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Disconnects from the room.
+    pub fn disconnect(&self) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            inner.disconnecting.set(true);
+            inner.expiry.borrow_mut().take();
+            let r = inner.handle.leave().await;
+            inner.disconnecting.set(false);
+            core(r).map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// Replaces the client token before it expires.
+    #[wasm_bindgen(js_name = updateClientToken)]
+    pub fn update_client_token(&self, client_token: JsValue) -> Promise {
+        let Some(tok) = client_token.as_string().filter(|t| !t.is_empty()) else {
+            return reject(ApiError::invalid(
+                "clientToken",
+                "must be a non-empty string",
+            ));
+        };
+        if let Err(e) = token::inspect(&tok) {
+            return reject(e);
+        }
+        let inner = self.inner.clone();
+        promise(async move {
+            core(
+                inner
+                    .handle
+                    .call(Command::UpdateToken { token: tok.clone() })
+                    .await,
+            )?;
+            inner.arm_expiry(&tok);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The state: status, local participant id, participants and streams.
+    #[wasm_bindgen(js_name = getState)]
+    pub fn get_state(&self) -> JsValue {
+        self.inner.state_js()
+    }
+
+    /// The local participant.
+    #[wasm_bindgen(js_name = getLocalParticipant)]
+    pub fn get_local_participant(&self) -> JsValue {
+        let st = self.inner.state_js();
+        get(
+            &get(&st, "participants"),
+            &get_str_or(&st, "localParticipantId"),
+        )
+    }
+
+    /// The local participant's streams by key.
+    #[wasm_bindgen(js_name = getLocalStreams)]
+    pub fn get_local_streams(&self) -> JsValue {
+        let (_, _, rows) = self.inner.rows();
+        let o = obj();
+        for r in rows.iter().filter(|r| r.local) {
+            set(&o, &r.key, &self.inner.stream_js(r));
+        }
+        o
+    }
+
+    /// Publishes a stream (`{audio, video}` tracks) under `key`.
+    #[wasm_bindgen(js_name = addStream)]
+    pub fn add_stream(&self, key: JsValue, tracks: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        let key = key.as_string().unwrap_or_default();
+        promise(async move { inner.put_stream(key, tracks, false).await })
+    }
+
+    /// Replaces the tracks of stream `key` (a track set to `null` is disabled).
+    #[wasm_bindgen(js_name = updateStream)]
+    pub fn update_stream(&self, key: JsValue, tracks: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        let key = key.as_string().unwrap_or_default();
+        promise(async move { inner.put_stream(key, tracks, true).await })
+    }
+
+    /// Unpublishes stream `key`.
+    #[wasm_bindgen(js_name = removeStream)]
+    pub fn remove_stream(&self, key: JsValue) -> Promise {
+        let Some(key) = key.as_string().filter(|k| !k.is_empty()) else {
+            return reject(ApiError::invalid("key", "must be a non-empty string"));
+        };
+        let inner = self.inner.clone();
+        promise(async move {
+            let cids: Vec<String> = inner
+                .handle
+                .local_cids()
+                .into_iter()
+                .filter(|c| c.starts_with(&format!("{key}:")))
+                .collect();
+            if cids.is_empty() {
+                return Err(ApiError::new(
+                    ovsp::codes::Code::TRACK_NOT_FOUND,
+                    format!("no local stream {key:?}"),
+                ));
+            }
+            for c in cids {
+                core(inner.handle.unpublish(&c).await)?;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    fn subscription(&self, js: &'static str, a: &[&JsValue]) -> Promise {
+        let args = match common::args(a) {
+            Ok(v) => v,
+            Err(e) => return reject(e),
+        };
+        let req = match wire::room_subscription(js, &args) {
+            Ok(r) => r,
+            Err(e) => return reject(e),
+        };
+        let inner = self.inner.clone();
+        promise(async move {
+            let p = &req.params;
+            let settings: Vec<SubSetting> = Vec::new();
+            core(
+                inner
+                    .handle
+                    .call(Command::UpdateSubscriptions {
+                        add: targets(&p["add"]),
+                        remove: targets(&p["remove"]),
+                        settings,
+                    })
+                    .await,
+            )?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Subscribes to stream `key` of a remote participant.
+    #[wasm_bindgen(js_name = addSubscription)]
+    pub fn add_subscription(
+        &self,
+        participant_id: JsValue,
+        key: JsValue,
+        config: JsValue,
+    ) -> Promise {
+        self.subscription("addSubscription", &[&participant_id, &key, &config])
+    }
+
+    /// Changes which kinds of stream `key` are received.
+    #[wasm_bindgen(js_name = updateSubscription)]
+    pub fn update_subscription(
+        &self,
+        participant_id: JsValue,
+        key: JsValue,
+        config: JsValue,
+    ) -> Promise {
+        self.subscription("updateSubscription", &[&participant_id, &key, &config])
+    }
+
+    /// Stops receiving stream `key`.
+    #[wasm_bindgen(js_name = removeSubscription)]
+    pub fn remove_subscription(&self, participant_id: JsValue, key: JsValue) -> Promise {
+        self.subscription("removeSubscription", &[&participant_id, &key])
+    }
+
+    /// The streams of a participant by key.
+    #[wasm_bindgen(js_name = getParticipantStreams)]
+    pub fn get_participant_streams(&self, participant_id: JsValue) -> Map {
+        let pid = participant_id.as_string().unwrap_or_default();
+        let (_, _, rows) = self.inner.rows();
+        let m = Map::new();
+        for r in rows.iter().filter(|r| r.participant == pid) {
+            m.set(&JsValue::from_str(&r.key), &self.inner.stream_js(r));
+        }
+        m
+    }
+
+    /// One stream of a participant.
+    #[wasm_bindgen(js_name = getParticipantStream)]
+    pub fn get_participant_stream(&self, participant_id: JsValue, key: JsValue) -> JsValue {
+        self.get_participant_streams(participant_id).get(&key)
+    }
+
+    /// WebRTC statistics of a stream (inbound for remote streams, outbound for local ones).
+    #[wasm_bindgen(js_name = getWebRTCStatsForStream)]
+    pub fn get_webrtc_stats_for_stream(&self, participant_id: JsValue, key: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        let stream = self.get_participant_stream(participant_id, key);
+        promise(async move {
+            if stream.is_undefined() {
+                return Err(ApiError::new(
+                    ovsp::codes::Code::TRACK_NOT_FOUND,
+                    "no such stream",
+                ));
+            }
+            let local = get(&stream, "origin").as_string().as_deref() == Some("local");
+            let st = inner.handle.stats().await;
+            let (p, s) = (&st.publish, &st.subscribe);
+            let v = if local {
+                json!({ "audio": { "outbound": { "bytesSent": p.bytes_sent, "roundTripTime": p.rtt_s } },
+                        "video": { "outbound": { "bytesSent": p.bytes_sent, "roundTripTime": p.rtt_s } } })
+            } else {
+                json!({ "audio": { "inbound": { "bytesReceived": s.audio_bytes_received, "roundTripTime": s.rtt_s } },
+                        "video": { "inbound": { "bytesReceived": s.video_bytes_received, "framesDecoded": s.frames_decoded } } })
+            };
+            Ok(to_js(&v))
+        })
+    }
+
+    /// Sends a message to everyone, or to `recipients`.
+    #[wasm_bindgen(js_name = sendMessage)]
+    pub fn send_message(&self, message: JsValue, recipients: JsValue) -> Promise {
+        let req = match common::args(&[&message, &recipients]).and_then(|a| wire::room_message(&a))
+        {
+            Ok(r) => r,
+            Err(e) => return reject(e),
+        };
+        let inner = self.inner.clone();
+        promise(async move {
+            let p = req.params;
+            let to = p
+                .get("to")
+                .and_then(|t| serde_json::from_value(t.clone()).ok());
+            let topic = p.get("topic").and_then(Value::as_str).map(str::to_owned);
+            let payload = p.get("payload").cloned().unwrap_or_default();
+            core(
+                inner
+                    .handle
+                    .call(Command::SendMessage { to, topic, payload })
+                    .await,
+            )?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Starts `network_metrics_report` events for these participants.
+    #[wasm_bindgen(js_name = enableNetworkMetricsReport)]
+    pub fn enable_network_metrics_report(
+        &self,
+        participant_ids: JsValue,
+        _options: JsValue,
+    ) -> Promise {
+        let ids = match common::args(&[&participant_ids])
+            .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))
+        {
+            Ok(v) => v,
+            Err(e) => return reject(e),
+        };
+        self.inner
+            .metrics_for
+            .borrow_mut()
+            .get_or_insert_with(BTreeSet::new)
+            .extend(ids);
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// Stops `network_metrics_report` events (for these participants, or all).
+    #[wasm_bindgen(js_name = disableNetworkMetricsReport)]
+    pub fn disable_network_metrics_report(&self, participant_ids: JsValue) -> Promise {
+        if participant_ids.is_undefined() || participant_ids.is_null() {
+            self.inner.metrics_for.borrow_mut().take();
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        let ids = match common::args(&[&participant_ids])
+            .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))
+        {
+            Ok(v) => v,
+            Err(e) => return reject(e),
+        };
+        let mut m = self.inner.metrics_for.borrow_mut();
+        if let Some(set) = m.as_mut() {
+            for id in &ids {
+                set.remove(id);
+            }
+            if set.is_empty() {
+                *m = None;
+            }
+        }
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+}
+
+fn get_str_or(o: &JsValue, k: &str) -> String {
+    common::get_str(o, k).unwrap_or_default()
+}
+
+/// Creates a {@link Room} (`initialize({clientToken, ...})`).
+#[wasm_bindgen(skip_typescript)]
+pub fn initialize(options: JsValue) -> Promise {
+    match Room::new(options) {
+        Ok(r) => Promise::resolve(&JsValue::from(r)),
+        Err(e) => Promise::reject(&e),
+    }
+}

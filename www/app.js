@@ -22,8 +22,8 @@ const demo = {
   screenShare: null,
   handRaised: false,
   leftReason: null,
+  leaving: false,
   audienceTotal: 0,
-  receivers: new Set(), // RTCRtpReceivers of remote media (from the `track` event)
   chatRoom: null, // the chat companion Room, when RoomSession has no messaging of its own
   chatId: null, // this page's chat address
 };
@@ -46,8 +46,8 @@ const EVENTS = [
   'member.joined', 'member.updated', 'member.left', 'member.talking',
   'member.updated.audioMuted', 'member.updated.videoMuted', 'member.updated.deaf',
   'member.updated.handraised', 'member.updated.visible',
-  'connection.state', 'media.connected', 'media.reconnecting', 'media.disconnected',
-  'track', 'autoplay.blocked', 'device.updated',
+  'call.state', 'connection.state', 'media.connected', 'media.reconnecting', 'media.disconnected',
+  'autoplay.blocked', 'device.updated',
 ];
 
 function pick(obj, ...keys) {
@@ -240,7 +240,12 @@ async function leave() {
   const session = demo.session;
   if (!session) return;
   const chat = demo.chatRoom;
-  await act('Leave', () => session.leave());
+  demo.leaving = true;
+  try {
+    await act('Leave', () => session.leave());
+  } finally {
+    demo.leaving = false;
+  }
   await teardown();
   if (chat) await act('Leave chat', () => chat.disconnect());
   setConnection('idle');
@@ -321,21 +326,20 @@ function onEvent(name, e, ...rest) {
     case 'room.left':
     case 'room.ended':
       return onSelfLeft(e, name);
+    case 'call.state':
     case 'connection.state': {
-      const [error] = rest;
-      if (typeof e === 'string') setConnection(e);
-      if (e === 'disconnected' && demo.session) {
+      const state = typeof e === 'string' ? e : pick(e, 'state');
+      const error = rest[0] ?? pick(e, 'error');
+      if (state) setConnection(state);
+      if (state === 'disconnected' && error && demo.session && !demo.leaving) {
         if (pick(error, 'code') === 54104) return onSelfLeft({ reason: 'removed' });
-        if (error) showError(error, 'Disconnected');
-        return onSelfLeft({ reason: pick(error, 'message') || 'disconnected' }, name);
+        showError(error, 'Disconnected');
+        return onSelfLeft({ reason: 'disconnected' }, name);
       }
       return undefined;
     }
     case 'media.reconnecting':
       return setQuality(1);
-    case 'track':
-      if (e && e.receiver) demo.receivers.add(e.receiver);
-      return undefined;
     case 'autoplay.blocked':
       return showAutoplayPrompt();
     case 'device.updated':
@@ -375,7 +379,7 @@ function onRoomUpdated(room) {
 }
 
 function onSelfLeft(e, name) {
-  if (!demo.session) return;
+  if (!demo.session || demo.leaving) return;
   const reason = pick(e, 'reason') || (name === 'room.ended' ? 'room_ended' : 'left');
   const error = pick(e, 'error');
   demo.leftReason = reason;
@@ -632,48 +636,39 @@ function showAutoplayPrompt() {
 // ---------------------------------------------------------------- network quality
 
 /**
- * A 0..5 network quality figure from the remote media this page receives:
- * packet loss and jitter over the last two seconds (5 = clean, 0 = nothing arrives).
+ * A 0..5 network quality figure from what this page actually receives: the frame
+ * rate of the remote videos over the last two seconds (5 = smooth, 1 = stalled),
+ * capped while the connection is reconnecting. Unknown without remote video.
  */
 let qualityTimer = null;
-let qualityLast = null;
+let qualityLast = new Map();
 function startQualityProbe(session) {
   stopQualityProbe();
-  qualityTimer = setInterval(async () => {
-    if (demo.session !== session || !demo.receivers.size) return setQuality(demo.receivers.size ? 0 : null);
-    let received = 0;
-    let lost = 0;
-    let jitter = 0;
-    for (const r of demo.receivers) {
-      if (!r.track || r.track.readyState === 'ended') {
-        demo.receivers.delete(r);
-        continue;
-      }
-      const stats = await r.getStats();
-      stats.forEach((st) => {
-        if (st.type !== 'inbound-rtp') return;
-        received += st.packetsReceived || 0;
-        lost += Math.max(0, st.packetsLost || 0);
-        jitter = Math.max(jitter, st.jitter || 0);
-      });
+  qualityTimer = setInterval(() => {
+    if (demo.session !== session) return;
+    const videos = [...document.querySelectorAll('#video-root video')].filter((v) => v.srcObject);
+    const now = performance.now();
+    const next = new Map();
+    let worst = null;
+    for (const v of videos) {
+      const frames = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+      next.set(v, { frames, t: now });
+      const prev = qualityLast.get(v);
+      if (!prev) continue;
+      const fps = ((frames - prev.frames) * 1000) / Math.max(1, now - prev.t);
+      worst = worst === null ? fps : Math.min(worst, fps);
     }
-    const prev = qualityLast;
-    qualityLast = { received, lost };
-    if (!prev) return undefined;
-    const dRecv = received - prev.received;
-    const dLost = Math.max(0, lost - prev.lost);
-    if (dRecv <= 0) return setQuality(demo.receivers.size ? 0 : null);
-    const loss = dLost / (dRecv + dLost);
-    let level = loss < 0.01 ? 5 : loss < 0.03 ? 4 : loss < 0.08 ? 3 : loss < 0.15 ? 2 : 1;
-    if (jitter > 0.1 && level > 2) level -= 1;
+    qualityLast = next;
+    if (worst === null) return setQuality(null);
+    let level = worst >= 20 ? 5 : worst >= 12 ? 4 : worst >= 6 ? 3 : worst >= 1 ? 2 : 1;
+    if (demo.connection === 'reconnecting') level = Math.min(level, 2);
     return setQuality(level);
   }, 2000);
 }
 function stopQualityProbe() {
   if (qualityTimer) clearInterval(qualityTimer);
   qualityTimer = null;
-  qualityLast = null;
-  demo.receivers.clear();
+  qualityLast = new Map();
 }
 
 // ---------------------------------------------------------------- moderation

@@ -196,10 +196,24 @@ pub fn schema() -> Value {
     })
 }
 
-/// The schema document as pretty-printed JSON with a trailing newline (the exact contents of
-/// `docs/ovsp.schema.json`).
+/// Sort object keys recursively, so the output does not depend on whether some other crate
+/// in the build enables `serde_json/preserve_order`.
+fn canonical(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let sorted: std::collections::BTreeMap<String, Value> =
+                m.into_iter().map(|(k, v)| (k, canonical(v))).collect();
+            Value::Object(sorted.into_iter().collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(canonical).collect()),
+        other => other,
+    }
+}
+
+/// The schema document as pretty-printed JSON with sorted keys and a trailing newline (the
+/// exact contents of `docs/ovsp.schema.json`).
 pub fn schema_string() -> String {
-    let mut s = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&canonical(schema())).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -15,7 +15,11 @@ fn reencode<T: WireType>(v: &Value, what: &str) -> Value {
     let out = serde_json::to_value(&typed).expect("encode");
     // Idempotent: decoding the re-encoded value gives the same encoding again.
     let again: T = T::deserialize(&out).unwrap_or_else(|e| panic!("{what}: re-decode: {e}"));
-    assert_eq!(serde_json::to_value(&again).expect("encode"), out, "{what}: not idempotent");
+    assert_eq!(
+        serde_json::to_value(&again).expect("encode"),
+        out,
+        "{what}: not idempotent"
+    );
     out
 }
 
@@ -40,7 +44,11 @@ impl MethodVisitor for MethodCheck {
             .params_as()
             .unwrap_or_else(|e| panic!("{} params: {e}", M::NAME));
         let encoded = reencode::<M::Params>(&doc["request"]["params"], M::NAME);
-        assert_round_trip(&format!("{} params", M::NAME), &doc["request"]["params"], &encoded);
+        assert_round_trip(
+            &format!("{} params", M::NAME),
+            &doc["request"]["params"],
+            &encoded,
+        );
         let rebuilt = ClientFrame::Request(ovsp::Request::new(req.id.clone(), M::NAME, &params));
         let redecoded = ClientFrame::decode(&rebuilt.encode()).expect("re-decode request");
         assert_eq!(redecoded, rebuilt, "{}: request frame round trip", M::NAME);
@@ -51,8 +59,17 @@ impl MethodVisitor for MethodCheck {
         let ServerFrame::Response(resp) = frame else {
             panic!("{}: expected a response", M::NAME)
         };
-        assert_eq!(resp.id.as_deref(), Some(req.id.as_str()), "{}: ids", M::NAME);
-        assert!(resp.seq().is_some(), "{}: every result carries seq", M::NAME);
+        assert_eq!(
+            resp.id.as_deref(),
+            Some(req.id.as_str()),
+            "{}: ids",
+            M::NAME
+        );
+        assert!(
+            resp.seq().is_some(),
+            "{}: every result carries seq",
+            M::NAME
+        );
         let result: M::Result = resp
             .result_as()
             .unwrap_or_else(|e| panic!("{} result: {e}", M::NAME));
@@ -95,7 +112,10 @@ fn every_method_fixture_round_trips() {
         notifications: 0,
     };
     visit_methods(&mut c);
-    let want_req = METHODS.iter().filter(|m| m.kind == MethodKind::Request).count();
+    let want_req = METHODS
+        .iter()
+        .filter(|m| m.kind == MethodKind::Request)
+        .count();
     assert_eq!(c.requests, want_req);
     assert_eq!(c.notifications, METHODS.len() - want_req);
 }
@@ -120,14 +140,21 @@ impl EventVisitor for EventCheck {
         let ev = env
             .try_decode_event()
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(!matches!(ev, Event::Unknown { .. }), "{name}: decoded as Unknown");
+        assert!(
+            !matches!(ev, Event::Unknown { .. }),
+            "{name}: decoded as Unknown"
+        );
         assert_eq!(ev.event_type(), name);
         assert_eq!(ev.durability(), info.durability);
         assert_eq!(ev.scope(), Some(info.scope));
         let data = &doc["params"]["data"];
         let encoded = reencode::<T>(data, name);
         assert_round_trip(name, data, &encoded);
-        assert_eq!(ev.data(), encoded, "{name}: Event::data matches the payload type");
+        assert_eq!(
+            ev.data(),
+            encoded,
+            "{name}: Event::data matches the payload type"
+        );
         let rebuilt = ServerFrame::Event(ev.to_envelope(env.ts, env.seq));
         let redecoded = ServerFrame::decode(&rebuilt.encode()).expect("re-decode");
         assert_eq!(redecoded, rebuilt, "{name}: event frame round trip");
@@ -169,7 +196,10 @@ fn tables_have_no_duplicates() {
 
 #[test]
 fn invalid_frames_give_typed_errors() {
-    for (file, server) in [("frames/client_invalid.json", false), ("frames/server_invalid.json", true)] {
+    for (file, server) in [
+        ("frames/client_invalid.json", false),
+        ("frames/server_invalid.json", true),
+    ] {
         let cases = read_json(file);
         for case in cases.as_array().expect("array") {
             let frame = case["frame"].as_str().expect("frame");
@@ -181,7 +211,11 @@ fn invalid_frames_give_typed_errors() {
             };
             let err = err.unwrap_or_else(|| panic!("{file}: {frame:?} decoded"));
             assert_eq!(i64::from(err.code.0), want, "{file}: {frame:?}: {err}");
-            assert_eq!(err.id.as_deref(), case["id"].as_str(), "{file}: {frame:?} id");
+            assert_eq!(
+                err.id.as_deref(),
+                case["id"].as_str(),
+                "{file}: {frame:?} id"
+            );
             // The error response a server would send is itself a valid server frame.
             let resp = ServerFrame::Response(err.to_response()).encode();
             assert!(ServerFrame::decode(&resp).is_ok(), "{resp}");
@@ -219,7 +253,10 @@ fn tolerant_decoding() {
             }
             ServerFrame::Response(r) => {
                 let err = r.outcome.expect_err(note);
-                assert_eq!(i64::from(err.code.0), case["error_code"].as_i64().unwrap_or(0));
+                assert_eq!(
+                    i64::from(err.code.0),
+                    case["error_code"].as_i64().unwrap_or(0)
+                );
                 if err.code.0 == 54999 {
                     assert_eq!(err.code.name(), "OvspError");
                     assert_eq!(err.action(), Some(ovsp::model::SessionAction::Unknown));

@@ -19,6 +19,8 @@ pub mod wire;
 pub use error::ApiError;
 
 #[cfg(target_arch = "wasm32")]
+pub mod call;
+#[cfg(target_arch = "wasm32")]
 pub mod common;
 #[cfg(target_arch = "wasm32")]
 pub mod room;

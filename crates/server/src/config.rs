@@ -37,6 +37,9 @@ pub struct Cli {
     /// Public IP announced in ICE candidates (default: the bind address's IP).
     #[arg(long)]
     pub public_ip: Option<IpAddr>,
+    /// Run signaling only, without the media engine.
+    #[arg(long)]
+    pub no_media: bool,
     /// Maximum token lifetime in seconds.
     #[arg(long, default_value_t = crate::auth::DEFAULT_MAX_LIFETIME_S)]
     pub max_token_lifetime: u64,
@@ -63,6 +66,9 @@ pub struct ServerConfig {
     pub resume_window: Duration,
     /// Ping timeout (no inbound frame for this long closes the socket).
     pub ping_timeout: Duration,
+    /// Run the media engine (str0m SFU). Without it, media methods answer -32601 and declared
+    /// tracks count as live at once (signaling-only mode, used by tests).
+    pub media_enabled: bool,
 }
 
 impl ServerConfig {
@@ -78,6 +84,7 @@ impl ServerConfig {
             first_frame_timeout: Duration::from_millis(5000),
             resume_window: Duration::from_millis(30_000),
             ping_timeout: Duration::from_millis(15_000),
+            media_enabled: false,
         }
     }
 
@@ -128,6 +135,7 @@ impl ServerConfig {
         cfg.pkg_dir = cli.pkg_dir.clone();
         cfg.udp_port = cli.udp_port;
         cfg.public_ip = cli.public_ip;
+        cfg.media_enabled = !cli.no_media;
         Ok(cfg)
     }
 }

@@ -880,8 +880,12 @@ impl RoomActor {
                 return Err(bad_params(field, format!("{field} must be a boolean")));
             }
         }
-        if let Some(perm) = ovsp::perm::missing_permission(&e.permissions, info.name, caller, p) {
-            return Err(err(Code::PERMISSION_DENIED, "permission denied").with_permission(perm));
+        for perm in ovsp::perm::required_permissions(info.name, caller, p) {
+            // `room.subscribe` is implied unless media_allowed.recv is empty.
+            let implied = perm == "room.subscribe" && !e.media_allowed.recv.is_empty();
+            if !implied && !ovsp::perm::has_permission(&e.permissions, &perm) {
+                return Err(err(Code::PERMISSION_DENIED, "permission denied").with_permission(perm));
+            }
         }
         Ok(())
     }

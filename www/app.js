@@ -208,11 +208,15 @@ async function join({ room, name, role, moderator }) {
   const session = new RoomSession({ token, rootElement: $('video-root') });
   demo.session = session;
   for (const name of EVENTS) session.on(name, (...args) => onEvent(name, ...args));
+  // `?media=off` joins for signaling only (no camera, microphone or remote media).
+  const media = new URLSearchParams(location.search).get('media') !== 'off';
   await session.join({
-    audio: publish,
-    video: publish ? { width: 640, height: 480 } : false,
-    sendAudio: publish,
-    sendVideo: publish,
+    audio: publish && media,
+    video: publish && media ? { width: 640, height: 480 } : false,
+    sendAudio: publish && media,
+    sendVideo: publish && media,
+    receiveAudio: media,
+    receiveVideo: media,
   });
   if (demo.session !== session) return; // left or kicked meanwhile
   demo.memberId = pick(session, 'memberId') ?? demo.memberId;
@@ -221,7 +225,7 @@ async function join({ room, name, role, moderator }) {
   $('join-view').classList.add('hidden');
   $('call-view').classList.remove('hidden');
   $('room-title').textContent = `${room} · ${name}${role === 'audience' ? ' (audience)' : ''}`;
-  $('self-view').classList.toggle('hidden', !publish);
+  $('self-view').classList.toggle('hidden', !(publish && media));
   attachSelfView();
   if (demo.members.size === 0) {
     const res = await act('Loading members', () => session.getMembers());

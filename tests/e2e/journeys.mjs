@@ -291,7 +291,7 @@ export const JOURNEYS = [
       });
       await sendChat(a, 'before-0');
       const cut = await b.page.evaluate(() => window.__e2e.cutSockets());
-      assert(cut === 1, `one socket cut (got ${cut})`);
+      assert(cut >= 1, `the page's signaling sockets cut (got ${cut})`);
       // Messages sent while Bob is away must arrive exactly once, in order.
       for (let i = 1; i <= 5; i++) await sendChat(a, `during-${i}`);
       await waitFor(b, () => window.__statusLog.includes('reconnecting'), undefined, { what: 'the reconnecting state', watch: [a, b] });

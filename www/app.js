@@ -281,6 +281,12 @@ async function teardown() {
 
 $('btn-leave').addEventListener('click', () => leave());
 
+// The package may draw your own camera into the layout too; then the corner self view steps aside.
+new MutationObserver(() => {
+  const own = demo.memberId && $('video-root').querySelector(`video[data-member-id="${CSS.escape(demo.memberId)}"]`);
+  $('self-view').classList.toggle('in-layout', !!own);
+}).observe($('video-root'), { childList: true, subtree: true, attributes: true, attributeFilter: ['data-member-id'] });
+
 function attachSelfView() {
   const session = demo.session;
   const stream = pick(session, 'localStream');

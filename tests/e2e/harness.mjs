@@ -193,6 +193,13 @@ function pageHooks() {
       }
       return out;
     },
+    /** Remote <video> elements in the demo's video root that show decoded pictures. */
+    remoteVideos() {
+      const self = window.__demo && window.__demo.memberId;
+      return [...document.querySelectorAll('#video-root video')]
+        .filter((v) => !self || v.dataset.memberId !== self)
+        .filter((v) => v.videoWidth > 0 && v.readyState >= 2).length;
+    },
     /** What is still alive of the session's browser objects. */
     leftovers() {
       return {
@@ -329,8 +336,7 @@ export async function waitForMedia(p, { audio = 0, video = 0, exact = false, tim
 
 /** Number of remote <video> elements in the SDK's root element that show decoded pictures. */
 export function liveRemoteVideos(p) {
-  return p.page.evaluate(() =>
-    [...document.querySelectorAll('#video-root video')].filter((v) => v.videoWidth > 0 && v.readyState >= 2).length);
+  return p.page.evaluate(() => window.__e2e.remoteVideos());
 }
 
 /** The demo's recorded SDK events named `name` (optionally filtered in the page). */

@@ -48,7 +48,7 @@ async function moderate(p, target, action) {
 function waitForVideos(p, n, opts = {}) {
   return waitFor(
     p,
-    (want) => [...document.querySelectorAll('#video-root video')].filter((v) => v.videoWidth > 0 && v.readyState >= 2).length >= want,
+    (want) => window.__e2e.remoteVideos() >= want,
     n,
     { what: `${n} remote video(s) with videoWidth > 0`, timeout: 25000, ...opts },
   );
@@ -224,7 +224,7 @@ export const JOURNEYS = [
       await waitForMedia(b, { video: 2, watch: [a, b] });
       await screenshot(b, 'demo-screen-share.png');
       await a.page.click('#btn-share');
-      await waitFor(b, () => [...document.querySelectorAll('#video-root video')].filter((v) => v.videoWidth > 0).length === 1, undefined, { what: 'the share to end', watch: [a, b] });
+      await waitFor(b, () => window.__e2e.remoteVideos() === 1, undefined, { what: 'the share to end', watch: [a, b] });
     },
   },
   {

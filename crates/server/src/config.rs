@@ -69,6 +69,11 @@ pub struct ServerConfig {
     /// Run the media engine (str0m SFU). Without it, media methods answer -32601 and declared
     /// tracks count as live at once (signaling-only mode, used by tests).
     pub media_enabled: bool,
+    /// Durable events always kept for resume (unacked); older ones are evicted only beyond
+    /// this count *and* [`ServerConfig::replay_buffer_bytes`].
+    pub replay_buffer_events: usize,
+    /// Byte budget of the replay buffer (see [`ServerConfig::replay_buffer_events`]).
+    pub replay_buffer_bytes: usize,
 }
 
 impl ServerConfig {
@@ -85,6 +90,8 @@ impl ServerConfig {
             resume_window: Duration::from_millis(30_000),
             ping_timeout: Duration::from_millis(15_000),
             media_enabled: false,
+            replay_buffer_events: ovsp::limits::REPLAY_BUFFER_EVENTS,
+            replay_buffer_bytes: 8 * 1024 * 1024,
         }
     }
 

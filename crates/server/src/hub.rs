@@ -78,7 +78,7 @@ pub(crate) fn spawn(config: Arc<ServerConfig>) -> HubHandle {
                             if !init.auto_create {
                                 let _ = join.tx.send(SessionMsg::Reply {
                                     id: join.req_id.clone(),
-                                    outcome: Err(ovsp::envelope::RpcError::new(
+                                    outcome: Err(crate::wire::err(
                                         ovsp::codes::Code::ROOM_NOT_FOUND,
                                         "room not found and auto_create is false",
                                     )),

@@ -520,10 +520,6 @@ struct Session {
     stashed_reply: Option<(String, Result<Value, RpcError>, Option<Effect>)>,
 }
 
-/// Largest replay buffer, in bytes, before the oldest events are evicted even if unacked
-/// (at least 2048 events are always kept below this).
-const REPLAY_MAX_BYTES: usize = 8 * 1024 * 1024;
-
 impl Session {
     async fn run(
         mut self,
@@ -579,8 +575,9 @@ impl Session {
             let frame = ev.frame(Some(self.seq));
             self.replay_bytes += frame.len();
             self.replay.push_back((self.seq, frame.clone()));
-            while self.replay.len() > ovsp::limits::REPLAY_BUFFER_EVENTS
-                && self.replay_bytes > REPLAY_MAX_BYTES
+            let cfg = &self.state.config;
+            while self.replay.len() > cfg.replay_buffer_events
+                && self.replay_bytes > cfg.replay_buffer_bytes
             {
                 if let Some((_, f)) = self.replay.pop_front() {
                     self.replay_bytes -= f.len();

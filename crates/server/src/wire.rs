@@ -67,12 +67,17 @@ pub(crate) fn ok_frame(id: String, mut result: Value, seq: u64) -> String {
 
 /// Shorthand for an error with a code and message.
 pub(crate) fn err(code: Code, message: impl Into<String>) -> RpcError {
-    RpcError::new(code, message)
+    let e = RpcError::new(code, message).with_reason(code.reason());
+    if code.is_retryable() {
+        e.with_retryable(true)
+    } else {
+        e
+    }
 }
 
 /// Invalid params (-32602) naming the field.
 pub(crate) fn bad_params(field: &str, message: impl Into<String>) -> RpcError {
-    RpcError::new(Code::INVALID_PARAMS, message).with_field(field)
+    err(Code::INVALID_PARAMS, message).with_field(field)
 }
 
 /// Decodes typed params; a failure is -32602 with serde's message.
@@ -89,6 +94,6 @@ pub(crate) fn params<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Rpc
             .nth(1)
             .map(str::to_string)
             .unwrap_or_else(|| "params".into());
-        RpcError::new(Code::INVALID_PARAMS, format!("invalid params: {msg}")).with_field(field)
+        err(Code::INVALID_PARAMS, format!("invalid params: {msg}")).with_field(field)
     })
 }

@@ -102,6 +102,43 @@ impl Env {
         (c, snap)
     }
 
+    /// Opens a new socket and resumes a session; the new client continues the seq check
+    /// from `last_seq`.
+    pub async fn resume(
+        &self,
+        session_id: &str,
+        resume_token: &str,
+        last_seq: u64,
+    ) -> (Client, Result<Value, RpcError>) {
+        self.resume_with_ids(session_id, resume_token, last_seq, 1000)
+            .await
+    }
+
+    /// Like [`Env::resume`], continuing request ids after `next_id` (ids are unique per session).
+    pub async fn resume_with_ids(
+        &self,
+        session_id: &str,
+        resume_token: &str,
+        last_seq: u64,
+        next_id: u64,
+    ) -> (Client, Result<Value, RpcError>) {
+        let mut c = self.client().await;
+        c.last_seq = last_seq;
+        c.next_id = next_id;
+        let r = c
+            .call(
+                "session.connect",
+                json!({"protocol": {"major": 1, "minor": 0},
+                       "resume": {"session_id": session_id, "resume_token": resume_token, "last_seq": last_seq}}),
+            )
+            .await;
+        if let Ok(v) = &r {
+            c.session_id = v["session_id"].as_str().unwrap_or_default().to_string();
+            c.resume_token = v["resume_token"].as_str().unwrap_or_default().to_string();
+        }
+        (c, r)
+    }
+
     pub async fn joined(&self, identity: &str, room: &str, perms: &[&str]) -> (Client, Snapshot) {
         self.joined_with(&claims(identity, room, perms)).await
     }
@@ -296,6 +333,7 @@ impl Client {
     }
 
     pub async fn connect(&mut self, token: &str) -> Result<Value, RpcError> {
+        self.last_seq = 0;
         let r = self
             .call(
                 "session.connect",

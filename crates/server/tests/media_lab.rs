@@ -143,6 +143,7 @@ async fn pump_media(
     }
 }
 
+#[allow(clippy::result_large_err)] // the handshake callback signature is fixed by tungstenite
 async fn session(lab: Shared, media: MediaHandle, stream: tokio::net::TcpStream) {
     let cb = |req: &Request, mut resp: Response| {
         if let Some(p) = req.headers().get("sec-websocket-protocol") {

@@ -195,3 +195,324 @@ fn duplicate_seq_is_dropped() {
     assert_eq!(h.m.last_seq(), 2);
     assert!(h.peer_ops_since(m0).is_empty(), "old sub.offer not re-applied");
 }
+
+fn member_ids(h: &Harness) -> Vec<String> {
+    h.m.state().members.keys().cloned().collect()
+}
+
+#[test]
+fn resume_replays_every_missed_event_exactly_once() {
+    let mut h = joined();
+    let sid = h.m.session_id().expect("sid").to_owned();
+    let m0 = h.mark();
+    h.cut(1006);
+    assert_eq!(
+        h.event_kinds_since(m0),
+        ["connection_state_changed", "reconnecting"]
+    );
+    match &h.events_since(m0)[1] {
+        CoreEvent::Reconnecting { error } => assert_eq!(error.code(), Code::SIGNALING_DISCONNECTED),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        h.m.connection_state(),
+        &ConnectionState::Reconnecting {
+            cause: Code::SIGNALING_DISCONNECTED
+        }
+    );
+    // While offline the room changes: 4 durable events are buffered by the server.
+    h.server.member_joins("mem_c");
+    h.server.member_update("mem_b", "handraised", json!(true));
+    h.server.member_update("mem_c", "deaf", json!(true));
+    h.server.member_leaves("mem_b", "left");
+    let m1 = h.mark();
+    // First attempt is immediate (0 ms backoff).
+    h.advance(0);
+    let reqs = h.requests_since(m1);
+    assert_eq!(reqs[0].1, "session.connect");
+    assert_eq!(
+        reqs[0].2["resume"],
+        json!({"session_id": sid, "resume_token": format!("rt_{sid}_0"), "last_seq": 1})
+    );
+    assert!(reqs[0].2.get("token").is_none(), "resume does not send the JWT");
+    assert_eq!(
+        h.event_kinds_since(m1),
+        [
+            "connection_state_changed",
+            "reconnected",
+            "member_joined",
+            "member_updated",
+            "member_updated",
+            "member_left",
+        ]
+    );
+    assert_eq!(h.m.last_seq(), 5);
+    assert_eq!(member_ids(&h), ["mem_c"]);
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    // Replaying the same frames again changes nothing.
+    let frames: Vec<String> = h
+        .server
+        .session()
+        .expect("s")
+        .buffer
+        .iter()
+        .map(|(_, f)| f.clone())
+        .collect();
+    let m2 = h.mark();
+    for f in frames {
+        h.input(Input::FrameReceived(f));
+    }
+    assert!(h.events_since(m2).is_empty());
+    // The 2 s ack cadence acknowledges seq 5.
+    h.advance(2000);
+    assert!(h
+        .notifications_since(m2)
+        .contains(&("session.ack".to_owned(), json!({"seq": 5}))));
+}
+
+#[test]
+fn resume_after_replay_overflow_reconciles_from_the_snapshot() {
+    let mut server = server_with_bob();
+    server.seed_member("mem_x");
+    server.replay_limit = 2;
+    let mut h = Harness::new(server);
+    h.join();
+    // bob publishes (live) so there is a track to reconcile.
+    let outs = h.server.member_publishes("mem_b", "audio", "microphone");
+    h.deliver(outs);
+    h.cut(1006);
+    // Many changes while offline: more than the replay buffer holds.
+    h.server.member_joins("mem_c");
+    h.server.member_update("mem_b", "audio_muted", json!(true));
+    h.server.member_leaves("mem_x", "left");
+    h.server.member_publishes("mem_c", "video", "camera");
+    h.server.member_update("mem_c", "name", json!("Carol"));
+    let m0 = h.mark();
+    h.advance(0);
+    let evs = h.events_since(m0);
+    let kinds: Vec<&str> = evs.iter().map(CoreEvent::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "member_left",
+            "member_updated",
+            "member_joined",
+            "track_published",
+            "stream_published",
+            "connection_state_changed",
+            "reconnected"
+        ]
+    );
+    match &evs[1] {
+        CoreEvent::MemberUpdated { member, updated, .. } => {
+            assert_eq!(member.id, "mem_b");
+            assert_eq!(updated, &["audio_muted"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The app's view converged to the server's: same members, versions, tracks.
+    let st = h.m.state();
+    assert_eq!(member_ids(&h), ["mem_b", "mem_c"]);
+    for (id, m) in &h.server.members {
+        let mine = &st.members[id];
+        assert_eq!(mine.version, m.version, "{id}");
+        assert_eq!(mine.name, m.name);
+        assert_eq!(mine.audio_muted, m.audio_muted);
+        let a: Vec<_> = mine.tracks.iter().map(|t| (&t.id, t.version)).collect();
+        let b: Vec<_> = m.tracks.iter().map(|t| (&t.id, t.version)).collect();
+        assert_eq!(a, b);
+    }
+    assert_eq!(h.m.last_seq(), h.server.session().expect("s").seq);
+    assert!(st.streams.contains_key("mem_c/main"));
+}
+
+#[test]
+fn unknown_session_rejoins_and_restores_publications_and_subscriptions() {
+    let mut h = joined();
+    let outs = h.server.member_publishes("mem_b", "video", "camera");
+    h.deliver(outs);
+    let p = h.command(Command::Publish(mic()));
+    let track = h.completion(p).expect("published").expect("ok");
+    assert_eq!(track["track"]["cid"], "c-mic");
+    let s = h.command(Command::UpdateSubscriptions {
+        add: vec![SubTarget {
+            member_id: Some("mem_b".into()),
+            ..SubTarget::default()
+        }],
+        remove: vec![],
+        settings: vec![],
+    });
+    assert!(h.completion(s).expect("sub").is_ok());
+    assert_eq!(h.m.state().subscriptions.len(), 1);
+    // The server forgets the session (resume window over on its side).
+    h.server.forget_sessions();
+    h.cut(1006);
+    let m0 = h.mark();
+    h.advance(0);
+    let methods = h.methods_since(m0);
+    assert_eq!(
+        methods,
+        [
+            "session.connect",
+            "session.connect",
+            "room.join",
+            "track.publish",
+            "sub.update",
+            "sub.answer",
+            "pub.offer"
+        ]
+    );
+    let reqs = h.requests_since(m0);
+    assert!(reqs[0].2.get("resume").is_some());
+    assert!(reqs[1].2.get("resume").is_none(), "a fresh session");
+    assert_eq!(reqs[1].2["token"], json!(token("alice", 1_000_000_000)));
+    assert_eq!(reqs[3].2["cid"], "c-mic");
+    assert_eq!(
+        reqs[4].2,
+        json!({"add": [{"member_id": "mem_b"}]})
+    );
+    assert_eq!(reqs[6].2["mids"], json!({"0": "c-mic"}));
+    // Ids stay unique across the rejoin.
+    let ids: Vec<u64> = reqs.iter().map(|r| r.0.parse().expect("id")).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let ops = h.peer_ops_since(m0);
+    assert_eq!(ops[0], PeerOp::ClosePc { pc: PcKind::Pub });
+    assert_eq!(ops[1], PeerOp::ClosePc { pc: PcKind::Sub });
+    assert!(ops.contains(&PeerOp::AddTransceiver {
+        cid: "c-mic".into(),
+        kind: TrackKind::Audio
+    }));
+    let st = h.m.state();
+    assert_eq!(st.connection, ConnectionState::Connected);
+    assert_eq!(st.self_id(), Some("mem_self2"));
+    let own: Vec<_> = st
+        .self_member
+        .as_ref()
+        .expect("self")
+        .tracks
+        .iter()
+        .map(|t| t.cid.clone())
+        .collect();
+    assert_eq!(own, [Some("c-mic".to_owned())]);
+    assert_eq!(st.local_tracks["c-mic"].track_id.as_deref(), Some("tr_3"));
+    assert_eq!(st.subscriptions.keys().collect::<Vec<_>>(), ["tr_1"]);
+    let kinds = h.event_kinds_since(m0);
+    // The old session's local track goes, the republished one comes back under its cid.
+    assert_eq!(
+        kinds,
+        [
+            "track_unpublished",
+            "stream_unpublished",
+            "connection_state_changed",
+            "reconnected",
+            "track_published",
+            "stream_published"
+        ]
+    );
+}
+
+#[test]
+fn a_resent_request_gets_the_cached_result_without_a_second_effect() {
+    let mut h = joined();
+    // The server processes the request but its answer (and the event) never arrive.
+    h.lose_downlink = true;
+    let m0 = h.mark();
+    let hd = h.command(Command::Rpc {
+        method: "member.audio_mute".into(),
+        params: json!({"member_id": "mem_b"}),
+    });
+    let sent_id = h.requests_since(m0)[0].0.clone();
+    assert!(h.completion(hd).is_none());
+    h.lose_downlink = false;
+    h.cut(1006);
+    h.advance(0);
+    let reqs = h.requests_since(m0);
+    let resent: Vec<_> = reqs
+        .iter()
+        .filter(|(_, m, _)| m == "member.audio_mute")
+        .collect();
+    assert_eq!(resent.len(), 2);
+    assert_eq!(resent[1].0, sent_id, "same id");
+    assert_eq!(resent[1].2, resent[0].2, "same params");
+    assert_eq!(
+        h.server
+            .effects
+            .iter()
+            .filter(|(m, _)| m == "member.audio_mute")
+            .count(),
+        1,
+        "no second effect"
+    );
+    assert_eq!(h.completions_of(hd), 1);
+    assert!(h.completion(hd).expect("done").is_ok());
+    let updates = h
+        .events_since(m0)
+        .into_iter()
+        .filter(|e| matches!(e, CoreEvent::MemberUpdated { .. }))
+        .count();
+    assert_eq!(updates, 1, "the replayed event is applied once");
+}
+
+#[test]
+fn an_expired_jwt_does_not_block_resume() {
+    let mut server = server_with_bob();
+    server.now = 1000;
+    let mut cfg = convene_core::Config::new("wss://fake/ovsp", token("alice", 60_000), 3);
+    cfg.capabilities = vec![];
+    let mut h = Harness::with_config(server, cfg);
+    h.join();
+    h.advance(120_000); // the JWT is long expired; pings keep the session alive
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    h.cut(1006);
+    let m0 = h.mark();
+    h.advance(0);
+    assert_eq!(h.methods_since(m0), ["session.connect"]);
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    assert_eq!(h.event_kinds_since(m0), ["connection_state_changed", "reconnected"]);
+    // Whereas a fresh connect with that token is refused with 20104.
+    let mut h2 = Harness::with_config(server_with_bob(), {
+        let mut c = convene_core::Config::new("wss://fake/ovsp", token("alice", 60_000), 3);
+        c.capabilities = vec![];
+        c
+    });
+    h2.now = 200_000;
+    h2.server.now = 200_000;
+    let j = h2.command(Command::Join);
+    let err = h2.completion(j).expect("done").expect_err("refused");
+    assert_eq!(err.code(), Code::TOKEN_EXPIRED);
+    assert_eq!(err.name(), "AccessTokenExpiredError");
+}
+
+#[test]
+fn ping_keeps_rtt_and_a_ping_timeout_means_reconnecting_53001() {
+    let mut h = joined();
+    let m0 = h.mark();
+    h.advance(5000);
+    let pings: Vec<_> = h
+        .requests_since(m0)
+        .into_iter()
+        .filter(|(_, m, _)| m == "ping")
+        .collect();
+    assert_eq!(pings.len(), 1);
+    assert_eq!(pings[0].2, json!({"ts": 6000, "ack": 1}));
+    assert_eq!(h.m.rtt_ms(), Some(0));
+    // The network goes silent without closing.
+    h.blackhole = true;
+    let m1 = h.mark();
+    h.advance(15_000);
+    let outs = h.outputs_since(m1);
+    let close = outs
+        .iter()
+        .position(|o| matches!(o, Output::CloseSocket { code: 4008, .. }))
+        .expect("closed");
+    let t_close = h.log[m1 + close].0;
+    assert_eq!(t_close, 6000 + 15_000, "15 s after the last inbound frame");
+    let evs = h.events_since(m1);
+    assert!(matches!(
+        &evs[0],
+        CoreEvent::ConnectionStateChanged {
+            state: ConnectionState::Reconnecting { cause }
+        } if *cause == Code::SIGNALING_DISCONNECTED
+    ));
+    assert!(matches!(&evs[1], CoreEvent::Reconnecting { error } if error.code().0 == 53001));
+}

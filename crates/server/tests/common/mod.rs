@@ -244,7 +244,7 @@ impl Client {
     }
 
     /// Files an event (checking seq continuity) and returns whether it was new.
-    fn file_event(&mut self, ev: EventEnvelope) {
+    pub fn file_event(&mut self, ev: EventEnvelope) {
         if let Some(seq) = ev.seq {
             if seq <= self.last_seq {
                 self.duplicates += 1;

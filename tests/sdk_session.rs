@@ -8,7 +8,7 @@
 
 use convene::web::listener::{live_callbacks, sleep};
 use convene::web::media::Source;
-use convene::web::{SessionEvent, SessionHandle, Subscription};
+use convene::web::{MediaEvent, SessionEvent, SessionHandle, Subscription};
 use convene_core::ovsp::model::{MediaSource, TrackKind};
 use convene_core::{Command, Config, ConnectionState, CoreEvent, PublishOptions};
 use serde_json::json;
@@ -253,6 +253,17 @@ async fn publish_receive_mute_and_message() {
     a.wait("local unmute", 5_000, muted(false, true)).await;
     b.wait("remote unmute", 5_000, muted(false, false)).await;
 
+    // The camera is "unplugged": the SDK captures another camera and keeps sending.
+    let ended = web_sys::Event::new("ended").expect("Event");
+    cam.dispatch_event(&ended).expect("dispatch ended");
+    a.wait("device fallback", 10_000, |e| {
+        matches!(e, SessionEvent::Media(MediaEvent::DeviceFallback { cid, .. }) if cid == "cam")
+    })
+    .await;
+    let fresh = a.s.local_track("cam").expect("a new camera track");
+    assert_eq!(fresh.ready_state(), MediaStreamTrackState::Live);
+    b.media_flows(20_000).await;
+
     // A message to one recipient.
     a.s.call(Command::SendMessage {
         to: Some(vec![b.member_id.clone()]),
@@ -273,6 +284,7 @@ async fn publish_receive_mute_and_message() {
     })
     .await;
     b.s.leave().await.expect("leave b");
+    assert_eq!(fresh.ready_state(), MediaStreamTrackState::Ended);
     assert_eq!(cam.ready_state(), MediaStreamTrackState::Ended);
     assert_eq!(mic.ready_state(), MediaStreamTrackState::Ended);
 }

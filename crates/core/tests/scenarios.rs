@@ -516,3 +516,500 @@ fn ping_keeps_rtt_and_a_ping_timeout_means_reconnecting_53001() {
     ));
     assert!(matches!(&evs[1], CoreEvent::Reconnecting { error } if error.code().0 == 53001));
 }
+
+fn published() -> Harness {
+    let mut h = joined();
+    let p = h.command(Command::Publish(mic()));
+    assert!(h.completion(p).expect("published").is_ok());
+    h
+}
+
+#[test]
+fn ice_failure_restarts_ice_then_recovers() {
+    let mut h = published();
+    let m0 = h.mark();
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: IceState::Failed,
+    }));
+    let evs = h.events_since(m0);
+    assert!(matches!(
+        &evs[0],
+        CoreEvent::ConnectionStateChanged {
+            state: ConnectionState::Reconnecting { cause }
+        } if *cause == Code::MEDIA_CONNECTION_FAILED
+    ));
+    assert!(matches!(&evs[1], CoreEvent::Reconnecting { error } if error.code().0 == 53405));
+    let ops = h.peer_ops_since(m0);
+    assert_eq!(ops[0], PeerOp::RestartIce { pc: PcKind::Pub });
+    assert_eq!(
+        ops[1],
+        PeerOp::CreateOffer {
+            pc: PcKind::Pub,
+            ice_restart: true
+        }
+    );
+    let reqs = h.requests_since(m0);
+    assert_eq!(reqs.len(), 1, "signaling is untouched: only the offer");
+    assert_eq!(reqs[0].1, "pub.offer");
+    assert_eq!(reqs[0].2["ice_restart"], json!(true));
+    assert_eq!(reqs[0].2["offer_id"], json!(2));
+    // The fake browser reports ICE connected once the answer is applied.
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    assert_eq!(
+        h.event_kinds_since(m0)[2..],
+        ["connection_state_changed", "reconnected"]
+    );
+    // The sub PC restarts through the server.
+    let m1 = h.mark();
+    h.peer.auto_ice = false;
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Sub,
+        state: IceState::Failed,
+    }));
+    assert_eq!(h.methods_since(m1), ["sub.ice_restart", "sub.answer"]);
+    assert!(h.peer_ops_since(m1).contains(&PeerOp::SetRemoteDescription {
+        pc: PcKind::Sub,
+        sdp_type: SdpType::Offer,
+        sdp: "sub-offer-2".into()
+    }));
+}
+
+#[test]
+fn ice_still_failed_after_15_s_means_a_full_rejoin() {
+    let mut h = published();
+    h.peer.auto_ice = false;
+    let m0 = h.mark();
+    let t0 = h.now;
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: IceState::Failed,
+    }));
+    h.advance(14_999);
+    assert!(h
+        .requests_since(m0)
+        .iter()
+        .all(|(_, m, _)| m != "session.connect"));
+    h.advance(1);
+    let reqs = h.requests_since(m0);
+    let connect = reqs
+        .iter()
+        .position(|(_, m, _)| m == "session.connect")
+        .expect("rejoin");
+    assert!(reqs[connect].2.get("resume").is_none(), "a full rejoin");
+    let (t, _) = h
+        .log
+        .iter()
+        .skip(m0)
+        .find(|(_, o)| matches!(o, Output::CloseSocket { .. }))
+        .expect("socket closed");
+    assert_eq!(*t, t0 + 15_000);
+    assert_eq!(h.m.state().self_id(), Some("mem_self2"));
+    assert!(h
+        .methods_since(m0)
+        .ends_with(&["track.publish".to_owned(), "sub.answer".to_owned(), "pub.offer".to_owned()]));
+}
+
+#[test]
+fn ice_disconnected_for_5_s_restarts_ice() {
+    let mut h = published();
+    h.peer.auto_ice = false;
+    let m0 = h.mark();
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: IceState::Disconnected,
+    }));
+    h.advance(4_999);
+    assert!(h.peer_ops_since(m0).is_empty());
+    h.advance(1);
+    assert_eq!(h.peer_ops_since(m0)[0], PeerOp::RestartIce { pc: PcKind::Pub });
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: IceState::Connected,
+    }));
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+}
+
+#[test]
+fn session_closing_disconnect() {
+    let mut h = joined();
+    let m0 = h.mark();
+    let outs = h.server.emit(
+        "session.closing",
+        json!({"reason": "removed", "action": "disconnect",
+               "error": {"code": 54104, "message": "removed by a moderator"}}),
+    );
+    h.deliver(outs);
+    let evs = h.events_since(m0);
+    assert_eq!(
+        evs.iter().map(CoreEvent::kind).collect::<Vec<_>>(),
+        ["session_closing", "connection_state_changed", "room_left"]
+    );
+    match &evs[2] {
+        CoreEvent::RoomLeft { reason, error } => {
+            assert_eq!(reason.map(|r| r.as_str()), Some("removed"));
+            let e = error.as_ref().expect("error");
+            assert_eq!(e.code(), Code::REMOVED);
+            assert_eq!(e.message(), "removed by a moderator");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        h.m.connection_state(),
+        ConnectionState::Disconnected { error: Some(_) }
+    ));
+    let ops = h.peer_ops_since(m0);
+    assert_eq!(ops, [PeerOp::ClosePc { pc: PcKind::Sub }]);
+    assert!(h.m.poll_timeout().is_none(), "no timer left");
+    let late = h.command(Command::Rpc {
+        method: "room.lock".into(),
+        params: json!({}),
+    });
+    assert_eq!(
+        h.completion(late),
+        Some(Err(CoreError::Misuse(MisuseError::Closed)))
+    );
+}
+
+#[test]
+fn session_closing_resume() {
+    let mut h = joined();
+    let sid = h.m.session_id().expect("sid").to_owned();
+    let m0 = h.mark();
+    let outs = h.server.emit(
+        "session.closing",
+        json!({"reason": "migrate", "action": "resume", "retry_after_ms": 100,
+               "url": "wss://other/ovsp"}),
+    );
+    h.deliver(outs);
+    h.advance(99);
+    assert!(!h
+        .outputs_since(m0)
+        .iter()
+        .any(|o| matches!(o, Output::OpenSocket { .. })));
+    h.advance(1);
+    assert!(h
+        .outputs_since(m0)
+        .iter()
+        .any(|o| matches!(o, Output::OpenSocket { url, .. } if url == "wss://other/ovsp")));
+    let reqs = h.requests_since(m0);
+    assert_eq!(reqs[0].2["resume"]["session_id"], json!(sid));
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    assert_eq!(
+        h.event_kinds_since(m0),
+        [
+            "session_closing",
+            "connection_state_changed",
+            "reconnecting",
+            "connection_state_changed",
+            "reconnected"
+        ]
+    );
+}
+
+#[test]
+fn session_closing_rejoin() {
+    let mut h = published();
+    let m0 = h.mark();
+    let outs = h.server.emit(
+        "session.closing",
+        json!({"reason": "server_shutdown", "action": "rejoin"}),
+    );
+    h.deliver(outs);
+    h.advance(0);
+    let reqs = h.requests_since(m0);
+    assert_eq!(reqs[0].1, "session.connect");
+    assert!(reqs[0].2.get("resume").is_none());
+    assert_eq!(h.m.state().self_id(), Some("mem_self2"));
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    assert!(h.methods_since(m0).contains(&"track.publish".to_owned()));
+}
+
+#[test]
+fn a_permission_error_carries_54100_and_the_missing_permission() {
+    let mut h = joined();
+    let hd = h.command(Command::Rpc {
+        method: "member.remove".into(),
+        params: json!({"member_id": "mem_b"}),
+    });
+    let err = h.completion(hd).expect("done").expect_err("denied");
+    assert_eq!(err.code(), Code::PERMISSION_DENIED);
+    assert_eq!(err.code().0, 54100);
+    assert_eq!(err.permission(), Some("room.member.remove"));
+    assert_eq!(err.name(), Code::PERMISSION_DENIED.name());
+    assert!(h.m.state().members.contains_key("mem_b"), "nothing happened");
+}
+
+#[test]
+fn a_request_timeout_resumes_and_resends_with_the_same_id() {
+    let mut h = joined();
+    h.blackhole = true;
+    let m0 = h.mark();
+    let hd = h.command(Command::Rpc {
+        method: "room.lock".into(),
+        params: json!({}),
+    });
+    let id = h.requests_since(m0)[0].0.clone();
+    h.blackhole = false;
+    h.advance(10_000);
+    let reqs = h.requests_since(m0);
+    let locks: Vec<_> = reqs.iter().filter(|(_, m, _)| m == "room.lock").collect();
+    assert_eq!(locks.len(), 2);
+    assert_eq!(locks[1].0, id);
+    assert!(h
+        .outputs_since(m0)
+        .iter()
+        .any(|o| matches!(o, Output::CloseSocket { code: 4008, .. })));
+    assert!(h.completion(hd).expect("done").is_ok());
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+}
+
+#[test]
+fn requests_queue_while_reconnecting_and_flush_after_resume() {
+    let mut h = joined();
+    h.offline = true;
+    h.cut(1006);
+    let m0 = h.mark();
+    let a = h.command(Command::Rpc {
+        method: "room.lock".into(),
+        params: json!({}),
+    });
+    let b = h.command(Command::SendMessage {
+        to: None,
+        topic: Some("chat".into()),
+        payload: json!({"text": "hi"}),
+    });
+    assert!(h.requests_since(m0).is_empty(), "queued, not sent");
+    // Backoff: attempts at 0, ~500, ~1000 ms … while offline.
+    h.advance(1_000);
+    let opens: Vec<u64> = h
+        .log
+        .iter()
+        .skip(m0)
+        .filter(|(_, o)| matches!(o, Output::OpenSocket { .. }))
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(opens.len() >= 2, "{opens:?}");
+    assert_eq!(opens[0], h.now - 1_000);
+    let gap = opens[1] - opens[0];
+    assert!((400..=600).contains(&gap), "500 ms ±20 %: {gap}");
+    h.offline = false;
+    h.advance(10_000);
+    let mut methods = h.methods_since(m0);
+    methods.retain(|m| m != "ping");
+    assert_eq!(methods, ["session.connect", "room.lock", "message.send"]);
+    assert!(h.completion(a).expect("a").is_ok());
+    assert_eq!(h.completion(b).expect("b").expect("ok")["message_id"], "msg_1");
+}
+
+#[test]
+fn full_rejoin_is_tried_at_most_three_times() {
+    let mut h = joined();
+    h.server.forget_sessions();
+    h.server.fail.insert(
+        "room.join".into(),
+        convene_core::ovsp::envelope::RpcError::new(Code::ROOM_MAX_PARTICIPANTS_EXCEEDED, "full"),
+    );
+    h.cut(1006);
+    h.advance(60_000);
+    let m = &h.server.received;
+    let fresh_connects = m
+        .iter()
+        .filter(|(_, meth, p)| meth == "session.connect" && p.get("resume").is_none())
+        .count();
+    // The first join plus three full rejoins.
+    assert_eq!(fresh_connects, 1 + 3);
+    match h.m.connection_state() {
+        ConnectionState::Disconnected { error: Some(e) } => assert_eq!(e.code().0, 53001),
+        other => panic!("{other:?}"),
+    }
+    assert!(h.event_kinds_since(0).ends_with(&["connection_state_changed", "room_left"]));
+    assert!(h.m.poll_timeout().is_none());
+}
+
+#[test]
+fn resume_window_end_means_rejoin() {
+    let mut h = joined();
+    h.offline = true;
+    h.cut(1006);
+    h.advance(29_000);
+    h.offline = false;
+    // Keep the server's session but the window is over on the client side.
+    let m0 = h.mark();
+    h.advance(6_000);
+    let reqs = h.requests_since(m0);
+    assert!(reqs[0].2.get("resume").is_none(), "{reqs:?}");
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+}
+
+#[test]
+fn leave_closes_everything() {
+    let mut h = published();
+    let m0 = h.mark();
+    let l = h.command(Command::Leave { reason: None });
+    assert_eq!(h.completion(l), Some(Ok(json!({}))));
+    assert_eq!(h.methods_since(m0), ["room.leave"]);
+    assert_eq!(
+        h.peer_ops_since(m0),
+        [PeerOp::ClosePc { pc: PcKind::Pub }, PeerOp::ClosePc { pc: PcKind::Sub }]
+    );
+    assert_eq!(
+        h.event_kinds_since(m0),
+        ["connection_state_changed", "room_left"]
+    );
+    assert_eq!(
+        h.m.connection_state(),
+        &ConnectionState::Disconnected { error: None }
+    );
+    assert!(h.m.poll_timeout().is_none());
+    assert!(h.m.state().members.is_empty());
+}
+
+#[test]
+fn ack_after_64_events() {
+    let mut h = joined();
+    let m0 = h.mark();
+    for i in 0..70 {
+        let outs = h.server.member_update("mem_b", "input_volume", json!(i));
+        h.deliver(outs);
+    }
+    let acks: Vec<_> = h
+        .notifications_since(m0)
+        .into_iter()
+        .filter(|(m, _)| m == "session.ack")
+        .collect();
+    // seq 1 was the sub.offer; with 63 more events, 64 are unacknowledged: ack now.
+    assert_eq!(acks, [("session.ack".to_owned(), json!({"seq": 64}))]);
+    assert_eq!(h.m.state().members["mem_b"].input_volume, 69);
+}
+
+#[test]
+fn trickle_ice_both_ways() {
+    let mut h = joined();
+    let m0 = h.mark();
+    h.input(Input::Peer(PeerEvent::IceCandidate {
+        pc: PcKind::Sub,
+        candidate: Some(convene_core::IceCandidate {
+            candidate: "candidate:1 1 udp 2122260223 192.0.2.10 54400 typ host".into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+            username_fragment: None,
+        }),
+    }));
+    h.input(Input::Peer(PeerEvent::IceCandidate {
+        pc: PcKind::Sub,
+        candidate: None,
+    }));
+    let n = h.notifications_since(m0);
+    assert_eq!(n[0].0, "ice.candidate");
+    assert_eq!(n[0].1["pc"], "sub");
+    assert_eq!(n[0].1["sdp_mid"], "0");
+    assert_eq!(n[1].1, json!({"pc": "sub", "candidate": null}));
+    // A remote pub candidate before the pub answer is buffered until the answer is applied.
+    let outs = h.server.emit_volatile(
+        "ice.candidate",
+        json!({"pc": "pub", "candidate": "candidate:2 1 udp 1 198.51.100.1 3478 typ host", "sdp_mid": "0"}),
+    );
+    let m1 = h.mark();
+    h.peer.manual_offer = true;
+    let p = h.command(Command::Publish(mic()));
+    assert!(h.completion(p).is_none());
+    h.deliver(outs);
+    h.peer.manual_offer = false;
+    h.input(Input::Peer(PeerEvent::DescriptionCreated {
+        pc: PcKind::Pub,
+        sdp_type: SdpType::Offer,
+        sdp: "offer".into(),
+    }));
+    assert!(h.completion(p).expect("done").is_ok());
+    let ops = h.peer_ops_since(m1);
+    let srd = ops
+        .iter()
+        .position(|o| matches!(o, PeerOp::SetRemoteDescription { pc: PcKind::Pub, .. }))
+        .expect("answer applied");
+    assert!(matches!(
+        &ops[srd + 1],
+        PeerOp::AddIceCandidate { pc: PcKind::Pub, candidate: Some(c) } if c.candidate.starts_with("candidate:2")
+    ));
+}
+
+#[test]
+fn sub_offer_mids_map_remote_tracks_to_members() {
+    let mut h = joined();
+    let outs = h.server.member_publishes("mem_b", "video", "camera");
+    h.deliver(outs);
+    let outs = h.server.send_sub_offer(false);
+    h.deliver(outs);
+    let m0 = h.mark();
+    h.input(Input::Peer(PeerEvent::RemoteTrack { mid: "1".into() }));
+    assert_eq!(
+        h.events_since(m0),
+        [CoreEvent::RemoteTrackAttached {
+            mid: "1".into(),
+            track_id: "tr_1".into(),
+            member_id: "mem_b".into(),
+            kind: TrackKind::Video
+        }]
+    );
+}
+
+#[test]
+fn one_outstanding_pub_offer_coalesces_changes() {
+    let mut h = joined();
+    h.lose_downlink = false;
+    // Two publishes back to back: one track.publish each, then a single offer.
+    let m0 = h.mark();
+    let a = h.command(Command::Publish(mic()));
+    let b = h.command(Command::Publish(PublishOptions {
+        cid: "c-cam".into(),
+        kind: TrackKind::Video,
+        source: MediaSource::Camera,
+        ..mic()
+    }));
+    assert!(h.completion(a).expect("a").is_ok());
+    assert!(h.completion(b).expect("b").is_ok());
+    let offers: Vec<_> = h
+        .requests_since(m0)
+        .into_iter()
+        .filter(|(_, m, _)| m == "pub.offer")
+        .collect();
+    assert!(!offers.is_empty());
+    let last = offers.last().expect("offer");
+    assert_eq!(last.2["mids"], json!({"0": "c-mic", "1": "c-cam"}));
+    // Each track goes live once.
+    let published: Vec<_> = h
+        .events_since(m0)
+        .into_iter()
+        .filter_map(|e| match e {
+            CoreEvent::TrackPublished { track, local: true } => track.cid,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(published, ["c-mic", "c-cam"]);
+    // Mute detaches the sender and tells the server.
+    let m1 = h.mark();
+    let mu = h.command(Command::MuteTrack {
+        cid: "c-mic".into(),
+        muted: true,
+    });
+    assert!(h.completion(mu).expect("mute").is_ok());
+    assert_eq!(
+        h.peer_ops_since(m1),
+        [PeerOp::ReplaceTrack {
+            cid: "c-mic".into(),
+            detach: true
+        }]
+    );
+    assert_eq!(h.requests_since(m1)[0].1, "track.mute");
+    // Unpublish renegotiates without the track.
+    let m2 = h.mark();
+    let u = h.command(Command::Unpublish { cid: "c-cam".into() });
+    assert!(h.completion(u).expect("unpublish").is_ok());
+    assert_eq!(h.methods_since(m2), ["track.unpublish", "pub.offer"]);
+    assert_eq!(h.requests_since(m2)[1].2["mids"], json!({"0": "c-mic"}));
+    let unknown = h.command(Command::Unpublish { cid: "nope".into() });
+    assert!(matches!(
+        h.completion(unknown),
+        Some(Err(CoreError::Misuse(MisuseError::UnknownTrack { .. })))
+    ));
+}

@@ -606,6 +606,8 @@ pub struct FakePeer {
     pub offers: u32,
     /// Report ICE connected as soon as a remote description is set.
     pub auto_ice: bool,
+    /// `createOffer` does not resolve by itself (the test feeds the description).
+    pub manual_offer: bool,
 }
 
 impl FakePeer {
@@ -642,6 +644,7 @@ impl FakePeer {
                 self.transceivers.remove(cid);
                 Vec::new()
             }
+            PeerOp::CreateOffer { .. } if self.manual_offer => Vec::new(),
             PeerOp::CreateOffer { pc, ice_restart } => {
                 self.offers += 1;
                 vec![PeerEvent::DescriptionCreated {

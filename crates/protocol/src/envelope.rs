@@ -173,7 +173,9 @@ impl std::error::Error for RpcError {}
 /// A frame that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
-    /// [`Code::PARSE_ERROR`], [`Code::INVALID_REQUEST`] or [`Code::MESSAGE_TOO_LARGE`].
+    /// [`Code::PARSE_ERROR`], [`Code::INVALID_REQUEST`] or [`Code::MESSAGE_TOO_LARGE`] for
+    /// frames; [`Code::SIGNALING_INCOMING_INVALID`] for invalid event data
+    /// ([`EventEnvelope::try_decode_event`]).
     pub code: Code,
     /// What was wrong.
     pub message: String,

@@ -120,12 +120,12 @@ macro_rules! events {
                 }
             }
 
-            /// Decode typed data, or an error for a known type whose data is invalid.
+            /// Decode typed data, or an error (53003) for a known type whose data is invalid.
             /// Unknown types give `Ok(Event::Unknown)`.
             pub fn try_decode(event_type: &str, data: &Value) -> Result<Event, DecodeError> {
                 match event_type {
                     $( $name => <$ty>::deserialize(data).map(Event::$var).map_err(|e| DecodeError {
-                        code: crate::codes::Code::INVALID_PARAMS,
+                        code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
                         message: format!("{}: {}", $name, e),
                         id: None,
                     }), )*

@@ -118,9 +118,7 @@ pub fn publish_permission(source: crate::model::MediaSource) -> String {
 /// governs), otherwise the matching string must be granted. A bare `*` does not count as
 /// listing publish permissions.
 pub fn publish_allowed(granted: &[String], source: crate::model::MediaSource) -> bool {
-    let lists_publish = granted
-        .iter()
-        .any(|g| g.starts_with("room.publish.") || g == "room.publish.*");
+    let lists_publish = granted.iter().any(|g| g.starts_with("room.publish."));
     !lists_publish || has_permission(granted, &publish_permission(source))
 }
 

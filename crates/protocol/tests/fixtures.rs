@@ -269,25 +269,76 @@ fn tolerant_decoding() {
 }
 
 #[test]
-fn transcript_example_decodes() {
-    // The abridged session in docs/protocol.md, frame by frame.
-    let client = [
-        r#"{"jsonrpc":"2.0","id":"1","method":"session.connect","params":{"protocol":{"major":1,"minor":0},"token":"t","client":{"sdk":"convene","version":"0.1.0"},"capabilities":["simulcast"]}}"#,
-        r#"{"jsonrpc":"2.0","id":"2","method":"room.join","params":{"auto_subscribe":true}}"#,
-        r#"{"jsonrpc":"2.0","id":"3","method":"sub.answer","params":{"offer_id":1,"sdp":"v=0"}}"#,
-        r#"{"jsonrpc":"2.0","method":"ice.candidate","params":{"pc":"pub","candidate":null}}"#,
-        r#"{"jsonrpc":"2.0","method":"session.ack","params":{"seq":1}}"#,
-    ];
-    for c in client {
-        ClientFrame::decode(c).unwrap_or_else(|e| panic!("{c}: {e}"));
+fn spec_example_session_decodes() {
+    // Every frame of the "Example session" in docs/protocol.md is valid, and every event and
+    // result in it decodes to its typed form.
+    let doc = std::fs::read_to_string(common::docs_dir().join("protocol.md")).expect("doc");
+    let start = doc.find("<!-- example -->").expect("example start");
+    let end = doc.find("<!-- /example -->").expect("example end");
+    let mut frames = 0;
+    let mut last_method: std::collections::HashMap<String, String> = Default::default();
+    for line in doc[start..end].lines() {
+        if let Some(f) = line.strip_prefix("C> ") {
+            frames += 1;
+            match ClientFrame::decode(f).unwrap_or_else(|e| panic!("{f}: {e}")) {
+                ClientFrame::Request(r) => {
+                    assert!(ovsp::method_info(&r.method).is_some(), "{f}");
+                    last_method.insert(r.id.clone(), r.method.clone());
+                }
+                ClientFrame::Notification(n) => {
+                    assert!(ovsp::method_info(&n.method).is_some(), "{f}");
+                }
+            }
+        } else if let Some(f) = line.strip_prefix("S> ") {
+            frames += 1;
+            match ServerFrame::decode(f).unwrap_or_else(|e| panic!("{f}: {e}")) {
+                ServerFrame::Event(e) => {
+                    let ev = e
+                        .try_decode_event()
+                        .unwrap_or_else(|err| panic!("{f}: {err}"));
+                    assert!(!matches!(ev, Event::Unknown { .. }), "{f}");
+                    assert_eq!(
+                        e.seq.is_some(),
+                        ev.durability() == Durability::Durable,
+                        "{f}"
+                    );
+                }
+                ServerFrame::Response(r) => {
+                    let method = r.id.as_ref().and_then(|id| last_method.get(id)).cloned();
+                    match (method.as_deref(), &r.outcome) {
+                        (Some("session.connect"), Ok(_)) => {
+                            r.result_as::<ovsp::methods::SessionConnectResult>()
+                                .unwrap_or_else(|e| panic!("{f}: {e}"));
+                        }
+                        (Some("room.join"), Ok(_)) => {
+                            r.result_as::<ovsp::model::Snapshot>()
+                                .unwrap_or_else(|e| panic!("{f}: {e}"));
+                        }
+                        (_, Ok(_)) => {}
+                        (_, Err(e)) => assert!(e.code.is_known(), "{f}"),
+                    }
+                    assert!(
+                        r.outcome.is_err() || r.seq().is_some(),
+                        "{f}: result without seq"
+                    );
+                }
+            }
+        }
     }
-    let f = ClientFrame::decode(client[3]).expect("ice");
+    assert!(frames >= 15, "example has {frames} frames");
+}
+
+#[test]
+fn end_of_candidates_is_an_explicit_null() {
+    let f = ClientFrame::decode(
+        r#"{"jsonrpc":"2.0","method":"ice.candidate","params":{"pc":"pub","candidate":null}}"#,
+    )
+    .expect("ice");
     let ClientFrame::Notification(n) = f else {
-        panic!()
+        panic!("not a notification")
     };
     let ice: ovsp::methods::IceCandidate = n.params_as().expect("ice params");
     assert_eq!(ice.candidate, None);
-    // End-of-candidates is sent as an explicit null.
     let out = ClientFrame::Notification(ovsp::Notification::new("ice.candidate", &ice)).encode();
     assert!(out.contains(r#""candidate":null"#), "{out}");
 }

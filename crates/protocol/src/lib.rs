@@ -22,7 +22,7 @@
 //! [`Event::Unknown`], unknown enum values decode to an `Unknown` variant. Malformed frames
 //! give a typed [`DecodeError`]; nothing in this crate panics on input.
 //!
-//! With the `schema` feature, [`schema::schema`] produces the JSON Schema of the whole
+//! With the `schema` feature, `schema::schema()` produces the JSON Schema of the whole
 //! protocol.
 #![deny(missing_docs)]
 

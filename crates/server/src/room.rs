@@ -35,7 +35,7 @@ pub(crate) fn implemented(method: &str) -> bool {
 }
 
 /// How long membership-driven layout changes are coalesced before `layout.changed` goes out.
-const LAYOUT_COALESCE: Duration = Duration::from_millis(100);
+const LAYOUT_COALESCE: Duration = Duration::from_millis(200);
 /// `room.audience_count` is sent at most once per second.
 const AUDIENCE_COUNT_INTERVAL: Duration = Duration::from_millis(1000);
 /// Maximum tracks one member may publish.
@@ -581,7 +581,7 @@ impl RoomActor {
                 .iter()
                 .map(|e| public_member(&e.m, &self.live_tracks))
                 .collect(),
-            layout: Some(self.layout.clone()),
+            layout: Some(self.compute_layout()),
             recordings: vec![],
             playbacks: vec![],
             streams: vec![],
@@ -717,10 +717,8 @@ impl RoomActor {
         if role == Role::Member {
             let ev = EventMsg::new("member.joined", &json!({"member": public}));
             self.broadcast(&ev, Some(&id));
-            // The joiner's own snapshot already has the new layout.
-            self.layout = self.compute_layout();
-            let ev = EventMsg::new("layout.changed", &json!({"layout": self.layout}));
-            self.broadcast(&ev, Some(&id));
+            // Membership-driven layout changes are coalesced; the joiner's snapshot is fresh.
+            self.layout_dirty();
         } else {
             self.audience_dirty = true;
         }

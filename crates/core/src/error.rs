@@ -7,7 +7,7 @@ use ovsp::codes::Code;
 use serde::Serialize;
 
 /// Any error the core reports: in a command completion, in
-/// [`crate::CoreEvent::Disconnected`] or in [`crate::CoreEvent::Reconnecting`].
+/// [`crate::CoreEvent::RoomLeft`] or in [`crate::CoreEvent::Reconnecting`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CoreError {

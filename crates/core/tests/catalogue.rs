@@ -232,12 +232,10 @@ fn samples() -> Vec<CoreEvent> {
     v
 }
 
-fn produced() -> (
-    BTreeSet<String>,
-    BTreeSet<String>,
-    BTreeSet<String>,
-    BTreeSet<(TwilioObject, String)>,
-) {
+type Names = BTreeSet<String>;
+
+/// Names produced by the samples: (RoomSession, Room, Call, Twilio).
+fn produced() -> (Names, Names, Names, BTreeSet<(TwilioObject, String)>) {
     let mut rs = BTreeSet::new();
     let mut r = BTreeSet::new();
     let mut c = BTreeSet::new();

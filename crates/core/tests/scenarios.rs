@@ -10,7 +10,7 @@ use convene_core::{
     Command, ConnectionState, CoreError, CoreEvent, IceState, Input, MisuseError, Output,
     PeerEvent, PeerOp, PublishOptions, SdpType, SubTarget,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn server_with_bob() -> FakeServer {
     let mut s = FakeServer::new();
@@ -50,12 +50,23 @@ fn join_snapshot() {
     let join = h.command(Command::Join);
     let outs = h.outputs_since(m0);
     // Socket first, then session.connect with room.join pipelined right behind it.
-    assert!(matches!(&outs[0], Output::Event(CoreEvent::ConnectionStateChanged { state: ConnectionState::Connecting })));
+    assert!(matches!(
+        &outs[0],
+        Output::Event(CoreEvent::ConnectionStateChanged {
+            state: ConnectionState::Connecting
+        })
+    ));
     assert!(matches!(&outs[1], Output::OpenSocket { protocol, .. } if protocol == "ovsp.v1"));
     let reqs = h.requests_since(m0);
     assert_eq!(
-        reqs.iter().map(|(id, m, _)| (id.as_str(), m.as_str())).collect::<Vec<_>>(),
-        [("1", "session.connect"), ("2", "room.join"), ("3", "sub.answer")]
+        reqs.iter()
+            .map(|(id, m, _)| (id.as_str(), m.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("1", "session.connect"),
+            ("2", "room.join"),
+            ("3", "sub.answer")
+        ]
     );
     assert_eq!(reqs[0].2["token"], json!(token("alice", 1_000_000_000)));
     assert!(reqs[0].2.get("resume").is_none());
@@ -63,7 +74,11 @@ fn join_snapshot() {
     assert_eq!(reqs[2].2, json!({"offer_id": 1, "sdp": "sub-answer"}));
     assert_eq!(
         h.event_kinds_since(m0),
-        ["connection_state_changed", "room_joined", "connection_state_changed"]
+        [
+            "connection_state_changed",
+            "room_joined",
+            "connection_state_changed"
+        ]
     );
     let evs = h.events_since(m0);
     assert_eq!(state_name(&evs[2]), Some("connected"));
@@ -132,7 +147,10 @@ fn methods_before_join_are_misuse() {
     assert_eq!(e.code(), Code::NOT_JOINED);
     assert_eq!(e.name(), "MisuseError");
     assert!(e.message().contains("join"));
-    assert!(h.outputs_since(0).iter().all(|o| matches!(o, Output::Completed { .. })));
+    assert!(h
+        .outputs_since(0)
+        .iter()
+        .all(|o| matches!(o, Output::Completed { .. })));
     h.join();
     let again = h.command(Command::Join);
     assert_eq!(
@@ -193,7 +211,10 @@ fn duplicate_seq_is_dropped() {
     h.input(Input::FrameReceived(old));
     assert_eq!(h.event_kinds_since(m0), ["member_updated"]);
     assert_eq!(h.m.last_seq(), 2);
-    assert!(h.peer_ops_since(m0).is_empty(), "old sub.offer not re-applied");
+    assert!(
+        h.peer_ops_since(m0).is_empty(),
+        "old sub.offer not re-applied"
+    );
 }
 
 fn member_ids(h: &Harness) -> Vec<String> {
@@ -234,7 +255,10 @@ fn resume_replays_every_missed_event_exactly_once() {
         reqs[0].2["resume"],
         json!({"session_id": sid, "resume_token": format!("rt_{sid}_0"), "last_seq": 1})
     );
-    assert!(reqs[0].2.get("token").is_none(), "resume does not send the JWT");
+    assert!(
+        reqs[0].2.get("token").is_none(),
+        "resume does not send the JWT"
+    );
     assert_eq!(
         h.event_kinds_since(m1),
         [
@@ -304,7 +328,9 @@ fn resume_after_replay_overflow_reconciles_from_the_snapshot() {
         ]
     );
     match &evs[1] {
-        CoreEvent::MemberUpdated { member, updated, .. } => {
+        CoreEvent::MemberUpdated {
+            member, updated, ..
+        } => {
             assert_eq!(member.id, "mem_b");
             assert_eq!(updated, &["audio_muted"]);
         }
@@ -367,10 +393,7 @@ fn unknown_session_rejoins_and_restores_publications_and_subscriptions() {
     assert!(reqs[1].2.get("resume").is_none(), "a fresh session");
     assert_eq!(reqs[1].2["token"], json!(token("alice", 1_000_000_000)));
     assert_eq!(reqs[3].2["cid"], "c-mic");
-    assert_eq!(
-        reqs[4].2,
-        json!({"add": [{"member_id": "mem_b"}]})
-    );
+    assert_eq!(reqs[4].2, json!({"add": [{"member_id": "mem_b"}]}));
     assert_eq!(reqs[6].2["mids"], json!({"0": "c-mic"}));
     // Ids stay unique across the rejoin.
     let ids: Vec<u64> = reqs.iter().map(|r| r.0.parse().expect("id")).collect();
@@ -468,7 +491,10 @@ fn an_expired_jwt_does_not_block_resume() {
     h.advance(0);
     assert_eq!(h.methods_since(m0), ["session.connect"]);
     assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
-    assert_eq!(h.event_kinds_since(m0), ["connection_state_changed", "reconnected"]);
+    assert_eq!(
+        h.event_kinds_since(m0),
+        ["connection_state_changed", "reconnected"]
+    );
     // Whereas a fresh connect with that token is refused with 20104.
     let mut h2 = Harness::with_config(server_with_bob(), {
         let mut c = convene_core::Config::new("wss://fake/ovsp", token("alice", 60_000), 3);
@@ -568,11 +594,13 @@ fn ice_failure_restarts_ice_then_recovers() {
         state: IceState::Failed,
     }));
     assert_eq!(h.methods_since(m1), ["sub.ice_restart", "sub.answer"]);
-    assert!(h.peer_ops_since(m1).contains(&PeerOp::SetRemoteDescription {
-        pc: PcKind::Sub,
-        sdp_type: SdpType::Offer,
-        sdp: "sub-offer-2".into()
-    }));
+    assert!(h
+        .peer_ops_since(m1)
+        .contains(&PeerOp::SetRemoteDescription {
+            pc: PcKind::Sub,
+            sdp_type: SdpType::Offer,
+            sdp: "sub-offer-2".into()
+        }));
 }
 
 #[test]
@@ -605,9 +633,11 @@ fn ice_still_failed_after_15_s_means_a_full_rejoin() {
         .expect("socket closed");
     assert_eq!(*t, t0 + 15_000);
     assert_eq!(h.m.state().self_id(), Some("mem_self2"));
-    assert!(h
-        .methods_since(m0)
-        .ends_with(&["track.publish".to_owned(), "sub.answer".to_owned(), "pub.offer".to_owned()]));
+    assert!(h.methods_since(m0).ends_with(&[
+        "track.publish".to_owned(),
+        "sub.answer".to_owned(),
+        "pub.offer".to_owned()
+    ]));
 }
 
 #[test]
@@ -622,7 +652,10 @@ fn ice_disconnected_for_5_s_restarts_ice() {
     h.advance(4_999);
     assert!(h.peer_ops_since(m0).is_empty());
     h.advance(1);
-    assert_eq!(h.peer_ops_since(m0)[0], PeerOp::RestartIce { pc: PcKind::Pub });
+    assert_eq!(
+        h.peer_ops_since(m0)[0],
+        PeerOp::RestartIce { pc: PcKind::Pub }
+    );
     h.input(Input::Peer(PeerEvent::IceState {
         pc: PcKind::Pub,
         state: IceState::Connected,
@@ -737,7 +770,10 @@ fn a_permission_error_carries_54100_and_the_missing_permission() {
     assert_eq!(err.code().0, 54100);
     assert_eq!(err.permission(), Some("room.member.remove"));
     assert_eq!(err.name(), Code::PERMISSION_DENIED.name());
-    assert!(h.m.state().members.contains_key("mem_b"), "nothing happened");
+    assert!(
+        h.m.state().members.contains_key("mem_b"),
+        "nothing happened"
+    );
 }
 
 #[test]
@@ -799,7 +835,10 @@ fn requests_queue_while_reconnecting_and_flush_after_resume() {
     methods.retain(|m| m != "ping");
     assert_eq!(methods, ["session.connect", "room.lock", "message.send"]);
     assert!(h.completion(a).expect("a").is_ok());
-    assert_eq!(h.completion(b).expect("b").expect("ok")["message_id"], "msg_1");
+    assert_eq!(
+        h.completion(b).expect("b").expect("ok")["message_id"],
+        "msg_1"
+    );
 }
 
 #[test]
@@ -823,7 +862,9 @@ fn full_rejoin_is_tried_at_most_three_times() {
         ConnectionState::Disconnected { error: Some(e) } => assert_eq!(e.code().0, 53001),
         other => panic!("{other:?}"),
     }
-    assert!(h.event_kinds_since(0).ends_with(&["connection_state_changed", "room_left"]));
+    assert!(h
+        .event_kinds_since(0)
+        .ends_with(&["connection_state_changed", "room_left"]));
     assert!(h.m.poll_timeout().is_none());
 }
 
@@ -851,7 +892,10 @@ fn leave_closes_everything() {
     assert_eq!(h.methods_since(m0), ["room.leave"]);
     assert_eq!(
         h.peer_ops_since(m0),
-        [PeerOp::ClosePc { pc: PcKind::Pub }, PeerOp::ClosePc { pc: PcKind::Sub }]
+        [
+            PeerOp::ClosePc { pc: PcKind::Pub },
+            PeerOp::ClosePc { pc: PcKind::Sub }
+        ]
     );
     assert_eq!(
         h.event_kinds_since(m0),
@@ -925,7 +969,15 @@ fn trickle_ice_both_ways() {
     let ops = h.peer_ops_since(m1);
     let srd = ops
         .iter()
-        .position(|o| matches!(o, PeerOp::SetRemoteDescription { pc: PcKind::Pub, .. }))
+        .position(|o| {
+            matches!(
+                o,
+                PeerOp::SetRemoteDescription {
+                    pc: PcKind::Pub,
+                    ..
+                }
+            )
+        })
         .expect("answer applied");
     assert!(matches!(
         &ops[srd + 1],
@@ -1003,7 +1055,9 @@ fn one_outstanding_pub_offer_coalesces_changes() {
     assert_eq!(h.requests_since(m1)[0].1, "track.mute");
     // Unpublish renegotiates without the track.
     let m2 = h.mark();
-    let u = h.command(Command::Unpublish { cid: "c-cam".into() });
+    let u = h.command(Command::Unpublish {
+        cid: "c-cam".into(),
+    });
     assert!(h.completion(u).expect("unpublish").is_ok());
     assert_eq!(h.methods_since(m2), ["track.unpublish", "pub.offer"]);
     assert_eq!(h.requests_since(m2)[1].2["mids"], json!({"0": "c-mic"}));

@@ -13,12 +13,12 @@ use convene_core::ovsp::codes::Code;
 use convene_core::ovsp::envelope::{
     ClientFrame, EventEnvelope, Request, Response, RpcError, ServerFrame,
 };
+use convene_core::ovsp::model::PcKind;
 use convene_core::ovsp::model::{Member, Room, SelfMember, SessionAction, Track};
 use convene_core::{
     Command, Config, CoreError, CoreEvent, IceState, Input, Output, PeerEvent, PeerOp,
     RequestHandle, SdpType, SessionMachine,
 };
-use convene_core::ovsp::model::PcKind;
 use serde_json::{json, Value};
 
 /// What the server does on the socket.
@@ -278,7 +278,13 @@ impl FakeServer {
         self.current = None;
     }
 
-    fn respond(&mut self, id: &str, method: &str, params: &Value, outcome: Result<Value, RpcError>) -> ServerOut {
+    fn respond(
+        &mut self,
+        id: &str,
+        method: &str,
+        params: &Value,
+        outcome: Result<Value, RpcError>,
+    ) -> ServerOut {
         let seq = self.session().map(|s| s.seq).unwrap_or(0);
         let resp = match outcome {
             Ok(v) => Response::ok_with_seq(id, &v, seq),
@@ -286,8 +292,10 @@ impl FakeServer {
         };
         let frame = ServerFrame::Response(resp).encode();
         if let Some(s) = self.session_mut() {
-            s.cache
-                .insert(id.to_owned(), (method.to_owned(), params.clone(), frame.clone()));
+            s.cache.insert(
+                id.to_owned(),
+                (method.to_owned(), params.clone(), frame.clone()),
+            );
         }
         ServerOut::Frame(frame)
     }
@@ -295,11 +303,16 @@ impl FakeServer {
     pub fn on_frame(&mut self, text: &str) -> Vec<ServerOut> {
         let frame = match ClientFrame::decode(text) {
             Ok(f) => f,
-            Err(e) => return vec![ServerOut::Frame(ServerFrame::Response(e.to_response()).encode())],
+            Err(e) => {
+                return vec![ServerOut::Frame(
+                    ServerFrame::Response(e.to_response()).encode(),
+                )]
+            }
         };
         match frame {
             ClientFrame::Notification(n) => {
-                self.received.push((None, n.method.clone(), n.params.clone()));
+                self.received
+                    .push((None, n.method.clone(), n.params.clone()));
                 if n.method == "session.ack" {
                     let seq = n.params["seq"].as_u64().unwrap_or(0);
                     if let Some(s) = self.session_mut() {
@@ -372,7 +385,10 @@ impl FakeServer {
             }
             "member.audio_mute" | "member.remove" => {
                 let target = params["member_id"].as_str().unwrap_or("").to_owned();
-                let own = self.session().map(|s| s.member_id.clone()).unwrap_or_default();
+                let own = self
+                    .session()
+                    .map(|s| s.member_id.clone())
+                    .unwrap_or_default();
                 let suffix = method.trim_start_matches("member.");
                 let perm = if target.is_empty() || target == own {
                     format!("room.self.{suffix}")
@@ -393,7 +409,10 @@ impl FakeServer {
             "track.publish" => {
                 let tid = format!("tr_{}", self.next_track);
                 self.next_track += 1;
-                let mid = self.session().map(|s| s.member_id.clone()).unwrap_or_default();
+                let mid = self
+                    .session()
+                    .map(|s| s.member_id.clone())
+                    .unwrap_or_default();
                 let mut t = json!({"id": tid, "member_id": mid, "version": 1,
                     "cid": params["cid"], "kind": params["kind"], "source": params["source"],
                     "muted": params.get("muted").cloned().unwrap_or(json!(false))});
@@ -423,9 +442,10 @@ impl FakeServer {
                 for t in tracks {
                     let cid = t.cid.clone().unwrap_or_default();
                     if mids.values().any(|c| c.as_str() == Some(cid.as_str()))
-                        && !self.effects.iter().any(|(m, p)| {
-                            m == "live" && p.as_str() == Some(t.id.as_str())
-                        })
+                        && !self
+                            .effects
+                            .iter()
+                            .any(|(m, p)| m == "live" && p.as_str() == Some(t.id.as_str()))
                     {
                         self.effects.push(("live".into(), json!(t.id)));
                         out.extend(self.emit("track.published", json!({ "track": t })));
@@ -435,7 +455,10 @@ impl FakeServer {
             }
             "track.unpublish" => {
                 let tid = params["track_id"].as_str().unwrap_or("").to_owned();
-                let mid = self.session().map(|s| s.member_id.clone()).unwrap_or_default();
+                let mid = self
+                    .session()
+                    .map(|s| s.member_id.clone())
+                    .unwrap_or_default();
                 if let Some(s) = self.session_mut() {
                     s.tracks.remove(&tid);
                 }
@@ -454,7 +477,10 @@ impl FakeServer {
                             .get(m)
                             .map(|m| m.tracks.iter().map(|t| t.id.clone()).collect())
                             .unwrap_or_default(),
-                        None => a["track_id"].as_str().map(|s| vec![s.to_owned()]).unwrap_or_default(),
+                        None => a["track_id"]
+                            .as_str()
+                            .map(|s| vec![s.to_owned()])
+                            .unwrap_or_default(),
                     };
                     for t in tracks {
                         subs.push(json!({"track_id": t, "state": "active"}));
@@ -884,7 +910,10 @@ impl Harness {
     }
 
     pub fn event_kinds_since(&self, mark: usize) -> Vec<&'static str> {
-        self.events_since(mark).iter().map(CoreEvent::kind).collect()
+        self.events_since(mark)
+            .iter()
+            .map(CoreEvent::kind)
+            .collect()
     }
 
     pub fn completion(&self, h: RequestHandle) -> Option<Result<Value, CoreError>> {

@@ -205,6 +205,16 @@ pub enum Command {
         /// Any JSON payload.
         payload: Value,
     },
+    /// Send bytes on a published data track (B6.5 data frame on the pub PC). Completes with
+    /// `{}` once handed to the data channel; `to` narrows delivery to these member ids.
+    SendData {
+        /// The data track's client id.
+        cid: String,
+        /// Payload (at most 64 KiB).
+        payload: Vec<u8>,
+        /// Destination member ids (`None`: every subscriber).
+        to: Option<Vec<String>>,
+    },
     /// Any other OVSP method (B8), sent as is. Completes with the raw result.
     Rpc {
         /// Method name, e.g. `"member.audio_mute"`.

@@ -208,6 +208,8 @@ pub struct SessionMachine {
     explicit_unsubs: Vec<SubTarget>,
     sub_settings: BTreeMap<String, SubSetting>,
     data_seen: BTreeMap<u16, u32>,
+    /// cid -> (data handle, reliable, last frame seq) of our published data tracks.
+    data_out: BTreeMap<String, (u16, bool, u32)>,
 }
 
 fn misuse(e: MisuseError) -> CoreError {
@@ -317,6 +319,7 @@ impl SessionMachine {
             explicit_unsubs: Vec::new(),
             sub_settings: BTreeMap::new(),
             data_seen: BTreeMap::new(),
+            data_out: BTreeMap::new(),
         }
     }
 
@@ -766,6 +769,32 @@ impl SessionMachine {
                     },
                 );
             }
+            Command::SendData { cid, payload, to } => {
+                let Some((dh, reliable, seq)) = self.data_out.get_mut(&cid) else {
+                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                };
+                if payload.len() > ovsp::limits::MAX_PAYLOAD_BYTES {
+                    return self.complete(
+                        handle,
+                        Err(misuse(MisuseError::InvalidArgument {
+                            reason: "data payload larger than 64 KiB".into(),
+                        })),
+                    );
+                }
+                *seq += 1;
+                let to: Vec<&str> = to.iter().flatten().map(String::as_str).collect();
+                let data = encode_data_frame(*dh, *seq, &to, &payload);
+                let label = if *reliable {
+                    "ovsp-reliable"
+                } else {
+                    "ovsp-lossy"
+                };
+                self.peer(PeerOp::SendData {
+                    label: label.to_owned(),
+                    data,
+                });
+                self.complete(handle, Ok(json!({})));
+            }
             Command::Rpc { method, params } => self.start_rpc(handle, method, params),
         }
     }
@@ -904,6 +933,7 @@ impl SessionMachine {
     }
 
     fn forget_local(&mut self, cid: &str) {
+        self.data_out.remove(cid);
         self.apply(Action::LocalTrackRemoved(cid.to_owned()));
         self.local_order.retain(|c| c != cid);
     }
@@ -1911,6 +1941,11 @@ impl SessionMachine {
                     .and_then(|t| serde_json::from_value::<Track>(t).ok());
                 if let Some(t) = &track {
                     l.track_id = Some(t.id.clone());
+                    if let Some(dh) = t.data_handle {
+                        let seq = self.data_out.get(cid).map_or(0, |d| d.2);
+                        self.data_out
+                            .insert(cid.to_owned(), (dh, t.reliable.unwrap_or(true), seq));
+                    }
                 }
                 self.apply(Action::LocalTrackSet(l.clone()));
                 if let Some(w) = self.publish_waiters.get_mut(cid) {

@@ -1067,3 +1067,67 @@ fn one_outstanding_pub_offer_coalesces_changes() {
         Some(Err(CoreError::Misuse(MisuseError::UnknownTrack { .. })))
     ));
 }
+
+#[test]
+fn data_tracks_send_and_receive_frames() {
+    let mut h = joined();
+    let m0 = h.mark();
+    let p = h.command(Command::Publish(PublishOptions {
+        cid: "c-data".into(),
+        kind: TrackKind::Data,
+        source: MediaSource::Data,
+        stream_key: None,
+        name: Some("chat".into()),
+        muted: false,
+        extra: Default::default(),
+    }));
+    let t = h.completion(p).expect("done").expect("ok");
+    assert_eq!(t["track"]["data_handle"], json!(2));
+    assert!(h
+        .peer_ops_since(m0)
+        .iter()
+        .all(|o| !matches!(o, PeerOp::AddTransceiver { .. })));
+    let m1 = h.mark();
+    let s = h.command(Command::SendData {
+        cid: "c-data".into(),
+        payload: b"hello".to_vec(),
+        to: Some(vec!["mem_b".into()]),
+    });
+    assert!(h.completion(s).expect("sent").is_ok());
+    assert_eq!(
+        h.peer_ops_since(m1),
+        [PeerOp::SendData {
+            label: "ovsp-reliable".into(),
+            data: convene_core::encode_data_frame(2, 1, &["mem_b"], b"hello"),
+        }]
+    );
+    // bob's data track arrives on the sub PC's channel.
+    let outs = h.server.member_publishes("mem_b", "data", "data");
+    h.deliver(outs);
+    let handle = h.m.state().members["mem_b"].tracks[0].data_handle;
+    assert_eq!(handle, None, "the fake only assigns handles to own publishes");
+    let mut bob_track = h.m.state().members["mem_b"].tracks[0].clone();
+    bob_track.data_handle = Some(9);
+    bob_track.version = 2;
+    let outs = h.server.emit("track.published", json!({ "track": bob_track }));
+    h.deliver(outs);
+    let m2 = h.mark();
+    let frame = convene_core::encode_data_frame(9, 1, &[], b"yo");
+    for _ in 0..2 {
+        h.input(Input::Peer(PeerEvent::DataMessage {
+            pc: PcKind::Sub,
+            label: "ovsp-reliable".into(),
+            data: frame.clone(),
+        }));
+    }
+    assert_eq!(
+        h.events_since(m2),
+        [CoreEvent::DataReceived {
+            track_id: Some(bob_track.id.clone()),
+            member_id: Some("mem_b".into()),
+            data_handle: 9,
+            payload: b"yo".to_vec(),
+        }],
+        "a duplicate reliable frame is dropped"
+    );
+}

@@ -419,6 +419,10 @@ impl FakeServer {
                 if let Some(k) = params.get("stream_key") {
                     t["stream_key"] = k.clone();
                 }
+                if params["kind"] == "data" {
+                    t["data_handle"] = json!(self.next_track);
+                    t["reliable"] = params.get("reliable").cloned().unwrap_or(json!(true));
+                }
                 let track: Track = serde_json::from_value(t.clone()).expect("track");
                 if let Some(s) = self.session_mut() {
                     s.tracks.insert(tid, track);

@@ -495,7 +495,8 @@ pub enum Input {
     FrameReceived(String),
     /// The socket asked for with [`Output::OpenSocket`] is open.
     SocketOpened,
-    /// The socket closed (or failed to open: use 1006).
+    /// The socket closed (or failed to open: use 1006). Report it only for the socket of the
+    /// latest [`Output::OpenSocket`], and not for a socket closed by [`Output::CloseSocket`].
     SocketClosed {
         /// The close code.
         code: u16,

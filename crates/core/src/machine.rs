@@ -697,6 +697,10 @@ impl SessionMachine {
                 self.complete(handle, Ok(json!({})));
             }
             Command::UpdateToken { token } => {
+                if self.link != Link::Up || !self.session_joined {
+                    // Recovering: the next fresh connect must use the newest token.
+                    self.config.token = token.clone();
+                }
                 self.request(
                     "session.update_token",
                     json!({ "token": token }),
@@ -806,6 +810,23 @@ impl SessionMachine {
                 handle,
                 Err(misuse(MisuseError::InvalidArgument {
                     reason: "params must be an object".into(),
+                })),
+            );
+        }
+        const OWNED: &[&str] = &[
+            "session.connect",
+            "room.join",
+            "ping",
+            "session.ack",
+            "ice.candidate",
+            "pub.offer",
+            "sub.answer",
+        ];
+        if OWNED.contains(&method.as_str()) {
+            return self.complete(
+                handle,
+                Err(misuse(MisuseError::InvalidArgument {
+                    reason: format!("{method} is managed by the session; use its command"),
                 })),
             );
         }
@@ -1245,11 +1266,21 @@ impl SessionMachine {
                 .any(|p| p.deadline.is_some_and(|d| d <= now))
             {
                 // The socket is half-open: resume and resend with the same ids.
-                if self.phase == Phase::Leaving {
-                    return self.terminate(None, None);
+                match self.phase {
+                    Phase::Leaving => return self.terminate(None, None),
+                    Phase::Connecting => {
+                        return self
+                            .terminate(None, Some(CoreError::Signaling(SignalingError::Timeout)))
+                    }
+                    _ => {}
                 }
                 self.close_socket(4008, "request timeout");
-                self.start_recovery(RecoveryKind::Resume, Some(0));
+                if self.session_joined {
+                    self.start_recovery(RecoveryKind::Resume, Some(0));
+                } else {
+                    // A rejoin attempt that does not answer counts as failed.
+                    self.schedule_attempt(None);
+                }
             } else {
                 if self.ack_deadline.is_some_and(|d| d <= now) {
                     self.send_ack();
@@ -1269,6 +1300,9 @@ impl SessionMachine {
     fn send_ping(&mut self) {
         let now = self.now;
         self.next_ping_at = Some(now + self.ping_interval_ms);
+        if !self.session_joined {
+            return;
+        }
         self.acked_seq = self.last_seq;
         self.unacked = 0;
         self.ack_deadline = None;

@@ -1045,3 +1045,315 @@ fn reconcile_egress<T: Clone + PartialEq>(
     }
     *map = new_map;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn snap() -> Box<Snapshot> {
+        Box::new(
+            serde_json::from_value(json!({
+                "seq": 0,
+                "room": {"id": "rm", "name": "r", "version": 5},
+                "self": {"id": "me", "identity": "me", "version": 1, "permissions": ["a"]},
+                "members": [{"id": "b", "identity": "b", "version": 3, "tracks": [
+                    {"id": "t1", "member_id": "b", "version": 1, "kind": "audio",
+                     "source": "microphone", "stream_key": "main"}]}],
+            }))
+            .expect("snapshot"),
+        )
+    }
+
+    fn base() -> State {
+        let mut s = State::default();
+        let evs = reduce(
+            &mut s,
+            Action::Snapshot {
+                snapshot: snap(),
+                reconcile: false,
+            },
+        );
+        assert!(evs.is_empty(), "the first snapshot is installed silently");
+        s
+    }
+
+    fn track(id: &str, member: &str, key: &str, version: u64) -> Track {
+        serde_json::from_value(json!({"id": id, "member_id": member, "version": version,
+            "kind": "video", "source": "camera", "stream_key": key}))
+        .expect("track")
+    }
+
+    fn kinds(evs: &[CoreEvent]) -> Vec<&'static str> {
+        evs.iter().map(CoreEvent::kind).collect()
+    }
+
+    fn partial_member(id: &str, version: u64, field: &str, v: Value) -> Action {
+        Action::MemberUpdated {
+            member: serde_json::from_value(json!({"id": id, "version": version, field: v}))
+                .expect("partial"),
+            updated: vec![field.to_owned()],
+            by: None,
+        }
+    }
+
+    fn sub(track: &str, state: &str) -> SubscriptionState {
+        serde_json::from_value(json!({"track_id": track, "state": state})).expect("sub")
+    }
+
+    /// (name, action, expected event kinds)
+    #[test]
+    fn table() {
+        let cases: Vec<(&str, Vec<Action>, Vec<&str>)> = vec![
+            (
+                "member update applies",
+                vec![partial_member("b", 4, "deaf", json!(true))],
+                vec!["member_updated"],
+            ),
+            (
+                "stale member update ignored",
+                vec![partial_member("b", 2, "deaf", json!(true))],
+                vec![],
+            ),
+            (
+                "update of the local member is local",
+                vec![partial_member("me", 2, "handraised", json!(true))],
+                vec!["member_updated"],
+            ),
+            (
+                "stale room update ignored",
+                vec![Action::RoomUpdated {
+                    room: serde_json::from_value(json!({"id": "rm", "version": 4, "locked": true}))
+                        .expect("room"),
+                    updated: vec!["locked".into()],
+                }],
+                vec![],
+            ),
+            (
+                "duplicate join ignored, self join ignored",
+                vec![
+                    Action::MemberJoined(
+                        serde_json::from_value(json!({"id": "b", "identity": "b", "version": 3}))
+                            .expect("m"),
+                    ),
+                    Action::MemberJoined(
+                        serde_json::from_value(json!({"id": "me", "identity": "me", "version": 9}))
+                            .expect("m"),
+                    ),
+                ],
+                vec![],
+            ),
+            (
+                "leave synthesises unpublish of remaining tracks",
+                vec![Action::MemberLeft {
+                    member_id: "b".into(),
+                    reason: LeaveReason::Left,
+                    by: None,
+                }],
+                vec!["track_unpublished", "stream_unpublished", "member_left"],
+            ),
+            (
+                "unknown member leaving is ignored",
+                vec![Action::MemberLeft {
+                    member_id: "zz".into(),
+                    reason: LeaveReason::Left,
+                    by: None,
+                }],
+                vec![],
+            ),
+            (
+                "a second track in a stream does not open a new stream",
+                vec![
+                    Action::TrackPublished(track("t2", "b", "main", 1)),
+                    Action::TrackPublished(track("t3", "b", "screen", 1)),
+                    Action::TrackPublished(track("t3", "b", "screen", 1)),
+                ],
+                vec!["track_published", "track_published", "stream_published"],
+            ),
+            (
+                "subscription life cycle",
+                vec![
+                    Action::Subscriptions(vec![sub("t1", "pending")]),
+                    Action::Subscriptions(vec![sub("t1", "active")]),
+                    Action::Subscriptions(vec![sub("t1", "active")]),
+                    Action::Subscriptions(vec![sub("t1", "paused")]),
+                    Action::Subscriptions(vec![sub("t1", "ended")]),
+                    Action::Subscriptions(vec![sub("t9", "failed")]),
+                ],
+                vec![
+                    "subscription_started",
+                    "subscription_reconfigured",
+                    "subscription_ended",
+                    "subscription_failed",
+                ],
+            ),
+            (
+                "unpublishing a subscribed track ends the subscription first",
+                vec![
+                    Action::Subscriptions(vec![sub("t1", "active")]),
+                    Action::TrackUnpublished {
+                        track_id: "t1".into(),
+                        reason: UnpublishReason::Unpublished,
+                    },
+                ],
+                vec![
+                    "subscription_started",
+                    "subscription_ended",
+                    "track_unpublished",
+                    "stream_unpublished",
+                ],
+            ),
+            (
+                "dominant speaker",
+                vec![
+                    Action::Speakers(vec![
+                        Speaker {
+                            member_id: "b".into(),
+                            level: 0.4,
+                            active: true,
+                        },
+                        Speaker {
+                            member_id: "c".into(),
+                            level: 0.9,
+                            active: false,
+                        },
+                    ]),
+                    Action::Speakers(vec![Speaker {
+                        member_id: "b".into(),
+                        level: 0.2,
+                        active: true,
+                    }]),
+                ],
+                vec![
+                    "speakers_changed",
+                    "dominant_speaker_changed",
+                    "speakers_changed",
+                ],
+            ),
+            (
+                "acl add, modify, remove",
+                vec![
+                    Action::Acl {
+                        upsert: vec!["x".into()],
+                        remove: vec![],
+                    },
+                    Action::Acl {
+                        upsert: vec!["x".into(), "y".into()],
+                        remove: vec!["x".into()],
+                    },
+                ],
+                vec!["acl_updated", "acl_updated", "acl_updated", "acl_updated"],
+            ),
+        ];
+        for (name, actions, expected) in cases {
+            let mut s = base();
+            let mut evs = Vec::new();
+            for a in actions {
+                evs.extend(reduce(&mut s, a));
+            }
+            assert_eq!(kinds(&evs), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn reconcile_emits_synthetic_events_by_version() {
+        let mut s = base();
+        let newer: Box<Snapshot> = Box::new(
+            serde_json::from_value(json!({
+                "seq": 40,
+                "room": {"id": "rm", "name": "r", "version": 6, "locked": true},
+                "self": {"id": "me", "identity": "me", "version": 1, "permissions": ["a", "b"]},
+                "members": [
+                    {"id": "b", "identity": "b", "version": 3, "tracks": [
+                        {"id": "t1", "member_id": "b", "version": 2, "kind": "audio",
+                         "source": "microphone", "stream_key": "main", "muted": true}]},
+                    {"id": "c", "identity": "c", "version": 1},
+                ],
+                "recordings": [{"id": "rec", "state": "recording"}],
+            }))
+            .expect("snapshot"),
+        );
+        let evs = reduce(
+            &mut s,
+            Action::Snapshot {
+                snapshot: newer,
+                reconcile: true,
+            },
+        );
+        assert_eq!(
+            kinds(&evs),
+            [
+                "room_updated",
+                "permissions_changed",
+                "track_updated",
+                "member_joined",
+                "recording_started"
+            ]
+        );
+        match &evs[2] {
+            CoreEvent::TrackUpdated { updated, track, .. } => {
+                assert_eq!(updated, &["muted"]);
+                assert!(track.muted);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.seq, 40);
+        assert_eq!(s.self_member.as_ref().map(|m| m.permissions.len()), Some(2));
+        // Reconciling the same snapshot again changes nothing.
+        let again_json = json!({"seq": 40, "room": s.room, "self": s.self_member,
+               "members": s.members.values().collect::<Vec<_>>(),
+               "recordings": s.recordings.values().collect::<Vec<_>>()});
+        let again: Box<Snapshot> = Box::new(serde_json::from_value(again_json).expect("snap"));
+        let evs = reduce(
+            &mut s,
+            Action::Snapshot {
+                snapshot: again,
+                reconcile: true,
+            },
+        );
+        assert_eq!(kinds(&evs), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn local_track_mute_follows_track_updated() {
+        let mut s = base();
+        let evs = reduce(
+            &mut s,
+            Action::LocalTrackSet(LocalTrack {
+                cid: "c1".into(),
+                kind: TrackKind::Audio,
+                source: MediaSource::Microphone,
+                stream_key: None,
+                name: None,
+                muted: false,
+                track_id: None,
+                mid: None,
+                extra: Default::default(),
+            }),
+        );
+        assert!(evs.is_empty());
+        let mut t = track("t9", "me", "default", 1);
+        t.cid = Some("c1".into());
+        let evs = reduce(&mut s, Action::TrackPublished(t));
+        assert_eq!(kinds(&evs), ["track_published", "stream_published"]);
+        assert!(matches!(
+            evs[0],
+            CoreEvent::TrackPublished { local: true, .. }
+        ));
+        assert_eq!(s.local_tracks["c1"].track_id.as_deref(), Some("t9"));
+        reduce(
+            &mut s,
+            Action::TrackUpdated {
+                track: serde_json::from_value(json!({"id": "t9", "version": 2, "muted": true}))
+                    .expect("p"),
+                updated: vec!["muted".into()],
+                by: None,
+            },
+        );
+        assert!(s.local_tracks["c1"].muted);
+        assert_eq!(
+            s.track("t9").map(|(t, local)| (t.muted, local)),
+            Some((true, true))
+        );
+    }
+}

@@ -1105,11 +1105,16 @@ fn data_tracks_send_and_receive_frames() {
     let outs = h.server.member_publishes("mem_b", "data", "data");
     h.deliver(outs);
     let handle = h.m.state().members["mem_b"].tracks[0].data_handle;
-    assert_eq!(handle, None, "the fake only assigns handles to own publishes");
+    assert_eq!(
+        handle, None,
+        "the fake only assigns handles to own publishes"
+    );
     let mut bob_track = h.m.state().members["mem_b"].tracks[0].clone();
     bob_track.data_handle = Some(9);
     bob_track.version = 2;
-    let outs = h.server.emit("track.published", json!({ "track": bob_track }));
+    let outs = h
+        .server
+        .emit("track.published", json!({ "track": bob_track }));
     h.deliver(outs);
     let m2 = h.mark();
     let frame = convene_core::encode_data_frame(9, 1, &[], b"yo");

@@ -1136,3 +1136,245 @@ fn data_tracks_send_and_receive_frames() {
         "a duplicate reliable frame is dropped"
     );
 }
+
+#[test]
+fn a_refreshed_token_is_used_by_the_next_full_rejoin() {
+    let mut h = joined();
+    let outs = h.server.emit(
+        "session.token",
+        json!({"token": token("alice", 2_000_000_000), "expires_at": 2_000_000_000u64}),
+    );
+    h.deliver(outs);
+    assert_eq!(h.m.token(), token("alice", 2_000_000_000));
+    h.server.forget_sessions();
+    h.cut(1006);
+    let m0 = h.mark();
+    h.advance(0);
+    let fresh = h
+        .requests_since(m0)
+        .into_iter()
+        .find(|(_, m, p)| m == "session.connect" && p.get("resume").is_none())
+        .expect("fresh connect");
+    assert_eq!(fresh.2["token"], json!(token("alice", 2_000_000_000)));
+}
+
+#[test]
+fn close_codes_stop_resume_or_rejoin_once() {
+    // 4003 (removed): stop.
+    let mut h = joined();
+    h.cut(4003);
+    match h.m.connection_state() {
+        ConnectionState::Disconnected { error: Some(e) } => assert_eq!(e.code(), Code::REMOVED),
+        other => panic!("{other:?}"),
+    }
+    // 4008: resume.
+    let mut h = joined();
+    let m0 = h.mark();
+    h.cut(4008);
+    h.advance(0);
+    assert!(h.requests_since(m0)[0].2.get("resume").is_some());
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    // 4009: one full rejoin, then stop.
+    let mut h = joined();
+    h.cut(4009);
+    h.advance(0);
+    assert_eq!(h.m.state().self_id(), Some("mem_self2"));
+    h.cut(4009);
+    h.advance(0);
+    assert!(matches!(
+        h.m.connection_state(),
+        ConnectionState::Disconnected { .. }
+    ));
+}
+
+#[test]
+fn commands_issued_while_connecting_run_after_the_join() {
+    let mut h = Harness::new(server_with_bob());
+    h.blackhole = true; // hold the handshake
+    let j = h.command(Command::Join);
+    let p = h.command(Command::Publish(mic()));
+    assert!(h.completion(p).is_none());
+    h.blackhole = false;
+    // The driver reconnects the stalled socket: here, simply replay the handshake.
+    let m0 = h.mark();
+    h.advance(10_000); // connect timeout: the join fails with 53002 and the publish too
+    assert_eq!(
+        h.completion(j).expect("done").expect_err("timeout").code(),
+        Code::SIGNALING_TIMEOUT
+    );
+    assert!(h.completion(p).expect("done").is_err());
+    assert!(h.requests_since(m0).is_empty());
+    // A healthy start: publish queued during connecting goes out after room.join.
+    let mut h = Harness::new(server_with_bob());
+    h.peer.manual_offer = false;
+    let j = h.command(Command::Join);
+    assert!(h.completion(j).is_some());
+    let mut h2 = Harness::new(server_with_bob());
+    h2.inbox.push_back(Input::Command {
+        handle: convene_core::RequestHandle(1),
+        command: Command::Join,
+    });
+    h2.inbox.push_back(Input::Command {
+        handle: convene_core::RequestHandle(2),
+        command: Command::Publish(mic()),
+    });
+    h2.run();
+    assert_eq!(
+        h2.methods_since(0),
+        [
+            "session.connect",
+            "room.join",
+            "track.publish",
+            "sub.answer",
+            "pub.offer"
+        ]
+    );
+    assert!(h2
+        .completion(convene_core::RequestHandle(2))
+        .expect("published")
+        .is_ok());
+}
+
+#[test]
+fn server_requested_ice_restart_and_sub_reset() {
+    let mut h = published();
+    let m0 = h.mark();
+    let outs = h.server.emit("pub.ice_restart_requested", json!({}));
+    h.deliver(outs);
+    let reqs = h.requests_since(m0);
+    assert_eq!(reqs[0].1, "pub.offer");
+    assert_eq!(reqs[0].2["ice_restart"], json!(true));
+    // sub.reset: the offer with reset:true goes to a brand-new sub PC.
+    let m1 = h.mark();
+    let outs = h.server.emit(
+        "sub.offer",
+        json!({"offer_id": 1, "sdp": "fresh", "ice_restart": false, "reset": true, "mids": {}}),
+    );
+    h.deliver(outs);
+    let ops = h.peer_ops_since(m1);
+    assert_eq!(ops[0], PeerOp::ClosePc { pc: PcKind::Sub });
+    assert!(matches!(
+        ops[1],
+        PeerOp::CreatePc {
+            pc: PcKind::Sub,
+            ..
+        }
+    ));
+    assert!(
+        matches!(&ops[2], PeerOp::SetRemoteDescription { pc: PcKind::Sub, sdp, .. } if sdp == "fresh")
+    );
+    assert_eq!(h.methods_since(m1), ["sub.answer"]);
+}
+
+#[test]
+fn moderator_block_detaches_and_unblock_respects_the_owner_mute() {
+    let mut h = published();
+    let tid = h.m.state().local_tracks["c-mic"]
+        .track_id
+        .clone()
+        .expect("track id");
+    let m0 = h.mark();
+    let outs = h.server.emit(
+        "track.updated",
+        json!({"track": {"id": tid, "version": 2, "blocked": true}, "updated": ["blocked"], "by": "mem_b"}),
+    );
+    h.deliver(outs);
+    assert_eq!(
+        h.peer_ops_since(m0),
+        [PeerOp::ReplaceTrack {
+            cid: "c-mic".into(),
+            detach: true
+        }]
+    );
+    let evs = h.events_since(m0);
+    assert!(
+        matches!(&evs[0], CoreEvent::TrackUpdated { local: true, by: Some(b), .. } if b == "mem_b")
+    );
+    assert_eq!(
+        convene_core::catalogue::room_names(&evs[0]),
+        ["track_censored"]
+    );
+    // The owner mutes meanwhile; the unblock must not re-attach.
+    let mu = h.command(Command::MuteTrack {
+        cid: "c-mic".into(),
+        muted: true,
+    });
+    assert!(h.completion(mu).expect("mute").is_ok());
+    let m1 = h.mark();
+    let outs = h.server.emit(
+        "track.updated",
+        json!({"track": {"id": tid, "version": 4, "blocked": false}, "updated": ["blocked"]}),
+    );
+    h.deliver(outs);
+    assert!(h.peer_ops_since(m1).is_empty());
+    let outs = h.server.emit(
+        "self.unmute_requested",
+        json!({"kind": "audio", "by": "mem_b"}),
+    );
+    h.deliver(outs);
+    assert!(h.events_since(m1).contains(&CoreEvent::UnmuteRequested {
+        kind: TrackKind::Audio,
+        by: Some("mem_b".into())
+    }));
+}
+
+#[test]
+fn demotion_closes_the_pub_pc_and_forgets_local_tracks() {
+    let mut h = published();
+    let m0 = h.mark();
+    let outs = h.server.emit(
+        "self.permissions_changed",
+        json!({"role": "audience", "permissions": [], "media_allowed": {"send": [], "recv": ["audio", "video"]}}),
+    );
+    h.deliver(outs);
+    assert_eq!(h.peer_ops_since(m0), [PeerOp::ClosePc { pc: PcKind::Pub }]);
+    assert!(h.m.state().local_tracks.is_empty());
+    assert!(matches!(
+        &h.events_since(m0)[0],
+        CoreEvent::PermissionsChanged { role, .. } if role.as_str() == "audience"
+    ));
+    let p = h.command(Command::Publish(mic()));
+    assert_eq!(
+        h.completion(p),
+        Some(Err(CoreError::Misuse(MisuseError::AudienceCannotPublish)))
+    );
+}
+
+#[test]
+fn negotiation_in_progress_is_retried() {
+    let mut h = joined();
+    h.server.fail.insert(
+        "pub.offer".into(),
+        convene_core::ovsp::envelope::RpcError::new(Code::NEGOTIATION_IN_PROGRESS, "busy"),
+    );
+    let m0 = h.mark();
+    let p = h.command(Command::Publish(mic()));
+    assert!(h.completion(p).is_none());
+    h.server.fail.clear();
+    h.advance(200);
+    let offers: Vec<_> = h
+        .requests_since(m0)
+        .into_iter()
+        .filter(|(_, m, _)| m == "pub.offer")
+        .map(|(_, _, p)| p["offer_id"].clone())
+        .collect();
+    assert_eq!(
+        offers,
+        [json!(1), json!(2)],
+        "a new offer id after the 54401"
+    );
+    assert!(h.completion(p).expect("done").is_ok());
+}
+
+#[test]
+fn session_owned_methods_are_not_available_through_rpc() {
+    let mut h = joined();
+    let r = h.command(Command::Rpc {
+        method: "pub.offer".into(),
+        params: json!({}),
+    });
+    assert!(matches!(
+        h.completion(r),
+        Some(Err(CoreError::Misuse(MisuseError::InvalidArgument { .. })))
+    ));
+}

@@ -26,13 +26,15 @@ pub struct AppState {
     /// Configuration (keys, timers, paths).
     pub config: Arc<ServerConfig>,
     pub(crate) hub: HubHandle,
+    /// The media engine, when enabled.
+    pub media: Option<crate::media::MediaHandle>,
 }
 
 impl AppState {
     /// Creates the state and starts the directory task.
-    pub fn new(config: Arc<ServerConfig>) -> Self {
-        let hub = crate::hub::spawn(config.clone());
-        AppState { config, hub }
+    pub fn new(config: Arc<ServerConfig>, media: Option<crate::media::MediaHandle>) -> Self {
+        let hub = crate::hub::spawn(config.clone(), media.clone());
+        AppState { config, hub, media }
     }
 }
 

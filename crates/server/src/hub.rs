@@ -62,7 +62,10 @@ struct RoomEntry {
     joins_forwarded: u64,
 }
 
-pub(crate) fn spawn(config: Arc<ServerConfig>) -> HubHandle {
+pub(crate) fn spawn(
+    config: Arc<ServerConfig>,
+    media: Option<crate::media::MediaHandle>,
+) -> HubHandle {
     let (tx, mut rx) = mpsc::unbounded_channel::<HubCmd>();
     let handle = HubHandle { tx };
     let me = handle.clone();
@@ -87,7 +90,8 @@ pub(crate) fn spawn(config: Arc<ServerConfig>) -> HubHandle {
                                 continue;
                             }
                             let name = init.name.clone();
-                            let handle = room::spawn(init, me.clone(), config.clone());
+                            let handle =
+                                room::spawn(init, me.clone(), config.clone(), media.clone());
                             rooms.entry(name).or_insert(RoomEntry {
                                 handle,
                                 joins_forwarded: 0,

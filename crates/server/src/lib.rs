@@ -58,7 +58,29 @@ pub async fn start(
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
-    let state = http::AppState::new(Arc::new(config));
+    let media = if config.media_enabled {
+        let ip = config.public_ip.unwrap_or(addr.ip());
+        let bind_ip = if config.public_ip.is_some() {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+        } else {
+            addr.ip()
+        };
+        let mut mc = media::MediaConfig::new(SocketAddr::new(bind_ip, config.udp_port));
+        mc.public_ip = if ip.is_unspecified() {
+            tracing::warn!("binding 0.0.0.0 without --public-ip: announcing 127.0.0.1 in ICE");
+            Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        } else {
+            Some(ip)
+        };
+        let handle = media::MediaEngine::start(mc)
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        tracing::info!(udp = %handle.local_addr(), "media engine started");
+        Some(handle)
+    } else {
+        None
+    };
+    let state = http::AppState::new(Arc::new(config), media);
     let app = http::router(state.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {

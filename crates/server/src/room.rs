@@ -12,8 +12,8 @@ use ovsp::codes::{CloseCode, Code};
 use ovsp::envelope::RpcError;
 use ovsp::methods::{self as m, MethodInfo, PermRule};
 use ovsp::model::{
-    Layout, MediaAllowed, MediaSource, Member, MemberState, Meta, Role, Room, SelfMember, Snapshot,
-    Track, TrackKind,
+    ErrorInfo, Layout, MediaAllowed, MediaKind, MediaSource, Member, MemberState, Meta, Role, Room,
+    SelfMember, Snapshot, SubState, SubscriptionState, Track, TrackKind,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -22,6 +22,7 @@ use tracing::{debug, info};
 
 use crate::config::ServerConfig;
 use crate::hub::{HubCmd, HubHandle};
+use crate::media::{self as media, MediaEvent, MediaHandle};
 use crate::session::{CloseInfo, Effect, Grants, SessionMsg};
 use crate::util::{new_id, now_ms};
 use crate::wire::{bad_params, err, params, EventMsg};
@@ -68,7 +69,6 @@ impl RoomInit {
 
 /// A join, forwarded by the hub.
 pub(crate) struct JoinRequest {
-    #[allow(dead_code)]
     pub session_id: String,
     pub grants: Grants,
     pub params: Value,
@@ -102,11 +102,15 @@ pub(crate) enum RoomCmd {
     Snapshot {
         member_id: String,
     },
-    #[allow(dead_code)] // consumed by the media engine integration
     Notify {
         member_id: String,
         method: String,
         params: Value,
+    },
+    /// An event of a member's media session that changes room state.
+    Media {
+        member_id: String,
+        event: MediaEvent,
     },
     Shutdown,
 }
@@ -135,6 +139,74 @@ struct Entry {
     video_blocked: bool,
     end_room_on_leave: bool,
     order: u64,
+    session_id: String,
+    auto_subscribe: bool,
+    receive_audio: bool,
+    receive_video: bool,
+    /// Subscriptions of this member, by track id.
+    subs: BTreeMap<String, SubscriptionState>,
+    /// Tracks this member explicitly unsubscribed from (sticky with auto_subscribe).
+    opt_out: HashSet<String>,
+}
+
+/// Runs media engine calls of one room strictly in order, off the room task.
+struct MediaQueue {
+    handle: MediaHandle,
+    tx: mpsc::UnboundedSender<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+}
+
+impl MediaQueue {
+    fn new(handle: MediaHandle) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel::<
+            std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+        >();
+        tokio::spawn(async move {
+            while let Some(op) = rx.recv().await {
+                op.await;
+            }
+        });
+        MediaQueue { handle, tx }
+    }
+
+    /// Queues `f(handle)`; its errors are logged.
+    fn run<F, Fut>(&self, what: &'static str, f: F)
+    where
+        F: FnOnce(MediaHandle) -> Fut,
+        Fut: std::future::Future<Output = Result<(), media::MediaError>> + Send + 'static,
+    {
+        let fut = f(self.handle.clone());
+        let _ = self.tx.send(Box::pin(async move {
+            if let Err(e) = fut.await {
+                debug!(op = what, error = %e, "media call failed");
+            }
+        }));
+    }
+
+    /// Queues `f(handle)` whose outcome answers request `id` on `tx`.
+    fn answer<F, Fut>(&self, tx: mpsc::UnboundedSender<SessionMsg>, id: String, f: F)
+    where
+        F: FnOnce(MediaHandle) -> Fut,
+        Fut: std::future::Future<Output = Result<Value, media::MediaError>> + Send + 'static,
+    {
+        let fut = f(self.handle.clone());
+        let _ = self.tx.send(Box::pin(async move {
+            let outcome = fut.await.map_err(|e| err(Code(e.code), e.message));
+            let _ = tx.send(SessionMsg::Reply {
+                id,
+                outcome,
+                effect: None,
+            });
+        }));
+    }
+}
+
+fn media_kind(k: TrackKind) -> Option<media::TrackKind> {
+    match k {
+        TrackKind::Audio => Some(media::TrackKind::Audio),
+        TrackKind::Video => Some(media::TrackKind::Video),
+        TrackKind::Data => Some(media::TrackKind::Data),
+        TrackKind::Unknown => None,
+    }
 }
 
 struct RoomActor {
@@ -152,9 +224,15 @@ struct RoomActor {
     ended: bool,
     hub: HubHandle,
     idle_reported: bool,
+    media: Option<MediaQueue>,
 }
 
-pub(crate) fn spawn(init: RoomInit, hub: HubHandle, config: Arc<ServerConfig>) -> RoomHandle {
+pub(crate) fn spawn(
+    init: RoomInit,
+    hub: HubHandle,
+    config: Arc<ServerConfig>,
+    media: Option<MediaHandle>,
+) -> RoomHandle {
     let _ = config;
     let (tx, rx) = mpsc::unbounded_channel();
     let id = new_id("rm_");
@@ -202,6 +280,7 @@ pub(crate) fn spawn(init: RoomInit, hub: HubHandle, config: Arc<ServerConfig>) -
         ended: false,
         hub,
         idle_reported: false,
+        media: media.map(MediaQueue::new),
     };
     info!(room = %init.name, id = %id, "room created");
     tokio::spawn(actor.run(rx));
@@ -331,6 +410,18 @@ impl RoomActor {
                 match outcome {
                     Ok(Done::Reply(v)) => reply(&tx, req_id, Ok(v), None),
                     Ok(Done::Left) => reply(&tx, req_id, Ok(json!({})), Some(Effect::Left)),
+                    Ok(Done::Media(run)) => match &self.media {
+                        Some(q) => run(q, tx, req_id),
+                        None => reply(
+                            &tx,
+                            req_id,
+                            Err(err(
+                                Code::METHOD_NOT_FOUND,
+                                "media is not enabled on this server",
+                            )),
+                            None,
+                        ),
+                    },
                     Ok(Done::End(reason)) => {
                         reply(&tx, req_id, Ok(json!({})), None);
                         self.end_room(Some(member_id), reason);
@@ -374,9 +465,12 @@ impl RoomActor {
                     let _ = e.tx.send(SessionMsg::Snapshot(Some(snap)));
                 }
             }
-            RoomCmd::Notify { .. } => {
-                // ice.candidate: routed to the media engine once it is present.
-            }
+            RoomCmd::Notify {
+                member_id,
+                method,
+                params,
+            } => self.notify(&member_id, &method, &params),
+            RoomCmd::Media { member_id, event } => self.on_media(&member_id, event),
             RoomCmd::Shutdown => {}
         }
     }
@@ -711,6 +805,12 @@ impl RoomActor {
             video_blocked: false,
             end_room_on_leave: g.grant.end_room_on_leave,
             order: self.next_order,
+            session_id: j.session_id.clone(),
+            auto_subscribe: p.auto_subscribe.unwrap_or(true),
+            receive_audio: p.receive.as_ref().is_none_or(|r| r.audio),
+            receive_video: p.receive.as_ref().is_none_or(|r| r.video),
+            subs: BTreeMap::new(),
+            opt_out: HashSet::new(),
         };
         let public = public_member(&entry.m, &self.live_tracks);
         self.members.insert(id.clone(), entry);
@@ -723,6 +823,7 @@ impl RoomActor {
             self.audience_dirty = true;
         }
         debug!(room = %self.room.name, member = %id, identity = %g.identity, "joined");
+        self.media_join(&id);
         let snap = self.snapshot(&id);
         let room = j
             .room
@@ -770,6 +871,19 @@ impl RoomActor {
         } else {
             self.audience_dirty = true;
         }
+        for t in &entry.m.tracks {
+            self.live_tracks.remove(&t.id);
+            for e in self.members.values_mut() {
+                e.subs.remove(&t.id);
+            }
+        }
+        if let Some(q) = &self.media {
+            // Closing the media session stops its tracks and subscriptions.
+            let sid = entry.session_id.clone();
+            q.run("close_session", move |h| async move {
+                h.close_session(&sid).await
+            });
+        }
         if let Some(info) = close {
             let _ = entry.tx.send(SessionMsg::Close(info));
         }
@@ -784,6 +898,12 @@ impl RoomActor {
         let ids: Vec<String> = self.members.keys().cloned().collect();
         for id in ids {
             if let Some(e) = self.members.remove(&id) {
+                if let Some(q) = &self.media {
+                    let sid = e.session_id.clone();
+                    q.run("close_session", move |h| async move {
+                        h.close_session(&sid).await
+                    });
+                }
                 let _ = e.tx.send(SessionMsg::Close(CloseInfo {
                     reason: "room_ended",
                     code: Code::ROOM_COMPLETED,
@@ -844,6 +964,7 @@ impl RoomActor {
         };
         e.m.tracks.retain(|t| t.id != track_id);
         let was_live = self.live_tracks.remove(track_id);
+        self.drop_track_media(track_id);
         let ev = EventMsg::new(
             "track.unpublished",
             &json!({"track_id": track_id, "member_id": member_id, "reason": reason}),
@@ -854,6 +975,448 @@ impl RoomActor {
             self.send_to(member_id, &ev);
         }
         self.refresh_flags(member_id, None);
+    }
+
+    // ------------------------------------------------------------------ media
+
+    /// Stops a track at the engine and forgets every subscription to it.
+    fn drop_track_media(&mut self, track_id: &str) {
+        for e in self.members.values_mut() {
+            e.subs.remove(track_id);
+        }
+        if let Some(q) = &self.media {
+            let tid = track_id.to_string();
+            q.run("unpublish_track", move |h| async move {
+                h.unpublish_track(&tid).await
+            });
+        }
+    }
+
+    /// Creates the member's media session (its sub PC), hands the event stream to the session
+    /// and subscribes it to what it may receive.
+    fn media_join(&mut self, member_id: &str) {
+        let Some(q) = &self.media else { return };
+        let Some(e) = self.members.get(member_id) else {
+            return;
+        };
+        let spec = media::SessionSpec::new(e.session_id.clone(), member_id, self.room.id.clone());
+        let tx = e.tx.clone();
+        q.run("create_session", move |h| async move {
+            let events = h.create_session(spec).await?;
+            let _ = tx.send(SessionMsg::MediaEvents(events));
+            Ok(())
+        });
+        let live: Vec<(String, String)> = self
+            .members
+            .values()
+            .filter(|o| o.m.id != member_id && o.m.role == Role::Member)
+            .flat_map(|o| {
+                o.m.tracks
+                    .iter()
+                    .map(move |t| (o.m.id.clone(), t.id.clone()))
+            })
+            .filter(|(_, tid)| self.live_tracks.contains(tid))
+            .collect();
+        for (_, tid) in live {
+            self.auto_subscribe(member_id, &tid);
+        }
+    }
+
+    /// Whether `member_id` may receive track `track_id` (kind allowed, not its own).
+    fn may_receive(&self, member_id: &str, track: &Track) -> Result<(), Code> {
+        let Some(e) = self.members.get(member_id) else {
+            return Err(Code::MEMBER_NOT_FOUND);
+        };
+        if track.member_id == member_id {
+            return Err(Code::SUBSCRIPTION_NOT_ALLOWED);
+        }
+        let kind = track.kind.media_kind();
+        if !e.media_allowed.can_recv(kind)
+            || (kind == MediaKind::Audio && !e.receive_audio)
+            || (kind == MediaKind::Video && !e.receive_video)
+        {
+            return Err(Code::SUBSCRIPTION_NOT_ALLOWED);
+        }
+        Ok(())
+    }
+
+    fn find_track(&self, track_id: &str) -> Option<&Track> {
+        self.members
+            .values()
+            .flat_map(|e| e.m.tracks.iter())
+            .find(|t| t.id == track_id)
+    }
+
+    /// Subscribes when the member auto-subscribes, may receive and has not opted out.
+    fn auto_subscribe(&mut self, member_id: &str, track_id: &str) {
+        let Some(e) = self.members.get(member_id) else {
+            return;
+        };
+        if !e.auto_subscribe || e.opt_out.contains(track_id) {
+            return;
+        }
+        let Some(track) = self.find_track(track_id).cloned() else {
+            return;
+        };
+        if self.may_receive(member_id, &track).is_err() {
+            return;
+        }
+        self.subscribe(member_id, &track);
+    }
+
+    /// Starts a subscription (state `pending` until the engine reports it active).
+    fn subscribe(&mut self, member_id: &str, track: &Track) -> SubscriptionState {
+        let Some(e) = self.members.get_mut(member_id) else {
+            return failed_sub(&track.id, Code::MEMBER_NOT_FOUND);
+        };
+        if let Some(st) = e.subs.get(&track.id) {
+            return st.clone();
+        }
+        let st = SubscriptionState {
+            track_id: track.id.clone(),
+            state: SubState::Pending,
+            mid: None,
+            paused: false,
+            max_width: None,
+            max_height: None,
+            max_fps: None,
+            priority: None,
+            error: None,
+        };
+        e.subs.insert(track.id.clone(), st.clone());
+        let sid = e.session_id.clone();
+        let tid = track.id.clone();
+        let tx = e.tx.clone();
+        if let Some(q) = &self.media {
+            q.run("subscribe", move |h| async move {
+                if let Err(err) = h.subscribe(&sid, &tid).await {
+                    let st = failed_sub(&tid, Code(err.code));
+                    let ev = EventMsg::new("sub.updated", &json!({"subscriptions": [st]}));
+                    let _ = tx.send(SessionMsg::Event(ev));
+                    return Err(err);
+                }
+                Ok(())
+            });
+        }
+        st
+    }
+
+    fn unsubscribe(&mut self, member_id: &str, track_id: &str) {
+        let Some(e) = self.members.get_mut(member_id) else {
+            return;
+        };
+        if e.subs.remove(track_id).is_some() {
+            let sid = e.session_id.clone();
+            let tid = track_id.to_string();
+            if let Some(q) = &self.media {
+                q.run("unsubscribe", move |h| async move {
+                    h.unsubscribe(&sid, &tid).await
+                });
+            }
+        }
+    }
+
+    fn sub_updated(&self, member_id: &str, subs: Vec<SubscriptionState>) {
+        if subs.is_empty() {
+            return;
+        }
+        let ev = EventMsg::new("sub.updated", &json!({"subscriptions": subs}));
+        self.send_to(member_id, &ev);
+    }
+
+    /// Media events that change room state.
+    fn on_media(&mut self, member_id: &str, event: MediaEvent) {
+        match event {
+            MediaEvent::TrackLive { track_id } => {
+                let owned = self
+                    .members
+                    .get(member_id)
+                    .is_some_and(|e| e.m.tracks.iter().any(|t| t.id == track_id));
+                if owned {
+                    self.go_live(member_id, &track_id);
+                }
+            }
+            MediaEvent::SubscriptionActive { track_id, mid } => {
+                let Some(e) = self.members.get_mut(member_id) else {
+                    return;
+                };
+                let Some(st) = e.subs.get_mut(&track_id) else {
+                    return;
+                };
+                st.state = if st.paused {
+                    SubState::Paused
+                } else {
+                    SubState::Active
+                };
+                st.mid = mid;
+                st.error = None;
+                let st = st.clone();
+                self.sub_updated(member_id, vec![st]);
+            }
+            MediaEvent::SubscriptionFailed { track_id, code } => {
+                let Some(e) = self.members.get_mut(member_id) else {
+                    return;
+                };
+                let st = failed_sub(&track_id, Code(code));
+                e.subs.insert(track_id, st.clone());
+                self.sub_updated(member_id, vec![st]);
+            }
+            MediaEvent::Talking {
+                member_id: talker,
+                talking,
+            } if talker == member_id => {
+                if let Some(e) = self.members.get_mut(member_id) {
+                    // Volatile state: member.talking carries it; no version bump.
+                    e.m.talking = talking;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Client notifications (`ice.candidate`).
+    fn notify(&mut self, member_id: &str, method: &str, p: &Value) {
+        if method != "ice.candidate" {
+            return;
+        }
+        let (Some(q), Some(e)) = (&self.media, self.members.get(member_id)) else {
+            return;
+        };
+        let Ok(c) = serde_json::from_value::<m::IceCandidate>(p.clone()) else {
+            debug!(member = %member_id, "ignoring malformed ice.candidate");
+            return;
+        };
+        let pc = match c.pc {
+            ovsp::model::PcKind::Pub => media::PcKind::Pub,
+            ovsp::model::PcKind::Sub => media::PcKind::Sub,
+            _ => return,
+        };
+        let sid = e.session_id.clone();
+        q.run("remote_candidate", move |h| async move {
+            h.remote_candidate(&sid, pc, c.candidate).await
+        });
+    }
+
+    fn media_set_muted(&self, track_id: &str, muted: bool) {
+        if let Some(q) = &self.media {
+            let tid = track_id.to_string();
+            q.run("set_muted", move |h| async move {
+                h.set_muted(&tid, muted).await
+            });
+        }
+    }
+
+    fn media_set_blocked(&self, track_id: &str, blocked: bool) {
+        if let Some(q) = &self.media {
+            let tid = track_id.to_string();
+            q.run("set_blocked", move |h| async move {
+                h.set_blocked(&tid, blocked).await
+            });
+        }
+    }
+
+    fn media_session_call<F, Fut>(&self, member_id: &str, what: &'static str, f: F)
+    where
+        F: FnOnce(MediaHandle, String) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), media::MediaError>> + Send + 'static,
+    {
+        let (Some(q), Some(e)) = (&self.media, self.members.get(member_id)) else {
+            return;
+        };
+        let sid = e.session_id.clone();
+        q.run(what, move |h| f(h, sid));
+    }
+
+    /// `pub.offer`, `pub.reset`, `sub.answer`, `sub.ice_restart`, `sub.reset`.
+    fn negotiation(&mut self, caller: &str, method: &str, p: &Value) -> Result<Done, RpcError> {
+        let Some(e) = self.members.get(caller) else {
+            return Err(err(Code::NOT_JOINED, "not joined"));
+        };
+        let sid = e.session_id.clone();
+        match method {
+            "pub.offer" => {
+                let v: m::PubOfferParams = params(p)?;
+                let mut mids = BTreeMap::new();
+                for (mid, key) in &v.mids {
+                    let t =
+                        e.m.tracks
+                            .iter()
+                            .find(|t| &t.id == key || t.cid.as_deref() == Some(key.as_str()))
+                            .ok_or_else(|| {
+                                err(
+                                    Code::MIDS_INCONSISTENT,
+                                    format!("mid {mid}: unknown track {key}"),
+                                )
+                                .with_field("mids")
+                            })?;
+                    let kind = media_kind(t.kind)
+                        .filter(|k| *k != media::TrackKind::Data)
+                        .ok_or_else(|| {
+                            err(
+                                Code::MIDS_INCONSISTENT,
+                                format!("mid {mid}: not a media track"),
+                            )
+                            .with_field("mids")
+                        })?;
+                    mids.insert(
+                        mid.clone(),
+                        media::PubMid {
+                            track_id: t.id.clone(),
+                            kind,
+                        },
+                    );
+                }
+                let offer = media::PubOffer {
+                    offer_id: v.offer_id,
+                    sdp: v.sdp,
+                    mids,
+                    ice_restart: v.ice_restart.unwrap_or(false),
+                };
+                let offer_id = v.offer_id;
+                Ok(Done::Media(Box::new(move |q, tx, id| {
+                    q.answer(tx, id, move |h| async move {
+                        let sdp = h.pub_offer(&sid, offer).await?;
+                        Ok(json!({"offer_id": offer_id, "sdp": sdp}))
+                    })
+                })))
+            }
+            "sub.answer" => {
+                let v: m::SubAnswerParams = params(p)?;
+                Ok(Done::Media(Box::new(move |q, tx, id| {
+                    q.answer(tx, id, move |h| async move {
+                        h.sub_answer(&sid, v.offer_id, v.sdp).await?;
+                        Ok(json!({}))
+                    })
+                })))
+            }
+            "pub.reset" | "sub.ice_restart" | "sub.reset" => {
+                let _: m::Empty = params(p)?;
+                let method = method.to_string();
+                Ok(Done::Media(Box::new(move |q, tx, id| {
+                    q.answer(tx, id, move |h| async move {
+                        match method.as_str() {
+                            "pub.reset" => h.pub_reset(&sid).await?,
+                            "sub.ice_restart" => h.sub_ice_restart(&sid).await?,
+                            _ => h.sub_reset(&sid).await?,
+                        }
+                        Ok(json!({}))
+                    })
+                })))
+            }
+            _ => Err(err(Code::METHOD_NOT_FOUND, "method not found")),
+        }
+    }
+
+    /// `sub.update`: add/remove subscriptions, change settings.
+    fn sub_update(&mut self, caller: &str, p: &Value) -> Result<Done, RpcError> {
+        let v: m::SubUpdateParams = params(p)?;
+        if self.media.is_none() {
+            return Err(err(
+                Code::METHOD_NOT_FOUND,
+                "media is not enabled on this server",
+            ));
+        }
+        let mut out: Vec<SubscriptionState> = vec![];
+        let resolve = |this: &Self, t: &m::SubTarget| -> Vec<Result<Track, (String, Code)>> {
+            if let Some(tid) = &t.track_id {
+                return vec![match this.find_track(tid) {
+                    Some(tr) if this.live_tracks.contains(tid) => Ok(tr.clone()),
+                    _ => Err((tid.clone(), Code::TRACK_NOT_FOUND)),
+                }];
+            }
+            let Some(mid) = &t.member_id else {
+                return vec![];
+            };
+            let Some(owner) = this.members.get(mid) else {
+                return vec![Err((mid.clone(), Code::MEMBER_NOT_FOUND))];
+            };
+            owner
+                .m
+                .tracks
+                .iter()
+                .filter(|tr| this.live_tracks.contains(&tr.id))
+                .filter(|tr| t.stream_key.is_none() || tr.stream_key == t.stream_key)
+                .filter(|tr| {
+                    t.kinds
+                        .as_ref()
+                        .is_none_or(|k| k.contains(&tr.kind.media_kind()))
+                })
+                .cloned()
+                .map(Ok)
+                .collect()
+        };
+        for t in &v.remove {
+            for r in resolve(self, t) {
+                let Ok(track) = r else { continue };
+                self.unsubscribe(caller, &track.id);
+                if let Some(e) = self.members.get_mut(caller) {
+                    e.opt_out.insert(track.id.clone());
+                }
+                let mut st = failed_sub(&track.id, Code::TRACK_NOT_FOUND);
+                st.state = SubState::Paused;
+                st.paused = true;
+                st.error = None;
+                out.push(st);
+            }
+        }
+        for t in &v.add {
+            for r in resolve(self, t) {
+                match r {
+                    Ok(track) => {
+                        if let Err(code) = self.may_receive(caller, &track) {
+                            out.push(failed_sub(&track.id, code));
+                            continue;
+                        }
+                        if let Some(e) = self.members.get_mut(caller) {
+                            e.opt_out.remove(&track.id);
+                        }
+                        out.push(self.subscribe(caller, &track));
+                    }
+                    Err((id, code)) => out.push(failed_sub(&id, code)),
+                }
+            }
+        }
+        for s in &v.settings {
+            let Some(e) = self.members.get_mut(caller) else {
+                break;
+            };
+            let Some(st) = e.subs.get_mut(&s.track_id) else {
+                out.push(failed_sub(&s.track_id, Code::TRACK_NOT_FOUND));
+                continue;
+            };
+            if let Some(w) = s.max_width {
+                st.max_width = Some(w);
+            }
+            if let Some(hh) = s.max_height {
+                st.max_height = Some(hh);
+            }
+            if let Some(f) = s.max_fps {
+                st.max_fps = Some(f);
+            }
+            if let Some(pr) = s.priority {
+                st.priority = Some(pr);
+            }
+            if let Some(paused) = s.paused {
+                if st.paused != paused {
+                    st.paused = paused;
+                    if st.state != SubState::Pending && st.state != SubState::Failed {
+                        st.state = if paused {
+                            SubState::Paused
+                        } else {
+                            SubState::Active
+                        };
+                    }
+                    let (sid, tid) = (e.session_id.clone(), s.track_id.clone());
+                    if let Some(q) = &self.media {
+                        q.run("set_paused", move |h| async move {
+                            h.set_paused(&sid, &tid, paused).await
+                        });
+                    }
+                }
+            }
+            out.push(st.clone());
+        }
+        Ok(Done::Reply(json!({"subscriptions": out})))
     }
 
     // ------------------------------------------------------------------ requests
@@ -1037,6 +1600,9 @@ impl RoomActor {
                     if e.m.deaf != deaf {
                         e.m.deaf = deaf;
                         self.member_updated(&target, &["deaf"], Some(caller));
+                        self.media_session_call(&target, "set_deaf", move |h, sid| async move {
+                            h.set_deaf(&sid, deaf).await
+                        });
                     }
                 }
                 // As in SignalWire, deaf also mutes the microphone and undeaf unmutes it.
@@ -1075,6 +1641,10 @@ impl RoomActor {
                     e.m.input_sensitivity = Some(v.value);
                 }
                 self.member_updated(&target, &["input_sensitivity"], Some(caller));
+                let value = v.value.clamp(0, 100) as u8;
+                self.media_session_call(&target, "set_sensitivity", move |h, sid| async move {
+                    h.set_sensitivity(&sid, value).await
+                });
                 empty()
             }
             "member.set_position" => {
@@ -1221,11 +1791,10 @@ impl RoomActor {
                 empty()
             }
             "message.send" => self.message_send(caller, p),
-            "pub.offer" | "pub.reset" | "sub.answer" | "sub.ice_restart" | "sub.reset"
-            | "sub.update" => Err(err(
-                Code::METHOD_NOT_FOUND,
-                "media is not enabled on this server",
-            )),
+            "pub.offer" | "pub.reset" | "sub.answer" | "sub.ice_restart" | "sub.reset" => {
+                self.negotiation(caller, method, p)
+            }
+            "sub.update" => self.sub_update(caller, p),
             _ => Err(err(
                 Code::METHOD_NOT_FOUND,
                 format!("method not enabled: {method}"),
@@ -1262,6 +1831,7 @@ impl RoomActor {
                 if t.muted != mute {
                     t.muted = mute;
                     self.track_updated(target, &tid, &["muted"], None);
+                    self.media_set_muted(&tid, mute);
                 }
             }
             if let Some(e) = self.members.get_mut(target) {
@@ -1288,6 +1858,7 @@ impl RoomActor {
                 if t.blocked != mute {
                     t.blocked = mute;
                     self.track_updated(target, &tid, &["blocked"], by);
+                    self.media_set_blocked(&tid, mute);
                 }
             }
             if !mute {
@@ -1496,6 +2067,10 @@ impl RoomActor {
         for tid in tracks {
             self.unpublish(&target, &tid, "demoted");
         }
+        // An audience member has no pub PC.
+        self.media_session_call(&target, "pub_reset", |h, sid| async move {
+            h.pub_reset(&sid).await
+        });
         let Some(e) = self.members.get_mut(&target) else {
             return Err(err(Code::MEMBER_NOT_FOUND, "member not found"));
         };
@@ -1637,8 +2212,36 @@ impl RoomActor {
         if let Some(e) = self.members.get_mut(caller) {
             e.m.tracks.push(track.clone());
         }
-        // Without a media engine a declared track is live at once.
-        self.go_live(caller, &tid);
+        match (&self.media, track.kind) {
+            // Without a media engine a declared track is live at once.
+            (None, _) => self.go_live(caller, &tid),
+            // Data tracks have no m-section: live once registered with the engine.
+            (Some(q), TrackKind::Data) => {
+                let sid = self
+                    .members
+                    .get(caller)
+                    .map(|e| e.session_id.clone())
+                    .unwrap_or_default();
+                let (t2, handle, reliable) = (
+                    tid.clone(),
+                    track.data_handle.unwrap_or(0),
+                    track.reliable.unwrap_or(true),
+                );
+                q.run("add_data_track", move |h| async move {
+                    h.add_data_track(&sid, &t2, handle, reliable).await
+                });
+                self.go_live(caller, &tid);
+            }
+            // Media tracks go live when the engine reports them negotiated and connected.
+            (Some(_), _) => {
+                if muted {
+                    self.media_set_muted(&tid, true);
+                }
+                if blocked {
+                    self.media_set_blocked(&tid, true);
+                }
+            }
+        }
         self.refresh_flags(caller, None);
         Ok(Done::Reply(json!({"track": track})))
     }
@@ -1661,6 +2264,17 @@ impl RoomActor {
         if self.is_visible(member_id) {
             let others = EventMsg::new("track.published", &json!({"track": public_track(&t)}));
             self.broadcast(&others, Some(member_id));
+            if self.media.is_some() {
+                let ids: Vec<String> = self
+                    .members
+                    .keys()
+                    .filter(|id| *id != member_id)
+                    .cloned()
+                    .collect();
+                for id in ids {
+                    self.auto_subscribe(&id, track_id);
+                }
+            }
         }
     }
 
@@ -1716,6 +2330,7 @@ impl RoomActor {
             };
             if changed {
                 self.track_updated(caller, &entry.track_id, &["muted"], None);
+                self.media_set_muted(&entry.track_id, entry.muted);
             }
         }
         self.refresh_flags(caller, None);
@@ -1822,9 +2437,27 @@ impl RoomActor {
     }
 }
 
+/// A media call that answers a request once the engine has replied.
+type MediaCall = Box<dyn FnOnce(&MediaQueue, mpsc::UnboundedSender<SessionMsg>, String) + Send>;
+
 /// What a handled request leads to.
 enum Done {
     Reply(Value),
     Left,
     End(Option<String>),
+    Media(MediaCall),
+}
+
+fn failed_sub(track_id: &str, code: Code) -> SubscriptionState {
+    SubscriptionState {
+        track_id: track_id.to_string(),
+        state: SubState::Failed,
+        mid: None,
+        paused: false,
+        max_width: None,
+        max_height: None,
+        max_fps: None,
+        priority: None,
+        error: Some(ErrorInfo::from_code(code)),
+    }
 }

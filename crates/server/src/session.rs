@@ -100,6 +100,8 @@ pub(crate) enum SessionMsg {
     },
     Snapshot(Option<Value>),
     Close(CloseInfo),
+    /// The member's media session was created: its event stream.
+    MediaEvents(crate::media::SessionEvents),
 }
 
 /// Side effects a room reports with a reply.
@@ -485,6 +487,8 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
         ended: false,
         left: false,
         stashed_reply: None,
+        media_rx: None,
+        pending_sub_offer: None,
     };
     // The connect request itself is in the cache so a resend of the same id is answered.
     actor.cache_insert(req.id, req.params, String::new(), true);
@@ -518,6 +522,9 @@ struct Session {
     ended: bool,
     left: bool,
     stashed_reply: Option<(String, Result<Value, RpcError>, Option<Effect>)>,
+    media_rx: Option<crate::media::SessionEvents>,
+    /// The last `sub.offer` not yet answered (sent again after a resume).
+    pending_sub_offer: Option<(u32, Arc<EventMsg>)>,
 }
 
 impl Session {
@@ -535,6 +542,7 @@ impl Session {
                 biased;
                 Some(c) = ctl.recv() => self.on_ctl(c, &mut room_rx).await,
                 Some(m) = room_rx.recv() => self.on_room_msg(m),
+                Some(ev) = recv_media(&mut self.media_rx) => self.on_media(ev),
                 Some(f) = frames.recv() => {
                     if f.gen == self.gen && self.out.is_some() {
                         self.on_frame(f.text, &mut ctl, &mut room_rx).await;
@@ -621,6 +629,7 @@ impl Session {
                 self.member_id = None;
                 self.ended = true;
             }
+            SessionMsg::MediaEvents(rx) => self.media_rx = Some(rx),
             // Replies and snapshots only arrive while a request waits for them.
             SessionMsg::Reply { .. } | SessionMsg::Snapshot(_) => {}
         }
@@ -699,6 +708,10 @@ impl Session {
                         self.send_text(f);
                     }
                 }
+                if let Some((_, offer)) = self.pending_sub_offer.clone() {
+                    // S6: an unanswered sub.offer is sent again (same offer_id).
+                    self.push_event(&offer);
+                }
                 info!(session = %self.id, last_seq, seq = self.seq, gap, "session resumed");
                 let _ = reply.send(Ok(self.gen));
                 if was_detached {
@@ -758,6 +771,7 @@ impl Session {
                 } => {
                     self.stashed_reply = Some((id, outcome, effect));
                 }
+                SessionMsg::MediaEvents(rx) => self.media_rx = Some(rx),
             }
         }
     }
@@ -998,6 +1012,84 @@ impl Session {
         }
     }
 
+    fn on_media(&mut self, ev: crate::media::MediaEvent) {
+        use crate::media::MediaEvent as M;
+        match ev {
+            M::SubOffer(o) => {
+                let mids: serde_json::Map<String, Value> = o
+                    .mids
+                    .iter()
+                    .map(|(mid, sm)| {
+                        let v = match sm {
+                            Some(sm) => json!({"track_id": sm.track_id, "member_id": sm.member_id, "kind": sm.kind.as_str()}),
+                            None => Value::Null,
+                        };
+                        (mid.clone(), v)
+                    })
+                    .collect();
+                let data = json!({"offer_id": o.offer_id, "sdp": o.sdp, "ice_restart": o.ice_restart,
+                                  "reset": o.reset, "mids": mids});
+                let ev = EventMsg::new("sub.offer", &data);
+                self.pending_sub_offer = Some((o.offer_id, ev.clone()));
+                self.push_event(&ev);
+            }
+            M::LocalCandidate(c) => {
+                let data = json!({"pc": c.pc.as_str(), "candidate": c.candidate, "sdp_mid": c.sdp_mid,
+                                  "sdp_m_line_index": c.sdp_m_line_index, "username_fragment": c.username_fragment});
+                self.push_event(&EventMsg::new("ice.candidate", &data));
+            }
+            M::StreamState {
+                track_id,
+                active,
+                reason,
+            } => {
+                let mut data = json!({"track_id": track_id, "state": if active { "active" } else { "paused" }});
+                if let Some(r) = reason.as_str() {
+                    data["reason"] = Value::from(r);
+                }
+                self.push_event(&EventMsg::new("track.stream_state", &data));
+            }
+            M::Talking { member_id, talking } => {
+                self.push_event(&EventMsg::new(
+                    "member.talking",
+                    &json!({"member_id": member_id, "talking": talking}),
+                ));
+                if self.member_id.as_deref() == Some(member_id.as_str()) {
+                    self.to_room(M::Talking { member_id, talking });
+                }
+            }
+            M::Speakers(list) => {
+                let speakers: Vec<Value> = list
+                    .iter()
+                    .map(
+                        |s| json!({"member_id": s.member_id, "level": s.level, "active": s.active}),
+                    )
+                    .collect();
+                self.push_event(&EventMsg::new(
+                    "room.speakers",
+                    &json!({"speakers": speakers}),
+                ));
+            }
+            M::IceFailed { pc } => {
+                info!(session = %self.id, pc = pc.as_str(), "media connection failed");
+                if pc == crate::media::PcKind::Pub {
+                    self.push_event(&EventMsg::new("pub.ice_restart_requested", &json!({})));
+                }
+            }
+            M::Connected { pc } => debug!(session = %self.id, pc = pc.as_str(), "media connected"),
+            other => self.to_room(other),
+        }
+    }
+
+    fn to_room(&self, event: crate::media::MediaEvent) {
+        if let (Some(room), Some(mid)) = (&self.room, &self.member_id) {
+            room.send(RoomCmd::Media {
+                member_id: mid.clone(),
+                event,
+            });
+        }
+    }
+
     fn on_notification(&mut self, n: ovsp::envelope::Notification) {
         match n.method.as_str() {
             "session.ack" => {
@@ -1017,6 +1109,15 @@ impl Session {
             // stats.report and unknown notifications are accepted and ignored.
             _ => {}
         }
+    }
+}
+
+async fn recv_media(
+    rx: &mut Option<crate::media::SessionEvents>,
+) -> Option<crate::media::MediaEvent> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -10,6 +10,8 @@
 //! - `hub`: a directory task mapping room names and session ids to their actors;
 //! - [`auth`]: HS256/ES256 JWT validation and minting.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod config;
 pub mod http;

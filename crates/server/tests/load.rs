@@ -88,7 +88,7 @@ async fn two_hundred_sessions_ten_messages_each() {
                             );
                             next_k[from] += 1;
                             received += 1;
-                            if received % 256 == 0 {
+                            if received.is_multiple_of(256) {
                                 c.ack().await;
                             }
                         }

@@ -138,12 +138,28 @@ impl ServerConfig {
             ));
         }
         cfg.keys.max_lifetime_s = cli.max_token_lifetime;
-        cfg.www_dir = cli.www_dir.clone();
-        cfg.pkg_dir = cli.pkg_dir.clone();
+        cfg.www_dir = resolve_repo_path(&cli.www_dir);
+        cfg.pkg_dir = resolve_repo_path(&cli.pkg_dir);
         cfg.udp_port = cli.udp_port;
         cfg.public_ip = cli.public_ip;
         cfg.media_enabled = !cli.no_media;
         Ok(cfg)
+    }
+}
+
+/// A relative path that does not exist under the working directory is looked up relative to
+/// the repository root (the server is normally run from there; `cargo run` from elsewhere
+/// still finds `www/` and `pkg/`).
+fn resolve_repo_path(p: &std::path::Path) -> PathBuf {
+    if p.is_absolute() || p.exists() {
+        return p.to_path_buf();
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let candidate = root.join(p);
+    if candidate.exists() {
+        candidate
+    } else {
+        p.to_path_buf()
     }
 }
 

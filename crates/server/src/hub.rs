@@ -34,6 +34,10 @@ pub(crate) enum HubCmd {
         id: String,
         reply: oneshot::Sender<Option<SessionHandle>>,
     },
+    /// Ends every session with `session.closing{server_shutdown}`.
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// Cloneable handle to the directory task.
@@ -45,6 +49,13 @@ pub(crate) struct HubHandle {
 impl HubHandle {
     pub(crate) fn send(&self, cmd: HubCmd) {
         let _ = self.tx.send(cmd);
+    }
+
+    /// Asks every session to close with `server_shutdown`.
+    pub(crate) async fn shutdown(&self) {
+        let (done, rx) = oneshot::channel();
+        self.send(HubCmd::Shutdown { done });
+        let _ = rx.await;
     }
 
     pub(crate) async fn find_session(&self, id: &str) -> Option<SessionHandle> {
@@ -124,6 +135,12 @@ pub(crate) fn spawn(
                 }
                 HubCmd::FindSession { id, reply } => {
                     let _ = reply.send(sessions.get(&id).cloned());
+                }
+                HubCmd::Shutdown { done } => {
+                    for s in sessions.values() {
+                        s.shutdown();
+                    }
+                    let _ = done.send(());
                 }
             }
         }

@@ -52,6 +52,15 @@ impl RunningServer {
     pub fn abort(&self) {
         self.task.abort();
     }
+
+    /// Ends every session with `session.closing{reason: server_shutdown, action: resume}` and
+    /// close code 4012, then stops accepting connections.
+    pub async fn shutdown(&self) {
+        self.state.hub.shutdown().await;
+        // Give the socket writers a moment to flush the closing frames.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.task.abort();
+    }
 }
 
 /// Starts the server on an already bound listener.

@@ -38,9 +38,8 @@ async fn main() -> std::process::ExitCode {
     if dev {
         println!("Demo: http://{}", server.addr);
     }
-    tokio::select! {
-        _ = server.wait() => {}
-        _ = tokio::signal::ctrl_c() => { tracing::info!("shutting down"); }
-    }
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
     std::process::ExitCode::SUCCESS
 }

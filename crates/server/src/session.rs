@@ -136,6 +136,7 @@ pub(crate) enum Ctl {
     SocketTimeout {
         gen: u64,
     },
+    Shutdown,
 }
 
 /// A frame forwarded by a socket reader.
@@ -149,6 +150,13 @@ pub(crate) struct Inbound {
 pub(crate) struct SessionHandle {
     ctl: mpsc::UnboundedSender<Ctl>,
     frames: mpsc::UnboundedSender<Inbound>,
+}
+
+impl SessionHandle {
+    /// Ends the session with `session.closing{server_shutdown, action: resume}` and close 4012.
+    pub(crate) fn shutdown(&self) {
+        let _ = self.ctl.send(Ctl::Shutdown);
+    }
 }
 
 const ID_PREFIX_SESSION: &str = "ses_";
@@ -651,6 +659,24 @@ impl Session {
                 self.detach();
             }
             Ctl::SocketClosed { .. } | Ctl::SocketTimeout { .. } => {}
+            Ctl::Shutdown => {
+                let info = CloseInfo {
+                    reason: "server_shutdown",
+                    code: Code::SERVER_DRAINING,
+                    message: "the server is shutting down".into(),
+                    action: "resume",
+                    close_code: CloseCode::SHUTDOWN,
+                    by: None,
+                };
+                self.closing(&info);
+                if let (Some(room), Some(mid)) = (&self.room, &self.member_id) {
+                    room.send(RoomCmd::Leave {
+                        member_id: mid.clone(),
+                        reason: "left",
+                    });
+                }
+                self.ended = true;
+            }
             Ctl::Attach {
                 out,
                 req_id,

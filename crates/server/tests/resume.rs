@@ -231,3 +231,14 @@ async fn a_resume_supersedes_the_old_socket() {
     assert_eq!(a.closed_code().await, Some(4002));
     assert!(a2.call("member.list", json!({})).await.is_ok());
 }
+
+#[tokio::test]
+async fn server_shutdown_says_resume_and_closes_with_4012() {
+    let env = start().await;
+    let (mut a, _) = env.joined("a", "bye", ALL_PERMS).await;
+    env.server.shutdown().await;
+    let closing = a.event("session.closing").await;
+    assert_eq!(closing.data["reason"], "server_shutdown");
+    assert_eq!(closing.data["action"], "resume");
+    assert_eq!(a.closed_code().await, Some(4012));
+}

@@ -26,6 +26,8 @@ pub mod common;
 pub mod room;
 #[cfg(target_arch = "wasm32")]
 pub mod room_session;
+#[cfg(target_arch = "wasm32")]
+pub mod video;
 
 #[cfg(target_arch = "wasm32")]
 mod ts {

@@ -24,6 +24,9 @@ use crate::web::listener::Timer;
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
+/// The one closure behind every unsubscribe function (bound per listener).
+type OffFn = Closure<dyn Fn(JsValue, JsValue)>;
+
 struct Inner {
     handle: SessionHandle,
     listeners: Listeners,
@@ -33,7 +36,7 @@ struct Inner {
     disconnecting: Cell<bool>,
     metrics_for: RefCell<Option<BTreeSet<String>>>,
     expiry: RefCell<Option<Timer>>,
-    off_fn: RefCell<Option<Closure<dyn Fn(JsValue, JsValue)>>>,
+    off_fn: RefCell<Option<OffFn>>,
 }
 
 /// A room of participants publishing and subscribing to streams.

@@ -1,0 +1,1370 @@
+//! `connect(token, options)`: a room of participants, track publications and tracks, with the
+//! events of each object, plus local media and data tracks (`createLocalTracks`,
+//! `createLocalDataTrack`).
+//!
+//! The participant, publication and remote-track objects are plain JS objects; their methods
+//! (`on`, `attach`, `publishTrack`, …) are one closure owned by the room, bound per object and
+//! method with `Function.prototype.bind`, so no closure outlives the room.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::{Rc, Weak};
+
+use convene_core::catalogue::{twilio_names, TwilioObject as T};
+use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};
+use js_sys::{Array, Function, Map, Promise};
+use ovsp::model::{MediaSource, MemberState, Track, TrackKind};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
+
+use super::common::{self, core, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::error::ApiError;
+use crate::web::media::Source;
+use crate::web::session::{SessionEvent, SessionHandle, Subscription};
+
+const DATA_TOPIC: &str = "data:";
+
+thread_local! {
+    static LOCALS: RefCell<HashMap<String, Weak<LocalInner>>> = RefCell::new(HashMap::new());
+    static NEXT_LOCAL: Cell<u32> = const { Cell::new(0) };
+}
+
+fn kind_str(k: TrackKind) -> &'static str {
+    match k {
+        TrackKind::Audio => "audio",
+        TrackKind::Video => "video",
+        _ => "data",
+    }
+}
+
+// =============================================================================================
+// Local tracks
+// =============================================================================================
+
+struct LocalInner {
+    id: String,
+    name: String,
+    kind: &'static str,
+    track: RefCell<Option<MediaStreamTrack>>,
+    listeners: Listeners,
+    stopped: Cell<bool>,
+    elements: RefCell<Vec<HtmlMediaElement>>,
+    /// The room that publishes this track.
+    room: RefCell<Weak<Inner>>,
+    ordered: bool,
+}
+
+impl LocalInner {
+    fn new(
+        name: Option<String>,
+        kind: &'static str,
+        track: Option<MediaStreamTrack>,
+        ordered: bool,
+    ) -> Rc<LocalInner> {
+        let n = NEXT_LOCAL.with(|c| {
+            c.set(c.get() + 1);
+            c.get()
+        });
+        let id = format!("local-{kind}-{n}");
+        let inner = Rc::new(LocalInner {
+            name: name.unwrap_or_else(|| id.clone()),
+            id: id.clone(),
+            kind,
+            track: RefCell::new(track),
+            listeners: Listeners::default(),
+            stopped: Cell::new(false),
+            elements: RefCell::new(Vec::new()),
+            room: RefCell::new(Weak::new()),
+            ordered,
+        });
+        LOCALS.with(|l| {
+            let mut l = l.borrow_mut();
+            l.retain(|_, w| w.strong_count() > 0);
+            l.insert(id, Rc::downgrade(&inner));
+        });
+        inner
+    }
+
+    fn find(v: &JsValue) -> Option<Rc<LocalInner>> {
+        let id = common::get_str(v, "id")?;
+        LOCALS.with(|l| l.borrow().get(&id).and_then(Weak::upgrade))
+    }
+
+    fn set_enabled(self: &Rc<Self>, on: bool) {
+        if let Some(t) = self.track.borrow().as_ref() {
+            if t.enabled() == on {
+                return;
+            }
+            t.set_enabled(on);
+        }
+        let js: JsValue = LocalTrack {
+            inner: self.clone(),
+        }
+        .into();
+        self.listeners
+            .emit(if on { "enabled" } else { "disabled" }, &[js]);
+        if let Some(room) = self.room.borrow().upgrade() {
+            let cid = self.id.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = room.handle.mute_track(&cid, !on).await;
+            });
+        }
+    }
+}
+
+/// A local audio, video or data track.
+#[wasm_bindgen(skip_typescript)]
+pub struct LocalTrack {
+    inner: Rc<LocalInner>,
+}
+
+#[wasm_bindgen]
+impl LocalTrack {
+    /// Id of the local track.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id.clone()
+    }
+    /// Name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name.clone()
+    }
+    /// `audio`, `video` or `data`.
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        self.inner.kind.to_owned()
+    }
+    /// The server id once published.
+    #[wasm_bindgen(getter)]
+    pub fn sid(&self) -> JsValue {
+        let Some(room) = self.inner.room.borrow().upgrade() else {
+            return JsValue::NULL;
+        };
+        room.handle
+            .with_machine(|m| {
+                m.state()
+                    .local_tracks
+                    .get(&self.inner.id)
+                    .and_then(|t| t.track_id.clone())
+            })
+            .map(JsValue::from)
+            .unwrap_or(JsValue::NULL)
+    }
+    /// The browser track.
+    #[wasm_bindgen(getter, js_name = mediaStreamTrack)]
+    pub fn media_stream_track(&self) -> Option<MediaStreamTrack> {
+        self.inner.track.borrow().clone()
+    }
+    /// Whether the track is enabled.
+    #[wasm_bindgen(getter, js_name = isEnabled)]
+    pub fn is_enabled(&self) -> bool {
+        self.inner
+            .track
+            .borrow()
+            .as_ref()
+            .is_none_or(|t| t.enabled())
+    }
+    /// Whether the track has started.
+    #[wasm_bindgen(getter, js_name = isStarted)]
+    pub fn is_started(&self) -> bool {
+        !self.inner.stopped.get()
+    }
+    /// Whether the track was stopped.
+    #[wasm_bindgen(getter, js_name = isStopped)]
+    pub fn is_stopped(&self) -> bool {
+        self.inner.stopped.get()
+    }
+    /// Video dimensions.
+    #[wasm_bindgen(getter)]
+    pub fn dimensions(&self) -> JsValue {
+        let s = self.inner.track.borrow().as_ref().map(|t| t.get_settings());
+        let o = obj();
+        set(
+            &o,
+            "width",
+            &s.as_ref()
+                .map(|s| get(s, "width"))
+                .filter(|v| !v.is_undefined())
+                .unwrap_or(JsValue::NULL),
+        );
+        set(
+            &o,
+            "height",
+            &s.as_ref()
+                .map(|s| get(s, "height"))
+                .filter(|v| !v.is_undefined())
+                .unwrap_or(JsValue::NULL),
+        );
+        o
+    }
+    /// Data tracks: ordered delivery.
+    #[wasm_bindgen(getter)]
+    pub fn ordered(&self) -> bool {
+        self.inner.ordered
+    }
+    /// Data tracks: reliable delivery (messages travel over the durable signaling channel).
+    #[wasm_bindgen(getter)]
+    pub fn reliable(&self) -> bool {
+        true
+    }
+    /// Data tracks: no packet lifetime limit.
+    #[wasm_bindgen(getter, js_name = maxPacketLifeTime)]
+    pub fn max_packet_life_time(&self) -> JsValue {
+        JsValue::NULL
+    }
+    /// Data tracks: no retransmit limit.
+    #[wasm_bindgen(getter, js_name = maxRetransmits)]
+    pub fn max_retransmits(&self) -> JsValue {
+        JsValue::NULL
+    }
+    /// Enables (or, with `false`, disables) the track.
+    pub fn enable(&self, enabled: Option<bool>) -> LocalTrack {
+        self.inner.set_enabled(enabled.unwrap_or(true));
+        LocalTrack {
+            inner: self.inner.clone(),
+        }
+    }
+    /// Disables the track.
+    pub fn disable(&self) -> LocalTrack {
+        self.inner.set_enabled(false);
+        LocalTrack {
+            inner: self.inner.clone(),
+        }
+    }
+    /// Stops the track.
+    pub fn stop(&self) -> LocalTrack {
+        if let Some(t) = self.inner.track.borrow().as_ref() {
+            t.stop();
+        }
+        if !self.inner.stopped.replace(true) {
+            self.inner.listeners.emit(
+                "stopped",
+                &[LocalTrack {
+                    inner: self.inner.clone(),
+                }
+                .into()],
+            );
+        }
+        LocalTrack {
+            inner: self.inner.clone(),
+        }
+    }
+    /// Re-acquires the device with new constraints and sends the new track.
+    pub fn restart(&self, constraints: JsValue) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let source = if inner.kind == "audio" {
+                Source::Microphone
+            } else {
+                Source::Camera
+            };
+            let t = SessionHandle::acquire(source, &constraints)
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        ovsp::codes::Code::TRACK_INVALID,
+                        format!("{}: {}", e.name(), e.message()),
+                    )
+                })?;
+            let room = inner.room.borrow().upgrade();
+            match room {
+                Some(room) => {
+                    core(room.handle.replace_track(&inner.id, t.clone()).await).map(|_| ())?
+                }
+                None => {
+                    if let Some(old) = inner.track.borrow().as_ref() {
+                        old.stop();
+                    }
+                }
+            }
+            for el in inner.elements.borrow().iter() {
+                if let Ok(s) = MediaStream::new_with_tracks(&Array::of1(&t)) {
+                    el.set_src_object(Some(&s));
+                }
+            }
+            *inner.track.borrow_mut() = Some(t);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+    /// Shows the track in `element` (or a new `<audio>`/`<video>` element), returned.
+    pub fn attach(&self, element: JsValue) -> Result<HtmlMediaElement, JsValue> {
+        let track =
+            self.inner.track.borrow().clone().ok_or_else(|| {
+                ApiError::invalid("track", "a data track cannot be attached").to_js()
+            })?;
+        let el = media_element(&element, self.inner.kind)?;
+        let s = MediaStream::new_with_tracks(&Array::of1(&track))?;
+        el.set_src_object(Some(&s));
+        el.set_autoplay(true);
+        el.set_muted(true);
+        let _ = el.play();
+        self.inner.elements.borrow_mut().push(el.clone());
+        Ok(el)
+    }
+    /// Detaches the track from `element` (or from every element); returns the elements.
+    pub fn detach(&self, element: JsValue) -> Array {
+        let target = media_element_opt(&element);
+        let mut els = self.inner.elements.borrow_mut();
+        let (gone, keep): (Vec<_>, Vec<_>) = els
+            .drain(..)
+            .partition(|e| target.as_ref().is_none_or(|t| t == e));
+        *els = keep;
+        gone.iter()
+            .map(|e| {
+                e.set_src_object(None);
+                JsValue::from(e.clone())
+            })
+            .collect()
+    }
+    /// Data tracks: sends a message to every participant.
+    pub fn send(&self, data: JsValue) -> Result<(), JsValue> {
+        let room = self.inner.room.borrow().upgrade().ok_or_else(|| {
+            ApiError::new(
+                ovsp::codes::Code::TRACK_INVALID,
+                "the data track is not published in a connected room",
+            )
+            .to_js()
+        })?;
+        let payload = if let Some(s) = data.as_string() {
+            json!({ "text": s })
+        } else if data.is_instance_of::<js_sys::ArrayBuffer>()
+            || js_sys::ArrayBuffer::is_view(&data)
+        {
+            let bytes = if data.is_instance_of::<js_sys::ArrayBuffer>() {
+                js_sys::Uint8Array::new(&data).to_vec()
+            } else {
+                let buf = get(&data, "buffer");
+                let off = get(&data, "byteOffset").as_f64().unwrap_or(0.0) as u32;
+                let len = get(&data, "byteLength").as_f64().unwrap_or(0.0) as u32;
+                js_sys::Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec()
+            };
+            json!({ "bytes": bytes })
+        } else {
+            return Err(ApiError::invalid(
+                "data",
+                "must be a string, ArrayBuffer or ArrayBufferView",
+            )
+            .to_js());
+        };
+        let topic = format!("{DATA_TOPIC}{}", self.inner.name);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = room
+                .handle
+                .call(Command::SendMessage {
+                    to: None,
+                    topic: Some(topic),
+                    payload,
+                })
+                .await;
+        });
+        Ok(())
+    }
+    /// Adds a listener.
+    pub fn on(&self, event: &str, f: JsValue) -> Result<LocalTrack, JsValue> {
+        self.inner
+            .listeners
+            .add(event, &f, false)
+            .map_err(|e| e.to_js())?;
+        Ok(LocalTrack {
+            inner: self.inner.clone(),
+        })
+    }
+    /// Adds a one-time listener.
+    pub fn once(&self, event: &str, f: JsValue) -> Result<LocalTrack, JsValue> {
+        self.inner
+            .listeners
+            .add(event, &f, true)
+            .map_err(|e| e.to_js())?;
+        Ok(LocalTrack {
+            inner: self.inner.clone(),
+        })
+    }
+    /// Removes a listener.
+    pub fn off(&self, event: &str, f: JsValue) -> LocalTrack {
+        self.inner.listeners.off(event, &f);
+        LocalTrack {
+            inner: self.inner.clone(),
+        }
+    }
+    /// Removes every listener (of `event`).
+    #[wasm_bindgen(js_name = removeAllListeners)]
+    pub fn remove_all_listeners(&self, event: Option<String>) -> LocalTrack {
+        self.inner.listeners.remove_all(event);
+        LocalTrack {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+fn media_element_opt(v: &JsValue) -> Option<HtmlMediaElement> {
+    if let Some(sel) = v.as_string() {
+        let doc = web_sys::window()?.document()?;
+        return doc.query_selector(&sel).ok().flatten()?.dyn_into().ok();
+    }
+    v.clone().dyn_into::<HtmlMediaElement>().ok()
+}
+
+fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
+    if !v.is_undefined() && !v.is_null() {
+        return media_element_opt(v).ok_or_else(|| {
+            ApiError::invalid("element", "must be a media element or a selector").to_js()
+        });
+    }
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    Ok(doc
+        .create_element(if kind == "audio" { "audio" } else { "video" })?
+        .unchecked_into())
+}
+
+/// Creates a local data track.
+#[wasm_bindgen(js_name = createLocalDataTrack, skip_typescript)]
+pub fn create_local_data_track(options: JsValue) -> LocalTrack {
+    let ordered = get(&options, "ordered") != JsValue::FALSE;
+    LocalTrack {
+        inner: LocalInner::new(common::get_str(&options, "name"), "data", None, ordered),
+    }
+}
+
+/// Acquires local audio and video tracks.
+#[wasm_bindgen(js_name = createLocalTracks, skip_typescript)]
+pub fn create_local_tracks(options: JsValue) -> Promise {
+    promise(async move { Ok(local_tracks(&options).await?.into()) })
+}
+
+async fn local_tracks(options: &JsValue) -> Result<Array, ApiError> {
+    let out = Array::new();
+    for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
+        let c = get(options, k);
+        if c == JsValue::FALSE {
+            continue;
+        }
+        let c = if c.is_undefined() || c.is_null() {
+            JsValue::TRUE
+        } else {
+            c
+        };
+        let t = SessionHandle::acquire(source, &c).await.map_err(|e| {
+            ApiError::new(
+                ovsp::codes::Code::TRACK_INVALID,
+                format!("{}: {}", e.name(), e.message()),
+            )
+        })?;
+        let kind = if k == "audio" { "audio" } else { "video" };
+        out.push(
+            &LocalTrack {
+                inner: LocalInner::new(None, kind, Some(t), true),
+            }
+            .into(),
+        );
+    }
+    Ok(out)
+}
+
+// =============================================================================================
+// The room
+// =============================================================================================
+
+struct Obj {
+    js: JsValue,
+    listeners: Listeners,
+}
+
+type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
+
+struct Inner {
+    handle: SessionHandle,
+    listeners: Listeners,
+    sub: RefCell<Option<Subscription>>,
+    dispatch: RefCell<Option<Dispatch>>,
+    objs: RefCell<HashMap<u32, Obj>>,
+    next: Cell<u32>,
+    /// Remote participants: member id → object id.
+    parts: RefCell<HashMap<String, u32>>,
+    participants: Map,
+    /// Remote publications: track id → object id; remote tracks: track id → object id.
+    pubs: RefCell<HashMap<String, u32>>,
+    tracks: RefCell<HashMap<String, u32>>,
+    /// Remote data tracks: "member/name" → object id.
+    data: RefCell<HashMap<String, u32>>,
+    local: Cell<u32>,
+    /// Local publications: local track id (cid) → (object id, local track).
+    local_pubs: RefCell<HashMap<String, (u32, Rc<LocalInner>)>>,
+    /// Subscribed tracks whose media has not arrived yet.
+    pending: RefCell<HashSet<String>>,
+    room_js: RefCell<Option<Weak<Inner>>>,
+}
+
+/// A connected room (what `connect()` resolves to).
+#[wasm_bindgen(skip_typescript)]
+pub struct VideoRoom {
+    inner: Rc<Inner>,
+}
+
+impl Inner {
+    fn new_obj(&self, props: Value, methods: &[&str]) -> u32 {
+        let id = self.next.get() + 1;
+        self.next.set(id);
+        let js = to_js(&props);
+        if let Some(d) = self.dispatch.borrow().as_ref() {
+            let f: &Function = d.as_ref().unchecked_ref();
+            for m in ["on", "once", "off", "removeAllListeners"]
+                .iter()
+                .chain(methods)
+            {
+                let bound: JsValue = f
+                    .bind2(&JsValue::NULL, &JsValue::from_str(m), &JsValue::from(id))
+                    .into();
+                set(&js, m, &bound);
+            }
+        }
+        for m in ["tracks", "audioTracks", "videoTracks", "dataTracks"] {
+            if props.get(m).is_some() {
+                set(&js, m, &Map::new());
+            }
+        }
+        self.objs.borrow_mut().insert(
+            id,
+            Obj {
+                js,
+                listeners: Listeners::default(),
+            },
+        );
+        id
+    }
+
+    fn js(&self, id: u32) -> JsValue {
+        self.objs
+            .borrow()
+            .get(&id)
+            .map(|o| o.js.clone())
+            .unwrap_or(JsValue::NULL)
+    }
+
+    fn emit_on(&self, id: u32, name: &str, args: &[JsValue]) {
+        let has = self
+            .objs
+            .borrow()
+            .get(&id)
+            .is_some_and(|o| o.listeners.has(name));
+        if !has {
+            return;
+        }
+        // Take the listeners out while they run, so a listener may touch the object table.
+        let l = self
+            .objs
+            .borrow_mut()
+            .get_mut(&id)
+            .map(|o| std::mem::take(&mut o.listeners));
+        if let Some(l) = l {
+            l.emit(name, args);
+            if let Some(o) = self.objs.borrow_mut().get_mut(&id) {
+                o.listeners = l;
+            }
+        }
+    }
+
+    fn map_add(&self, part: u32, key: &str, kind: &str, val: &JsValue) {
+        let p = self.js(part);
+        for m in ["tracks", &format!("{kind}Tracks")] {
+            if let Ok(map) = get(&p, m).dyn_into::<Map>() {
+                map.set(&JsValue::from_str(key), val);
+            }
+        }
+    }
+
+    fn map_del(&self, part: u32, key: &str) {
+        let p = self.js(part);
+        for m in ["tracks", "audioTracks", "videoTracks", "dataTracks"] {
+            if let Ok(map) = get(&p, m).dyn_into::<Map>() {
+                map.delete(&JsValue::from_str(key));
+            }
+        }
+    }
+
+    fn add_participant(&self, m: &ovsp::model::Member) -> u32 {
+        if let Some(id) = self.parts.borrow().get(&m.id) {
+            return *id;
+        }
+        let id = self.new_obj(
+            json!({ "sid": m.id, "identity": m.identity, "state": "connected", "networkQualityLevel": null,
+                    "tracks": {}, "audioTracks": {}, "videoTracks": {}, "dataTracks": {} }),
+            &[],
+        );
+        self.parts.borrow_mut().insert(m.id.clone(), id);
+        self.participants
+            .set(&JsValue::from_str(&m.id), &self.js(id));
+        for t in &m.tracks {
+            self.add_publication(t);
+        }
+        id
+    }
+
+    fn add_publication(&self, t: &Track) -> Option<u32> {
+        if let Some(id) = self.pubs.borrow().get(&t.id) {
+            return Some(*id);
+        }
+        let part = *self.parts.borrow().get(&t.member_id)?;
+        let id = self.new_obj(
+            json!({ "trackSid": t.id, "trackName": t.name.clone().unwrap_or_else(|| t.id.clone()), "kind": kind_str(t.kind),
+                    "isTrackEnabled": !t.muted && !t.blocked, "isSubscribed": false, "track": null }),
+            &[],
+        );
+        self.pubs.borrow_mut().insert(t.id.clone(), id);
+        self.map_add(part, &t.id, kind_str(t.kind), &self.js(id));
+        Some(id)
+    }
+
+    fn add_remote_track(&self, t: &Track) -> Option<u32> {
+        if let Some(id) = self.tracks.borrow().get(&t.id) {
+            return Some(*id);
+        }
+        let media = self.handle.remote_track(&t.id)?;
+        let id = self.new_obj(
+            json!({ "sid": t.id, "id": t.id, "name": t.name.clone().unwrap_or_else(|| t.id.clone()), "kind": kind_str(t.kind),
+                    "isEnabled": !t.muted && !t.blocked, "isStarted": true, "isSwitchedOff": false, "isSubscribed": true,
+                    "dimensions": { "width": t.width, "height": t.height } }),
+            &["attach", "detach"],
+        );
+        set(&self.js(id), "mediaStreamTrack", &media);
+        self.tracks.borrow_mut().insert(t.id.clone(), id);
+        if let Some(p) = self.pubs.borrow().get(&t.id) {
+            let pj = self.js(*p);
+            set(&pj, "track", &self.js(id));
+            set(&pj, "isSubscribed", &JsValue::TRUE);
+        }
+        Some(id)
+    }
+
+    fn build_from_state(&self) {
+        let members: Vec<ovsp::model::Member> = self
+            .handle
+            .with_machine(|m| m.state().members.values().cloned().collect());
+        for m in &members {
+            self.add_participant(m);
+        }
+        let me = self.handle.with_machine(|m| {
+            m.state()
+                .self_member
+                .as_ref()
+                .map(|s| (s.id.clone(), s.identity.clone()))
+        });
+        if let Some((sid, identity)) = me {
+            let l = self.js(self.local.get());
+            set(&l, "sid", &sid.into());
+            set(&l, "identity", &identity.into());
+        }
+    }
+
+    fn room_obj(self: &Rc<Self>) -> JsValue {
+        VideoRoom {
+            inner: self.clone(),
+        }
+        .into()
+    }
+
+    /// Runs a bound object method.
+    fn dispatch(self: &Rc<Self>, op: &str, id: u32, a: JsValue, b: JsValue) -> JsValue {
+        let this = self.js(id);
+        let with = |f: &dyn Fn(&Listeners)| {
+            // The listener table entry may be temporarily taken during an emit; then the
+            // change applies to the table put back afterwards.
+            if let Some(o) = self.objs.borrow().get(&id) {
+                f(&o.listeners);
+            }
+        };
+        match op {
+            "on" | "once" => {
+                let ev = a.as_string().unwrap_or_default();
+                with(&|l| {
+                    let _ = l.add(&ev, &b, op == "once");
+                });
+                this
+            }
+            "off" => {
+                let ev = a.as_string().unwrap_or_default();
+                with(&|l| l.off(&ev, &b));
+                this
+            }
+            "removeAllListeners" => {
+                with(&|l| l.remove_all(a.as_string()));
+                this
+            }
+            "attach" => {
+                let sid = common::get_str(&this, "sid").unwrap_or_default();
+                let el = media_element_opt(&a);
+                match self.handle.attach(&sid, el) {
+                    Ok(el) => el.into(),
+                    Err(e) => {
+                        ApiError::new(ovsp::codes::Code::TRACK_NOT_FOUND, e.to_string()).to_js()
+                    }
+                }
+            }
+            "detach" => {
+                let sid = common::get_str(&this, "sid").unwrap_or_default();
+                self.handle.detach(&sid);
+                Array::new().into()
+            }
+            "publishTrack" => promise(self.clone().publish_track(a, b)).into(),
+            "unpublishTrack" | "unpublish" => {
+                let cid = if op == "unpublish" {
+                    self.local_pubs
+                        .borrow()
+                        .iter()
+                        .find(|(_, (o, _))| *o == id)
+                        .map(|(c, _)| c.clone())
+                } else {
+                    LocalInner::find(&a).map(|l| l.id.clone()).or_else(|| {
+                        let t = a.clone().dyn_into::<MediaStreamTrack>().ok()?;
+                        self.local_pubs
+                            .borrow()
+                            .iter()
+                            .find(|(_, (_, l))| {
+                                l.track.borrow().as_ref().is_some_and(|x| x.id() == t.id())
+                            })
+                            .map(|(c, _)| c.clone())
+                    })
+                };
+                let Some(cid) = cid else { return JsValue::NULL };
+                let Some((pid, local)) = self.local_pubs.borrow_mut().remove(&cid) else {
+                    return JsValue::NULL;
+                };
+                *local.room.borrow_mut() = Weak::new();
+                self.map_del(self.local.get(), &cid);
+                if local.kind != "data" {
+                    let inner = self.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = inner.handle.unpublish(&cid).await;
+                    });
+                }
+                self.js(pid)
+            }
+            _ => JsValue::UNDEFINED,
+        }
+    }
+
+    /// Publishes a local track (a `LocalTrack` or a `MediaStreamTrack`).
+    async fn publish_track(self: Rc<Self>, track: JsValue, options: JsValue) -> JsResult {
+        let local = match LocalInner::find(&track) {
+            Some(l) => l,
+            None => {
+                let t = common::track_arg(&track, "track")?;
+                let kind = if t.kind() == "audio" {
+                    "audio"
+                } else {
+                    "video"
+                };
+                LocalInner::new(common::get_str(&options, "name"), kind, Some(t), true)
+            }
+        };
+        if self.local_pubs.borrow().contains_key(&local.id) {
+            return Err(ApiError::new(
+                ovsp::codes::Code::TRACK_NAME_DUPLICATED,
+                "the track is already published",
+            ));
+        }
+        *local.room.borrow_mut() = Rc::downgrade(&self);
+        let track_js: JsValue = LocalTrack {
+            inner: local.clone(),
+        }
+        .into();
+        if local.kind != "data" {
+            let media = local
+                .track
+                .borrow()
+                .clone()
+                .ok_or_else(|| ApiError::invalid("track", "has no media"))?;
+            let (source, ms, kind) = if local.kind == "audio" {
+                (
+                    Source::Microphone,
+                    MediaSource::Microphone,
+                    TrackKind::Audio,
+                )
+            } else {
+                (Source::Camera, MediaSource::Camera, TrackKind::Video)
+            };
+            let opts = PublishOptions {
+                cid: local.id.clone(),
+                kind,
+                source: ms,
+                stream_key: None,
+                name: Some(local.name.clone()),
+                muted: !media.enabled(),
+                extra: Default::default(),
+            };
+            if let Err(e) = self.handle.publish(media, source, opts).await {
+                let e = ApiError::from(e);
+                self.emit_on(
+                    self.local.get(),
+                    "trackPublicationFailed",
+                    &[e.to_js(), track_js],
+                );
+                return Err(e);
+            }
+        }
+        let sid = self
+            .handle
+            .with_machine(|m| {
+                m.state()
+                    .local_tracks
+                    .get(&local.id)
+                    .and_then(|t| t.track_id.clone())
+            })
+            .unwrap_or_else(|| local.id.clone());
+        let id = self.new_obj(
+            json!({ "trackSid": sid, "trackName": local.name, "kind": local.kind, "isTrackEnabled": true }),
+            &["unpublish"],
+        );
+        set(&self.js(id), "track", &track_js);
+        self.local_pubs
+            .borrow_mut()
+            .insert(local.id.clone(), (id, local.clone()));
+        self.map_add(self.local.get(), &local.id, local.kind, &self.js(id));
+        if local.kind == "data" {
+            self.emit_on(self.local.get(), "trackPublished", &[self.js(id)]);
+        }
+        Ok(self.js(id))
+    }
+
+    fn on_event(self: &Rc<Self>, ev: &SessionEvent) {
+        let SessionEvent::Core(ce) = ev else { return };
+        // Bring the object graph up to date first.
+        match ce {
+            CoreEvent::RoomJoined { .. } => self.build_from_state(),
+            CoreEvent::MemberJoined { member } => {
+                self.add_participant(member);
+            }
+            CoreEvent::MemberUpdated {
+                member,
+                updated,
+                local: false,
+                ..
+            } if updated.iter().any(|f| f == "state") => {
+                if let Some(p) = self.parts.borrow().get(&member.id) {
+                    let s = if member.state == MemberState::Reconnecting {
+                        "reconnecting"
+                    } else {
+                        "connected"
+                    };
+                    set(&self.js(*p), "state", &s.into());
+                }
+            }
+            CoreEvent::TrackPublished {
+                track,
+                local: false,
+            } => {
+                self.add_publication(track);
+            }
+            CoreEvent::TrackUpdated {
+                track,
+                local: false,
+                ..
+            } => {
+                let on = JsValue::from(!track.muted && !track.blocked);
+                if let Some(p) = self.pubs.borrow().get(&track.id) {
+                    set(&self.js(*p), "isTrackEnabled", &on);
+                }
+                if let Some(t) = self.tracks.borrow().get(&track.id) {
+                    set(&self.js(*t), "isEnabled", &on);
+                }
+            }
+            CoreEvent::SubscriptionStarted { track: Some(t), .. }
+                if self.add_remote_track(t).is_none() =>
+            {
+                self.pending.borrow_mut().insert(t.id.clone());
+                return;
+            }
+            CoreEvent::RemoteTrackAttached { track_id, .. } => {
+                if self.pending.borrow_mut().remove(track_id) {
+                    let t = self
+                        .handle
+                        .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.clone()));
+                    if let Some(t) = t {
+                        self.add_remote_track(&t);
+                        let synthetic = CoreEvent::SubscriptionStarted {
+                            subscription: ovsp::model::SubscriptionState {
+                                track_id: t.id.clone(),
+                                state: ovsp::model::SubState::Active,
+                                mid: None,
+                                paused: false,
+                                max_width: None,
+                                max_height: None,
+                                max_fps: None,
+                                priority: None,
+                                error: None,
+                            },
+                            track: Some(t),
+                        };
+                        self.emit_all(&synthetic);
+                    }
+                }
+                return;
+            }
+            CoreEvent::NetworkQuality {
+                member_id,
+                level,
+                local,
+            } => {
+                let id = if *local {
+                    Some(self.local.get())
+                } else {
+                    self.parts.borrow().get(member_id).copied()
+                };
+                if let Some(id) = id {
+                    set(&self.js(id), "networkQualityLevel", &JsValue::from(*level));
+                }
+            }
+            CoreEvent::MessageReceived {
+                from_member_id,
+                topic: Some(topic),
+                payload,
+                ..
+            } if topic.starts_with(DATA_TOPIC) => {
+                self.data_message(from_member_id, &topic[DATA_TOPIC.len()..], payload);
+                return;
+            }
+            CoreEvent::RoomLeft { .. } => {
+                set(&self.js(self.local.get()), "state", &"disconnected".into());
+            }
+            _ => {}
+        }
+        self.emit_all(ce);
+        // Then forget what is gone.
+        match ce {
+            CoreEvent::MemberLeft { member, .. } => {
+                if let Some(p) = self.parts.borrow_mut().remove(&member.id) {
+                    set(&self.js(p), "state", &"disconnected".into());
+                }
+                self.participants.delete(&JsValue::from_str(&member.id));
+            }
+            CoreEvent::TrackUnpublished {
+                track,
+                local: false,
+                ..
+            } => {
+                if let Some(p) = self.parts.borrow().get(&track.member_id) {
+                    self.map_del(*p, &track.id);
+                }
+                self.pubs.borrow_mut().remove(&track.id);
+                self.tracks.borrow_mut().remove(&track.id);
+            }
+            CoreEvent::SubscriptionEnded { track: Some(t), .. } => {
+                if let Some(tid) = self.tracks.borrow_mut().remove(&t.id) {
+                    self.objs.borrow_mut().remove(&tid);
+                }
+                if let Some(p) = self.pubs.borrow().get(&t.id) {
+                    let pj = self.js(*p);
+                    set(&pj, "track", &JsValue::NULL);
+                    set(&pj, "isSubscribed", &JsValue::FALSE);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn data_message(self: &Rc<Self>, from: &str, name: &str, payload: &Value) {
+        let Some(part) = self.parts.borrow().get(from).copied() else {
+            return;
+        };
+        let key = format!("{from}/{name}");
+        let existing = self.data.borrow().get(&key).copied();
+        let tid = match existing {
+            Some(t) => t,
+            None => {
+                let t = self.new_obj(
+                    json!({ "sid": key, "id": key, "name": name, "kind": "data", "isEnabled": true, "isSubscribed": true }),
+                    &[],
+                );
+                self.data.borrow_mut().insert(key.clone(), t);
+                self.map_add(part, &key, "data", &self.js(t));
+                t
+            }
+        };
+        let data: JsValue = if let Some(s) = payload.get("text").and_then(Value::as_str) {
+            s.into()
+        } else if let Some(b) = payload.get("bytes").and_then(Value::as_array) {
+            let bytes: Vec<u8> = b
+                .iter()
+                .filter_map(Value::as_u64)
+                .map(|x| x as u8)
+                .collect();
+            js_sys::Uint8Array::from(bytes.as_slice()).buffer().into()
+        } else {
+            return;
+        };
+        let (t, p) = (self.js(tid), self.js(part));
+        self.emit_on(tid, "message", &[data.clone(), t.clone()]);
+        self.emit_on(part, "trackMessage", &[data.clone(), t.clone()]);
+        self.listeners.emit("trackMessage", &[data, t, p]);
+    }
+
+    /// Emits the named events of `ce` on each object.
+    fn emit_all(self: &Rc<Self>, ce: &CoreEvent) {
+        let (member, track_id): (Option<String>, Option<String>) = match ce {
+            CoreEvent::MemberJoined { member }
+            | CoreEvent::MemberLeft { member, .. }
+            | CoreEvent::MemberUpdated { member, .. } => (Some(member.id.clone()), None),
+            CoreEvent::TrackPublished { track, .. }
+            | CoreEvent::TrackUpdated { track, .. }
+            | CoreEvent::TrackUnpublished { track, .. } => {
+                (Some(track.member_id.clone()), Some(track.id.clone()))
+            }
+            CoreEvent::SubscriptionStarted { track: Some(t), .. }
+            | CoreEvent::SubscriptionEnded { track: Some(t), .. }
+            | CoreEvent::SubscriptionFailed { track: Some(t), .. } => {
+                (Some(t.member_id.clone()), Some(t.id.clone()))
+            }
+            CoreEvent::DominantSpeakerChanged { member_id } => (member_id.clone(), None),
+            CoreEvent::TrackSwitched { track_id, .. } => {
+                let m = self
+                    .handle
+                    .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.member_id.clone()));
+                (m, Some(track_id.clone()))
+            }
+            CoreEvent::MediaChanged {
+                track_id,
+                member_id,
+                ..
+            } => (member_id.clone(), track_id.clone()),
+            _ => (None, None),
+        };
+        let local_cid = match ce {
+            CoreEvent::TrackPublished { track, local: true }
+            | CoreEvent::TrackUpdated {
+                track, local: true, ..
+            } => track.cid.clone(),
+            CoreEvent::TrackUnpublished {
+                track, local: true, ..
+            } => track.cid.clone(),
+            CoreEvent::TrackPublishFailed { cid, .. } => Some(cid.clone()),
+            CoreEvent::MediaChanged {
+                cid, local: true, ..
+            } => cid.clone(),
+            _ => None,
+        };
+        let part = member
+            .as_ref()
+            .and_then(|m| self.parts.borrow().get(m).copied());
+        let publ = track_id
+            .as_ref()
+            .and_then(|t| self.pubs.borrow().get(t).copied());
+        let track = track_id
+            .as_ref()
+            .and_then(|t| self.tracks.borrow().get(t).copied());
+        let local_pub = local_cid.as_ref().and_then(|c| {
+            self.local_pubs
+                .borrow()
+                .get(c)
+                .map(|(p, l)| (*p, l.clone()))
+        });
+        let (pj, pubj, tj) = (
+            part.map(|p| self.js(p)).unwrap_or(JsValue::NULL),
+            publ.map(|p| self.js(p)).unwrap_or(JsValue::NULL),
+            track.map(|t| self.js(t)).unwrap_or(JsValue::NULL),
+        );
+        let error = match ce {
+            CoreEvent::Reconnecting { error } | CoreEvent::TrackPublishFailed { error, .. } => {
+                ApiError::from(error).to_js()
+            }
+            CoreEvent::RoomLeft { error: Some(e), .. } => ApiError::from(e).to_js(),
+            CoreEvent::SubscriptionFailed { subscription, .. } => {
+                let code = subscription
+                    .error
+                    .as_ref()
+                    .map(|e| e.code)
+                    .unwrap_or(ovsp::codes::Code::SUBSCRIPTION_NOT_ALLOWED);
+                ApiError::new(code, code.message()).to_js()
+            }
+            _ => JsValue::NULL,
+        };
+        for (o, name) in twilio_names(ce) {
+            match o {
+                T::Room => {
+                    if !self.listeners.has(name) {
+                        continue;
+                    }
+                    let args: Vec<JsValue> = match name {
+                        "disconnected" => vec![self.room_obj(), error.clone()],
+                        "reconnecting" => vec![error.clone()],
+                        "reconnected" | "recordingStarted" | "recordingStopped" => vec![],
+                        "dominantSpeakerChanged"
+                        | "participantConnected"
+                        | "participantDisconnected"
+                        | "participantReconnecting"
+                        | "participantReconnected" => vec![pj.clone()],
+                        "trackPublished" | "trackUnpublished" => vec![pubj.clone(), pj.clone()],
+                        "trackSubscribed" | "trackUnsubscribed" | "trackSwitchedOff"
+                        | "trackSwitchedOn" => {
+                            vec![tj.clone(), pubj.clone(), pj.clone()]
+                        }
+                        "trackSubscriptionFailed" => vec![error.clone(), pubj.clone(), pj.clone()],
+                        _ => vec![tj.clone(), pj.clone()],
+                    };
+                    self.listeners.emit(name, &args);
+                }
+                T::RemoteParticipant => {
+                    let Some(p) = part else { continue };
+                    let args: Vec<JsValue> = match name {
+                        "disconnected" | "reconnecting" | "reconnected" => vec![pj.clone()],
+                        "networkQualityLevelChanged" => vec![get(&pj, "networkQualityLevel")],
+                        "trackPublished" | "trackUnpublished" => vec![pubj.clone()],
+                        "trackSubscribed" | "trackUnsubscribed" | "trackSwitchedOff"
+                        | "trackSwitchedOn" => vec![tj.clone(), pubj.clone()],
+                        "trackSubscriptionFailed" => vec![error.clone(), pubj.clone()],
+                        _ => vec![tj.clone()],
+                    };
+                    self.emit_on(p, name, &args);
+                }
+                T::LocalParticipant => {
+                    let lp = self.local.get();
+                    let lj = self.js(lp);
+                    let (lpub, ltrack) = local_pub
+                        .as_ref()
+                        .map(|(p, l)| (self.js(*p), JsValue::from(LocalTrack { inner: l.clone() })))
+                        .unwrap_or((JsValue::NULL, JsValue::NULL));
+                    let args: Vec<JsValue> = match name {
+                        "disconnected" => vec![lj],
+                        "networkQualityLevelChanged" => vec![get(&lj, "networkQualityLevel")],
+                        "trackPublished" => {
+                            if let (Some((p, _)), CoreEvent::TrackPublished { track, .. }) =
+                                (&local_pub, ce)
+                            {
+                                set(&self.js(*p), "trackSid", &JsValue::from_str(&track.id));
+                            }
+                            vec![lpub]
+                        }
+                        "trackPublicationFailed" => vec![error.clone(), ltrack],
+                        _ => vec![ltrack],
+                    };
+                    self.emit_on(lp, name, &args);
+                }
+                T::RemoteTrack => {
+                    if let Some(t) = track {
+                        self.emit_on(t, name, std::slice::from_ref(&tj));
+                    }
+                }
+                T::RemoteTrackPublication => {
+                    let Some(p) = publ else { continue };
+                    let args = match name {
+                        "subscriptionFailed" => vec![error.clone()],
+                        "trackEnabled" | "trackDisabled" => vec![],
+                        _ => vec![tj.clone()],
+                    };
+                    self.emit_on(p, name, &args);
+                }
+                T::LocalTrackPublication => {
+                    if let Some((p, _)) = &local_pub {
+                        self.emit_on(*p, name, &[]);
+                    }
+                }
+                T::LocalTrack => {
+                    if let Some((_, l)) = &local_pub {
+                        l.listeners
+                            .emit(name, &[LocalTrack { inner: l.clone() }.into()]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl VideoRoom {
+    /// Room id.
+    #[wasm_bindgen(getter)]
+    pub fn sid(&self) -> String {
+        self.inner.handle.with_machine(|m| {
+            m.state()
+                .room
+                .as_ref()
+                .map(|r| r.id.clone())
+                .unwrap_or_default()
+        })
+    }
+    /// Room name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.handle.with_machine(|m| {
+            m.state()
+                .room
+                .as_ref()
+                .map(|r| r.name.clone())
+                .unwrap_or_default()
+        })
+    }
+    /// `connected`, `reconnecting` or `disconnected`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.inner
+            .handle
+            .with_machine(|m| match m.state().connection {
+                ConnectionState::Connected => "connected",
+                ConnectionState::Reconnecting { .. } | ConnectionState::Connecting => {
+                    "reconnecting"
+                }
+                _ => "disconnected",
+            })
+            .to_owned()
+    }
+    /// Whether the room is being recorded.
+    #[wasm_bindgen(getter, js_name = isRecording)]
+    pub fn is_recording(&self) -> bool {
+        self.inner
+            .handle
+            .with_machine(|m| m.state().room.as_ref().is_some_and(|r| r.recording))
+    }
+    /// The local participant.
+    #[wasm_bindgen(getter, js_name = localParticipant)]
+    pub fn local_participant(&self) -> JsValue {
+        self.inner.js(self.inner.local.get())
+    }
+    /// Remote participants by sid.
+    #[wasm_bindgen(getter)]
+    pub fn participants(&self) -> Map {
+        self.inner.participants.clone()
+    }
+    /// The dominant speaker, if any.
+    #[wasm_bindgen(getter, js_name = dominantSpeaker)]
+    pub fn dominant_speaker(&self) -> JsValue {
+        let d = self
+            .inner
+            .handle
+            .with_machine(|m| m.state().dominant_speaker.clone());
+        d.and_then(|id| {
+            self.inner
+                .parts
+                .borrow()
+                .get(&id)
+                .map(|p| self.inner.js(*p))
+        })
+        .unwrap_or(JsValue::NULL)
+    }
+    /// Leaves the room.
+    pub fn disconnect(&self) -> VideoRoom {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = inner.handle.leave().await;
+        });
+        VideoRoom {
+            inner: self.inner.clone(),
+        }
+    }
+    /// Stats reports of the publishing and subscribing connections.
+    #[wasm_bindgen(js_name = getStats)]
+    pub fn get_stats(&self) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let s = inner.handle.stats().await;
+            let out = Array::new();
+            for r in [s.publish_report, s.subscribe_report].into_iter().flatten() {
+                out.push(&r);
+            }
+            Ok(out.into())
+        })
+    }
+    /// Adds a listener.
+    pub fn on(&self, event: &str, f: JsValue) -> Result<VideoRoom, JsValue> {
+        self.inner
+            .listeners
+            .add(event, &f, false)
+            .map_err(|e| e.to_js())?;
+        Ok(VideoRoom {
+            inner: self.inner.clone(),
+        })
+    }
+    /// Adds a one-time listener.
+    pub fn once(&self, event: &str, f: JsValue) -> Result<VideoRoom, JsValue> {
+        self.inner
+            .listeners
+            .add(event, &f, true)
+            .map_err(|e| e.to_js())?;
+        Ok(VideoRoom {
+            inner: self.inner.clone(),
+        })
+    }
+    /// Removes a listener.
+    pub fn off(&self, event: &str, f: JsValue) -> VideoRoom {
+        self.inner.listeners.off(event, &f);
+        VideoRoom {
+            inner: self.inner.clone(),
+        }
+    }
+    /// Removes every listener (of `event`).
+    #[wasm_bindgen(js_name = removeAllListeners)]
+    pub fn remove_all_listeners(&self, event: Option<String>) -> VideoRoom {
+        self.inner.listeners.remove_all(event);
+        VideoRoom {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// Connects to the room of `token` and publishes local tracks.
+#[wasm_bindgen(skip_typescript)]
+pub fn connect(token: JsValue, options: JsValue) -> Promise {
+    let Some(token) = token.as_string() else {
+        return reject(ApiError::invalid("token", "must be a string"));
+    };
+    let auto = get(&options, "automaticSubscription") != JsValue::FALSE;
+    let handle = match common::session(&token, common::get_str(&options, "host"), |c| {
+        c.join.auto_subscribe = auto
+    }) {
+        Ok(h) => h,
+        Err(e) => return reject(e),
+    };
+    let inner = Rc::new(Inner {
+        handle,
+        listeners: Listeners::default(),
+        sub: RefCell::new(None),
+        dispatch: RefCell::new(None),
+        objs: RefCell::new(HashMap::new()),
+        next: Cell::new(0),
+        parts: RefCell::new(HashMap::new()),
+        participants: Map::new(),
+        pubs: RefCell::new(HashMap::new()),
+        tracks: RefCell::new(HashMap::new()),
+        data: RefCell::new(HashMap::new()),
+        local: Cell::new(0),
+        local_pubs: RefCell::new(HashMap::new()),
+        pending: RefCell::new(HashSet::new()),
+        room_js: RefCell::new(None),
+    });
+    let weak = Rc::downgrade(&inner);
+    let w2 = weak.clone();
+    let d: Dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
+        let (Some(inner), Some(op), Some(id)) = (w2.upgrade(), op.as_string(), id.as_f64()) else {
+            return JsValue::UNDEFINED;
+        };
+        inner.dispatch(&op, id as u32, a, b)
+    });
+    *inner.dispatch.borrow_mut() = Some(d);
+    let local = inner.new_obj(
+        json!({ "sid": "", "identity": "", "state": "connected", "networkQualityLevel": null,
+                "tracks": {}, "audioTracks": {}, "videoTracks": {}, "dataTracks": {} }),
+        &["publishTrack", "unpublishTrack"],
+    );
+    inner.local.set(local);
+    *inner.room_js.borrow_mut() = Some(weak.clone());
+    *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
+        if let Some(i) = weak.upgrade() {
+            i.on_event(ev);
+        }
+    }));
+    promise(async move {
+        core(inner.handle.call(Command::Join).await)?;
+        let given = get(&options, "tracks");
+        let tracks: Array = if Array::is_array(&given) {
+            given.unchecked_into()
+        } else {
+            local_tracks(&options).await?
+        };
+        for t in tracks.iter() {
+            inner.clone().publish_track(t, JsValue::UNDEFINED).await?;
+        }
+        Ok(VideoRoom { inner }.into())
+    })
+}

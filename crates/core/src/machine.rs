@@ -388,12 +388,12 @@ impl SessionMachine {
         for pc in [&self.pub_pc, &self.sub_pc].into_iter().flatten() {
             consider(
                 pc.failed_at
-                    .map(|f| f + self.config.timers.ice_failed_rejoin_ms),
+                    .map(|f| f.saturating_add(self.config.timers.ice_failed_rejoin_ms)),
             );
             if pc.failed_at.is_none() {
                 consider(
                     pc.disconnected_at
-                        .map(|d| d + self.config.timers.ice_disconnected_grace_ms),
+                        .map(|d| d.saturating_add(self.config.timers.ice_disconnected_grace_ms)),
                 );
             }
         }
@@ -543,7 +543,7 @@ impl SessionMachine {
         p.sent = true;
         p.deadline = match p.purpose {
             Purpose::Ping { .. } | Purpose::Connect => None,
-            _ => Some(now + timeout),
+            _ => Some(now.saturating_add(timeout)),
         };
         let frame = ClientFrame::Request(Request {
             id: id.to_string(),
@@ -785,7 +785,7 @@ impl SessionMachine {
                         })),
                     );
                 }
-                *seq += 1;
+                *seq = seq.wrapping_add(1);
                 let to: Vec<&str> = to.iter().flatten().map(String::as_str).collect();
                 let data = encode_data_frame(*dh, *seq, &to, &payload);
                 let label = if *reliable {
@@ -878,7 +878,10 @@ impl SessionMachine {
 
     fn open_socket(&mut self) {
         self.link = Link::Opening;
-        self.link_deadline = Some(self.now + self.config.timers.connect_timeout_ms);
+        self.link_deadline = Some(
+            self.now
+                .saturating_add(self.config.timers.connect_timeout_ms),
+        );
         self.out.push_back(Output::OpenSocket {
             url: self.url.clone(),
             protocol: ovsp::SUBPROTOCOL.to_owned(),
@@ -978,7 +981,10 @@ impl SessionMachine {
         }
         self.link = Link::Handshaking;
         self.last_inbound = self.now;
-        self.link_deadline = Some(self.now + self.config.timers.connect_timeout_ms);
+        self.link_deadline = Some(
+            self.now
+                .saturating_add(self.config.timers.connect_timeout_ms),
+        );
         let resume = match (&self.recovery, &self.session_id, &self.resume_token) {
             (Some(r), Some(sid), Some(rt)) if r.kind == RecoveryKind::Resume => {
                 Some(ResumeParams {
@@ -1108,7 +1114,7 @@ impl SessionMachine {
         let d = delay.unwrap_or_else(|| self.backoff.next_delay_ms());
         let now = self.now;
         if let Some(r) = &mut self.recovery {
-            r.next_at = Some(now + d);
+            r.next_at = Some(now.saturating_add(d));
         }
     }
 
@@ -1299,7 +1305,7 @@ impl SessionMachine {
 
     fn send_ping(&mut self) {
         let now = self.now;
-        self.next_ping_at = Some(now + self.ping_interval_ms);
+        self.next_ping_at = Some(now.saturating_add(self.ping_interval_ms));
         if !self.session_joined {
             return;
         }
@@ -1324,14 +1330,21 @@ impl SessionMachine {
                 _ => self.pub_pc.as_mut(),
             };
             let Some(pc) = pc else { continue };
-            if pc.failed_at.is_none() && pc.disconnected_at.is_some_and(|d| d + grace <= now) {
+            if pc.failed_at.is_none()
+                && pc
+                    .disconnected_at
+                    .is_some_and(|d| d.saturating_add(grace) <= now)
+            {
                 pc.disconnected_at = None;
                 pc.failed_at = Some(now);
                 self.start_ice_restart(kind);
                 self.refresh_connection();
                 continue;
             }
-            if pc.failed_at.is_some_and(|f| f + rejoin_after <= now) {
+            if pc
+                .failed_at
+                .is_some_and(|f| f.saturating_add(rejoin_after) <= now)
+            {
                 pc.failed_at = None;
                 // ICE did not recover: full rejoin (B5 step 7).
                 self.close_socket(1000, "media failed");
@@ -1502,7 +1515,7 @@ impl SessionMachine {
         if !res.ice_servers.is_empty() {
             self.ice_servers = res.ice_servers.clone();
         }
-        self.next_ping_at = Some(self.now + self.ping_interval_ms);
+        self.next_ping_at = Some(self.now.saturating_add(self.ping_interval_ms));
         let resuming = self
             .recovery
             .as_ref()
@@ -1698,7 +1711,8 @@ impl SessionMachine {
             if self.unacked >= self.config.timers.ack_every_events {
                 self.send_ack();
             } else if self.ack_deadline.is_none() {
-                self.ack_deadline = Some(self.now + self.config.timers.ack_interval_ms);
+                self.ack_deadline =
+                    Some(self.now.saturating_add(self.config.timers.ack_interval_ms));
             }
         }
         let ev = env.decode_event();
@@ -2054,7 +2068,7 @@ impl SessionMachine {
             }
             Err(e) if e.code == Code::NEGOTIATION_IN_PROGRESS => {
                 self.pub_neg.needs_offer = true;
-                self.pub_neg.retry_at = Some(self.now + 200);
+                self.pub_neg.retry_at = Some(self.now.saturating_add(200));
             }
             Err(e) if e.code == Code::STALE_OFFER => {
                 self.pub_neg.needs_offer = true;
@@ -2214,7 +2228,7 @@ impl SessionMachine {
                         }
                     }
                     let offer_id = self.pub_neg.next_offer_id;
-                    self.pub_neg.next_offer_id += 1;
+                    self.pub_neg.next_offer_id = self.pub_neg.next_offer_id.wrapping_add(1).max(1);
                     self.pub_neg.stage = PubStage::Awaiting { offer_id, cids };
                     let mut params = json!({ "offer_id": offer_id, "sdp": sdp, "mids": wire_mids });
                     if ice_restart {

@@ -48,7 +48,7 @@ fn pick<'a, T>(r: &mut SplitMix64, v: &'a [T]) -> &'a T {
 fn random_value(r: &mut SplitMix64, depth: u32) -> Value {
     match r.next_u64() % if depth > 2 { 5 } else { 8 } {
         0 => Value::Null,
-        1 => json!(r.next_u64() % 3 == 0),
+        1 => json!(r.next_u64().is_multiple_of(3)),
         2 => json!(r.next_u64() % 1000),
         3 => json!(*pick(
             r,
@@ -115,7 +115,7 @@ fn random_frame(r: &mut SplitMix64) -> String {
             .to_string(),
         _ => {
             let mut p = json!({"type": *pick(r, EVENT_TYPES), "ts": 1, "data": random_value(r, 0)});
-            if r.next_u64() % 2 == 0 {
+            if r.next_u64().is_multiple_of(2) {
                 p["seq"] = json!(r.next_u64() % 20);
             }
             json!({"jsonrpc": "2.0", "method": "event", "params": p}).to_string()
@@ -124,13 +124,13 @@ fn random_frame(r: &mut SplitMix64) -> String {
 }
 
 fn random_input(r: &mut SplitMix64, handle: &mut u64) -> Input {
-    let pc = if r.next_u64() % 2 == 0 {
+    let pc = if r.next_u64().is_multiple_of(2) {
         PcKind::Pub
     } else {
         PcKind::Sub
     };
     match r.next_u64() % 14 {
-        0 | 1 | 2 | 3 => Input::FrameReceived(random_frame(r)),
+        0..=3 => Input::FrameReceived(random_frame(r)),
         4 => Input::SocketOpened,
         5 => Input::SocketClosed {
             code: *pick(r, &[1000, 1006, 4001, 4003, 4008, 4009, 4012, 4013]),

@@ -215,6 +215,11 @@ pub enum Command {
         /// Destination member ids (`None`: every subscriber).
         to: Option<Vec<String>>,
     },
+    /// Send a `stats.report` notification (network metrics up). Completes with `{}`.
+    ReportStats {
+        /// The report (`{pc, ts, rtt_ms?, …}`), sent as is.
+        stats: Value,
+    },
     /// Any other OVSP method (B8), sent as is. Completes with the raw result.
     Rpc {
         /// Method name, e.g. `"member.audio_mute"`.

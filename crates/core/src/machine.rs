@@ -799,6 +799,18 @@ impl SessionMachine {
                 });
                 self.complete(handle, Ok(json!({})));
             }
+            Command::ReportStats { stats } => {
+                if !stats.is_object() {
+                    return self.complete(
+                        handle,
+                        Err(misuse(MisuseError::InvalidArgument {
+                            reason: "stats must be an object".into(),
+                        })),
+                    );
+                }
+                self.notify("stats.report", stats);
+                self.complete(handle, Ok(json!({})));
+            }
             Command::Rpc { method, params } => self.start_rpc(handle, method, params),
         }
     }
@@ -970,6 +982,8 @@ impl SessionMachine {
                 pc: PcKind::Pub,
                 ice_servers,
             });
+            // The data channels need a negotiated pub PC even without media tracks.
+            self.pub_neg.needs_offer = true;
         }
     }
 
@@ -1579,7 +1593,10 @@ impl SessionMachine {
     }
 
     fn check_media_after_resume(&mut self) {
-        if self.pub_pc.as_ref().is_some_and(|p| p.failed_at.is_some()) {
+        if self.pub_pc.as_ref().is_some_and(|p| p.failed_at.is_some())
+            && self.pub_neg.stage == PubStage::Idle
+            && !self.pub_neg.needs_offer
+        {
             self.request_offer(true);
         }
     }

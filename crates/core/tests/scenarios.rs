@@ -1087,6 +1087,14 @@ fn data_tracks_send_and_receive_frames() {
         .peer_ops_since(m0)
         .iter()
         .all(|o| !matches!(o, PeerOp::AddTransceiver { .. })));
+    // The pub PC is still negotiated, for its data channels.
+    let offers: Vec<_> = h
+        .requests_since(m0)
+        .into_iter()
+        .filter(|(_, m, _)| m == "pub.offer")
+        .collect();
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].2["mids"], json!({}));
     let m1 = h.mark();
     let s = h.command(Command::SendData {
         cid: "c-data".into(),
@@ -1377,4 +1385,21 @@ fn session_owned_methods_are_not_available_through_rpc() {
         h.completion(r),
         Some(Err(CoreError::Misuse(MisuseError::InvalidArgument { .. })))
     ));
+}
+
+#[test]
+fn stats_reports_go_up_as_notifications() {
+    let mut h = joined();
+    let m0 = h.mark();
+    let r = h.command(Command::ReportStats {
+        stats: json!({"pc": "sub", "ts": 5, "rtt_ms": 31.5}),
+    });
+    assert_eq!(h.completion(r), Some(Ok(json!({}))));
+    assert_eq!(
+        h.notifications_since(m0),
+        [(
+            "stats.report".to_owned(),
+            json!({"pc": "sub", "ts": 5, "rtt_ms": 31.5})
+        )]
+    );
 }

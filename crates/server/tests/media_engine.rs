@@ -123,13 +123,14 @@ impl Client {
             video_mid: None,
             ts: 0,
         };
-        let offer = c.next_offer().expect("first sub offer is immediate");
+        let offer = answer_pending(media, &mut c)
+            .await
+            .expect("the first sub offer follows the join");
         assert_eq!(offer.offer_id, 1);
         assert!(
             offer.mids.is_empty(),
             "first offer holds only data channels"
         );
-        c.answer(media, offer).await;
         c
     }
 

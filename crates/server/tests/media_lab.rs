@@ -414,6 +414,17 @@ async fn media_lab() {
         media.local_addr()
     );
     let lab: Shared = Arc::default();
+    if std::env::var("MEDIA_LAB_STATS").is_ok() {
+        let m = media.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                if let Ok(s) = m.stats().await {
+                    println!("{s:?}");
+                }
+            }
+        });
+    }
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;

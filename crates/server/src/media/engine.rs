@@ -299,6 +299,8 @@ struct SubPc {
     ice_restart: bool,
     reset: bool,
     candidates_sent: bool,
+    /// An answer was applied on this PC (its transport is being set up or up).
+    answered: bool,
 }
 
 impl SubPc {
@@ -313,6 +315,7 @@ impl SubPc {
             ice_restart: false,
             reset,
             candidates_sent: false,
+            answered: false,
         }
     }
 }
@@ -1142,7 +1145,8 @@ impl Engine {
                 talk: Talk::default(),
             },
         );
-        self.negotiate(&sid);
+        // The first offer goes out on the next tick, so that subscriptions made right after the
+        // join (the tracks already in the room) ride in it.
         rx
     }
 
@@ -1739,6 +1743,12 @@ impl Engine {
         if s.sub.pending.is_some() || !s.sub.dirty || s.sub.pc.dead {
             return;
         }
+        // After the first answer, further offers wait until the transport is connected (an
+        // offer applied while DTLS is still handshaking is mishandled by some clients), except
+        // for an ICE restart, which is how a transport that never connects recovers.
+        if s.sub.answered && !s.sub.pc.connected && !s.sub.ice_restart {
+            return;
+        }
         s.sub.dirty = false;
         let Session {
             sub,
@@ -1937,6 +1947,7 @@ impl Engine {
         let mut activated = Vec::new();
         let outcome = match result {
             Some(Ok(())) => {
+                s.sub.answered = true;
                 for slot in s.sub.slots.iter_mut() {
                     slot.added = false;
                     if slot.state == SlotState::Negotiating {

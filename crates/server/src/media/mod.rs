@@ -27,7 +27,8 @@
 //! # Lifecycle of a session
 //!
 //! 1. [`MediaHandle::create_session`] with the session, member and room ids returns the event
-//!    receiver. The first [`MediaEvent::SubOffer`] (offer id 1) is already queued on it.
+//!    receiver. The first [`MediaEvent::SubOffer`] (offer id 1) follows within one engine tick
+//!    (50 ms), so the subscriptions made right after the join ride in it.
 //! 2. The client answers: [`MediaHandle::sub_answer`]. Trickled client candidates go to
 //!    [`MediaHandle::remote_candidate`]; the engine's own candidate arrives as
 //!    [`MediaEvent::LocalCandidate`] (it is also inside every SDP the engine produces).
@@ -38,7 +39,9 @@
 //!    once per track: that is the moment for the durable `track.published`.
 //!    A data track is registered with [`MediaHandle::add_data_track`] instead.
 //! 4. Subscribing: [`MediaHandle::subscribe`] / [`MediaHandle::unsubscribe`] per track. The
-//!    engine coalesces changes into sub offers, with **at most one offer outstanding**, and reuses
+//!    engine coalesces changes into sub offers (made on the engine's 50 ms tick), with **at most
+//!    one offer outstanding**; after the first answer, further offers wait until the sub PC is
+//!    connected (ICE restarts excepted). It reuses
 //!    inactive m-sections of the same kind before adding new ones. No RTP goes on a newly
 //!    assigned mid until the answer to the offer that introduced it is applied; then
 //!    [`MediaEvent::SubscriptionActive`] is emitted and a keyframe request goes to the publisher.
@@ -487,7 +490,7 @@ impl MediaHandle {
     }
 
     /// Creates the media side of a session (its sub PC) and returns its event stream. The first
-    /// [`MediaEvent::SubOffer`] is already on it. An existing session with the same id is
+    /// [`MediaEvent::SubOffer`] follows within 50 ms. An existing session with the same id is
     /// closed first.
     pub async fn create_session(&self, spec: SessionSpec) -> Result<SessionEvents, MediaError> {
         self.call(|reply| engine::Command::CreateSession { spec, reply })

@@ -393,17 +393,39 @@ fn num_claim(payload: &Map<String, Value>, name: &'static str) -> Result<Option<
     }
 }
 
-/// Redacts anything that looks like a token or SDP for logs.
-pub fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(256));
-    for (i, c) in text.chars().enumerate() {
-        if i >= 8 {
-            out.push('…');
-            break;
+/// Params fields whose values never appear in logs.
+pub const REDACTED_FIELDS: &[&str] = &[
+    "token",
+    "resume_token",
+    "sdp",
+    "candidate",
+    "credential",
+    "secret",
+];
+
+/// A copy of `v` fit for logs: the values of [`REDACTED_FIELDS`] (at any depth) are replaced by
+/// `"[redacted]"`, and long strings are cut.
+pub fn redact(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if REDACTED_FIELDS.contains(&k.as_str()) {
+                        Value::from("[redacted]")
+                    } else {
+                        redact(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().take(16).map(redact).collect()),
+        Value::String(s) if s.len() > 128 => {
+            let cut: String = s.chars().take(64).collect();
+            Value::from(format!("{cut}…"))
         }
-        out.push(c);
+        other => other.clone(),
     }
-    out
 }
 
 #[cfg(test)]
@@ -504,6 +526,17 @@ mod tests {
                 .code(),
             20101
         );
+    }
+
+    #[test]
+    fn redaction_hides_tokens_and_sdp() {
+        let v = serde_json::json!({"token": "eyJsecret", "resume": {"resume_token": "rt_x"},
+            "sdp": "v=0...", "list": [{"candidate": "candidate:1"}], "keep": "ok"});
+        let r = redact(&v).to_string();
+        for secret in ["eyJsecret", "rt_x", "v=0", "candidate:1"] {
+            assert!(!r.contains(secret), "{r}");
+        }
+        assert!(r.contains("\"keep\":\"ok\""));
     }
 
     #[test]

@@ -879,7 +879,8 @@ impl Session {
             self.send_text(error_frame(Some(req.id), e));
             return;
         }
-        debug!(session = %self.id, method = %req.method, id = %req.id, "request");
+        debug!(session = %self.id, method = %req.method, id = %req.id,
+            params = %crate::auth::redact(&req.params), "request");
         let outcome = self
             .execute(&req.method, &req.params, &req.id, ctl, room_rx)
             .await;

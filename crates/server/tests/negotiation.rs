@@ -277,6 +277,37 @@ async fn publish_negotiate_go_live_and_auto_subscribe() {
     assert_eq!(r["subscriptions"][0]["state"], "failed");
     assert_eq!(r["subscriptions"][0]["error"]["code"], 54300);
 
+    // ICE restart and rebuild of the sub PC come back as new sub offers.
+    b.call("sub.ice_restart", json!({})).await.unwrap();
+    loop {
+        // Outstanding offers are answered first; the ICE-restart offer follows them.
+        let ev = b.event("sub.offer").await;
+        let restart = ev.data["ice_restart"] == true;
+        let offer = SdpOffer::from_sdp_string(ev.data["sdp"].as_str().unwrap()).expect("offer");
+        let answer = b_sub
+            .lock()
+            .unwrap()
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .expect("accepted");
+        b.call(
+            "sub.answer",
+            json!({"offer_id": ev.data["offer_id"], "sdp": answer.to_sdp_string()}),
+        )
+        .await
+        .expect("sub.answer");
+        if restart {
+            break;
+        }
+    }
+    b.call("sub.reset", json!({})).await.unwrap();
+    let mut ev = b.event("sub.offer").await;
+    while ev.data["reset"] != true {
+        ev = b.event("sub.offer").await;
+    }
+    a.call("pub.reset", json!({})).await.unwrap();
+
     // Audience cannot negotiate a pub PC.
     let mut aud = claims("viewer", "media", &[]);
     aud["ovsp"]["role"] = json!("audience");

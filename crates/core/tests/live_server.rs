@@ -1,0 +1,300 @@
+//! Opt-in: two `SessionMachine`s against a running reference server (signaling only).
+//!
+//! Start the server with `convene-server --dev --no-media --bind 127.0.0.1:8099`, then run
+//! `CONVENE_TEST_SERVER=127.0.0.1:8099 cargo test -p convene-core --test live_server -- --nocapture`.
+//! Without `CONVENE_TEST_SERVER` the test does nothing.
+#![allow(clippy::disallowed_methods)] // a real network test needs the wall clock
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use convene_core::ovsp::model::PcKind;
+use convene_core::{
+    Command, Config, ConnectionState, CoreEvent, Input, Output, PeerEvent, PeerOp, RequestHandle,
+    SdpType, SessionMachine,
+};
+use serde_json::{json, Value};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::{Message, WebSocket};
+
+fn dev_token(addr: &str, identity: &str, room: &str) -> String {
+    let body = json!({"room": room, "identity": identity}).to_string();
+    let mut s = TcpStream::connect(addr).expect("connect for token");
+    write!(
+        s,
+        "POST /dev/token HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let json_start = resp.find("\r\n\r\n").map(|i| i + 4).expect("body");
+    let body = &resp[json_start..];
+    // The body may be chunked; find the JSON object.
+    let start = body.find('{').expect("json");
+    let end = body.rfind('}').expect("json end");
+    let v: Value = serde_json::from_str(&body[start..=end]).expect("token json");
+    v["token"].as_str().expect("token").to_owned()
+}
+
+/// A minimal blocking driver: one machine, one WebSocket, a PeerConnection stand-in.
+struct Client {
+    m: SessionMachine,
+    ws: Option<WebSocket<TcpStream>>,
+    addr: String,
+    t0: Instant,
+    inbox: Vec<Input>,
+    events: Vec<CoreEvent>,
+    done: Vec<(RequestHandle, Result<Value, convene_core::CoreError>)>,
+    next: u64,
+}
+
+impl Client {
+    fn new(addr: &str, token: String, seed: u64) -> Self {
+        Client {
+            m: SessionMachine::new(Config::new(format!("ws://{addr}/ovsp"), token, seed)),
+            ws: None,
+            addr: addr.to_owned(),
+            t0: Instant::now(),
+            inbox: Vec::new(),
+            events: Vec::new(),
+            done: Vec::new(),
+            next: 1,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.t0.elapsed().as_millis() as u64
+    }
+
+    fn command(&mut self, c: Command) -> RequestHandle {
+        let h = RequestHandle(self.next);
+        self.next += 1;
+        self.inbox.push(Input::Command {
+            handle: h,
+            command: c,
+        });
+        h
+    }
+
+    fn step(&mut self) {
+        for i in std::mem::take(&mut self.inbox) {
+            let now = self.now();
+            self.m.handle_input(now, i);
+            self.drain();
+        }
+        if let Some(ws) = self.ws.as_mut() {
+            match ws.read() {
+                Ok(Message::Text(t)) => self.inbox.push(Input::FrameReceived(t.to_string())),
+                Ok(Message::Close(f)) => {
+                    self.ws = None;
+                    self.inbox.push(Input::SocketClosed {
+                        code: f.map_or(1005, |f| u16::from(f.code)),
+                        reason: String::new(),
+                    });
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => {
+                    self.ws = None;
+                    self.inbox.push(Input::SocketClosed {
+                        code: 1006,
+                        reason: String::new(),
+                    });
+                }
+            }
+        }
+        if self.m.poll_timeout().is_some_and(|t| t <= self.now()) {
+            self.inbox.push(Input::Timeout);
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(o) = self.m.poll_output() {
+            match o {
+                Output::OpenSocket { url, protocol } => {
+                    let mut req = url.into_client_request().expect("request");
+                    req.headers_mut()
+                        .insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));
+                    let stream = TcpStream::connect(&self.addr).expect("tcp");
+                    match tungstenite::client(req, stream) {
+                        Ok((ws, _)) => {
+                            ws.get_ref()
+                                .set_read_timeout(Some(Duration::from_millis(5)))
+                                .expect("timeout");
+                            self.ws = Some(ws);
+                            self.inbox.push(Input::SocketOpened);
+                        }
+                        Err(_) => self.inbox.push(Input::SocketClosed {
+                            code: 1006,
+                            reason: "connect failed".into(),
+                        }),
+                    }
+                }
+                Output::CloseSocket { .. } => {
+                    if let Some(mut ws) = self.ws.take() {
+                        let _ = ws.close(None);
+                        let _ = ws.flush();
+                    }
+                }
+                Output::SendFrame(f) => {
+                    if let Some(ws) = self.ws.as_mut() {
+                        let _ = ws.send(Message::text(f));
+                    }
+                }
+                Output::Peer(op) => self.peer(op),
+                Output::Event(e) => self.events.push(e),
+                Output::Completed { handle, result } => self.done.push((handle, result)),
+            }
+        }
+    }
+
+    /// Signaling-only stand-in for the browser: descriptions resolve at once.
+    fn peer(&mut self, op: PeerOp) {
+        let ev = match op {
+            PeerOp::CreateAnswer { pc } => Some(PeerEvent::DescriptionCreated {
+                pc,
+                sdp_type: SdpType::Answer,
+                sdp: "v=0".into(),
+            }),
+            PeerOp::SetLocalDescription { pc, .. } if pc == PcKind::Sub => {
+                Some(PeerEvent::LocalDescriptionSet {
+                    pc,
+                    mids: Default::default(),
+                })
+            }
+            _ => None,
+        };
+        self.inbox.extend(ev.map(Input::Peer));
+    }
+
+    /// Kills the TCP connection without a close frame (a network loss).
+    fn kill_socket(&mut self) {
+        if let Some(ws) = self.ws.take() {
+            let _ = ws.get_ref().shutdown(std::net::Shutdown::Both);
+        }
+        self.inbox.push(Input::SocketClosed {
+            code: 1006,
+            reason: String::new(),
+        });
+    }
+
+    fn result(&self, h: RequestHandle) -> Option<&Result<Value, convene_core::CoreError>> {
+        self.done.iter().find(|(x, _)| *x == h).map(|(_, r)| r)
+    }
+}
+
+fn pump(clients: &mut [&mut Client], until: impl Fn(&[&mut Client]) -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !until(clients) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        for c in clients.iter_mut() {
+            c.step();
+        }
+    }
+}
+
+#[test]
+fn two_machines_against_the_reference_server() {
+    let Ok(addr) = std::env::var("CONVENE_TEST_SERVER") else {
+        eprintln!("CONVENE_TEST_SERVER not set: skipping the live-server test");
+        return;
+    };
+    let room = format!("core-live-{}", std::process::id());
+    let mut a = Client::new(&addr, dev_token(&addr, "alice", &room), 1);
+    let mut b = Client::new(&addr, dev_token(&addr, "bob", &room), 2);
+
+    let ja = a.command(Command::Join);
+    pump(&mut [&mut a], |c| c[0].result(ja).is_some(), "alice join");
+    assert!(a.result(ja).expect("done").is_ok(), "{:?}", a.result(ja));
+    assert_eq!(a.m.connection_state(), &ConnectionState::Connected);
+    let jb = b.command(Command::Join);
+    pump(
+        &mut [&mut a, &mut b],
+        |c| {
+            c[1].result(jb).is_some()
+                && c[0]
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, CoreEvent::MemberJoined { .. }))
+        },
+        "bob join seen by alice",
+    );
+    let bob_id = b.m.state().self_id().expect("bob id").to_owned();
+    let alice_id = a.m.state().self_id().expect("alice id").to_owned();
+    assert!(a.m.state().members.contains_key(&bob_id));
+    assert!(b.m.state().members.contains_key(&alice_id));
+
+    // Bob mutes Alice; both see the durable member.updated.
+    let mute = b.command(Command::Rpc {
+        method: "member.audio_mute".into(),
+        params: json!({"member_id": alice_id}),
+    });
+    pump(
+        &mut [&mut a, &mut b],
+        |c| c[1].result(mute).is_some(),
+        "mute result",
+    );
+    println!("mute result: {:?}", b.result(mute));
+
+    // Alice loses her connection; Bob raises his hand meanwhile; Alice resumes and gets it once.
+    let before = a.events.len();
+    a.kill_socket();
+    let hand = b.command(Command::Rpc {
+        method: "member.raise_hand".into(),
+        params: json!({}),
+    });
+    pump(
+        &mut [&mut a, &mut b],
+        |c| {
+            c[1].result(hand).is_some()
+                && c[0].m.connection_state() == &ConnectionState::Connected
+                && c[0].events[before..]
+                    .iter()
+                    .any(|e| matches!(e, CoreEvent::MemberUpdated { updated, .. } if updated.iter().any(|f| f == "handraised")))
+        },
+        "alice resumes and sees the raised hand",
+    );
+    let kinds: Vec<&str> = a.events[before..].iter().map(CoreEvent::kind).collect();
+    println!("alice after the loss: {kinds:?}");
+    assert!(kinds.contains(&"reconnecting") && kinds.contains(&"reconnected"));
+    let raised = a.events[before..]
+        .iter()
+        .filter(|e| matches!(e, CoreEvent::MemberUpdated { updated, .. } if updated.iter().any(|f| f == "handraised")))
+        .count();
+    assert_eq!(raised, 1, "the missed event arrives exactly once");
+    assert!(a.m.state().members[&bob_id].handraised);
+
+    // A message from Alice reaches Bob.
+    let msg = a.command(Command::SendMessage {
+        to: None,
+        topic: Some("chat".into()),
+        payload: json!({"text": "hello"}),
+    });
+    pump(
+        &mut [&mut a, &mut b],
+        |c| {
+            c[0].result(msg).is_some()
+                && c[1]
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, CoreEvent::MessageReceived { .. }))
+        },
+        "message",
+    );
+
+    // Both leave.
+    let la = a.command(Command::Leave { reason: None });
+    let lb = b.command(Command::Leave { reason: None });
+    pump(
+        &mut [&mut a, &mut b],
+        |c| c[0].result(la).is_some() && c[1].result(lb).is_some(),
+        "leave",
+    );
+    assert_eq!(
+        a.m.connection_state(),
+        &ConnectionState::Disconnected { error: None }
+    );
+}

@@ -264,19 +264,68 @@ async fn publish_receive_mute_and_message() {
     assert_eq!(fresh.ready_state(), MediaStreamTrackState::Live);
     b.media_flows(20_000).await;
 
-    // A message to one recipient.
+    // A moderator (b) mutes a's microphone: the track is blocked on both sides; unmuting
+    // only lifts the block and asks a to unmute.
+    let blocked = |want: bool, local: bool| {
+        move |e: &SessionEvent| {
+            matches!(e, SessionEvent::Core(CoreEvent::TrackUpdated { track, local: l, updated, by, .. })
+                if track.kind == TrackKind::Audio && track.blocked == want && *l == local
+                    && updated.iter().any(|u| u == "blocked") && by.is_some())
+        }
+    };
+    let target = json!({ "member_id": a.member_id });
+    b.s.call(Command::Rpc {
+        method: "member.audio_mute".into(),
+        params: target.clone(),
+    })
+    .await
+    .expect("moderator mute");
+    a.wait("blocked at a", 5_000, blocked(true, true)).await;
+    b.wait("blocked at b", 5_000, blocked(true, false)).await;
+    b.s.call(Command::Rpc {
+        method: "member.audio_unmute".into(),
+        params: target,
+    })
+    .await
+    .expect("moderator unmute");
+    a.wait("unblocked at a", 5_000, blocked(false, true)).await;
+    a.wait("unmute requested", 5_000, |e| {
+        matches!(
+            e,
+            SessionEvent::Core(CoreEvent::UnmuteRequested {
+                kind: TrackKind::Audio,
+                ..
+            })
+        )
+    })
+    .await;
+
+    // Messages: one to b only, then one to everyone; c sees only the second.
+    let c = Probe::join("media.c").await;
     a.s.call(Command::SendMessage {
         to: Some(vec![b.member_id.clone()]),
         topic: Some("t".into()),
         payload: json!({"n": 1}),
     })
     .await
-    .expect("message.send");
-    b.wait("message", 5_000, |e| {
-        matches!(e, SessionEvent::Core(CoreEvent::MessageReceived { .. }))
+    .expect("message.send to b");
+    a.s.call(Command::SendMessage {
+        to: None,
+        topic: None,
+        payload: json!({"n": 2}),
     })
-    .await;
-    assert_eq!(messages(&b), vec![json!({"n": 1})]);
+    .await
+    .expect("message.send to all");
+    let two = |e: &SessionEvent| matches!(e, SessionEvent::Core(CoreEvent::MessageReceived { payload, .. }) if payload["n"] == 2);
+    b.wait("message to all at b", 5_000, two).await;
+    c.wait("message to all at c", 5_000, two).await;
+    assert_eq!(messages(&b), vec![json!({"n": 1}), json!({"n": 2})]);
+    assert_eq!(
+        messages(&c),
+        vec![json!({"n": 2})],
+        "a private message reaches only b"
+    );
+    c.s.leave().await.expect("leave c");
 
     a.s.leave().await.expect("leave a");
     b.wait("a's tracks unpublished", 10_000, |e| {

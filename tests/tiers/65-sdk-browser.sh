@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Wait for /healthz, then mint one token per (room, identity) the tests use.
-keys="join.a media.a media.b token.a token.a2 drop.a drop.b cycle.a"
+keys="join.a media.a media.b media.c token.a token.a2 drop.a drop.b cycle.a"
 tokens="$(PORT="$port" KEYS="$keys" node -e '
 const base = `http://127.0.0.1:${process.env.PORT}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -33,9 +33,13 @@ struct Peer {
 
 impl Peer {
     async fn new() -> Peer {
+        Peer::with(Rtc::builder()).await
+    }
+
+    async fn with(config: str0m::RtcConfig) -> Peer {
         let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
         let addr = socket.local_addr().expect("addr");
-        let mut rtc = Rtc::builder().build(Instant::now());
+        let mut rtc = config.build(Instant::now());
         rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
         Peer {
             rtc,
@@ -234,11 +238,23 @@ impl Client {
         }
         if let (Some(vm), true) = (self.video_mid, self.ts & 1 == 0) {
             if let Some(w) = self.publ.rtc.writer(vm) {
-                let pt = w
+                let h264 = w
+                    .payload_params()
+                    .find(|p| p.spec().codec == Codec::H264)
+                    .map(|p| p.pt());
+                let vp8 = w
                     .payload_params()
                     .find(|p| p.spec().codec == Codec::Vp8)
                     .map(|p| p.pt());
-                if let Some(pt) = pt {
+                if let (Some(pt), None) = (h264, vp8) {
+                    // An H.264 access unit (Annex B): SPS, PPS and an IDR slice.
+                    let t = MediaTime::new(self.ts * 1800, Frequency::NINETY_KHZ);
+                    let mut au = vec![0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0x8d, 0x68, 0x14];
+                    au.extend_from_slice(&[0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80]);
+                    au.extend_from_slice(&[0, 0, 0, 1, 0x65, 0x88, 0x84]);
+                    au.extend_from_slice(&[0x21; 400]);
+                    let _ = w.write(pt, now, t, au);
+                } else if let Some(pt) = vp8 {
                     let t = MediaTime::new(self.ts * 1800, Frequency::NINETY_KHZ);
                     // A VP8 keyframe header followed by filler.
                     let mut frame =
@@ -919,4 +935,94 @@ async fn no_rtp_before_answer_then_ice_restarts_and_resets() {
         b.next_offer().is_none(),
         "a pub reset needs no sub renegotiation"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h264_constrained_baseline_is_negotiated_and_forwarded() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    // A publisher that offers only Opus and H.264.
+    a.publ = Peer::with(
+        Rtc::builder()
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_h264(true),
+    )
+    .await;
+    let mut api = a.publ.rtc.sdp_api();
+    let vm = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+    let (offer, pending) = api.apply().expect("offer");
+    a.video_mid = Some(vm);
+    let mut mids = BTreeMap::new();
+    mids.insert(vm.to_string(), pub_mid("tr_h264", TrackKind::Video));
+    let answer = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 1,
+                sdp: offer.to_sdp_string(),
+                mids,
+                ice_restart: false,
+            },
+        )
+        .await
+        .expect("answer");
+    assert!(answer.contains("H264/90000"), "H.264 negotiated");
+    assert!(
+        answer.contains("profile-level-id=42e01f") && answer.contains("packetization-mode=1"),
+        "constrained baseline, packetization mode 1"
+    );
+    assert!(!answer.contains("VP8"), "only what was offered");
+    a.accept_pub_answer(pending, &answer);
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        })
+        .await
+    );
+    media
+        .subscribe("ses_b", "tr_h264")
+        .await
+        .expect("subscribe");
+    let offer = answer_pending(&media, &mut b).await.expect("offer");
+    assert!(offer.sdp.contains("H264/90000"));
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 5
+        })
+        .await,
+        "H.264 frames reach the subscriber"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_peer_is_detected_by_ice() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    assert!(
+        wait_for(&mut [&mut a], &[], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::Connected { pc: PcKind::Sub }))
+        })
+        .await,
+        "the sub PC connects"
+    );
+    // The client vanishes without a word: no more STUN, DTLS or RTP from it.
+    a.sub = Peer::new().await;
+    let end = Instant::now() + Duration::from_secs(40);
+    let mut failed = false;
+    while Instant::now() < end && !failed {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        a.poll_events();
+        failed = a.has(|e| matches!(e, MediaEvent::IceFailed { pc: PcKind::Sub }));
+    }
+    assert!(failed, "ICE consent loss is reported");
+    // Detection does not remove the session: that is the signaling layer's call.
+    assert_eq!(media.stats().await.expect("stats").sessions, 1);
+    media.close_session("ses_a").await.expect("close");
+    assert_eq!(media.stats().await.expect("stats").sessions, 0);
 }

@@ -38,7 +38,8 @@ enum Purpose {
     },
     SubAnswer,
     SubIceRestart,
-    SubReset,
+    /// A request whose answer needs no handling.
+    Internal,
     Restore,
     User {
         handle: RequestHandle,
@@ -1436,7 +1437,7 @@ impl SessionMachine {
                     self.apply_sub_result(v, &[]);
                 }
             }
-            Purpose::SubReset => {}
+            Purpose::Internal => {}
             Purpose::User { handle, kind } => self.on_user_result(handle, kind, outcome),
         }
     }
@@ -2031,6 +2032,14 @@ impl SessionMachine {
                             detach: true,
                         });
                     }
+                    // Muted or unmuted while track.publish was in flight: tell the server.
+                    if let Some(t) = track.as_ref().filter(|t| t.muted != l.muted) {
+                        self.request(
+                            "track.mute",
+                            json!({ "tracks": [{ "track_id": t.id, "muted": l.muted }] }),
+                            Purpose::Internal,
+                        );
+                    }
                     self.pub_neg.needs_offer = true;
                 }
             }
@@ -2343,13 +2352,13 @@ impl SessionMachine {
         });
         match pc {
             PcKind::Pub => {
+                if matches!(op, PeerOpKind::AddIceCandidate | PeerOpKind::ReplaceTrack) {
+                    return; // not fatal to the negotiation
+                }
                 let cids = match std::mem::take(&mut self.pub_neg.stage) {
                     PubStage::Awaiting { cids, .. } => cids,
                     _ => self.publish_waiters.keys().cloned().collect(),
                 };
-                if matches!(op, PeerOpKind::AddIceCandidate | PeerOpKind::ReplaceTrack) {
-                    return;
-                }
                 self.fail_publishes(&cids, err);
             }
             _ => {
@@ -2358,7 +2367,7 @@ impl SessionMachine {
                 }
                 // Rebuild the sub PC from scratch (B6.4).
                 self.sub_neg.stage = SubStage::Idle;
-                self.request("sub.reset", json!({}), Purpose::SubReset);
+                self.request("sub.reset", json!({}), Purpose::Internal);
             }
         }
     }

@@ -1403,3 +1403,30 @@ fn stats_reports_go_up_as_notifications() {
         )]
     );
 }
+
+#[test]
+fn mute_while_publishing_reaches_the_server() {
+    let mut h = joined();
+    let m0 = h.mark();
+    h.inbox.push_back(Input::Command {
+        handle: convene_core::RequestHandle(100),
+        command: Command::Publish(mic()),
+    });
+    h.inbox.push_back(Input::Command {
+        handle: convene_core::RequestHandle(101),
+        command: Command::MuteTrack {
+            cid: "c-mic".into(),
+            muted: true,
+        },
+    });
+    h.run();
+    let reqs = h.requests_since(m0);
+    let methods: Vec<&str> = reqs.iter().map(|(_, m, _)| m.as_str()).collect();
+    assert_eq!(methods, ["track.publish", "track.mute", "pub.offer"]);
+    assert_eq!(reqs[1].2["tracks"][0]["muted"], json!(true));
+    assert!(h
+        .completion(convene_core::RequestHandle(100))
+        .expect("published")
+        .is_ok());
+    assert!(h.m.state().local_tracks["c-mic"].muted);
+}

@@ -281,11 +281,28 @@ async function teardown() {
 
 $('btn-leave').addEventListener('click', () => leave());
 
-// The package may draw your own camera into the layout too; then the corner self view steps aside.
-new MutationObserver(() => {
+// The package draws the videos into #video-root following the layout; the page puts a name
+// label over each tile, and hides its corner self view when the layout shows your camera.
+function renderTiles() {
   const own = demo.memberId && $('video-root').querySelector(`video[data-member-id="${CSS.escape(demo.memberId)}"]`);
   $('self-view').classList.toggle('in-layout', !!own);
-}).observe($('video-root'), { childList: true, subtree: true, attributes: true, attributeFilter: ['data-member-id'] });
+  const tiles = [...$('video-root').querySelectorAll('video[data-member-id]')]
+    .filter((v) => v.style.display !== 'none')
+    .map((v) => {
+      const m = demo.members.get(v.dataset.memberId);
+      const tile = document.createElement('div');
+      tile.className = 'tile';
+      for (const k of ['left', 'top', 'width', 'height', 'zIndex']) tile.style[k] = v.style[k];
+      tile.dataset.talking = String(!!m?.talking);
+      const label = document.createElement('span');
+      label.textContent = `${m?.name ?? ''}${v.dataset.memberId === demo.memberId ? ' (you)' : ''}${m?.audioMuted ? ' · muted' : ''}`;
+      tile.append(label);
+      return tile;
+    });
+  $('video-labels').replaceChildren(...tiles);
+}
+new MutationObserver(renderTiles)
+  .observe($('video-root'), { childList: true, subtree: true, attributes: true, attributeFilter: ['data-member-id', 'style'] });
 
 function attachSelfView() {
   const session = demo.session;
@@ -517,6 +534,7 @@ function renderMembers() {
   });
   list.replaceChildren(...nodes);
   $('member-count').textContent = String(items.length);
+  renderTiles();
   renderAudience();
   renderChatRecipients();
   renderOwnControls();

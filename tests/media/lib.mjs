@@ -137,7 +137,8 @@ export async function until(ms, cond, every = 100) {
 
 /** A server started elsewhere (OVSP_LAB_WS): any token is accepted, the identity is the token. */
 export function labServer(ws) {
-  return { ws, pid: null, output: [], token: async (_room, identity) => identity, stop() {} };
+  const pid = process.env.OVSP_LAB_PID ? Number(process.env.OVSP_LAB_PID) : null;
+  return { ws, pid, output: [], token: async (_room, identity) => identity, stop() {} };
 }
 
 /** The server under test: OVSP_LAB_WS if set, else `convene-server --dev` on a free port. */

@@ -71,6 +71,10 @@
 //! own included); a room actor that keeps `Member.talking` can read it from the talker's own
 //! stream (`member_id` equal to its own).
 //!
+//! [`MediaEvent::to_ovsp`] turns the one-to-one events into `ovsp` wire events
+//! (`sub.offer`, `ice.candidate`, `member.talking`, `room.speakers`, `track.stream_state`), and a
+//! [`MediaError`] converts into `ovsp::envelope::RpcError`.
+//!
 //! # Data tracks
 //!
 //! Clients open `ovsp-reliable` and `ovsp-lossy` on the pub PC; the engine opens the same pair on
@@ -106,6 +110,7 @@ mod engine;
 mod sdp;
 mod stun;
 mod talk;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;

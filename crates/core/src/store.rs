@@ -265,7 +265,7 @@ pub enum Action {
         /// Identities removed.
         remove: Vec<String>,
     },
-    /// The session ended: members, tracks and subscriptions are cleared.
+    /// The session ended: everything but the connection state is cleared.
     Cleared,
 }
 
@@ -639,10 +639,8 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
         }
         Action::Cleared => {
             let connection = state.connection.clone();
-            let local_tracks = std::mem::take(&mut state.local_tracks);
             *state = State::default();
             state.connection = connection;
-            state.local_tracks = local_tracks;
         }
     }
     out

@@ -907,6 +907,8 @@ fn leave_closes_everything() {
     );
     assert!(h.m.poll_timeout().is_none());
     assert!(h.m.state().members.is_empty());
+    assert!(h.m.state().local_tracks.is_empty());
+    assert!(h.m.state().self_member.is_none());
 }
 
 #[test]

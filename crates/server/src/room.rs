@@ -877,6 +877,9 @@ impl RoomActor {
                 e.subs.remove(&t.id);
             }
         }
+        for tid in entry.subs.keys() {
+            self.subscriber_count_changed(tid);
+        }
         if let Some(q) = &self.media {
             // Closing the media session stops its tracks and subscriptions.
             let sid = entry.session_id.clone();
@@ -955,6 +958,24 @@ impl RoomActor {
         for tid in revoked {
             self.unpublish(member_id, &tid, "permission_revoked");
         }
+        // Kinds no longer receivable are unsubscribed.
+        let lost: Vec<String> = self
+            .members
+            .get(member_id)
+            .map(|e| e.subs.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|tid| {
+                self.find_track(tid)
+                    .is_some_and(|t| !allowed.can_recv(t.kind.media_kind()))
+            })
+            .collect();
+        let mut states = vec![];
+        for tid in lost {
+            self.unsubscribe(member_id, &tid);
+            states.push(failed_sub(&tid, Code::SUBSCRIPTION_NOT_ALLOWED));
+        }
+        self.sub_updated(member_id, states);
         let _ = by;
     }
 
@@ -1087,6 +1108,7 @@ impl RoomActor {
         let sid = e.session_id.clone();
         let tid = track.id.clone();
         let tx = e.tx.clone();
+        self.subscriber_count_changed(&track.id);
         if let Some(q) = &self.media {
             q.run("subscribe", move |h| async move {
                 if let Err(err) = h.subscribe(&sid, &tid).await {
@@ -1113,7 +1135,29 @@ impl RoomActor {
                     h.unsubscribe(&sid, &tid).await
                 });
             }
+            self.subscriber_count_changed(track_id);
         }
+    }
+
+    /// Sends `track.subscribed` to the track's owner when its subscriber count moves between
+    /// 0 and 1.
+    fn subscriber_count_changed(&self, track_id: &str) {
+        let count = self
+            .members
+            .values()
+            .filter(|e| e.subs.contains_key(track_id))
+            .count();
+        if count > 1 {
+            return;
+        }
+        let Some(owner) = self.find_track(track_id).map(|t| t.member_id.clone()) else {
+            return;
+        };
+        let ev = EventMsg::new(
+            "track.subscribed",
+            &json!({"track_id": track_id, "subscriber_count": count}),
+        );
+        self.send_to(&owner, &ev);
     }
 
     fn sub_updated(&self, member_id: &str, subs: Vec<SubscriptionState>) {

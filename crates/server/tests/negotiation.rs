@@ -241,6 +241,10 @@ async fn publish_negotiate_go_live_and_auto_subscribe() {
     assert_eq!(upd.data["subscriptions"][0]["track_id"], track_id.as_str());
     assert_eq!(upd.data["subscriptions"][0]["state"], "active");
 
+    let subscribed = a.event("track.subscribed").await;
+    assert_eq!(subscribed.data["track_id"], track_id.as_str());
+    assert_eq!(subscribed.data["subscriber_count"], 1);
+
     // Media actually flows to B.
     let deadline = Instant::now() + Duration::from_secs(10);
     while b_sub.lock().unwrap().media_frames == 0 {
@@ -262,6 +266,8 @@ async fn publish_negotiate_go_live_and_auto_subscribe() {
         .await
         .unwrap();
     assert_eq!(r["subscriptions"][0]["track_id"], track_id.as_str());
+    let gone = a.event("track.subscribed").await;
+    assert_eq!(gone.data["subscriber_count"], 0);
     let r = b
         .call(
             "sub.update",

@@ -498,8 +498,8 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
         media_rx: None,
         pending_sub_offer: None,
     };
-    // The connect request itself is in the cache so a resend of the same id is answered.
-    actor.cache_insert(req.id, req.params, String::new(), true);
+    // The connect request's id is reserved: reusing it for another request gets 54006.
+    actor.cache_insert(req.id, req.params, String::new());
     tokio::spawn(actor.run(ctl_rx, frames_rx, room_rx));
     ConnectOutcome::Connected(handle, 1)
 }
@@ -802,7 +802,7 @@ impl Session {
         }
     }
 
-    fn cache_insert(&mut self, id: String, params: Value, frame: String, _connect: bool) {
+    fn cache_insert(&mut self, id: String, params: Value, frame: String) {
         let now = Instant::now();
         self.cache_order.push_back((id.clone(), now));
         self.cache.insert(id, CacheEntry { params, frame });
@@ -888,7 +888,7 @@ impl Session {
             Ok(v) => ok_frame(req.id.clone(), v, self.seq),
             Err(e) => error_frame(Some(req.id.clone()), e),
         };
-        self.cache_insert(req.id, req.params, frame.clone(), false);
+        self.cache_insert(req.id, req.params, frame.clone());
         self.send_text(frame);
         if self.left {
             self.close_socket(CloseCode::NORMAL, "left");
@@ -1041,62 +1041,22 @@ impl Session {
 
     fn on_media(&mut self, ev: crate::media::MediaEvent) {
         use crate::media::MediaEvent as M;
-        match ev {
-            M::SubOffer(o) => {
-                let mids: serde_json::Map<String, Value> = o
-                    .mids
-                    .iter()
-                    .map(|(mid, sm)| {
-                        let v = match sm {
-                            Some(sm) => json!({"track_id": sm.track_id, "member_id": sm.member_id, "kind": sm.kind.as_str()}),
-                            None => Value::Null,
-                        };
-                        (mid.clone(), v)
-                    })
-                    .collect();
-                let data = json!({"offer_id": o.offer_id, "sdp": o.sdp, "ice_restart": o.ice_restart,
-                                  "reset": o.reset, "mids": mids});
-                let ev = EventMsg::new("sub.offer", &data);
-                self.pending_sub_offer = Some((o.offer_id, ev.clone()));
-                self.push_event(&ev);
-            }
-            M::LocalCandidate(c) => {
-                let data = json!({"pc": c.pc.as_str(), "candidate": c.candidate, "sdp_mid": c.sdp_mid,
-                                  "sdp_m_line_index": c.sdp_m_line_index, "username_fragment": c.username_fragment});
-                self.push_event(&EventMsg::new("ice.candidate", &data));
-            }
-            M::StreamState {
-                track_id,
-                active,
-                reason,
-            } => {
-                let mut data = json!({"track_id": track_id, "state": if active { "active" } else { "paused" }});
-                if let Some(r) = reason.as_str() {
-                    data["reason"] = Value::from(r);
+        // Events the client receives as they are (typed by the protocol crate).
+        if let Some(wire) = ev.to_ovsp() {
+            if let Some(msg) = EventMsg::from_event(&wire) {
+                if let M::SubOffer(o) = &ev {
+                    self.pending_sub_offer = Some((o.offer_id, msg.clone()));
                 }
-                self.push_event(&EventMsg::new("track.stream_state", &data));
+                self.push_event(&msg);
             }
-            M::Talking { member_id, talking } => {
-                self.push_event(&EventMsg::new(
-                    "member.talking",
-                    &json!({"member_id": member_id, "talking": talking}),
-                ));
+            if let M::Talking { member_id, .. } = &ev {
                 if self.member_id.as_deref() == Some(member_id.as_str()) {
-                    self.to_room(M::Talking { member_id, talking });
+                    self.to_room(ev);
                 }
             }
-            M::Speakers(list) => {
-                let speakers: Vec<Value> = list
-                    .iter()
-                    .map(
-                        |s| json!({"member_id": s.member_id, "level": s.level, "active": s.active}),
-                    )
-                    .collect();
-                self.push_event(&EventMsg::new(
-                    "room.speakers",
-                    &json!({"speakers": speakers}),
-                ));
-            }
+            return;
+        }
+        match ev {
             M::IceFailed { pc } => {
                 info!(session = %self.id, pc = pc.as_str(), "media connection failed");
                 if pc == crate::media::PcKind::Pub {

@@ -32,6 +32,13 @@ impl EventMsg {
         })
     }
 
+    /// Builds the message of a typed protocol event (`None` for an event type the catalogue
+    /// does not know).
+    pub fn from_event(ev: &ovsp::events::Event) -> Option<Arc<EventMsg>> {
+        let info = ovsp::events::event_info(ev.event_type())?;
+        Some(EventMsg::new(info.name, &ev.data()))
+    }
+
     /// The wire frame with the given `seq` (durable events) or none (volatile).
     pub fn frame(&self, seq: Option<u64>) -> String {
         // `ty` is one of the catalogue's names (plain ASCII), `data` is already JSON.
@@ -96,4 +103,72 @@ pub(crate) fn params<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Rpc
             .unwrap_or_else(|| "params".into());
         err(Code::INVALID_PARAMS, format!("invalid params: {msg}")).with_field(field)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event type the server emits is in the protocol catalogue, with the durability the
+    /// server relies on.
+    #[test]
+    fn emitted_events_are_in_the_catalogue() {
+        let durable = [
+            "layout.changed",
+            "member.joined",
+            "member.left",
+            "member.updated",
+            "message.received",
+            "pub.ice_restart_requested",
+            "room.updated",
+            "self.permissions_changed",
+            "self.unmute_requested",
+            "session.closing",
+            "sub.offer",
+            "sub.updated",
+            "track.published",
+            "track.stream_state",
+            "track.subscribed",
+            "track.unpublished",
+            "track.updated",
+        ];
+        let volatile = [
+            "ice.candidate",
+            "member.talking",
+            "room.audience_count",
+            "room.speakers",
+        ];
+        for ty in durable {
+            assert!(EventMsg::new(ty, &serde_json::json!({})).durable, "{ty}");
+        }
+        for ty in volatile {
+            assert!(ovsp::events::event_info(ty).is_some(), "{ty}");
+            assert!(!EventMsg::new(ty, &serde_json::json!({})).durable, "{ty}");
+        }
+        for ty in durable {
+            assert!(
+                ovsp::events::event_info(ty).is_some(),
+                "{ty} not in the catalogue"
+            );
+        }
+    }
+
+    #[test]
+    fn event_frames_decode_with_the_protocol_crate() {
+        let ev = EventMsg::new(
+            "member.left",
+            &serde_json::json!({"member_id": "mem_1", "reason": "left"}),
+        );
+        for seq in [Some(7), None] {
+            let frame = ev.frame(seq);
+            match ServerFrame::decode(&frame) {
+                Ok(ServerFrame::Event(e)) => {
+                    assert_eq!(e.event_type, "member.left");
+                    assert_eq!(e.seq, seq);
+                    assert_eq!(e.data["member_id"], "mem_1");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }

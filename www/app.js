@@ -330,7 +330,8 @@ function onEvent(name, e, ...rest) {
       return renderMembers();
     }
     case 'member.updated': {
-      upsertMember(normMember(pick(e, 'member') || e));
+      const m = normMember(pick(e, 'member') || e);
+      if (demo.members.has(m.id) || m.name !== undefined) upsertMember(m);
       return renderMembers();
     }
     case 'member.left': {
@@ -344,7 +345,8 @@ function onEvent(name, e, ...rest) {
       const m = pick(e, 'member') || e;
       const id = pick(m, 'id', 'member_id', 'memberId') ?? pick(e, 'member_id');
       const talking = pick(m, 'talking') ?? pick(e, 'talking');
-      if (id) upsertMember({ id, talking: !!talking });
+      // Talking is volatile and may trail a member's departure: only for members still here.
+      if (id && demo.members.has(id)) upsertMember({ id, talking: !!talking });
       return renderMembers();
     }
     case 'room.audience_count':
@@ -644,11 +646,11 @@ async function refreshDevices() {
 navigator.mediaDevices?.addEventListener?.('devicechange', () => refreshDevices());
 
 $('sel-camera').addEventListener('change', async (ev) => {
-  await act('Camera switch', () => demo.session.updateCamera({ deviceId: ev.target.value }));
+  await act('Camera switch', () => demo.session.updateCamera({ deviceId: { exact: ev.target.value } }));
   attachSelfView();
 });
 $('sel-mic').addEventListener('change', (ev) =>
-  act('Microphone switch', () => demo.session.updateMicrophone({ deviceId: ev.target.value })));
+  act('Microphone switch', () => demo.session.updateMicrophone({ deviceId: { exact: ev.target.value } })));
 $('sel-speaker').addEventListener('change', (ev) =>
   act('Speaker switch', () => demo.session.updateSpeaker({ deviceId: ev.target.value })));
 

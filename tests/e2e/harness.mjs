@@ -24,8 +24,8 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-quic',
   '--use-fake-ui-for-media-stream',
-  // Two fake cameras so that a camera switch has somewhere to go.
-  '--use-fake-device-for-media-stream=device-count=2',
+  // Three fake cameras, so that a camera switch has somewhere to go (see journey 8).
+  '--use-fake-device-for-media-stream=device-count=3',
   '--allow-loopback-in-peer-connection',
   '--auto-select-desktop-capture-source=Entire screen',
 ];

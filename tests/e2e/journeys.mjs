@@ -239,7 +239,10 @@ export const JOURNEYS = [
       const cams = await a.page.evaluate(() => [...document.querySelectorAll('#sel-camera option')].map((o) => o.value));
       assert(cams.length >= 2, `two fake cameras (got ${cams.length})`);
       const before = await a.page.evaluate(() => document.getElementById('self-video').srcObject?.getVideoTracks()[0]?.getSettings().deviceId);
-      const other = cams.find((id) => id !== before) || cams[1];
+      // Chromium's second fake camera is a 16-bit depth camera that WebRTC cannot encode; the
+      // harness asks for three and switches to the last one, an ordinary colour camera.
+      const other = cams[cams.length - 1];
+      assert(other !== before, 'the last camera is not the one in use');
       await a.page.selectOption('#sel-camera', other);
       await waitFor(a, (id) => document.getElementById('self-video').srcObject?.getVideoTracks()[0]?.getSettings().deviceId === id, other, { what: 'the self view to use the other camera', watch: [a, b] });
       for (let i = 0; i < 3; i++) {

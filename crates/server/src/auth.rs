@@ -529,6 +529,53 @@ mod tests {
     }
 
     #[test]
+    fn key_file_loads_hs256_and_es256() {
+        use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+        let sk = SigningKey::random(&mut rand::rngs::OsRng);
+        let private = sk.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+        let public = sk
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        let json = serde_json::json!({"keys": [
+            {"kid": "AK_hs", "alg": "HS256", "secret": "0123456789abcdef-long-enough"},
+            {"kid": "AK_es", "alg": "ES256", "private_key": private},
+            {"kid": "AK_verify_only", "alg": "ES256", "public_key": public},
+        ]});
+        let store = KeyStore::from_json(&json.to_string()).unwrap();
+        assert_eq!(store.len(), 3);
+        let mut c = claims();
+        c["iss"] = "AK_es".into();
+        let t = store.sign("AK_es", &c).unwrap();
+        assert!(store.verify(&t, now()).is_ok());
+        // The public-only key verifies tokens made with its private half elsewhere.
+        let mut c2 = claims();
+        c2["iss"] = "AK_verify_only".into();
+        let mut other = KeyStore::new();
+        other.insert(
+            "AK_verify_only",
+            Key::Es256 {
+                public: *sk.verifying_key(),
+                private: Some(sk),
+            },
+        );
+        let t = other.sign("AK_verify_only", &c2).unwrap();
+        assert!(store.verify(&t, now()).is_ok());
+        assert!(
+            store.sign("AK_verify_only", &c2).is_none(),
+            "no private key, no minting"
+        );
+        for bad in [
+            r#"{"keys":[{"kid":"x","alg":"HS256","secret":"short"}]}"#,
+            r#"{"keys":[{"kid":"x","alg":"none"}]}"#,
+            r#"{"keys":[{"kid":"x","alg":"ES256","public_key":"nope"}]}"#,
+            "not json",
+        ] {
+            assert!(KeyStore::from_json(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn redaction_hides_tokens_and_sdp() {
         let v = serde_json::json!({"token": "eyJsecret", "resume": {"resume_token": "rt_x"},
             "sdp": "v=0...", "list": [{"candidate": "candidate:1"}], "keep": "ok"});

@@ -97,6 +97,8 @@ export const JOURNEYS = [
         const g = await waitForMedia(p, { audio: 2, video: 2, watch: [a, b, c] });
         assert(g.audioBytes > 0 && g.videoBytes > 0, `${p.name} inbound bytes grow`);
       }
+      await sendChat(b, 'Hi all, can you hear me?');
+      await waitFor(a, () => document.querySelectorAll('#chat-log li').length > 0, undefined, { what: "Bob's greeting" });
       await sleep(500);
       const shot = await screenshot(a, 'demo-3-people.png');
       if (process.env.E2E_UPDATE_DOCS) {

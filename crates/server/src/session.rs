@@ -82,6 +82,14 @@ pub(crate) fn validate_token(state: &AppState, token: &str) -> Result<Grants, To
     if grant.role == Role::Unknown {
         return Err(TokenError::Grants("unknown role"));
     }
+    let too_big = |m: &Option<ovsp::model::Meta>| {
+        m.as_ref().is_some_and(|m| {
+            serde_json::to_string(m).map_or(true, |s| s.len() > ovsp::limits::MAX_META_BYTES)
+        })
+    };
+    if too_big(&grant.meta) || too_big(&grant.room_meta) {
+        return Err(TokenError::Grants("meta exceeds 16 KiB"));
+    }
     Ok(Grants {
         identity,
         grant,
@@ -531,8 +539,9 @@ struct Session {
     left: bool,
     stashed_reply: Option<(String, Result<Value, RpcError>, Option<Effect>)>,
     media_rx: Option<crate::media::SessionEvents>,
-    /// The last `sub.offer` not yet answered (sent again after a resume).
-    pending_sub_offer: Option<(u32, Arc<EventMsg>)>,
+    /// The last `sub.offer` not yet answered, with the seq it was sent with (sent again after
+    /// a resume when the client had already received it).
+    pending_sub_offer: Option<(u32, u64, Arc<EventMsg>)>,
 }
 
 impl Session {
@@ -734,9 +743,13 @@ impl Session {
                         self.send_text(f);
                     }
                 }
-                if let Some((_, offer)) = self.pending_sub_offer.clone() {
-                    // S6: an unanswered sub.offer is sent again (same offer_id).
-                    self.push_event(&offer);
+                if let Some((id, sent_seq, offer)) = self.pending_sub_offer.clone() {
+                    // S6: an unanswered sub.offer the client already had is sent again (same
+                    // offer_id); one inside the replayed range has just been replayed.
+                    if sent_seq <= last_seq || gap {
+                        self.push_event(&offer);
+                        self.pending_sub_offer = Some((id, self.seq, offer));
+                    }
                 }
                 info!(session = %self.id, last_seq, seq = self.seq, gap, "session resumed");
                 let _ = reply.send(Ok(self.gen));
@@ -884,6 +897,12 @@ impl Session {
         let outcome = self
             .execute(&req.method, &req.params, &req.id, ctl, room_rx)
             .await;
+        if req.method == "sub.answer" && outcome.is_ok() {
+            let answered = req.params.get("offer_id").and_then(Value::as_u64);
+            if self.pending_sub_offer.as_ref().map(|p| u64::from(p.0)) == answered {
+                self.pending_sub_offer = None;
+            }
+        }
         let frame = match outcome {
             Ok(v) => ok_frame(req.id.clone(), v, self.seq),
             Err(e) => error_frame(Some(req.id.clone()), e),
@@ -1044,10 +1063,10 @@ impl Session {
         // Events the client receives as they are (typed by the protocol crate).
         if let Some(wire) = ev.to_ovsp() {
             if let Some(msg) = EventMsg::from_event(&wire) {
-                if let M::SubOffer(o) = &ev {
-                    self.pending_sub_offer = Some((o.offer_id, msg.clone()));
-                }
                 self.push_event(&msg);
+                if let M::SubOffer(o) = &ev {
+                    self.pending_sub_offer = Some((o.offer_id, self.seq, msg.clone()));
+                }
             }
             if let M::Talking { member_id, .. } = &ev {
                 if self.member_id.as_deref() == Some(member_id.as_str()) {

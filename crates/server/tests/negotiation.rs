@@ -329,3 +329,33 @@ async fn publish_negotiate_go_live_and_auto_subscribe() {
     pumper.abort();
     pumper_b.abort();
 }
+
+#[tokio::test]
+async fn an_unanswered_sub_offer_is_sent_again_after_a_resume() {
+    let env = start_with(|c| c.media_enabled = true).await;
+    let (mut a, _) = env.joined("alice", "s6", ALL_PERMS).await;
+    let offer = a.event("sub.offer").await;
+    let offer_id = offer.data["offer_id"].clone();
+    let (sid, token, last) = (a.session_id.clone(), a.resume_token.clone(), a.last_seq);
+    a.drop_connection();
+    let (mut a2, r) = env.resume(&sid, &token, last).await;
+    assert_eq!(r.unwrap()["resumed"], true);
+    let again = a2.event("sub.offer").await;
+    assert_eq!(again.data["offer_id"], offer_id);
+    assert!(again.seq.unwrap() > last);
+    // Answering it clears it: a later resume does not repeat it.
+    let sub = Arc::new(Mutex::new(Peer::new().await));
+    let sdp = SdpOffer::from_sdp_string(again.data["sdp"].as_str().unwrap()).unwrap();
+    let answer = sub.lock().unwrap().rtc.sdp_api().accept_offer(sdp).unwrap();
+    a2.call(
+        "sub.answer",
+        json!({"offer_id": offer_id, "sdp": answer.to_sdp_string()}),
+    )
+    .await
+    .unwrap();
+    let (sid, token, last) = (a2.session_id.clone(), a2.resume_token.clone(), a2.last_seq);
+    a2.drop_connection();
+    let (mut a3, r) = env.resume_with_ids(&sid, &token, last, 5000).await;
+    r.unwrap();
+    a3.no_event("sub.offer", Duration::from_millis(300)).await;
+}

@@ -1268,15 +1268,6 @@ impl SessionMachine {
             }
             self.schedule_attempt(None);
         }
-        if self.link == Link::Down
-            && self
-                .recovery
-                .as_ref()
-                .and_then(|r| r.next_at)
-                .is_some_and(|t| t <= now)
-        {
-            self.attempt_reconnect();
-        }
         if self.link == Link::Up {
             if now >= self.last_inbound.saturating_add(self.ping_timeout_ms) {
                 self.close_socket(4008, "ping timeout");
@@ -1304,6 +1295,7 @@ impl SessionMachine {
                 }
             } else {
                 if self.ack_deadline.is_some_and(|d| d <= now) {
+                    self.ack_deadline = None;
                     self.send_ack();
                 }
                 if self.next_ping_at.is_some_and(|t| t <= now) {
@@ -1312,6 +1304,16 @@ impl SessionMachine {
             }
         }
         self.check_ice_timers();
+        // Last, so that a loss detected above is retried in this same turn.
+        if self.link == Link::Down
+            && self
+                .recovery
+                .as_ref()
+                .and_then(|r| r.next_at)
+                .is_some_and(|t| t <= now)
+        {
+            self.attempt_reconnect();
+        }
         if self.pub_neg.retry_at.is_some_and(|t| t <= now) {
             self.pub_neg.retry_at = None;
             self.try_start_offer();

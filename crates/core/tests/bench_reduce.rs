@@ -139,3 +139,79 @@ fn machine_1000_joins_and_10000_updates_from_wire_frames() {
         t_update.as_secs_f64() * 1e3
     );
 }
+
+#[test]
+#[allow(clippy::disallowed_methods)] // wall-clock timing is the point of this test
+fn machine_alone_decodes_and_reduces_pre_encoded_frames() {
+    use convene_core::{Config, Input, Output, RequestHandle, SessionMachine};
+    let mut m = SessionMachine::new(Config::new("wss://x/ovsp", "tok", 1));
+    m.handle_input(
+        0,
+        Input::Command {
+            handle: RequestHandle(1),
+            command: Command::Join,
+        },
+    );
+    m.handle_input(0, Input::SocketOpened);
+    let connect = json!({"jsonrpc": "2.0", "id": "1", "result": {
+        "session_id": "ses_1", "resume_token": "rt", "protocol": {"major": 1, "minor": 0},
+        "timers": {"ping_interval_ms": 5000, "ping_timeout_ms": 15000,
+                   "resume_window_ms": 30000, "request_timeout_ms": 10000},
+        "ice_servers": [], "resumed": false}});
+    let join = json!({"jsonrpc": "2.0", "id": "2", "result": serde_json::to_value(snapshot()).expect("snap")});
+    m.handle_input(0, Input::FrameReceived(connect.to_string()));
+    m.handle_input(0, Input::FrameReceived(join.to_string()));
+    while m.poll_output().is_some() {}
+    let event = |seq: usize, ty: &str, data: serde_json::Value| {
+        json!({"jsonrpc": "2.0", "method": "event",
+               "params": {"type": ty, "ts": 1, "seq": seq, "data": data}})
+        .to_string()
+    };
+    let joins: Vec<String> = (0..MEMBERS)
+        .map(|i| {
+            event(
+                i + 1,
+                "member.joined",
+                json!({"member": member_json(&format!("mem_{i:04}"), 1)}),
+            )
+        })
+        .collect();
+    let updates: Vec<String> = (0..UPDATES)
+        .map(|k| {
+            let i = (k * 7919) % MEMBERS;
+            let version = 2 + (k / MEMBERS) as u64;
+            event(
+                MEMBERS + k + 1,
+                "member.updated",
+                json!({"member": {"id": format!("mem_{i:04}"), "version": version,
+                                  "input_volume": (k % 100) as i32 - 50},
+                       "updated": ["input_volume"]}),
+            )
+        })
+        .collect();
+    let mut events = 0usize;
+    let t0 = Instant::now();
+    for f in joins {
+        m.handle_input(0, Input::FrameReceived(f));
+        while let Some(o) = m.poll_output() {
+            events += usize::from(matches!(o, Output::Event(_)));
+        }
+    }
+    let t_join = t0.elapsed();
+    let t1 = Instant::now();
+    for f in updates {
+        m.handle_input(0, Input::FrameReceived(f));
+        while let Some(o) = m.poll_output() {
+            events += usize::from(matches!(o, Output::Event(_)));
+        }
+    }
+    let t_update = t1.elapsed();
+    assert_eq!(events, MEMBERS + UPDATES, "acks are frames, not events");
+    assert_eq!(m.state().members.len(), MEMBERS);
+    assert_eq!(m.last_seq(), (MEMBERS + UPDATES) as u64);
+    println!(
+        "machine alone (decode + reduce + events): {MEMBERS} joins in {:.2} ms, {UPDATES} updates in {:.2} ms",
+        t_join.as_secs_f64() * 1e3,
+        t_update.as_secs_f64() * 1e3
+    );
+}

@@ -201,6 +201,11 @@ fn random_input(r: &mut SplitMix64, handle: &mut u64) -> Input {
     }
 }
 
+enum Kind {
+    Timeout,
+    Other,
+}
+
 #[test]
 fn random_inputs_never_panic() {
     for seed in 0..300u64 {
@@ -241,13 +246,27 @@ fn random_inputs_never_panic() {
                 _ => now.saturating_add(r.next_u64() % 3000),
             };
             let input = random_input(&mut r, &mut handle);
+            let input_kind = if matches!(input, Input::Timeout) {
+                Kind::Timeout
+            } else {
+                Kind::Other
+            };
             m.handle_input(now, input);
             while let Some(o) = m.poll_output() {
                 if let Output::Completed { handle, .. } = o {
                     *completed.entry(handle.0).or_default() += 1;
                 }
             }
-            let _ = m.poll_timeout();
+            // Progress: after a timeout is handled at `now`, no deadline is left at or
+            // before `now` (a driver would otherwise spin).
+            if matches!(input_kind, Kind::Timeout) && now < 1 << 62 {
+                if let Some(t) = m.poll_timeout() {
+                    assert!(
+                        t > now,
+                        "seed {seed}: deadline {t} not after {now} after a timeout: {m:#?}"
+                    );
+                }
+            }
             let _ = serde_json::to_string(m.state()).expect("state serialises");
         }
         for (h, n) in completed {

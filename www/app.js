@@ -379,9 +379,9 @@ function onEvent(name, e, ...rest) {
 }
 
 function renderAudience() {
-  // Each demo participant's chat companion is an invisible audience member: leave those out.
-  const companions = [...demo.members.values()].filter((m) => m.meta && m.meta.chat_id).length;
-  const total = Math.max(0, (demo.audienceTotal || 0) - companions);
+  // With the chat companion (an audience member per page) the server's audience count would
+  // count those too, so the figure is shown only when the package carries messages itself.
+  const total = demo.chatRoom ? 0 : demo.audienceTotal || 0;
   $('audience-count').textContent = `+${total} watching`;
   $('audience-count').classList.toggle('hidden', !total);
 }

@@ -238,8 +238,11 @@ export async function newParticipant(browser, server, name) {
 
 /** Throw when any participant has recorded a page error or console.error. */
 export function assertNoErrors(participants) {
-  const found = participants.flatMap((p) => p.errors.map((e) => `[${p.name}] ${e}`));
-  if (found.length) throw new Error(`browser errors:\n  ${found.join('\n  ')}`);
+  const found = participants.flatMap((p) => p.errors.map((e) => `[${p.name}] ${e.split('\n').slice(0, 3).join('\n    ')}`));
+  if (found.length) {
+    const more = found.length > 6 ? `\n  ... and ${found.length - 6} more` : '';
+    throw new Error(`browser errors:\n  ${found.slice(0, 6).join('\n  ')}${more}`);
+  }
 }
 
 /**

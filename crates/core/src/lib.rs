@@ -72,6 +72,32 @@
 //! [`SessionMachine::state`] returns the [`State`] store: plain data (serialisable with serde)
 //! for `getState()`. It changes only through the pure [`store::reduce`].
 //!
+//! ## Events and facades
+//! Every fact is one [`CoreEvent`]. [`catalogue`] names it for each facade: SignalWire
+//! `RoomSession` (including the `member.updated.<field>` fan-out), Telnyx `Room`, the Calls
+//! API `Call`, and the Twilio-style objects. [`emitter::Emitter`] implements `on`/`once`/`off`/
+//! `removeAllListeners` with snapshot-then-dispatch, so listeners may re-enter.
+//!
+//! ## Recovery in one paragraph
+//! A lost socket (close, ping silence, or a request timeout) moves the state to
+//! `reconnecting(53001)` and starts resume attempts after 0, 500, 1000, 2000, 4000, then every
+//! 5000 ms (±20 % jitter from the seed). A resume sends `session.connect{resume}`, applies the
+//! replay (duplicates are dropped by `seq`) or reconciles a snapshot by entity version with
+//! synthetic events, then resends unanswered requests with their original ids before the
+//! queued ones. On 54004/54005, a token error, or the end of the resume window it does a full
+//! rejoin (new session with the newest token, tracks republished by `cid`, explicit
+//! subscriptions re-applied), at most [`Timers::max_rejoins`] times. ICE failure is handled
+//! apart from signaling: `reconnecting(53405)`, an ICE-restart offer (pub) or
+//! `sub.ice_restart` (sub), and a full rejoin if ICE is still failed after 15 s.
+//!
+//! ## Testing
+//! `cargo test -p convene-core` runs everything on the host in virtual time: unit and reducer
+//! table tests, the scenario tests driven by a sans-IO fake server (`tests/common`), the
+//! seed-event catalogue check, random-input robustness, a 1,000-member benchmark, and a guard
+//! that the dependency tree holds no wasm-bindgen, web-sys, js-sys or tokio.
+//! `tests/live_server.rs` runs two machines against a real reference server when
+//! `CONVENE_TEST_SERVER=host:port` is set.
+//!
 //! ## Panics
 //! Nothing in this crate panics on input from the network, the browser or the application; a
 //! panic is a bug.

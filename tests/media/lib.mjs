@@ -135,15 +135,9 @@ export async function until(ms, cond, every = 100) {
   return v;
 }
 
-/** A server started elsewhere (OVSP_LAB_WS): any token is accepted, the identity is the token. */
-export function labServer(ws) {
-  const pid = process.env.OVSP_LAB_PID ? Number(process.env.OVSP_LAB_PID) : null;
-  return { ws, pid, output: [], token: async (_room, identity) => identity, stop() {} };
-}
-
-/** The server under test: OVSP_LAB_WS if set, else `convene-server --dev` on a free port. */
+/** The server under test: `convene-server --dev` on a free port. */
 export function server() {
-  return process.env.OVSP_LAB_WS ? labServer(process.env.OVSP_LAB_WS) : startServer();
+  return startServer();
 }
 
 /** Prints the TIER-COUNT line and exits with the tier status. */

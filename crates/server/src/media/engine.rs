@@ -584,7 +584,7 @@ impl Engine {
     // ---------------------------------------------------------------- network input
 
     fn datagram(&mut self, now: Instant, source: SocketAddr, buf: &[u8]) {
-        let Ok(contents) = DatagramRecv::try_from(buf) else {
+        let Some(Ok(contents)) = guard(|| DatagramRecv::try_from(buf)) else {
             self.stats.unrouted_datagrams += 1;
             return;
         };
@@ -600,7 +600,7 @@ impl Engine {
         let mut target: Option<(Arc<str>, PcKind)> = None;
         if let Some((sid, kind)) = self.by_addr.get(&source) {
             if let Some(pc) = self.sessions.get_mut(sid).and_then(|s| s.pc_mut(*kind)) {
-                if !pc.dead && pc.rtc.accepts(&input) {
+                if !pc.dead && guard(|| pc.rtc.accepts(&input)) == Some(true) {
                     target = Some((sid.clone(), *kind));
                 }
             }
@@ -609,7 +609,7 @@ impl Engine {
             if let Some(ufrag) = super::stun::local_ufrag(buf) {
                 if let Some((sid, kind)) = self.by_ufrag.get(ufrag) {
                     if let Some(pc) = self.sessions.get_mut(sid).and_then(|s| s.pc_mut(*kind)) {
-                        if !pc.dead && pc.rtc.accepts(&input) {
+                        if !pc.dead && guard(|| pc.rtc.accepts(&input)) == Some(true) {
                             target = Some((sid.clone(), *kind));
                             self.by_addr.insert(source, (sid.clone(), *kind));
                         }

@@ -21,6 +21,9 @@ use crate::io::{IceCandidate, IceState, MediaChange, MediaRef, PeerOpKind, SdpTy
 use crate::store::{self, Action, LocalTrack, Phase as EgressPhase, State};
 use crate::{Command, Config, CoreError, Input, Output, PeerEvent, PeerOp, RequestHandle};
 
+/// Most early events or queued notifications kept while the session is not ready.
+const MAX_QUEUED: usize = 4096;
+
 /// Why a request was sent; decides what its response does.
 #[derive(Debug, Clone, PartialEq)]
 enum Purpose {
@@ -584,7 +587,7 @@ impl SessionMachine {
         if self.link == Link::Up && self.session_joined {
             self.out
                 .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
-        } else {
+        } else if self.notifications.len() < MAX_QUEUED {
             self.notifications.push(n);
         }
     }
@@ -1720,7 +1723,10 @@ impl SessionMachine {
     fn on_event_envelope(&mut self, env: EventEnvelope) {
         if let Some(seq) = env.seq {
             if !self.session_joined {
-                self.early_events.push(env);
+                // Bounded: a server that never answers room.join cannot grow this forever.
+                if self.early_events.len() < MAX_QUEUED {
+                    self.early_events.push(env);
+                }
                 return;
             }
             if seq <= self.last_seq {

@@ -381,7 +381,8 @@ impl Rs {
         let mut used_members: Vec<String> = Vec::new();
         let mut live: Vec<String> = Vec::new();
         for (i, (member, key)) in videos.iter().enumerate() {
-            let el = match self.tiles.borrow().get(key).cloned() {
+            let existing = self.tiles.borrow().get(key).cloned();
+            let el = match existing {
                 Some(el) => Some(el),
                 None => self.handle.attach(key, None).ok().inspect(|el| {
                     let _ = el.set_attribute("data-member-id", member);

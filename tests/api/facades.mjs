@@ -1,0 +1,363 @@
+// Browser tests of the package's facades (RoomSession, Room, Call, connect()) against the real
+// server in headless Chromium with fake media. Each page loads the release package from pkg/
+// exactly as an application does. Prints one line per check and `TIER-COUNT <passed> <failed>`.
+//
+// Usage: node tests/api/facades.mjs   (needs pkg/ and a built convene-server)
+
+import { launchBrowser, sleep, startServer } from '../e2e/harness.mjs';
+import { serve } from '../../scripts/lib/static-server.mjs';
+import { join } from 'node:path';
+import { ROOT } from '../e2e/harness.mjs';
+
+const only = process.argv[2];
+const results = [];
+const server = await startServer();
+const host = `127.0.0.1:${server.port}`;
+const web = await serve({
+  mounts: { '/pkg/': join(ROOT, 'pkg') },
+  pages: {
+    '/': '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root" style="width:640px;height:360px"></div>',
+  },
+});
+const browser = await launchBrowser();
+const run = `${process.pid}`;
+
+async function token(room, identity, extra = {}) {
+  const res = await fetch(`${server.base}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ room: `api-${room}-${run}`, identity, ...extra }),
+  });
+  if (!res.ok) throw new Error(`token: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()).token;
+}
+
+/** A page with the package loaded as `window.api`; page errors are collected. */
+async function page(name) {
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  p.errors = [];
+  p.on('pageerror', (e) => p.errors.push(`${name}: ${e}`));
+  p.on('console', (m) => {
+    if (m.type() === 'error') p.errors.push(`${name} console.error: ${m.text()}`);
+  });
+  await p.goto(`${web.url}/`);
+  await p.evaluate(async (host) => {
+    window.api = await import('/pkg/convene.js');
+    await window.api.default();
+    window.host = host;
+    window.log = [];
+    window.waitFor = async (fn, ms = 15000) => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = await fn();
+        if (v) return v;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${fn}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+  }, host);
+  return p;
+}
+
+async function check(name, fn) {
+  if (only && !name.includes(only)) return;
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, true]);
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push([name, false]);
+    console.log(`FAIL ${name}: ${e?.stack ?? e}`);
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+// ------------------------------------------------------------------------------------------
+// RoomSession
+// ------------------------------------------------------------------------------------------
+const tokA = await token('rs', 'alice');
+const tokB = await token('rs', 'bob');
+const A = await page('A');
+const B = await page('B');
+
+await check('RoomSession: join, member.joined, remote video rendered into rootElement by layout', async () => {
+  await A.evaluate(async (tok) => {
+    window.rs = new api.RoomSession({ token: tok, host, rootElement: document.getElementById('root') });
+    rs.on('member.joined', (e) => log.push(['member.joined', e.member.name, e.member.id, e.room_session_id]));
+    rs.on('member.updated.audioMuted', (e) => log.push(['audioMuted', e.member.id, e.member.audioMuted]));
+    rs.on('layout.changed', (e) => log.push(['layout', e.layout.name, e.layout.layers.length]));
+    const joined = await rs.join();
+    if (typeof joined.leave !== 'function') throw new Error('join() must resolve to the RoomSession');
+  }, tokA);
+  await B.evaluate(async (tok) => {
+    window.rs = new api.RoomSession({ token: tok, host, rootElement: document.getElementById('root') });
+    rs.on('member.updated.audioMuted', (e) => log.push(['audioMuted', e.member.id, e.member.audioMuted]));
+    rs.on('layout.changed', (e) => log.push(['layout', e.layout.name, e.layout.layers.length]));
+    rs.on('room.updated', (e) => log.push(['room.updated', e.room.meta]));
+    await rs.join();
+  }, tokB);
+  const bId = await B.evaluate(() => rs.memberId);
+  assert(bId && bId.length > 0, 'memberId after join');
+  const joined = await A.evaluate(() => waitFor(() => log.find((l) => l[0] === 'member.joined')));
+  assert(joined[2] === bId, `member.joined carries bob's id (${JSON.stringify(joined)})`);
+  const tile = await A.evaluate(
+    (bId) =>
+      waitFor(() => {
+        const v = document.querySelector(`#root video[data-member-id="${bId}"]`);
+        return v && v.videoWidth > 0 && { w: v.videoWidth, style: v.getAttribute('style') };
+      }, 20000),
+    bId,
+  );
+  assert(/position:absolute/.test(tile.style) && /left:/.test(tile.style), `tile is placed (${tile.style})`);
+  const own = await A.evaluate(() => !!rs.localVideoTrack && rs.localVideoTrack.readyState === 'live' && rs.localAudioTrack.readyState);
+  assert(own === 'live', 'local camera and microphone are live');
+});
+
+await check('RoomSession: moderator mutes another member; both sides get member.updated.audioMuted', async () => {
+  const bId = await B.evaluate(() => rs.memberId);
+  await A.evaluate((bId) => rs.audioMute({ memberId: bId }), bId);
+  for (const P of [A, B]) {
+    const ev = await P.evaluate((bId) => waitFor(() => log.find((l) => l[0] === 'audioMuted' && l[1] === bId && l[2] === true)), bId);
+    assert(ev, 'audioMuted event');
+  }
+  const members = await A.evaluate(() => rs.getMembers());
+  const bob = members.members.find((m) => m.id === bId);
+  assert(bob && bob.audioMuted === true && bob.roomSessionId, `getMembers shows bob muted (${JSON.stringify(bob)})`);
+});
+
+await check('RoomSession: bad arguments reject with typed errors before sending', async () => {
+  const errs = await A.evaluate(async () => {
+    const out = [];
+    const calls = [
+      () => rs.setInputVolume({ volume: 99 }),
+      () => rs.setOutputVolume({ memberId: 5, volume: 1 }),
+      () => rs.removeMember({}),
+      () => rs.setLayout({ name: '7x7' }),
+      () => rs.setMemberPosition({ position: 'left' }),
+      () => rs.setInputSensitivity({ value: -1 }),
+      () => rs.deleteMeta('foo'),
+      () => rs.sendDigits('1'),
+    ];
+    for (const c of calls) {
+      try {
+        await c();
+        out.push(null);
+      } catch (e) {
+        out.push([e instanceof Error, e.name, e.code]);
+      }
+    }
+    return out;
+  });
+  const want = [
+    [true, 'InvalidParamsError', -32602],
+    [true, 'InvalidParamsError', -32602],
+    [true, 'InvalidParamsError', -32602],
+    [true, 'LayoutNotFoundError', 54500],
+    [true, 'InvalidPositionError', 54501],
+    [true, 'InvalidParamsError', -32602],
+    [true, 'InvalidParamsError', -32602],
+    [true, 'MethodNotFoundError', -32601],
+  ];
+  assert(JSON.stringify(errs) === JSON.stringify(want), `typed errors: ${JSON.stringify(errs)}`);
+});
+
+await check('RoomSession: getLayouts/setLayout → layout.changed; setMeta → room.updated; getMeta', async () => {
+  const layouts = await A.evaluate(() => rs.getLayouts());
+  assert(layouts.layouts.includes('2x2'), `layouts: ${JSON.stringify(layouts)}`);
+  await A.evaluate(() => rs.setLayout({ name: '2x2' }));
+  const ev = await B.evaluate(() => waitFor(() => log.find((l) => l[0] === 'layout' && l[1] === '2x2')));
+  assert(ev[2] >= 1, `layout layers: ${JSON.stringify(ev)}`);
+  await A.evaluate(() => rs.setMeta({ topic: 'standup' }));
+  const up = await B.evaluate(() => waitFor(() => log.find((l) => l[0] === 'room.updated' && l[1] && l[1].topic)));
+  assert(up[1].topic === 'standup', 'room.updated meta');
+  const meta = await B.evaluate(() => rs.getMeta());
+  assert(meta.meta.topic === 'standup', `getMeta: ${JSON.stringify(meta)}`);
+});
+
+await check('RoomSession: leave stops local tracks and no listener fires afterwards', async () => {
+  const r = await B.evaluate(async () => {
+    const mic = rs.localAudioTrack;
+    await rs.leave();
+    const n = log.length;
+    return { state: mic.readyState, n };
+  });
+  assert(r.state === 'ended', 'microphone stopped');
+  await A.evaluate(() => rs.setMeta({ topic: 'after' }));
+  await sleep(1000);
+  const n2 = await B.evaluate(() => log.length);
+  assert(n2 === r.n, 'no event after leave');
+  await A.evaluate(() => rs.leave());
+});
+
+// ------------------------------------------------------------------------------------------
+// Room
+// ------------------------------------------------------------------------------------------
+const tokC = await token('room', 'carol');
+const tokD = await token('room', 'dave');
+const C = await page('C');
+const D = await page('D');
+
+await check('Room: connect, addStream → stream_published, addSubscription → media, sendMessage to one', async () => {
+  await C.evaluate(async (tok) => {
+    window.room = new api.Room({ clientToken: tok, host });
+    room.on('participant_joined', (id, state) => log.push(['joined', id, state.status]));
+    room.on('stream_published', (id, key) => log.push(['published', id, key]));
+    room.on('subscription_started', (id, key) => log.push(['subscribed', id, key]));
+    room.on('message_received', (from, msg, to) => log.push(['message', from, msg, to]));
+    const off = room.on('state_changed', () => log.push(['state']));
+    off();
+    await room.connect();
+    if (room.getState().status !== 'connected') throw new Error('status');
+  }, tokC);
+  await D.evaluate(async (tok) => {
+    window.room = new api.Room({ clientToken: tok, host });
+    room.on('message_received', (from, msg, to) => log.push(['message', from, msg, to]));
+    await room.connect();
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    await room.addStream('main', { audio: s.getAudioTracks()[0], video: s.getVideoTracks()[0] });
+  }, tokD);
+  const dId = await D.evaluate(() => room.getState().localParticipantId);
+  const local = await D.evaluate(() => Object.keys(room.getLocalStreams()));
+  assert(local.includes('main'), `local streams: ${local}`);
+  await C.evaluate((dId) => waitFor(() => log.find((l) => l[0] === 'published' && l[1] === dId && l[2] === 'main')), dId);
+  await C.evaluate((dId) => room.addSubscription(dId, 'main', { audio: true, video: true }), dId);
+  await C.evaluate((dId) => waitFor(() => log.find((l) => l[0] === 'subscribed' && l[1] === dId)), dId);
+  const stream = await C.evaluate(
+    (dId) =>
+      waitFor(() => {
+        const s = room.getParticipantStream(dId, 'main');
+        return s && s.videoTrack && s.audioTrack && { key: s.key, enabled: s.isVideoEnabled };
+      }),
+    dId,
+  );
+  assert(stream.key === 'main' && stream.enabled, `stream: ${JSON.stringify(stream)}`);
+  assert((await C.evaluate(() => log.filter((l) => l[0] === 'state').length)) === 0, 'unsubscribe function removed the listener');
+  const cId = await C.evaluate(() => room.getState().localParticipantId);
+  await C.evaluate((dId) => room.sendMessage({ type: 'text', payload: 'hi dave' }, [dId]), dId);
+  const m = await D.evaluate(() => waitFor(() => log.find((l) => l[0] === 'message')));
+  assert(m[1] === cId && m[2].payload === 'hi dave' && JSON.stringify(m[3]) === JSON.stringify([dId]), `message: ${JSON.stringify(m)}`);
+  const err = await C.evaluate(() => room.sendMessage({ type: 'binary', payload: 'x' }).catch((e) => [e.name, e.code]));
+  assert(JSON.stringify(err) === JSON.stringify(['InvalidParamsError', -32602]), `bad message: ${err}`);
+  await C.evaluate(() => room.disconnect());
+  await D.evaluate(() => room.disconnect());
+});
+
+// ------------------------------------------------------------------------------------------
+// Call
+// ------------------------------------------------------------------------------------------
+const tokG = await token('call', 'gina');
+const tokH = await token('call', 'hank');
+const G = await page('G');
+const H = await page('H');
+
+await check('Call: create/join, user:join, getUsers with named tracks, muteTracks → track:mute', async () => {
+  const channel = `api-call-${run}`;
+  await G.evaluate(async ([tok, channel]) => {
+    window.call = new api.Call({ token: tok, host });
+    call.on('user:join', (e) => log.push(['user:join', e.userId]));
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const st = await call.create(channel, { mic: s.getAudioTracks()[0] });
+    if (!st.ok || call.channel !== channel || call.status !== 'connected') throw new Error(JSON.stringify(st));
+  }, [tokG, channel]);
+  await H.evaluate(async ([tok, channel]) => {
+    window.call = new api.Call({ token: tok, host });
+    call.on('track:mute', (e) => log.push(['track:mute', e.userId, e.trackName, e.muted]));
+    await call.join(channel);
+    const wrong = await call.join('other-channel').catch((e) => e.name);
+    if (wrong !== 'AccessTokenGrantsInvalidError') throw new Error(`wrong channel: ${wrong}`);
+  }, [tokH, channel]);
+  await G.evaluate(() => waitFor(() => log.find((l) => l[0] === 'user:join' && l[1] === 'hank')));
+  const users = await H.evaluate(() => waitFor(async () => {
+    const u = await call.getUsers();
+    const gina = u.find((x) => x.id === 'gina');
+    return gina && gina.tracks.mic && u;
+  }));
+  assert(users.length === 2, `users: ${JSON.stringify(users)}`);
+  await G.evaluate(() => call.muteTracks('mic', true));
+  const ev = await H.evaluate(() => waitFor(() => log.find((l) => l[0] === 'track:mute')));
+  assert(ev[1] === 'gina' && ev[2] === 'mic' && ev[3] === true, `track:mute: ${JSON.stringify(ev)}`);
+  await G.evaluate(() => call.leave());
+  await H.evaluate(() => call.leave());
+});
+
+// ------------------------------------------------------------------------------------------
+// connect()
+// ------------------------------------------------------------------------------------------
+const tokI = await token('video', 'ivy');
+const tokJ = await token('video', 'jack');
+const I = await page('I');
+const J = await page('J');
+
+await check('connect(): participantConnected, trackSubscribed with attachable video, data track messages', async () => {
+  await I.evaluate(async (tok) => {
+    window.dt = api.createLocalDataTrack({ name: 'chat' });
+    const tracks = await api.createLocalTracks({ audio: true, video: true });
+    window.room = await api.connect(tok, { host, tracks: [...tracks, dt] });
+    room.on('participantConnected', (p) => log.push(['connected', p.identity]));
+  }, tokI);
+  await J.evaluate(async (tok) => {
+    window.room = await api.connect(tok, { host, audio: true, video: true });
+    room.on('trackSubscribed', (track, pub, participant) => {
+      log.push(['subscribed', track.kind, participant.identity]);
+      if (track.kind === 'video') document.body.appendChild(track.attach()).id = 'remote-video';
+    });
+    room.on('trackMessage', (data, track, participant) => log.push(['message', data, track.name, participant.identity]));
+  }, tokJ);
+  await I.evaluate(() => waitFor(() => log.find((l) => l[0] === 'connected' && l[1] === 'jack')));
+  await J.evaluate(() => waitFor(() => log.find((l) => l[0] === 'subscribed' && l[1] === 'video' && l[2] === 'ivy')));
+  const w = await J.evaluate(() => waitFor(() => document.getElementById('remote-video')?.videoWidth));
+  assert(w > 0, 'remote video decodes');
+  const ivy = await J.evaluate(() => [...room.participants.values()].map((p) => [p.identity, p.tracks.size]));
+  assert(ivy.length === 1 && ivy[0][0] === 'ivy' && ivy[0][1] >= 2, `participants: ${JSON.stringify(ivy)}`);
+  await I.evaluate(() => dt.send('hello over data'));
+  const m = await J.evaluate(() => waitFor(() => log.find((l) => l[0] === 'message')));
+  assert(m[1] === 'hello over data' && m[2] === 'chat' && m[3] === 'ivy', `data message: ${JSON.stringify(m)}`);
+  await I.evaluate(() => room.disconnect());
+  await J.evaluate(() => waitFor(() => room.participants.size === 0));
+  await J.evaluate(() => room.disconnect());
+});
+
+// ------------------------------------------------------------------------------------------
+// Token expiry (last: it waits for a 60 s token)
+// ------------------------------------------------------------------------------------------
+await check('Room: an expiring client token disconnects with AccessTokenExpiredError; updateClientToken prevents it', async () => {
+  const tokE = await token('expiry', 'erin', { ttl_s: 60 });
+  const tokF = await token('expiry', 'fred', { ttl_s: 60 });
+  const tokF2 = await token('expiry', 'fred');
+  const E = await page('E');
+  const F = await page('F');
+  for (const [P, tok] of [[E, tokE], [F, tokF]]) {
+    await P.evaluate(async (tok) => {
+      window.room = new api.Room({ clientToken: tok, host });
+      room.on('error', (e) => log.push(['error', e.name, e.code]));
+      room.on('disconnected', (s) => log.push(['disconnected', s.status]));
+      await room.connect();
+    }, tok);
+  }
+  await F.evaluate((tok) => room.updateClientToken(tok), tokF2);
+  const e = await E.evaluate(() => waitFor(() => log.find((l) => l[0] === 'error'), 75000));
+  assert(e[1] === 'AccessTokenExpiredError' && e[2] === 20104, `expiry error: ${JSON.stringify(e)}`);
+  await E.evaluate(() => waitFor(() => log.find((l) => l[0] === 'disconnected')));
+  await sleep(3000);
+  const f = await F.evaluate(() => ({ log, status: room.getState().status }));
+  assert(f.log.length === 0 && f.status === 'connected', `refreshed room stays connected: ${JSON.stringify(f)}`);
+  await F.evaluate(() => room.disconnect());
+});
+
+await check('no page errors', async () => {
+  const errs = [A, B, C, D, G, H, I, J].flatMap((p) => p.errors);
+  assert(errs.length === 0, errs.join('\n'));
+});
+
+await browser.close();
+web.close();
+await server.stop();
+const passed = results.filter((r) => r[1]).length;
+const failed = results.length - passed;
+console.log(`TIER-COUNT ${passed} ${failed}`);
+process.exit(failed ? 1 : 0);

@@ -1659,9 +1659,20 @@ impl SessionMachine {
             self.refresh_connection();
             self.restore_after_rejoin(is_member);
         }
-        // Durable events that arrived before the snapshot.
+        // Durable events that arrived before the snapshot. Those the snapshot covers (seq at
+        // or below its baseline) are skipped when they only restate snapshot state; events the
+        // snapshot cannot contain (an offer, a message, a token) are never lost. Versioned
+        // member/track events are idempotent, so applying one twice is harmless.
         for env in std::mem::take(&mut self.early_events) {
-            self.on_event_envelope(env);
+            let covered = env.seq.is_some_and(|q| q <= seq);
+            if covered {
+                if !snapshot_cannot_hold(&env.event_type) {
+                    continue;
+                }
+                self.on_event(env.decode_event());
+            } else {
+                self.on_event_envelope(env);
+            }
         }
         self.flush();
         for (h, c) in std::mem::take(&mut self.deferred) {
@@ -2435,6 +2446,23 @@ impl SessionMachine {
             payload: frame.payload.to_vec(),
         });
     }
+}
+
+/// Durable event types whose content a join snapshot does not carry.
+fn snapshot_cannot_hold(event_type: &str) -> bool {
+    matches!(
+        event_type,
+        "sub.offer"
+            | "sub.updated"
+            | "pub.ice_restart_requested"
+            | "message.received"
+            | "session.token"
+            | "session.closing"
+            | "self.unmute_requested"
+            | "track.layers_requested"
+            | "track.subscribed"
+            | "track.stream_state"
+    )
 }
 
 struct DataFrame<'a> {

@@ -1432,3 +1432,47 @@ fn mute_while_publishing_reaches_the_server() {
         .is_ok());
     assert!(h.m.state().local_tracks["c-mic"].muted);
 }
+
+#[test]
+fn an_offer_sent_before_the_join_result_is_not_lost() {
+    // A server that pushes its first sub.offer (seq 1) before answering room.join, and counts
+    // it in the snapshot baseline (seq 1).
+    let mut h = Harness::new(server_with_bob());
+    h.server.offer_on_join = false;
+    h.lose_downlink = true;
+    let j = h.command(Command::Join);
+    h.lose_downlink = false;
+    assert!(h.completion(j).is_none());
+    let sess = h.server.session().expect("session").clone();
+    let mut pre = h.server.send_sub_offer(false); // seq 1 (the session is joined server-side)
+    let connect_frame = sess.cache.get("1").map(|c| c.2.clone());
+    assert!(connect_frame.is_none(), "session.connect is not cached");
+    // Re-drive the handshake: the client still waits for both results.
+    let mut outs = Vec::new();
+    let connect = h.server.on_frame(
+        &convene_core::ovsp::envelope::ClientFrame::Request(
+            convene_core::ovsp::envelope::Request {
+                id: "1".into(),
+                method: "session.connect".into(),
+                params: h.requests_since(0)[0].2.clone(),
+            },
+        )
+        .encode(),
+    );
+    outs.extend(connect);
+    outs.append(&mut pre);
+    let join = h.server.snapshot("mem_self2", 1);
+    outs.push(ServerOut::Frame(
+        convene_core::ovsp::envelope::ServerFrame::Response(
+            convene_core::ovsp::envelope::Response::ok("2", &join),
+        )
+        .encode(),
+    ));
+    h.deliver(outs);
+    assert!(h.completion(j).expect("joined").is_ok());
+    assert!(
+        h.methods_since(0).contains(&"sub.answer".to_owned()),
+        "{:?}",
+        h.methods_since(0)
+    );
+}

@@ -18,8 +18,12 @@ use serde_json::{json, Value};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::{Message, WebSocket};
 
-fn dev_token(addr: &str, identity: &str, room: &str) -> String {
-    let body = json!({"room": room, "identity": identity}).to_string();
+fn dev_token(addr: &str, identity: &str, room: &str, permissions: Option<&[&str]>) -> String {
+    let mut body = json!({"room": room, "identity": identity});
+    if let Some(p) = permissions {
+        body["permissions"] = json!(p);
+    }
+    let body = body.to_string();
     let mut s = TcpStream::connect(addr).expect("connect for token");
     write!(
         s,
@@ -203,8 +207,8 @@ fn two_machines_against_the_reference_server() {
         return;
     };
     let room = format!("core-live-{}", std::process::id());
-    let mut a = Client::new(&addr, dev_token(&addr, "alice", &room), 1);
-    let mut b = Client::new(&addr, dev_token(&addr, "bob", &room), 2);
+    let mut a = Client::new(&addr, dev_token(&addr, "alice", &room, None), 1);
+    let mut b = Client::new(&addr, dev_token(&addr, "bob", &room, None), 2);
 
     let ja = a.command(Command::Join);
     pump(&mut [&mut a], |c| c[0].result(ja).is_some(), "alice join");
@@ -284,6 +288,29 @@ fn two_machines_against_the_reference_server() {
         },
         "message",
     );
+
+    // Carol may only act on herself: removing Bob fails with 54100 and the permission.
+    let mut c = Client::new(
+        &addr,
+        dev_token(&addr, "carol", &room, Some(&["room.self.*"])),
+        3,
+    );
+    let jc = c.command(Command::Join);
+    pump(&mut [&mut c], |x| x[0].result(jc).is_some(), "carol join");
+    let rm = c.command(Command::Rpc {
+        method: "member.remove".into(),
+        params: json!({"member_id": bob_id}),
+    });
+    pump(
+        &mut [&mut c],
+        |x| x[0].result(rm).is_some(),
+        "remove result",
+    );
+    let err = c.result(rm).expect("done").clone().expect_err("denied");
+    assert_eq!(err.code().0, 54100);
+    assert_eq!(err.permission(), Some("room.member.remove"));
+    let lc = c.command(Command::Leave { reason: None });
+    pump(&mut [&mut c], |x| x[0].result(lc).is_some(), "carol leave");
 
     // Both leave.
     let la = a.command(Command::Leave { reason: None });

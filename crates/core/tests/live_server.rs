@@ -309,8 +309,35 @@ fn two_machines_against_the_reference_server() {
     let err = c.result(rm).expect("done").clone().expect_err("denied");
     assert_eq!(err.code().0, 54100);
     assert_eq!(err.permission(), Some("room.member.remove"));
-    let lc = c.command(Command::Leave { reason: None });
-    pump(&mut [&mut c], |x| x[0].result(lc).is_some(), "carol leave");
+    // Bob removes Carol: she gets session.closing{removed, disconnect}; Alice sees her leave.
+    let carol_id = c.m.state().self_id().expect("carol id").to_owned();
+    let kick = b.command(Command::Rpc {
+        method: "member.remove".into(),
+        params: json!({"member_id": carol_id}),
+    });
+    pump(
+        &mut [&mut a, &mut b, &mut c],
+        |x| {
+            x[1].result(kick).is_some()
+                && matches!(x[2].m.connection_state(), ConnectionState::Disconnected { .. })
+                && x[0].events.iter().any(|e| matches!(e, CoreEvent::MemberLeft { member, .. } if member.id == carol_id))
+        },
+        "carol removed",
+    );
+    let closing = c.events.iter().find_map(|e| match e {
+        CoreEvent::SessionClosing { reason, action, .. } => Some((reason.as_str(), action.as_str())),
+        _ => None,
+    });
+    assert_eq!(closing, Some(("removed", "disconnect")));
+    match c.m.connection_state() {
+        ConnectionState::Disconnected { error: Some(e) } => println!("carol: {e}"),
+        other => panic!("{other:?}"),
+    }
+    let left = a.events.iter().find_map(|e| match e {
+        CoreEvent::MemberLeft { member, reason, .. } if member.id == carol_id => Some(reason.as_str()),
+        _ => None,
+    });
+    assert_eq!(left, Some("removed"));
 
     // Both leave.
     let la = a.command(Command::Leave { reason: None });

@@ -28,6 +28,12 @@ export class OvspRoom {
     this.dataReceived = [];
     this.joinStarted = 0;
     this.firstFrameAt = 0;
+    /** Milestones of the join, in ms since join() started. */
+    this.marks = {};
+  }
+
+  mark(name) {
+    if (this.marks[name] === undefined) this.marks[name] = Math.round(performance.now() - this.joinStarted);
   }
 
   note(msg) {
@@ -127,10 +133,13 @@ export class OvspRoom {
       const m = t.mid != null ? this.subMids[t.mid] : null;
       if (m && !this.remote.has(m.track_id)) this.addRemote(t, m);
     }
+    this.mark('sub_offer_applied');
     await this.request('sub.answer', { offer_id: data.offer_id, sdp: this.subPc.localDescription.sdp });
+    if (Object.values(this.subMids).some((m) => m)) this.mark('media_offer_answered');
   }
 
   addRemote(transceiver, m) {
+    this.mark('remote_track');
     const track = transceiver.receiver.track;
     this.remote.set(m.track_id, {
       track,
@@ -166,7 +175,10 @@ export class OvspRoom {
       e.channel.binaryType = 'arraybuffer';
       e.channel.onmessage = (m) => this.dataReceived.push({ label: e.channel.label, bytes: new Uint8Array(m.data) });
     };
-    pc.onconnectionstatechange = () => this.note(`sub pc ${pc.connectionState}`);
+    pc.onconnectionstatechange = () => {
+      this.note(`sub pc ${pc.connectionState}`);
+      if (pc.connectionState === 'connected') this.mark('sub_connected');
+    };
     this.subPc = pc;
   }
 
@@ -194,6 +206,7 @@ export class OvspRoom {
       this.ws.onopen = resolve;
       this.ws.onerror = () => reject(new Error('websocket failed'));
     });
+    this.mark('ws_open');
     this.makeSubPc();
     const connected = await this.request('session.connect', {
       protocol: { major: 1, minor: 0 },
@@ -202,7 +215,9 @@ export class OvspRoom {
       capabilities: ['data_tracks'],
     });
     this.sessionId = connected.session_id;
+    this.mark('connected');
     const snap = await this.request('room.join', { auto_subscribe: autoSubscribe });
+    this.mark('joined');
     this.self = snap.self;
     for (const m of snap.members || []) this.members.set(m.id, m);
     this.timers.push(setInterval(() => this.notify('session.ack', { seq: this.lastSeq }), 1000));
@@ -237,6 +252,20 @@ export class OvspRoom {
     this.pubOfferId += 1;
     const res = await this.request('pub.offer', { offer_id: this.pubOfferId, sdp: this.pubPc.localDescription.sdp, mids });
     await this.pubPc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
+  }
+
+  /** Polls the sub PC every 10 ms until a video track of `memberId` has decoded a frame. */
+  async firstFrame(memberId, timeoutMs = 15000) {
+    const end = performance.now() + timeoutMs;
+    while (performance.now() < end) {
+      const s = await this.inbound();
+      if (Object.values(s).some((x) => x.member_id === memberId && x.kind === 'video' && x.frames > 0)) {
+        this.mark('first_frame');
+        return this.marks.first_frame;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return null;
   }
 
   trackOf(kind) {

@@ -110,23 +110,37 @@ async function measure(browser, pageUrl, server) {
     const room = `ff-${Date.now()}`;
     const pub = await participant(browser, pageUrl, server, room, 'publisher');
     const times = [];
+    const breakdowns = [];
     for (let i = 0; i < 10; i++) {
-      const viewerStart = Date.now();
-      const v = await participant(browser, pageUrl, server, room, `viewer${i}`, { audio: false, video: false });
-      const got = await until(15000, async () => {
-        const m = await fromMember(v, pub.self.id);
-        return m.video && m.video.frames > 0 ? Date.now() : 0;
-      }, 20);
-      if (got) times.push(got - viewerStart);
-      await v.close();
+      // The viewer's page is loaded first; the clock starts when join() starts.
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(pageUrl);
+      await page.waitForFunction(() => window.ready === true);
+      const token = await server.token(room, `viewer${i}`);
+      const marks = await page.evaluate(
+        async ([ws, tok, pubId]) => {
+          window.room = new window.OvspRoom(ws, tok);
+          await window.room.join({ audio: false, video: false });
+          await window.room.firstFrame(pubId);
+          return window.room.marks;
+        },
+        [server.ws, token, pub.self.id],
+      );
+      if (marks.first_frame != null) times.push(marks.first_frame);
+      breakdowns.push(marks);
+      await context.close();
     }
+    figures.join_breakdown_ms = breakdowns;
     times.sort((x, y) => x - y);
     figures.join_to_first_frame_ms = { runs: times, median: times.length ? times[Math.floor((times.length - 1) / 2)] : null };
     console.log('join → first decoded frame (ms):', JSON.stringify(figures.join_to_first_frame_ms));
+    console.log('milestones (ms since join start):', JSON.stringify(breakdowns));
     await pub.close();
   }
   // Server CPU and memory: one publisher and N subscribers.
-  for (const n of [2, 4, 8]) {
+  const loads = process.argv.includes('--first-frame') ? [] : [2, 4, 8];
+  for (const n of loads) {
     const room = `load${n}-${Date.now()}`;
     const pub = await participant(browser, pageUrl, server, room, 'publisher');
     const subs = [];
@@ -145,7 +159,7 @@ async function measure(browser, pageUrl, server) {
     await pub.close();
     await sleep(1000);
   }
-  {
+  if (loads.length) {
     const room = `all4-${Date.now()}`;
     const pages = [];
     for (let i = 0; i < 4; i++) pages.push(await participant(browser, pageUrl, server, room, `p${i}`));

@@ -150,6 +150,12 @@ export const JOURNEYS = [
         return !n.classList.contains('hidden') && /removed|kicked/.test(n.dataset.reason || '');
       }, undefined, { what: 'the removed notice' });
       await waitFor(b, () => !document.getElementById('join-view').classList.contains('hidden'), undefined, { what: 'the join form again' });
+      // The RoomSession tells of the removal as room.left{reason} or as the disconnected
+      // connection state carrying error 54104 (RemovedFromRoomError).
+      const told = await b.page.evaluate(() => window.__demo.events.filter((e) =>
+        (e.name === 'room.left' && /removed|kicked/.test(e.data && e.data.reason))
+        || (/^(call|connection)\.state$/.test(e.name) && e.data && e.data.error && e.data.error.code === 54104)));
+      assert(told.length > 0, 'Bob got an event saying he was removed (54104)');
       for (const p of [m, c]) {
         await waitForMembers(p, ['Mod', 'Carol']);
         const left = await events(p, 'member.left');

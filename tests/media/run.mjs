@@ -45,7 +45,13 @@ async function functional(browser, pageUrl, server) {
     `audio ${before.audio.bytes}→${after.audio.bytes}, video ${before.video.bytes}→${after.video.bytes}, frames ${before.video.frames}→${after.video.frames}`,
   );
 
+  // Talking detection from the audio level header extension of Chromium's (beeping) fake mic.
+  const talkEvents = (p) => p.page.evaluate(() => window.room.events.filter((e) => e.type === 'member.talking' || e.type === 'room.speakers'));
+  const aliceTalks = await until(6000, async () =>
+    (await talkEvents(b)).some((e) => e.type === 'member.talking' && e.data.member_id === aid && e.data.talking === true));
+  check('member.talking{talking:true} for the beeping fake microphone', aliceTalks);
   // A moderator (bob) blocks alice's microphone: it stops at bob within 1 s.
+  const pageT0 = await b.page.evaluate(() => performance.now());
   const t0 = Date.now();
   await b.request('member.audio_mute', { member_id: aid });
   let lastBytes = (await fromMember(b, aid)).audio?.bytes ?? 0;
@@ -59,6 +65,10 @@ async function functional(browser, pageUrl, server) {
   }
   const stopMs = lastGrowth - t0;
   check('a moderator block stops the audio at the other page within 1 s', stopMs <= 1000, `last audio byte ${stopMs} ms after the block`);
+  const rises = (await talkEvents(b)).filter((e) => e.type === 'member.talking' && e.data.member_id === aid && e.data.talking);
+  const risesBefore = rises.filter((e) => e.at < pageT0 && e.at >= pageT0 - 4000).length;
+  const risesDuring = rises.filter((e) => e.at > pageT0 + 300 && e.at <= pageT0 + 2500).length;
+  check('a blocked microphone never makes its member talk', risesBefore >= 1 && risesDuring === 0, `talking edges: ${risesBefore} in the 4 s before, ${risesDuring} while blocked`);
   const vid = await fromMember(b, aid);
   await sleep(700);
   const vid2 = await fromMember(b, aid);
@@ -70,6 +80,22 @@ async function functional(browser, pageUrl, server) {
     return s.audio && s.audio.bytes > lastBytes ? s : null;
   });
   check('clearing the block lets the audio through again', resumed);
+
+  // member.talking is edge-triggered; room.speakers comes at most 5 times a second.
+  const all = await talkEvents(b);
+  const byMember = {};
+  let repeated = 0;
+  for (const e of all.filter((x) => x.type === 'member.talking')) {
+    if (byMember[e.data.member_id] === e.data.talking) repeated += 1;
+    byMember[e.data.member_id] = e.data.talking;
+  }
+  check('member.talking is edge-triggered (no repeated state)', repeated === 0, `${repeated} repeats`);
+  const speakers = all.filter((x) => x.type === 'room.speakers').map((x) => x.at);
+  let maxPerSecond = 0;
+  for (let i = 0; i < speakers.length; i++) {
+    maxPerSecond = Math.max(maxPerSecond, speakers.filter((t) => t >= speakers[i] && t < speakers[i] + 1000).length);
+  }
+  check('room.speakers at most 5 per second', speakers.length > 0 && maxPerSecond <= 5, `${speakers.length} events, max ${maxPerSecond}/s`);
 
   // Alice leaves: her tracks disappear at bob within 1 s.
   const t1 = Date.now();

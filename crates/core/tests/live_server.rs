@@ -319,13 +319,20 @@ fn two_machines_against_the_reference_server() {
         &mut [&mut a, &mut b, &mut c],
         |x| {
             x[1].result(kick).is_some()
-                && matches!(x[2].m.connection_state(), ConnectionState::Disconnected { .. })
-                && x[0].events.iter().any(|e| matches!(e, CoreEvent::MemberLeft { member, .. } if member.id == carol_id))
+                && matches!(
+                    x[2].m.connection_state(),
+                    ConnectionState::Disconnected { .. }
+                )
+                && x[0].events.iter().any(
+                    |e| matches!(e, CoreEvent::MemberLeft { member, .. } if member.id == carol_id),
+                )
         },
         "carol removed",
     );
     let closing = c.events.iter().find_map(|e| match e {
-        CoreEvent::SessionClosing { reason, action, .. } => Some((reason.as_str(), action.as_str())),
+        CoreEvent::SessionClosing { reason, action, .. } => {
+            Some((reason.as_str(), action.as_str()))
+        }
         _ => None,
     });
     assert_eq!(closing, Some(("removed", "disconnect")));
@@ -334,7 +341,9 @@ fn two_machines_against_the_reference_server() {
         other => panic!("{other:?}"),
     }
     let left = a.events.iter().find_map(|e| match e {
-        CoreEvent::MemberLeft { member, reason, .. } if member.id == carol_id => Some(reason.as_str()),
+        CoreEvent::MemberLeft { member, reason, .. } if member.id == carol_id => {
+            Some(reason.as_str())
+        }
         _ => None,
     });
     assert_eq!(left, Some("removed"));

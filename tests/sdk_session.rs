@@ -14,7 +14,7 @@ use convene_core::{Command, Config, ConnectionState, CoreEvent, PublishOptions};
 use serde_json::json;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{MediaStreamTrack, MediaStreamTrackState};
 
@@ -263,6 +263,64 @@ async fn publish_receive_mute_and_message() {
     let fresh = a.s.local_track("cam").expect("a new camera track");
     assert_eq!(fresh.ready_state(), MediaStreamTrackState::Live);
     b.media_flows(20_000).await;
+
+    // Attach the local camera to an element whose playback the autoplay policy refuses
+    // (play() rejects with NotAllowedError, as a browser does without a user gesture): the SDK
+    // reports it, and resume_playback() (called from a gesture) starts it.
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document");
+    let el: web_sys::HtmlMediaElement = doc
+        .create_element("video")
+        .expect("video element")
+        .unchecked_into();
+    let refuse = js_sys::Function::new_no_args(
+        "return Promise.reject(new DOMException('autoplay refused', 'NotAllowedError'))",
+    );
+    js_sys::Reflect::set(&el, &"play".into(), &refuse).expect("override play");
+    a.s.attach("cam", Some(el.clone())).expect("attach");
+    a.wait(
+        "autoplay blocked",
+        5_000,
+        |e| matches!(e, SessionEvent::Media(MediaEvent::AutoplayBlocked { key }) if key == "cam"),
+    )
+    .await;
+    js_sys::Reflect::delete_property(&el, &"play".into()).expect("restore play");
+    el.set_muted(true);
+    a.s.resume_playback();
+    a.wait(
+        "playing after resume",
+        5_000,
+        |e| matches!(e, SessionEvent::Media(MediaEvent::Playing { key }) if key == "cam"),
+    )
+    .await;
+    // An unknown output device is a typed error, not a panic (headless Chromium has no
+    // audio outputs, so it may also abort).
+    let err =
+        a.s.set_speaker("no-such-output")
+            .await
+            .expect_err("unknown sink");
+    assert!(
+        matches!(err.name.as_str(), "NotFoundError" | "AbortError"),
+        "{err:?}"
+    );
+    a.s.detach("cam");
+    assert!(el.src_object().is_none(), "detach clears the element");
+
+    // The device list changes: subscribers hear about it.
+    a.s.watch_devices();
+    sleep(50).await;
+    let md = web_sys::window()
+        .expect("window")
+        .navigator()
+        .media_devices()
+        .expect("mediaDevices");
+    md.dispatch_event(&web_sys::Event::new("devicechange").expect("Event"))
+        .expect("dispatch devicechange");
+    a.wait("devices changed", 5_000, |e| {
+        matches!(e, SessionEvent::Media(MediaEvent::DevicesChanged))
+    })
+    .await;
 
     // A moderator (b) mutes a's microphone: the track is blocked on both sides; unmuting
     // only lifts the block and asks a to unmute.

@@ -26,11 +26,11 @@ use super::listener::{Listener, Timer};
 use super::media::{self, LocalTrack, MediaRequest, Source};
 use super::peer::{self, ConnState, Direction, PcRole, Peer, PeerSignal, SdpKind, StatsTotals};
 use super::ws::{Socket, SocketEvent};
+use convene_core::ovsp::model::{PcKind, TrackKind};
 use convene_core::{
     Command, Config, CoreError, CoreEvent, IceCandidate, IceServer, IceState, Input, MisuseError,
     Output, PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType, SessionMachine, State,
 };
-use ovsp::model::{PcKind, TrackKind};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -442,8 +442,8 @@ impl SessionHandle {
     }
 
     /// Routes all remote audio (current and future attachments) to output device `sink_id`.
+    /// A device that fails on an element is not remembered.
     pub async fn set_speaker(&self, sink_id: &str) -> Result<(), WebError> {
-        *self.shared().sink_id.borrow_mut() = Some(sink_id.to_owned());
         let els: Vec<HtmlMediaElement> = self
             .shared()
             .attached
@@ -454,6 +454,7 @@ impl SessionHandle {
         for el in els {
             element::set_sink_id(&el, sink_id).await?;
         }
+        *self.shared().sink_id.borrow_mut() = Some(sink_id.to_owned());
         Ok(())
     }
 

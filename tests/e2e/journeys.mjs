@@ -300,6 +300,15 @@ export const JOURNEYS = [
         const el = document.getElementById('conn-status');
         new MutationObserver(() => window.__statusLog.push(el.dataset.state)).observe(el, { attributes: true });
       });
+      // Alice's member list should show Bob as reconnecting while he is away.
+      await a.page.evaluate((bob) => {
+        window.__bobStates = [];
+        const list = document.getElementById('member-list');
+        new MutationObserver(() => {
+          const li = list.querySelector(`li[data-member-id="${bob}"]`);
+          if (li) window.__bobStates.push(li.dataset.state);
+        }).observe(list, { childList: true, subtree: true, attributes: true });
+      }, b.memberId);
       await sendChat(a, 'before-0');
       const cut = await b.page.evaluate(() => window.__e2e.cutSockets());
       assert(cut >= 1, `the page's signaling sockets cut (got ${cut})`);
@@ -319,6 +328,9 @@ export const JOURNEYS = [
       assert(JSON.stringify(got) === JSON.stringify(want), `every message exactly once, in order: ${JSON.stringify(got)}`);
       await waitForMedia(b, { audio: 1, video: 1, watch: [a, b] });
       await waitForMedia(a, { audio: 1, video: 1, watch: [a, b] });
+      const states = await a.page.evaluate(() => window.__bobStates);
+      assert(states.includes('reconnecting') && states[states.length - 1] === 'active',
+        `Alice saw Bob reconnecting, then active again (${JSON.stringify([...new Set(states)])})`);
     },
   },
 ];

@@ -1,10 +1,10 @@
 //! Browser tests of the SDK session against the real server (`convene-server --dev`).
 //!
-//! `tests/tiers/65-sdk-browser.sh` starts the server, mints dev tokens and passes them at
-//! compile time: `SDK_TEST_SIGNAL_URL` (`ws://127.0.0.1:<port>/ovsp`) and `SDK_TEST_TOKENS`
-//! (`key=token,...`, keys like `media.a`). Without them every test here returns at once and
-//! says so, so the plain `wasm-pack test` tier stays green without a server.
-#![cfg(target_arch = "wasm32")]
+//! Compiled only with the `server-tests` feature. `tests/tiers/65-sdk-browser.sh` starts the
+//! server, mints dev tokens and passes them at compile time: `SDK_TEST_SIGNAL_URL`
+//! (`ws://127.0.0.1:<port>/ovsp`) and `SDK_TEST_TOKENS` (`key=token,...`, keys like
+//! `media.a`).
+#![cfg(all(target_arch = "wasm32", feature = "server-tests"))]
 
 use convene::web::listener::{live_callbacks, sleep};
 use convene::web::media::Source;
@@ -20,8 +20,8 @@ use web_sys::{MediaStreamTrack, MediaStreamTrackState};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn url() -> Option<&'static str> {
-    option_env!("SDK_TEST_SIGNAL_URL")
+fn url() -> &'static str {
+    option_env!("SDK_TEST_SIGNAL_URL").expect("SDK_TEST_SIGNAL_URL must be set at build time")
 }
 
 fn token(key: &str) -> String {
@@ -30,14 +30,6 @@ fn token(key: &str) -> String {
         .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
         .unwrap_or_else(|| panic!("no token minted for {key}"))
         .to_owned()
-}
-
-fn skip() -> bool {
-    if url().is_none() {
-        console_log!("SDK_TEST_SIGNAL_URL not set at build time: server tests skipped");
-        return true;
-    }
-    false
 }
 
 type Log = Rc<RefCell<Vec<SessionEvent>>>;
@@ -52,7 +44,7 @@ struct Probe {
 
 impl Probe {
     async fn join(key: &str) -> Probe {
-        let s = SessionHandle::new(Config::new(url().unwrap_or(""), token(key), 0));
+        let s = SessionHandle::new(Config::new(url(), token(key), 0));
         let log: Log = Rc::new(RefCell::new(Vec::new()));
         let l = log.clone();
         let sub = s.subscribe(move |e| l.borrow_mut().push(e.clone()));
@@ -203,9 +195,6 @@ fn messages(p: &Probe) -> Vec<serde_json::Value> {
 
 #[wasm_bindgen_test]
 async fn join_and_leave() {
-    if skip() {
-        return;
-    }
     let base = live_callbacks();
     let a = Probe::join("join.a").await;
     assert_eq!(a.count(is_connected), 1);
@@ -220,9 +209,6 @@ async fn join_and_leave() {
 
 #[wasm_bindgen_test]
 async fn publish_receive_mute_and_message() {
-    if skip() {
-        return;
-    }
     let a = Probe::join("media.a").await;
     let cam = a.publish("cam", Source::Camera).await;
     let mic = a.publish("mic", Source::Microphone).await;
@@ -398,9 +384,6 @@ async fn publish_receive_mute_and_message() {
 
 #[wasm_bindgen_test]
 async fn token_refresh() {
-    if skip() {
-        return;
-    }
     let a = Probe::join("token.a").await;
     a.s.call(Command::UpdateToken {
         token: token("token.a2"),
@@ -425,9 +408,6 @@ async fn token_refresh() {
 
 #[wasm_bindgen_test]
 async fn websocket_drop_resumes_without_lost_or_duplicated_events() {
-    if skip() {
-        return;
-    }
     let a = Probe::join("drop.a").await;
     a.publish("cam", Source::Camera).await;
     a.publish("mic", Source::Microphone).await;
@@ -475,9 +455,6 @@ async fn websocket_drop_resumes_without_lost_or_duplicated_events() {
 
 #[wasm_bindgen_test]
 async fn ten_join_leave_cycles_leave_nothing_behind() {
-    if skip() {
-        return;
-    }
     // One warm-up cycle, so lazily created JS-side state does not count as a leak.
     let warm = Probe::join("cycle.a").await;
     warm.s.leave().await.expect("leave");

@@ -56,4 +56,4 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 }
 export SDK_TEST_SIGNAL_URL="ws://127.0.0.1:$port/ovsp"
 export SDK_TEST_TOKENS="$tokens"
-run_counted wasm-pack test --headless --chrome --mode no-install -- --test sdk_session -- --nocapture
+run_counted wasm-pack test --headless --chrome --mode no-install -- --features server-tests --test sdk_session -- --nocapture

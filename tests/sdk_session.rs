@@ -21,7 +21,10 @@ use web_sys::{MediaStreamTrack, MediaStreamTrackState};
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn url() -> &'static str {
-    option_env!("SDK_TEST_SIGNAL_URL").expect("SDK_TEST_SIGNAL_URL must be set at build time")
+    match option_env!("SDK_TEST_SIGNAL_URL") {
+        Some(u) => u,
+        None => panic!("SDK_TEST_SIGNAL_URL must be set at build time (see the tier script)"),
+    }
 }
 
 fn token(key: &str) -> String {

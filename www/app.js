@@ -23,6 +23,7 @@ const demo = {
   handRaised: false,
   leftReason: null,
   leaving: false,
+  joined: false,
   audienceTotal: 0,
   chatRoom: null, // the chat companion Room, when RoomSession has no messaging of its own
   chatId: null, // this page's chat address
@@ -219,6 +220,7 @@ async function join({ room, name, role, moderator }) {
     receiveVideo: media,
   });
   if (demo.session !== session) return; // left or kicked meanwhile
+  demo.joined = true;
   demo.memberId = pick(session, 'memberId') ?? demo.memberId;
   demo.permissions = Array.from(pick(session, 'permissions') || demo.permissions || []);
   setConnection('connected');
@@ -264,6 +266,7 @@ async function teardown() {
   stopChat();
   stopQualityProbe();
   demo.session = null;
+  demo.joined = false;
   demo.memberId = null;
   demo.screenShare = null;
   demo.handRaised = false;
@@ -360,7 +363,8 @@ function onEvent(name, e, ...rest) {
       const state = typeof e === 'string' ? e : pick(e, 'state');
       const error = rest[0] ?? pick(e, 'error');
       if (state) setConnection(state);
-      if (state === 'disconnected' && error && demo.session && !demo.leaving) {
+      // Before join() settles, its own rejection reports the failure.
+      if (state === 'disconnected' && error && demo.session && demo.joined && !demo.leaving) {
         if (pick(error, 'code') === 54104) return onSelfLeft({ reason: 'removed' });
         showError(error, 'Disconnected');
         return onSelfLeft({ reason: 'disconnected' }, name);
@@ -408,7 +412,7 @@ function onRoomUpdated(room) {
 }
 
 function onSelfLeft(e, name) {
-  if (!demo.session || demo.leaving) return;
+  if (!demo.session || !demo.joined || demo.leaving) return;
   const reason = pick(e, 'reason') || (name === 'room.ended' ? 'room_ended' : 'left');
   const error = pick(e, 'error');
   demo.leftReason = reason;

@@ -298,7 +298,7 @@ function renderTiles() {
       for (const k of ['left', 'top', 'width', 'height', 'zIndex']) tile.style[k] = v.style[k];
       tile.dataset.talking = String(!!m?.talking);
       const label = document.createElement('span');
-      label.textContent = `${m?.name ?? ''}${v.dataset.memberId === demo.memberId ? ' (you)' : ''}${m?.audioMuted ? ' · muted' : ''}`;
+      label.textContent = `${m?.handraised ? '✋ ' : ''}${m?.name ?? ''}${v.dataset.memberId === demo.memberId ? ' (you)' : ''}${m?.audioMuted ? ' · muted' : ''}`;
       tile.append(label);
       return tile;
     });

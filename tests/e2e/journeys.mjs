@@ -105,6 +105,14 @@ export const JOURNEYS = [
         mkdirSync(join(ROOT, 'docs'), { recursive: true });
         copyFileSync(shot, join(ROOT, 'docs', 'demo-3-people.png'));
       }
+      // A narrow window: everything stacks, nothing overflows sideways, the call goes on.
+      await c.page.setViewportSize({ width: 390, height: 844 });
+      await sleep(300);
+      const overflow = await c.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `no horizontal overflow at 390 px (${overflow} px)`);
+      assert(await c.page.isVisible('#btn-leave') && await c.page.isVisible('#member-list'), 'controls and members visible at 390 px');
+      await c.page.screenshot({ path: join(ROOT, 'tests', 'e2e', 'output', 'demo-narrow.png'), fullPage: true });
+      await waitForVideos(c, 2, { watch: [a, b, c] });
     },
   },
   {

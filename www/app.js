@@ -594,8 +594,13 @@ function renderChatRecipients() {
   const sel = $('chat-to');
   const current = sel.value;
   const others = [...demo.members.values()].filter((m) => m.id !== demo.memberId && m.kind !== 'screen');
-  sel.replaceChildren(new Option('Everyone', ''), ...others.map((m) => new Option(m.name ?? m.id, m.id)));
-  sel.value = others.some((m) => m.id === current) ? current : '';
+  const options = others.map((m) => {
+    const o = new Option(m.name ?? m.id, m.id);
+    o.disabled = !!demo.chatRoom && !(m.meta && m.meta.chat_id); // no chat address yet
+    return o;
+  });
+  sel.replaceChildren(new Option('Everyone', ''), ...options);
+  sel.value = options.some((o) => o.value === current && !o.disabled) ? current : '';
 }
 
 // ---------------------------------------------------------------- own controls

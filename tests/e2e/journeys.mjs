@@ -57,11 +57,12 @@ function waitForVideos(p, n, opts = {}) {
 async function sendChat(p, text, toName) {
   const { page } = p;
   if (toName) {
-    const value = await page.evaluate(
-      (n) => [...document.querySelectorAll('#chat-to option')].find((o) => o.textContent === n)?.value,
+    const value = await waitFor(
+      p,
+      (n) => [...document.querySelectorAll('#chat-to option')].find((o) => o.textContent === n && !o.disabled)?.value,
       toName,
+      { what: `${toName} to be addressable in chat` },
     );
-    assert(value, `${p.name} can address ${toName}`);
     await page.selectOption('#chat-to', value);
   } else {
     await page.selectOption('#chat-to', '');

@@ -375,10 +375,19 @@ async fn publish_receive_mute_and_message() {
     c.s.leave().await.expect("leave c");
 
     a.s.leave().await.expect("leave a");
-    b.wait("a's tracks unpublished", 10_000, |e| {
+    b.wait("a left", 10_000, |e| {
         matches!(e, SessionEvent::Core(CoreEvent::MemberLeft { .. }))
     })
     .await;
+    let vid = video.0.clone();
+    b.wait("a's video unpublished", 10_000, move |e| {
+        matches!(e, SessionEvent::Core(CoreEvent::TrackUnpublished { track, .. }) if track.id == vid)
+    })
+    .await;
+    assert!(
+        b.s.remote_track(&video.0).is_none(),
+        "an unpublished track is forgotten"
+    );
     b.s.leave().await.expect("leave b");
     assert_eq!(fresh.ready_state(), MediaStreamTrackState::Ended);
     assert_eq!(cam.ready_state(), MediaStreamTrackState::Ended);

@@ -872,6 +872,13 @@ impl Actor {
                     .borrow_mut()
                     .insert(track_id.clone(), mid.clone());
             }
+            CoreEvent::TrackUnpublished {
+                track,
+                local: false,
+                ..
+            } => {
+                self.shared.track_mid.borrow_mut().remove(&track.id);
+            }
             CoreEvent::RoomLeft { .. } => self.done = true,
             _ => {}
         }

@@ -107,7 +107,9 @@ pub enum CoreEvent {
         /// 53001 (signaling) or 53405 (media).
         error: CoreError,
     },
-    /// Recovered after [`CoreEvent::Reconnecting`] (resume, ICE restart or full rejoin).
+    /// Recovered after [`CoreEvent::Reconnecting`] (resume, ICE restart or full rejoin). After
+    /// a resume it follows the replayed events (or the snapshot's synthetic ones), so the state
+    /// has converged when it fires.
     Reconnected,
     /// The server announced the end of this session (`session.closing`), before the socket
     /// closes.

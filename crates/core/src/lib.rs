@@ -84,7 +84,10 @@
 //! 5000 ms (±20 % jitter from the seed). A resume sends `session.connect{resume}`, applies the
 //! replay (duplicates are dropped by `seq`) or reconciles a snapshot by entity version with
 //! synthetic events, then resends unanswered requests with their original ids before the
-//! queued ones. On 54004/54005, a token error, or the end of the resume window it does a full
+//! queued ones. [`CoreEvent::Reconnected`] (and the state `connected`) comes only once the
+//! session has converged: after the last event of the announced replay range
+//! (`replay{from,to}`) was processed, at once when there is nothing to replay or a snapshot was
+//! reconciled, or when the rest of the replay has not arrived within the request timeout. On 54004/54005, a token error, or the end of the resume window it does a full
 //! rejoin (new session with the newest token, tracks republished by `cid`, explicit
 //! subscriptions re-applied), at most [`Timers::max_rejoins`] times. ICE failure is handled
 //! apart from signaling: `reconnecting(53405)`, an ICE-restart offer (pub) or
@@ -95,8 +98,9 @@
 //! table tests, the scenario tests driven by a sans-IO fake server (`tests/common`), the
 //! seed-event catalogue check, random-input robustness, a 1,000-member benchmark, and a guard
 //! that the dependency tree holds no wasm-bindgen, web-sys, js-sys or tokio.
-//! `tests/live_server.rs` runs two machines against a real reference server when
-//! `CONVENE_TEST_SERVER=host:port` is set.
+//! `tests/live_server.rs` runs machines against a real reference server; it is `#[ignore]`d in
+//! a plain `cargo test` and run by `tests/tiers/30-core-live.sh`, which starts the server and
+//! passes its address in `CONVENE_TEST_SERVER=host:port` (with `--ignored`).
 //!
 //! ## Panics
 //! Nothing in this crate panics on input from the network, the browser or the application; a

@@ -193,6 +193,10 @@ pub struct SessionMachine {
     acked_seq: u64,
     unacked: u64,
     ack_deadline: Option<u64>,
+    /// After a resume: the last seq of the announced replay; `reconnected` waits for it.
+    replay_to: Option<u64>,
+    /// When to stop waiting for the rest of the replay (it never came).
+    replay_deadline: Option<u64>,
     early_events: Vec<EventEnvelope>,
     join_handle: Option<RequestHandle>,
     leave_handle: Option<RequestHandle>,
@@ -301,6 +305,8 @@ impl SessionMachine {
             acked_seq: 0,
             unacked: 0,
             ack_deadline: None,
+            replay_to: None,
+            replay_deadline: None,
             early_events: Vec::new(),
             join_handle: None,
             leave_handle: None,
@@ -385,6 +391,7 @@ impl SessionMachine {
             consider(self.next_ping_at);
             consider(Some(self.last_inbound.saturating_add(self.ping_timeout_ms)));
             consider(self.ack_deadline);
+            consider(self.replay_deadline);
             for p in self.pending.values() {
                 consider(p.deadline);
             }
@@ -454,6 +461,8 @@ impl SessionMachine {
         self.link_deadline = None;
         self.next_ping_at = None;
         self.ack_deadline = None;
+        self.replay_to = None;
+        self.replay_deadline = None;
         self.pending
             .retain(|_, p| !matches!(p.purpose, Purpose::Ping { .. }));
         for p in self.pending.values_mut() {
@@ -468,7 +477,11 @@ impl SessionMachine {
             Phase::Closed => return,
             Phase::Connecting => ConnectionState::Connecting,
             Phase::Joined | Phase::Leaving => {
-                if self.recovery.is_some() || self.link != Link::Up || !self.session_joined {
+                if self.recovery.is_some()
+                    || self.link != Link::Up
+                    || !self.session_joined
+                    || self.replay_to.is_some()
+                {
                     ConnectionState::Reconnecting {
                         cause: Code::SIGNALING_DISCONNECTED,
                     }
@@ -1304,6 +1317,10 @@ impl SessionMachine {
                 if self.next_ping_at.is_some_and(|t| t <= now) {
                     self.send_ping();
                 }
+                if self.replay_deadline.is_some_and(|d| d <= now) {
+                    // The announced replay did not arrive in full: stop waiting for it.
+                    self.replay_done();
+                }
             }
         }
         self.check_ice_timers();
@@ -1560,6 +1577,13 @@ impl SessionMachine {
                 });
                 self.last_seq = seq;
                 self.acked_seq = self.acked_seq.min(seq);
+            } else if let Some(r) = res
+                .replay
+                .filter(|r| r.to >= r.from && r.to > self.last_seq)
+            {
+                // The replayed events follow this response: `reconnected` comes after them.
+                self.replay_to = Some(r.to);
+                self.replay_deadline = Some(self.now.saturating_add(self.request_timeout_ms));
             }
             self.recovery = None;
             self.rejoin_attempts = 0;
@@ -1754,6 +1778,16 @@ impl SessionMachine {
         }
         let ev = env.decode_event();
         self.on_event(ev);
+        if self.replay_to.is_some_and(|to| self.last_seq >= to) {
+            self.replay_done();
+        }
+    }
+
+    /// The resume's replay has been processed (or given up on): the session has converged.
+    fn replay_done(&mut self) {
+        self.replay_to = None;
+        self.replay_deadline = None;
+        self.refresh_connection();
     }
 
     fn on_event(&mut self, ev: Event) {

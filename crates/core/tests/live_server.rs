@@ -254,13 +254,19 @@ fn two_machines_against_the_reference_server() {
     );
     println!("mute result: {:?}", b.result(mute));
 
-    // Alice loses her connection; Bob raises his hand meanwhile; Alice resumes and gets it once.
+    // Alice loses her connection; Bob raises his hand meanwhile (answered before Alice tries
+    // again, so the event is in her replay); Alice resumes and gets it once.
     let before = a.events.len();
     a.kill_socket();
     let hand = b.command(Command::Rpc {
         method: "member.raise_hand".into(),
         params: json!({}),
     });
+    pump(
+        &mut [&mut b],
+        |c| c[0].result(hand).is_some(),
+        "hand result",
+    );
     pump(
         &mut [&mut a, &mut b],
         |c| {
@@ -280,6 +286,15 @@ fn two_machines_against_the_reference_server() {
         .filter(|e| matches!(e, CoreEvent::MemberUpdated { updated, .. } if updated.iter().any(|f| f == "handraised")))
         .count();
     assert_eq!(raised, 1, "the missed event arrives exactly once");
+    let pos = |pred: &dyn Fn(&CoreEvent) -> bool| a.events[before..].iter().position(pred);
+    let raised_at = pos(
+        &|e| matches!(e, CoreEvent::MemberUpdated { updated, .. } if updated.iter().any(|f| f == "handraised")),
+    );
+    let reconnected_at = pos(&|e| matches!(e, CoreEvent::Reconnected));
+    assert!(
+        reconnected_at > raised_at,
+        "reconnected comes after the replayed event: {kinds:?}"
+    );
     assert!(a.m.state().members[&bob_id].handraised);
 
     // A message from Alice reaches Bob.

@@ -259,15 +259,16 @@ fn resume_replays_every_missed_event_exactly_once() {
         reqs[0].2.get("token").is_none(),
         "resume does not send the JWT"
     );
+    // The replayed events first, then `reconnected`: the app sees it once state converged.
     assert_eq!(
         h.event_kinds_since(m1),
         [
-            "connection_state_changed",
-            "reconnected",
             "member_joined",
             "member_updated",
             "member_updated",
             "member_left",
+            "connection_state_changed",
+            "reconnected",
         ]
     );
     assert_eq!(h.m.last_seq(), 5);
@@ -292,6 +293,84 @@ fn resume_replays_every_missed_event_exactly_once() {
     assert!(h
         .notifications_since(m2)
         .contains(&("session.ack".to_owned(), json!({"seq": 5}))));
+}
+
+#[test]
+fn reconnected_waits_for_the_whole_replay_range() {
+    let mut h = joined();
+    h.cut(1006);
+    h.server.member_joins("mem_c");
+    h.server.member_update("mem_b", "handraised", json!(true));
+    let frames: Vec<String> = h
+        .server
+        .session()
+        .expect("s")
+        .buffer
+        .iter()
+        .map(|(_, f)| f.clone())
+        .collect();
+    assert_eq!(frames.len(), 3, "sub.offer, member.joined, member.updated");
+    // The resume is answered (replay 2..=3) but the replayed events are late.
+    h.drop_events = true;
+    let m0 = h.mark();
+    h.advance(0);
+    let resumed = h
+        .outputs_since(m0)
+        .iter()
+        .any(|o| matches!(o, Output::SendFrame(f) if f.contains("\"resume\"")));
+    assert!(resumed);
+    assert_eq!(h.m.session_id(), Some("ses_1"), "resumed, not rejoined");
+    assert!(
+        h.events_since(m0).is_empty(),
+        "no reconnected before the replay"
+    );
+    assert_eq!(
+        h.m.connection_state(),
+        &ConnectionState::Reconnecting {
+            cause: Code::SIGNALING_DISCONNECTED
+        }
+    );
+    h.drop_events = false;
+    let m1 = h.mark();
+    h.input(Input::FrameReceived(frames[1].clone()));
+    assert_eq!(h.event_kinds_since(m1), ["member_joined"]);
+    assert!(matches!(
+        h.m.connection_state(),
+        ConnectionState::Reconnecting { .. }
+    ));
+    h.input(Input::FrameReceived(frames[2].clone()));
+    assert_eq!(
+        h.event_kinds_since(m1),
+        [
+            "member_joined",
+            "member_updated",
+            "connection_state_changed",
+            "reconnected"
+        ]
+    );
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    assert!(h.m.state().members["mem_b"].handraised);
+
+    // A replay that never arrives in full is given up on after the request timeout (10 s).
+    h.cut(1006);
+    h.server.member_update("mem_b", "handraised", json!(false));
+    h.drop_events = true;
+    let m2 = h.mark();
+    h.advance(0);
+    let t_resume = h.now;
+    h.advance(9_999);
+    assert!(!h.event_kinds_since(m2).contains(&"reconnected"));
+    assert!(matches!(
+        h.m.connection_state(),
+        ConnectionState::Reconnecting { .. }
+    ));
+    h.advance(1);
+    let (t, _) = h.log[m2..]
+        .iter()
+        .find(|(_, o)| matches!(o, Output::Event(CoreEvent::Reconnected)))
+        .expect("reconnected");
+    assert_eq!(*t, t_resume + 10_000);
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
 }
 
 #[test]

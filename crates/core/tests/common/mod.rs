@@ -725,6 +725,8 @@ pub struct Harness {
     pub offline: bool,
     /// Server-to-client frames are lost (but the server believes it sent them).
     pub lose_downlink: bool,
+    /// Server-to-client event frames are lost; responses still arrive.
+    pub drop_events: bool,
     pub inbox: VecDeque<Input>,
     /// Every output, in order, with the time it was polled.
     pub log: Vec<(u64, Output)>,
@@ -751,6 +753,7 @@ impl Harness {
             blackhole: false,
             offline: false,
             lose_downlink: false,
+            drop_events: false,
             inbox: VecDeque::new(),
             log: Vec::new(),
             next_handle: 1,
@@ -778,7 +781,7 @@ impl Harness {
                 continue;
             }
             match o {
-                ServerOut::Frame(f) => self.inbox.push_back(Input::FrameReceived(f)),
+                ServerOut::Frame(f) => self.downlink(f),
                 ServerOut::Close(code) => {
                     self.connected = false;
                     self.server.on_close();
@@ -790,6 +793,14 @@ impl Harness {
             }
         }
         self.run();
+    }
+
+    /// A server frame reaches the client (unless `drop_events` loses it).
+    fn downlink(&mut self, f: String) {
+        if self.drop_events && matches!(ServerFrame::decode(&f), Ok(ServerFrame::Event(_))) {
+            return;
+        }
+        self.inbox.push_back(Input::FrameReceived(f));
     }
 
     /// Runs inputs and outputs until both are quiet.
@@ -835,7 +846,7 @@ impl Harness {
                             continue;
                         }
                         match o {
-                            ServerOut::Frame(f) => self.inbox.push_back(Input::FrameReceived(f)),
+                            ServerOut::Frame(f) => self.downlink(f),
                             ServerOut::Close(code) => {
                                 self.connected = false;
                                 self.server.on_close();

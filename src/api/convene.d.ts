@@ -83,17 +83,17 @@ export interface RoomSessionOptions {
   rootElement?: HTMLElement | null;
   /** Whether to apply the local overlay on top of your video. */
   applyLocalVideoOverlay?: boolean;
-  /** ICE servers, used in addition to the ones the server sends. */
+  /** ICE servers (checked for shape; the ICE servers the server announces are the ones used). */
   iceServers?: RTCIceServer[];
   /** A custom media stream to publish in place of camera and microphone. */
   localStream?: MediaStream;
-  /** Logging level. */
+  /** Logging level (accepted for compatibility; the SDK logs nothing but errors). */
   logLevel?: LogLevel;
   /** Id of the audio output device; a default speaker when undefined. */
   speakerId?: string;
-  /** Stop the camera track while video is muted. */
+  /** Stop the camera track while video is muted (accepted; muting disables the track, it is not stopped). */
   stopCameraWhileMuted?: boolean;
-  /** Stop the microphone track while audio is muted. */
+  /** Stop the microphone track while audio is muted (accepted; muting disables the track, it is not stopped). */
   stopMicrophoneWhileMuted?: boolean;
   /** Audio constraints used when joining (deprecated here: prefer join's parameter). */
   audio?: MediaTrackConstraints | boolean;

@@ -319,7 +319,7 @@ impl Inner {
         let weak = Rc::downgrade(self);
         let timer = Timer::new(left.max(0.0) as i32, move || {
             if let Some(inner) = weak.upgrade() {
-                wasm_bindgen_futures::spawn_local(async move {
+                common::spawn(async move {
                     inner
                         .listeners
                         .emit("error", &[token::expired_error().to_js()]);

@@ -726,13 +726,10 @@ impl RoomSession {
                     .map_err(|_| ApiError::invalid("localStream", "must be a MediaStream").to_js())
             })
             .transpose()?;
-        let ice: Vec<convene_core::IceServer> = match opt_js(get(&options, "iceServers")) {
-            Some(v) => serde_wasm_bindgen::from_value(v).map_err(|_| {
-                ApiError::invalid("iceServers", "must be a list of RTCIceServer").to_js()
-            })?,
-            None => Vec::new(),
-        };
-        let _ = ice;
+        let ice = get(&options, "iceServers");
+        if !ice.is_undefined() && !ice.is_null() && !js_sys::Array::is_array(&ice) {
+            return Err(ApiError::invalid("iceServers", "must be a list of RTCIceServer").to_js());
+        }
         let host = common::get_str(&options, "host");
         let handle = common::session(&token, host, |_| {}).map_err(|e| e.to_js())?;
         let inner = Rc::new(Rs {

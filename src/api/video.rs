@@ -107,7 +107,7 @@ impl LocalInner {
             .emit(if on { "enabled" } else { "disabled" }, &[js]);
         if let Some(room) = self.room.borrow().upgrade() {
             let cid = self.id.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            common::spawn(async move {
                 let _ = room.handle.mute_track(&cid, !on).await;
             });
         }
@@ -350,7 +350,7 @@ impl LocalTrack {
             .to_js());
         };
         let topic = format!("{DATA_TOPIC}{}", self.inner.name);
-        wasm_bindgen_futures::spawn_local(async move {
+        common::spawn(async move {
             let _ = room
                 .handle
                 .call(Command::SendMessage {
@@ -737,7 +737,7 @@ impl Inner {
                 self.map_del(self.local.get(), &cid);
                 if local.kind != "data" {
                     let inner = self.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
+                    common::spawn(async move {
                         let _ = inner.handle.unpublish(&cid).await;
                     });
                 }
@@ -1246,7 +1246,7 @@ impl VideoRoom {
     /// Leaves the room.
     pub fn disconnect(&self) -> VideoRoom {
         let inner = self.inner.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        common::spawn(async move {
             let _ = inner.handle.leave().await;
         });
         VideoRoom {

@@ -320,8 +320,11 @@ export async function inboundGrowth(p, ms = 1500) {
   return out;
 }
 
-/** Wait until at least `audio` inbound audio streams and `video` inbound video streams are flowing. */
-export async function waitForMedia(p, { audio = 0, video = 0, exact = false, timeout = 20000, watch = [p] } = {}) {
+/**
+ * Wait until at least `audio` inbound audio streams and `video` inbound video streams are
+ * flowing (`exact`: exactly these numbers; `exactAudio`: exactly `audio` audio streams).
+ */
+export async function waitForMedia(p, { audio = 0, video = 0, exact = false, exactAudio = false, timeout = 20000, watch = [p] } = {}) {
   const deadline = Date.now() + timeout;
   let g;
   for (;;) {
@@ -329,7 +332,7 @@ export async function waitForMedia(p, { audio = 0, video = 0, exact = false, tim
     g = await inboundGrowth(p, 1000);
     const ok = exact
       ? g.audio === audio && g.video === video
-      : g.audio >= audio && g.video >= video && g.videoFrames >= video;
+      : (exactAudio ? g.audio === audio : g.audio >= audio) && g.video >= video && g.videoFrames >= video;
     if (ok) return g;
     if (Date.now() > deadline) {
       throw new Error(`[${p.name}] media: wanted audio ${audio} video ${video}${exact ? ' (exactly)' : ''}, got ${JSON.stringify(g)}`);

@@ -342,4 +342,72 @@ export const JOURNEYS = [
         `Alice saw Bob reconnecting, then active again (${JSON.stringify([...new Set(states)])})`);
     },
   },
+  {
+    id: 11,
+    name: "a moderator's room meta and layout reach every page",
+    people: ['Mod', 'Bob'],
+    async run({ people: [m, b], room }) {
+      await joinRoom(m, room, { moderator: true });
+      await joinRoom(b, room);
+      await waitForVideos(b, 1, { watch: [m, b] });
+      await m.page.fill('#meta-input', '{"topic": "weekly sync", "round": 1}');
+      await m.page.click('#meta-update');
+      for (const p of [m, b]) {
+        await waitFor(p, () => document.getElementById('meta-view').textContent.includes('weekly sync'), undefined, { what: 'the room meta', watch: [m, b] });
+      }
+      await m.page.fill('#meta-input', '{"agenda": "demo"}');
+      await m.page.click('#meta-set');
+      await waitFor(b, () => {
+        const t = document.getElementById('meta-view').textContent;
+        return t.includes('agenda') && !t.includes('weekly sync');
+      }, undefined, { what: 'the replaced room meta', watch: [m, b] });
+      await m.page.selectOption('#sel-layout', '2x2');
+      for (const p of [m, b]) {
+        await waitFor(p, () => window.__demo.layoutName === '2x2' && document.getElementById('sel-layout').value === '2x2', undefined, { what: 'layout 2x2', watch: [m, b] });
+        // The package follows the layout: in 2x2 every tile is a quarter of the root.
+        await waitFor(p, () => {
+          const v = [...document.querySelectorAll('#video-root video')].filter((x) => x.style.display !== 'none');
+          return v.length >= 2 && v.every((x) => x.style.width.startsWith('50') && x.style.height.startsWith('50'));
+        }, undefined, { what: 'tiles placed by the 2x2 layout', watch: [m, b] });
+      }
+    },
+  },
+  {
+    id: 12,
+    name: 'deaf: a deafened member receives no audio until undeafened',
+    people: ['Mod', 'Bob', 'Carol'],
+    async run({ people: [m, b, c], room }) {
+      await joinRoom(m, room, { moderator: true });
+      await joinRoom(b, room);
+      await joinRoom(c, room);
+      await waitForMedia(b, { audio: 2, video: 2, watch: [m, b, c] });
+      await moderate(m, 'Bob', 'deaf');
+      for (const p of [m, b, c]) await waitForMemberAttr(p, 'Bob', 'deaf', 'true');
+      // No audio reaches Bob, video still does.
+      await waitForMedia(b, { audio: 0, video: 2, exactAudio: true, watch: [m, b, c] });
+      await moderate(m, 'Bob', 'undeaf');
+      for (const p of [m, b, c]) await waitForMemberAttr(p, 'Bob', 'deaf', 'false');
+      await waitForMedia(b, { audio: 2, video: 2, watch: [m, b, c] });
+    },
+  },
+  {
+    id: 13,
+    name: 'audience watches unseen; a demoted member joins the audience',
+    people: ['Mod', 'Bob', 'Viewer'],
+    async run({ people: [m, b, v], room }) {
+      await joinRoom(m, room, { moderator: true });
+      await joinRoom(b, room);
+      await joinRoom(v, room, { role: 'audience' });
+      await waitForVideos(v, 2, { watch: [m, b, v] });
+      await waitForMedia(v, { audio: 2, video: 2, watch: [m, b, v] });
+      for (const p of [m, b]) await waitForMembers(p, ['Mod', 'Bob']);
+      assert(await v.page.isDisabled('#btn-mic'), 'the audience page cannot publish');
+      await moderate(m, 'Bob', 'demote');
+      await waitForMembers(m, ['Mod']);
+      await waitForMemberAttr(b, 'Bob', 'role', 'audience');
+      // Bob no longer sends: Mod receives no media at all; Bob still watches Mod.
+      await waitForMedia(m, { audio: 0, video: 0, exact: true, watch: [m, b, v] });
+      await waitForMedia(b, { audio: 1, video: 1, watch: [m, b, v] });
+    },
+  },
 ];

@@ -220,6 +220,11 @@ pub enum Command {
         /// The report (`{pc, ts, rtt_ms?, …}`), sent as is.
         stats: Value,
     },
+    /// Rebuild the publishing PeerConnection from scratch (B6.4 `pub.reset`): close it, create
+    /// a new one, re-add every current track and send a `pub.offer` with a new `mids` map (the
+    /// track ids stay). Completes with `{}` once that offer is answered, at once when nothing
+    /// is published. `Rpc { method: "pub.reset" }` does the same.
+    ResetPublisher,
     /// Any other OVSP method (B8), sent as is. Completes with the raw result.
     Rpc {
         /// Method name, e.g. `"member.audio_mute"`.

@@ -41,6 +41,8 @@ enum Purpose {
     },
     SubAnswer,
     SubIceRestart,
+    /// `pub.reset`: the next pub offer waits for its answer.
+    PubReset,
     /// A request whose answer needs no handling.
     Internal,
     Restore,
@@ -142,6 +144,11 @@ struct PubNeg {
     ice_restart: bool,
     next_offer_id: u32,
     retry_at: Option<u64>,
+    /// The pub PC was rebuilt and no offer has succeeded since: a failure is not answered
+    /// with another rebuild.
+    reset_tried: bool,
+    /// `ResetPublisher` commands waiting for the first answered offer after the rebuild.
+    reset_waiters: Vec<RequestHandle>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -828,6 +835,7 @@ impl SessionMachine {
                 self.notify("stats.report", stats);
                 self.complete(handle, Ok(json!({})));
             }
+            Command::ResetPublisher => self.reset_pub(Some(handle)),
             Command::Rpc { method, params } => self.start_rpc(handle, method, params),
         }
     }
@@ -893,6 +901,8 @@ impl SessionMachine {
                 }
             }
             "room.get" => UserKind::RoomGet,
+            // The server side alone would leave the pub PC out of step: rebuild both.
+            "pub.reset" => return self.reset_pub(Some(handle)),
             _ => UserKind::Plain,
         };
         self.request(&method, params, Purpose::User { handle, kind });
@@ -1182,6 +1192,10 @@ impl SessionMachine {
         if self.sub_pc.take().is_some() {
             self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
         }
+        // A full rejoin rebuilds the pub PC from scratch: that is what a reset asked for.
+        for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
+            self.complete(h, Ok(json!({})));
+        }
         self.pub_neg = PubNeg {
             next_offer_id: 1,
             ..PubNeg::default()
@@ -1250,6 +1264,7 @@ impl SessionMachine {
         for (_, (h, _)) in std::mem::take(&mut self.publish_waiters) {
             self.complete(h, Err(fail.clone()));
         }
+        self.fail_reset_waiters(fail.clone());
         for (h, _) in std::mem::take(&mut self.deferred) {
             self.complete(h, Err(fail.clone()));
         }
@@ -1459,6 +1474,8 @@ impl SessionMachine {
                     self.apply_sub_result(v, &[]);
                 }
             }
+            // Whatever the outcome, the rebuilt PC can only go on with a fresh offer.
+            Purpose::PubReset => self.try_start_offer(),
             Purpose::Internal => {}
             Purpose::User { handle, kind } => self.on_user_result(handle, kind, outcome),
         }
@@ -1838,6 +1855,7 @@ impl SessionMachine {
                     for cid in self.local_order.clone() {
                         self.forget_local(&cid);
                     }
+                    self.fail_reset_waiters(misuse(MisuseError::AudienceCannotPublish));
                     self.pub_neg = PubNeg {
                         next_offer_id: 1,
                         ..PubNeg::default()
@@ -2029,11 +2047,12 @@ impl SessionMachine {
         {
             return;
         }
-        // Wait until every track.publish is answered, so one offer covers them all.
+        // Wait until every track.publish is answered, so one offer covers them all, and until
+        // the server has dropped its side of a rebuilt pub PC.
         if self
             .pending
             .values()
-            .any(|p| matches!(p.purpose, Purpose::Publish { .. }))
+            .any(|p| matches!(p.purpose, Purpose::Publish { .. } | Purpose::PubReset))
         {
             return;
         }
@@ -2131,6 +2150,10 @@ impl SessionMachine {
                 if ans.offer_id != offer_id {
                     return self.try_start_offer();
                 }
+                self.pub_neg.reset_tried = false;
+                for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
+                    self.complete(h, Ok(json!({})));
+                }
                 self.peer(PeerOp::SetRemoteDescription {
                     pc: PcKind::Pub,
                     sdp_type: SdpType::Answer,
@@ -2152,11 +2175,78 @@ impl SessionMachine {
             Err(e) if e.code == Code::STALE_OFFER => {
                 self.pub_neg.needs_offer = true;
             }
+            // The server cannot apply our pub PC's offer to its side: rebuild both (once).
+            Err(e)
+                if (e.code == Code::MIDS_INCONSISTENT
+                    || e.code == Code::SERVER_REMOTE_DESC_FAILED)
+                    && !self.pub_neg.reset_tried =>
+            {
+                return self.reset_pub(None);
+            }
             Err(e) => {
                 let err = CoreError::from_rpc(&e);
-                self.fail_publishes(&cids, err);
+                self.fail_publishes(&cids, err.clone());
+                self.fail_reset_waiters(err);
             }
         }
+        self.try_start_offer();
+    }
+
+    fn fail_reset_waiters(&mut self, err: CoreError) {
+        for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
+            self.complete(h, Err(err.clone()));
+        }
+    }
+
+    /// B6.4 `pub.reset`: close the pub PC, create a new one with every current track, tell
+    /// the server, then offer again (same track ids, new mids). `handle` is the command's, if
+    /// the application asked.
+    fn reset_pub(&mut self, handle: Option<RequestHandle>) {
+        if self.pub_pc.is_none() {
+            // Nothing published, nothing to rebuild.
+            if let Some(h) = handle {
+                self.complete(h, Ok(json!({})));
+            }
+            return;
+        }
+        let mut waiters = std::mem::take(&mut self.pub_neg.reset_waiters);
+        waiters.extend(handle);
+        // An offer in flight belongs to the old PC: its answer is ignored (stage reset), and
+        // the tracks it carried go into the next offer.
+        self.pub_neg = PubNeg {
+            next_offer_id: self.pub_neg.next_offer_id,
+            reset_tried: true,
+            reset_waiters: waiters,
+            ..PubNeg::default()
+        };
+        self.pub_pc = None;
+        self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
+        self.request("pub.reset", json!({}), Purpose::PubReset);
+        self.ensure_pub_pc();
+        for cid in self.local_order.clone() {
+            let Some(mut l) = self.state.local_tracks.get(&cid).cloned() else {
+                continue;
+            };
+            // Tracks still in track.publish get their transceiver when it is answered.
+            let Some(track_id) = l.track_id.clone() else {
+                continue;
+            };
+            if l.kind == TrackKind::Data {
+                continue;
+            }
+            let blocked = self.state.track(&track_id).is_some_and(|(t, _)| t.blocked);
+            let detach = l.muted || blocked;
+            l.mid = None;
+            self.apply(Action::LocalTrackSet(l));
+            self.peer(PeerOp::AddTransceiver {
+                cid: cid.clone(),
+                kind: self.state.local_tracks[&cid].kind,
+            });
+            if detach {
+                self.peer(PeerOp::ReplaceTrack { cid, detach: true });
+            }
+        }
+        self.refresh_connection();
         self.try_start_offer();
     }
 
@@ -2412,7 +2502,12 @@ impl SessionMachine {
                     PubStage::Awaiting { cids, .. } => cids,
                     _ => self.publish_waiters.keys().cloned().collect(),
                 };
-                self.fail_publishes(&cids, err);
+                // The answer does not apply to this PC: rebuild it (B6.4), once.
+                if op == PeerOpKind::SetRemoteDescription && !self.pub_neg.reset_tried {
+                    return self.reset_pub(None);
+                }
+                self.fail_publishes(&cids, err.clone());
+                self.fail_reset_waiters(err);
             }
             _ => {
                 if matches!(op, PeerOpKind::AddIceCandidate) {

@@ -166,7 +166,7 @@ fn random_input(r: &mut SplitMix64, handle: &mut u64) -> Input {
         }),
         _ => {
             *handle += 1;
-            let command = match r.next_u64() % 7 {
+            let command = match r.next_u64() % 8 {
                 0 => Command::Join,
                 1 => Command::Leave { reason: None },
                 2 => Command::Publish(PublishOptions {
@@ -188,6 +188,7 @@ fn random_input(r: &mut SplitMix64, handle: &mut u64) -> Input {
                     payload: vec![1, 2],
                     to: None,
                 },
+                6 => Command::ResetPublisher,
                 _ => Command::Rpc {
                     method: "member.audio_mute".into(),
                     params: random_value(r, 0),

@@ -1555,3 +1555,209 @@ fn an_offer_sent_before_the_join_result_is_not_lost() {
         h.methods_since(0)
     );
 }
+
+fn cam(muted: bool) -> PublishOptions {
+    PublishOptions {
+        cid: "c-cam".into(),
+        kind: TrackKind::Video,
+        source: MediaSource::Camera,
+        muted,
+        ..mic()
+    }
+}
+
+fn stun() -> Vec<convene_core::IceServer> {
+    vec![convene_core::IceServer {
+        urls: vec!["stun:stun.example.net:3478".into()],
+        username: None,
+        credential: None,
+    }]
+}
+
+#[test]
+fn pub_reset_rebuilds_the_pub_pc_with_the_same_tracks_and_new_mids() {
+    // Nothing published: nothing to rebuild, nothing sent.
+    let mut h = joined();
+    let m0 = h.mark();
+    let r = h.command(Command::ResetPublisher);
+    assert_eq!(h.completion(r), Some(Ok(json!({}))));
+    assert!(h.requests_since(m0).is_empty());
+    assert!(h.peer_ops_since(m0).is_empty());
+
+    // c-mic on mid 0 (tr_1), a muted c-cam on mid 1 (tr_2); then c-mic goes away, so the
+    // server's pub PC has mid 0 = c-mic, mid 1 = c-cam.
+    let mut h = published();
+    let c = h.command(Command::Publish(cam(true)));
+    assert!(h.completion(c).expect("cam").is_ok());
+    let u = h.command(Command::Unpublish {
+        cid: "c-mic".into(),
+    });
+    assert!(h.completion(u).expect("unpublish").is_ok());
+    assert_eq!(h.m.state().local_tracks["c-cam"].mid.as_deref(), Some("1"));
+    let offers_before = h.peer.offers;
+
+    let m1 = h.mark();
+    let r = h.command(Command::ResetPublisher);
+    assert_eq!(h.completion(r), Some(Ok(json!({}))));
+    let reqs = h.requests_since(m1);
+    assert_eq!(
+        reqs.iter().map(|(_, m, _)| m.as_str()).collect::<Vec<_>>(),
+        ["pub.reset", "pub.offer"],
+        "no track.publish: the track ids stay"
+    );
+    assert_eq!(reqs[0].2, json!({}));
+    assert_eq!(
+        reqs[1].2,
+        json!({"offer_id": 4, "sdp": format!("offer-{} ice_restart=false", offers_before + 1),
+               "mids": {"0": "c-cam"}})
+    );
+    assert_eq!(
+        h.peer_ops_since(m1),
+        [
+            PeerOp::ClosePc { pc: PcKind::Pub },
+            PeerOp::CreatePc {
+                pc: PcKind::Pub,
+                ice_servers: stun()
+            },
+            PeerOp::AddTransceiver {
+                cid: "c-cam".into(),
+                kind: TrackKind::Video
+            },
+            // Still muted on the new PC.
+            PeerOp::ReplaceTrack {
+                cid: "c-cam".into(),
+                detach: true
+            },
+            PeerOp::CreateOffer {
+                pc: PcKind::Pub,
+                ice_restart: false
+            },
+            PeerOp::SetLocalDescription {
+                pc: PcKind::Pub,
+                sdp_type: SdpType::Offer,
+                sdp: format!("offer-{} ice_restart=false", offers_before + 1)
+            },
+            PeerOp::SetRemoteDescription {
+                pc: PcKind::Pub,
+                sdp_type: SdpType::Answer,
+                sdp: "answer-4".into()
+            },
+        ]
+    );
+    // The server accepted mid 0 for c-cam only because pub.reset dropped its old pub side.
+    assert_eq!(
+        h.server.session().expect("s").pub_mids,
+        [("0".to_owned(), "c-cam".to_owned())].into()
+    );
+    let l = &h.m.state().local_tracks["c-cam"];
+    assert_eq!(
+        (l.track_id.as_deref(), l.mid.as_deref()),
+        (Some("tr_2"), Some("0"))
+    );
+    assert!(h.events_since(m1).is_empty(), "the room sees no change");
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+
+    // `pub.reset` through the generic RPC does the same rebuild.
+    let m2 = h.mark();
+    let r = h.command(Command::Rpc {
+        method: "pub.reset".into(),
+        params: json!({}),
+    });
+    assert_eq!(h.completion(r), Some(Ok(json!({}))));
+    assert_eq!(h.methods_since(m2), ["pub.reset", "pub.offer"]);
+    assert_eq!(
+        h.peer_ops_since(m2)[..2],
+        [
+            PeerOp::ClosePc { pc: PcKind::Pub },
+            PeerOp::CreatePc {
+                pc: PcKind::Pub,
+                ice_servers: stun()
+            }
+        ]
+    );
+    assert_eq!(h.requests_since(m2)[1].2["mids"], json!({"0": "c-cam"}));
+}
+
+#[test]
+fn a_pub_reset_requirement_from_the_server_rebuilds_once() {
+    let mut h = published();
+    // The server cannot apply the next offer to its pub side (54402): rebuild and offer again.
+    h.server.fail_once.insert(
+        "pub.offer".into(),
+        convene_core::ovsp::envelope::RpcError::new(Code::MIDS_INCONSISTENT, "mids"),
+    );
+    let m0 = h.mark();
+    let c = h.command(Command::Publish(cam(false)));
+    assert_eq!(
+        h.completion(c).expect("cam").expect("ok")["track"]["id"],
+        "tr_2"
+    );
+    assert_eq!(
+        h.methods_since(m0),
+        ["track.publish", "pub.offer", "pub.reset", "pub.offer"]
+    );
+    let reqs = h.requests_since(m0);
+    assert_eq!(reqs[1].2["mids"], json!({"0": "c-mic", "1": "c-cam"}));
+    assert_eq!(reqs[3].2["mids"], json!({"0": "c-mic", "1": "c-cam"}));
+    assert!(reqs[3].2["offer_id"].as_u64() > reqs[1].2["offer_id"].as_u64());
+    let ops = h.peer_ops_since(m0);
+    let close = ops
+        .iter()
+        .position(|o| *o == PeerOp::ClosePc { pc: PcKind::Pub })
+        .expect("pub PC closed");
+    assert_eq!(
+        ops[close..close + 4],
+        [
+            PeerOp::ClosePc { pc: PcKind::Pub },
+            PeerOp::CreatePc {
+                pc: PcKind::Pub,
+                ice_servers: stun()
+            },
+            PeerOp::AddTransceiver {
+                cid: "c-mic".into(),
+                kind: TrackKind::Audio
+            },
+            PeerOp::AddTransceiver {
+                cid: "c-cam".into(),
+                kind: TrackKind::Video
+            },
+        ]
+    );
+    assert!(!h.event_kinds_since(m0).contains(&"track_publish_failed"));
+
+    // The local PC cannot apply the server's answer: rebuilt the same way.
+    let m1 = h.mark();
+    h.input(Input::Peer(PeerEvent::OperationFailed {
+        pc: PcKind::Pub,
+        op: convene_core::PeerOpKind::SetRemoteDescription,
+        message: "bad answer".into(),
+    }));
+    assert_eq!(h.methods_since(m1), ["pub.reset", "pub.offer"]);
+    assert_eq!(h.peer_ops_since(m1)[0], PeerOp::ClosePc { pc: PcKind::Pub });
+
+    // A server that refuses the rebuilt PC's offer too: one rebuild, then the publish fails.
+    h.server.fail.insert(
+        "pub.offer".into(),
+        convene_core::ovsp::envelope::RpcError::new(Code::MIDS_INCONSISTENT, "mids"),
+    );
+    let m2 = h.mark();
+    let s = h.command(Command::Publish(PublishOptions {
+        cid: "c-screen".into(),
+        kind: TrackKind::Video,
+        source: MediaSource::Screen,
+        ..mic()
+    }));
+    let err = h.completion(s).expect("done").expect_err("refused");
+    assert_eq!(err.code(), Code::MIDS_INCONSISTENT);
+    assert_eq!(
+        h.methods_since(m2),
+        ["track.publish", "pub.offer", "pub.reset", "pub.offer"]
+    );
+    assert!(h.event_kinds_since(m2).contains(&"track_publish_failed"));
+    // An application reset that cannot be answered fails with the server's error.
+    let r = h.command(Command::ResetPublisher);
+    assert_eq!(
+        h.completion(r).expect("done").expect_err("refused").code(),
+        Code::MIDS_INCONSISTENT
+    );
+}

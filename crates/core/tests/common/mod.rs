@@ -43,6 +43,9 @@ pub struct Sess {
     pub acked: u64,
     pub joined: bool,
     pub sub_offer_id: u32,
+    /// The server's side of the pub PC: mid -> the cid negotiated on it. A mid keeps its
+    /// track until `pub.reset` (an m-section cannot change tracks).
+    pub pub_mids: BTreeMap<String, String>,
     pub tracks: BTreeMap<String, Track>,
 }
 
@@ -66,6 +69,8 @@ pub struct FakeServer {
     pub received: Vec<(Option<String>, String, Value)>,
     /// Methods that fail with the given error.
     pub fail: BTreeMap<String, RpcError>,
+    /// Methods that fail once with the given error, then work again.
+    pub fail_once: BTreeMap<String, RpcError>,
     pub next_member: u64,
     pub next_track: u64,
     pub next_session: u64,
@@ -105,6 +110,7 @@ impl FakeServer {
             effects: Vec::new(),
             received: Vec::new(),
             fail: BTreeMap::new(),
+            fail_once: BTreeMap::new(),
             next_member: 1,
             next_track: 1,
             next_session: 1,
@@ -353,7 +359,12 @@ impl FakeServer {
                 )];
             }
         }
-        if let Some(e) = self.fail.get(&method).cloned() {
+        if let Some(e) = self
+            .fail
+            .get(&method)
+            .cloned()
+            .or_else(|| self.fail_once.remove(&method))
+        {
             return vec![self.respond(&id, &method, &params, Err(e))];
         }
         self.effects.push((method.clone(), params.clone()));
@@ -431,6 +442,26 @@ impl FakeServer {
             }
             "pub.offer" => {
                 let offer_id = params["offer_id"].as_u64().unwrap_or(0);
+                let mids = params["mids"].as_object().cloned().unwrap_or_default();
+                let Some(s) = self.session_mut() else {
+                    return out;
+                };
+                let clash = mids.iter().find(|(mid, cid)| {
+                    s.pub_mids
+                        .get(*mid)
+                        .is_some_and(|had| cid.as_str() != Some(had.as_str()))
+                });
+                if let Some((mid, _)) = clash {
+                    let e = RpcError::new(
+                        Code::MIDS_INCONSISTENT,
+                        format!("mid {mid} carries another track"),
+                    );
+                    return vec![self.respond(&id, &method, &params, Err(e))];
+                }
+                for (mid, cid) in &mids {
+                    s.pub_mids
+                        .insert(mid.clone(), cid.as_str().unwrap_or_default().to_owned());
+                }
                 out.push(self.respond(
                     &id,
                     &method,
@@ -442,7 +473,6 @@ impl FakeServer {
                     .session()
                     .map(|s| s.tracks.values().cloned().collect())
                     .unwrap_or_default();
-                let mids = params["mids"].as_object().cloned().unwrap_or_default();
                 for t in tracks {
                     let cid = t.cid.clone().unwrap_or_default();
                     if mids.values().any(|c| c.as_str() == Some(cid.as_str()))
@@ -498,6 +528,12 @@ impl FakeServer {
                 return out;
             }
             "message.send" => Ok(json!({"message_id": "msg_1", "ts": self.now})),
+            "pub.reset" => {
+                if let Some(s) = self.session_mut() {
+                    s.pub_mids.clear();
+                }
+                Ok(json!({}))
+            }
             _ => Ok(json!({})),
         };
         out.push(self.respond(&id, &method, &params, result));
@@ -609,6 +645,7 @@ impl FakeServer {
                 acked: 0,
                 joined: false,
                 sub_offer_id: 0,
+                pub_mids: BTreeMap::new(),
                 tracks: BTreeMap::new(),
             },
         );

@@ -302,10 +302,16 @@ await check('connect(): participantConnected, trackSubscribed with attachable vi
   }, tokI);
   await J.evaluate(async (tok) => {
     window.room = await api.connect(tok, { host, audio: true, video: true });
-    room.on('trackSubscribed', (track, pub, participant) => {
+    const show = (track, participant) => {
       log.push(['subscribed', track.kind, participant.identity]);
-      if (track.kind === 'video') document.body.appendChild(track.attach()).id = 'remote-video';
-    });
+      if (track.kind === 'video' && !document.getElementById('remote-video')) {
+        document.body.appendChild(track.attach()).id = 'remote-video';
+      }
+    };
+    // Tracks subscribed while connecting are already on their publications (the documented
+    // pattern); later ones arrive as trackSubscribed.
+    room.participants.forEach((p) => p.tracks.forEach((pub) => pub.track && show(pub.track, p)));
+    room.on('trackSubscribed', show);
     room.on('trackMessage', (data, track, participant) => log.push(['message', data, track.name, participant.identity]));
   }, tokJ);
   await I.evaluate(() => waitFor(() => log.find((l) => l[0] === 'connected' && l[1] === 'jack')));

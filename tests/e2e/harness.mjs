@@ -142,6 +142,20 @@ function pageHooks() {
       sockets.push(this);
     }
   };
+  const mediaElements = [];
+  const origCreate = Document.prototype.createElement;
+  Document.prototype.createElement = function createElement(name, ...rest) {
+    const el = origCreate.call(this, name, ...rest);
+    if (/^(audio|video)$/i.test(String(name))) mediaElements.push(el);
+    return el;
+  };
+  const OrigAudio = window.Audio;
+  window.Audio = function Audio(...args) {
+    const el = new OrigAudio(...args);
+    mediaElements.push(el);
+    return el;
+  };
+  window.Audio.prototype = OrigAudio.prototype;
   const md = navigator.mediaDevices;
   if (md) {
     for (const fn of ['getUserMedia', 'getDisplayMedia']) {
@@ -155,6 +169,13 @@ function pageHooks() {
     }
   }
   window.__e2e = {
+    mediaElements,
+    /** Output device of every audio element playing a remote stream. */
+    audioSinks() {
+      return mediaElements
+        .filter((el) => el instanceof HTMLAudioElement && el.srcObject)
+        .map((el) => el.sinkId);
+    },
     pcs,
     sockets,
     tracks,

@@ -90,6 +90,7 @@ export const JOURNEYS = [
         await waitForVideos(p, 1, { watch: [a, b] });
         await waitForMedia(p, { audio: 1, video: 1, watch: [a, b] });
       }
+      await waitFor(a, () => Number(document.getElementById('net-quality').dataset.level) >= 2, undefined, { what: 'a network quality reading', watch: [a, b] });
       await screenshot(a, 'demo-2-people.png');
       await joinRoom(c, room);
       for (const p of [a, b, c]) await waitForMembers(p, ['Alice', 'Bob', 'Carol']);
@@ -215,7 +216,7 @@ export const JOURNEYS = [
   },
   {
     id: 6,
-    name: 'a raised hand shows on every page',
+    name: 'a raised hand (and own mic and camera) shows on every page',
     people: ['Alice', 'Bob', 'Carol'],
     async run({ people: [a, b, c], room }) {
       for (const p of [a, b, c]) await joinRoom(p, room);
@@ -224,6 +225,12 @@ export const JOURNEYS = [
       for (const p of [a, b, c]) await waitForMemberAttr(p, 'Bob', 'handraised', 'true');
       await b.page.click('#btn-hand');
       for (const p of [a, b, c]) await waitForMemberAttr(p, 'Bob', 'handraised', 'false');
+      for (const [button, attr] of [['#btn-mic', 'audioMuted'], ['#btn-cam', 'videoMuted']]) {
+        await b.page.click(button);
+        for (const p of [a, b, c]) await waitForMemberAttr(p, 'Bob', attr, 'true');
+        await b.page.click(button);
+        for (const p of [a, b, c]) await waitForMemberAttr(p, 'Bob', attr, 'false');
+      }
     },
   },
   {
@@ -267,6 +274,13 @@ export const JOURNEYS = [
         assert(g.videoFrames >= 1, 'frames keep decoding at Bob');
       }
       assert((await liveRemoteVideos(b)) >= 1, 'Bob still sees a picture');
+      // The microphone picker switches too, and Bob keeps hearing Alice.
+      const mics = await a.page.evaluate(() => [...document.querySelectorAll('#sel-mic option')].map((o) => o.value));
+      assert(mics.length >= 2, 'two microphones to pick from');
+      await a.page.selectOption('#sel-mic', mics[mics.length - 1]);
+      await waitFor(a, (id) => window.__demo.session.localAudioTrack?.getSettings().deviceId === id, mics[mics.length - 1], { what: 'the other microphone in use', watch: [a, b] });
+      assert(await a.page.isHidden('#error'), `no error after switching devices: ${await a.page.textContent('#error-text')}`);
+      await waitForMedia(b, { audio: 1, video: 1, watch: [a, b] });
     },
   },
   {
@@ -408,6 +422,26 @@ export const JOURNEYS = [
       // Bob no longer sends: Mod receives no media at all; Bob still watches Mod.
       await waitForMedia(m, { audio: 0, video: 0, exact: true, watch: [m, b, v] });
       await waitForMedia(b, { audio: 1, video: 1, watch: [m, b, v] });
+    },
+  },
+  {
+    id: 14,
+    name: 'the speaker picker routes remote audio to another output',
+    people: ['Alice', 'Bob'],
+    async run({ people: [a, b], room }) {
+      await joinRoom(a, room);
+      await joinRoom(b, room);
+      await waitForMedia(a, { audio: 1, video: 1, watch: [a, b] });
+      await a.page.click('#btn-devices');
+      const outs = await a.page.evaluate(() => [...document.querySelectorAll('#sel-speaker option')].map((o) => o.value));
+      assert(outs.length >= 2, 'two audio outputs to pick from');
+      const target = outs[outs.length - 1];
+      await a.page.selectOption('#sel-speaker', target);
+      await sleep(1000);
+      assert(await a.page.isHidden('#error'), `no error after switching the speaker: ${await a.page.textContent('#error-text')}`);
+      const sinks = await a.page.evaluate(() => window.__e2e.audioSinks());
+      assert(sinks.length > 0 && sinks.every((id) => id === target), `every remote audio element plays on the chosen output (${JSON.stringify(sinks)})`);
+      await waitForMedia(a, { audio: 1, video: 1, watch: [a, b] });
     },
   },
 ];

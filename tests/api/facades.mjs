@@ -130,6 +130,28 @@ await check('RoomSession: moderator mutes another member; both sides get member.
   assert(bob && bob.audioMuted === true && bob.roomSessionId, `getMembers shows bob muted (${JSON.stringify(bob)})`);
 });
 
+await check('RoomSession: self audioMute stops sending and others see it; once/off/removeAllListeners', async () => {
+  const aId = await A.evaluate(() => rs.memberId);
+  await A.evaluate(() => rs.audioMute());
+  const ev = await B.evaluate((aId) => waitFor(() => log.find((l) => l[0] === 'audioMuted' && l[1] === aId && l[2] === true)), aId);
+  assert(ev, 'self mute seen by the other member');
+  assert((await A.evaluate(() => rs.localAudioTrack.enabled)) === false, 'local microphone disabled');
+  await A.evaluate(() => rs.audioUnmute());
+  await B.evaluate((aId) => waitFor(() => log.find((l) => l[0] === 'audioMuted' && l[1] === aId && l[2] === false)), aId);
+  const counts = await B.evaluate(async () => {
+    const c = { once: 0, off: 0, all: 0 };
+    const offFn = () => (c.off += 1);
+    rs.once('member.updated', () => (c.once += 1)).on('member.updated', offFn).on('member.updated.deaf', () => (c.all += 1));
+    rs.off('member.updated', offFn);
+    rs.removeAllListeners('member.updated.deaf');
+    await rs.deaf();
+    await rs.undeaf();
+    await new Promise((r) => setTimeout(r, 500));
+    return c;
+  });
+  assert(counts.once === 1 && counts.off === 0 && counts.all === 0, `listener counts: ${JSON.stringify(counts)}`);
+});
+
 await check('RoomSession: bad arguments reject with typed errors before sending', async () => {
   const errs = await A.evaluate(async () => {
     const out = [];

@@ -91,7 +91,9 @@
 //! rejoin (new session with the newest token, tracks republished by `cid`, explicit
 //! subscriptions re-applied), at most [`Timers::max_rejoins`] times. ICE failure is handled
 //! apart from signaling: `reconnecting(53405)`, an ICE-restart offer (pub) or
-//! `sub.ice_restart` (sub), and a full rejoin if ICE is still failed after 15 s. The pub PC can
+//! `sub.ice_restart` (sub), and a full rejoin if ICE is still failed after 15 s (after a
+//! best-effort `room.leave` on the old socket, not awaited, so the old member does not
+//! linger). The pub PC can
 //! also be rebuilt from scratch (B6.4 `pub.reset`): on [`Command::ResetPublisher`], or once
 //! when the server cannot apply a pub offer (54402 or 53403) or the browser cannot apply the
 //! answer; every current track is re-added to a new PC and offered with new mids under the

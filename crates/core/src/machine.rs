@@ -1240,6 +1240,24 @@ impl SessionMachine {
         }
     }
 
+    /// Before a full rejoin while the old session's socket is still up: a best-effort
+    /// `room.leave`, not awaited (its answer is never read), so the old member does not linger
+    /// in the room until the server's resume window ends.
+    fn leave_before_rejoin(&mut self, reason: &str) {
+        if self.link != Link::Up || !self.session_joined {
+            return;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = ClientFrame::Request(Request {
+            id: id.to_string(),
+            method: "room.leave".to_owned(),
+            params: json!({ "reason": reason }),
+        })
+        .encode();
+        self.out.push_back(Output::SendFrame(frame));
+    }
+
     /// Ends the session for good.
     fn terminate(&mut self, reason: Option<ClosingReason>, error: Option<CoreError>) {
         if self.phase == Phase::Closed {
@@ -1398,7 +1416,8 @@ impl SessionMachine {
                 .is_some_and(|f| f.saturating_add(rejoin_after) <= now)
             {
                 pc.failed_at = None;
-                // ICE did not recover: full rejoin (B5 step 7).
+                // ICE did not recover: full rejoin (B5 step 7). The old member leaves first.
+                self.leave_before_rejoin("media failed");
                 self.close_socket(1000, "media failed");
                 self.start_recovery(RecoveryKind::Rejoin, Some(0));
                 return;

@@ -1761,3 +1761,86 @@ fn a_pub_reset_requirement_from_the_server_rebuilds_once() {
         Code::MIDS_INCONSISTENT
     );
 }
+
+#[test]
+fn a_full_rejoin_after_ice_failure_leaves_the_old_session_first() {
+    let mut h = published();
+    h.peer.auto_ice = false;
+    let old_session = h.m.session_id().expect("sid").to_owned();
+    let old_member = h.m.state().self_id().expect("self").to_owned();
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: IceState::Failed,
+    }));
+    let t0 = h.now;
+    h.advance(14_999);
+    let m0 = h.mark();
+    h.advance(1);
+    // In the same turn: room.leave on the old socket, close it, and start the fresh session
+    // without waiting for the leave's answer.
+    let outs = h.outputs_since(m0);
+    let leave = outs
+        .iter()
+        .position(|o| matches!(o, Output::SendFrame(f) if f.contains("\"room.leave\"")))
+        .expect("room.leave sent");
+    let close = outs
+        .iter()
+        .position(|o| matches!(o, Output::CloseSocket { .. }))
+        .expect("old socket closed");
+    let open = outs
+        .iter()
+        .position(|o| matches!(o, Output::OpenSocket { .. }))
+        .expect("new socket");
+    assert!(leave < close && close < open, "{outs:?}");
+    assert!(h.log[m0..].iter().all(|(t, _)| *t == t0 + 15_000));
+    let mut reqs = h.requests_since(m0);
+    reqs.retain(|(_, m, _)| m != "ping"); // a ping may fall due in the same turn
+    assert_eq!(reqs[0].1, "room.leave");
+    assert_eq!(reqs[0].2, json!({"reason": "media failed"}));
+    assert_eq!(reqs[1].1, "session.connect");
+    assert!(reqs[1].2.get("resume").is_none(), "a full rejoin");
+    assert!(
+        reqs[1].0.parse::<u64>().expect("id") > reqs[0].0.parse::<u64>().expect("id"),
+        "ids stay unique"
+    );
+    // The server got the leave on the old session and dropped it: no lingering member.
+    assert!(h.server.received.iter().any(|(_, m, _)| m == "room.leave"));
+    assert!(!h.server.sessions.contains_key(&old_session));
+    assert!(h
+        .server
+        .sessions
+        .values()
+        .all(|s| s.member_id != old_member));
+    // The rejoin went through; the leave ended nothing on the client side.
+    assert_eq!(h.m.state().self_id(), Some("mem_self2"));
+    assert_eq!(h.m.connection_state(), &ConnectionState::Connected);
+    let kinds = h.event_kinds_since(m0);
+    assert!(!kinds.contains(&"room_left"), "{kinds:?}");
+    assert!(
+        kinds.ends_with(&[
+            "connection_state_changed",
+            "reconnected",
+            "track_published",
+            "stream_published"
+        ]),
+        "{kinds:?}"
+    );
+    assert!(h.methods_since(m0).ends_with(&[
+        "track.publish".to_owned(),
+        "sub.answer".to_owned(),
+        "pub.offer".to_owned()
+    ]));
+
+    // With the signaling socket already gone there is nothing to send the leave on.
+    let mut h = published();
+    h.peer.auto_ice = false;
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: IceState::Failed,
+    }));
+    h.offline = true;
+    h.cut(1006);
+    let m1 = h.mark();
+    h.advance(15_000);
+    assert!(!h.methods_since(m1).contains(&"room.leave".to_owned()));
+}

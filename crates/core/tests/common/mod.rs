@@ -857,6 +857,14 @@ impl Harness {
     fn perform(&mut self, out: Output) {
         match out {
             Output::OpenSocket { .. } => {
+                // A new socket: what the old one still had queued is dropped, as a driver
+                // ignores events of a socket it replaced.
+                self.inbox.retain(|i| {
+                    !matches!(
+                        i,
+                        Input::FrameReceived(_) | Input::SocketClosed { .. } | Input::SocketOpened
+                    )
+                });
                 if self.offline {
                     self.inbox.push_back(Input::SocketClosed {
                         code: 1006,

@@ -564,9 +564,9 @@ function renderOwnControls() {
   share.setAttribute('aria-pressed', String(!!demo.screenShare));
   share.textContent = demo.screenShare ? 'Stop sharing' : 'Share screen';
   const hand = $('btn-hand');
-  hand.setAttribute('aria-pressed', String(!!self.handraised));
-  hand.textContent = self.handraised ? 'Lower hand' : 'Raise hand';
+  hand.textContent = audience ? 'Ask to speak' : self.handraised ? 'Lower hand' : 'Raise hand';
   for (const b of [mic, cam, share]) b.disabled = audience;
+  hand.setAttribute('aria-pressed', String(!audience && !!self.handraised));
 }
 
 function renderRoomControls() {
@@ -618,8 +618,22 @@ $('btn-cam').addEventListener('click', () => {
 $('btn-hand').addEventListener('click', () => {
   const s = demo.session;
   const self = demo.members.get(demo.memberId) || {};
+  if (self.role === 'audience') return askToSpeak();
   return act('Raise hand', () => s.setRaisedHand({ raised: !self.handraised }));
 });
+
+/**
+ * The audience is invisible to the room, so an audience member asks to speak through chat: a
+ * message to everyone whose meta names the member; moderators get a Promote button on it.
+ */
+async function askToSpeak() {
+  const chat = demo.chatRoom || demo.session;
+  const ok = await act('Ask to speak', async () => {
+    await chat.sendMessage({ type: 'text', payload: `${demo.name} asks to speak`, meta: { ask_to_speak: demo.memberId } });
+    return true;
+  });
+  if (ok) notice('The moderators were asked to let you speak.');
+}
 $('btn-share').addEventListener('click', async () => {
   const s = demo.session;
   if (demo.screenShare) {
@@ -796,7 +810,8 @@ function memberByChatId(id) {
 function onMessage({ from, message, recipients }) {
   if (from && from === demo.chatId) return; // our own message, already shown
   const text = typeof message === 'string' ? message : pick(message, 'payload', 'text') ?? JSON.stringify(message);
-  addChat({ from, text, private: Array.isArray(recipients) && recipients.length > 0 });
+  const promoteId = pick(pick(message, 'meta'), 'ask_to_speak');
+  addChat({ from, text, private: Array.isArray(recipients) && recipients.length > 0, promoteId });
 }
 
 function addChat(msg) {
@@ -820,6 +835,22 @@ function addChat(msg) {
     li.append(p);
   }
   li.append(text);
+  if (msg.promoteId && can('room.member.promote')) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = 'Promote';
+    b.dataset.action = 'promote';
+    b.dataset.memberId = msg.promoteId;
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      const done = await act('Promote', async () => {
+        await demo.session.promote({ memberId: msg.promoteId });
+        return true;
+      });
+      if (!done) b.disabled = false;
+    });
+    li.append(' ', b);
+  }
   $('chat-log').append(li);
   li.scrollIntoView({ block: 'nearest' });
 }

@@ -444,4 +444,24 @@ export const JOURNEYS = [
       await waitForMedia(a, { audio: 1, video: 1, watch: [a, b] });
     },
   },
+  {
+    id: 15,
+    name: 'an audience member asks to speak and a moderator promotes them',
+    people: ['Mod', 'Bob', 'Viewer'],
+    async run({ people: [m, b, v], room }) {
+      await joinRoom(m, room, { moderator: true });
+      await joinRoom(b, room);
+      await joinRoom(v, room, { role: 'audience' });
+      for (const p of [m, b]) await waitForMembers(p, ['Mod', 'Bob']);
+      assert((await v.page.textContent('#btn-hand')).includes('Ask to speak'), 'the audience asks instead of raising a hand');
+      await v.page.click('#btn-hand');
+      const sel = '#chat-log li button[data-action="promote"]';
+      await waitFor(m, (q) => !!document.querySelector(q), sel, { what: 'the request with a Promote button', watch: [m, b, v] });
+      assert(!(await b.page.$(sel)), 'members without the promote permission get no Promote button');
+      await m.page.click(sel);
+      for (const p of [m, b]) await waitForMembers(p, ['Mod', 'Bob', 'Viewer']);
+      await waitForMemberAttr(v, 'Viewer', 'role', 'member');
+      await waitFor(v, () => !document.getElementById('btn-mic').disabled, undefined, { what: 'own media controls enabled', watch: [m, b, v] });
+    },
+  },
 ];

@@ -12,6 +12,11 @@ export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "silent";
 
 /** Stable names of the typed errors (one per numeric code). */
 export type ConveneErrorName =
+  | "ParseError"
+  | "InvalidRequestError"
+  | "MethodNotFoundError"
+  | "InvalidParamsError"
+  | "InternalError"
   | "AccessTokenInvalidError"
   | "AccessTokenHeaderInvalidError"
   | "AccessTokenIssuerInvalidError"
@@ -42,6 +47,42 @@ export type ConveneErrorName =
   | "MediaDTLSTransportFailedError"
   | "ConfigurationAcquireFailedError"
   | "ConfigurationAcquireTurnFailedError"
+  | "ProtocolVersionUnsupportedError"
+  | "NotConnectedError"
+  | "NotJoinedError"
+  | "AlreadyJoinedError"
+  | "SessionUnknownError"
+  | "ResumeTokenInvalidError"
+  | "RequestIdReusedError"
+  | "RateLimitedError"
+  | "MessageTooLargeError"
+  | "ServerDrainingError"
+  | "PermissionDeniedError"
+  | "RoleNotAllowedError"
+  | "MediaNotAllowedError"
+  | "RoomLockedError"
+  | "RemovedFromRoomError"
+  | "NotOnAclError"
+  | "TokenMismatchError"
+  | "InvalidRoleTransitionError"
+  | "TrackNotFoundError"
+  | "TrackNotOwnedError"
+  | "InvalidLayersError"
+  | "DataHandlesExhaustedError"
+  | "StaleOfferError"
+  | "NegotiationInProgressError"
+  | "MidsInconsistentError"
+  | "SubscriptionNotAllowedError"
+  | "LayoutNotFoundError"
+  | "InvalidPositionError"
+  | "EgressNotFoundError"
+  | "EgressUnavailableError"
+  | "InvalidMediaUrlError"
+  | "MetaInvalidError"
+  | "PayloadTooLargeError"
+  | "RecipientNotFoundError"
+  | "InvalidAclEntryError"
+  | "OvspError"
   | (string & {});
 
 /** Extra detail carried by a typed error. */
@@ -988,6 +1029,10 @@ export interface RemoteParticipantEvents extends ParticipantEvents {
   trackUnsubscribed: (track: RemoteTrack, publication: RemoteTrackPublication) => void;
   trackSwitchedOff: (track: RemoteTrack, publication: RemoteTrackPublication) => void;
   trackSwitchedOn: (track: RemoteTrack, publication: RemoteTrackPublication) => void;
+  /** @deprecated use trackSubscribed */
+  trackAdded: (track: RemoteTrack) => void;
+  /** @deprecated use trackUnsubscribed */
+  trackRemoved: (track: RemoteTrack) => void;
 }
 
 /** A remote participant. */

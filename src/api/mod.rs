@@ -37,3 +37,70 @@ mod ts {
     #[wasm_bindgen(typescript_custom_section)]
     const TS_API: &'static str = include_str!("convene.d.ts");
 }
+
+#[cfg(test)]
+mod tests {
+    //! The hand-written declarations must name every error and every event the code can
+    //! produce, so they cannot drift from the code table or the core's event catalogue.
+
+    use convene_core::catalogue::{CALL_EVENTS, ROOM_EVENTS, ROOM_SESSION_EVENTS, TWILIO_EVENTS};
+    use ovsp::codes::Code;
+
+    const TS: &str = include_str!("convene.d.ts");
+
+    /// The body of `export interface <name> ... { ... }` (up to the closing brace at column 0).
+    fn interface(name: &str) -> &'static str {
+        let head = format!("export interface {name} ");
+        let start = TS
+            .find(&head)
+            .unwrap_or_else(|| panic!("interface {name} not declared"));
+        let rest = &TS[start..];
+        let end = rest.find("\n}").unwrap_or(rest.len());
+        &rest[..end]
+    }
+
+    fn declares(body: &str, event: &str) -> bool {
+        body.contains(&format!("\"{event}\":")) || body.contains(&format!("\n  {event}:"))
+    }
+
+    #[test]
+    fn every_error_name_is_declared() {
+        for c in Code::ALL {
+            assert!(
+                TS.contains(&format!("\"{}\"", c.name())),
+                "{} missing from ConveneErrorName",
+                c.name()
+            );
+        }
+    }
+
+    #[test]
+    fn every_catalogue_event_is_in_the_event_maps() {
+        let rs = interface("RoomSessionEvents");
+        for e in ROOM_SESSION_EVENTS {
+            assert!(declares(rs, e), "RoomSessionEvents lacks {e}");
+        }
+        let room = interface("Events");
+        for e in ROOM_EVENTS {
+            assert!(declares(room, e), "Events lacks {e}");
+        }
+        let call = interface("CallEventMap");
+        for e in CALL_EVENTS {
+            assert!(declares(call, e), "CallEventMap lacks {e}");
+        }
+        use convene_core::catalogue::TwilioObject as T;
+        for (obj, e) in TWILIO_EVENTS {
+            let map = match obj {
+                T::Room => "VideoRoomEvents",
+                T::LocalParticipant => "LocalParticipantEvents",
+                T::RemoteParticipant => "RemoteParticipantEvents",
+                T::LocalTrack | T::RemoteTrack => "TrackEvents",
+                T::LocalTrackPublication | T::RemoteTrackPublication => "TrackPublicationEvents",
+            };
+            let body = interface(map);
+            let inherited = matches!(obj, T::LocalParticipant | T::RemoteParticipant)
+                && declares(interface("ParticipantEvents"), e);
+            assert!(declares(body, e) || inherited, "{map} lacks {e}");
+        }
+    }
+}

@@ -58,8 +58,12 @@ struct Client {
 
 impl Client {
     fn new(addr: &str, token: String, seed: u64) -> Self {
+        Self::with_config(addr, Config::new(format!("ws://{addr}/ovsp"), token, seed))
+    }
+
+    fn with_config(addr: &str, config: Config) -> Self {
         Client {
-            m: SessionMachine::new(Config::new(format!("ws://{addr}/ovsp"), token, seed)),
+            m: SessionMachine::new(config),
             ws: None,
             addr: addr.to_owned(),
             t0: Instant::now(),
@@ -385,5 +389,87 @@ fn two_machines_against_the_reference_server() {
     assert_eq!(
         a.m.connection_state(),
         &ConnectionState::Disconnected { error: None }
+    );
+}
+
+#[test]
+#[ignore = "needs a running reference server: tests/tiers/30-core-live.sh, or CONVENE_TEST_SERVER=host:port with --ignored"]
+fn a_rejoin_after_ice_failure_leaves_the_old_member_first() {
+    let addr = server_addr();
+    let room = format!("core-live-ice-{}", std::process::id());
+    let mut config = Config::new(
+        format!("ws://{addr}/ovsp"),
+        dev_token(&addr, "alice", &room, None),
+        11,
+    );
+    config.timers.ice_failed_rejoin_ms = 300;
+    let mut a = Client::with_config(&addr, config);
+    let mut b = Client::new(&addr, dev_token(&addr, "bob", &room, None), 12);
+    let ja = a.command(Command::Join);
+    pump(&mut [&mut a], |c| c[0].result(ja).is_some(), "alice join");
+    let jb = b.command(Command::Join);
+    pump(&mut [&mut b], |c| c[0].result(jb).is_some(), "bob join");
+    let old_alice = a.m.state().self_id().expect("alice id").to_owned();
+    let old_session = a.m.session_id().expect("session").to_owned();
+    assert!(b.m.state().members.contains_key(&old_alice));
+
+    // Alice has a pub PC (a microphone on the way), whose ICE fails and stays failed.
+    a.command(Command::Publish(convene_core::PublishOptions {
+        cid: "c-mic".into(),
+        kind: convene_core::ovsp::model::TrackKind::Audio,
+        source: convene_core::ovsp::model::MediaSource::Microphone,
+        stream_key: None,
+        name: None,
+        muted: false,
+        extra: Default::default(),
+    }));
+    pump(
+        &mut [&mut a],
+        |c| c[0].m.state().local_tracks.contains_key("c-mic"),
+        "publish",
+    );
+    a.inbox.push(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: convene_core::IceState::Failed,
+    }));
+    pump(
+        &mut [&mut a, &mut b],
+        |c| {
+            c[0].m.session_id().is_some_and(|s| s != old_session)
+                && c[0].m.connection_state() == &ConnectionState::Connected
+                && c[0]
+                    .m
+                    .state()
+                    .self_id()
+                    .is_some_and(|id| c[1].m.state().members.contains_key(id))
+                && !c[1].m.state().members.contains_key(&old_alice)
+        },
+        "alice rejoins as a new member and the old one is gone",
+    );
+    // The old member left because it said so, not because the new session evicted it as a
+    // duplicate identity (or it timed out).
+    let left = b.events.iter().find_map(|e| match e {
+        CoreEvent::MemberLeft { member, reason, .. } if member.id == old_alice => {
+            Some(reason.as_str())
+        }
+        _ => None,
+    });
+    assert_eq!(left, Some("left"), "{:?}", b.events);
+    let new_alice = a.m.state().self_id().expect("new id").to_owned();
+    assert_ne!(new_alice, old_alice);
+    let alices =
+        b.m.state()
+            .members
+            .values()
+            .filter(|m| m.identity == "alice")
+            .count();
+    assert_eq!(alices, 1, "no lingering member");
+
+    let la = a.command(Command::Leave { reason: None });
+    let lb = b.command(Command::Leave { reason: None });
+    pump(
+        &mut [&mut a, &mut b],
+        |c| c[0].result(la).is_some() && c[1].result(lb).is_some(),
+        "leave",
     );
 }

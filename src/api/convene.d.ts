@@ -132,9 +132,9 @@ export interface RoomSessionOptions {
   logLevel?: LogLevel;
   /** Id of the audio output device; a default speaker when undefined. */
   speakerId?: string;
-  /** Stop the camera track while video is muted (accepted; muting disables the track, it is not stopped). */
+  /** Stop the camera while video is self-muted (it is acquired again on videoUnmute). */
   stopCameraWhileMuted?: boolean;
-  /** Stop the microphone track while audio is muted (accepted; muting disables the track, it is not stopped). */
+  /** Stop the microphone while audio is self-muted (it is acquired again on audioUnmute). */
   stopMicrophoneWhileMuted?: boolean;
   /** Audio constraints used when joining (deprecated here: prefer join's parameter). */
   audio?: MediaTrackConstraints | boolean;

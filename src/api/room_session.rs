@@ -31,6 +31,8 @@ pub(crate) struct Rs {
     audio: JsValue,
     video: JsValue,
     speaker_id: Option<String>,
+    stop_camera: bool,
+    stop_microphone: bool,
     sub: RefCell<Option<Subscription>>,
     /// Remote video elements placed in `root`, by track id (or cid for the local preview).
     tiles: RefCell<HashMap<String, HtmlMediaElement>>,
@@ -594,7 +596,32 @@ impl Rs {
                 _ => None,
             };
             if let Some(cid) = local.filter(|c| self.handle.local_track(c).is_some()) {
-                core(self.handle.mute_track(cid, js.ends_with("Mute")).await)?;
+                let mute = js.ends_with("Mute");
+                let (stop, source, constraints) = if cid == CAM {
+                    (self.stop_camera, Source::Camera, &self.video)
+                } else {
+                    (self.stop_microphone, Source::Microphone, &self.audio)
+                };
+                if !mute
+                    && self
+                        .handle
+                        .local_track(cid)
+                        .is_some_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended)
+                {
+                    // Stopped while muted: acquire the device again before unmuting.
+                    let c = opt_js(constraints.clone())
+                        .filter(|c| *c != JsValue::FALSE)
+                        .unwrap_or(JsValue::TRUE);
+                    let t = Self::acquire(source, &c).await?;
+                    core(self.handle.replace_track(cid, t).await)?;
+                }
+                core(self.handle.mute_track(cid, mute).await)?;
+                if mute && stop {
+                    // track.stop() fires no `ended` event, so no device fallback starts.
+                    if let Some(t) = self.handle.local_track(cid) {
+                        t.stop();
+                    }
+                }
                 return Ok(JsValue::UNDEFINED);
             }
         }
@@ -740,6 +767,8 @@ impl RoomSession {
             audio: get(&options, "audio"),
             video: get(&options, "video"),
             speaker_id: common::get_str(&options, "speakerId"),
+            stop_camera: get(&options, "stopCameraWhileMuted") == JsValue::TRUE,
+            stop_microphone: get(&options, "stopMicrophoneWhileMuted") == JsValue::TRUE,
             sub: RefCell::new(None),
             tiles: RefCell::new(HashMap::new()),
             audio_out: RefCell::new(Vec::new()),

@@ -216,6 +216,24 @@ await check('RoomSession: leave stops local tracks and no listener fires afterwa
   await A.evaluate(() => rs.leave());
 });
 
+await check('RoomSession: stopCameraWhileMuted stops the camera on videoMute and re-acquires it on videoUnmute', async () => {
+  const tokK = await token('stop', 'kim');
+  const K = await page('K');
+  const r = await K.evaluate(async (tok) => {
+    window.rs = new api.RoomSession({ token: tok, host, stopCameraWhileMuted: true });
+    await rs.join();
+    const before = rs.localVideoTrack.readyState;
+    await rs.videoMute();
+    const muted = rs.localVideoTrack.readyState;
+    await rs.videoUnmute();
+    const after = [rs.localVideoTrack.readyState, rs.localVideoTrack.enabled];
+    await rs.leave();
+    return { before, muted, after };
+  }, tokK);
+  assert(r.before === 'live' && r.muted === 'ended' && r.after[0] === 'live' && r.after[1] === true, JSON.stringify(r));
+  if (K.errors.length) throw new Error(K.errors.join('\n'));
+});
+
 // ------------------------------------------------------------------------------------------
 // Room
 // ------------------------------------------------------------------------------------------

@@ -134,7 +134,8 @@ pub struct MediaConfig {
     /// Minimum interval between two keyframe requests sent to one published video track.
     /// Requests that arrive in between are merged into one sent when the interval has passed.
     pub keyframe_interval: Duration,
-    /// Minimum interval between two [`MediaEvent::Speakers`] of one room (default 200 ms: 5/s).
+    /// Minimum interval between two [`MediaEvent::Speakers`] of one room (default 250 ms, so at
+    /// most 4/s and safely under the protocol's 5/s even with delivery jitter).
     pub speakers_interval: Duration,
 }
 
@@ -151,7 +152,7 @@ impl MediaConfig {
             public_ip: None,
             ice_lite: false,
             keyframe_interval: Duration::from_millis(500),
-            speakers_interval: Duration::from_millis(200),
+            speakers_interval: Duration::from_millis(250),
         }
     }
 }

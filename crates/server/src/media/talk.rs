@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 /// Loudness must hold this long before talking starts.
-pub(crate) const START_AFTER: Duration = Duration::from_millis(120);
+pub(crate) const START_AFTER: Duration = Duration::from_millis(60);
 /// Talking stops after this long without a loud packet.
 pub(crate) const STOP_AFTER: Duration = Duration::from_millis(700);
 /// Hysteresis: the level must fall this far below the threshold to break a loud run.

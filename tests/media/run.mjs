@@ -114,6 +114,37 @@ async function functional(browser, pageUrl, server) {
   }
   check('room.speakers at most 5 per second', speakers.length > 0 && maxPerSecond <= 5, `${speakers.length} events, max ${maxPerSecond}/s`);
 
+  // A data track: frames go to subscribers on ovsp-reliable, narrowed by the destination list.
+  const dataTrack = await a.request('track.publish', { cid: 'c-data', kind: 'data', source: 'data', reliable: true });
+  const handle = dataTrack.track.data_handle;
+  await until(3000, async () => b.page.evaluate((h) => window.room.events.some((e) => e.type === 'track.published' && e.data.track.data_handle === h), handle));
+  await sleep(300);
+  await a.page.evaluate(([h, bobId]) => {
+    window.room.sendData(h, 1, 'for bob', [bobId]);
+    window.room.sendData(h, 2, 'for someone else', ['mem_nobody']);
+    window.room.sendData(h, 3, 'for everyone');
+  }, [handle, bid]);
+  const frames = await until(3000, async () => {
+    const got = await b.page.evaluate(() => window.room.dataReceived.map((d) => ({ label: d.label, bytes: [...d.bytes] })));
+    return got.length >= 2 ? got : null;
+  });
+  await sleep(300);
+  const got = await b.page.evaluate(() => window.room.dataReceived.map((d) => ({ label: d.label, bytes: [...d.bytes] })));
+  const decoded = got.map((d) => ({
+    label: d.label,
+    version: d.bytes[0],
+    flags: d.bytes[1],
+    handle: (d.bytes[2] << 8) | d.bytes[3],
+    seq: ((d.bytes[4] << 24) | (d.bytes[5] << 16) | (d.bytes[6] << 8) | d.bytes[7]) >>> 0,
+    text: new TextDecoder().decode(new Uint8Array(d.bytes.slice(8))),
+  }));
+  check(
+    'data-track frames reach the subscriber, filtered by destination, without the list',
+    frames && decoded.length === 2 && decoded.every((f) => f.label === 'ovsp-reliable' && f.version === 1 && f.flags === 0 && f.handle === handle) &&
+      decoded[0].text === 'for bob' && decoded[1].text === 'for everyone' && decoded[1].seq === 3,
+    JSON.stringify(decoded),
+  );
+
   // Alice leaves: her tracks disappear at bob within 1 s.
   const t1 = Date.now();
   await a.page.evaluate(() => window.room.leave());

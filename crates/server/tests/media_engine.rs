@@ -1026,3 +1026,75 @@ async fn a_dead_peer_is_detected_by_ice() {
     media.close_session("ses_a").await.expect("close");
     assert_eq!(media.stats().await.expect("stats").sessions, 0);
 }
+
+/// Junk shaped like RTP, RTCP, DTLS and STUN, sent from the addresses of connected peers so
+/// that it reaches their PeerConnections.
+async fn spray(socket: &UdpSocket, target: SocketAddr, count: u32, seed: &mut u32) {
+    for i in 0..count {
+        let len = (i % 200) as usize + 12;
+        let mut pkt = Vec::with_capacity(len);
+        for _ in 0..len {
+            *seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            pkt.push((*seed >> 16) as u8);
+        }
+        match i % 5 {
+            0 => pkt[0] = 0x80,
+            1 => {
+                pkt[0] = 0x81;
+                pkt[1] = 200 + (i % 7) as u8;
+            }
+            2 => pkt[0] = 20 + (i % 4) as u8,
+            3 => {
+                pkt[0] = 0;
+                pkt[1] = 1;
+                pkt[4..8].copy_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+            }
+            _ => {}
+        }
+        let _ = socket.send_to(&pkt, target).await;
+        if i % 100 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_from_connected_peers_does_not_break_media() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    a.publish(&media, "tr_mic", "tr_cam").await;
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        })
+        .await
+    );
+    media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
+    media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
+    answer_pending(&media, &mut b).await.expect("offer");
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3
+        })
+        .await
+    );
+    let target = media.local_addr();
+    let mut seed = 777;
+    spray(&a.publ.socket, target, 3000, &mut seed).await;
+    spray(&b.sub.socket, target, 3000, &mut seed).await;
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(200)).await;
+    b.sub.frames.clear();
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 5 && c[1].sub.frames_of(MediaKind::Audio) > 5
+        })
+        .await,
+        "media keeps flowing after the junk: {:?}",
+        b.sub.frames
+    );
+    let stats = media.stats().await.expect("engine alive");
+    assert_eq!(stats.sessions, 2);
+}

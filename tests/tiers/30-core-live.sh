@@ -48,8 +48,5 @@ echo "core-live: convene-server (pid $pid) on 127.0.0.1:$port"
 export CONVENE_TEST_SERVER="127.0.0.1:$port"
 run_counted cargo test -p convene-core --test live_server -- --ignored --nocapture --test-threads 2
 status=$?
-if [ "$status" -ne 0 ]; then
-    echo "core-live: server log tail:"
-    tail -n 20 "$log"
-fi
+[ "$status" -eq 0 ] || echo "core-live: server log in test-results/core-live-server.log"
 exit "$status"

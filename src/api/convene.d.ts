@@ -446,9 +446,9 @@ export declare class RoomSession {
   readonly cameraLabel: string | null;
   readonly deviceList: RoomSessionDevice[];
   readonly interactivityMode: InteractivityMode;
-  readonly localAudioTrack: MediaStreamTrack | null;
+  readonly localAudioTrack: MediaStreamTrack | undefined;
   readonly localStream: MediaStream | undefined;
-  readonly localVideoTrack: MediaStreamTrack | null;
+  readonly localVideoTrack: MediaStreamTrack | undefined;
   readonly localOverlay: { readonly id: string; readonly domElement?: HTMLElement } | undefined;
   readonly memberId: string;
   readonly microphoneId: string | null;

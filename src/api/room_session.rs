@@ -270,6 +270,20 @@ impl Rs {
         match ev {
             SessionEvent::Core(ce) => {
                 self.render(ce);
+                if let CoreEvent::PermissionsChanged {
+                    role: Role::Member, ..
+                } = ce
+                {
+                    // Promoted from the audience: publish the microphone and camera now.
+                    if self.handle.local_cids().is_empty() {
+                        let rs = self.clone();
+                        common::spawn(async move {
+                            if let Err(e) = rs.publish_default(&JsValue::UNDEFINED).await {
+                                web_sys::console::error_1(&e.to_js());
+                            }
+                        });
+                    }
+                }
                 for name in room_session_names(ce) {
                     if self.listeners.has(&name) {
                         self.listeners.emit(&name, &[self.payload(&name, ce)]);

@@ -234,6 +234,33 @@ await check('RoomSession: stopCameraWhileMuted stops the camera on videoMute and
   if (K.errors.length) throw new Error(K.errors.join('\n'));
 });
 
+await check('RoomSession: an audience member promoted by a moderator starts publishing', async () => {
+  const tokM = await token('promote', 'mod');
+  const tokL = await token('promote', 'lee', { role: 'audience' });
+  const M = await page('M');
+  const L = await page('L');
+  await M.evaluate(async (tok) => {
+    window.rs = new api.RoomSession({ token: tok, host });
+    rs.on('member.joined', (e) => log.push(['joined', e.member.id]));
+    await rs.join({ audio: false, video: false });
+  }, tokM);
+  const mode = await L.evaluate(async (tok) => {
+    window.rs = new api.RoomSession({ token: tok, host });
+    await rs.join();
+    return [rs.interactivityMode, rs.localAudioTrack];
+  }, tokL);
+  assert(mode[0] === 'audience' && mode[1] === undefined, `audience: ${JSON.stringify(mode)}`);
+  const lId = await L.evaluate(() => rs.memberId);
+  await M.evaluate((lId) => rs.promote({ memberId: lId, mediaAllowed: 'all' }), lId);
+  await M.evaluate((lId) => waitFor(() => log.find((l) => l[0] === 'joined' && l[1] === lId)), lId);
+  const live = await L.evaluate(() => waitFor(() => rs.interactivityMode === 'member' && rs.localVideoTrack && rs.localVideoTrack.readyState));
+  assert(live === 'live', 'promoted member publishes its camera');
+  await L.evaluate(() => rs.leave());
+  await M.evaluate(() => rs.leave());
+  const errs = [...M.errors, ...L.errors];
+  if (errs.length) throw new Error(errs.join('\n'));
+});
+
 // ------------------------------------------------------------------------------------------
 // Room
 // ------------------------------------------------------------------------------------------

@@ -70,9 +70,9 @@ async function roomSession(): Promise<void> {
   const camLabel: string | null = roomSession.cameraLabel;
   const devices: RoomSessionDevice[] = roomSession.deviceList;
   const mode: "member" | "audience" = roomSession.interactivityMode;
-  const at: MediaStreamTrack | null = roomSession.localAudioTrack;
+  const at: MediaStreamTrack | undefined = roomSession.localAudioTrack;
   const ls: MediaStream | undefined = roomSession.localStream;
-  const vt: MediaStreamTrack | null = roomSession.localVideoTrack;
+  const vt: MediaStreamTrack | undefined = roomSession.localVideoTrack;
   const overlay = roomSession.localOverlay;
   isString(roomSession.memberId);
   const mic: string | null = roomSession.microphoneId;

@@ -92,6 +92,11 @@ export async function participant(browser, pageUrl, server, room, identity, opts
   await page.goto(pageUrl);
   await page.waitForFunction(() => window.ready === true);
   const token = await server.token(room, identity);
+  // MEDIA_VIDEO=640x480@30 publishes a larger camera picture (the default is 320x240@15).
+  const m = /^(\d+)x(\d+)@(\d+)$/.exec(process.env.MEDIA_VIDEO || '');
+  if (m && opts.videoConstraints === undefined) {
+    opts = { ...opts, videoConstraints: { width: +m[1], height: +m[2], frameRate: +m[3] } };
+  }
   const started = Date.now();
   const self = await page.evaluate(
     async ([ws, tok, o]) => {

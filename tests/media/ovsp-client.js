@@ -197,7 +197,8 @@ export class OvspRoom {
   }
 
   /** Connects, joins, and publishes the fake camera and microphone if asked. */
-  async join({ audio = true, video = true, autoSubscribe = true } = {}) {
+  async join({ audio = true, video = true, autoSubscribe = true, videoConstraints } = {}) {
+    this.videoConstraints = videoConstraints;
     this.joinStarted = performance.now();
     this.ws = new WebSocket(this.wsUrl, 'ovsp.v1');
     this.ws.onmessage = (m) => this.onFrame(m.data);
@@ -229,7 +230,7 @@ export class OvspRoom {
   async publish({ audio = true, video = true } = {}) {
     const stream = await navigator.mediaDevices.getUserMedia({
       audio,
-      video: video ? { width: 320, height: 240, frameRate: 15 } : false,
+      video: video ? this.videoConstraints || { width: 320, height: 240, frameRate: 15 } : false,
     });
     this.localStream = stream;
     if (!this.pubPc) this.makePubPc();

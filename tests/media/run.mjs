@@ -177,6 +177,22 @@ async function cpuOver(pid, ms) {
   return { cpuPercent: +(((b.ticks - a.ticks) / 100 / secs) * 100).toFixed(1), rssMb: +(b.rssKb / 1024).toFixed(1) };
 }
 
+/** Total bytes received by the pages' sub PCs. */
+async function rxBytes(pages) {
+  let sum = 0;
+  for (const p of pages) for (const s of Object.values(await p.inbound())) sum += s.bytes;
+  return sum;
+}
+
+/** CPU and memory of the server over `ms`, plus the pages' aggregate receive rate. */
+async function loadFigures(pid, pages, ms) {
+  const b0 = await rxBytes(pages);
+  const t0 = Date.now();
+  const usage = await cpuOver(pid, ms);
+  const b1 = await rxBytes(pages);
+  return { ...usage, rxKbpsAllPages: Math.round(((b1 - b0) * 8) / (Date.now() - t0)) };
+}
+
 async function measure(browser, pageUrl, server) {
   const figures = {};
   // Join to first decoded remote frame, median of 10.
@@ -226,7 +242,7 @@ async function measure(browser, pageUrl, server) {
       }
       return true;
     }, 250);
-    const usage = await cpuOver(server.pid, 10000);
+    const usage = await loadFigures(server.pid, subs, 10000);
     figures[`pub1_sub${n}`] = { ...usage, all_receiving: !!ready };
     console.log(`1 publisher + ${n} subscribers:`, JSON.stringify(figures[`pub1_sub${n}`]));
     for (const s of subs) await s.close();
@@ -244,7 +260,7 @@ async function measure(browser, pageUrl, server) {
       }
       return true;
     }, 250);
-    const usage = await cpuOver(server.pid, 10000);
+    const usage = await loadFigures(server.pid, pages, 10000);
     figures.all4_publishing = { ...usage, all_receiving: !!ready };
     console.log('4 pages all publishing:', JSON.stringify(figures.all4_publishing));
     for (const p of pages) await p.close();

@@ -462,6 +462,8 @@ export const JOURNEYS = [
       for (const p of [m, b]) await waitForMembers(p, ['Mod', 'Bob', 'Viewer']);
       await waitForMemberAttr(v, 'Viewer', 'role', 'member');
       await waitFor(v, () => !document.getElementById('btn-mic').disabled, undefined, { what: 'own media controls enabled', watch: [m, b, v] });
+      // The promoted member now publishes: the moderator receives Bob's and Viewer's video.
+      await waitForMedia(m, { video: 2, watch: [m, b, v] });
     },
   },
 ];

@@ -31,6 +31,12 @@ pub(crate) fn valid_position(p: &str) -> bool {
     ovsp::layouts::is_valid_position(p)
 }
 
+/// Rounds down to 4 decimals: shorter frames for big rooms, and a rounded rectangle never
+/// leaves the 0..1 canvas.
+fn floor4(v: f64) -> f64 {
+    (v * 10_000.0).floor() / 10_000.0
+}
+
 /// Computes the layout's layers.
 pub(crate) fn compute(
     name: &str,
@@ -95,10 +101,10 @@ pub(crate) fn compute(
             Some(LayoutLayer {
                 member_id: Some(c.member_id.clone()),
                 position: names.get(i)?.clone(),
-                x: r.x,
-                y: r.y,
-                width: r.width,
-                height: r.height,
+                x: floor4(r.x),
+                y: floor4(r.y),
+                width: floor4(r.width),
+                height: floor4(r.height),
                 z: 0,
             })
         })

@@ -7,10 +7,11 @@
 //! rate limiter and the request queue (requests are executed strictly one after another).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use ovsp::codes::{CloseCode, Code};
 use ovsp::envelope::{ClientFrame, RpcError};
@@ -30,8 +31,15 @@ use crate::wire::{err, error_frame, ok_frame, params, EventMsg};
 /// What a socket writer sends.
 #[derive(Debug)]
 pub(crate) enum Outbound {
-    Text(String),
+    /// A text frame; shared with the replay buffer without copying.
+    Text(Utf8Bytes),
     Close(u16, String),
+}
+
+impl Outbound {
+    fn text(s: String) -> Self {
+        Outbound::Text(Utf8Bytes::from(s))
+    }
 }
 
 type OutTx = mpsc::UnboundedSender<Outbound>;
@@ -187,13 +195,18 @@ fn timers(state: &AppState) -> Value {
 pub(crate) async fn run_socket(state: AppState, socket: WebSocket, subprotocol_ok: bool) {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
+    // When the writer last completed a send: a peer that keeps taking our frames is alive even
+    // if its own frames are stuck behind ours (a busy socket may not be read meanwhile).
+    let last_write = Arc::new(AtomicU64::new(now_ms()));
+    let writer_progress = last_write.clone();
     tokio::spawn(async move {
         while let Some(o) = out_rx.recv().await {
             match o {
                 Outbound::Text(t) => {
-                    if sink.send(Message::Text(t.into())).await.is_err() {
+                    if sink.send(Message::Text(t)).await.is_err() {
                         break;
                     }
+                    writer_progress.store(now_ms(), Ordering::Relaxed);
                 }
                 Outbound::Close(code, reason) => {
                     let _ = sink
@@ -216,7 +229,7 @@ pub(crate) async fn run_socket(state: AppState, socket: WebSocket, subprotocol_o
         );
         e.data.get_or_insert_with(Default::default).supported =
             Some(vec![ovsp::SUBPROTOCOL.to_string()]);
-        let _ = out_tx.send(Outbound::Text(error_frame(None, e)));
+        let _ = out_tx.send(Outbound::text(error_frame(None, e)));
         let _ = out_tx.send(Outbound::Close(
             CloseCode::UNSUPPORTED_VERSION.0,
             "unsupported version".into(),
@@ -229,7 +242,7 @@ pub(crate) async fn run_socket(state: AppState, socket: WebSocket, subprotocol_o
     let (session, gen) = loop {
         let msg = match tokio::time::timeout_at(deadline, stream.next()).await {
             Err(_) => {
-                let _ = out_tx.send(Outbound::Text(error_frame(
+                let _ = out_tx.send(Outbound::text(error_frame(
                     None,
                     err(
                         Code::NOT_CONNECTED,
@@ -263,10 +276,20 @@ pub(crate) async fn run_socket(state: AppState, socket: WebSocket, subprotocol_o
     loop {
         match tokio::time::timeout(ping_timeout, stream.next()).await {
             Err(_) => {
+                let since_write = now_ms().saturating_sub(last_write.load(Ordering::Relaxed));
+                if since_write < ping_timeout.as_millis() as u64 {
+                    continue;
+                }
+                info!("no inbound frame within the ping timeout");
                 let _ = session.ctl.send(Ctl::SocketTimeout { gen });
                 break;
             }
-            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+            Ok(Some(Err(e))) => {
+                info!(error = %e, "socket error");
+                let _ = session.ctl.send(Ctl::SocketClosed { gen });
+                break;
+            }
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => {
                 let _ = session.ctl.send(Ctl::SocketClosed { gen });
                 break;
             }
@@ -299,7 +322,7 @@ enum ConnectOutcome {
 }
 
 fn send_close(out: &OutTx, frame: String, close: CloseCode, reason: &str) -> ConnectOutcome {
-    let _ = out.send(Outbound::Text(frame));
+    let _ = out.send(Outbound::text(frame));
     let _ = out.send(Outbound::Close(close.0, reason.into()));
     ConnectOutcome::Closed
 }
@@ -386,7 +409,7 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
                 "session unknown or resume window expired",
             )
             .with_action(ovsp::model::SessionAction::Rejoin);
-            let _ = out.send(Outbound::Text(error_frame(Some(req.id), e)));
+            let _ = out.send(Outbound::text(error_frame(Some(req.id), e)));
             return ConnectOutcome::Retry;
         };
         let (reply, rx) = oneshot::channel();
@@ -404,7 +427,7 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
         return match outcome {
             Some(Ok(gen)) => ConnectOutcome::Connected(handle, gen),
             Some(Err(e)) => {
-                let _ = out.send(Outbound::Text(error_frame(Some(req.id), e)));
+                let _ = out.send(Outbound::text(error_frame(Some(req.id), e)));
                 ConnectOutcome::Retry
             }
             None => {
@@ -413,7 +436,7 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
                     "session unknown or resume window expired",
                 )
                 .with_action(ovsp::model::SessionAction::Rejoin);
-                let _ = out.send(Outbound::Text(error_frame(Some(req.id), e)));
+                let _ = out.send(Outbound::text(error_frame(Some(req.id), e)));
                 ConnectOutcome::Retry
             }
         };
@@ -468,7 +491,7 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
         "resumed": false,
         "token_expires_at": grants.expires_at_ms,
     });
-    let _ = out.send(Outbound::Text(ok_frame(req.id.clone(), result, 0)));
+    let _ = out.send(Outbound::text(ok_frame(req.id.clone(), result, 0)));
     info!(session = %session_id, identity = %grants.identity, room = %grants.grant.room, "session connected");
 
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
@@ -526,7 +549,7 @@ struct Session {
     out: Option<OutTx>,
     gen: u64,
     seq: u64,
-    replay: VecDeque<(u64, String)>,
+    replay: VecDeque<(u64, Utf8Bytes)>,
     replay_bytes: usize,
     cache: HashMap<String, CacheEntry>,
     cache_order: VecDeque<(String, Instant)>,
@@ -583,6 +606,10 @@ impl Session {
     }
 
     fn send_text(&self, text: String) {
+        self.send_shared(Utf8Bytes::from(text));
+    }
+
+    fn send_shared(&self, text: Utf8Bytes) {
         if let Some(out) = &self.out {
             let _ = out.send(Outbound::Text(text));
         }
@@ -597,7 +624,7 @@ impl Session {
     fn push_event(&mut self, ev: &EventMsg) {
         if ev.durable {
             self.seq += 1;
-            let frame = ev.frame(Some(self.seq));
+            let frame = Utf8Bytes::from(ev.frame(Some(self.seq)));
             self.replay_bytes += frame.len();
             self.replay.push_back((self.seq, frame.clone()));
             let cfg = &self.state.config;
@@ -608,7 +635,7 @@ impl Session {
                     self.replay_bytes -= f.len();
                 }
             }
-            self.send_text(frame);
+            self.send_shared(frame);
         } else if self.out.is_some() {
             self.send_text(ev.frame(None));
         }
@@ -733,14 +760,14 @@ impl Session {
                     let from = last_seq.min(self.seq) + 1;
                     result["replay"] = json!({"from": from, "to": self.seq});
                     self.send_text(ok_frame(req_id, result, self.seq));
-                    let frames: Vec<String> = self
+                    let frames: Vec<Utf8Bytes> = self
                         .replay
                         .iter()
                         .filter(|(s, _)| *s >= from)
                         .map(|(_, f)| f.clone())
                         .collect();
                     for f in frames {
-                        self.send_text(f);
+                        self.send_shared(f);
                     }
                 }
                 if let Some((id, sent_seq, offer)) = self.pending_sub_offer.clone() {

@@ -337,6 +337,7 @@ impl Call {
         })
     }
 
+    #[inline(never)]
     fn users(&self, js: &'static str, users: &JsValue) -> Promise {
         let req = match common::args(&[users]).and_then(|a| wire::call_users(js, &a)) {
             Ok(r) => r,

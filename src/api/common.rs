@@ -21,6 +21,7 @@ use crate::web::session::SessionHandle;
 pub type JsResult = Result<JsValue, ApiError>;
 
 /// A wire value as a plain JS value (objects, not `Map`s).
+#[inline(never)]
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::UNDEFINED)
@@ -84,11 +85,13 @@ pub fn core<T>(r: Result<T, CoreError>) -> Result<T, ApiError> {
 }
 
 /// `obj[key] = val`.
+#[inline(never)]
 pub fn set(obj: &JsValue, key: &str, val: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), val);
 }
 
 /// `obj[key]` (`undefined` when absent or `obj` is not an object).
+#[inline(never)]
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     if !obj.is_object() {
         return JsValue::UNDEFINED;
@@ -155,6 +158,7 @@ pub struct Listeners {
 
 impl Listeners {
     /// `on` or `once`.
+    #[inline(never)]
     pub fn add(&self, event: &str, f: &JsValue, once: bool) -> Result<(), ApiError> {
         let f = f
             .clone()
@@ -187,6 +191,7 @@ impl Listeners {
 
     /// Calls every listener of `event` with `args`, holding no borrow while a listener runs.
     /// A listener that throws is reported on the console and does not stop the others.
+    #[inline(never)]
     pub fn emit(&self, event: &str, args: &[JsValue]) {
         if !self.has(event) {
             return;

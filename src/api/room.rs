@@ -593,6 +593,7 @@ impl Room {
         })
     }
 
+    #[inline(never)]
     fn subscription(&self, js: &'static str, a: &[&JsValue]) -> Promise {
         let args = match common::args(a) {
             Ok(v) => v,

@@ -800,6 +800,7 @@ impl RoomSession {
         Ok(RoomSession { inner })
     }
 
+    #[inline(never)]
     fn request(&self, js: &'static str, a: &[&JsValue]) -> js_sys::Promise {
         let inner = self.inner.clone();
         let args = match common::args(a) {
@@ -1049,6 +1050,7 @@ impl RoomSession {
     pub fn id(&self) -> String {
         self.inner.ids().1
     }
+    #[inline(never)]
     fn room_field(&self, key: &str) -> JsValue {
         self.inner
             .room()
@@ -1218,6 +1220,7 @@ pub struct RoomSessionDevice {
 }
 
 impl RoomSessionDevice {
+    #[inline(never)]
     fn mute(&self, audio: bool, muted: bool) -> js_sys::Promise {
         let Some(rs) = self.rs.upgrade() else {
             return reject(ApiError::from(convene_core::CoreError::Misuse(
@@ -1309,9 +1312,11 @@ pub struct Egress {
 }
 
 impl Egress {
+    #[inline(never)]
     fn field(&self, k: &str) -> JsValue {
         self.data.get(k).map(to_js).unwrap_or(JsValue::UNDEFINED)
     }
+    #[inline(never)]
     fn control(&self, js: &str, a: &JsValue) -> js_sys::Promise {
         let id = self
             .data

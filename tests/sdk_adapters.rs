@@ -63,6 +63,10 @@ async fn fake_camera_and_microphone_are_captured_and_stopped() {
     let lt = LocalTrack::new(Clone::clone(&raw), Source::Camera, move || e.set(true));
     assert!(lt.is_live());
     assert!(lt.device_id().is_some());
+    // What the browser fires when the device goes away.
+    raw.dispatch_event(&web_sys::Event::new("ended").expect("Event"))
+        .expect("dispatch");
+    assert!(ended.get(), "the ended callback runs");
     drop(lt);
     assert_eq!(raw.ready_state(), web_sys::MediaStreamTrackState::Ended);
     tracks[0].stop();

@@ -28,6 +28,8 @@ pub fn live_callbacks() -> usize {
 pub struct Listener {
     target: EventTarget,
     ty: &'static str,
+    /// Attached through the `on<type>` property instead of `addEventListener`.
+    property: bool,
     cb: Closure<dyn FnMut(Event)>,
 }
 
@@ -41,6 +43,27 @@ impl Listener {
         Listener {
             target: target.clone(),
             ty,
+            property: false,
+            cb,
+        }
+    }
+
+    /// Installs `f` as the `prop` handler property (for example `"onended"`) of `target`,
+    /// cleared again on drop. Only for events a browser does not deliver to
+    /// `addEventListener` listeners: Firefox ESR calls a MediaStreamTrack's `onended` but not
+    /// its `ended` listeners.
+    pub fn property<F: FnMut(Event) + 'static>(
+        target: &EventTarget,
+        prop: &'static str,
+        f: F,
+    ) -> Self {
+        let cb = Closure::<dyn FnMut(Event)>::new(f);
+        let _ = js_sys::Reflect::set(target, &prop.into(), cb.as_ref());
+        live_add(1);
+        Listener {
+            target: target.clone(),
+            ty: prop,
+            property: true,
             cb,
         }
     }
@@ -48,9 +71,14 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.ty, self.cb.as_ref().unchecked_ref());
+        if self.property {
+            let _ =
+                js_sys::Reflect::set(&self.target, &self.ty.into(), &wasm_bindgen::JsValue::NULL);
+        } else {
+            let _ = self
+                .target
+                .remove_event_listener_with_callback(self.ty, self.cb.as_ref().unchecked_ref());
+        }
         live_add(-1);
     }
 }

@@ -194,7 +194,8 @@ impl LocalTrack {
         source: Source,
         mut on_ended: F,
     ) -> Self {
-        let ended = Listener::new(track.as_ref(), "ended", move |_| on_ended());
+        // The handler property, not addEventListener: Firefox ESR only calls `onended`.
+        let ended = Listener::property(track.as_ref(), "onended", move |_| on_ended());
         LocalTrack {
             track,
             source,

@@ -109,6 +109,7 @@ enum Msg {
     Peer(PcRole, u32, PeerSignal),
     Timer(u32),
     LocalEnded(String),
+    Fallback(String, Result<LocalTrack, MediaError>),
     WatchDevices,
     Devices,
     Played(String, PlayOutcome),
@@ -678,7 +679,8 @@ impl Actor {
                 Some(Input::Timeout)
             }
             Msg::Timer(_) => None,
-            Msg::LocalEnded(cid) => self.on_local_ended(cid).await,
+            Msg::LocalEnded(cid) => self.on_local_ended(cid),
+            Msg::Fallback(cid, fresh) => self.on_fallback(cid, fresh),
             Msg::WatchDevices => {
                 if self.devices.is_none() {
                     let tx = self.shared.tx.clone();
@@ -774,29 +776,43 @@ impl Actor {
     }
 
     /// A published local track ended (device unplugged): capture the same source from any
-    /// other device and send it instead; if that fails, tell the core the track stopped.
-    async fn on_local_ended(&mut self, cid: String) -> Option<Input> {
+    /// other device in a separate task (a permission prompt must not stall the session); the
+    /// result comes back as `Msg::Fallback`.
+    fn on_local_ended(&mut self, cid: String) -> Option<Input> {
         let source = self.shared.local.borrow().get(&cid).map(|t| t.source())?;
         self.events
             .push(SessionEvent::Media(MediaEvent::LocalTrackEnded {
                 cid: cid.clone(),
             }));
-        let fresh = match source {
-            Source::Camera | Source::Microphone => {
-                SessionHandle::acquire(source, &JsValue::UNDEFINED).await
-            }
-            _ => Err(MediaError::NotFound(WebError::new(
-                "NotFoundError",
-                "screen capture ended",
-            ))),
-        };
+        let tx = self.shared.tx.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let fresh = match source {
+                Source::Camera | Source::Microphone => {
+                    SessionHandle::acquire(source, &JsValue::UNDEFINED).await
+                }
+                _ => Err(MediaError::NotFound(WebError::new(
+                    "NotFoundError",
+                    "screen capture ended",
+                ))),
+            };
+            // Wrapped at once, so the track is stopped if the session is gone by now.
+            let fresh = fresh.map(|track| {
+                let (t, c) = (tx.clone(), cid.clone());
+                LocalTrack::new(track, source, move || {
+                    t.send(Msg::LocalEnded(c.clone()));
+                })
+            });
+            tx.send(Msg::Fallback(cid, fresh));
+        });
+        None
+    }
+
+    fn on_fallback(&mut self, cid: String, fresh: Result<LocalTrack, MediaError>) -> Option<Input> {
+        if !self.shared.local.borrow().contains_key(&cid) {
+            return None; // unpublished meanwhile; `fresh` is dropped and stopped
+        }
         match fresh {
-            Ok(track) => {
-                let tx = self.shared.tx.clone();
-                let c = cid.clone();
-                let lt = LocalTrack::new(track, source, move || {
-                    tx.send(Msg::LocalEnded(c.clone()));
-                });
+            Ok(lt) => {
                 let device_id = lt.device_id();
                 let old = self.shared.local.borrow_mut().insert(cid.clone(), lt);
                 drop(old);

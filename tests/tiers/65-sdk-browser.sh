@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SDK browser tests against the real server: starts `convene-server --dev` on a free loopback
 # port, mints dev tokens, and runs tests/sdk_session.rs (wasm-bindgen-test, headless Chromium
-# with fake media) with the server URL and the tokens compiled in (SDK_TEST_SIGNAL_URL,
+# and Firefox with fake media) with the server URL and the tokens compiled in (SDK_TEST_SIGNAL_URL,
 # SDK_TEST_TOKENS). Server log: test-results/sdk-server.log.
 . "$(dirname "$0")/../../scripts/lib/tier.sh"
 
@@ -56,4 +56,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 }
 export SDK_TEST_SIGNAL_URL="ws://127.0.0.1:$port/ovsp"
 export SDK_TEST_TOKENS="$tokens"
-run_counted wasm-pack test --headless --chrome --mode no-install -- --features server-tests --test sdk_session -- --nocapture
+# Chromium, then Firefox, against the same server (the counts of both runs are summed).
+both() {
+    local status=0
+    for browser in chrome firefox; do
+        echo "sdk: $browser"
+        wasm-pack test --headless "--$browser" --mode no-install -- \
+            --features server-tests --test sdk_session -- --nocapture || status=1
+    done
+    return "$status"
+}
+run_counted both

@@ -178,8 +178,15 @@ impl SessionHandle {
 const ID_PREFIX_SESSION: &str = "ses_";
 
 fn server_capabilities(state: &AppState) -> Vec<&'static str> {
-    let _ = state;
-    vec![ovsp::capabilities::LAYOUTS]
+    let mut caps = vec![ovsp::capabilities::LAYOUTS];
+    if state.media.is_some() {
+        caps.push(ovsp::capabilities::DATA_TRACKS);
+    }
+    if state.config.dev {
+        // Failure scenarios for conformance tests; never offered outside dev mode.
+        caps.push(ovsp::capabilities::DEBUG_SIMULATE);
+    }
+    caps
 }
 
 fn timers(state: &AppState) -> Value {
@@ -479,6 +486,7 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
         .copied()
         .filter(|c| p.capabilities.iter().any(|x| x == c))
         .collect();
+    let debug_enabled = caps.contains(&ovsp::capabilities::DEBUG_SIMULATE);
     let result = json!({
         "session_id": session_id,
         "resume_token": resume_token,
@@ -528,6 +536,8 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
         stashed_reply: None,
         media_rx: None,
         pending_sub_offer: None,
+        debug_enabled,
+        simulate: None,
     };
     // The connect request's id is reserved: reusing it for another request gets 54006.
     actor.cache_insert(req.id, req.params, String::new());
@@ -565,6 +575,10 @@ struct Session {
     /// The last `sub.offer` not yet answered, with the seq it was sent with (sent again after
     /// a resume when the client had already received it).
     pending_sub_offer: Option<(u32, u64, Arc<EventMsg>)>,
+    /// `debug.simulate` was negotiated (dev mode and the client's capability).
+    debug_enabled: bool,
+    /// A scenario to play once the current response is sent.
+    simulate: Option<ovsp::methods::DebugScenario>,
 }
 
 impl Session {
@@ -936,6 +950,9 @@ impl Session {
         };
         self.cache_insert(req.id, req.params, frame.clone());
         self.send_text(frame);
+        if let Some(scenario) = self.simulate.take() {
+            self.play(scenario);
+        }
         if self.left {
             self.close_socket(CloseCode::NORMAL, "left");
             self.ended = true;
@@ -952,6 +969,14 @@ impl Session {
     ) -> Result<Value, RpcError> {
         match method {
             "session.connect" => Err(err(Code::ALREADY_JOINED, "session already connected")),
+            "debug.simulate" if self.debug_enabled => {
+                let p: ovsp::methods::DebugSimulateParams = params(p)?;
+                if p.scenario == ovsp::methods::DebugScenario::Unknown {
+                    return Err(crate::wire::bad_params("scenario", "unknown scenario"));
+                }
+                self.simulate = Some(p.scenario);
+                Ok(json!({}))
+            }
             "ping" => {
                 let p: ovsp::methods::PingParams = params(p)?;
                 if let Some(ack) = p.ack {
@@ -1111,6 +1136,77 @@ impl Session {
             }
             M::Connected { pc } => debug!(session = %self.id, pc = pc.as_str(), "media connected"),
             other => self.to_room(other),
+        }
+    }
+
+    /// Plays a `debug.simulate` scenario (after its response has been sent).
+    fn play(&mut self, scenario: ovsp::methods::DebugScenario) {
+        use ovsp::methods::DebugScenario as S;
+        info!(session = %self.id, scenario = scenario.as_str(), "debug.simulate");
+        let closing = |reason: &'static str, action: &'static str| CloseInfo {
+            reason,
+            code: Code::SERVER_DRAINING,
+            message: "simulated".into(),
+            action,
+            close_code: CloseCode::SHUTDOWN,
+            by: None,
+        };
+        match scenario {
+            S::DropSignal => {
+                self.close_socket(CloseCode::TIMEOUT, "simulated signal loss");
+                self.detach();
+            }
+            S::ResumeGap => {
+                self.replay.clear();
+                self.replay_bytes = 0;
+                self.close_socket(CloseCode::TIMEOUT, "simulated signal loss");
+                self.detach();
+            }
+            S::SessionUnknown => {
+                self.leave_room("timeout");
+                self.close_socket(CloseCode::TIMEOUT, "simulated signal loss");
+                self.ended = true;
+            }
+            S::ServerLeaveResume => {
+                self.closing(&closing("migrate", "resume"));
+                self.detach();
+            }
+            S::ServerLeaveRejoin => {
+                self.closing(&closing("server_shutdown", "rejoin"));
+                self.leave_room("left");
+                self.ended = true;
+            }
+            S::IceFailPub => {
+                self.push_event(&EventMsg::new("pub.ice_restart_requested", &json!({})))
+            }
+            S::IceFailSub => {
+                if let (Some(room), Some(mid)) = (&self.room, &self.member_id) {
+                    room.send(RoomCmd::Request {
+                        member_id: mid.clone(),
+                        req_id: String::new(),
+                        method: "sub.ice_restart".into(),
+                        params: json!({}),
+                    });
+                }
+            }
+            S::Speaker => {
+                if let Some(mid) = self.member_id.clone() {
+                    self.push_event(&EventMsg::new(
+                        "member.talking",
+                        &json!({"member_id": mid, "talking": true}),
+                    ));
+                }
+            }
+            S::Unknown => {}
+        }
+    }
+
+    fn leave_room(&mut self, reason: &'static str) {
+        if let (Some(room), Some(mid)) = (self.room.take(), self.member_id.take()) {
+            room.send(RoomCmd::Leave {
+                member_id: mid,
+                reason,
+            });
         }
     }
 

@@ -242,3 +242,110 @@ async fn server_shutdown_says_resume_and_closes_with_4012() {
     assert_eq!(closing.data["action"], "resume");
     assert_eq!(a.closed_code().await, Some(4012));
 }
+
+/// Connects with the `debug_simulate` capability and joins.
+async fn debug_client(env: &Env, identity: &str) -> Client {
+    let mut c = env.client().await;
+    let r = c
+        .call(
+            "session.connect",
+            json!({"protocol": {"major": 1, "minor": 0}, "capabilities": ["debug_simulate"],
+                   "token": env.token_for(identity, "sim", ALL_PERMS)}),
+        )
+        .await
+        .unwrap();
+    c.session_id = r["session_id"].as_str().unwrap().to_string();
+    c.resume_token = r["resume_token"].as_str().unwrap().to_string();
+    assert!(r["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "debug_simulate"));
+    c.join(json!({})).await.unwrap();
+    c
+}
+
+#[tokio::test]
+async fn debug_simulate_scenarios_in_dev_mode_only() {
+    // Production: refused even when the client asks for the capability.
+    let prod = start().await;
+    let (mut p, r) = prod.connected(&prod.token_for("p", "sim", ALL_PERMS)).await;
+    assert!(!r["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "debug_simulate"));
+    p.join(json!({})).await.unwrap();
+    assert_code(
+        &p.call("debug.simulate", json!({"scenario": "drop_signal"}))
+            .await,
+        -32601,
+    );
+
+    let env = start_with(|c| c.dev = true).await;
+    let (mut watcher, _) = env.joined("watcher", "sim", ALL_PERMS).await;
+
+    // drop_signal: 4008, then a resume replays what was missed.
+    let mut a = debug_client(&env, "a").await;
+    a.call("debug.simulate", json!({"scenario": "drop_signal"}))
+        .await
+        .unwrap();
+    assert_eq!(a.closed_code().await, Some(4008));
+    watcher
+        .call("message.send", json!({"to": [a.member_id], "payload": "x"}))
+        .await
+        .unwrap();
+    let (mut a2, r) = env.resume(&a.session_id, &a.resume_token, a.last_seq).await;
+    assert!(r.unwrap().get("replay").is_some());
+    assert_eq!(a2.event("message.received").await.data["payload"], "x");
+
+    // resume_gap: the resume gets a snapshot.
+    a2.call_id("g1", "debug.simulate", json!({"scenario": "resume_gap"}))
+        .await
+        .unwrap();
+    assert_eq!(a2.closed_code().await, Some(4008));
+    let (_a3, r) = env
+        .resume_with_ids(&a2.session_id, &a2.resume_token, 0, 2000)
+        .await;
+    assert!(r.unwrap().get("snapshot").is_some());
+
+    // session_unknown: the session is gone (54004).
+    let mut b = debug_client(&env, "b").await;
+    b.call("debug.simulate", json!({"scenario": "session_unknown"}))
+        .await
+        .unwrap();
+    assert_eq!(b.closed_code().await, Some(4008));
+    let (_c, r) = env.resume(&b.session_id, &b.resume_token, b.last_seq).await;
+    assert_code(&r, 54004);
+
+    // server_leave_resume / server_leave_rejoin: session.closing with the action, 4012.
+    let mut c = debug_client(&env, "c").await;
+    c.call("debug.simulate", json!({"scenario": "server_leave_resume"}))
+        .await
+        .unwrap();
+    assert_eq!(c.event("session.closing").await.data["action"], "resume");
+    assert_eq!(c.closed_code().await, Some(4012));
+    let (mut c2, r) = env.resume(&c.session_id, &c.resume_token, c.last_seq).await;
+    r.unwrap();
+    c2.call("debug.simulate", json!({"scenario": "server_leave_rejoin"}))
+        .await
+        .unwrap();
+    assert_eq!(c2.event("session.closing").await.data["action"], "rejoin");
+    assert_eq!(c2.closed_code().await, Some(4012));
+    let (_c3, r) = env
+        .resume_with_ids(&c2.session_id, &c2.resume_token, c2.last_seq, 3000)
+        .await;
+    assert_code(&r, 54004);
+
+    // ice_fail_pub asks for a pub ICE restart; unknown scenarios are invalid params.
+    let mut d = debug_client(&env, "d").await;
+    d.call("debug.simulate", json!({"scenario": "ice_fail_pub"}))
+        .await
+        .unwrap();
+    d.event("pub.ice_restart_requested").await;
+    assert_code(
+        &d.call("debug.simulate", json!({"scenario": "meteor"}))
+            .await,
+        -32602,
+    );
+}

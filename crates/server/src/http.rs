@@ -52,10 +52,18 @@ pub fn router(state: AppState) -> Router {
     app.with_state(state)
 }
 
-async fn healthz() -> Json<Value> {
-    Json(
-        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "protocol": ovsp::SUBPROTOCOL}),
-    )
+async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    let media = state
+        .media
+        .as_ref()
+        .map(|m| json!({"udp": m.local_addr().to_string()}));
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "protocol": ovsp::SUBPROTOCOL,
+        "dev": state.config.dev,
+        "media": media,
+    }))
 }
 
 async fn ovsp_upgrade(

@@ -1098,3 +1098,85 @@ async fn junk_from_connected_peers_does_not_break_media() {
     let stats = media.stats().await.expect("engine alive");
     assert_eq!(stats.sessions, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulcast_forwards_one_layer_and_falls_back_when_it_stalls() {
+    use str0m::media::{Rid, Simulcast, SimulcastLayer};
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    let mut api = a.publ.rtc.sdp_api();
+    let mut sim = Simulcast::new();
+    for rid in ["q", "h", "f"] {
+        sim.add_send_layer(SimulcastLayer::new(rid));
+    }
+    let vm = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, Some(sim));
+    let (offer, pending) = api.apply().expect("offer");
+    let mut mids = BTreeMap::new();
+    mids.insert(vm.to_string(), pub_mid("tr_sim", TrackKind::Video));
+    let answer = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 1,
+                sdp: offer.to_sdp_string(),
+                mids,
+                ice_restart: false,
+            },
+        )
+        .await
+        .expect("answer");
+    a.accept_pub_answer(pending, &answer);
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        })
+        .await
+    );
+    media.subscribe("ses_b", "tr_sim").await.expect("subscribe");
+    answer_pending(&media, &mut b).await.expect("offer");
+    // Every 40 ms each active layer sends one (key)frame.
+    let send = |a: &mut Client, layers: &[&str], n: u64| {
+        for rid in layers {
+            if let Some(w) = a.publ.rtc.writer(vm) {
+                let pt = w
+                    .payload_params()
+                    .find(|p| p.spec().codec == Codec::Vp8)
+                    .map(|p| p.pt());
+                if let Some(pt) = pt {
+                    let mut frame =
+                        vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00];
+                    frame.extend_from_slice(&[0x44; 200]);
+                    let t = MediaTime::new(n * 3600, Frequency::NINETY_KHZ);
+                    let _ = w.rid(Rid::from(*rid)).write(pt, Instant::now(), t, frame);
+                }
+            }
+            a.publ.drain();
+        }
+    };
+    let mut n = 0u64;
+    // All three layers, then "f" stops: the engine falls back to "h" after a 1 s stall.
+    for (layers, ms) in [(&["q", "h", "f"][..], 1500u64), (&["q", "h"][..], 2500u64)] {
+        b.sub.frames.clear();
+        let end = Instant::now() + Duration::from_millis(ms);
+        let mut sent_per_layer = 0;
+        while Instant::now() < end {
+            n += 1;
+            sent_per_layer += 1;
+            send(&mut a, layers, n);
+            for _ in 0..8 {
+                a.pump();
+                b.pump();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        run(&mut [&mut a, &mut b], &[], Duration::from_millis(100)).await;
+        let got = b.sub.frames_of(MediaKind::Video);
+        assert!(
+            got > sent_per_layer / 3 && got <= sent_per_layer + 2,
+            "one layer forwarded with {layers:?}: {got} frames for {sent_per_layer} per layer"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::channel::{ChannelConfig, ChannelId, Reliability};
 use str0m::ice::IceCreds;
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::{DatagramRecv, Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
@@ -28,6 +28,8 @@ use super::{
 const TICK: Duration = Duration::from_millis(50);
 const LABEL_RELIABLE: &str = "ovsp-reliable";
 const LABEL_LOSSY: &str = "ovsp-lossy";
+/// A simulcast layer without frames for this long gives way to a lower one.
+const LAYER_STALL: Duration = Duration::from_millis(1000);
 /// Datagrams read in one go before the engine services timers again.
 const MAX_BURST: usize = 64;
 
@@ -159,6 +161,16 @@ fn err(code: i32, msg: impl Into<String>) -> MediaError {
 
 fn unknown_session(id: &str) -> MediaError {
     err(MediaError::INTERNAL, format!("unknown media session {id}"))
+}
+
+/// Rank of a simulcast rid: the usual names of the full, half and quarter layers.
+fn rid_rank(rid: &str) -> u8 {
+    match rid {
+        "f" | "2" | "hi" | "high" => 3,
+        "h" | "1" | "mid" | "medium" => 2,
+        "q" | "0" | "lo" | "low" => 1,
+        _ => 0,
+    }
 }
 
 fn media_kind(kind: TrackKind) -> MediaKind {
@@ -367,6 +379,10 @@ struct Track {
     kf_last: Option<Instant>,
     kf_deferred: bool,
     data_handle: Option<u16>,
+    /// Simulcast: the layer forwarded (rid, rank, last frame seen).
+    layer: Option<(Rid, u8, Instant)>,
+    /// Simulcast: after a layer switch, frames are held back until the new layer's keyframe.
+    await_keyframe: bool,
     reliable: bool,
 }
 
@@ -675,7 +691,7 @@ impl Engine {
         else {
             return;
         };
-        let Some(track) = tracks.get(&tid) else {
+        let Some(track) = tracks.get_mut(&tid) else {
             return;
         };
         stats.frames_in += 1;
@@ -683,10 +699,39 @@ impl Engine {
             stats.frames_dropped_moderation += 1;
             return;
         }
-        if d.rid.is_some() && d.rid.as_deref() != Some("h") && d.rid.as_deref() != Some("f") {
-            // Simulcast: only the top layer is forwarded for now.
-            return;
+        let mut switched = false;
+        if let Some(rid) = d.rid {
+            // Simulcast: one layer is forwarded, the best one that is flowing. A better layer
+            // takes over as soon as it shows up; a lower one when the current one stalls.
+            let rank = rid_rank(&rid);
+            match track.layer {
+                Some((cur, _, _)) if cur == rid => track.layer = Some((rid, rank, now)),
+                Some((_, cur_rank, seen))
+                    if rank <= cur_rank && now.saturating_duration_since(seen) < LAYER_STALL =>
+                {
+                    return;
+                }
+                _ => {
+                    track.layer = Some((rid, rank, now));
+                    switched = true;
+                }
+            }
+            if switched {
+                track.await_keyframe = true;
+            }
+            if track.await_keyframe {
+                if d.is_keyframe() {
+                    track.await_keyframe = false;
+                } else {
+                    // Subscribers switch to the new layer at its next keyframe.
+                    if switched {
+                        self.want_keyframe(&tid, now);
+                    }
+                    return;
+                }
+            }
         }
+        let track = &*track;
         let audio = track.kind == TrackKind::Audio;
         let level = d.ext_vals.audio_level;
         let mut edge = None;
@@ -800,10 +845,11 @@ impl Engine {
             return;
         }
         track.kf_last = Some(now);
+        let rid = track.layer.map(|l| l.0);
         let sent = guard(|| {
             p.pc.rtc
                 .writer(mid)
-                .map(|mut w| w.request_keyframe(None, KeyframeRequestKind::Pli).is_ok())
+                .map(|mut w| w.request_keyframe(rid, KeyframeRequestKind::Pli).is_ok())
         });
         if sent == Some(Some(true)) {
             self.stats.keyframe_requests_sent += 1;
@@ -1371,6 +1417,8 @@ impl Engine {
                 kf_last: None,
                 kf_deferred: false,
                 data_handle: None,
+                layer: None,
+                await_keyframe: false,
                 reliable: true,
             });
             t.pub_mid = Some(mid);
@@ -1542,6 +1590,8 @@ impl Engine {
             kf_last: None,
             kf_deferred: false,
             data_handle: Some(handle),
+            layer: None,
+            await_keyframe: false,
             reliable,
         });
         t.data_handle = Some(handle);

@@ -83,6 +83,15 @@
 //! go to the track's subscribers (optionally narrowed to the destination member ids), with the
 //! destination list removed, on the channel matching the track's reliability.
 //!
+//! # Simulcast and what is not done
+//!
+//! A simulcast track forwards one layer to everyone: the best rid that is flowing (`f`/`2` over
+//! `h`/`1` over `q`/`0`), switching at the new layer's keyframe, and falling back to a lower one
+//! when the current layer stalls for 1 s. Not implemented: per-subscriber layer choice (the
+//! `max_width`/`max_height`/`max_fps`/`priority` subscription settings are accepted by the
+//! signaling layer but do not change forwarding), bandwidth-driven switching and the
+//! `congestion` stream state, dynacast (`track.layers_requested`), TURN and ICE-TCP.
+//!
 //! # Errors
 //!
 //! Every call returns a [`MediaError`] carrying a numeric OVSP code: a bad SDP is

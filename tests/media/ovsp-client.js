@@ -116,6 +116,8 @@ export class OvspRoom {
     if (data.reset && this.subPc) {
       this.subPc.close();
       this.subPc = null;
+      this.remote.clear();
+      document.getElementById('remote').replaceChildren();
     }
     if (!this.subPc) this.makeSubPc();
     // ontrack fires inside setRemoteDescription: the new mids map must already be in place.
@@ -247,6 +249,7 @@ export class OvspRoom {
       const t = this.pubPc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
       cids.push([t, cid]);
     }
+    this.pubTransceivers = cids;
     const offer = await this.pubPc.createOffer();
     await this.pubPc.setLocalDescription(offer);
     for (const [t, cid] of cids) mids[t.mid] = cid;
@@ -267,6 +270,42 @@ export class OvspRoom {
       await new Promise((r) => setTimeout(r, 10));
     }
     return null;
+  }
+
+  /** ICE restart of the pub PC: a new offer with fresh credentials and `ice_restart`. */
+  async pubIceRestart() {
+    const offer = await this.pubPc.createOffer({ iceRestart: true });
+    await this.pubPc.setLocalDescription(offer);
+    return this.sendPubOffer(true);
+  }
+
+  /** `pub.reset`: a brand new pub PC carrying the same tracks (same cids). */
+  async pubReset() {
+    await this.request('pub.reset', {});
+    this.pubPc.close();
+    this.pubPc = null;
+    this.makePubPc();
+    this.pubTransceivers = [];
+    for (const track of this.localStream.getTracks()) {
+      const t = this.pubPc.addTransceiver(track, { direction: 'sendonly', streams: [this.localStream] });
+      this.pubTransceivers.push([t, track.kind === 'audio' ? 'c-mic' : 'c-cam']);
+    }
+    const offer = await this.pubPc.createOffer();
+    await this.pubPc.setLocalDescription(offer);
+    return this.sendPubOffer(false);
+  }
+
+  async sendPubOffer(iceRestart) {
+    const mids = {};
+    for (const [t, cid] of this.pubTransceivers) mids[t.mid] = cid;
+    this.pubOfferId += 1;
+    const res = await this.request('pub.offer', {
+      offer_id: this.pubOfferId,
+      sdp: this.pubPc.localDescription.sdp,
+      mids,
+      ice_restart: iceRestart,
+    });
+    await this.pubPc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
   }
 
   trackOf(kind) {

@@ -145,6 +145,27 @@ async function functional(browser, pageUrl, server) {
     JSON.stringify(decoded),
   );
 
+  // ICE restarts and PC resets keep (or bring back) the media.
+  const videoGrows = async (label, ms = 5000) => {
+    const start = (await fromMember(b, aid)).video?.frames ?? 0;
+    const ok = await until(ms, async () => {
+      const v = (await fromMember(b, aid)).video;
+      return v && v.frames > start + 5 ? v : null;
+    });
+    check(label, ok, ok ? `${start} → ${ok.frames} frames` : `stuck at ${start}`);
+  };
+  await b.request('sub.ice_restart', {});
+  const restartOffer = await until(3000, () =>
+    b.page.evaluate(() => window.room.events.some((e) => e.type === 'sub.offer' && e.data.ice_restart)));
+  check('sub.ice_restart brings a sub.offer with ice_restart', restartOffer);
+  await videoGrows('video keeps flowing after the sub ICE restart');
+  await a.page.evaluate(() => window.room.pubIceRestart());
+  await videoGrows('video keeps flowing after the pub ICE restart');
+  await b.request('sub.reset', {});
+  await videoGrows('video comes back on a new sub PC after sub.reset');
+  await a.page.evaluate(() => window.room.pubReset());
+  await videoGrows('video comes back from a new pub PC after pub.reset');
+
   // Alice leaves: her tracks disappear at bob within 1 s.
   const t1 = Date.now();
   await a.page.evaluate(() => window.room.leave());

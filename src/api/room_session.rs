@@ -931,11 +931,20 @@ impl RoomSession {
         };
         let inner = self.inner.clone();
         promise(async move {
-            inner
-                .handle
-                .set_speaker(&id)
-                .await
-                .map_err(|e| ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.to_string()))?;
+            // The session remembers the device for later attachments. Only the audio elements
+            // carry sound (video tiles are silent, and Chromium refuses to re-route some of
+            // them), so the outcome is that of the audio elements.
+            let _ = inner.handle.set_speaker(&id).await;
+            let els: Vec<HtmlMediaElement> = {
+                let keys = inner.audio_out.borrow().clone();
+                let map = inner.elements.borrow();
+                keys.iter().filter_map(|k| map.get(k).cloned()).collect()
+            };
+            for el in els {
+                crate::web::element::set_sink_id(&el, &id)
+                    .await
+                    .map_err(|e| ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.to_string()))?;
+            }
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -116,6 +116,12 @@ await check('RoomSession: join, member.joined, remote video rendered into rootEl
   assert(/position:absolute/.test(tile.style) && /left:/.test(tile.style), `tile is placed (${tile.style})`);
   const own = await A.evaluate(() => !!rs.localVideoTrack && rs.localVideoTrack.readyState === 'live' && rs.localAudioTrack.readyState);
   assert(own === 'live', 'local camera and microphone are live');
+  const speaker = await A.evaluate(async () => {
+    const outs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'audiooutput');
+    await rs.updateSpeaker({ deviceId: outs[outs.length - 1].deviceId });
+    return rs.updateSpeaker({}).catch((e) => e.name);
+  });
+  assert(speaker === 'InvalidParamsError', `updateSpeaker routes audio; a missing deviceId is refused (${speaker})`);
 });
 
 await check('RoomSession: moderator mutes another member; both sides get member.updated.audioMuted', async () => {

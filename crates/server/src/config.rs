@@ -74,6 +74,10 @@ pub struct ServerConfig {
     pub replay_buffer_events: usize,
     /// Byte budget of the replay buffer (see [`ServerConfig::replay_buffer_events`]).
     pub replay_buffer_bytes: usize,
+    /// Bytes a socket may have queued for writing, beyond what the replay buffer holds anyway,
+    /// before its peer counts as too slow: the socket is then closed (4008) and the client
+    /// resumes (with a snapshot if the replay buffer had to drop events meanwhile).
+    pub max_queued_bytes: usize,
 }
 
 impl ServerConfig {
@@ -92,6 +96,7 @@ impl ServerConfig {
             media_enabled: false,
             replay_buffer_events: ovsp::limits::REPLAY_BUFFER_EVENTS,
             replay_buffer_bytes: 8 * 1024 * 1024,
+            max_queued_bytes: 32 * 1024 * 1024,
         }
     }
 

@@ -7,7 +7,7 @@
 //! rate limiter and the request queue (requests are executed strictly one after another).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -42,7 +42,35 @@ impl Outbound {
     }
 }
 
-type OutTx = mpsc::UnboundedSender<Outbound>;
+/// The sending side of one socket: frames queue here for its writer task. It counts the
+/// queued bytes, and can make the writer drop its queue and close at once (a peer too slow to
+/// keep up is disconnected and resumes; its events are in the replay buffer).
+#[derive(Clone)]
+pub(crate) struct OutTx {
+    tx: mpsc::UnboundedSender<Outbound>,
+    queued: Arc<AtomicUsize>,
+    abort: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl OutTx {
+    fn send(&self, o: Outbound) -> Result<(), ()> {
+        if let Outbound::Text(t) = &o {
+            self.queued.fetch_add(t.len(), Ordering::Relaxed);
+        }
+        self.tx.send(o).map_err(|_| ())
+    }
+
+    /// Bytes queued and not yet written.
+    fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Skips everything queued and closes with `code`.
+    fn abort(&self, code: CloseCode, reason: &str) {
+        self.abort.store(true, Ordering::Relaxed);
+        let _ = self.tx.send(Outbound::Close(code.0, reason.into()));
+    }
+}
 
 /// The validated grants of a session's current token.
 #[derive(Debug, Clone)]
@@ -201,7 +229,13 @@ fn timers(state: &AppState) -> Value {
 /// Runs one WebSocket until it closes.
 pub(crate) async fn run_socket(state: AppState, socket: WebSocket, subprotocol_ok: bool) {
     let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
+    let (tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
+    let out_tx = OutTx {
+        tx,
+        queued: Arc::new(AtomicUsize::new(0)),
+        abort: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    };
+    let (queued, abort) = (out_tx.queued.clone(), out_tx.abort.clone());
     // When the writer last completed a send: a peer that keeps taking our frames is alive even
     // if its own frames are stuck behind ours (a busy socket may not be read meanwhile).
     let last_write = Arc::new(AtomicU64::new(now_ms()));
@@ -210,9 +244,15 @@ pub(crate) async fn run_socket(state: AppState, socket: WebSocket, subprotocol_o
         while let Some(o) = out_rx.recv().await {
             match o {
                 Outbound::Text(t) => {
+                    let len = t.len();
+                    if abort.load(Ordering::Relaxed) {
+                        queued.fetch_sub(len, Ordering::Relaxed);
+                        continue;
+                    }
                     if sink.send(Message::Text(t)).await.is_err() {
                         break;
                     }
+                    queued.fetch_sub(len, Ordering::Relaxed);
                     writer_progress.store(now_ms(), Ordering::Relaxed);
                 }
                 Outbound::Close(code, reason) => {
@@ -619,14 +659,23 @@ impl Session {
         debug!(session = %self.id, "session ended");
     }
 
-    fn send_text(&self, text: String) {
+    fn send_text(&mut self, text: String) {
         self.send_shared(Utf8Bytes::from(text));
     }
 
-    fn send_shared(&self, text: Utf8Bytes) {
-        if let Some(out) = &self.out {
-            let _ = out.send(Outbound::Text(text));
+    fn send_shared(&mut self, text: Utf8Bytes) {
+        let Some(out) = &self.out else { return };
+        // Queued frames that are still in the replay buffer cost nothing extra (shared bytes);
+        // the rest is what a peer that does not read makes the server hold.
+        let only_queued = out.queued().saturating_sub(self.replay_bytes);
+        if only_queued > self.state.config.max_queued_bytes {
+            info!(session = %self.id, queued = out.queued(), "peer too slow: closing its socket");
+            out.abort(CloseCode::TIMEOUT, "too slow");
+            self.out = None;
+            self.detach();
+            return;
         }
+        let _ = out.send(Outbound::Text(text));
     }
 
     fn close_socket(&mut self, code: CloseCode, reason: &str) {

@@ -252,3 +252,57 @@ async fn random_frames_never_crash_the_server_or_another_session() {
     assert!(fresh.call("ping", json!({"ts": 1})).await.is_ok());
     println!("fuzz: {sent} random frames in 40 rounds");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_does_not_read_is_disconnected_and_can_resume() {
+    // Small budgets so the test needs little traffic: 50 unacked events are kept for resume;
+    // beyond that, 256 KiB more may wait in the socket's queue.
+    let env = start_with(|c| {
+        c.max_queued_bytes = 256 * 1024;
+        c.replay_buffer_events = 50;
+        c.replay_buffer_bytes = 0;
+    })
+    .await;
+    let (mut slow, _) = env.joined("slow", "slow", ALL_PERMS).await;
+    let slow_id = slow.member_id.clone();
+    let (sid, token) = (slow.session_id.clone(), slow.resume_token.clone());
+    // Four senders, 100 messages of ~60 KiB each: far more than the socket buffers hold.
+    let payload = "p".repeat(60 * 1024);
+    let mut senders = vec![];
+    for s in 0..4 {
+        let (mut c, _) = env.joined(&format!("sender{s}"), "slow", ALL_PERMS).await;
+        let payload = payload.clone();
+        let to = slow_id.clone();
+        senders.push(tokio::spawn(async move {
+            for k in 0..100 {
+                c.send_request(
+                    &format!("s{k}"),
+                    "message.send",
+                    &json!({"to": [to], "payload": {"s": s, "k": k, "pad": payload}}),
+                )
+                .await;
+            }
+            for _ in 0..100 {
+                c.any_response().await.outcome.unwrap();
+            }
+            c
+        }));
+    }
+    let mut keep = vec![];
+    for t in senders {
+        keep.push(t.await.unwrap());
+    }
+    // The server gave up on this socket (4008) instead of queueing without bound.
+    assert_eq!(slow.closed_code().await, Some(4008));
+    // Whatever the client processed, the events in order and without gaps (checked by the
+    // client); it resumes, with a snapshot since the small replay buffer dropped events.
+    let (mut again, r) = env.resume(&sid, &token, slow.last_seq).await;
+    let r = r.unwrap();
+    assert_eq!(r["resumed"], true);
+    assert!(r.get("snapshot").is_some() || r.get("replay").is_some());
+    assert!(again.call("ping", json!({"ts": 1})).await.is_ok());
+    // The others were not disturbed.
+    for c in keep.iter_mut() {
+        assert!(c.call("ping", json!({"ts": 1})).await.is_ok());
+    }
+}

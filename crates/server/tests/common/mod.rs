@@ -135,6 +135,10 @@ impl Env {
         if let Ok(v) = &r {
             c.session_id = v["session_id"].as_str().unwrap_or_default().to_string();
             c.resume_token = v["resume_token"].as_str().unwrap_or_default().to_string();
+            // After a gap the snapshot is the new baseline.
+            if let Some(seq) = v["snapshot"]["seq"].as_u64() {
+                c.last_seq = seq;
+            }
         }
         (c, r)
     }

@@ -147,7 +147,8 @@ async fn publish_negotiate_go_live_and_auto_subscribe() {
     let (mut a, _) = env.joined("alice", "media", ALL_PERMS).await;
     let a_sub = Arc::new(Mutex::new(Peer::new().await));
     let first = a.event("sub.offer").await;
-    assert_eq!(first.seq, Some(1));
+    // Durable (normally seq 1; a coalesced layout.changed may come first on a slow machine).
+    assert!(first.seq.is_some_and(|s| s <= 2));
     assert_eq!(first.data["offer_id"], 1);
     assert!(first.data["mids"].as_object().unwrap().is_empty());
     a.events.push_front(first);

@@ -199,8 +199,9 @@ export class OvspRoom {
   }
 
   /** Connects, joins, and publishes the fake camera and microphone if asked. */
-  async join({ audio = true, video = true, autoSubscribe = true, videoConstraints } = {}) {
+  async join({ audio = true, video = true, autoSubscribe = true, videoConstraints, videoCodec } = {}) {
     this.videoConstraints = videoConstraints;
+    this.videoCodec = videoCodec;
     this.joinStarted = performance.now();
     this.ws = new WebSocket(this.wsUrl, 'ovsp.v1');
     this.ws.onmessage = (m) => this.onFrame(m.data);
@@ -247,6 +248,14 @@ export class OvspRoom {
       });
       this.published.set(cid, res.track);
       const t = this.pubPc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      if (track.kind === 'video' && this.videoCodec === 'H264') {
+        // Offer only H.264 constrained baseline, packetization mode 1 (and its RTX).
+        const codecs = RTCRtpSender.getCapabilities('video').codecs.filter(
+          (c) => (c.mimeType === 'video/H264' && /profile-level-id=42e01f/.test(c.sdpFmtpLine) && /packetization-mode=1/.test(c.sdpFmtpLine)) ||
+            c.mimeType === 'video/rtx',
+        );
+        t.setCodecPreferences(codecs);
+      }
       cids.push([t, cid]);
     }
     this.pubTransceivers = cids;
@@ -319,8 +328,10 @@ export class OvspRoom {
     if (!this.subPc) return out;
     const stats = await this.subPc.getStats();
     const byMid = {};
+    const codecs = {};
     stats.forEach((s) => {
       if (s.type === 'inbound-rtp' && s.mid != null) byMid[s.mid] = s;
+      if (s.type === 'codec') codecs[s.id] = s.mimeType;
     });
     for (const [tid, r] of this.remote) {
       const s = byMid[r.mid];
@@ -331,6 +342,7 @@ export class OvspRoom {
         bytes: s ? s.bytesReceived : 0,
         packets: s ? s.packetsReceived : 0,
         frames: s && s.framesDecoded != null ? s.framesDecoded : 0,
+        codec: s && s.codecId ? codecs[s.codecId] : undefined,
       };
       if (r.kind === 'video' && out[tid].frames > 0 && !this.firstFrameAt) this.firstFrameAt = performance.now();
     }

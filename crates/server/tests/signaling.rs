@@ -147,7 +147,11 @@ async fn join_snapshot_and_member_events() {
     let ev = a.event("member.joined").await;
     assert_eq!(ev.data["member"]["identity"], "bob");
     assert!(ev.seq.is_some());
-    let lay = a.event("layout.changed").await;
+    let lay = a
+        .event_where("layout.changed", |d| {
+            d["layout"]["layers"].as_array().map(Vec::len) == Some(2)
+        })
+        .await;
     assert_eq!(lay.data["layout"]["layers"].as_array().unwrap().len(), 2);
 
     // member.list and room.get
@@ -495,8 +499,9 @@ async fn layouts_room_settings_and_messages() {
     )
     .await
     .unwrap();
-    let ev = b.event("layout.changed").await;
-    assert_eq!(ev.data["layout"]["name"], "5up");
+    let ev = b
+        .event_where("layout.changed", |d| d["layout"]["name"] == "5up")
+        .await;
     let layer = ev.data["layout"]["layers"]
         .as_array()
         .unwrap()
@@ -512,7 +517,16 @@ async fn layouts_room_settings_and_messages() {
     )
     .await
     .unwrap();
-    let ev = b.event("layout.changed").await;
+    let off = bid.clone();
+    let ev = b
+        .event_where("layout.changed", move |d| {
+            let layers = d["layout"]["layers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            !layers.iter().any(|x| x["member_id"] == off.as_str())
+        })
+        .await;
     assert!(!ev.data["layout"]["layers"]
         .as_array()
         .unwrap()

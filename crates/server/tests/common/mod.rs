@@ -373,6 +373,17 @@ impl Client {
         }
     }
 
+    /// The next event of type `ty` whose data satisfies `pred` (earlier ones of that type are
+    /// skipped: coalesced events may arrive in between on a slow machine).
+    pub async fn event_where(&mut self, ty: &str, pred: impl Fn(&Value) -> bool) -> EventEnvelope {
+        loop {
+            let ev = self.event(ty).await;
+            if pred(&ev.data) {
+                return ev;
+            }
+        }
+    }
+
     /// Reads for `wait` and returns every event received in that time (plus queued ones).
     pub async fn drain(&mut self, wait: Duration) -> Vec<EventEnvelope> {
         let deadline = tokio::time::Instant::now() + wait;

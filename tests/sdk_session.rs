@@ -441,6 +441,10 @@ async fn websocket_drop_resumes_without_lost_or_duplicated_events() {
     for n in 5..10 {
         send(n).await.expect("send while b is away");
     }
+    // A state change while b is away arrives exactly once, too.
+    a.s.mute_track("mic", true)
+        .await
+        .expect("mute while b is away");
     b.wait("reconnecting", 10_000, |e| {
         matches!(e, SessionEvent::Core(CoreEvent::Reconnecting { .. }))
     })
@@ -459,6 +463,13 @@ async fn websocket_drop_resumes_without_lost_or_duplicated_events() {
     }
     let want: Vec<_> = (0..12).map(|n| json!({ "n": n })).collect();
     assert_eq!(messages(&b), want, "every message exactly once, in order");
+    let mic_muted = |e: &SessionEvent| {
+        matches!(e, SessionEvent::Core(CoreEvent::TrackUpdated { track, updated, .. })
+            if track.kind == TrackKind::Audio && track.muted && updated.iter().any(|u| u == "muted"))
+    };
+    b.wait("the mute made while away", 5_000, mic_muted).await;
+    assert_eq!(b.count(mic_muted), 1, "the mute is delivered exactly once");
+    a.s.mute_track("mic", false).await.expect("unmute");
     b.media_flows(20_000).await;
     assert_eq!(b.count(is_left), 0);
     a.s.leave().await.expect("leave a");

@@ -56,6 +56,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 }
 export SDK_TEST_SIGNAL_URL="ws://127.0.0.1:$port/ovsp"
 export SDK_TEST_TOKENS="$tokens"
+# The runner gives the whole suite 20 s by default; on a loaded 2-core machine it needs more.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 # Chromium, then Firefox, against the same server (the counts of both runs are summed).
 both() {
     local status=0

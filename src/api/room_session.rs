@@ -279,7 +279,10 @@ impl Rs {
                         let rs = self.clone();
                         common::spawn(async move {
                             if let Err(e) = rs.publish_default(&JsValue::UNDEFINED).await {
-                                web_sys::console::error_1(&e.to_js());
+                                // A leave during the publish is not an error worth reporting.
+                                if rs.handle.is_alive() {
+                                    web_sys::console::error_1(&e.to_js());
+                                }
                             }
                         });
                     }

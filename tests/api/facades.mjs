@@ -261,6 +261,7 @@ await check('RoomSession: an audience member promoted by a moderator starts publ
   await M.evaluate((lId) => waitFor(() => log.find((l) => l[0] === 'joined' && l[1] === lId)), lId);
   const live = await L.evaluate(() => waitFor(() => rs.interactivityMode === 'member' && rs.localVideoTrack && rs.localVideoTrack.readyState));
   assert(live === 'live', 'promoted member publishes its camera');
+  await M.evaluate(() => waitFor(() => rs.remoteStream && rs.remoteStream.getVideoTracks().length > 0));
   await L.evaluate(() => rs.leave());
   await M.evaluate(() => rs.leave());
   const errs = [...M.errors, ...L.errors];

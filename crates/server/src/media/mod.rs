@@ -41,8 +41,8 @@
 //! 4. Subscribing: [`MediaHandle::subscribe`] / [`MediaHandle::unsubscribe`] per track. The
 //!    engine coalesces changes into sub offers (made on the engine's 50 ms tick), with **at most
 //!    one offer outstanding**; after the first answer, further offers wait until the sub PC is
-//!    connected (ICE restarts excepted). It reuses
-//!    inactive m-sections of the same kind before adding new ones. No RTP goes on a newly
+//!    connected (ICE restarts excepted). It reuses inactive m-sections of the same kind before
+//!    adding new ones. No RTP goes on a newly
 //!    assigned mid until the answer to the offer that introduced it is applied; then
 //!    [`MediaEvent::SubscriptionActive`] is emitted and a keyframe request goes to the publisher.
 //! 5. [`MediaHandle::close_session`] removes the session at once: its PeerConnections are closed,
@@ -61,7 +61,8 @@
 //! - Talking detection reads the RFC 6464 audio level of every forwarded audio packet, with
 //!   hysteresis and the member's input sensitivity ([`MediaHandle::set_sensitivity`], 0..=100,
 //!   default 30) as threshold. [`MediaEvent::Talking`] is edge-triggered and
-//!   [`MediaEvent::Speakers`] comes at most 5 times a second and only on change.
+//!   [`MediaEvent::Speakers`] comes only on change, at most every
+//!   [`MediaConfig::speakers_interval`] (250 ms: under the protocol's 5/s).
 //!
 //! # Which events go where
 //!

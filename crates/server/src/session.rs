@@ -634,7 +634,18 @@ impl Session {
                 .map(|t| t + self.state.config.resume_window);
             tokio::select! {
                 biased;
-                Some(c) = ctl.recv() => self.on_ctl(c, &mut room_rx).await,
+                Some(c) = ctl.recv() => {
+                    // Frames the socket delivered before it closed (a `room.leave` sent right
+                    // before the close, say) are processed before the socket is detached.
+                    if matches!(c, Ctl::SocketClosed { gen } | Ctl::SocketTimeout { gen } if gen == self.gen) {
+                        while let Ok(f) = frames.try_recv() {
+                            if f.gen == self.gen && self.out.is_some() {
+                                self.on_frame(f.text, &mut ctl, &mut room_rx).await;
+                            }
+                        }
+                    }
+                    self.on_ctl(c, &mut room_rx).await
+                }
                 Some(m) = room_rx.recv() => self.on_room_msg(m),
                 Some(ev) = recv_media(&mut self.media_rx) => self.on_media(ev),
                 Some(f) = frames.recv() => {

@@ -77,9 +77,13 @@ async fn ovsp_upgrade(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|p| p.trim() == ovsp::SUBPROTOCOL);
+    // Small per-socket buffers: signaling frames are small, and every frame is flushed as it
+    // is sent, so large buffers only cost memory per session (they grow when needed).
     let ws = ws
         .max_message_size(TRANSPORT_MAX_MESSAGE)
-        .max_frame_size(TRANSPORT_MAX_MESSAGE);
+        .max_frame_size(TRANSPORT_MAX_MESSAGE)
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0);
     let ws = if offered {
         ws.protocols([ovsp::SUBPROTOCOL])
     } else {

@@ -253,7 +253,7 @@ export const JOURNEYS = [
   },
   {
     id: 8,
-    name: 'switching camera keeps video flowing',
+    name: 'switching camera and microphone keeps media flowing',
     people: ['Alice', 'Bob'],
     async run({ people: [a, b], room }) {
       await joinRoom(a, room);

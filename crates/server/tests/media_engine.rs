@@ -8,13 +8,16 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use convene_server::media::{
-    DataFrame, MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, PcKind, PubMid,
-    PubOffer, SessionEvents, SessionSpec, StreamReason, SubOffer, TrackKind,
+    DataFrame, LayerLimits, MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, PcKind,
+    PubMid, PubOffer, SessionEvents, SessionSpec, StreamReason, SubOffer, TrackKind,
 };
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::channel::ChannelId;
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid};
+use str0m::media::{
+    Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid, Rid, Simulcast,
+    SimulcastLayer,
+};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
@@ -29,6 +32,10 @@ struct Peer {
     frames: HashMap<Mid, usize>,
     channels: HashMap<String, ChannelId>,
     data: Vec<Vec<u8>>,
+    /// Every video frame received: (its last byte, keyframe).
+    video: Vec<(u8, bool)>,
+    /// Keyframe requests received (by rid).
+    kf_requests: Vec<Option<Rid>>,
 }
 
 impl Peer {
@@ -49,6 +56,8 @@ impl Peer {
             frames: HashMap::new(),
             channels: HashMap::new(),
             data: Vec::new(),
+            video: Vec::new(),
+            kf_requests: Vec::new(),
         }
     }
 
@@ -67,7 +76,14 @@ impl Peer {
                 }
                 Output::Event(e) => match e {
                     Event::Connected => self.connected = true,
-                    Event::MediaData(d) => *self.frames.entry(d.mid).or_default() += 1,
+                    Event::MediaData(d) => {
+                        *self.frames.entry(d.mid).or_default() += 1;
+                        if self.rtc.media(d.mid).map(|m| m.kind()) == Some(MediaKind::Video) {
+                            let last = d.data.last().copied().unwrap_or(0);
+                            self.video.push((last, d.is_keyframe()));
+                        }
+                    }
+                    Event::KeyframeRequest(r) => self.kf_requests.push(r.rid),
                     Event::ChannelOpen(id, label) => {
                         self.channels.insert(label, id);
                     }
@@ -1101,7 +1117,6 @@ async fn junk_from_connected_peers_does_not_break_media() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulcast_forwards_one_layer_and_falls_back_when_it_stalls() {
-    use str0m::media::{Rid, Simulcast, SimulcastLayer};
     let media = MediaEngine::start(MediaConfig::dev())
         .await
         .expect("engine");
@@ -1179,4 +1194,213 @@ async fn simulcast_forwards_one_layer_and_falls_back_when_it_stalls() {
             "one layer forwarded with {layers:?}: {got} frames for {sent_per_layer} per layer"
         );
     }
+}
+
+/// A VP8 frame of a simulcast layer: a keyframe carries the layer's size (`q` 320x180, `h`
+/// 640x360, `f` 1280x720) and every frame ends with the layer's mark byte.
+fn layer_frame(rid: &str, key: bool) -> Vec<u8> {
+    let (w, h, mark): (u16, u16, u8) = match rid {
+        "q" => (320, 180, 0x51),
+        "h" => (640, 360, 0x52),
+        _ => (1280, 720, 0x53),
+    };
+    let mut frame = if key {
+        let mut f = vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a];
+        f.extend_from_slice(&w.to_le_bytes());
+        f.extend_from_slice(&h.to_le_bytes());
+        f
+    } else {
+        vec![0x11, 0x02, 0x00]
+    };
+    frame.extend_from_slice(&[0x44; 200]);
+    frame.push(mark);
+    frame
+}
+
+/// Sends a frame of every layer `q`, `h`, `f` of `vm` each 30 ms for `ms`, pumping every client:
+/// a keyframe when one was asked for (for its rid or for all) and otherwise every 3 s. Returns
+/// the keyframe requests the publisher received.
+async fn pump_layers(
+    a: &mut Client,
+    vm: Mid,
+    subs: &mut [&mut Client],
+    n: &mut u64,
+    ms: u64,
+) -> Vec<Option<Rid>> {
+    let end = Instant::now() + Duration::from_millis(ms);
+    let mut out = Vec::new();
+    while Instant::now() < end {
+        *n += 1;
+        let asked = std::mem::take(&mut a.publ.kf_requests);
+        for rid in ["q", "h", "f"] {
+            let key = *n == 1
+                || (*n).is_multiple_of(100)
+                || asked
+                    .iter()
+                    .any(|r| r.is_none() || *r == Some(Rid::from(rid)));
+            if let Some(w) = a.publ.rtc.writer(vm) {
+                let pt = w
+                    .payload_params()
+                    .find(|p| p.spec().codec == Codec::Vp8)
+                    .map(|p| p.pt());
+                if let Some(pt) = pt {
+                    let t = MediaTime::new(*n * 2700, Frequency::NINETY_KHZ);
+                    let frame = layer_frame(rid, key);
+                    let _ = w.rid(Rid::from(rid)).write(pt, Instant::now(), t, frame);
+                }
+            }
+            a.publ.drain();
+        }
+        out.extend(asked);
+        let tick = Instant::now() + Duration::from_millis(30);
+        while Instant::now() < tick {
+            a.pump();
+            for s in subs.iter_mut() {
+                s.pump();
+            }
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+    out
+}
+
+/// Marks of the frames received `from`, with runs of one mark collapsed.
+fn runs(video: &[(u8, bool)]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    for (m, _) in video {
+        if out.last() != Some(m) {
+            out.push(*m);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulcast_layer_per_subscriber_follows_its_limits() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    let mut c = Client::join(&media, "ses_c", "mem_c").await;
+    let mut api = a.publ.rtc.sdp_api();
+    let mut sim = Simulcast::new();
+    for rid in ["q", "h", "f"] {
+        sim.add_send_layer(SimulcastLayer::new(rid));
+    }
+    let vm = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, Some(sim));
+    let (offer, pending) = api.apply().expect("offer");
+    let mut mids = BTreeMap::new();
+    mids.insert(vm.to_string(), pub_mid("tr_sim", TrackKind::Video));
+    let answer = media
+        .pub_offer(
+            "ses_a",
+            PubOffer {
+                offer_id: 1,
+                sdp: offer.to_sdp_string(),
+                mids,
+                ice_restart: false,
+            },
+        )
+        .await
+        .expect("answer");
+    a.accept_pub_answer(pending, &answer);
+    assert!(
+        wait_for(
+            &mut [&mut a, &mut b, &mut c],
+            &[],
+            Duration::from_secs(5),
+            |c| {
+                c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. }))
+                    && c[1].sub.connected
+                    && c[2].sub.connected
+            }
+        )
+        .await
+    );
+    for (sub, limits) in [
+        (
+            &mut b,
+            LayerLimits {
+                max_width: Some(640),
+                ..LayerLimits::default()
+            },
+        ),
+        (&mut c, LayerLimits::default()),
+    ] {
+        media
+            .subscribe(&sub.sid, "tr_sim")
+            .await
+            .expect("subscribe");
+        answer_pending(&media, sub).await.expect("offer");
+        media
+            .set_layer_limits(&sub.sid, "tr_sim", limits)
+            .await
+            .expect("limits");
+    }
+    assert_eq!(
+        media
+            .set_layer_limits("ses_a", "tr_sim", LayerLimits::default())
+            .await
+            .map_err(|e| e.code),
+        Err(MediaError::TRACK_NOT_FOUND),
+        "limits need a subscription"
+    );
+    let mut n = 0u64;
+    // b (at most 640 wide) gets "h", c (no limit) gets "f", once both layers' keyframes passed.
+    pump_layers(&mut a, vm, &mut [&mut b, &mut c], &mut n, 1500).await;
+    b.sub.video.clear();
+    c.sub.video.clear();
+    pump_layers(&mut a, vm, &mut [&mut b, &mut c], &mut n, 1000).await;
+    assert!(b.sub.video.len() > 20, "b receives: {}", b.sub.video.len());
+    assert!(c.sub.video.len() > 20, "c receives: {}", c.sub.video.len());
+    assert_eq!(runs(&b.sub.video), vec![0x52], "b gets only h");
+    assert_eq!(runs(&c.sub.video), vec![0x53], "c gets only f");
+    // New limits: b at most 320 wide gets "q", c at most 360 high gets "h". Each switches at
+    // a keyframe of its new layer, asked for from the publisher for that rid, well before the
+    // periodic one.
+    b.sub.video.clear();
+    c.sub.video.clear();
+    let limit = |w: Option<u32>, h: Option<u32>| LayerLimits {
+        max_width: w,
+        max_height: h,
+        max_fps: None,
+    };
+    media
+        .set_layer_limits("ses_b", "tr_sim", limit(Some(320), None))
+        .await
+        .expect("limits");
+    media
+        .set_layer_limits("ses_c", "tr_sim", limit(None, Some(360)))
+        .await
+        .expect("limits");
+    let asked = pump_layers(&mut a, vm, &mut [&mut b, &mut c], &mut n, 1200).await;
+    assert!(
+        asked.contains(&Some(Rid::from("q"))) && asked.contains(&Some(Rid::from("h"))),
+        "keyframes of the new layers were asked for: {asked:?}"
+    );
+    for (name, sub, from, to) in [("b", &b, 0x52, 0x51), ("c", &c, 0x53, 0x52)] {
+        let v = &sub.sub.video;
+        assert_eq!(runs(v), vec![from, to], "{name} switches once: {v:?}");
+        let first = v.iter().position(|(m, _)| *m == to).unwrap_or(0);
+        assert!(
+            v[first].1,
+            "{name}'s first frame of the new layer is a keyframe"
+        );
+        assert!(
+            v.len() - first > 20,
+            "{name} switched early: {} frames after",
+            v.len() - first
+        );
+    }
+    // No limit again: b goes back to "f" (and does not disturb c).
+    media
+        .set_layer_limits("ses_b", "tr_sim", LayerLimits::default())
+        .await
+        .expect("limits");
+    b.sub.video.clear();
+    c.sub.video.clear();
+    pump_layers(&mut a, vm, &mut [&mut b, &mut c], &mut n, 800).await;
+    assert_eq!(runs(&b.sub.video), vec![0x51, 0x53], "b back to f");
+    assert_eq!(runs(&c.sub.video), vec![0x52], "c stays on h");
 }

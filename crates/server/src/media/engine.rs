@@ -6,8 +6,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ovsp::model::TrackLayer;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::channel::{ChannelConfig, ChannelId, Reliability};
+use str0m::format::Codec;
 use str0m::ice::IceCreds;
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid, Rid};
 use str0m::net::{DatagramRecv, Protocol, Receive};
@@ -19,8 +21,8 @@ use super::data::DataFrame;
 use super::sdp;
 use super::talk::Talk;
 use super::{
-    EngineStats, LocalCandidate, MediaConfig, MediaError, MediaEvent, MediaHandle, PcKind,
-    PubOffer, Reply, SessionEvents, SessionSpec, Speaker, StreamReason, SubMid, SubOffer,
+    EngineStats, LayerLimits, LocalCandidate, MediaConfig, MediaError, MediaEvent, MediaHandle,
+    PcKind, PubOffer, Reply, SessionEvents, SessionSpec, Speaker, StreamReason, SubMid, SubOffer,
     TrackKind,
 };
 
@@ -120,6 +122,17 @@ pub(crate) enum Command {
         value: u8,
         reply: Reply<()>,
     },
+    SetLayerLimits {
+        session_id: String,
+        track_id: String,
+        limits: LayerLimits,
+        reply: Reply<()>,
+    },
+    SetTrackLayers {
+        track_id: String,
+        layers: Vec<TrackLayer>,
+        reply: Reply<()>,
+    },
     Stats {
         reply: Reply<EngineStats>,
     },
@@ -171,6 +184,66 @@ fn rid_rank(rid: &str) -> u8 {
         "q" | "0" | "lo" | "low" => 1,
         _ => 0,
     }
+}
+
+/// Width and height of a VP8 keyframe, from its uncompressed header.
+fn vp8_size(frame: &[u8]) -> Option<(u32, u32)> {
+    let head = frame.get(..10)?;
+    if head[0] & 1 != 0 || head[3..6] != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let w = u32::from(u16::from_le_bytes([head[6], head[7]]) & 0x3fff);
+    let h = u32::from(u16::from_le_bytes([head[8], head[9]]) & 0x3fff);
+    Some((w, h))
+}
+
+/// What the engine saw of one simulcast layer of a track.
+struct SeenLayer {
+    rid: Rid,
+    /// Last frame.
+    last: Instant,
+    /// Size read from its last keyframe (VP8).
+    size: Option<(u32, u32)>,
+}
+
+/// The layer a subscriber with `limits` should receive: the best flowing layer that fits, else
+/// the lowest flowing one. Layers rank by area (unknown = 0), then by rid name.
+fn choose_layer(
+    seen: &[SeenLayer],
+    declared: Option<&Vec<TrackLayer>>,
+    limits: &LayerLimits,
+    now: Instant,
+) -> Option<Rid> {
+    let mut best: Option<((u64, u8), Rid)> = None;
+    let mut lowest: Option<((u64, u8), Rid)> = None;
+    for l in seen {
+        if now.saturating_duration_since(l.last) >= LAYER_STALL {
+            continue;
+        }
+        let decl = declared.and_then(|d| d.iter().find(|x| *l.rid == *x.rid));
+        let size = l.size.or_else(|| {
+            let d = decl?;
+            Some((d.width?, d.height?))
+        });
+        let fps = decl.and_then(|d| d.max_fps);
+        let key = (
+            size.map(|(w, h)| u64::from(w) * u64::from(h)).unwrap_or(0),
+            rid_rank(&l.rid),
+        );
+        let fits = size.is_none_or(|(w, h)| {
+            limits.max_width.is_none_or(|m| w <= m) && limits.max_height.is_none_or(|m| h <= m)
+        }) && match (fps, limits.max_fps) {
+            (Some(f), Some(m)) => f <= m + 0.5,
+            _ => true,
+        };
+        if fits && best.is_none_or(|(k, _)| key > k) {
+            best = Some((key, l.rid));
+        }
+        if lowest.is_none_or(|(k, _)| key < k) {
+            lowest = Some((key, l.rid));
+        }
+    }
+    best.or(lowest).map(|(_, rid)| rid)
 }
 
 fn media_kind(kind: TrackKind) -> MediaKind {
@@ -340,6 +413,12 @@ struct SubEntry {
     told: (bool, StreamReason),
     /// A codec mismatch was reported already.
     failed: bool,
+    /// Limits of the simulcast layer choice.
+    limits: LayerLimits,
+    /// Simulcast: the layer forwarded to this subscriber.
+    layer: Option<Rid>,
+    /// Simulcast: the layer to switch to at its next keyframe.
+    target: Option<Rid>,
 }
 
 struct Session {
@@ -379,10 +458,12 @@ struct Track {
     kf_last: Option<Instant>,
     kf_deferred: bool,
     data_handle: Option<u16>,
-    /// Simulcast: the layer forwarded (rid, rank, last frame seen).
-    layer: Option<(Rid, u8, Instant)>,
-    /// Simulcast: after a layer switch, frames are held back until the new layer's keyframe.
-    await_keyframe: bool,
+    /// Simulcast: the layers seen so far.
+    seen: Vec<SeenLayer>,
+    /// The next keyframe request covers every layer a subscriber receives or waits for.
+    kf_all: bool,
+    /// The next keyframe request covers these layers (switch targets).
+    kf_rids: Vec<Rid>,
     reliable: bool,
 }
 
@@ -408,6 +489,8 @@ struct Engine {
     by_addr: HashMap<SocketAddr, (Arc<str>, PcKind)>,
     by_ufrag: HashMap<String, (Arc<str>, PcKind)>,
     speakers: HashMap<Arc<str>, RoomSpeakers>,
+    /// Simulcast layers declared at `track.publish`, by track id.
+    declared: HashMap<Arc<str>, Vec<TrackLayer>>,
     queue: VecDeque<Work>,
     stats: EngineStats,
     next_tick: Instant,
@@ -425,6 +508,7 @@ impl Engine {
             by_addr: HashMap::new(),
             by_ufrag: HashMap::new(),
             speakers: HashMap::new(),
+            declared: HashMap::new(),
             queue: VecDeque::new(),
             stats: EngineStats::default(),
             next_tick: Instant::now(),
@@ -699,38 +783,31 @@ impl Engine {
             stats.frames_dropped_moderation += 1;
             return;
         }
-        let mut switched = false;
-        if let Some(rid) = d.rid {
-            // Simulcast: one layer is forwarded, the best one that is flowing. A better layer
-            // takes over as soon as it shows up; a lower one when the current one stalls.
-            let rank = rid_rank(&rid);
-            match track.layer {
-                Some((cur, _, _)) if cur == rid => track.layer = Some((rid, rank, now)),
-                Some((_, cur_rank, seen))
-                    if rank <= cur_rank && now.saturating_duration_since(seen) < LAYER_STALL =>
-                {
-                    return;
-                }
-                _ => {
-                    track.layer = Some((rid, rank, now));
-                    switched = true;
-                }
-            }
-            if switched {
-                track.await_keyframe = true;
-            }
-            if track.await_keyframe {
-                if d.is_keyframe() {
-                    track.await_keyframe = false;
-                } else {
-                    // Subscribers switch to the new layer at its next keyframe.
-                    if switched {
-                        self.want_keyframe(&tid, now);
+        let rid = d.rid;
+        let keyframe = rid.is_some() && d.is_keyframe();
+        if let Some(rid) = rid {
+            // Simulcast: remember that the layer flows (and its size, from a VP8 keyframe).
+            let size = if keyframe && d.params.spec().codec == Codec::Vp8 {
+                vp8_size(&d.data)
+            } else {
+                None
+            };
+            match track.seen.iter_mut().find(|l| l.rid == rid) {
+                Some(l) => {
+                    l.last = now;
+                    if size.is_some() {
+                        l.size = size;
                     }
-                    return;
                 }
+                None => track.seen.push(SeenLayer {
+                    rid,
+                    last: now,
+                    size,
+                }),
             }
         }
+        let declared = self.declared.get(&tid);
+        let mut layer_kf: Vec<Rid> = Vec::new();
         let track = &*track;
         let audio = track.kind == TrackKind::Audio;
         let level = d.ext_vals.audio_level;
@@ -750,9 +827,31 @@ impl Engine {
             if (audio && ss.deaf) || ss.sub.pc.dead {
                 continue;
             }
-            match ss.subs.get(&tid) {
-                Some(e) if !e.paused && e.active => {}
-                _ => continue,
+            let Some(e) = ss.subs.get_mut(&tid) else {
+                continue;
+            };
+            if e.paused || !e.active {
+                continue;
+            }
+            if let Some(rid) = rid {
+                // Each subscriber gets its own layer and switches at the target's keyframe.
+                let want = choose_layer(&track.seen, declared, &e.limits, now);
+                if e.layer != want {
+                    if want == Some(rid) && keyframe {
+                        e.layer = want;
+                        e.target = None;
+                    } else if e.target != want || want == Some(rid) {
+                        e.target = want;
+                        if let Some(w) = want {
+                            if !layer_kf.contains(&w) {
+                                layer_kf.push(w);
+                            }
+                        }
+                    }
+                }
+                if e.layer != Some(rid) {
+                    continue;
+                }
             }
             let Some(mid) = ss
                 .sub
@@ -796,7 +895,11 @@ impl Engine {
             }
             drain(pc, socket, queue, sub_id, PcKind::Sub);
         }
-        if !d.contiguous && track.kind == TrackKind::Video {
+        let gap = !d.contiguous && track.kind == TrackKind::Video;
+        for r in layer_kf {
+            self.want_layer_keyframe(&tid, r, now);
+        }
+        if gap {
             self.want_keyframe(&tid, now);
         }
         if let Some((room, member, talking)) = edge {
@@ -813,11 +916,30 @@ impl Engine {
     /// Asks the publisher of `tid` for a keyframe, at most once per `keyframe_interval`;
     /// requests inside the interval are merged into one sent when it ends.
     fn want_keyframe(&mut self, tid: &Arc<str>, now: Instant) {
+        if let Some(t) = self.tracks.get_mut(tid) {
+            t.kf_all = true;
+        }
+        self.request_keyframe(tid, now);
+    }
+
+    /// Like [`Engine::want_keyframe`], for one simulcast layer (a subscriber's switch target).
+    fn want_layer_keyframe(&mut self, tid: &Arc<str>, rid: Rid, now: Instant) {
+        if let Some(t) = self.tracks.get_mut(tid) {
+            if !t.kf_rids.contains(&rid) {
+                t.kf_rids.push(rid);
+            }
+        }
+        self.request_keyframe(tid, now);
+    }
+
+    fn request_keyframe(&mut self, tid: &Arc<str>, now: Instant) {
         let interval = self.cfg.keyframe_interval;
         let Some(track) = self.tracks.get_mut(tid) else {
             return;
         };
         if track.kind != TrackKind::Video {
+            track.kf_all = false;
+            track.kf_rids.clear();
             return;
         }
         self.stats.keyframe_requests_wanted += 1;
@@ -831,9 +953,28 @@ impl Engine {
     }
 
     fn send_keyframe(&mut self, tid: &Arc<str>, now: Instant) {
+        // The layers to ask: switch targets, plus every layer in use when all were asked for.
+        let mut rids: Vec<Rid> = Vec::new();
         let Some(track) = self.tracks.get_mut(tid) else {
             return;
         };
+        let simulcast = !track.seen.is_empty();
+        if simulcast && track.kf_all {
+            for sub in &track.subscribers {
+                let e = self.sessions.get(sub).and_then(|s| s.subs.get(tid));
+                if let Some(r) = e.and_then(|e| e.target.or(e.layer)) {
+                    if !rids.contains(&r) {
+                        rids.push(r);
+                    }
+                }
+            }
+        }
+        for r in track.kf_rids.drain(..) {
+            if !rids.contains(&r) {
+                rids.push(r);
+            }
+        }
+        track.kf_all = false;
         track.kf_deferred = false;
         let (Some(mid), owner) = (track.pub_mid, track.owner.clone()) else {
             return;
@@ -845,14 +986,20 @@ impl Engine {
             return;
         }
         track.kf_last = Some(now);
-        let rid = track.layer.map(|l| l.0);
-        let sent = guard(|| {
-            p.pc.rtc
-                .writer(mid)
-                .map(|mut w| w.request_keyframe(rid, KeyframeRequestKind::Pli).is_ok())
-        });
-        if sent == Some(Some(true)) {
-            self.stats.keyframe_requests_sent += 1;
+        let targets: Vec<Option<Rid>> = if rids.is_empty() {
+            vec![None]
+        } else {
+            rids.into_iter().map(Some).collect()
+        };
+        for rid in targets {
+            let sent = guard(|| {
+                p.pc.rtc
+                    .writer(mid)
+                    .map(|mut w| w.request_keyframe(rid, KeyframeRequestKind::Pli).is_ok())
+            });
+            if sent == Some(Some(true)) {
+                self.stats.keyframe_requests_sent += 1;
+            }
         }
         self.drain(&owner, PcKind::Pub);
     }
@@ -1140,6 +1287,22 @@ impl Engine {
                 let _ =
                     reply.send(self.with_session(&session_id, |s| s.talk.set_sensitivity(value)));
             }
+            Command::SetLayerLimits {
+                session_id,
+                track_id,
+                limits,
+                reply,
+            } => {
+                let _ = reply.send(self.set_layer_limits(&session_id, &track_id, limits));
+            }
+            Command::SetTrackLayers {
+                track_id,
+                layers,
+                reply,
+            } => {
+                self.declared.insert(track_id.into(), layers);
+                let _ = reply.send(Ok(()));
+            }
             Command::Stats { reply } => {
                 let mut st = self.stats.clone();
                 st.sessions = self.sessions.len();
@@ -1239,6 +1402,7 @@ impl Engine {
     }
 
     fn unpublish(&mut self, tid: &str) {
+        self.declared.remove(tid);
         let Some((tid, track)) = self.tracks.remove_entry(tid) else {
             return;
         };
@@ -1417,8 +1581,9 @@ impl Engine {
                 kf_last: None,
                 kf_deferred: false,
                 data_handle: None,
-                layer: None,
-                await_keyframe: false,
+                seen: Vec::new(),
+                kf_all: false,
+                kf_rids: Vec::new(),
                 reliable: true,
             });
             t.pub_mid = Some(mid);
@@ -1590,8 +1755,9 @@ impl Engine {
             kf_last: None,
             kf_deferred: false,
             data_handle: Some(handle),
-            layer: None,
-            await_keyframe: false,
+            seen: Vec::new(),
+            kf_all: false,
+            kf_rids: Vec::new(),
             reliable,
         });
         t.data_handle = Some(handle);
@@ -1623,6 +1789,9 @@ impl Engine {
                 active: data,
                 told: (true, StreamReason::None),
                 failed: false,
+                limits: LayerLimits::default(),
+                layer: None,
+                target: None,
             },
         );
         if data {
@@ -1678,6 +1847,28 @@ impl Engine {
         if was && !paused {
             self.want_keyframe(&tid, Instant::now());
         }
+        Ok(())
+    }
+
+    fn set_layer_limits(
+        &mut self,
+        sid: &str,
+        tid: &str,
+        limits: LayerLimits,
+    ) -> Result<(), MediaError> {
+        let sid = self.key(sid)?;
+        let Some(e) = self
+            .sessions
+            .get_mut(&sid)
+            .and_then(|s| s.subs.get_mut(tid))
+        else {
+            return Err(err(
+                MediaError::TRACK_NOT_FOUND,
+                format!("not subscribed to {tid}"),
+            ));
+        };
+        // The next frame of the track picks the layer; the switch waits for its keyframe.
+        e.limits = limits;
         Ok(())
     }
 

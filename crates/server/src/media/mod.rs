@@ -86,12 +86,20 @@
 //!
 //! # Simulcast and what is not done
 //!
-//! A simulcast track forwards one layer to everyone: the best rid that is flowing (`f`/`2` over
-//! `h`/`1` over `q`/`0`), switching at the new layer's keyframe, and falling back to a lower one
-//! when the current layer stalls for 1 s. Not implemented: per-subscriber layer choice (the
-//! `max_width`/`max_height`/`max_fps`/`priority` subscription settings are accepted by the
-//! signaling layer but do not change forwarding), bandwidth-driven switching and the
-//! `congestion` stream state, dynacast (`track.layers_requested`), TURN and ICE-TCP.
+//! A simulcast track (an m-section with rids) forwards **one layer per subscriber**: the highest
+//! flowing layer that fits the subscriber's [`LayerLimits`] ([`MediaHandle::set_layer_limits`],
+//! the `max_width`/`max_height`/`max_fps` of `sub.update`), or the lowest flowing one when none
+//! fits. A layer's dimensions are those read from its VP8 keyframes, else those declared at
+//! `track.publish` ([`MediaHandle::set_track_layers`], which also gives `max_fps`); layers of
+//! unknown size rank by rid (`f`/`2` over `h`/`1` over `q`/`0`) and always fit. A subscriber
+//! switches only at a keyframe of its target layer, which is requested from the publisher for
+//! that rid (throttled and merged like every keyframe request). A layer without frames for 1 s
+//! is not flowing, so its subscribers fall back to the next one. Without limits every subscriber
+//! gets the best flowing layer.
+//!
+//! Not implemented: the `priority` subscription setting (accepted, no effect), bandwidth-driven
+//! switching and the `congestion` stream state, dynacast (`track.layers_requested`), TURN and
+//! ICE-TCP.
 //!
 //! # Errors
 //!
@@ -130,6 +138,18 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 pub use data::{DataFrame, DATA_FRAME_VERSION};
+
+/// A subscriber's limits for the simulcast layer it receives of one track (`sub.update`
+/// settings). `None` is no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LayerLimits {
+    /// Widest layer wanted, in pixels.
+    pub max_width: Option<u32>,
+    /// Tallest layer wanted, in pixels.
+    pub max_height: Option<u32>,
+    /// Highest frame rate wanted (applies to layers whose `max_fps` was declared).
+    pub max_fps: Option<f64>,
+}
 
 /// Configuration of the media engine.
 #[derive(Debug, Clone)]
@@ -702,6 +722,42 @@ impl MediaHandle {
         self.call(|reply| engine::Command::SetSensitivity {
             session_id,
             value,
+            reply,
+        })
+        .await
+    }
+
+    /// Sets a subscriber's layer limits for one track (54300 when not subscribed). They choose
+    /// the simulcast layer it receives; non-simulcast tracks are unaffected.
+    pub async fn set_layer_limits(
+        &self,
+        session_id: &str,
+        track_id: &str,
+        limits: LayerLimits,
+    ) -> Result<(), MediaError> {
+        let session_id = session_id.to_owned();
+        let track_id = track_id.to_owned();
+        self.call(|reply| engine::Command::SetLayerLimits {
+            session_id,
+            track_id,
+            limits,
+            reply,
+        })
+        .await
+    }
+
+    /// Declares a video track's simulcast layers (`track.publish` / `track.update` `layers`):
+    /// their sizes and frame rates rank and limit the layer choice. May be called before the
+    /// track's pub offer; replaces any earlier declaration.
+    pub async fn set_track_layers(
+        &self,
+        track_id: &str,
+        layers: Vec<ovsp::model::TrackLayer>,
+    ) -> Result<(), MediaError> {
+        let track_id = track_id.to_owned();
+        self.call(|reply| engine::Command::SetTrackLayers {
+            track_id,
+            layers,
             reply,
         })
         .await

@@ -522,3 +522,32 @@ async fn ten_join_leave_cycles_leave_nothing_behind() {
         "externref heap back at baseline ({heap}), now {now}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_join_is_a_typed_error_and_leaves_nothing() {
+    let base = live_callbacks();
+    let s = SessionHandle::new(Config::new(url(), "not.a.jwt", 0));
+    let log: Log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    let _sub = s.subscribe(move |e| l.borrow_mut().push(e.clone()));
+    let err = s.call(Command::Join).await.expect_err("a malformed token");
+    assert!((20101..=20107).contains(&err.code().0), "{err:?}");
+    sleep(100).await;
+    assert!(!s.is_alive(), "the session ended");
+    assert!(
+        log.borrow().iter().any(|e| matches!(
+            e,
+            SessionEvent::Core(CoreEvent::ConnectionStateChanged {
+                state: ConnectionState::Disconnected { error: Some(_) }
+            })
+        )),
+        "the state ends at disconnected, with the error"
+    );
+    assert_eq!(
+        live_callbacks(),
+        base,
+        "no socket listener or timer remains"
+    );
+    let again = s.call(Command::Join).await.expect_err("a closed session");
+    assert_eq!(again.name(), "MisuseError");
+}

@@ -28,8 +28,9 @@ use super::peer::{self, ConnState, Direction, PcRole, Peer, PeerSignal, SdpKind,
 use super::ws::{Socket, SocketEvent};
 use convene_core::ovsp::model::{PcKind, TrackKind};
 use convene_core::{
-    Command, Config, CoreError, CoreEvent, IceCandidate, IceServer, IceState, Input, MisuseError,
-    Output, PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType, SessionMachine, State,
+    Command, Config, ConnectionState, CoreError, CoreEvent, IceCandidate, IceServer, IceState,
+    Input, MisuseError, Output, PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType,
+    SessionMachine, State,
 };
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
@@ -895,7 +896,11 @@ impl Actor {
             } => {
                 self.shared.track_mid.borrow_mut().remove(&track.id);
             }
-            CoreEvent::RoomLeft { .. } => self.done = true,
+            // Disconnected is final (a failed join ends there without `room_left`).
+            CoreEvent::RoomLeft { .. }
+            | CoreEvent::ConnectionStateChanged {
+                state: ConnectionState::Disconnected { .. },
+            } => self.done = true,
             _ => {}
         }
     }

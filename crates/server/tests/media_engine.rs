@@ -1277,9 +1277,9 @@ fn runs(video: &[(u8, bool)]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulcast_layer_per_subscriber_follows_its_limits() {
-    let media = MediaEngine::start(MediaConfig::dev())
-        .await
-        .expect("engine");
+    let mut cfg = MediaConfig::dev();
+    cfg.keyframe_interval = Duration::from_millis(200);
+    let media = MediaEngine::start(cfg).await.expect("engine");
     let mut a = Client::join(&media, "ses_a", "mem_a").await;
     let mut b = Client::join(&media, "ses_b", "mem_b").await;
     let mut c = Client::join(&media, "ses_c", "mem_c").await;
@@ -1388,9 +1388,10 @@ async fn simulcast_layer_per_subscriber_follows_its_limits() {
             "{name}'s first frame of the new layer is a keyframe"
         );
         assert!(
-            v.len() - first > 20,
-            "{name} switched early: {} frames after",
-            v.len() - first
+            v.len() - first > 15,
+            "{name} switched late: only {} of {} frames after",
+            v.len() - first,
+            v.len()
         );
     }
     // No limit again: b goes back to "f" (and does not disturb c).
@@ -1403,4 +1404,40 @@ async fn simulcast_layer_per_subscriber_follows_its_limits() {
     pump_layers(&mut a, vm, &mut [&mut b, &mut c], &mut n, 800).await;
     assert_eq!(runs(&b.sub.video), vec![0x51, 0x53], "b back to f");
     assert_eq!(runs(&c.sub.video), vec![0x52], "c stays on h");
+    // Frame rates come from the layers declared at publish: c at most 20 fps gets "q" (15 fps).
+    let layer = |rid: &str, fps: f64| ovsp::model::TrackLayer {
+        rid: rid.into(),
+        width: None,
+        height: None,
+        max_bitrate: None,
+        max_fps: Some(fps),
+        active: None,
+    };
+    media
+        .set_track_layers(
+            "tr_sim",
+            vec![layer("q", 15.0), layer("h", 30.0), layer("f", 30.0)],
+        )
+        .await
+        .expect("layers");
+    media
+        .set_layer_limits(
+            "ses_c",
+            "tr_sim",
+            LayerLimits {
+                max_fps: Some(20.0),
+                ..LayerLimits::default()
+            },
+        )
+        .await
+        .expect("limits");
+    b.sub.video.clear();
+    c.sub.video.clear();
+    pump_layers(&mut a, vm, &mut [&mut b, &mut c], &mut n, 800).await;
+    assert_eq!(runs(&b.sub.video), vec![0x53], "b stays on f");
+    assert_eq!(
+        runs(&c.sub.video),
+        vec![0x52, 0x51],
+        "c at 20 fps goes to q"
+    );
 }

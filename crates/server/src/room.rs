@@ -1440,6 +1440,19 @@ impl RoomActor {
             if let Some(pr) = s.priority {
                 st.priority = Some(pr);
             }
+            if s.max_width.is_some() || s.max_height.is_some() || s.max_fps.is_some() {
+                let limits = crate::media::LayerLimits {
+                    max_width: st.max_width,
+                    max_height: st.max_height,
+                    max_fps: st.max_fps,
+                };
+                let (sid, tid) = (e.session_id.clone(), s.track_id.clone());
+                if let Some(q) = &self.media {
+                    q.run("set_layer_limits", move |h| async move {
+                        h.set_layer_limits(&sid, &tid, limits).await
+                    });
+                }
+            }
             if let Some(paused) = s.paused {
                 if st.paused != paused {
                     st.paused = paused;
@@ -2277,7 +2290,13 @@ impl RoomActor {
                 self.go_live(caller, &tid);
             }
             // Media tracks go live when the engine reports them negotiated and connected.
-            (Some(_), _) => {
+            (Some(q), _) => {
+                if !track.layers.is_empty() {
+                    let (t2, layers) = (tid.clone(), track.layers.clone());
+                    q.run("set_track_layers", move |h| async move {
+                        h.set_track_layers(&t2, layers).await
+                    });
+                }
                 if muted {
                     self.media_set_muted(&tid, true);
                 }
@@ -2409,6 +2428,12 @@ impl RoomActor {
             fields.push("height");
         }
         if let Some(l) = v.layers {
+            if let Some(q) = &self.media {
+                let (t2, layers) = (v.track_id.clone(), l.clone());
+                q.run("set_track_layers", move |h| async move {
+                    h.set_track_layers(&t2, layers).await
+                });
+            }
             t.layers = l;
             fields.push("layers");
         }

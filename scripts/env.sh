@@ -10,3 +10,5 @@ case ":$PATH:" in
 esac
 # Where cargo puts build output (CARGO_TARGET_DIR if set, else the clone's target/).
 export CONVENE_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# wasm-bindgen-test gives a whole browser suite 20 s by default; a loaded CI machine needs more.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"

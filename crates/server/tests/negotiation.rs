@@ -12,7 +12,9 @@ use common::*;
 use serde_json::{json, Value};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::media::{
+    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
+};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
@@ -26,6 +28,12 @@ struct Peer {
     media_frames: usize,
     audio_mid: Option<Mid>,
     ts: u64,
+    /// A simulcast video mid sending layers `q`, `h`, `f` (see [`layer_frame`]).
+    video_mid: Option<Mid>,
+    /// Set when a keyframe was asked for; the next frame of every layer is one.
+    keyframe_asked: bool,
+    /// The mark byte of every video frame received.
+    video: Vec<u8>,
 }
 
 impl Peer {
@@ -42,6 +50,9 @@ impl Peer {
             media_frames: 0,
             audio_mid: None,
             ts: 0,
+            video_mid: None,
+            keyframe_asked: false,
+            video: Vec::new(),
         }
     }
 
@@ -69,6 +80,28 @@ impl Peer {
                 let _ = w.write(pt, Instant::now(), t, vec![0xfc, 0xff, 0xfe, 1, 2, 3]);
             }
         }
+        // One frame of every layer each third step (~30 ms).
+        if let Some(mid) = self.video_mid.filter(|_| self.connected) {
+            self.ts += 1;
+            if self.ts.is_multiple_of(3) {
+                let n = self.ts / 3;
+                let key = n == 1 || n.is_multiple_of(60) || self.keyframe_asked;
+                self.keyframe_asked = false;
+                for rid in ["q", "h", "f"] {
+                    if let Some(w) = self.rtc.writer(mid) {
+                        let pt = w
+                            .payload_params()
+                            .find(|p| p.spec().codec == Codec::Vp8)
+                            .map(|p| p.pt());
+                        if let Some(pt) = pt {
+                            let t = MediaTime::new(n * 2700, Frequency::NINETY_KHZ);
+                            let frame = layer_frame(rid, key);
+                            let _ = w.rid(Rid::from(rid)).write(pt, Instant::now(), t, frame);
+                        }
+                    }
+                }
+            }
+        }
         while let Ok(out) = self.rtc.poll_output() {
             match out {
                 Output::Timeout(_) => break,
@@ -76,7 +109,13 @@ impl Peer {
                     let _ = self.socket.try_send_to(&t.contents, t.destination);
                 }
                 Output::Event(Event::Connected) => self.connected = true,
-                Output::Event(Event::MediaData(_)) => self.media_frames += 1,
+                Output::Event(Event::MediaData(d)) => {
+                    self.media_frames += 1;
+                    if self.rtc.media(d.mid).map(|m| m.kind()) == Some(MediaKind::Video) {
+                        self.video.push(d.data.last().copied().unwrap_or(0));
+                    }
+                }
+                Output::Event(Event::KeyframeRequest(_)) => self.keyframe_asked = true,
                 Output::Event(_) => {}
             }
         }
@@ -84,6 +123,57 @@ impl Peer {
 }
 
 type Shared = Arc<Mutex<Peer>>;
+
+/// A VP8 frame of a simulcast layer: a keyframe carries the layer's size (`q` 320x180, `h`
+/// 640x360, `f` 1280x720) and every frame ends with the layer's mark byte.
+fn layer_frame(rid: &str, key: bool) -> Vec<u8> {
+    let (w, h, mark): (u16, u16, u8) = match rid {
+        "q" => (320, 180, 0x51),
+        "h" => (640, 360, 0x52),
+        _ => (1280, 720, 0x53),
+    };
+    let mut frame = if key {
+        let mut f = vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a];
+        f.extend_from_slice(&w.to_le_bytes());
+        f.extend_from_slice(&h.to_le_bytes());
+        f
+    } else {
+        vec![0x11, 0x02, 0x00]
+    };
+    frame.extend_from_slice(&[0x44; 200]);
+    frame.push(mark);
+    frame
+}
+
+/// The marks of the video frames `sub` receives during `ms`, runs of one mark collapsed.
+async fn layers_received(sub: &Shared, ms: u64) -> (Vec<u8>, usize) {
+    sub.lock().unwrap().video.clear();
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    let video = std::mem::take(&mut sub.lock().unwrap().video);
+    let mut runs: Vec<u8> = Vec::new();
+    for m in &video {
+        if runs.last() != Some(m) {
+            runs.push(*m);
+        }
+    }
+    (runs, video.len())
+}
+
+/// Waits (at most 5 s) until the last video frame `sub` received carries `mark`.
+async fn wait_for_layer(sub: &Shared, mark: u8) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let last = sub.lock().unwrap().video.last().copied();
+        if last == Some(mark) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "layer {mark:#x} never came: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 /// Drives the peers every 10 ms until the test ends.
 fn pump(peers: Vec<Shared>) -> tokio::task::JoinHandle<()> {
@@ -359,4 +449,88 @@ async fn an_unanswered_sub_offer_is_sent_again_after_a_resume() {
     let (mut a3, r) = env.resume_with_ids(&sid, &token, last, 5000).await;
     r.unwrap();
     a3.no_event("sub.offer", Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_update_max_width_picks_the_simulcast_layer() {
+    let env = start_with(|c| c.media_enabled = true).await;
+    let (mut a, _) = env.joined("alice", "sim", ALL_PERMS).await;
+    let a_sub = Arc::new(Mutex::new(Peer::new().await));
+    answer_offers(&mut a, &a_sub, None).await;
+
+    // A declares a camera track with three layers and sends all three rids.
+    let layer = |rid: &str, w: u32, h: u32| json!({"rid": rid, "width": w, "height": h});
+    let t = a
+        .call(
+            "track.publish",
+            json!({"cid": "c-cam", "kind": "video", "source": "camera", "width": 1280,
+                   "height": 720, "layers": [layer("q", 320, 180), layer("h", 640, 360),
+                   layer("f", 1280, 720)]}),
+        )
+        .await
+        .expect("track.publish");
+    let track_id = t["track"]["id"].as_str().unwrap().to_string();
+    let a_pub = Arc::new(Mutex::new(Peer::new().await));
+    let (offer, pending, mid) = {
+        let mut p = a_pub.lock().unwrap();
+        let mut api = p.rtc.sdp_api();
+        let mut sim = Simulcast::new();
+        for rid in ["q", "h", "f"] {
+            sim.add_send_layer(SimulcastLayer::new(rid));
+        }
+        let mid = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, Some(sim));
+        let (offer, pending) = api.apply().expect("offer");
+        p.video_mid = Some(mid);
+        (offer, pending, mid.to_string())
+    };
+    let r = a
+        .call(
+            "pub.offer",
+            json!({"offer_id": 1, "sdp": offer.to_sdp_string(), "mids": {mid.clone(): "c-cam"}}),
+        )
+        .await
+        .expect("pub.offer answered");
+    let answer = SdpAnswer::from_sdp_string(r["sdp"].as_str().unwrap()).expect("answer parses");
+    a_pub
+        .lock()
+        .unwrap()
+        .rtc
+        .sdp_api()
+        .accept_answer(pending, answer)
+        .expect("answer accepted");
+    let cand = a_pub.lock().unwrap().candidate();
+    a.notify(
+        "ice.candidate",
+        json!({"pc": "pub", "candidate": cand, "sdp_mid": mid, "sdp_m_line_index": 0}),
+    )
+    .await;
+    let pumper = pump(vec![a_pub.clone(), a_sub.clone()]);
+    let live = a.event("track.published").await;
+    assert_eq!(live.data["track"]["id"], track_id.as_str());
+
+    // B is auto-subscribed; with no limit it receives "f" only.
+    let (mut b, _) = env.joined("bob", "sim", ALL_PERMS).await;
+    let b_sub = Arc::new(Mutex::new(Peer::new().await));
+    let pumper_b = pump(vec![b_sub.clone()]);
+    answer_offers(&mut b, &b_sub, Some(&track_id)).await;
+    wait_for_layer(&b_sub, 0x53).await;
+    let (runs, n) = layers_received(&b_sub, 1000).await;
+    assert!(n > 15, "b receives video: {n} frames");
+    assert_eq!(runs, vec![0x53], "with no limit b gets only f");
+
+    // At most 640 wide: B switches to "h" and then receives only "h".
+    let r = b
+        .call(
+            "sub.update",
+            json!({"settings": [{"track_id": track_id, "max_width": 640}]}),
+        )
+        .await
+        .expect("sub.update");
+    assert_eq!(r["subscriptions"][0]["state"], "active");
+    wait_for_layer(&b_sub, 0x52).await;
+    let (runs, n) = layers_received(&b_sub, 1000).await;
+    assert!(n > 15, "b receives video: {n} frames");
+    assert_eq!(runs, vec![0x52], "at most 640 wide b gets only h");
+    pumper.abort();
+    pumper_b.abort();
 }

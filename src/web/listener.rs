@@ -1,8 +1,8 @@
 //! RAII ownership of every JS callback: event listeners and timers.
 //!
 //! A [`Listener`] adds itself with `addEventListener` and removes itself on drop, before its
-//! `Closure` is freed; a [`Timer`] clears its `setTimeout` on drop. Nothing is ever leaked
-//! with `Closure::forget`. [`live_callbacks`] counts the callbacks alive right now, so tests
+//! `Closure` is freed; a [`Timer`] clears its `setTimeout` on drop. No closure is ever
+//! leaked. [`live_callbacks`] counts the callbacks alive right now, so tests
 //! can prove that leaving a session leaves nothing behind.
 
 use std::cell::Cell;

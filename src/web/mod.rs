@@ -3,8 +3,8 @@
 //! Everything here runs on the page's single thread. The adapters own every browser object
 //! and every JS callback:
 //!
-//! - [`listener`]: RAII [`listener::Listener`] / [`listener::Timer`]; nothing is leaked with
-//!   `Closure::forget`, and [`listener::live_callbacks`] counts what is still registered;
+//! - [`listener`]: RAII [`listener::Listener`] / [`listener::Timer`]; no closure is ever
+//!   leaked, and [`listener::live_callbacks`] counts what is still registered;
 //! - [`ws`]: the WebSocket (subprotocol `ovsp.v1`);
 //! - [`peer`]: RTCPeerConnection for the publishing and subscribing connections;
 //! - [`media`]: getUserMedia / getDisplayMedia, the device list, `devicechange`, and

@@ -1241,6 +1241,38 @@ impl RoomActor {
         });
     }
 
+    /// Sets a track's owner mute (`muted`) or moderator block (`blocked`); on a change, emits
+    /// `track.updated` and applies it to the media. The one path for both flags.
+    fn set_track_flag(
+        &mut self,
+        owner: &str,
+        track_id: &str,
+        flag: TrackFlag,
+        value: bool,
+        by: Option<&str>,
+    ) {
+        let Some(t) = self
+            .members
+            .get_mut(owner)
+            .and_then(|e| e.m.tracks.iter_mut().find(|t| t.id == track_id))
+        else {
+            return;
+        };
+        let (slot, field) = match flag {
+            TrackFlag::Muted => (&mut t.muted, "muted"),
+            TrackFlag::Blocked => (&mut t.blocked, "blocked"),
+        };
+        if *slot == value {
+            return;
+        }
+        *slot = value;
+        self.track_updated(owner, track_id, &[field], by);
+        match flag {
+            TrackFlag::Muted => self.media_set_muted(track_id, value),
+            TrackFlag::Blocked => self.media_set_blocked(track_id, value),
+        }
+    }
+
     fn media_set_muted(&self, track_id: &str, muted: bool) {
         if let Some(q) = &self.media {
             let tid = track_id.to_string();
@@ -1878,18 +1910,7 @@ impl RoomActor {
                 .collect();
         if caller == target {
             for tid in ids {
-                let Some(t) = self
-                    .members
-                    .get_mut(target)
-                    .and_then(|e| e.m.tracks.iter_mut().find(|t| t.id == tid))
-                else {
-                    continue;
-                };
-                if t.muted != mute {
-                    t.muted = mute;
-                    self.track_updated(target, &tid, &["muted"], None);
-                    self.media_set_muted(&tid, mute);
-                }
+                self.set_track_flag(target, &tid, TrackFlag::Muted, mute, None);
             }
             if let Some(e) = self.members.get_mut(target) {
                 if audio {
@@ -1905,18 +1926,7 @@ impl RoomActor {
                 e.video_blocked = mute;
             }
             for tid in ids {
-                let Some(t) = self
-                    .members
-                    .get_mut(target)
-                    .and_then(|e| e.m.tracks.iter_mut().find(|t| t.id == tid))
-                else {
-                    continue;
-                };
-                if t.blocked != mute {
-                    t.blocked = mute;
-                    self.track_updated(target, &tid, &["blocked"], by);
-                    self.media_set_blocked(&tid, mute);
-                }
+                self.set_track_flag(target, &tid, TrackFlag::Blocked, mute, by);
             }
             if !mute {
                 let kind = if audio { "audio" } else { "video" };
@@ -2380,21 +2390,7 @@ impl RoomActor {
             }
         }
         for entry in v.tracks {
-            let changed = match self
-                .members
-                .get_mut(caller)
-                .and_then(|e| e.m.tracks.iter_mut().find(|t| t.id == entry.track_id))
-            {
-                Some(t) if t.muted != entry.muted => {
-                    t.muted = entry.muted;
-                    true
-                }
-                _ => false,
-            };
-            if changed {
-                self.track_updated(caller, &entry.track_id, &["muted"], None);
-                self.media_set_muted(&entry.track_id, entry.muted);
-            }
+            self.set_track_flag(caller, &entry.track_id, TrackFlag::Muted, entry.muted, None);
         }
         self.refresh_flags(caller, None);
         Ok(Done::Reply(json!({})))
@@ -2529,4 +2525,13 @@ fn failed_sub(track_id: &str, code: Code) -> SubscriptionState {
         priority: None,
         error: Some(ErrorInfo::from_code(code)),
     }
+}
+
+/// Which of a track's two off switches [`RoomActor::set_track_flag`] sets.
+#[derive(Clone, Copy)]
+enum TrackFlag {
+    /// The owner's own mute (`track.muted`).
+    Muted,
+    /// A moderator's block (`track.blocked`): the SFU drops the media.
+    Blocked,
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_names;
-use convene_core::store::default_stream_key;
+use convene_core::store::stream_key;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubSetting, SubTarget};
 use js_sys::{Function, Map, Promise};
 use ovsp::model::{MediaSource, TrackKind};
@@ -87,7 +87,7 @@ impl Inner {
                 let mut streams = serde_json::Map::new();
                 let mut keys: Vec<String> = Vec::new();
                 for t in s.local_tracks.values() {
-                    let key = t.stream_key.clone().unwrap_or_else(|| default_stream_key(t.source).to_owned());
+                    let key = stream_key(t.stream_key.as_deref(), t.source);
                     if !keys.contains(&key) {
                         keys.push(key);
                     }
@@ -97,7 +97,7 @@ impl Inner {
                     streams.insert(key.clone(), json!(id));
                     let mut row = StreamRow { id, key: key.clone(), participant: me.clone(), local: true, audio: None, video: None };
                     for t in s.local_tracks.values() {
-                        let k = t.stream_key.clone().unwrap_or_else(|| default_stream_key(t.source).to_owned());
+                        let k = stream_key(t.stream_key.as_deref(), t.source);
                         if k != key {
                             continue;
                         }
@@ -191,10 +191,7 @@ impl Inner {
     }
 
     fn key_of(&self, track: &ovsp::model::Track) -> String {
-        track
-            .stream_key
-            .clone()
-            .unwrap_or_else(|| default_stream_key(track.source).to_owned())
+        stream_key(track.stream_key.as_deref(), track.source)
     }
 
     fn args(&self, name: &str, ev: &CoreEvent) -> Option<Vec<JsValue>> {

@@ -278,10 +278,13 @@ pub fn default_stream_key(source: MediaSource) -> &'static str {
     }
 }
 
+/// The Telnyx stream a track belongs to: its own `stream_key`, else the default for its source.
+pub fn stream_key(key: Option<&str>, source: MediaSource) -> String {
+    key.unwrap_or_else(|| default_stream_key(source)).to_owned()
+}
+
 fn stream_key_of(t: &Track) -> String {
-    t.stream_key
-        .clone()
-        .unwrap_or_else(|| default_stream_key(t.source).to_owned())
+    stream_key(t.stream_key.as_deref(), t.source)
 }
 
 /// Field names whose serialised values differ between `a` and `b` (skipping `skip`).

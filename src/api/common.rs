@@ -23,8 +23,12 @@ pub type JsResult = Result<JsValue, ApiError>;
 /// A wire value as a plain JS value (objects, not `Map`s).
 #[inline(never)]
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::UNDEFINED)
+    json_to_js(&ovsp::json::encode_str(v))
+}
+
+/// JSON text as a JS value (`undefined` when the text does not parse).
+fn json_to_js(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// A JS argument as a JSON value (`undefined` → `null`).
@@ -35,8 +39,11 @@ pub fn from_js(v: &JsValue, name: &str) -> Result<Value, ApiError> {
     if v.is_function() {
         return Err(ApiError::invalid(name, "must not be a function"));
     }
-    serde_wasm_bindgen::from_value(v.clone())
-        .map_err(|_| ApiError::invalid(name, "is not a plain value"))
+    js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .ok_or_else(|| ApiError::invalid(name, "is not a plain value"))
 }
 
 /// Several JS arguments as JSON values.

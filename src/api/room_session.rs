@@ -81,7 +81,7 @@ impl Rs {
 
     fn member_js(&self, m: &Member, updated: Option<&[String]>) -> JsValue {
         let (room_id, rs_id) = self.ids();
-        let mut v = camelize(&serde_json::to_value(m).unwrap_or(Value::Null));
+        let mut v = camelize(&ovsp::json::encode(m));
         if let Value::Object(o) = &mut v {
             o.insert("roomId".into(), json!(room_id));
             o.insert("roomSessionId".into(), json!(rs_id));
@@ -101,7 +101,7 @@ impl Rs {
     }
 
     fn room_value(&self, room: &Room, updated: Option<&[String]>) -> Value {
-        let mut v = camelize(&serde_json::to_value(room).unwrap_or(Value::Null));
+        let mut v = camelize(&ovsp::json::encode(room));
         if let Value::Object(o) = &mut v {
             o.insert("roomId".into(), json!(room.id));
             o.insert("roomSessionId".into(), json!(room.id));
@@ -145,15 +145,15 @@ impl Rs {
             (
                 s.recordings
                     .values()
-                    .map(|r| serde_json::to_value(r).unwrap_or_default())
+                    .map(|r| ovsp::json::encode(r))
                     .collect::<Vec<_>>(),
                 s.playbacks
                     .values()
-                    .map(|r| serde_json::to_value(r).unwrap_or_default())
+                    .map(|r| ovsp::json::encode(r))
                     .collect::<Vec<_>>(),
                 s.rtmp_streams
                     .values()
-                    .map(|r| serde_json::to_value(r).unwrap_or_default())
+                    .map(|r| ovsp::json::encode(r))
                     .collect::<Vec<_>>(),
                 s.layout.clone(),
             )
@@ -162,11 +162,7 @@ impl Rs {
         set(&v, "playbacks", &self.egress_list("playback", pbs));
         set(&v, "streams", &self.egress_list("stream", sts));
         if let Some(l) = layout {
-            set(
-                &v,
-                "layout",
-                &to_js(&camelize(&serde_json::to_value(l).unwrap_or_default())),
-            );
+            set(&v, "layout", &to_js(&camelize(&ovsp::json::encode(&l))));
         }
         v
     }
@@ -227,10 +223,9 @@ impl Rs {
                 let (room_id, rs_id) = self.ids();
                 to_js(&json!({ "room_id": room_id, "room_session_id": rs_id, "total": total }))
             }
-            CoreEvent::LayoutChanged { layout } => self.envelope(
-                "layout",
-                to_js(&camelize(&serde_json::to_value(layout).unwrap_or_default())),
-            ),
+            CoreEvent::LayoutChanged { layout } => {
+                self.envelope("layout", to_js(&camelize(&ovsp::json::encode(layout))))
+            }
             CoreEvent::MemberJoined { member } => {
                 self.envelope("member", self.member_js(member, None))
             }
@@ -249,18 +244,16 @@ impl Rs {
             }
             CoreEvent::RecordingStarted { recording }
             | CoreEvent::RecordingUpdated { recording }
-            | CoreEvent::RecordingEnded { recording } => self.egress(
-                "recording",
-                serde_json::to_value(recording).unwrap_or_default(),
-            ),
+            | CoreEvent::RecordingEnded { recording } => {
+                self.egress("recording", ovsp::json::encode(recording))
+            }
             CoreEvent::PlaybackStarted { playback }
             | CoreEvent::PlaybackUpdated { playback }
-            | CoreEvent::PlaybackEnded { playback } => self.egress(
-                "playback",
-                serde_json::to_value(playback).unwrap_or_default(),
-            ),
+            | CoreEvent::PlaybackEnded { playback } => {
+                self.egress("playback", ovsp::json::encode(playback))
+            }
             CoreEvent::RtmpStreamStarted { stream } | CoreEvent::RtmpStreamEnded { stream, .. } => {
-                self.egress("stream", serde_json::to_value(stream).unwrap_or_default())
+                self.egress("stream", ovsp::json::encode(stream))
             }
             _ => JsValue::UNDEFINED,
         }
@@ -660,7 +653,7 @@ impl Rs {
         Ok(match js {
             "getMembers" => {
                 let members: Vec<Member> =
-                    serde_json::from_value(json!(list("members"))).unwrap_or_default();
+                    ovsp::json::decode(&json!(list("members"))).unwrap_or_default();
                 let arr: js_sys::Array = members.iter().map(|m| self.member_js(m, None)).collect();
                 let o = obj();
                 set(&o, "members", &arr);
@@ -1110,7 +1103,7 @@ impl RoomSession {
         let l = self.inner.state(|s| {
             s.recordings
                 .values()
-                .map(|r| serde_json::to_value(r).unwrap_or_default())
+                .map(|r| ovsp::json::encode(r))
                 .collect()
         });
         self.inner.egress_list("recording", l)

@@ -756,19 +756,13 @@ impl SessionMachine {
                 }
                 let mut params = serde_json::Map::new();
                 if !add.is_empty() {
-                    params.insert("add".into(), serde_json::to_value(&add).unwrap_or_default());
+                    params.insert("add".into(), ovsp::json::encode(&add));
                 }
                 if !remove.is_empty() {
-                    params.insert(
-                        "remove".into(),
-                        serde_json::to_value(&remove).unwrap_or_default(),
-                    );
+                    params.insert("remove".into(), ovsp::json::encode(&remove));
                 }
                 if !settings.is_empty() {
-                    params.insert(
-                        "settings".into(),
-                        serde_json::to_value(&settings).unwrap_or_default(),
-                    );
+                    params.insert("settings".into(), ovsp::json::encode(&settings));
                 }
                 self.request(
                     "sub.update",
@@ -1052,7 +1046,7 @@ impl SessionMachine {
             .retain(|_, p| !matches!(p.purpose, Purpose::Connect | Purpose::Join));
         self.request(
             "session.connect",
-            serde_json::to_value(&params).unwrap_or_default(),
+            ovsp::json::encode(&params),
             Purpose::Connect,
         );
         if fresh {
@@ -1516,7 +1510,7 @@ impl SessionMachine {
             UserKind::Subscriptions { remove } => self.apply_sub_result(&v, &remove),
             UserKind::AclUpdate { upsert, remove } => self.apply(Action::Acl { upsert, remove }),
             UserKind::RoomGet => {
-                if let Ok(snap) = serde_json::from_value::<Snapshot>(v.clone()) {
+                if let Ok(snap) = ovsp::json::decode::<Snapshot>(&v) {
                     self.apply(Action::Snapshot {
                         snapshot: Box::new(snap),
                         reconcile: true,
@@ -1528,7 +1522,7 @@ impl SessionMachine {
     }
 
     fn apply_sub_result(&mut self, v: &Value, removed: &[SubTarget]) {
-        let Ok(res) = serde_json::from_value::<ovsp::methods::SubUpdateResult>(v.clone()) else {
+        let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(&v) else {
             return;
         };
         let listed: BTreeSet<String> = res
@@ -1569,7 +1563,7 @@ impl SessionMachine {
 
     fn on_connect_result(&mut self, outcome: Result<Value, RpcError>) {
         let res = match outcome {
-            Ok(v) => serde_json::from_value::<SessionConnectResult>(v)
+            Ok(v) => ovsp::json::decode::<SessionConnectResult>(&v)
                 .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string())),
             Err(e) => Err(e),
         };
@@ -1669,7 +1663,7 @@ impl SessionMachine {
 
     fn on_join_result(&mut self, outcome: Result<Value, RpcError>) {
         let snap = match outcome.and_then(|v| {
-            serde_json::from_value::<Snapshot>(v.clone())
+            ovsp::json::decode::<Snapshot>(&v)
                 .map(|s| (s, v))
                 .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string()))
         }) {
@@ -1768,22 +1762,13 @@ impl SessionMachine {
         {
             let mut params = serde_json::Map::new();
             if !self.explicit_subs.is_empty() {
-                params.insert(
-                    "add".into(),
-                    serde_json::to_value(&self.explicit_subs).unwrap_or_default(),
-                );
+                params.insert("add".into(), ovsp::json::encode(&self.explicit_subs));
             }
             if !self.explicit_unsubs.is_empty() {
-                params.insert(
-                    "remove".into(),
-                    serde_json::to_value(&self.explicit_unsubs).unwrap_or_default(),
-                );
+                params.insert("remove".into(), ovsp::json::encode(&self.explicit_unsubs));
             }
             if !settings.is_empty() {
-                params.insert(
-                    "settings".into(),
-                    serde_json::to_value(&settings).unwrap_or_default(),
-                );
+                params.insert("settings".into(), ovsp::json::encode(&settings));
             }
             self.request("sub.update", Value::Object(params), Purpose::Restore);
         }
@@ -1934,7 +1919,7 @@ impl SessionMachine {
             }
             Event::TrackLayersRequested(e) => self.apply(Action::LayersRequested {
                 track_id: e.track_id,
-                layers: serde_json::to_value(&e.layers).unwrap_or_default(),
+                layers: ovsp::json::encode(&e.layers),
             }),
             Event::TrackSubscribed(e) => self.apply(Action::SubscriberCount {
                 track_id: e.track_id,
@@ -2095,7 +2080,7 @@ impl SessionMachine {
                 let track = v
                     .get("track")
                     .cloned()
-                    .and_then(|t| serde_json::from_value::<Track>(t).ok());
+                    .and_then(|t| ovsp::json::decode::<Track>(&t).ok());
                 if let Some(t) = &track {
                     l.track_id = Some(t.id.clone());
                     if let Some(dh) = t.data_handle {
@@ -2162,7 +2147,7 @@ impl SessionMachine {
         }
         self.pub_neg.stage = PubStage::Idle;
         match outcome.and_then(|v| {
-            serde_json::from_value::<PubOfferResult>(v)
+            ovsp::json::decode::<PubOfferResult>(&v)
                 .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string()))
         }) {
             Ok(ans) => {

@@ -289,8 +289,7 @@ fn stream_key_of(t: &Track) -> String {
 
 /// Field names whose serialised values differ between `a` and `b` (skipping `skip`).
 pub fn diff_fields<T: Serialize>(a: &T, b: &T, skip: &[&str]) -> Vec<String> {
-    let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
-        (serde_json::to_value(a), serde_json::to_value(b))
+    let (Value::Object(a), Value::Object(b)) = (ovsp::json::encode(a), ovsp::json::encode(b))
     else {
         return Vec::new();
     };

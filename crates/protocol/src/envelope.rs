@@ -439,11 +439,14 @@ fn to_string_infallible(v: &impl Serialize) -> String {
 }
 
 fn to_value_or_empty(v: &impl Serialize) -> Value {
-    serde_json::to_value(v).unwrap_or_else(|_| Value::Object(Map::new()))
+    match crate::json::encode(v) {
+        Value::Null => Value::Object(Map::new()),
+        v => v,
+    }
 }
 
 fn decode_params<T: DeserializeOwned>(params: &Value) -> Result<T, RpcError> {
-    T::deserialize(params).map_err(|e| {
+    crate::json::decode::<T>(params).map_err(|e| {
         let msg = e.to_string();
         let mut err = RpcError::new(Code::INVALID_PARAMS, msg.clone())
             .with_reason(Code::INVALID_PARAMS.reason())

@@ -124,7 +124,7 @@ macro_rules! events {
             /// Unknown types give `Ok(Event::Unknown)`.
             pub fn try_decode(event_type: &str, data: &Value) -> Result<Event, DecodeError> {
                 match event_type {
-                    $( $name => <$ty>::deserialize(data).map(Event::$var).map_err(|e| DecodeError {
+                    $( $name => crate::json::decode::<$ty>(data).map(Event::$var).map_err(|e| DecodeError {
                         code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
                         message: format!("{}: {}", $name, e),
                         id: None,

@@ -72,6 +72,7 @@ macro_rules! wire_enum {
 pub mod codes;
 pub mod envelope;
 pub mod events;
+pub mod json;
 pub mod layouts;
 pub mod limits;
 pub mod methods;

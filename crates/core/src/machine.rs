@@ -1522,7 +1522,7 @@ impl SessionMachine {
     }
 
     fn apply_sub_result(&mut self, v: &Value, removed: &[SubTarget]) {
-        let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(&v) else {
+        let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(v) else {
             return;
         };
         let listed: BTreeSet<String> = res

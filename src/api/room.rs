@@ -401,7 +401,7 @@ impl Inner {
 }
 
 fn targets(v: &Value) -> Vec<SubTarget> {
-    ovsp::json::decode(&v).unwrap_or_default()
+    ovsp::json::decode(v).unwrap_or_default()
 }
 
 #[wasm_bindgen]
@@ -701,7 +701,7 @@ impl Room {
         let inner = self.inner.clone();
         promise(async move {
             let p = req.params;
-            let to = p.get("to").and_then(|t| ovsp::json::decode(&t).ok());
+            let to = p.get("to").and_then(|t| ovsp::json::decode(t).ok());
             let topic = p.get("topic").and_then(Value::as_str).map(str::to_owned);
             let payload = p.get("payload").cloned().unwrap_or_default();
             core(

@@ -145,15 +145,15 @@ impl Rs {
             (
                 s.recordings
                     .values()
-                    .map(|r| ovsp::json::encode(r))
+                    .map(ovsp::json::encode)
                     .collect::<Vec<_>>(),
                 s.playbacks
                     .values()
-                    .map(|r| ovsp::json::encode(r))
+                    .map(ovsp::json::encode)
                     .collect::<Vec<_>>(),
                 s.rtmp_streams
                     .values()
-                    .map(|r| ovsp::json::encode(r))
+                    .map(ovsp::json::encode)
                     .collect::<Vec<_>>(),
                 s.layout.clone(),
             )
@@ -1100,12 +1100,9 @@ impl RoomSession {
     /// Active recordings.
     #[wasm_bindgen(getter)]
     pub fn recordings(&self) -> JsValue {
-        let l = self.inner.state(|s| {
-            s.recordings
-                .values()
-                .map(|r| ovsp::json::encode(r))
-                .collect()
-        });
+        let l = self
+            .inner
+            .state(|s| s.recordings.values().map(ovsp::json::encode).collect());
         self.inner.egress_list("recording", l)
     }
     /// The local member's permissions.

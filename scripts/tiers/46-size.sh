@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Size of what a browser downloads: the release .wasm plus its JS glue, raw and gzip -9.
+# Size of what a browser downloads: the release .wasm plus its JS glue, raw and gzip -9, against
+# the budget; then where the wasm's code bytes go (largest areas and function families), read
+# from the release build's function names after the same wasm-opt pass.
 . "$(dirname "$0")/../lib/tier.sh"
+BUDGET_GZIP=120000
 wasm="$(pkg_wasm)"
 js="$(pkg_js)"
 if [ -z "$wasm" ] || [ ! -f "$js" ]; then
@@ -16,7 +19,26 @@ for f in "$wasm" "$js"; do
     raw=$((raw + r))
     gz=$((gz + g))
 done
-line="size: wasm+js raw $raw bytes, gzip -9 $gz bytes"
+line="size: wasm+js raw $raw bytes, gzip -9 $gz bytes (budget $BUDGET_GZIP)"
 echo "$line"
-echo "$line" >"$ROOT/test-results/size.txt" 2>/dev/null || true
+mkdir -p "$ROOT/test-results"
+echo "$line" >"$ROOT/test-results/size.txt"
+
+# Contributors: the cargo output still has its name section (the release profile does not
+# strip); wasm-bindgen + wasm-opt -Oz -g give the same code as the package, with names.
+named="$CONVENE_TARGET_DIR/wasm32-unknown-unknown/release/convene.wasm"
+if [ -f "$named" ]; then
+    tmp="$(mktemp -d -t convene-size.XXXXXX)"
+    if wasm-bindgen --target web --out-dir "$tmp" "$named" &&
+        wasm-opt -Oz -g --strip-dwarf --enable-bulk-memory --enable-nontrapping-float-to-int \
+            --enable-sign-ext --enable-mutable-globals "$tmp/convene_bg.wasm" -o "$tmp/named.wasm"; then
+        node "$ROOT/scripts/lib/wasm-top.mjs" "$tmp/named.wasm" 15 | tee -a "$ROOT/test-results/size.txt"
+    else
+        echo "(could not build the named module for the contributor list)"
+    fi
+    rm -rf "$tmp"
+fi
 echo "TIER-NOTE $line"
+if [ "$gz" -gt "$BUDGET_GZIP" ]; then
+    echo "TIER-NOTE size over budget by $((gz - BUDGET_GZIP)) bytes gzip -9"
+fi

@@ -12,10 +12,14 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::Wire;
+
 /// A numeric protocol error code (the `code` of a JSON-RPC error object).
 ///
 /// Unknown values are kept as they are: a receiver never fails on an unknown code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Wire,
+)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Code(pub i32);
@@ -289,7 +293,9 @@ pub enum CloseAction {
 }
 
 /// A WebSocket close code used by OVSP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Wire,
+)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct CloseCode(pub u16);

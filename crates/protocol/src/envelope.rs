@@ -15,8 +15,9 @@
 
 use core::fmt;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::json::{FromWire, ToWire, Wire};
 use serde_json::{Map, Value};
 
 use crate::codes::Code;
@@ -27,7 +28,7 @@ use crate::model::SessionAction;
 const JSONRPC: &str = "2.0";
 
 /// The optional `data` of an error object. Unknown fields are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorData {
     /// Machine-readable reason in snake case (see [`Code::reason`]).
@@ -63,7 +64,7 @@ impl ErrorData {
 }
 
 /// A JSON-RPC error object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RpcError {
     /// The code.
@@ -239,7 +240,7 @@ pub struct Request {
 impl Request {
     /// A request with typed params. Params that fail to serialise become `{}` (cannot happen
     /// for this crate's params types).
-    pub fn new(id: impl Into<String>, method: &str, params: &impl Serialize) -> Self {
+    pub fn new(id: impl Into<String>, method: &str, params: &impl ToWire) -> Self {
         Request {
             id: id.into(),
             method: method.into(),
@@ -248,7 +249,7 @@ impl Request {
     }
 
     /// Decode the params as `T`. Errors map to [`Code::INVALID_PARAMS`].
-    pub fn params_as<T: DeserializeOwned>(&self) -> Result<T, RpcError> {
+    pub fn params_as<T: FromWire>(&self) -> Result<T, RpcError> {
         decode_params(&self.params)
     }
 }
@@ -264,7 +265,7 @@ pub struct Notification {
 
 impl Notification {
     /// A notification with typed params.
-    pub fn new(method: &str, params: &impl Serialize) -> Self {
+    pub fn new(method: &str, params: &impl ToWire) -> Self {
         Notification {
             method: method.into(),
             params: to_value_or_empty(params),
@@ -272,7 +273,7 @@ impl Notification {
     }
 
     /// Decode the params as `T`. Errors map to [`Code::INVALID_PARAMS`].
-    pub fn params_as<T: DeserializeOwned>(&self) -> Result<T, RpcError> {
+    pub fn params_as<T: FromWire>(&self) -> Result<T, RpcError> {
         decode_params(&self.params)
     }
 }
@@ -288,7 +289,7 @@ pub struct Response {
 
 impl Response {
     /// A success response with a typed result.
-    pub fn ok(id: impl Into<String>, result: &impl Serialize) -> Self {
+    pub fn ok(id: impl Into<String>, result: &impl ToWire) -> Self {
         Response {
             id: Some(id.into()),
             outcome: Ok(to_value_or_empty(result)),
@@ -297,7 +298,7 @@ impl Response {
 
     /// A success response whose result object also carries `seq` (the highest durable seq
     /// sent to this session so far).
-    pub fn ok_with_seq(id: impl Into<String>, result: &impl Serialize, seq: u64) -> Self {
+    pub fn ok_with_seq(id: impl Into<String>, result: &impl ToWire, seq: u64) -> Self {
         let mut r = Response::ok(id, result);
         r.set_seq(seq);
         r
@@ -328,9 +329,9 @@ impl Response {
 
     /// Decode the result as `T`. A decode failure maps to [`Code::SIGNALING_INCOMING_INVALID`];
     /// an error response returns its error.
-    pub fn result_as<T: DeserializeOwned>(&self) -> Result<T, RpcError> {
+    pub fn result_as<T: FromWire>(&self) -> Result<T, RpcError> {
         match &self.outcome {
-            Ok(v) => T::deserialize(v).map_err(|e| {
+            Ok(v) => T::from_wire(v).map_err(|e| {
                 RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string())
                     .with_reason(Code::SIGNALING_INCOMING_INVALID.reason())
             }),
@@ -438,15 +439,15 @@ fn to_string_infallible(v: &impl Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn to_value_or_empty(v: &impl Serialize) -> Value {
-    match crate::json::encode(v) {
+fn to_value_or_empty(v: &impl ToWire) -> Value {
+    match v.to_wire() {
         Value::Null => Value::Object(Map::new()),
         v => v,
     }
 }
 
-fn decode_params<T: DeserializeOwned>(params: &Value) -> Result<T, RpcError> {
-    crate::json::decode::<T>(params).map_err(|e| {
+fn decode_params<T: FromWire>(params: &Value) -> Result<T, RpcError> {
+    T::from_wire(params).map_err(|e| {
         let msg = e.to_string();
         let mut err = RpcError::new(Code::INVALID_PARAMS, msg.clone())
             .with_reason(Code::INVALID_PARAMS.reason())
@@ -587,7 +588,7 @@ impl ServerFrame {
                 // Malformed `data` is dropped rather than failing the frame.
                 let data = e
                     .get("data")
-                    .and_then(|d| ErrorData::deserialize(d).ok())
+                    .and_then(|d| ErrorData::from_wire(d).ok())
                     .map(Box::new);
                 Ok(ServerFrame::Response(Response {
                     id,

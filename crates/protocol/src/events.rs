@@ -5,6 +5,8 @@
 //! Volatile events carry no `seq`, are never replayed and may be dropped.
 
 use serde::{Deserialize, Serialize};
+
+use crate::json::Wire;
 use serde_json::Value;
 
 use crate::envelope::{DecodeError, EventEnvelope};
@@ -115,7 +117,7 @@ macro_rules! events {
             /// The payload as JSON.
             pub fn data(&self) -> Value {
                 match self {
-                    $( Event::$var(d) => serde_json::to_value(d).unwrap_or(Value::Null), )*
+                    $( Event::$var(d) => crate::json::ToWire::to_wire(d), )*
                     Event::Unknown { data, .. } => data.clone(),
                 }
             }
@@ -124,7 +126,7 @@ macro_rules! events {
             /// Unknown types give `Ok(Event::Unknown)`.
             pub fn try_decode(event_type: &str, data: &Value) -> Result<Event, DecodeError> {
                 match event_type {
-                    $( $name => crate::json::decode::<$ty>(data).map(Event::$var).map_err(|e| DecodeError {
+                    $( $name => <$ty as crate::json::FromWire>::from_wire(data).map(Event::$var).map_err(|e| DecodeError {
                         code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
                         message: format!("{}: {}", $name, e),
                         id: None,
@@ -243,7 +245,7 @@ impl Event {
 }
 
 /// `room.updated` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomUpdated {
     /// The changed fields.
@@ -257,7 +259,7 @@ pub struct RoomUpdated {
 }
 
 /// `room.audience_count` data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomAudienceCount {
     /// Audience members in the room.
@@ -265,7 +267,7 @@ pub struct RoomAudienceCount {
 }
 
 /// `layout.changed` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LayoutChanged {
     /// The new layout.
@@ -273,7 +275,7 @@ pub struct LayoutChanged {
 }
 
 /// `member.joined` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberJoined {
     /// The member.
@@ -281,7 +283,7 @@ pub struct MemberJoined {
 }
 
 /// `member.updated` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberUpdated {
     /// The changed fields.
@@ -295,7 +297,7 @@ pub struct MemberUpdated {
 }
 
 /// `member.left` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberLeft {
     /// The member.
@@ -308,7 +310,7 @@ pub struct MemberLeft {
 }
 
 /// `member.talking` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberTalking {
     /// The member.
@@ -318,7 +320,7 @@ pub struct MemberTalking {
 }
 
 /// One speaker in `room.speakers`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Speaker {
     /// The member.
@@ -330,7 +332,7 @@ pub struct Speaker {
 }
 
 /// `room.speakers` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomSpeakers {
     /// Speakers, loudest first.
@@ -338,7 +340,7 @@ pub struct RoomSpeakers {
 }
 
 /// `member.network_quality` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberNetworkQuality {
     /// The member.
@@ -351,7 +353,7 @@ pub struct MemberNetworkQuality {
 }
 
 /// `self.permissions_changed` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SelfPermissionsChanged {
     /// The new role.
@@ -371,7 +373,7 @@ pub struct SelfPermissionsChanged {
 }
 
 /// `self.unmute_requested` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SelfUnmuteRequested {
     /// `audio` or `video`.
@@ -381,7 +383,7 @@ pub struct SelfUnmuteRequested {
 }
 
 /// `track.published` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackPublished {
     /// The track.
@@ -389,7 +391,7 @@ pub struct TrackPublished {
 }
 
 /// `track.updated` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackUpdated {
     /// The changed fields.
@@ -403,7 +405,7 @@ pub struct TrackUpdated {
 }
 
 /// `track.unpublished` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackUnpublished {
     /// The track.
@@ -415,7 +417,7 @@ pub struct TrackUnpublished {
 }
 
 /// One layer switch in `track.layers_requested`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LayerRequest {
     /// RTP stream id.
@@ -425,7 +427,7 @@ pub struct LayerRequest {
 }
 
 /// `track.layers_requested` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackLayersRequested {
     /// The track.
@@ -435,7 +437,7 @@ pub struct TrackLayersRequested {
 }
 
 /// `track.subscribed` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackSubscribed {
     /// The track.
@@ -445,7 +447,7 @@ pub struct TrackSubscribed {
 }
 
 /// `track.stream_state` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackStreamState {
     /// The track.
@@ -458,7 +460,7 @@ pub struct TrackStreamState {
 }
 
 /// `sub.offer` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubOffer {
     /// Offer id, increasing.
@@ -477,12 +479,12 @@ pub struct SubOffer {
 }
 
 /// `pub.ice_restart_requested` data (empty).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PubIceRestartRequested {}
 
 /// `sub.updated` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubUpdated {
     /// Changed subscription states.
@@ -490,7 +492,7 @@ pub struct SubUpdated {
 }
 
 /// `recording.*` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordingEvent {
     /// The recording.
@@ -498,7 +500,7 @@ pub struct RecordingEvent {
 }
 
 /// `playback.*` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaybackEvent {
     /// The playback.
@@ -506,7 +508,7 @@ pub struct PlaybackEvent {
 }
 
 /// `stream.*` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamEvent {
     /// The stream.
@@ -517,7 +519,7 @@ pub struct StreamEvent {
 }
 
 /// `message.received` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MessageReceived {
     /// Server message id.
@@ -537,7 +539,7 @@ pub struct MessageReceived {
 }
 
 /// `session.token` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionToken {
     /// A fresh access token for a later full rejoin.
@@ -547,7 +549,7 @@ pub struct SessionToken {
 }
 
 /// `session.closing` data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionClosing {
     /// Why.

@@ -1,39 +1,590 @@
-//! Typed conversion between wire types and `serde_json::Value` through JSON text.
+//! The compact wire codec: typed conversion between wire types and `serde_json::Value`.
 //!
-//! Going from a `Value` to a typed struct with `serde_json::from_value` (or
-//! `T::deserialize(&value)`) compiles a separate deserializer for every type and every
-//! `Value` flavour (owned, borrowed, map, array). In a WebAssembly bundle that code is most of
-//! the protocol's weight. These helpers print the `Value` once and parse the text, so every
-//! wire type is compiled against exactly one deserializer (and one serializer): the JSON text
-//! reader and writer that frames use anyway. Frames are small; the extra pass costs
-//! microseconds.
+//! serde's derived `Deserialize` compiles a visitor, a field identifier and a sequence/map
+//! state machine for every type. In a WebAssembly bundle that code is most of the protocol's
+//! weight. [`FromWire`] and [`ToWire`] do the same job with a straight list of calls per
+//! type: `#[derive(Wire)]` (from the `ovsp-derive` crate, re-exported here and as
+//! [`crate::Wire`]) reads the type's fields and the same `#[serde(...)]` attributes serde
+//! reads (`default`, `default = "path"`, `rename`, `rename_all`, `skip_serializing_if`,
+//! `flatten`, `skip`, `transparent`, `tag`, `other`) and emits one call to a small helper of
+//! [`wire`] per field. Every wire type keeps its serde derives as well (the server, the JSON
+//! Schema and the tests use them); the tests check that both codecs agree on every fixture.
+//!
+//! Semantics follow serde's for valid input: a missing required field is an error saying
+//! "missing field `x`"; a missing or `null` `Option` field is `None`; `default` fields take
+//! their default when missing; unknown fields are ignored; wrong types give serde's
+//! "invalid type: …, expected …" wording.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::Value;
+use core::fmt;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+pub use ovsp_derive::{FromWire, ToWire, Wire};
+pub use serde_json::{Map, Value};
+
+/// A wire value that did not decode. Its text follows serde_json's (e.g.
+/// "missing field `id`", "invalid type: string \"x\", expected u32").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    msg: String,
+}
+
+impl WireError {
+    /// An error with free text.
+    pub fn custom(msg: impl Into<String>) -> Self {
+        WireError { msg: msg.into() }
+    }
+
+    /// A required field is missing.
+    #[inline(never)]
+    pub fn missing(field: &str) -> Self {
+        WireError::custom(format!("missing field `{field}`"))
+    }
+
+    /// A value of the wrong JSON type.
+    #[inline(never)]
+    pub fn invalid_type(found: &Value, expected: &str) -> Self {
+        WireError::custom(format!(
+            "invalid type: {}, expected {expected}",
+            Unexpected(found)
+        ))
+    }
+
+    /// A value of the right JSON type but out of range.
+    #[inline(never)]
+    pub fn invalid_value(found: &Value, expected: &str) -> Self {
+        WireError::custom(format!(
+            "invalid value: {}, expected {expected}",
+            Unexpected(found)
+        ))
+    }
+
+    /// A string that names no variant of an enum without a catch-all.
+    #[inline(never)]
+    pub fn unknown_variant(name: &str, expected: &[&str]) -> Self {
+        let mut msg = format!("unknown variant `{name}`, ");
+        match expected {
+            [] => msg.push_str("there are no variants"),
+            [a] => msg.push_str(&format!("expected `{a}`")),
+            [a, b] => msg.push_str(&format!("expected `{a}` or `{b}`")),
+            _ => {
+                msg.push_str("expected one of ");
+                for (i, e) in expected.iter().enumerate() {
+                    if i > 0 {
+                        msg.push_str(", ");
+                    }
+                    msg.push('`');
+                    msg.push_str(e);
+                    msg.push('`');
+                }
+            }
+        }
+        WireError::custom(msg)
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.msg
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+impl From<WireError> for String {
+    fn from(e: WireError) -> String {
+        e.msg
+    }
+}
+
+/// A found value as serde_json describes it in errors.
+struct Unexpected<'a>(&'a Value);
+
+impl fmt::Display for Unexpected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "boolean `{b}`"),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    write!(f, "integer `{u}`")
+                } else if let Some(i) = n.as_i64() {
+                    write!(f, "integer `{i}`")
+                } else {
+                    // serde_json prints floats in errors as it prints them in JSON.
+                    write!(f, "floating point `{n}`")
+                }
+            }
+            Value::String(s) => write!(f, "string {s:?}"),
+            Value::Array(_) => f.write_str("sequence"),
+            Value::Object(_) => f.write_str("map"),
+        }
+    }
+}
+
+/// A type that decodes from a JSON `Value` (see the module docs).
+pub trait FromWire: Sized {
+    /// Decode from a value.
+    fn from_wire(v: &Value) -> Result<Self, WireError>;
+
+    /// The value of a struct field that is absent: an error naming it, except for `Option`
+    /// (`None`), as with serde.
+    fn from_missing(field: &'static str) -> Result<Self, WireError> {
+        Err(WireError::missing(field))
+    }
+}
+
+/// A type that encodes to a JSON `Value` (see the module docs).
+pub trait ToWire {
+    /// Encode as a value.
+    fn to_wire(&self) -> Value;
+}
 
 /// Decode a typed value from a JSON `Value`.
 ///
-/// The error is serde_json's, with the same text `from_value` gives (e.g.
-/// "missing field `id`").
-pub fn decode<T: DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
-    decode_str(&v.to_string())
+/// The error text follows serde_json's `from_value` (e.g. "missing field `id`").
+pub fn decode<T: FromWire>(v: &Value) -> Result<T, WireError> {
+    T::from_wire(v)
 }
 
-/// Decode a typed value from JSON text.
-pub fn decode_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
-    serde_json::from_str(text)
+/// Decode a typed value from JSON text (parsed into a `Value` once, then decoded).
+pub fn decode_str<T: FromWire>(text: &str) -> Result<T, WireError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| WireError::custom(e.to_string()))?;
+    T::from_wire(&v)
 }
 
-/// Encode a typed value as JSON text. Wire types (strings, integers, maps with string keys)
-/// always encode; a type that cannot gives `"null"`.
-pub fn encode_str<T: Serialize + ?Sized>(v: &T) -> String {
+/// Encode a typed value as JSON text. Wire types always encode; a type that cannot gives
+/// `"null"`.
+///
+/// Transitional: still bound on `serde::Serialize` until every caller's types implement
+/// [`ToWire`]; wire types can use [`ToWire::to_wire`] directly.
+pub fn encode_str<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
 /// Encode a typed value as a JSON `Value` (`Value::Null` for a type that cannot encode).
-pub fn encode<T: Serialize + ?Sized>(v: &T) -> Value {
+///
+/// Transitional: still bound on `serde::Serialize` (see [`encode_str`]).
+pub fn encode<T: serde::Serialize + ?Sized>(v: &T) -> Value {
+    // Through text, so each type compiles against the one JSON text serializer.
     serde_json::from_str(&encode_str(v)).unwrap_or(Value::Null)
+}
+
+/// The helpers the derived code calls: one call per field, so each derived impl is a short
+/// straight-line function and the work lives here, compiled once (or once per field type).
+pub mod wire {
+    use super::{FromWire, Map, Value, WireError};
+
+    /// The object a struct decodes from, or an "invalid type" error naming `expecting`.
+    #[inline(never)]
+    pub fn obj<'a>(v: &'a Value, expecting: &str) -> Result<&'a Map<String, Value>, WireError> {
+        match v {
+            Value::Object(o) => Ok(o),
+            _ => Err(WireError::invalid_type(v, expecting)),
+        }
+    }
+
+    /// A field without a default (an `Option` field is `None` when absent).
+    #[inline(never)]
+    pub fn req<T: FromWire>(o: &Map<String, Value>, key: &'static str) -> Result<T, WireError> {
+        match o.get(key) {
+            Some(v) => T::from_wire(v),
+            None => T::from_missing(key),
+        }
+    }
+
+    /// A `#[serde(default)]` field.
+    #[inline(never)]
+    pub fn dflt<T: FromWire + Default>(
+        o: &Map<String, Value>,
+        key: &'static str,
+    ) -> Result<T, WireError> {
+        match o.get(key) {
+            Some(v) => T::from_wire(v),
+            None => Ok(T::default()),
+        }
+    }
+
+    /// A `#[serde(default = "path")]` field.
+    #[inline(never)]
+    pub fn or_else<T: FromWire>(
+        o: &Map<String, Value>,
+        key: &'static str,
+        default: fn() -> T,
+    ) -> Result<T, WireError> {
+        match o.get(key) {
+            Some(v) => T::from_wire(v),
+            None => Ok(default()),
+        }
+    }
+
+    /// Write one encoded field.
+    #[inline(never)]
+    pub fn put(m: &mut Map<String, Value>, key: &str, v: Value) {
+        m.insert(key.to_owned(), v);
+    }
+
+    /// Write the fields of a flattened struct (or of an internally tagged newtype variant).
+    #[inline(never)]
+    pub fn merge(m: &mut Map<String, Value>, v: Value) {
+        if let Value::Object(o) = v {
+            m.extend(o);
+        }
+    }
+
+    /// A unit struct: `null`.
+    #[inline(never)]
+    pub fn unit(v: &Value, expecting: &str) -> Result<(), WireError> {
+        match v {
+            Value::Null => Ok(()),
+            _ => Err(WireError::invalid_type(v, expecting)),
+        }
+    }
+
+    /// A string value.
+    #[inline(never)]
+    pub fn string(s: &str) -> Value {
+        Value::String(s.to_owned())
+    }
+
+    /// `{key: v}`: an externally tagged variant with content.
+    #[inline(never)]
+    pub fn single(key: &str, v: Value) -> Value {
+        let mut m = Map::new();
+        m.insert(key.to_owned(), v);
+        Value::Object(m)
+    }
+
+    /// A map holding only the tag of an internally tagged variant.
+    #[inline(never)]
+    pub fn tag_map(tag: &str, name: &str) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert(tag.to_owned(), Value::String(name.to_owned()));
+        m
+    }
+
+    /// The variant name and content of an externally tagged enum value: a string (no
+    /// content) or an object with a single key.
+    #[inline(never)]
+    pub fn variant(v: &Value) -> Result<(&str, Option<&Value>), WireError> {
+        match v {
+            Value::String(s) => Ok((s, None)),
+            Value::Object(o) => {
+                let mut it = o.iter();
+                match (it.next(), it.next()) {
+                    (Some((k, c)), None) => Ok((k, Some(c))),
+                    _ => Err(WireError::invalid_value(v, "map with a single key")),
+                }
+            }
+            _ => Err(WireError::invalid_type(v, "string or map")),
+        }
+    }
+
+    /// The content of a variant that carries data.
+    #[inline(never)]
+    pub fn content<'a>(inner: Option<&'a Value>, name: &str) -> Result<&'a Value, WireError> {
+        inner.ok_or_else(|| {
+            WireError::custom(format!(
+                "invalid type: unit variant, expected variant `{name}` with content"
+            ))
+        })
+    }
+
+    /// A unit variant's (absent or `null`) content.
+    #[inline(never)]
+    pub fn no_content(inner: Option<&Value>) -> Result<(), WireError> {
+        match inner {
+            None | Some(Value::Null) => Ok(()),
+            Some(v) => Err(WireError::invalid_type(v, "unit")),
+        }
+    }
+
+    /// The tag of an internally tagged enum value.
+    #[inline(never)]
+    pub fn tag<'a>(o: &'a Map<String, Value>, field: &'static str) -> Result<&'a str, WireError> {
+        match o.get(field) {
+            Some(Value::String(s)) => Ok(s),
+            Some(v) => Err(WireError::invalid_type(v, "variant identifier")),
+            None => Err(WireError::missing(field)),
+        }
+    }
+
+    /// A string-enum value (a string, or serde's `{"name": null}` form); used by the wire
+    /// string enums, which map unknown names to their `Unknown` variant.
+    #[inline(never)]
+    pub fn enum_str(v: &Value) -> Result<&str, WireError> {
+        let (name, inner) = variant(v)?;
+        no_content(inner)?;
+        Ok(name)
+    }
+
+    /// An error for an unknown variant name.
+    pub fn unknown_variant(name: &str, expected: &[&str]) -> WireError {
+        WireError::unknown_variant(name, expected)
+    }
+
+    /// An integer within `min..=max`, with serde's errors (`expected` names the type).
+    #[inline(never)]
+    pub fn integer(v: &Value, min: i128, max: i128, expected: &str) -> Result<i128, WireError> {
+        let Value::Number(n) = v else {
+            return Err(WireError::invalid_type(v, expected));
+        };
+        let x = if let Some(u) = n.as_u64() {
+            i128::from(u)
+        } else if let Some(i) = n.as_i64() {
+            i128::from(i)
+        } else {
+            return Err(WireError::invalid_type(v, expected));
+        };
+        if x < min || x > max {
+            return Err(WireError::invalid_value(v, expected));
+        }
+        Ok(x)
+    }
+
+    /// Any JSON number as `f64`.
+    #[inline(never)]
+    pub fn float(v: &Value, expected: &str) -> Result<f64, WireError> {
+        match v {
+            Value::Number(n) => n
+                .as_f64()
+                .ok_or_else(|| WireError::invalid_type(v, expected)),
+            _ => Err(WireError::invalid_type(v, expected)),
+        }
+    }
+
+    /// The elements of an array.
+    #[inline(never)]
+    pub fn array(v: &Value) -> Result<&[Value], WireError> {
+        match v {
+            Value::Array(a) => Ok(a),
+            _ => Err(WireError::invalid_type(v, "a sequence")),
+        }
+    }
+
+    /// The entries of an object decoded as a map.
+    #[inline(never)]
+    pub fn map(v: &Value) -> Result<&Map<String, Value>, WireError> {
+        match v {
+            Value::Object(o) => Ok(o),
+            _ => Err(WireError::invalid_type(v, "a map")),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ std impls
+
+impl FromWire for String {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            _ => Err(WireError::invalid_type(v, "a string")),
+        }
+    }
+}
+
+impl ToWire for String {
+    fn to_wire(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl ToWire for str {
+    fn to_wire(&self) -> Value {
+        Value::String(self.to_owned())
+    }
+}
+
+impl FromWire for bool {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        match v {
+            Value::Bool(b) => Ok(*b),
+            _ => Err(WireError::invalid_type(v, "a boolean")),
+        }
+    }
+}
+
+impl ToWire for bool {
+    fn to_wire(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+macro_rules! wire_int {
+    ($($t:ident),*) => {$(
+        impl FromWire for $t {
+            fn from_wire(v: &Value) -> Result<Self, WireError> {
+                // The range check makes the cast lossless.
+                wire::integer(v, $t::MIN as i128, $t::MAX as i128, stringify!($t))
+                    .map(|x| x as $t)
+            }
+        }
+
+        impl ToWire for $t {
+            fn to_wire(&self) -> Value {
+                Value::from(*self)
+            }
+        }
+    )*};
+}
+
+wire_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+impl FromWire for f64 {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        wire::float(v, "f64")
+    }
+}
+
+impl ToWire for f64 {
+    fn to_wire(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl FromWire for f32 {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        wire::float(v, "f32").map(|x| x as f32)
+    }
+}
+
+impl ToWire for f32 {
+    fn to_wire(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl FromWire for Value {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        Ok(v.clone())
+    }
+}
+
+impl ToWire for Value {
+    fn to_wire(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl FromWire for Map<String, Value> {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        wire::map(v).cloned()
+    }
+}
+
+impl ToWire for Map<String, Value> {
+    fn to_wire(&self) -> Value {
+        Value::Object(self.clone())
+    }
+}
+
+impl<T: FromWire> FromWire for Option<T> {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        match v {
+            Value::Null => Ok(None),
+            _ => T::from_wire(v).map(Some),
+        }
+    }
+
+    fn from_missing(_field: &'static str) -> Result<Self, WireError> {
+        Ok(None)
+    }
+}
+
+impl<T: ToWire> ToWire for Option<T> {
+    fn to_wire(&self) -> Value {
+        match self {
+            Some(x) => x.to_wire(),
+            None => Value::Null,
+        }
+    }
+}
+
+impl<T: FromWire> FromWire for Vec<T> {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        wire::array(v)?.iter().map(T::from_wire).collect()
+    }
+}
+
+impl<T: ToWire> ToWire for Vec<T> {
+    fn to_wire(&self) -> Value {
+        self.as_slice().to_wire()
+    }
+}
+
+impl<T: ToWire> ToWire for [T] {
+    fn to_wire(&self) -> Value {
+        Value::Array(self.iter().map(ToWire::to_wire).collect())
+    }
+}
+
+impl<T: FromWire> FromWire for Box<T> {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        T::from_wire(v).map(Box::new)
+    }
+
+    fn from_missing(field: &'static str) -> Result<Self, WireError> {
+        T::from_missing(field).map(Box::new)
+    }
+}
+
+impl<T: ToWire + ?Sized> ToWire for Box<T> {
+    fn to_wire(&self) -> Value {
+        (**self).to_wire()
+    }
+}
+
+impl<T: ToWire + ?Sized> ToWire for &T {
+    fn to_wire(&self) -> Value {
+        (**self).to_wire()
+    }
+}
+
+impl<T: FromWire> FromWire for BTreeMap<String, T> {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        wire::map(v)?
+            .iter()
+            .map(|(k, x)| Ok((k.clone(), T::from_wire(x)?)))
+            .collect()
+    }
+}
+
+impl<T: ToWire> ToWire for BTreeMap<String, T> {
+    fn to_wire(&self) -> Value {
+        Value::Object(self.iter().map(|(k, x)| (k.clone(), x.to_wire())).collect())
+    }
+}
+
+impl<T: FromWire, S: BuildHasher + Default> FromWire for HashMap<String, T, S> {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        wire::map(v)?
+            .iter()
+            .map(|(k, x)| Ok((k.clone(), T::from_wire(x)?)))
+            .collect()
+    }
+}
+
+impl<T: ToWire, S> ToWire for HashMap<String, T, S> {
+    fn to_wire(&self) -> Value {
+        Value::Object(self.iter().map(|(k, x)| (k.clone(), x.to_wire())).collect())
+    }
+}
+
+impl FromWire for () {
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        wire::unit(v, "unit")
+    }
+}
+
+impl ToWire for () {
+    fn to_wire(&self) -> Value {
+        Value::Null
+    }
 }
 
 #[cfg(test)]
@@ -53,5 +604,67 @@ mod tests {
         let bad = serde_json::json!({"identity": "ann"});
         let e = decode::<Member>(&bad).expect_err("no id");
         assert!(e.to_string().contains("missing field `id`"), "{e}");
+    }
+
+    #[test]
+    fn primitive_errors_use_serde_json_wording() {
+        let cases: Vec<(Value, String)> = vec![
+            (
+                serde_json::json!("x"),
+                decode::<u32>(&"x".into()).unwrap_err().to_string(),
+            ),
+            (
+                serde_json::json!(-1),
+                decode::<u32>(&(-1).into()).unwrap_err().to_string(),
+            ),
+            (
+                serde_json::json!(300),
+                decode::<u8>(&300.into()).unwrap_err().to_string(),
+            ),
+            (
+                serde_json::json!(1.5),
+                decode::<i64>(&1.5.into()).unwrap_err().to_string(),
+            ),
+            (
+                serde_json::json!(null),
+                decode::<String>(&Value::Null).unwrap_err().to_string(),
+            ),
+            (
+                serde_json::json!(7),
+                decode::<bool>(&7.into()).unwrap_err().to_string(),
+            ),
+            (
+                serde_json::json!({}),
+                decode::<Vec<u8>>(&serde_json::json!({}))
+                    .unwrap_err()
+                    .to_string(),
+            ),
+        ];
+        let serde_msgs = [
+            serde_json::from_value::<u32>(cases[0].0.clone())
+                .unwrap_err()
+                .to_string(),
+            serde_json::from_value::<u32>(cases[1].0.clone())
+                .unwrap_err()
+                .to_string(),
+            serde_json::from_value::<u8>(cases[2].0.clone())
+                .unwrap_err()
+                .to_string(),
+            serde_json::from_value::<i64>(cases[3].0.clone())
+                .unwrap_err()
+                .to_string(),
+            serde_json::from_value::<String>(cases[4].0.clone())
+                .unwrap_err()
+                .to_string(),
+            serde_json::from_value::<bool>(cases[5].0.clone())
+                .unwrap_err()
+                .to_string(),
+            serde_json::from_value::<Vec<u8>>(cases[6].0.clone())
+                .unwrap_err()
+                .to_string(),
+        ];
+        for ((_, ours), theirs) in cases.iter().zip(serde_msgs.iter()) {
+            assert_eq!(ours, theirs);
+        }
     }
 }

@@ -26,6 +26,9 @@
 //! protocol.
 #![deny(missing_docs)]
 
+// Lets the derived wire codec name this crate as `::ovsp` from inside it too.
+extern crate self as ovsp;
+
 /// Declares a string enum with a catch-all `Unknown` variant (serialised as `"unknown"`),
 /// so unknown values never fail decoding.
 macro_rules! wire_enum {
@@ -61,6 +64,18 @@ macro_rules! wire_enum {
             }
         }
 
+        impl $crate::json::FromWire for $name {
+            fn from_wire(v: &serde_json::Value) -> Result<Self, $crate::json::WireError> {
+                $crate::json::wire::enum_str(v).map($name::parse)
+            }
+        }
+
+        impl $crate::json::ToWire for $name {
+            fn to_wire(&self) -> serde_json::Value {
+                $crate::json::wire::string(self.as_str())
+            }
+        }
+
         impl core::fmt::Display for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str(self.as_str())
@@ -88,6 +103,7 @@ pub use envelope::{
     ServerFrame,
 };
 pub use events::{event_info, Durability, Event, EventInfo, Scope, EVENTS};
+pub use json::{FromWire, ToWire, Wire};
 pub use methods::{method_info, Method, MethodInfo, MethodKind, PermRule, METHODS};
 
 /// The WebSocket subprotocol of OVSP major version 1.

@@ -12,24 +12,52 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::json::{FromWire, ToWire, Wire};
+
 use crate::model::{
     LayoutInfo, MediaAllowed, MediaKind, MediaSource, Member, Meta, PcKind, Playback, Recording,
     Role, Snapshot, Stream, SubscriptionState, Track, TrackKind, TrackLayer,
 };
 
-/// A type that travels on the wire: serde both ways (and, with feature `schema`, a JSON
-/// Schema). Implemented for every such type automatically.
+/// A type that travels on the wire: serde and the wire codec both ways, `Debug` and
+/// `PartialEq` (and, with feature `schema`, a JSON Schema). Implemented for every such type
+/// automatically.
 #[cfg(not(feature = "schema"))]
-pub trait WireType: Serialize + DeserializeOwned {}
+pub trait WireType:
+    Serialize + DeserializeOwned + FromWire + ToWire + core::fmt::Debug + PartialEq
+{
+}
 #[cfg(not(feature = "schema"))]
-impl<T: Serialize + DeserializeOwned> WireType for T {}
+impl<T> WireType for T where
+    T: Serialize + DeserializeOwned + FromWire + ToWire + core::fmt::Debug + PartialEq
+{
+}
 
-/// A type that travels on the wire: serde both ways (and, with feature `schema`, a JSON
-/// Schema). Implemented for every such type automatically.
+/// A type that travels on the wire: serde and the wire codec both ways, `Debug` and
+/// `PartialEq` (and, with feature `schema`, a JSON Schema). Implemented for every such type
+/// automatically.
 #[cfg(feature = "schema")]
-pub trait WireType: Serialize + DeserializeOwned + schemars::JsonSchema {}
+pub trait WireType:
+    Serialize
+    + DeserializeOwned
+    + FromWire
+    + ToWire
+    + core::fmt::Debug
+    + PartialEq
+    + schemars::JsonSchema
+{
+}
 #[cfg(feature = "schema")]
-impl<T: Serialize + DeserializeOwned + schemars::JsonSchema> WireType for T {}
+impl<T> WireType for T where
+    T: Serialize
+        + DeserializeOwned
+        + FromWire
+        + ToWire
+        + core::fmt::Debug
+        + PartialEq
+        + schemars::JsonSchema
+{
+}
 
 /// A request method: its wire name and its params/result types.
 pub trait Method {
@@ -333,12 +361,12 @@ methods! {
 
 /// An empty object (`{}`): params of methods without params, result of methods without a
 /// result. Unknown fields (such as a result's `seq`) are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Empty {}
 
 /// Params with an optional target member (absent = the caller).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberTarget {
     /// Target member; absent for the caller.
@@ -347,7 +375,7 @@ pub struct MemberTarget {
 }
 
 /// Params with an optional free-text reason (`room.leave`, `room.end`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReasonParams {
     /// Reason.
@@ -361,7 +389,7 @@ pub type RoomLeaveParams = ReasonParams;
 pub type RoomEndParams = ReasonParams;
 
 /// Params carrying a meta object (`room.set_meta`, `room.update_meta`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MetaParams {
     /// The meta object.
@@ -374,7 +402,7 @@ pub type RoomSetMetaParams = MetaParams;
 pub type RoomUpdateMetaParams = MetaParams;
 
 /// Params listing meta keys to delete (`room.delete_meta`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteMetaParams {
     /// Keys to delete.
@@ -385,7 +413,7 @@ pub struct DeleteMetaParams {
 pub type RoomDeleteMetaParams = DeleteMetaParams;
 
 /// A result carrying a meta object (`room.get_meta`, `member.get_meta`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MetaResult {
     /// The meta object.
@@ -396,7 +424,7 @@ pub struct MetaResult {
 // ---------------------------------------------------------------- session
 
 /// A protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProtocolVersion {
     /// Major version (1).
@@ -416,7 +444,7 @@ impl Default for ProtocolVersion {
 }
 
 /// Describes the client SDK.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientInfo {
     /// SDK name, e.g. `ovsp-wasm`.
@@ -435,7 +463,7 @@ pub struct ClientInfo {
 }
 
 /// The resume request inside `session.connect`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ResumeParams {
     /// The session to resume.
@@ -447,7 +475,7 @@ pub struct ResumeParams {
 }
 
 /// `session.connect` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionConnectParams {
     /// The client's protocol version.
@@ -468,7 +496,7 @@ pub struct SessionConnectParams {
 }
 
 /// Describes the server.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ServerInfo {
     /// Server version.
@@ -482,7 +510,7 @@ pub struct ServerInfo {
 }
 
 /// Timers the server advertises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Timers {
     /// Ping interval.
@@ -508,7 +536,7 @@ impl Default for Timers {
 }
 
 /// An ICE server.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IceServer {
     /// URLs (`stun:`, `turn:`, `turns:`).
@@ -522,7 +550,7 @@ pub struct IceServer {
 }
 
 /// The range of durable events replayed after a resume.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReplayRange {
     /// First replayed seq (`last_seq + 1`).
@@ -532,7 +560,7 @@ pub struct ReplayRange {
 }
 
 /// `session.connect` result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionConnectResult {
     /// Session id (`ses_…`).
@@ -572,7 +600,7 @@ pub struct SessionConnectResult {
 }
 
 /// `session.update_token` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionUpdateTokenParams {
     /// The new access token.
@@ -580,7 +608,7 @@ pub struct SessionUpdateTokenParams {
 }
 
 /// `session.update_token` result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionUpdateTokenResult {
     /// When the new token expires (ms since the Unix epoch).
@@ -597,7 +625,7 @@ pub struct SessionUpdateTokenResult {
 }
 
 /// `ping` params.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PingParams {
     /// Client time (ms).
@@ -608,7 +636,7 @@ pub struct PingParams {
 }
 
 /// `ping` result.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PingResult {
     /// The client's `ts`, echoed.
@@ -618,7 +646,7 @@ pub struct PingResult {
 }
 
 /// `session.ack` notification params: cumulative ack of durable events.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionAck {
     /// The highest durable seq processed.
@@ -626,7 +654,7 @@ pub struct SessionAck {
 }
 
 /// Per-track statistics in `stats.report`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackStats {
     /// Track.
@@ -646,7 +674,7 @@ pub struct TrackStats {
 }
 
 /// `stats.report` notification params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatsReport {
     /// Which PC.
@@ -688,7 +716,7 @@ impl Default for PcKind {
 
 /// A trickled ICE candidate (client notification `ice.candidate` and event `ice.candidate`).
 /// `candidate: null` marks the end of candidates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IceCandidate {
     /// Which PC.
@@ -717,7 +745,7 @@ pub type IceCandidateParams = IceCandidate;
 // ---------------------------------------------------------------- room
 
 /// Which kinds to receive (in `room.join`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReceiveOptions {
     /// Receive audio.
@@ -742,7 +770,7 @@ pub(crate) fn default_true() -> bool {
 }
 
 /// `room.join` params (all optional).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomJoinParams {
     /// Display-name override (if the token allows it).
@@ -771,7 +799,7 @@ pub type RoomJoinResult = Snapshot;
 pub type RoomGetResult = Snapshot;
 
 /// `room.configure` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomConfigureParams {
     /// Maximum members.
@@ -789,7 +817,7 @@ pub struct RoomConfigureParams {
 }
 
 /// `room.configure` result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomConfigureResult {
     /// The room after the change.
@@ -797,7 +825,7 @@ pub struct RoomConfigureResult {
 }
 
 /// `room.set_hide_video_muted` params.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomSetHideVideoMutedParams {
     /// Hide (true) or show (false) video-muted members.
@@ -805,7 +833,7 @@ pub struct RoomSetHideVideoMutedParams {
 }
 
 /// `room.set_prioritize_handraise` params.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomSetPrioritizeHandraiseParams {
     /// Enable or disable.
@@ -813,7 +841,7 @@ pub struct RoomSetPrioritizeHandraiseParams {
 }
 
 /// One access-list entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AclEntry {
     /// Identity (token `sub`).
@@ -833,7 +861,7 @@ pub struct AclEntry {
 }
 
 /// `room.acl.update` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomAclUpdateParams {
     /// Entries to add or change.
@@ -845,7 +873,7 @@ pub struct RoomAclUpdateParams {
 }
 
 /// `room.acl.update` result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomAclUpdateResult {
     /// The whole access list after the change.
@@ -854,7 +882,7 @@ pub struct RoomAclUpdateResult {
 }
 
 /// `room.acl.get` result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomAclGetResult {
     /// Whether the access list is enforced.
@@ -867,7 +895,7 @@ pub struct RoomAclGetResult {
 // ---------------------------------------------------------------- members
 
 /// `member.list` result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberListResult {
     /// Visible members (the caller included).
@@ -876,7 +904,7 @@ pub struct MemberListResult {
 }
 
 /// `member.set_input_volume` / `member.set_output_volume` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberVolumeParams {
     /// Target member; absent for the caller.
@@ -892,7 +920,7 @@ pub type MemberSetInputVolumeParams = MemberVolumeParams;
 pub type MemberSetOutputVolumeParams = MemberVolumeParams;
 
 /// `member.set_input_sensitivity` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberSetInputSensitivityParams {
     /// Target member; absent for the caller.
@@ -903,7 +931,7 @@ pub struct MemberSetInputSensitivityParams {
 }
 
 /// `member.set_position` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberSetPositionParams {
     /// Target member; absent for the caller.
@@ -914,7 +942,7 @@ pub struct MemberSetPositionParams {
 }
 
 /// `member.remove` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberRemoveParams {
     /// Member to remove, or `"all"` for every other member.
@@ -928,7 +956,7 @@ pub struct MemberRemoveParams {
 pub const REMOVE_ALL: &str = "all";
 
 /// `member.promote` params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberPromoteParams {
     /// The audience member to promote.
@@ -951,7 +979,7 @@ pub struct MemberPromoteParams {
 }
 
 /// `member.demote` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberDemoteParams {
     /// The member to demote.
@@ -962,7 +990,7 @@ pub struct MemberDemoteParams {
 }
 
 /// `member.set_meta` / `member.update_meta` params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberMetaParams {
     /// Target member; absent for the caller.
@@ -978,7 +1006,7 @@ pub type MemberSetMetaParams = MemberMetaParams;
 pub type MemberUpdateMetaParams = MemberMetaParams;
 
 /// `member.delete_meta` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberDeleteMetaParams {
     /// Target member; absent for the caller.
@@ -989,7 +1017,7 @@ pub struct MemberDeleteMetaParams {
 }
 
 /// `member.set_permissions` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberSetPermissionsParams {
     /// Target member.
@@ -1005,7 +1033,7 @@ pub struct MemberSetPermissionsParams {
 // ---------------------------------------------------------------- tracks
 
 /// `track.publish` params.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackPublishParams {
     /// Client-chosen id, stable across rejoins.
@@ -1053,7 +1081,7 @@ pub struct TrackPublishParams {
 }
 
 /// A result carrying one track (`track.publish`, `track.update`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackResult {
     /// The track.
@@ -1066,7 +1094,7 @@ pub type TrackPublishResult = TrackResult;
 pub type TrackUpdateResult = TrackResult;
 
 /// Params naming one track.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackIdParams {
     /// The track.
@@ -1077,7 +1105,7 @@ pub struct TrackIdParams {
 pub type TrackUnpublishParams = TrackIdParams;
 
 /// One entry of `track.mute`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackMuteEntry {
     /// The track.
@@ -1087,7 +1115,7 @@ pub struct TrackMuteEntry {
 }
 
 /// `track.mute` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackMuteParams {
     /// The changes.
@@ -1095,7 +1123,7 @@ pub struct TrackMuteParams {
 }
 
 /// `track.update` params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackUpdateParams {
     /// The track.
@@ -1118,7 +1146,7 @@ pub struct TrackUpdateParams {
 }
 
 /// `pub.offer` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PubOfferParams {
     /// Offer id, increasing per PC.
@@ -1134,7 +1162,7 @@ pub struct PubOfferParams {
 }
 
 /// `pub.offer` result: the answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PubOfferResult {
     /// The offer answered.
@@ -1144,7 +1172,7 @@ pub struct PubOfferResult {
 }
 
 /// `sub.answer` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubAnswerParams {
     /// The `sub.offer` answered.
@@ -1157,7 +1185,7 @@ pub struct SubAnswerParams {
 
 /// What to subscribe to: a track (`track_id`) or a member's tracks (`member_id`, optionally
 /// narrowed by `stream_key` and `kinds`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubTarget {
     /// A single track.
@@ -1175,7 +1203,7 @@ pub struct SubTarget {
 }
 
 /// Settings for one subscription.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubSetting {
     /// The subscribed track.
@@ -1204,7 +1232,7 @@ pub struct SubSetting {
 }
 
 /// `sub.update` params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubUpdateParams {
     /// Subscriptions to add.
@@ -1219,7 +1247,7 @@ pub struct SubUpdateParams {
 }
 
 /// `sub.update` result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubUpdateResult {
     /// Resulting states of the affected subscriptions (failed adds have state `failed`).
@@ -1230,7 +1258,7 @@ pub struct SubUpdateResult {
 // ---------------------------------------------------------------- layout and egress
 
 /// `layout.list` result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LayoutListResult {
     /// Available layouts.
@@ -1242,7 +1270,7 @@ pub struct LayoutListResult {
 pub type Positions = BTreeMap<String, String>;
 
 /// `layout.set` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LayoutSetParams {
     /// Layout name.
@@ -1253,7 +1281,7 @@ pub struct LayoutSetParams {
 }
 
 /// `layout.set_positions` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LayoutSetPositionsParams {
     /// Position assignments.
@@ -1261,7 +1289,7 @@ pub struct LayoutSetPositionsParams {
 }
 
 /// `recording.start` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordingStartParams {
     /// Layout for the composite.
@@ -1273,7 +1301,7 @@ pub struct RecordingStartParams {
 }
 
 /// Params naming a recording.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordingIdParams {
     /// The recording.
@@ -1281,7 +1309,7 @@ pub struct RecordingIdParams {
 }
 
 /// A result carrying one recording.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordingResult {
     /// The recording.
@@ -1289,7 +1317,7 @@ pub struct RecordingResult {
 }
 
 /// `recording.list` result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordingListResult {
     /// Recordings.
@@ -1298,7 +1326,7 @@ pub struct RecordingListResult {
 }
 
 /// `playback.start` params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaybackStartParams {
     /// Media URL.
@@ -1318,7 +1346,7 @@ pub struct PlaybackStartParams {
 }
 
 /// Params naming a playback.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaybackIdParams {
     /// The playback.
@@ -1326,7 +1354,7 @@ pub struct PlaybackIdParams {
 }
 
 /// `playback.seek` params: exactly one of `position_ms` (absolute) or `delta_ms` (relative).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaybackSeekParams {
     /// The playback.
@@ -1340,7 +1368,7 @@ pub struct PlaybackSeekParams {
 }
 
 /// `playback.set_volume` params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaybackSetVolumeParams {
     /// The playback.
@@ -1350,7 +1378,7 @@ pub struct PlaybackSetVolumeParams {
 }
 
 /// A result carrying one playback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaybackResult {
     /// The playback.
@@ -1358,7 +1386,7 @@ pub struct PlaybackResult {
 }
 
 /// `playback.list` result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlaybackListResult {
     /// Playbacks.
@@ -1367,7 +1395,7 @@ pub struct PlaybackListResult {
 }
 
 /// `stream.start` params.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamStartParams {
     /// Destination (`rtmp://` or `rtmps://`).
@@ -1375,7 +1403,7 @@ pub struct StreamStartParams {
 }
 
 /// Params naming a stream.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamIdParams {
     /// The stream.
@@ -1383,7 +1411,7 @@ pub struct StreamIdParams {
 }
 
 /// A result carrying one stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamResult {
     /// The stream.
@@ -1391,7 +1419,7 @@ pub struct StreamResult {
 }
 
 /// `stream.list` result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamListResult {
     /// Streams.
@@ -1402,7 +1430,7 @@ pub struct StreamListResult {
 // ---------------------------------------------------------------- messages and debug
 
 /// `message.send` params.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MessageSendParams {
     /// Recipients; absent = everyone.
@@ -1419,7 +1447,7 @@ pub struct MessageSendParams {
 }
 
 /// `message.send` result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MessageSendResult {
     /// Server message id (`msg_…`).
@@ -1451,7 +1479,7 @@ wire_enum! {
 }
 
 /// `debug.simulate` params.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DebugSimulateParams {
     /// The scenario.

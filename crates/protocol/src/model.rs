@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::Wire;
+
 use crate::codes::Code;
 
 /// Free-form application metadata: a JSON object (at most [`crate::limits::MAX_META_BYTES`]
@@ -280,7 +282,7 @@ wire_enum! {
 }
 
 /// A code and message pair, used where an entity or event reports an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorInfo {
     /// The error code.
@@ -301,7 +303,7 @@ impl ErrorInfo {
 }
 
 /// Which media a member may send and receive.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MediaAllowed {
     /// Sources the member may publish.
@@ -340,7 +342,7 @@ impl MediaAllowed {
 }
 
 /// A room.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Room {
     /// Server id (`rm_…`).
@@ -388,7 +390,7 @@ pub struct Room {
 }
 
 /// The changed fields of a [`Room`] (in `room.updated`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomPartial {
     /// Room id.
@@ -458,7 +460,7 @@ impl Room {
 }
 
 /// A member as seen by others.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Member {
     /// Server id (`mem_…`).
@@ -525,7 +527,7 @@ pub struct Member {
 
 /// The changed fields of a [`Member`] (in `member.updated`). Tracks change through the
 /// `track.*` events, never through this partial.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberPartial {
     /// Member id.
@@ -602,7 +604,7 @@ impl Member {
 }
 
 /// The caller's own member, with its effective permissions and media rights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SelfMember {
     /// The member as others see it.
@@ -630,7 +632,7 @@ impl core::ops::DerefMut for SelfMember {
 }
 
 /// One simulcast layer of a video track.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackLayer {
     /// RTP stream id (`a=rid`).
@@ -653,7 +655,7 @@ pub struct TrackLayer {
 }
 
 /// A published track.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Track {
     /// Server id (`tr_…`).
@@ -705,7 +707,7 @@ pub struct Track {
 }
 
 /// The changed fields of a [`Track`] (in `track.updated`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TrackPartial {
     /// Track id.
@@ -760,7 +762,7 @@ impl Track {
 }
 
 /// The state of one subscription (in `sub.update` results and `sub.updated`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubscriptionState {
     /// The subscribed track.
@@ -791,7 +793,7 @@ pub struct SubscriptionState {
 }
 
 /// One placed member in a layout. Geometry is normalised to 0..1 of the canvas.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LayoutLayer {
     /// The member shown here (absent for an empty slot).
@@ -814,7 +816,7 @@ pub struct LayoutLayer {
 }
 
 /// The room's layout: name and placed layers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Layout {
     /// Layout name, e.g. `grid-responsive`.
@@ -825,7 +827,7 @@ pub struct Layout {
 }
 
 /// A layout the server offers (in `layout.list`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LayoutInfo {
     /// Layout name.
@@ -836,7 +838,7 @@ pub struct LayoutInfo {
 }
 
 /// A recording.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Recording {
     /// Server id (`rec_…`).
@@ -855,7 +857,7 @@ pub struct Recording {
 }
 
 /// A media playback into the room.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Playback {
     /// Server id (`pb_…`).
@@ -879,7 +881,7 @@ pub struct Playback {
 }
 
 /// An outbound RTMP(S) stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Stream {
     /// Server id (`st_…`).
@@ -898,7 +900,7 @@ pub struct Stream {
 
 /// The full room state: the result of `room.join` and `room.get`, and the `snapshot` of a
 /// resume that could not replay.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Snapshot {
     /// The session's durable-event counter at the time of the snapshot (the baseline: the
@@ -930,7 +932,7 @@ pub struct Snapshot {
 pub type SubMids = BTreeMap<String, Option<SubMid>>;
 
 /// What one sub-PC m-section carries (in `sub.offer`'s `mids`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubMid {
     /// The track.

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::Wire;
+
 use crate::model::{MediaAllowed, Meta, Role};
 
 /// The JWT audience OVSP tokens carry.
@@ -15,7 +17,7 @@ pub const AUDIENCE: &str = "ovsp";
 pub const GRANT_VERSION: u32 = 1;
 
 /// Settings for a room created by `auto_create`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoomConfig {
     /// Maximum members.
@@ -30,7 +32,7 @@ pub struct RoomConfig {
 }
 
 /// The `ovsp` claim: what the bearer may do in one room.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OvspGrant {
     /// Claim version (1).
@@ -114,7 +116,7 @@ impl OvspGrant {
 }
 
 /// The JWT claims of an OVSP access token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Claims {
     /// Issuer: the API key id (same as the header's `kid`).
@@ -140,7 +142,7 @@ pub struct Claims {
 }
 
 /// The JWT header fields OVSP uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Header {
     /// `HS256` or `ES256` (`none` is always rejected).

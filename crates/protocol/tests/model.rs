@@ -266,7 +266,7 @@ fn token_claims_decode() {
 
 #[test]
 fn envelope_helpers() {
-    #[derive(serde::Serialize)]
+    #[derive(serde::Serialize, ovsp::Wire)]
     struct R {
         x: u32,
     }

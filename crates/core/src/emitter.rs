@@ -17,7 +17,9 @@
 //! - a listener that fails does not stop the others: [`Emitter::emit`] collects every failure
 //!   and returns them after all listeners have run.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::map::VecMap;
 
 /// Identifies one registration made with [`Emitter::on`] or [`Emitter::once`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,7 +36,7 @@ struct Entry<L> {
 #[derive(Debug, Clone)]
 pub struct Emitter<L> {
     next_id: u64,
-    by_event: BTreeMap<String, Vec<Entry<L>>>,
+    by_event: VecMap<String, Vec<Entry<L>>>,
     /// `once` listeners taken out of `by_event` by a snapshot but not yet called.
     retired: Vec<(String, Entry<L>)>,
 }
@@ -43,7 +45,7 @@ impl<L> Default for Emitter<L> {
     fn default() -> Self {
         Self {
             next_id: 1,
-            by_event: BTreeMap::new(),
+            by_event: VecMap::new(),
             retired: Vec::new(),
         }
     }
@@ -77,8 +79,7 @@ impl<L: Clone> Emitter<L> {
         let id = ListenerId(self.next_id);
         self.next_id += 1;
         self.by_event
-            .entry(event.to_owned())
-            .or_default()
+            .get_or_insert_with(event.to_owned(), Vec::new)
             .push(Entry { id, listener, once });
         id
     }

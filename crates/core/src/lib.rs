@@ -121,6 +121,7 @@ mod error;
 mod event;
 mod io;
 mod machine;
+pub mod map;
 pub mod store;
 
 pub use error::{CoreError, MediaError, MisuseError, ServerError, SignalingError};
@@ -131,6 +132,7 @@ pub use io::{
     SdpType, SubSetting, SubTarget, Timers,
 };
 pub use machine::{encode_data_frame, SessionMachine};
+pub use map::{VecMap, VecSet};
 pub use store::State;
 
 /// Re-export of the protocol crate, so facades use the same model types.

@@ -1,6 +1,6 @@
 //! The session machine: signaling session, resume/rejoin, negotiation orchestration.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
@@ -18,6 +18,7 @@ use crate::backoff::{Backoff, SplitMix64};
 use crate::error::{MediaError, MisuseError, ServerError, SignalingError};
 use crate::event::{ConnectionState, CoreEvent, Speaker};
 use crate::io::{IceCandidate, IceState, MediaChange, MediaRef, PeerOpKind, SdpType};
+use crate::map::{VecMap, VecSet};
 use crate::store::{self, Action, LocalTrack, Phase as EgressPhase, State};
 use crate::{Command, Config, CoreError, Input, Output, PeerEvent, PeerOp, RequestHandle};
 
@@ -177,7 +178,7 @@ pub struct SessionMachine {
     now: u64,
     backoff: Backoff,
     next_id: u64,
-    pending: BTreeMap<u64, Pending>,
+    pending: VecMap<u64, Pending>,
     notifications: Vec<Notification>,
     phase: Phase,
     link: Link,
@@ -216,15 +217,15 @@ pub struct SessionMachine {
     sub_pc: Option<Pc>,
     pub_neg: PubNeg,
     sub_neg: SubNeg,
-    sub_mids: BTreeMap<String, SubMid>,
+    sub_mids: VecMap<String, SubMid>,
     local_order: Vec<String>,
-    publish_waiters: BTreeMap<String, (RequestHandle, Option<Value>)>,
+    publish_waiters: VecMap<String, (RequestHandle, Option<Value>)>,
     explicit_subs: Vec<SubTarget>,
     explicit_unsubs: Vec<SubTarget>,
-    sub_settings: BTreeMap<String, SubSetting>,
-    data_seen: BTreeMap<u16, u32>,
+    sub_settings: VecMap<String, SubSetting>,
+    data_seen: VecMap<u16, u32>,
     /// cid -> (data handle, reliable, last frame seq) of our published data tracks.
-    data_out: BTreeMap<String, (u16, bool, u32)>,
+    data_out: VecMap<String, (u16, bool, u32)>,
 }
 
 fn misuse(e: MisuseError) -> CoreError {
@@ -291,7 +292,7 @@ impl SessionMachine {
             out: VecDeque::new(),
             now: 0,
             next_id: 1,
-            pending: BTreeMap::new(),
+            pending: VecMap::new(),
             notifications: Vec::new(),
             phase: Phase::New,
             link: Link::Down,
@@ -329,14 +330,14 @@ impl SessionMachine {
                 ..PubNeg::default()
             },
             sub_neg: SubNeg::default(),
-            sub_mids: BTreeMap::new(),
+            sub_mids: VecMap::new(),
             local_order: Vec::new(),
-            publish_waiters: BTreeMap::new(),
+            publish_waiters: VecMap::new(),
             explicit_subs: Vec::new(),
             explicit_unsubs: Vec::new(),
-            sub_settings: BTreeMap::new(),
-            data_seen: BTreeMap::new(),
-            data_out: BTreeMap::new(),
+            sub_settings: VecMap::new(),
+            data_seen: VecMap::new(),
+            data_out: VecMap::new(),
         }
     }
 
@@ -1525,7 +1526,7 @@ impl SessionMachine {
         let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(v) else {
             return;
         };
-        let listed: BTreeSet<String> = res
+        let listed: VecSet<String> = res
             .subscriptions
             .iter()
             .map(|s| s.track_id.clone())
@@ -2241,10 +2242,11 @@ impl SessionMachine {
             let blocked = self.state.track(&track_id).is_some_and(|(t, _)| t.blocked);
             let detach = l.muted || blocked;
             l.mid = None;
+            let kind = l.kind;
             self.apply(Action::LocalTrackSet(l));
             self.peer(PeerOp::AddTransceiver {
                 cid: cid.clone(),
-                kind: self.state.local_tracks[&cid].kind,
+                kind,
             });
             if detach {
                 self.peer(PeerOp::ReplaceTrack { cid, detach: true });
@@ -2560,7 +2562,7 @@ impl SessionMachine {
             return;
         };
         if label == "ovsp-reliable" {
-            let last = self.data_seen.entry(frame.handle).or_insert(0);
+            let last = self.data_seen.get_or_insert_with(frame.handle, || 0);
             if frame.seq <= *last {
                 return;
             }

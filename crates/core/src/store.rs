@@ -4,8 +4,6 @@
 //! [`reduce`], which is deterministic, does no IO and returns the [`CoreEvent`]s the change
 //! implies. The session machine is its only caller in the SDK; tests call it directly.
 
-use std::collections::{BTreeMap, HashMap};
-
 use ovsp::model::{
     Layout, LeaveReason, MediaAllowed, MediaSource, Member, MemberPartial, Playback, Recording,
     Role, Room, RoomPartial, SelfMember, Snapshot, Stream, StreamStateKind, StreamStateReason,
@@ -15,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::event::{AclChange, ConnectionState, CoreEvent, Speaker};
+use crate::map::{VecMap, VecSet};
 use crate::CoreError;
 
 /// A local track the SDK publishes, keyed by its client id.
@@ -62,33 +61,33 @@ pub struct State {
     #[serde(rename = "self")]
     pub self_member: Option<SelfMember>,
     /// Other visible members by id, each with its tracks.
-    pub members: BTreeMap<String, Member>,
+    pub members: VecMap<String, Member>,
     /// Streams keyed by `"<member_id>/<stream_key>"`.
-    pub streams: BTreeMap<String, StreamGroup>,
+    pub streams: VecMap<String, StreamGroup>,
     /// Subscriptions by track id.
-    pub subscriptions: BTreeMap<String, SubscriptionState>,
+    pub subscriptions: VecMap<String, SubscriptionState>,
     /// The layout.
     pub layout: Option<Layout>,
     /// Recordings by id.
-    pub recordings: BTreeMap<String, Recording>,
+    pub recordings: VecMap<String, Recording>,
     /// Playbacks by id.
-    pub playbacks: BTreeMap<String, Playback>,
+    pub playbacks: VecMap<String, Playback>,
     /// Outbound RTMP streams by id.
-    pub rtmp_streams: BTreeMap<String, Stream>,
+    pub rtmp_streams: VecMap<String, Stream>,
     /// Audience members.
     pub audience_count: u32,
     /// Current dominant speaker.
     pub dominant_speaker: Option<String>,
     /// Network quality level by member id.
-    pub network_quality: BTreeMap<String, u8>,
+    pub network_quality: VecMap<String, u8>,
     /// Local tracks by cid.
-    pub local_tracks: BTreeMap<String, LocalTrack>,
+    pub local_tracks: VecMap<String, LocalTrack>,
     /// Identities known to be on the room's access list.
     pub acl: Vec<String>,
     /// Highest durable seq applied.
     pub seq: u64,
     #[serde(skip)]
-    track_owner: HashMap<String, String>,
+    track_owner: VecMap<String, String>,
 }
 
 impl Default for State {
@@ -97,20 +96,20 @@ impl Default for State {
             connection: ConnectionState::New,
             room: None,
             self_member: None,
-            members: BTreeMap::new(),
-            streams: BTreeMap::new(),
-            subscriptions: BTreeMap::new(),
+            members: VecMap::new(),
+            streams: VecMap::new(),
+            subscriptions: VecMap::new(),
             layout: None,
-            recordings: BTreeMap::new(),
-            playbacks: BTreeMap::new(),
-            rtmp_streams: BTreeMap::new(),
+            recordings: VecMap::new(),
+            playbacks: VecMap::new(),
+            rtmp_streams: VecMap::new(),
             audience_count: 0,
             dominant_speaker: None,
-            network_quality: BTreeMap::new(),
-            local_tracks: BTreeMap::new(),
+            network_quality: VecMap::new(),
+            local_tracks: VecMap::new(),
             acl: Vec::new(),
             seq: 0,
-            track_owner: HashMap::new(),
+            track_owner: VecMap::new(),
         }
     }
 }
@@ -349,7 +348,6 @@ impl State {
     }
 
     fn rebuild_index(&mut self) {
-        self.track_owner.clear();
         self.streams.clear();
         let mut all: Vec<Track> = Vec::new();
         if let Some(s) = &self.self_member {
@@ -358,17 +356,27 @@ impl State {
         for m in self.members.values() {
             all.extend(m.tracks.iter().cloned());
         }
+        // Collected in one go (sorted once), not inserted one by one.
+        self.track_owner = all
+            .iter()
+            .map(|t| (t.id.clone(), t.member_id.clone()))
+            .collect();
         for t in &all {
-            self.index_track(t);
+            self.index_stream(t);
         }
     }
 
     /// Adds a track to the index and stream map; returns whether it opened a new stream.
     fn index_track(&mut self, t: &Track) -> bool {
         self.track_owner.insert(t.id.clone(), t.member_id.clone());
+        self.index_stream(t)
+    }
+
+    /// Adds a track to the stream map; returns whether it opened a new stream.
+    fn index_stream(&mut self, t: &Track) -> bool {
         let key = stream_key_of(t);
         let skey = format!("{}/{}", t.member_id, key);
-        let group = self.streams.entry(skey).or_insert_with(|| StreamGroup {
+        let group = self.streams.get_or_insert_with(skey, || StreamGroup {
             member_id: t.member_id.clone(),
             stream_key: key,
             track_ids: Vec::new(),
@@ -903,8 +911,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         state.self_member = Some(new_self);
     }
     // Members that left.
-    let new_ids: std::collections::BTreeSet<&str> =
-        snap.members.iter().map(|m| m.id.as_str()).collect();
+    let new_ids: VecSet<&str> = snap.members.iter().map(|m| m.id.as_str()).collect();
     let gone: Vec<String> = state
         .members
         .keys()
@@ -968,8 +975,7 @@ fn reconcile_member(
 ) {
     // Tracks first (gone, then new or changed), then the member's own fields, so that
     // derived flags (audio_muted) arrive after the track facts, as they do live.
-    let new_track_ids: std::collections::BTreeSet<&str> =
-        new.tracks.iter().map(|t| t.id.as_str()).collect();
+    let new_track_ids: VecSet<&str> = new.tracks.iter().map(|t| t.id.as_str()).collect();
     for t in &old.tracks {
         if !new_track_ids.contains(t.id.as_str()) {
             track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
@@ -1022,7 +1028,7 @@ fn reconcile_member(
 }
 
 fn reconcile_egress<T: Clone + PartialEq>(
-    map: &mut BTreeMap<String, T>,
+    map: &mut VecMap<String, T>,
     new: Vec<T>,
     id: impl Fn(&T) -> String,
     started: impl Fn(T) -> CoreEvent,
@@ -1030,7 +1036,7 @@ fn reconcile_egress<T: Clone + PartialEq>(
     ended: impl Fn(T) -> CoreEvent,
     out: &mut Vec<CoreEvent>,
 ) {
-    let new_map: BTreeMap<String, T> = new.into_iter().map(|x| (id(&x), x)).collect();
+    let new_map: VecMap<String, T> = new.into_iter().map(|x| (id(&x), x)).collect();
     for (k, old) in map.iter() {
         if !new_map.contains_key(k) {
             out.push(ended(old.clone()));

@@ -1,0 +1,479 @@
+//! Small ordered collections backed by a sorted `Vec`.
+//!
+//! [`VecMap`] and [`VecSet`] keep their entries sorted by key and find them by binary search.
+//! They iterate in ascending key order, like `BTreeMap`/`BTreeSet`, so state snapshots and
+//! event orders stay deterministic. The maps of a session are small (members, tracks,
+//! subscriptions, listeners), and one sorted vector per key/value type compiles to far less
+//! code than a B-tree, which matters for the WebAssembly bundle.
+//!
+//! Lookups are `O(log n)`; inserting or removing in the middle moves the entries behind it.
+//! Building from an iterator sorts once, so bulk loads (a join snapshot) stay `O(n log n)`.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::ops::Index;
+
+use serde::{Serialize, Serializer};
+
+/// A map with keys kept in ascending order in one `Vec<(K, V)>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VecMap<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+/// Iterator over `(&K, &V)` in key order.
+pub type Iter<'a, K, V> =
+    std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+
+fn pair_ref<K, V>(e: &(K, V)) -> (&K, &V) {
+    (&e.0, &e.1)
+}
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V> VecMap<K, V> {
+    /// An empty map.
+    pub const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The entries as a slice, sorted by key.
+    pub fn as_slice(&self) -> &[(K, V)] {
+        &self.entries
+    }
+
+    /// `(&key, &value)` pairs in key order.
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        self.entries.iter().map(pair_ref as fn(&(K, V)) -> (&K, &V))
+    }
+
+    /// `(&key, &mut value)` pairs in key order.
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> {
+        self.entries.iter_mut().map(|e| (&e.0, &mut e.1))
+    }
+
+    /// Keys in ascending order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator + Clone {
+        self.entries.iter().map(|e| &e.0)
+    }
+
+    /// Values in key order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator + Clone {
+        self.entries.iter().map(|e| &e.1)
+    }
+
+    /// Mutable values in key order.
+    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
+        self.entries.iter_mut().map(|e| &mut e.1)
+    }
+
+    /// Keeps only the entries for which `keep` returns `true` (order is kept).
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain_mut(|e| keep(&e.0, &mut e.1));
+    }
+}
+
+impl<K: Ord, V> VecMap<K, V> {
+    /// `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
+    #[inline(never)]
+    fn find<Q>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.entries.binary_search_by(|e| e.0.borrow().cmp(key))
+    }
+
+    /// The value of `key`.
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    /// The value of `key`, mutably.
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.find(key).ok().map(|i| &mut self.entries[i].1)
+    }
+
+    /// Whether `key` has an entry.
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` to `value`; returns the previous value (the stored key is kept, as
+    /// `BTreeMap::insert` does).
+    #[inline(never)]
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`; returns its value.
+    #[inline(never)]
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.find(key).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    /// The value of `key`, inserting `make()` first if there is none (like
+    /// `entry(key).or_insert_with(make)`).
+    #[inline(never)]
+    pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, make()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+}
+
+/// The order in which to take `len` items so that they are sorted by `cmp`, with only the last
+/// of equal items kept. One non-generic function sorts every map's input.
+#[inline(never)]
+fn sorted_last_wins(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    // Equal keys: the later item first, so it is the one kept.
+    order.sort_unstable_by(|&a, &b| cmp(a, b).then(b.cmp(&a)));
+    order.dedup_by(|later, earlier| cmp(*later, *earlier) == Ordering::Equal);
+    order
+}
+
+impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
+    /// Builds the map; for equal keys the last value wins (as collecting a `BTreeMap` does).
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let items: Vec<(K, V)> = iter.into_iter().collect();
+        if items.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Self { entries: items };
+        }
+        let order = sorted_last_wins(items.len(), &|a, b| items[a].0.cmp(&items[b].0));
+        let mut slots: Vec<Option<(K, V)>> = items.into_iter().map(Some).collect();
+        let entries = order.into_iter().filter_map(|i| slots[i].take()).collect();
+        Self { entries }
+    }
+}
+
+impl<K, V> IntoIterator for VecMap<K, V> {
+    type Item = (K, V);
+    type IntoIter = std::vec::IntoIter<(K, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Iter<'a, K, V>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<K, V, Q> Index<&Q> for VecMap<K, V>
+where
+    K: Ord + Borrow<Q>,
+    Q: Ord + ?Sized,
+{
+    type Output = V;
+
+    /// The value of `key`.
+    ///
+    /// # Panics
+    /// If `key` has no entry (as `BTreeMap` indexing does).
+    fn index(&self, key: &Q) -> &V {
+        match self.get(key) {
+            Some(v) => v,
+            None => panic!("no entry for the key"),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: Serialize, V: Serialize> Serialize for VecMap<K, V> {
+    /// Serialises as a map in key order (the same form as a `BTreeMap`).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+/// A set with its items kept in ascending order in one `Vec`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VecSet<T> {
+    map: VecMap<T, ()>,
+}
+
+impl<T> Default for VecSet<T> {
+    fn default() -> Self {
+        Self { map: VecMap::new() }
+    }
+}
+
+impl<T: Ord> VecSet<T> {
+    /// An empty set.
+    pub const fn new() -> Self {
+        Self { map: VecMap::new() }
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Whether `item` is in the set.
+    pub fn contains<Q>(&self, item: &Q) -> bool
+    where
+        T: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.map.contains_key(item)
+    }
+
+    /// Adds `item`; returns whether it was new.
+    pub fn insert(&mut self, item: T) -> bool {
+        self.map.insert(item, ()).is_none()
+    }
+
+    /// Removes `item`; returns whether it was there.
+    pub fn remove<Q>(&mut self, item: &Q) -> bool
+    where
+        T: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.map.remove(item).is_some()
+    }
+
+    /// Items in ascending order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator + Clone {
+        self.map.keys()
+    }
+}
+
+impl<T: Ord> FromIterator<T> for VecSet<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Self {
+            map: iter.into_iter().map(|t| (t, ())).collect(),
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for VecSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.map.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn keys<V>(m: &VecMap<String, V>) -> Vec<&str> {
+        m.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn insert_keeps_key_order_and_replaces() {
+        let mut m = VecMap::new();
+        assert!(m.is_empty());
+        for (k, v) in [("m", 1), ("c", 2), ("x", 3), ("a", 4), ("c", 5)] {
+            m.insert(k.to_owned(), v);
+        }
+        assert_eq!(keys(&m), ["a", "c", "m", "x"]);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.get("c"), Some(&5));
+        assert_eq!(m.insert("c".to_owned(), 6), Some(5));
+        assert_eq!(m.insert("b".to_owned(), 7), None);
+        assert_eq!(
+            m.iter().map(|(k, v)| (k.as_str(), *v)).collect::<Vec<_>>(),
+            [("a", 4), ("b", 7), ("c", 6), ("m", 1), ("x", 3)]
+        );
+        assert_eq!(m.values().copied().collect::<Vec<_>>(), [4, 7, 6, 1, 3]);
+        assert_eq!(m["m"], 1);
+        assert_eq!(m[&"x".to_owned()], 3);
+    }
+
+    #[test]
+    fn remove_get_mut_and_retain() {
+        let mut m: VecMap<u16, u32> = (0..10u16).map(|k| (k, u32::from(k) * 10)).collect();
+        assert_eq!(m.remove(&0), Some(0));
+        assert_eq!(m.remove(&9), Some(90));
+        assert_eq!(m.remove(&9), None);
+        assert_eq!(m.remove(&4), Some(40));
+        assert!(!m.contains_key(&4));
+        assert!(m.contains_key(&5));
+        if let Some(v) = m.get_mut(&5) {
+            *v = 55;
+        }
+        for v in m.values_mut() {
+            *v += 1;
+        }
+        m.retain(|k, v| {
+            *v += 1;
+            k % 2 == 1
+        });
+        assert_eq!(
+            m.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+            [(1, 12), (3, 32), (5, 57), (7, 72)]
+        );
+        for (k, v) in m.iter_mut() {
+            *v = u32::from(*k);
+        }
+        assert_eq!(
+            m.into_iter().collect::<Vec<_>>(),
+            [(1, 1), (3, 3), (5, 5), (7, 7)]
+        );
+    }
+
+    #[test]
+    fn get_or_insert_with_inserts_once() {
+        let mut m: VecMap<String, Vec<u8>> = VecMap::new();
+        m.get_or_insert_with("b".into(), Vec::new).push(1);
+        m.get_or_insert_with("a".into(), Vec::new).push(2);
+        m.get_or_insert_with("b".into(), || unreachable!()).push(3);
+        assert_eq!(keys(&m), ["a", "b"]);
+        assert_eq!(m.get("b"), Some(&vec![1, 3]));
+    }
+
+    #[test]
+    fn binary_search_edges() {
+        let mut m: VecMap<i32, ()> = VecMap::new();
+        assert_eq!(m.get(&0), None);
+        assert_eq!(m.remove(&0), None);
+        m.insert(5, ());
+        // Before the first, after the last, equal to the only one.
+        m.insert(1, ());
+        m.insert(9, ());
+        assert!(m.contains_key(&1) && m.contains_key(&5) && m.contains_key(&9));
+        assert!(!m.contains_key(&0) && !m.contains_key(&3) && !m.contains_key(&10));
+        assert!(!m.contains_key(&i32::MIN) && !m.contains_key(&i32::MAX));
+        m.insert(i32::MAX, ());
+        m.insert(i32::MIN, ());
+        assert_eq!(
+            m.keys().copied().collect::<Vec<_>>(),
+            [i32::MIN, 1, 5, 9, i32::MAX]
+        );
+        assert_eq!(m.remove(&i32::MIN), Some(()));
+        assert_eq!(m.remove(&i32::MAX), Some(()));
+        assert_eq!(m.keys().copied().collect::<Vec<_>>(), [1, 5, 9]);
+    }
+
+    #[test]
+    fn collect_sorts_and_last_value_wins_like_btreemap() {
+        let input = [
+            (3, 'a'),
+            (1, 'b'),
+            (3, 'c'),
+            (2, 'd'),
+            (1, 'e'),
+            (3, 'f'),
+            (0, 'g'),
+        ];
+        let m: VecMap<i32, char> = input.iter().copied().collect();
+        let b: BTreeMap<i32, char> = input.iter().copied().collect();
+        assert_eq!(
+            m.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+            b.into_iter().collect::<Vec<_>>()
+        );
+        // Already sorted input is taken as is; an empty one too.
+        let s: VecMap<i32, i32> = (0..5).map(|i| (i, i)).collect();
+        assert_eq!(s.len(), 5);
+        let e: VecMap<i32, i32> = std::iter::empty().collect();
+        assert!(e.is_empty());
+        // A larger shuffled input matches BTreeMap exactly.
+        let pairs: Vec<(u32, u32)> = (0..500u32).map(|i| ((i * 7919) % 211, i)).collect();
+        let m: VecMap<u32, u32> = pairs.iter().copied().collect();
+        let b: BTreeMap<u32, u32> = pairs.iter().copied().collect();
+        assert!(m.iter().map(|(k, v)| (*k, *v)).eq(b.into_iter()));
+    }
+
+    #[test]
+    fn serialises_and_debugs_like_btreemap() {
+        let m: VecMap<String, u8> = [("b".to_owned(), 2), ("a".to_owned(), 1)]
+            .into_iter()
+            .collect();
+        let b: BTreeMap<String, u8> = [("b".to_owned(), 2), ("a".to_owned(), 1)]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            serde_json::to_string(&m).expect("json"),
+            serde_json::to_string(&b).expect("json")
+        );
+        assert_eq!(format!("{m:?}"), format!("{b:?}"));
+        let mut m2 = m.clone();
+        assert_eq!(m, m2);
+        m2.insert("c".into(), 3);
+        assert_ne!(m, m2);
+        m2.clear();
+        assert_eq!(m2, VecMap::default());
+    }
+
+    #[test]
+    fn set_basics() {
+        let mut s: VecSet<&str> = ["b", "a", "b", "c"].into_iter().collect();
+        assert_eq!(s.len(), 3);
+        assert!(s.contains("a") && s.contains("c") && !s.contains("d"));
+        assert!(s.insert("d"));
+        assert!(!s.insert("a"));
+        assert!(s.remove("b"));
+        assert!(!s.remove("b"));
+        assert_eq!(s.iter().copied().collect::<Vec<_>>(), ["a", "c", "d"]);
+        assert_eq!(format!("{s:?}"), r#"{"a", "c", "d"}"#);
+        assert!(!s.is_empty());
+        assert!(VecSet::<u8>::new().is_empty());
+    }
+}

@@ -7,7 +7,7 @@ use convene::web::element::{Attachment, PlayOutcome};
 use convene::web::error::MediaError;
 use convene::web::listener::{live_callbacks, sleep, Listener, Timer};
 use convene::web::media::{self, DeviceKind, LocalTrack, MediaRequest, Source};
-use convene::web::peer::{Direction, PcRole, Peer, PeerSignal, SdpKind, StatsTotals};
+use convene::web::peer::{Direction, IceServer, PcRole, Peer, PeerSignal, SdpKind, StatsTotals};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -129,6 +129,9 @@ async fn two_adapter_peers_carry_media_and_data() {
         let mut a = Peer::new(PcRole::Pub, &[], fa).expect("pc a");
         let b = Peer::new(PcRole::Sub, &[], fb).expect("pc b");
         a.open_data_channels();
+        // Sent while the channel is still connecting: kept and sent, first, once it opens.
+        a.send_data("ovsp-reliable", b"early")
+            .expect("kept until the channel opens");
         for t in &tracks {
             a.add_transceiver(Some(t), &t.kind(), Direction::SendOnly, None);
         }
@@ -153,24 +156,10 @@ async fn two_adapter_peers_carry_media_and_data() {
             Rc::new(RefCell::new(Vec::new())),
         );
         let mut totals = StatsTotals::default();
-        let mut b = b;
         for _ in 0..100 {
             trickle(&sa, &b, &ka).await;
             trickle(&sb, &a, &kb).await;
-            // The receiving side adopts the channels the other side opened.
-            let adopt: Vec<_> = kb
-                .borrow_mut()
-                .iter()
-                .filter_map(|(_, s)| match s {
-                    PeerSignal::Channel(dc) => Some(dc.clone()),
-                    _ => None,
-                })
-                .collect();
-            kb.borrow_mut()
-                .retain(|(_, s)| !matches!(s, PeerSignal::Channel(_)));
-            for dc in adopt {
-                b.adopt_channel(dc);
-            }
+            // The receiving side adopted the channels the other side opened by itself.
             let _ = a.send_data("ovsp-reliable", b"hello");
             totals = StatsTotals::default();
             totals.add_report(&b.stats().await.expect("stats"));
@@ -197,6 +186,15 @@ async fn two_adapter_peers_carry_media_and_data() {
         assert!(kb
             .iter()
             .any(|(_, s)| matches!(s, PeerSignal::Data { data, .. } if data == b"hello")));
+        let first = kb.iter().find_map(|(_, s)| match s {
+            PeerSignal::Data { data, .. } => Some(data.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            first.as_deref(),
+            Some(&b"early"[..]),
+            "the early message comes first"
+        );
         for t in &tracks {
             t.stop();
         }
@@ -236,4 +234,55 @@ async fn attachment_plays_and_detaches() {
         "an element the SDK created is removed"
     );
     track.stop();
+}
+
+#[wasm_bindgen_test]
+fn peer_connection_uses_the_given_ice_servers() {
+    let servers = [
+        IceServer {
+            urls: vec!["stun:127.0.0.1:3479".into()],
+            username: None,
+            credential: None,
+        },
+        IceServer {
+            urls: vec!["turn:127.0.0.1:3479".into(), "turns:127.0.0.1:5349".into()],
+            username: Some("user".into()),
+            credential: Some("secret".into()),
+        },
+    ];
+    let p = Peer::new(PcRole::Pub, &servers, |_, _| {}).expect("pc");
+    let cfg = p.raw().get_configuration();
+    let list: js_sys::Array = js_sys::Reflect::get(&cfg, &"iceServers".into())
+        .expect("iceServers")
+        .into();
+    let field = |v: &JsValue, k: &str| js_sys::Reflect::get(v, &k.into()).expect(k);
+    let got: Vec<(Vec<String>, Option<String>)> = list
+        .iter()
+        .map(|s| {
+            let urls = field(&s, "urls");
+            let urls = if urls.is_string() {
+                vec![urls.as_string().unwrap_or_default()]
+            } else {
+                js_sys::Array::from(&urls)
+                    .iter()
+                    .filter_map(|u| u.as_string())
+                    .collect()
+            };
+            let user = field(&s, "username").as_string().filter(|u| !u.is_empty());
+            (urls, user)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (vec!["stun:127.0.0.1:3479".to_owned()], None),
+            (
+                vec![
+                    "turn:127.0.0.1:3479".to_owned(),
+                    "turns:127.0.0.1:5349".to_owned()
+                ],
+                Some("user".to_owned())
+            ),
+        ]
+    );
 }

@@ -221,8 +221,7 @@ impl Call {
         let tok = common::get_str(&options, "token")
             .ok_or_else(|| ApiError::invalid("token", "is required").to_js())?;
         let token_room = token::inspect(&tok).map_err(|e| e.to_js())?.room;
-        let handle = common::session(&tok, common::get_str(&options, "host"), |_| {})
-            .map_err(|e| e.to_js())?;
+        let handle = super::opts::session(&tok, &options, |_| {}).map_err(|e| e.to_js())?;
         let inner = Rc::new(Inner {
             handle,
             listeners: Listeners::default(),

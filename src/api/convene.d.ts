@@ -124,11 +124,11 @@ export interface RoomSessionOptions {
   rootElement?: HTMLElement | null;
   /** Whether to apply the local overlay on top of your video. */
   applyLocalVideoOverlay?: boolean;
-  /** ICE servers (checked for shape; the ICE servers the server announces are the ones used). */
+  /** ICE servers used in addition to those the server announces (TURN needs username and credential). */
   iceServers?: RTCIceServer[];
   /** A custom media stream to publish in place of camera and microphone. */
   localStream?: MediaStream;
-  /** Logging level (accepted for compatibility; the SDK logs nothing but errors). */
+  /** What the SDK writes to the console (default "warn"; "silent" writes nothing). */
   logLevel?: LogLevel;
   /** Id of the audio output device; a default speaker when undefined. */
   speakerId?: string;
@@ -675,7 +675,9 @@ export interface RoomOptions {
   host?: string;
   /** Application context of the local participant. */
   context?: unknown;
+  /** What the SDK writes to the console (default "warn"; "silent" writes nothing). */
   logLevel?: LogLevel;
+  /** ICE servers used in addition to those the server announces. */
   iceServers?: RTCIceServer[];
 }
 
@@ -792,7 +794,10 @@ export interface CallOptions {
   token: string;
   /** Server URL (`ws(s)://host/ovsp`); defaults to the page's origin. */
   host?: string;
+  /** What the SDK writes to the console (default "warn"; "silent" writes nothing). */
   logLevel?: LogLevel;
+  /** ICE servers used in addition to those the server announces. */
+  iceServers?: RTCIceServer[];
 }
 
 /** A call on a channel. */
@@ -846,7 +851,10 @@ export interface ConnectOptions {
   networkQuality?: boolean;
   /** Server URL (`ws(s)://host/ovsp`); defaults to the page's origin. */
   host?: string;
+  /** What the SDK writes to the console (default "warn"; "silent" writes nothing). */
   logLevel?: LogLevel;
+  /** ICE servers used in addition to those the server announces. */
+  iceServers?: RTCIceServer[];
 }
 
 /** Event emitter shared by the participant, track and room objects. */
@@ -910,7 +918,18 @@ export interface LocalVideoTrack extends LocalMediaTrack {
   readonly dimensions: { width: number | null; height: number | null };
 }
 
-/** A local data track. */
+/** Options of a local data track (at most one of the two retransmission limits). */
+export interface LocalDataTrackOptions {
+  name?: string;
+  /** Ordered delivery (default true). */
+  ordered?: boolean;
+  /** Retransmission time limit in ms (default null: none). */
+  maxPacketLifeTime?: number | null;
+  /** Retransmission count limit (default null: none). */
+  maxRetransmits?: number | null;
+}
+
+/** A local data track: messages travel on the data channel, reliably when ordered without limits. */
 export interface LocalDataTrack extends Track {
   readonly kind: "data";
   readonly id: string;
@@ -918,9 +937,12 @@ export interface LocalDataTrack extends Track {
   readonly reliable: boolean;
   readonly maxPacketLifeTime: number | null;
   readonly maxRetransmits: number | null;
-  /** Send a message to every subscriber of this track. */
+  /** Send a message (at most 65535 bytes) to every subscriber; a string arrives as a string, binary as an ArrayBuffer. */
   send(data: string | ArrayBuffer | ArrayBufferView): void;
 }
+
+/** `new LocalDataTrack(options)` creates a local data track (as {@link createLocalDataTrack}). */
+export declare const LocalDataTrack: { new (options?: LocalDataTrackOptions): LocalDataTrack };
 
 export type LocalTrack = LocalAudioTrack | LocalVideoTrack | LocalDataTrack;
 
@@ -938,6 +960,8 @@ export interface RemoteDataTrack extends Track {
   readonly kind: "data";
   readonly sid: string;
   readonly isSubscribed: boolean;
+  /** Whether the publisher sends reliably (ordered, no retransmission limit). */
+  readonly reliable: boolean;
 }
 export type RemoteTrack = RemoteAudioTrack | RemoteVideoTrack | RemoteDataTrack;
 
@@ -1096,7 +1120,7 @@ export declare class VideoRoom {
 export function connect(token: string, options?: ConnectOptions): Promise<VideoRoom>;
 
 /** Create a local data track to publish with `connect({tracks})` or `publishTrack`. */
-export function createLocalDataTrack(options?: { name?: string; ordered?: boolean; maxPacketLifeTime?: number | null; maxRetransmits?: number | null }): LocalDataTrack;
+export function createLocalDataTrack(options?: LocalDataTrackOptions): LocalDataTrack;
 
 /** Acquire local audio/video tracks. */
 export function createLocalTracks(options?: { audio?: boolean | MediaTrackConstraints; video?: boolean | MediaTrackConstraints }): Promise<Array<LocalAudioTrack | LocalVideoTrack>>;

@@ -23,6 +23,8 @@ pub mod call;
 #[cfg(target_arch = "wasm32")]
 pub mod common;
 #[cfg(target_arch = "wasm32")]
+pub mod opts;
+#[cfg(target_arch = "wasm32")]
 pub mod room;
 #[cfg(target_arch = "wasm32")]
 pub mod room_session;

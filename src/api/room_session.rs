@@ -274,7 +274,11 @@ impl Rs {
                             if let Err(e) = rs.publish_default(&JsValue::UNDEFINED).await {
                                 // A leave during the publish is not an error worth reporting.
                                 if rs.handle.is_alive() {
-                                    web_sys::console::error_1(&e.to_js());
+                                    rs.handle.log(
+                                        crate::web::log::Level::Error,
+                                        "convene: publishing after promotion failed",
+                                        &e.to_js(),
+                                    );
                                 }
                             }
                         });
@@ -763,12 +767,7 @@ impl RoomSession {
                     .map_err(|_| ApiError::invalid("localStream", "must be a MediaStream").to_js())
             })
             .transpose()?;
-        let ice = get(&options, "iceServers");
-        if !ice.is_undefined() && !ice.is_null() && !js_sys::Array::is_array(&ice) {
-            return Err(ApiError::invalid("iceServers", "must be a list of RTCIceServer").to_js());
-        }
-        let host = common::get_str(&options, "host");
-        let handle = common::session(&token, host, |_| {}).map_err(|e| e.to_js())?;
+        let handle = super::opts::session(&token, &options, |_| {}).map_err(|e| e.to_js())?;
         let inner = Rc::new(Rs {
             handle,
             listeners: Listeners::default(),

@@ -1,6 +1,13 @@
 //! `connect(token, options)`: a room of participants, track publications and tracks, with the
 //! events of each object, plus local media and data tracks (`createLocalTracks`,
-//! `createLocalDataTrack`).
+//! `createLocalDataTrack`, `new LocalDataTrack`).
+//!
+//! A data track is a real OVSP data track (`track.publish {kind: "data"}`): `send` puts a data
+//! frame on the publishing connection's `ovsp-reliable` channel (ordered without limits) or
+//! `ovsp-lossy` channel, and the server forwards it to the track's subscribers. So that a string
+//! arrives as a string and binary data as an `ArrayBuffer`, the SDK starts each payload with a
+//! tag byte ([`wire::DATA_TEXT`] or [`wire::DATA_BINARY`]); a payload with another first byte
+//! (a different sender) is delivered whole as an `ArrayBuffer`.
 //!
 //! The participant, publication and remote-track objects are plain JS objects; their methods
 //! (`on`, `attach`, `publishTrack`, …) are one closure owned by the room, bound per object and
@@ -21,10 +28,10 @@ use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
 use super::common::{self, core, get, obj, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
+use super::opts;
+use super::wire::{self, DataTrackOptions};
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
-
-const DATA_TOPIC: &str = "data:";
 
 thread_local! {
     static LOCALS: RefCell<HashMap<String, Weak<LocalInner>>> = RefCell::new(HashMap::new());
@@ -53,7 +60,10 @@ struct LocalInner {
     elements: RefCell<Vec<HtmlMediaElement>>,
     /// The room that publishes this track.
     room: RefCell<Weak<Inner>>,
-    ordered: bool,
+    /// Delivery options (data tracks).
+    data: DataTrackOptions,
+    /// `trackPublished` was emitted on the local participant for the current publication.
+    announced: Cell<bool>,
 }
 
 impl LocalInner {
@@ -61,7 +71,7 @@ impl LocalInner {
         name: Option<String>,
         kind: &'static str,
         track: Option<MediaStreamTrack>,
-        ordered: bool,
+        data: DataTrackOptions,
     ) -> Rc<LocalInner> {
         let n = NEXT_LOCAL.with(|c| {
             c.set(c.get() + 1);
@@ -77,7 +87,8 @@ impl LocalInner {
             stopped: Cell::new(false),
             elements: RefCell::new(Vec::new()),
             room: RefCell::new(Weak::new()),
-            ordered,
+            data,
+            announced: Cell::new(false),
         });
         LOCALS.with(|l| {
             let mut l = l.borrow_mut();
@@ -203,22 +214,29 @@ impl LocalTrack {
     /// Data tracks: ordered delivery.
     #[wasm_bindgen(getter)]
     pub fn ordered(&self) -> bool {
-        self.inner.ordered
+        self.inner.data.ordered
     }
-    /// Data tracks: reliable delivery (messages travel over the durable signaling channel).
+    /// Data tracks: reliable delivery (ordered, with neither retransmission limit); such a
+    /// track sends on the `ovsp-reliable` channel, any other on `ovsp-lossy`.
     #[wasm_bindgen(getter)]
     pub fn reliable(&self) -> bool {
-        true
+        self.inner.data.reliable()
     }
-    /// Data tracks: no packet lifetime limit.
+    /// Data tracks: the retransmission time limit in ms, or `null`.
     #[wasm_bindgen(getter, js_name = maxPacketLifeTime)]
     pub fn max_packet_life_time(&self) -> JsValue {
-        JsValue::NULL
+        self.inner
+            .data
+            .max_packet_life_time
+            .map_or(JsValue::NULL, JsValue::from)
     }
-    /// Data tracks: no retransmit limit.
+    /// Data tracks: the retransmission count limit, or `null`.
     #[wasm_bindgen(getter, js_name = maxRetransmits)]
     pub fn max_retransmits(&self) -> JsValue {
-        JsValue::NULL
+        self.inner
+            .data
+            .max_retransmits
+            .map_or(JsValue::NULL, JsValue::from)
     }
     /// Enables (or, with `false`, disables) the track.
     pub fn enable(&self, enabled: Option<bool>) -> LocalTrack {
@@ -319,29 +337,34 @@ impl LocalTrack {
             })
             .collect()
     }
-    /// Data tracks: sends a message to every participant.
+    /// Data tracks: sends a message (a string, `ArrayBuffer` or `ArrayBufferView` of at most
+    /// 65535 bytes) to every subscriber of the track, over the data channel.
     pub fn send(&self, data: JsValue) -> Result<(), JsValue> {
-        let room = self.inner.room.borrow().upgrade().ok_or_else(|| {
-            ApiError::new(
-                ovsp::codes::Code::TRACK_INVALID,
-                "the data track is not published in a connected room",
-            )
-            .to_js()
-        })?;
+        let room = self
+            .inner
+            .room
+            .borrow()
+            .upgrade()
+            .filter(|_| self.inner.kind == "data")
+            .ok_or_else(|| {
+                ApiError::new(
+                    ovsp::codes::Code::TRACK_INVALID,
+                    "the data track is not published in a connected room",
+                )
+                .to_js()
+            })?;
         let payload = if let Some(s) = data.as_string() {
-            json!({ "text": s })
-        } else if data.is_instance_of::<js_sys::ArrayBuffer>()
-            || js_sys::ArrayBuffer::is_view(&data)
-        {
-            let bytes = if data.is_instance_of::<js_sys::ArrayBuffer>() {
-                js_sys::Uint8Array::new(&data).to_vec()
-            } else {
-                let buf = get(&data, "buffer");
-                let off = get(&data, "byteOffset").as_f64().unwrap_or(0.0) as u32;
-                let len = get(&data, "byteLength").as_f64().unwrap_or(0.0) as u32;
-                js_sys::Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec()
-            };
-            json!({ "bytes": bytes })
+            wire::encode_data_message(true, s.as_bytes())
+        } else if data.is_instance_of::<js_sys::ArrayBuffer>() {
+            wire::encode_data_message(false, &js_sys::Uint8Array::new(&data).to_vec())
+        } else if js_sys::ArrayBuffer::is_view(&data) {
+            let n = |k| get(&data, k).as_f64().unwrap_or(0.0) as u32;
+            let view = js_sys::Uint8Array::new_with_byte_offset_and_length(
+                &get(&data, "buffer"),
+                n("byteOffset"),
+                n("byteLength"),
+            );
+            wire::encode_data_message(false, &view.to_vec())
         } else {
             return Err(ApiError::invalid(
                 "data",
@@ -349,16 +372,26 @@ impl LocalTrack {
             )
             .to_js());
         };
-        let topic = format!("{DATA_TOPIC}{}", self.inner.name);
+        if payload.len() > wire::MAX_DATA_MESSAGE + 1 {
+            return Err(ApiError::invalid("data", "must be at most 65535 bytes").to_js());
+        }
+        let cid = self.inner.id.clone();
         common::spawn(async move {
-            let _ = room
+            let r = room
                 .handle
-                .call(Command::SendMessage {
-                    to: None,
-                    topic: Some(topic),
+                .call(Command::SendData {
+                    cid,
                     payload,
+                    to: None,
                 })
                 .await;
+            if let Err(e) = r {
+                room.handle.log(
+                    crate::web::log::Level::Warn,
+                    "convene: data track message not sent",
+                    &e.message().into(),
+                );
+            }
         });
         Ok(())
     }
@@ -421,13 +454,23 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
         .unchecked_into())
 }
 
-/// Creates a local data track.
+/// Creates a local data track (`{name, ordered, maxPacketLifeTime, maxRetransmits}`, as
+/// Twilio's `LocalDataTrack`); bad options throw a typed error.
 #[wasm_bindgen(js_name = createLocalDataTrack, skip_typescript)]
-pub fn create_local_data_track(options: JsValue) -> LocalTrack {
-    let ordered = get(&options, "ordered") != JsValue::FALSE;
-    LocalTrack {
-        inner: LocalInner::new(common::get_str(&options, "name"), "data", None, ordered),
-    }
+pub fn create_local_data_track(options: JsValue) -> Result<LocalTrack, JsValue> {
+    let o = common::from_js(&options, "options")
+        .and_then(|v| wire::data_track_options(&v))
+        .map_err(|e| e.to_js())?;
+    Ok(LocalTrack {
+        inner: LocalInner::new(o.name.clone(), "data", None, o),
+    })
+}
+
+/// `new LocalDataTrack(options)`: the same as [`create_local_data_track`] (a plain function,
+/// so `new` returns the track it builds).
+#[wasm_bindgen(js_name = LocalDataTrack, skip_typescript)]
+pub fn local_data_track(options: JsValue) -> Result<LocalTrack, JsValue> {
+    create_local_data_track(options)
 }
 
 /// Acquires local audio and video tracks.
@@ -457,7 +500,7 @@ async fn local_tracks(options: &JsValue) -> Result<Array, ApiError> {
         let kind = if k == "audio" { "audio" } else { "video" };
         out.push(
             &LocalTrack {
-                inner: LocalInner::new(None, kind, Some(t), true),
+                inner: LocalInner::new(None, kind, Some(t), DataTrackOptions::default()),
             }
             .into(),
         );
@@ -489,8 +532,6 @@ struct Inner {
     /// Remote publications: track id → object id; remote tracks: track id → object id.
     pubs: RefCell<HashMap<String, u32>>,
     tracks: RefCell<HashMap<String, u32>>,
-    /// Remote data tracks: "member/name" → object id.
-    data: RefCell<HashMap<String, u32>>,
     local: Cell<u32>,
     /// Local publications: local track id (cid) → (object id, local track).
     local_pubs: RefCell<HashMap<String, (u32, Rc<LocalInner>)>>,
@@ -623,14 +664,22 @@ impl Inner {
         if let Some(id) = self.tracks.borrow().get(&t.id) {
             return Some(*id);
         }
-        let media = self.handle.remote_track(&t.id)?;
+        let data = t.kind == TrackKind::Data;
+        // A data track has no media; its messages arrive as `DataReceived`.
+        let media = if data {
+            None
+        } else {
+            Some(self.handle.remote_track(&t.id)?)
+        };
         let id = self.new_obj(
             json!({ "sid": t.id, "id": t.id, "name": t.name.clone().unwrap_or_else(|| t.id.clone()), "kind": kind_str(t.kind),
                     "isEnabled": !t.muted && !t.blocked, "isStarted": true, "isSwitchedOff": false, "isSubscribed": true,
-                    "dimensions": { "width": t.width, "height": t.height } }),
-            &["attach", "detach"],
+                    "dimensions": { "width": t.width, "height": t.height }, "reliable": t.reliable }),
+            if data { &[] } else { &["attach", "detach"] },
         );
-        set(&self.js(id), "mediaStreamTrack", &media);
+        if let Some(media) = media {
+            set(&self.js(id), "mediaStreamTrack", &media);
+        }
         self.tracks.borrow_mut().insert(t.id.clone(), id);
         if let Some(p) = self.pubs.borrow().get(&t.id) {
             let pj = self.js(*p);
@@ -734,13 +783,12 @@ impl Inner {
                     return JsValue::NULL;
                 };
                 *local.room.borrow_mut() = Weak::new();
+                local.announced.set(false);
                 self.map_del(self.local.get(), &cid);
-                if local.kind != "data" {
-                    let inner = self.clone();
-                    common::spawn(async move {
-                        let _ = inner.handle.unpublish(&cid).await;
-                    });
-                }
+                let inner = self.clone();
+                common::spawn(async move {
+                    let _ = inner.handle.unpublish(&cid).await;
+                });
                 self.js(pid)
             }
             _ => JsValue::UNDEFINED,
@@ -758,7 +806,12 @@ impl Inner {
                 } else {
                     "video"
                 };
-                LocalInner::new(common::get_str(&options, "name"), kind, Some(t), true)
+                LocalInner::new(
+                    common::get_str(&options, "name"),
+                    kind,
+                    Some(t),
+                    DataTrackOptions::default(),
+                )
             }
         };
         if self.local_pubs.borrow().contains_key(&local.id) {
@@ -772,7 +825,29 @@ impl Inner {
             inner: local.clone(),
         }
         .into();
-        if local.kind != "data" {
+        if local.kind == "data" {
+            let mut extra = serde_json::Map::new();
+            extra.insert("reliable".into(), Value::Bool(local.data.reliable()));
+            let opts = PublishOptions {
+                cid: local.id.clone(),
+                kind: TrackKind::Data,
+                source: MediaSource::Data,
+                stream_key: None,
+                name: Some(local.name.clone()),
+                muted: false,
+                extra,
+            };
+            if let Err(e) = self.handle.call(Command::Publish(opts)).await {
+                *local.room.borrow_mut() = Weak::new();
+                let e = ApiError::from(e);
+                self.emit_on(
+                    self.local.get(),
+                    "trackPublicationFailed",
+                    &[e.to_js(), track_js],
+                );
+                return Err(e);
+            }
+        } else {
             let media = local
                 .track
                 .borrow()
@@ -824,7 +899,7 @@ impl Inner {
             .borrow_mut()
             .insert(local.id.clone(), (id, local.clone()));
         self.map_add(self.local.get(), &local.id, local.kind, &self.js(id));
-        if local.kind == "data" {
+        if !local.announced.replace(true) {
             self.emit_on(self.local.get(), "trackPublished", &[self.js(id)]);
         }
         Ok(self.js(id))
@@ -918,13 +993,13 @@ impl Inner {
                     set(&self.js(id), "networkQualityLevel", &JsValue::from(*level));
                 }
             }
-            CoreEvent::MessageReceived {
-                from_member_id,
-                topic: Some(topic),
+            CoreEvent::DataReceived {
+                track_id: Some(track_id),
+                member_id: Some(member_id),
                 payload,
                 ..
-            } if topic.starts_with(DATA_TOPIC) => {
-                self.data_message(from_member_id, &topic[DATA_TOPIC.len()..], payload);
+            } => {
+                self.data_message(track_id, member_id, payload);
                 return;
             }
             CoreEvent::RoomLeft { .. } => {
@@ -966,35 +1041,29 @@ impl Inner {
         }
     }
 
-    fn data_message(self: &Rc<Self>, from: &str, name: &str, payload: &Value) {
-        let Some(part) = self.parts.borrow().get(from).copied() else {
+    /// Emits a data-track message: `message` on the remote track, `trackMessage` on its
+    /// participant and on the room.
+    fn data_message(self: &Rc<Self>, track_id: &str, member_id: &str, payload: &[u8]) {
+        let Some(part) = self.parts.borrow().get(member_id).copied() else {
             return;
         };
-        let key = format!("{from}/{name}");
-        let existing = self.data.borrow().get(&key).copied();
+        let existing = self.tracks.borrow().get(track_id).copied();
         let tid = match existing {
             Some(t) => t,
             None => {
-                let t = self.new_obj(
-                    json!({ "sid": key, "id": key, "name": name, "kind": "data", "isEnabled": true, "isSubscribed": true }),
-                    &[],
-                );
-                self.data.borrow_mut().insert(key.clone(), t);
-                self.map_add(part, &key, "data", &self.js(t));
-                t
+                // The first frame can come before the subscription is reported.
+                let t = self
+                    .handle
+                    .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.clone()));
+                match t.and_then(|t| self.add_remote_track(&t)) {
+                    Some(t) => t,
+                    None => return,
+                }
             }
         };
-        let data: JsValue = if let Some(s) = payload.get("text").and_then(Value::as_str) {
-            s.into()
-        } else if let Some(b) = payload.get("bytes").and_then(Value::as_array) {
-            let bytes: Vec<u8> = b
-                .iter()
-                .filter_map(Value::as_u64)
-                .map(|x| x as u8)
-                .collect();
-            js_sys::Uint8Array::from(bytes.as_slice()).buffer().into()
-        } else {
-            return;
+        let data: JsValue = match wire::decode_data_message(payload) {
+            Ok(text) => text.into(),
+            Err(bytes) => js_sys::Uint8Array::from(bytes).buffer().into(),
         };
         let (t, p) = (self.js(tid), self.js(part));
         self.emit_on(tid, "message", &[data.clone(), t.clone()]);
@@ -1120,6 +1189,15 @@ impl Inner {
                     self.emit_on(p, name, &args);
                 }
                 T::LocalParticipant => {
+                    // `trackPublished` once per publication, with the publication object (the
+                    // publish itself announces it when the server's event came first).
+                    if name == "trackPublished"
+                        && local_pub
+                            .as_ref()
+                            .is_none_or(|(_, l)| l.announced.replace(true))
+                    {
+                        continue;
+                    }
                     let lp = self.local.get();
                     let lj = self.js(lp);
                     let (lpub, ltrack) = local_pub
@@ -1310,9 +1388,7 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         return reject(ApiError::invalid("token", "must be a string"));
     };
     let auto = get(&options, "automaticSubscription") != JsValue::FALSE;
-    let handle = match common::session(&token, common::get_str(&options, "host"), |c| {
-        c.join.auto_subscribe = auto
-    }) {
+    let handle = match opts::session(&token, &options, |c| c.join.auto_subscribe = auto) {
         Ok(h) => h,
         Err(e) => return reject(e),
     };
@@ -1327,7 +1403,6 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         participants: Map::new(),
         pubs: RefCell::new(HashMap::new()),
         tracks: RefCell::new(HashMap::new()),
-        data: RefCell::new(HashMap::new()),
         local: Cell::new(0),
         local_pubs: RefCell::new(HashMap::new()),
         pending: RefCell::new(HashSet::new()),

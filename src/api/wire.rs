@@ -838,6 +838,173 @@ pub fn camel(s: &str) -> String {
     out
 }
 
+// ---------------------------------------------------------------------------------------------
+// Session options shared by the facades (`iceServers`, `logLevel`)
+// ---------------------------------------------------------------------------------------------
+
+/// The `logLevel` names, from the most verbose to none.
+pub const LOG_LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "silent"];
+
+/// The `logLevel` option: `None` when absent, else one of [`LOG_LEVELS`].
+pub fn log_level(v: &Value) -> Result<Option<&'static str>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => LOG_LEVELS
+            .iter()
+            .find(|l| **l == s.as_str())
+            .map(|l| Some(*l))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "logLevel",
+                    "must be trace, debug, info, warn, error or silent",
+                )
+            }),
+        _ => Err(ApiError::invalid("logLevel", "must be a string")),
+    }
+}
+
+/// The `iceServers` option: a list of `{urls: string | string[], username?, credential?}`
+/// with `stun:`/`stuns:`/`turn:`/`turns:` URLs; TURN servers need `username` and
+/// `credential` (as `RTCPeerConnection` requires). Absent means none.
+pub fn ice_servers(v: &Value) -> Result<Vec<ovsp::methods::IceServer>, ApiError> {
+    const F: &str = "iceServers";
+    let list = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(a) => a,
+        _ => return Err(ApiError::invalid(F, "must be a list of RTCIceServer")),
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for s in list {
+        let o = Some(
+            s.as_object()
+                .ok_or_else(|| ApiError::invalid(F, "each server must be an object"))?,
+        );
+        let urls = match field(o, "urls") {
+            Some(Value::String(u)) => vec![u.clone()],
+            Some(a @ Value::Array(_)) => str_list(a, F)?,
+            _ => {
+                return Err(ApiError::invalid(
+                    F,
+                    "urls must be a string or a list of strings",
+                ))
+            }
+        };
+        let strings = |_| ApiError::invalid(F, "username and credential must be strings");
+        let username = opt_str(o, "username").map_err(strings)?;
+        let credential = opt_str(o, "credential").map_err(strings)?;
+        for u in &urls {
+            let scheme = u.split(':').next().unwrap_or_default();
+            let turn = match scheme {
+                "stun" | "stuns" => false,
+                "turn" | "turns" => true,
+                _ => {
+                    return Err(ApiError::invalid(
+                        F,
+                        "urls must be stun:, stuns:, turn: or turns: URLs",
+                    ))
+                }
+            };
+            if u.len() == scheme.len() + 1 {
+                return Err(ApiError::invalid(F, "a URL has no host"));
+            }
+            if turn && (username.is_none() || credential.is_none()) {
+                return Err(ApiError::invalid(
+                    F,
+                    "a TURN server needs username and credential",
+                ));
+            }
+        }
+        if urls.is_empty() {
+            return Err(ApiError::invalid(F, "urls must not be empty"));
+        }
+        out.push(ovsp::methods::IceServer {
+            urls,
+            username,
+            credential,
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data tracks
+// ---------------------------------------------------------------------------------------------
+
+/// The options of a local data track (`createLocalDataTrack` / `new LocalDataTrack`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataTrackOptions {
+    /// Track name.
+    pub name: Option<String>,
+    /// Ordered delivery (default true).
+    pub ordered: bool,
+    /// Retransmission time limit in ms (`null`: none).
+    pub max_packet_life_time: Option<u16>,
+    /// Retransmission count limit (`null`: none).
+    pub max_retransmits: Option<u16>,
+}
+
+impl DataTrackOptions {
+    /// Reliable when ordered without either retransmission limit (as Twilio defines it):
+    /// sent on `ovsp-reliable`, else on `ovsp-lossy`.
+    pub fn reliable(&self) -> bool {
+        self.ordered && self.max_packet_life_time.is_none() && self.max_retransmits.is_none()
+    }
+}
+
+/// Validates data track options (`undefined`/`null` gives the defaults).
+pub fn data_track_options(v: &Value) -> Result<DataTrackOptions, ApiError> {
+    let o = params_obj(std::slice::from_ref(v), 0, "options", false)?;
+    let limit = |key: &str| -> Result<Option<u16>, ApiError> {
+        field(o, key)
+            .map(|v| number_in(v, key, 0, 65535).map(|n| n as u16))
+            .transpose()
+    };
+    let opts = DataTrackOptions {
+        name: opt_str(o, "name")?,
+        ordered: opt_bool(o, "ordered")?.unwrap_or(true),
+        max_packet_life_time: limit("maxPacketLifeTime")?,
+        max_retransmits: limit("maxRetransmits")?,
+    };
+    if opts.max_packet_life_time.is_some() && opts.max_retransmits.is_some() {
+        return Err(ApiError::invalid(
+            "maxRetransmits",
+            "cannot be set together with maxPacketLifeTime",
+        ));
+    }
+    if let Some(n) = &opts.name {
+        check_id(n, "name")?;
+    }
+    Ok(opts)
+}
+
+/// Largest message of `LocalDataTrack.send`: a data frame payload (64 KiB) less the tag byte.
+pub const MAX_DATA_MESSAGE: usize = ovsp::limits::MAX_PAYLOAD_BYTES - 1;
+
+/// Tag byte of a data-track payload carrying binary data (an SDK convention between clients;
+/// the server forwards payloads untouched).
+pub const DATA_BINARY: u8 = 0;
+/// Tag byte of a data-track payload carrying UTF-8 text.
+pub const DATA_TEXT: u8 = 1;
+
+/// The payload of one data-track message: the tag byte, then the bytes.
+pub fn encode_data_message(text: bool, bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.push(if text { DATA_TEXT } else { DATA_BINARY });
+    v.extend_from_slice(bytes);
+    v
+}
+
+/// A received data-track payload: `Ok(text)` for a text message, `Err(bytes)` for binary.
+/// A payload without a known tag (another kind of sender) is binary as a whole; text that is
+/// not UTF-8 is delivered as binary too.
+pub fn decode_data_message(payload: &[u8]) -> Result<&str, &[u8]> {
+    match payload.split_first() {
+        Some((&DATA_TEXT, rest)) => std::str::from_utf8(rest).map_err(|_| rest),
+        Some((&DATA_BINARY, rest)) => Err(rest),
+        _ => Err(payload),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1165,5 +1332,98 @@ mod tests {
             layout_names(&json!({ "layouts": [{ "name": "2x2", "positions": [] }, "1x1"] })),
             json!({ "layouts": ["2x2", "1x1"] })
         );
+    }
+
+    #[test]
+    fn log_levels() {
+        assert_eq!(log_level(&Value::Null).unwrap(), None);
+        assert_eq!(log_level(&json!("silent")).unwrap(), Some("silent"));
+        assert_eq!(log_level(&json!("debug")).unwrap(), Some("debug"));
+        let e = log_level(&json!("verbose")).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (Code::INVALID_PARAMS, Some("logLevel"))
+        );
+        assert!(log_level(&json!(3)).is_err());
+    }
+
+    #[test]
+    fn ice_server_lists() {
+        assert!(ice_servers(&Value::Null).unwrap().is_empty());
+        let l = ice_servers(&json!([
+            { "urls": "stun:stun.example.org:3478" },
+            { "urls": ["turn:t.example.org:3478", "turns:t.example.org:5349"], "username": "u", "credential": "c" }
+        ]))
+        .unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].urls, vec!["stun:stun.example.org:3478".to_owned()]);
+        assert_eq!(l[1].urls.len(), 2);
+        assert_eq!(
+            (l[1].username.as_deref(), l[1].credential.as_deref()),
+            (Some("u"), Some("c"))
+        );
+        for bad in [
+            json!({ "urls": "stun:x" }),
+            json!(["stun:x"]),
+            json!([{ "urls": 5 }]),
+            json!([{ "urls": [] }]),
+            json!([{ "urls": "http://x" }]),
+            json!([{ "urls": "stun:" }]),
+            json!([{ "urls": "turn:x:3478" }]),
+            json!([{ "urls": "turn:x:3478", "username": "u" }]),
+            json!([{ "urls": "stun:x", "username": 5 }]),
+        ] {
+            let e = ice_servers(&bad).unwrap_err();
+            assert_eq!(
+                (e.code, e.field.as_deref()),
+                (Code::INVALID_PARAMS, Some("iceServers")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn data_track_options_follow_twilio() {
+        let d = data_track_options(&Value::Null).unwrap();
+        assert!(d.ordered && d.reliable() && d.name.is_none());
+        let d = data_track_options(&json!({ "name": "chat", "maxRetransmits": 0 })).unwrap();
+        assert_eq!((d.max_retransmits, d.reliable()), (Some(0), false));
+        let d = data_track_options(&json!({ "ordered": false })).unwrap();
+        assert!(!d.reliable());
+        let d = data_track_options(&json!({ "maxPacketLifeTime": 500, "maxRetransmits": null }))
+            .unwrap();
+        assert_eq!((d.max_packet_life_time, d.reliable()), (Some(500), false));
+        for (bad, f) in [
+            (
+                json!({ "maxPacketLifeTime": 10, "maxRetransmits": 1 }),
+                "maxRetransmits",
+            ),
+            (json!({ "maxRetransmits": -1 }), "maxRetransmits"),
+            (json!({ "maxPacketLifeTime": "x" }), "maxPacketLifeTime"),
+            (json!({ "ordered": "yes" }), "ordered"),
+            (json!({ "name": 3 }), "name"),
+            (json!({ "name": "" }), "name"),
+            (json!(7), "options"),
+        ] {
+            let e = data_track_options(&bad).unwrap_err();
+            assert_eq!(
+                (e.code, e.field.as_deref()),
+                (Code::INVALID_PARAMS, Some(f)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn data_messages_keep_text_and_binary_apart() {
+        let t = encode_data_message(true, "héllo".as_bytes());
+        assert_eq!(decode_data_message(&t), Ok("héllo"));
+        let b = encode_data_message(false, &[1, 0, 255]);
+        assert_eq!(b[0], DATA_BINARY);
+        assert_eq!(decode_data_message(&b), Err(&[1u8, 0, 255][..]));
+        assert_eq!(decode_data_message(&[7, 1]), Err(&[7u8, 1][..]));
+        assert_eq!(decode_data_message(&[]), Err(&[][..]));
+        assert_eq!(decode_data_message(&[DATA_TEXT, 0xff]), Err(&[0xffu8][..]));
+        assert_eq!(MAX_DATA_MESSAGE + 1, ovsp::limits::MAX_PAYLOAD_BYTES);
     }
 }

@@ -11,6 +11,7 @@
 //!   [`media::LocalTrack`] which stops its track when dropped;
 //! - [`element`]: attaching tracks to `<video>`/`<audio>`, autoplay blocks, `setSinkId`;
 //! - [`clock`]: the only place that reads the time;
+//! - [`log`]: console output filtered by the session's level (`logLevel`);
 //! - [`chan`]: the actor's inbox and one-shot replies;
 //! - [`session`]: the actor and [`SessionHandle`].
 //!
@@ -33,6 +34,7 @@
 //! | show media | `attach(track_id or cid, Option<element>) -> element`, `detach(key)`, `resume_playback()` (after `MediaEvent::AutoplayBlocked`, from a user gesture), `set_speaker(sink_id)` |
 //! | devices | [`media::devices`], `watch_devices()` (then `MediaEvent::DevicesChanged`) |
 //! | stats | `stats() -> SessionStats` (totals and the raw reports of both connections) |
+//! | configure (before join) | `set_ice_servers(Vec<peer::IceServer>)` (added to the server's), `set_log_level(log::Level)`; `log(level, msg, value)` writes through the session's filter |
 //!
 //! A published track the browser ends (camera unplugged) is replaced from another device of
 //! the same kind (`MediaEvent::LocalTrackEnded`, then `DeviceFallback` or
@@ -48,6 +50,7 @@ pub mod clock;
 pub mod element;
 pub mod error;
 pub mod listener;
+pub mod log;
 pub mod media;
 pub mod peer;
 pub mod session;

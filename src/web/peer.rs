@@ -107,8 +107,9 @@ pub enum PeerSignal {
         /// The remote track.
         track: MediaStreamTrack,
     },
-    /// The remote side opened a data channel; hand it to [`Peer::adopt_channel`].
-    Channel(RtcDataChannel),
+    /// The remote side opened the data channel with this label. The peer adopted it at once
+    /// (no message can arrive before its listener), so its messages come as [`PeerSignal::Data`].
+    Channel(String),
     /// A data channel is open.
     ChannelOpen(String),
     /// A binary (or text, as UTF-8) message on the channel with this label.
@@ -122,8 +123,12 @@ pub enum PeerSignal {
 
 type Sink = Rc<dyn Fn(PcRole, PeerSignal)>;
 
+/// Messages given to a channel that is still connecting; sent when it opens.
+type Backlog = Rc<std::cell::RefCell<Vec<Vec<u8>>>>;
+
 struct Channel {
     dc: RtcDataChannel,
+    backlog: Backlog,
     _listeners: [Listener; 2],
 }
 
@@ -138,7 +143,7 @@ pub struct Peer {
     role: PcRole,
     pc: RtcPeerConnection,
     sink: Sink,
-    channels: Vec<Channel>,
+    channels: Rc<std::cell::RefCell<Vec<Channel>>>,
     _listeners: [Listener; 5],
 }
 
@@ -189,9 +194,14 @@ fn channel(role: PcRole, dc: RtcDataChannel, sink: &Sink) -> Channel {
     let label = dc.label();
     let (s1, s2) = (sink.clone(), sink.clone());
     let l2 = label.clone();
+    let backlog: Backlog = Rc::default();
+    let (b1, d1) = (backlog.clone(), dc.clone());
     Channel {
         _listeners: [
             Listener::new(t, "open", move |_| {
+                for m in b1.take() {
+                    let _ = d1.send_with_u8_array(&m);
+                }
                 s1(role, PeerSignal::ChannelOpen(label.clone()))
             }),
             Listener::new(t, "message", move |e| {
@@ -207,6 +217,7 @@ fn channel(role: PcRole, dc: RtcDataChannel, sink: &Sink) -> Channel {
             }),
         ],
         dc,
+        backlog,
     }
 }
 
@@ -258,6 +269,8 @@ impl Peer {
             sink.clone(),
         );
         let (p2, p3) = (pc.clone(), pc.clone());
+        let channels: Rc<std::cell::RefCell<Vec<Channel>>> = Rc::default();
+        let adopted = channels.clone();
         let listeners = [
             Listener::new(t, "icecandidate", move |e| {
                 let c = e
@@ -299,7 +312,11 @@ impl Peer {
             }),
             Listener::new(t, "datachannel", move |e| {
                 if let Some(e) = e.dyn_ref::<RtcDataChannelEvent>() {
-                    s5(role, PeerSignal::Channel(e.channel()))
+                    let dc = e.channel();
+                    let label = dc.label();
+                    let c = channel(role, dc, &s5);
+                    adopted.borrow_mut().push(c);
+                    s5(role, PeerSignal::Channel(label))
                 }
             }),
         ];
@@ -307,7 +324,7 @@ impl Peer {
             role,
             pc,
             sink,
-            channels: Vec::new(),
+            channels,
             _listeners: listeners,
         })
     }
@@ -334,23 +351,22 @@ impl Peer {
             .create_data_channel_with_data_channel_dict("ovsp-lossy", &init);
         for dc in [reliable, lossy] {
             let c = channel(self.role, dc, &self.sink);
-            self.channels.push(c);
+            self.channels.borrow_mut().push(c);
         }
     }
 
-    /// Takes ownership of a channel the remote side opened (from [`PeerSignal::Channel`]).
-    pub fn adopt_channel(&mut self, dc: RtcDataChannel) {
-        let c = channel(self.role, dc, &self.sink);
-        self.channels.push(c);
-    }
-
-    /// Sends `data` on the channel labelled `label`.
+    /// Sends `data` on the channel labelled `label`; while the channel is still connecting
+    /// the message is kept, in order, and sent when it opens.
     pub fn send_data(&self, label: &str, data: &[u8]) -> Result<(), WebError> {
-        let c = self
-            .channels
+        let channels = self.channels.borrow();
+        let c = channels
             .iter()
             .find(|c| c.dc.label() == label)
             .ok_or_else(|| WebError::new("InvalidStateError", "no such data channel"))?;
+        if c.dc.ready_state() == web_sys::RtcDataChannelState::Connecting {
+            c.backlog.borrow_mut().push(data.to_vec());
+            return Ok(());
+        }
         c.dc.send_with_u8_array(data).map_err(WebError::from)
     }
 
@@ -503,7 +519,8 @@ impl Peer {
 
     /// Closes the connection and its channels (also done on drop).
     pub fn close(&mut self) {
-        self.channels.clear();
+        let gone = std::mem::take(&mut *self.channels.borrow_mut());
+        drop(gone);
         self.pc.close();
     }
 }

@@ -23,6 +23,7 @@ use super::clock;
 use super::element::{self, Attachment, PlayOutcome};
 use super::error::{MediaError, WebError};
 use super::listener::{Listener, Timer};
+use super::log::{self, Level};
 use super::media::{self, LocalTrack, MediaRequest, Source};
 use super::peer::{self, ConnState, Direction, PcRole, Peer, PeerSignal, SdpKind, StatsTotals};
 use super::ws::{Socket, SocketEvent};
@@ -136,6 +137,18 @@ struct Shared {
     attached: RefCell<Vec<Attached>>,
     sink_id: RefCell<Option<String>>,
     alive: Cell<bool>,
+    log_level: Cell<Level>,
+    ice_extra: RefCell<Vec<peer::IceServer>>,
+}
+
+impl Shared {
+    fn logs(&self, at: Level) -> bool {
+        at >= self.log_level.get() && at != Level::Silent
+    }
+
+    fn log(&self, at: Level, msg: &str, value: &JsValue) {
+        log::write(self.log_level.get(), at, msg, value);
+    }
 }
 
 struct Inner {
@@ -209,6 +222,8 @@ impl SessionHandle {
             attached: RefCell::new(Vec::new()),
             sink_id: RefCell::new(None),
             alive: Cell::new(true),
+            log_level: Cell::new(Level::default()),
+            ice_extra: RefCell::new(Vec::new()),
         });
         let actor = Actor {
             shared: shared.clone(),
@@ -238,6 +253,23 @@ impl SessionHandle {
 
     fn shared(&self) -> &Rc<Shared> {
         &self.inner.shared
+    }
+
+    /// Sets what the session writes to the console (default [`Level::Warn`]).
+    pub fn set_log_level(&self, level: Level) {
+        self.shared().log_level.set(level);
+    }
+
+    /// Writes `msg` (and `value`, unless undefined) to the console at level `at`, if the
+    /// session's level lets it through.
+    pub fn log(&self, at: Level, msg: &str, value: &JsValue) {
+        self.shared().log(at, msg, value);
+    }
+
+    /// ICE servers every peer connection created from now on uses in addition to those the
+    /// server announces in `session.connect` (set it before `join`).
+    pub fn set_ice_servers(&self, servers: Vec<peer::IceServer>) {
+        *self.shared().ice_extra.borrow_mut() = servers;
     }
 
     /// True until the session has ended (left, destroyed or disconnected for good).
@@ -664,7 +696,13 @@ impl Actor {
             }
             Msg::Socket(g, ev) if g == self.sock_gen => match ev {
                 SocketEvent::Opened { .. } => Some(Input::SocketOpened),
-                SocketEvent::Text(t) => Some(Input::FrameReceived(t)),
+                SocketEvent::Text(t) => {
+                    if self.shared.logs(Level::Trace) {
+                        self.shared
+                            .log(Level::Trace, "convene: frame in", &t.as_str().into());
+                    }
+                    Some(Input::FrameReceived(t))
+                }
                 SocketEvent::Closed { code, reason, .. } => {
                     self.socket = None;
                     Some(Input::SocketClosed { code, reason })
@@ -763,14 +801,7 @@ impl Actor {
                 self.shared.remote.borrow_mut().insert(mid.clone(), track);
                 PeerEvent::RemoteTrack { mid }
             }
-            PeerSignal::Channel(dc) => {
-                match role {
-                    PcRole::Pub => self.pub_pc.as_mut()?.adopt_channel(dc),
-                    PcRole::Sub => self.sub_pc.as_mut()?.adopt_channel(dc),
-                }
-                return None;
-            }
-            PeerSignal::ChannelOpen(_) => return None,
+            PeerSignal::Channel(_) | PeerSignal::ChannelOpen(_) => return None,
             PeerSignal::Data { label, data } => PeerEvent::DataMessage { pc, label, data },
         };
         Some(Input::Peer(ev))
@@ -855,6 +886,10 @@ impl Actor {
                     }
                 }
                 Output::SendFrame(text) => {
+                    if self.shared.logs(Level::Trace) {
+                        self.shared
+                            .log(Level::Trace, "convene: frame out", &text.as_str().into());
+                    }
                     let failed = match &self.socket {
                         Some(s) => s.send(&text).is_err(),
                         None => false,
@@ -882,6 +917,10 @@ impl Actor {
     }
 
     fn observe(&mut self, e: &CoreEvent) {
+        if self.shared.logs(Level::Debug) {
+            self.shared
+                .log(Level::Debug, "convene: event", &e.kind().into());
+        }
         match e {
             CoreEvent::RemoteTrackAttached { mid, track_id, .. } => {
                 self.shared
@@ -896,11 +935,19 @@ impl Actor {
             } => {
                 self.shared.track_mid.borrow_mut().remove(&track.id);
             }
-            // Disconnected is final (a failed join ends there without `room_left`).
-            CoreEvent::RoomLeft { .. }
-            | CoreEvent::ConnectionStateChanged {
-                state: ConnectionState::Disconnected { .. },
-            } => self.done = true,
+            CoreEvent::ConnectionStateChanged { state } => {
+                self.shared
+                    .log(Level::Info, "convene: connection", &state.name().into());
+                // Disconnected is final (a failed join ends there without `room_left`).
+                if let ConnectionState::Disconnected { error } = state {
+                    if let Some(e) = error {
+                        self.shared
+                            .log(Level::Error, "convene: disconnected", &e.message().into());
+                    }
+                    self.done = true;
+                }
+            }
+            CoreEvent::RoomLeft { .. } => self.done = true,
             _ => {}
         }
     }
@@ -921,6 +968,11 @@ impl Actor {
     }
 
     fn fail(&mut self, pc: PcKind, op: PeerOpKind, e: WebError) {
+        self.shared.log(
+            Level::Warn,
+            "convene: peer operation failed",
+            &e.to_string().into(),
+        );
         self.pending
             .push_back(Input::Peer(PeerEvent::OperationFailed {
                 pc,
@@ -944,7 +996,9 @@ impl Actor {
                 let role = pc_role(&pc);
                 let g = self.bump(role);
                 let tx = self.shared.tx.clone();
-                let created = Peer::new(role, &servers(&ice_servers), move |r, s| {
+                let mut list = servers(&ice_servers);
+                list.extend(self.shared.ice_extra.borrow().iter().cloned());
+                let created = Peer::new(role, &list, move |r, s| {
                     tx.send(Msg::Peer(r, g, s));
                 });
                 match created {
@@ -1069,8 +1123,9 @@ impl Actor {
                 }
             }
             PeerOp::SendData { label, data } => {
-                if let Some(p) = &self.pub_pc {
-                    let _ = p.send_data(&label, &data);
+                if let Some(Err(e)) = self.pub_pc.as_ref().map(|p| p.send_data(&label, &data)) {
+                    self.shared
+                        .log(Level::Warn, "convene: data not sent", &e.to_string().into());
                 }
             }
             PeerOp::ClosePc { pc } => match self.bump_role(pc_role(&pc)) {

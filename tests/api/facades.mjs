@@ -367,9 +367,9 @@ const tokJ = await token('video', 'jack');
 const I = await page('I');
 const J = await page('J');
 
-await check('connect(): participantConnected, trackSubscribed with attachable video, data track messages', async () => {
+await check('connect(): participantConnected, trackSubscribed with attachable video, data track messages over the data channel', async () => {
   await I.evaluate(async (tok) => {
-    window.dt = api.createLocalDataTrack({ name: 'chat' });
+    window.dt = new api.LocalDataTrack({ name: 'chat' });
     const tracks = await api.createLocalTracks({ audio: true, video: true });
     window.room = await api.connect(tok, { host, tracks: [...tracks, dt] });
     room.on('participantConnected', (p) => log.push(['connected', p.identity]));
@@ -386,7 +386,10 @@ await check('connect(): participantConnected, trackSubscribed with attachable vi
     // pattern); later ones arrive as trackSubscribed.
     room.participants.forEach((p) => p.tracks.forEach((pub) => pub.track && show(pub.track, p)));
     room.on('trackSubscribed', show);
-    room.on('trackMessage', (data, track, participant) => log.push(['message', data, track.name, participant.identity]));
+    // Text stays a string, binary arrives as an ArrayBuffer (kept as its bytes here).
+    const show_data = (d) => (typeof d === 'string' ? d : d instanceof ArrayBuffer ? ['bytes', ...new Uint8Array(d)] : ['other', String(d)]);
+    room.on('trackMessage', (data, track, participant) => log.push(['message', show_data(data), track.name, participant.identity, track.kind]));
+    window.show_data = show_data;
   }, tokJ);
   await I.evaluate(() => waitFor(() => log.find((l) => l[0] === 'connected' && l[1] === 'jack')));
   await J.evaluate(() => waitFor(() => log.find((l) => l[0] === 'subscribed' && l[1] === 'video' && l[2] === 'ivy')));
@@ -394,12 +397,184 @@ await check('connect(): participantConnected, trackSubscribed with attachable vi
   assert(w > 0, 'remote video decodes');
   const ivy = await J.evaluate(() => [...room.participants.values()].map((p) => [p.identity, p.tracks.size]));
   assert(ivy.length === 1 && ivy[0][0] === 'ivy' && ivy[0][1] >= 2, `participants: ${JSON.stringify(ivy)}`);
-  await I.evaluate(() => dt.send('hello over data'));
-  const m = await J.evaluate(() => waitFor(() => log.find((l) => l[0] === 'message')));
-  assert(m[1] === 'hello over data' && m[2] === 'chat' && m[3] === 'ivy', `data message: ${JSON.stringify(m)}`);
+  // The data track is published for real: jack sees it as a data publication of ivy.
+  const dataPub = await J.evaluate(() =>
+    waitFor(() => {
+      const ivy = [...room.participants.values()][0];
+      const p = ivy && [...ivy.dataTracks.values()][0];
+      return p && [p.kind, p.trackName, p.trackSid];
+    }),
+  );
+  assert(dataPub[0] === 'data' && dataPub[1] === 'chat' && dataPub[2].startsWith('tr_'), `data publication: ${JSON.stringify(dataPub)}`);
+  assert(await I.evaluate(() => dt.reliable && dt.ordered && dt.maxRetransmits === null && typeof dt.sid === 'string'), 'dt is reliable and published');
+  // Until the subscriber's data channel is open frames may be dropped: warm up until one arrives.
+  await I.evaluate(() => {
+    window.warm = setInterval(() => dt.send('warm-up'), 200);
+  });
+  await J.evaluate(() => waitFor(() => log.find((l) => l[0] === 'message' && l[1] === 'warm-up'), 20000));
+  await I.evaluate(() => clearInterval(warm));
+  // The publication carries the subscribed RemoteDataTrack, which emits `message` itself.
+  const remote = await J.evaluate(() => {
+    const p = [...[...room.participants.values()][0].dataTracks.values()][0];
+    p.track.on('message', (data, t) => log.push(['track-message', show_data(data), t.name]));
+    return [p.isSubscribed, p.track.kind, p.track.name, p.track.reliable, p.track.sid === p.trackSid];
+  });
+  assert(JSON.stringify(remote) === JSON.stringify([true, 'data', 'chat', true, true]), `RemoteDataTrack: ${JSON.stringify(remote)}`);
+  await J.evaluate(() => new Promise((r) => setTimeout(r, 500)).then(() => { log = log.filter((l) => l[0] !== 'message' && l[0] !== 'track-message'); }));
+  const statsOf = (P, which, label) =>
+    P.evaluate(
+      async ([which, label]) => {
+        const reports = await room.getStats();
+        // Summed over every channel of that label (the server may open its own as well).
+        let out = null;
+        reports[which].forEach((s) => {
+          if (s.type === 'data-channel' && s.label === label) {
+            out = out || { sent: 0, received: 0, channels: [] };
+            out.sent += s.messagesSent;
+            out.received += s.messagesReceived;
+            out.channels.push([s.dataChannelIdentifier, s.state, s.messagesSent, s.messagesReceived]);
+          }
+        });
+        return out;
+      },
+      [which, label],
+    );
+  const before = await statsOf(I, 0, 'ovsp-reliable');
+  await I.evaluate(() => {
+    dt.send('hello over data');
+    dt.send(new Uint8Array([0, 1, 2, 255, 128]).buffer);
+    const big = new Uint8Array([9, 9, 7, 0, 1, 9, 9]);
+    dt.send(big.subarray(2, 5)); // an ArrayBufferView with an offset: exactly [7, 0, 1]
+    dt.send('');
+  });
+  const ms = await J.evaluate(() => waitFor(() => log.filter((l) => l[0] === 'message').length >= 4 && log.filter((l) => l[0] === 'message')));
+  const got = JSON.stringify(ms.map((m) => m[1]));
+  assert(got === JSON.stringify(['hello over data', ['bytes', 0, 1, 2, 255, 128], ['bytes', 7, 0, 1], '']), `messages in order, text as text, binary as exact bytes: ${got}`);
+  assert(ms.every((m) => m[2] === 'chat' && m[3] === 'ivy' && m[4] === 'data'), `trackMessage arguments: ${JSON.stringify(ms)}`);
+  const tm = await J.evaluate(() => waitFor(() => log.filter((l) => l[0] === 'track-message').length >= 4 && log.filter((l) => l[0] === 'track-message')));
+  assert(tm[0][1] === 'hello over data' && tm[0][2] === 'chat', `RemoteDataTrack message: ${JSON.stringify(tm[0])}`);
+  // The bytes went over the SCTP data channels: ivy's publishing connection sent 4 more messages
+  // on ovsp-reliable, and jack's subscribing connection received them.
+  // (The browser updates these counters a moment after the fact: poll.)
+  const poll = async (f) => {
+    for (let i = 0; ; i++) {
+      const v = await f();
+      if (v.ok || i >= 50) return v;
+      await sleep(200);
+    }
+  };
+  const after = await poll(async () => {
+    const a = await statsOf(I, 0, 'ovsp-reliable');
+    return { ok: before && a && a.sent - before.sent >= 4, a };
+  });
+  assert(after.ok, `ovsp-reliable messagesSent ${JSON.stringify([before, after.a])}`);
+  const recv = await poll(async () => {
+    const r = await statsOf(J, 1, 'ovsp-reliable');
+    return { ok: r && r.received >= 5, r };
+  });
+  assert(recv.ok, `jack's ovsp-reliable messagesReceived ${JSON.stringify(recv.r)}`);
+  // An unordered track published later goes on ovsp-lossy.
+  await I.evaluate(async () => {
+    window.lossy = api.createLocalDataTrack({ name: 'cursor', ordered: false });
+    await room.localParticipant.publishTrack(lossy);
+    window.warm = setInterval(() => lossy.send('xy'), 200);
+  });
+  const lm = await J.evaluate(() => waitFor(() => log.find((l) => l[0] === 'message' && l[2] === 'cursor'), 20000));
+  await I.evaluate(() => clearInterval(warm));
+  assert(lm[1] === 'xy', `lossy message: ${JSON.stringify(lm)}`);
+  const lossyStats = await poll(async () => {
+    const l = await statsOf(I, 0, 'ovsp-lossy');
+    return { ok: l && l.sent >= 1, l };
+  });
+  assert(lossyStats.ok && (await I.evaluate(() => lossy.reliable)) === false, `ovsp-lossy used: ${JSON.stringify(lossyStats.l)}`);
+  // Bad arguments are typed errors.
+  const errs = await I.evaluate(() => {
+    const code = (f) => { try { f(); return null; } catch (e) { return [e.name, e.code]; } };
+    return [
+      code(() => dt.send(new Uint8Array(65536))),
+      code(() => dt.send({})),
+      code(() => new api.LocalDataTrack({ maxRetransmits: 1, maxPacketLifeTime: 1 })),
+      code(() => api.createLocalDataTrack({ ordered: 'no' })),
+      code(() => dt.send(new Uint8Array(65535))),
+    ];
+  });
+  assert(errs.slice(0, 4).every((e) => e && e[1] === -32602) && errs[4] === null, `typed errors: ${JSON.stringify(errs)}`);
   await I.evaluate(() => room.disconnect());
   await J.evaluate(() => waitFor(() => room.participants.size === 0));
   await J.evaluate(() => room.disconnect());
+});
+
+await check('options: iceServers reach the RTCPeerConnection, logLevel governs the console', async () => {
+  const K = await page('K');
+  await K.evaluate(() => {
+    // Record every peer connection the SDK creates, and every console write.
+    const Orig = RTCPeerConnection;
+    window.pcs = [];
+    window.RTCPeerConnection = class extends Orig {
+      constructor(cfg) {
+        super(cfg);
+        pcs.push(this);
+      }
+    };
+    window.writes = [];
+    for (const m of ['log', 'debug', 'info', 'warn', 'error', 'trace']) {
+      const orig = console[m].bind(console);
+      console[m] = (...a) => {
+        writes.push([m, String(a[0])]);
+        orig(...a);
+      };
+    }
+  });
+  const ice = [
+    { urls: 'stun:127.0.0.1:3479' },
+    { urls: ['turn:127.0.0.1:3479?transport=udp'], username: 'user', credential: 'secret' },
+  ];
+  const silent = await K.evaluate(
+    async ([tok, ice]) => {
+      window.room = await api.connect(tok, { host, tracks: [new api.LocalDataTrack()], iceServers: ice, logLevel: 'silent' });
+      await waitFor(() => pcs.length > 0);
+      const cfg = pcs[0].getConfiguration().iceServers.map((s) => [[].concat(s.urls), s.username || null, s.credential || null]);
+      room.disconnect();
+      await waitFor(() => room.state === 'disconnected');
+      await new Promise((r) => setTimeout(r, 300));
+      return { cfg, writes: writes.splice(0) };
+    },
+    [await token('opts', 'kim'), ice],
+  );
+  assert(
+    JSON.stringify(silent.cfg) === JSON.stringify([[['stun:127.0.0.1:3479'], null, null], [['turn:127.0.0.1:3479?transport=udp'], 'user', 'secret']]),
+    `RTCPeerConnection iceServers: ${JSON.stringify(silent.cfg)}`,
+  );
+  assert(silent.writes.length === 0, `logLevel silent writes nothing: ${JSON.stringify(silent.writes)}`);
+  const debug = await K.evaluate(async (tok) => {
+    window.room = await api.connect(tok, { host, tracks: [], logLevel: 'debug' });
+    room.disconnect();
+    await waitFor(() => room.state === 'disconnected');
+    await new Promise((r) => setTimeout(r, 300));
+    return writes.splice(0);
+  }, await token('opts', 'kim2'));
+  const kinds = new Set(debug.map((w) => w[1]));
+  assert(kinds.has('convene: event') && kinds.has('convene: connection'), `logLevel debug writes events: ${JSON.stringify([...kinds])}`);
+  assert(!kinds.has('convene: frame in') && !kinds.has('convene: frame out'), 'frames only at trace');
+  const trace = await K.evaluate(async (tok) => {
+    const rs = new api.RoomSession({ token: tok, host, logLevel: 'trace', audio: false, video: false });
+    await rs.join();
+    await rs.leave();
+    return writes.splice(0).map((w) => w[1]);
+  }, await token('opts', 'kim3'));
+  assert(trace.includes('convene: frame out') && trace.includes('convene: frame in'), `logLevel trace writes frames: ${JSON.stringify([...new Set(trace)])}`);
+  const bad = await K.evaluate(async (tok) => {
+    const code = async (f) => { try { await f(); return null; } catch (e) { return [e.name, e.code, e.message]; } };
+    return [
+      await code(() => api.connect(tok, { host, logLevel: 'loud' })),
+      await code(() => api.connect(tok, { host, iceServers: [{ urls: 'turn:127.0.0.1' }] })),
+      await code(() => new api.RoomSession({ token: tok, host, iceServers: [{ urls: 'http://x' }] })),
+      await code(() => new api.Room({ clientToken: tok, host, iceServers: 'stun:x' })),
+      await code(() => new api.Call({ token: tok, host, logLevel: 5 })),
+    ];
+  }, await token('opts', 'kim4'));
+  assert(bad.every((e) => e && e[1] === -32602), `bad options are typed errors: ${JSON.stringify(bad)}`);
+  await K.context().close();
 });
 
 // ------------------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ import {
   createLocalDataTrack,
   createLocalTracks,
   errorName,
+  LocalDataTrack,
   initialize,
   Room,
   RoomSession,
   type ActiveUser,
   type CallStatus,
   type ConveneError,
-  type LocalDataTrack,
   type LocalTrackPublication,
   type Message,
   type NetworkMetrics,
@@ -329,7 +329,7 @@ async function roomSession(): Promise<void> {
 // Room
 // --------------------------------------------------------------------------------------------
 async function room(): Promise<void> {
-  const room = new Room({ clientToken: "eyJ...", context: { role: "host" } });
+  const room = new Room({ clientToken: "eyJ...", context: { role: "host" }, logLevel: "warn", iceServers: [{ urls: "stun:stun.example.net" }] });
   const room2: Room = await initialize({ clientToken: "eyJ..." });
   void room2;
   isString(room.id);
@@ -423,6 +423,7 @@ async function room(): Promise<void> {
 // --------------------------------------------------------------------------------------------
 async function call(): Promise<void> {
   const call = new Call({ token: "eyJ..." });
+  new Call({ token: "eyJ...", logLevel: "silent", iceServers: [{ urls: ["turn:t.example.net"], username: "u", credential: "c" }] });
   isString(call.channel);
   const status: "connected" | "connecting" | "disconnected" | "checking" = call.status;
   void status;
@@ -483,7 +484,16 @@ async function video(): Promise<void> {
     dominantSpeaker: true,
     networkQuality: true,
   });
-  await connect("eyJ...", { audio: true, video: false });
+  await connect("eyJ...", { audio: true, video: false, logLevel: "error", iceServers: [{ urls: "stun:stun.example.net" }] });
+  const lossy: LocalDataTrack = new LocalDataTrack({ name: "cursor", ordered: false, maxRetransmits: 0 });
+  isBoolean(lossy.reliable);
+  const lifetime: number | null = lossy.maxPacketLifeTime;
+  void lifetime;
+  lossy.send(new Uint8Array([1, 2, 3]));
+  // @ts-expect-error a data track sends strings and binary data only
+  lossy.send({ x: 1 });
+  // @ts-expect-error logLevel is an enumeration
+  void connect("eyJ...", { logLevel: "chatty" });
   isString(room.sid);
   isString(room.name);
   const st: "connected" | "reconnecting" | "disconnected" = room.state;

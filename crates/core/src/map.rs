@@ -172,14 +172,47 @@ impl<K: Ord, V> VecMap<K, V> {
 }
 
 /// The order in which to take `len` items so that they are sorted by `cmp`, with only the last
-/// of equal items kept. One non-generic function sorts every map's input.
+/// of equal items kept. One non-generic function sorts every map's input: a bottom-up merge
+/// sort of indices (stable, so equal items stay in input order), far less code than an
+/// instantiation of the standard library's sorts.
 #[inline(never)]
 fn sorted_last_wins(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..len).collect();
-    // Equal keys: the later item first, so it is the one kept.
-    order.sort_unstable_by(|&a, &b| cmp(a, b).then(b.cmp(&a)));
-    order.dedup_by(|later, earlier| cmp(*later, *earlier) == Ordering::Equal);
-    order
+    let mut src: Vec<usize> = (0..len).collect();
+    let mut dst: Vec<usize> = vec![0; len];
+    let mut width = 1;
+    while width < len {
+        let mut start = 0;
+        while start < len {
+            let mid = len.min(start + width);
+            let end = len.min(mid + width);
+            let (mut l, mut r) = (start, mid);
+            for slot in &mut dst[start..end] {
+                // Take from the left run unless the right one holds a smaller item.
+                let take_left = l < mid && (r >= end || cmp(src[l], src[r]) != Ordering::Greater);
+                if take_left {
+                    *slot = src[l];
+                    l += 1;
+                } else {
+                    *slot = src[r];
+                    r += 1;
+                }
+            }
+            start = end;
+        }
+        std::mem::swap(&mut src, &mut dst);
+        width *= 2;
+    }
+    // Equal items are adjacent and in input order: keep the last of each run.
+    let mut out = Vec::with_capacity(len);
+    for (i, &item) in src.iter().enumerate() {
+        let superseded = src
+            .get(i + 1)
+            .is_some_and(|&next| cmp(item, next) == Ordering::Equal);
+        if !superseded {
+            out.push(item);
+        }
+    }
+    out
 }
 
 impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
@@ -439,6 +472,25 @@ mod tests {
         let m: VecMap<u32, u32> = pairs.iter().copied().collect();
         let b: BTreeMap<u32, u32> = pairs.iter().copied().collect();
         assert!(m.iter().map(|(k, v)| (*k, *v)).eq(b.into_iter()));
+    }
+
+    #[test]
+    fn merge_order_on_every_small_length() {
+        // Every length up to 40 with many duplicates: the order is sorted, the last of each
+        // key wins, and it matches a stable sort followed by keeping the last duplicate.
+        for len in 0..40usize {
+            let keys: Vec<usize> = (0..len).map(|i| (i * 17 + 5) % 7).collect();
+            let order = sorted_last_wins(len, &|a, b| keys[a].cmp(&keys[b]));
+            let mut expect: Vec<usize> = (0..len).collect();
+            expect.sort_by_key(|&i| keys[i]);
+            let expect: Vec<usize> = expect
+                .iter()
+                .enumerate()
+                .filter(|&(j, &i)| expect.get(j + 1).is_none_or(|&n| keys[n] != keys[i]))
+                .map(|(_, &i)| i)
+                .collect();
+            assert_eq!(order, expect, "len {len}");
+        }
     }
 
     #[test]

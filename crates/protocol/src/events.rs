@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::Wire;
+use crate::json::{FromWire, Wire, WireError};
 use serde_json::Value;
 
 use crate::envelope::{DecodeError, EventEnvelope};
@@ -125,14 +125,15 @@ macro_rules! events {
             /// Decode typed data, or an error (53003) for a known type whose data is invalid.
             /// Unknown types give `Ok(Event::Unknown)`.
             pub fn try_decode(event_type: &str, data: &Value) -> Result<Event, DecodeError> {
-                match event_type {
-                    $( $name => <$ty as crate::json::FromWire>::from_wire(data).map(Event::$var).map_err(|e| DecodeError {
-                        code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
-                        message: format!("{}: {}", $name, e),
-                        id: None,
-                    }), )*
-                    _ => Ok(Event::Unknown { event_type: event_type.into(), data: data.clone() }),
-                }
+                let decoded = match event_type {
+                    $( $name => decode_as(data, Event::$var), )*
+                    _ => return Ok(Event::Unknown { event_type: event_type.into(), data: data.clone() }),
+                };
+                decoded.map_err(|e| DecodeError {
+                    code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
+                    message: format!("{event_type}: {e}"),
+                    id: None,
+                })
             }
         }
 
@@ -210,6 +211,13 @@ events! {
     SessionToken(SessionToken) = "session.token", Durable, SelfOnly;
     /// `session.closing`: the server is about to close the session.
     SessionClosing(SessionClosing) = "session.closing", Durable, SelfOnly;
+}
+
+/// Decode one event payload type and wrap it (one small function per payload type, so
+/// [`Event::try_decode`] is a plain dispatch).
+#[inline(never)]
+fn decode_as<T: FromWire>(data: &Value, wrap: fn(T) -> Event) -> Result<Event, WireError> {
+    T::from_wire(data).map(wrap)
 }
 
 impl Event {

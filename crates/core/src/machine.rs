@@ -1,6 +1,6 @@
 //! The session machine: signaling session, resume/rejoin, negotiation orchestration.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
@@ -12,7 +12,7 @@ use ovsp::methods::{
 use ovsp::model::{
     ClosingReason, MediaKind, PcKind, Role, SessionAction, Snapshot, SubMid, Track, TrackKind,
 };
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 use crate::backoff::{Backoff, SplitMix64};
 use crate::error::{MediaError, MisuseError, ServerError, SignalingError};
@@ -228,6 +228,34 @@ pub struct SessionMachine {
     data_out: VecMap<String, (u16, bool, u32)>,
 }
 
+/// A JSON object from `(key, value)` pairs, taken out of the slice: the one body that builds
+/// every request's params (instead of a `json!` expansion at each call site).
+#[inline(never)]
+fn obj(pairs: &mut [(&str, Value)]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        m.insert((*k).to_owned(), v.take());
+    }
+    Value::Object(m)
+}
+
+/// `{}`.
+fn empty() -> Value {
+    Value::Object(Map::new())
+}
+
+/// A decoded value that did not match its wire type: 53003.
+#[inline(never)]
+fn invalid_incoming(e: ovsp::json::WireError) -> RpcError {
+    RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string())
+}
+
+/// `track.mute` params for one track.
+fn mute_params(track_id: String, muted: bool) -> Value {
+    let track = obj(&mut [("track_id", track_id.into()), ("muted", muted.into())]);
+    obj(&mut [("tracks", Value::Array(vec![track]))])
+}
+
 fn misuse(e: MisuseError) -> CoreError {
     CoreError::Misuse(e)
 }
@@ -435,6 +463,7 @@ impl SessionMachine {
 
     // ------------------------------------------------------------------ outputs
 
+    #[inline(never)]
     fn emit(&mut self, ev: CoreEvent) {
         self.out.push_back(Output::Event(ev));
     }
@@ -445,12 +474,26 @@ impl SessionMachine {
         }
     }
 
+    #[inline(never)]
     fn complete(&mut self, handle: RequestHandle, result: Result<Value, CoreError>) {
         self.out.push_back(Output::Completed { handle, result });
     }
 
+    #[inline(never)]
     fn peer(&mut self, op: PeerOp) {
         self.out.push_back(Output::Peer(op));
+    }
+
+    /// Completes `handle` with `{}`.
+    #[inline(never)]
+    fn done(&mut self, handle: RequestHandle) {
+        self.complete(handle, Ok(empty()));
+    }
+
+    /// Completes `handle` with a misuse error.
+    #[inline(never)]
+    fn refuse(&mut self, handle: RequestHandle, e: MisuseError) {
+        self.complete(handle, Err(CoreError::Misuse(e)));
     }
 
     fn close_socket(&mut self, code: u16, reason: &str) {
@@ -621,7 +664,7 @@ impl SessionMachine {
             self.ack_deadline = None;
             let n = Notification {
                 method: "session.ack".to_owned(),
-                params: json!({ "seq": seq }),
+                params: obj(&mut [("seq", seq.into())]),
             };
             self.out
                 .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
@@ -632,15 +675,13 @@ impl SessionMachine {
 
     fn on_command(&mut self, handle: RequestHandle, command: Command) {
         match (self.phase, &command) {
-            (Phase::Closed, _) => return self.complete(handle, Err(misuse(MisuseError::Closed))),
+            (Phase::Closed, _) => return self.refuse(handle, MisuseError::Closed),
             (Phase::New, Command::Join) => return self.start_join(handle),
-            (_, Command::Join) => {
-                return self.complete(handle, Err(misuse(MisuseError::AlreadyJoined)))
-            }
+            (_, Command::Join) => return self.refuse(handle, MisuseError::AlreadyJoined),
             (Phase::New, Command::Leave { .. }) => {
-                return self.complete(handle, Err(misuse(MisuseError::NotJoined)))
+                return self.refuse(handle, MisuseError::NotJoined)
             }
-            (Phase::New, _) => return self.complete(handle, Err(misuse(MisuseError::NotJoined))),
+            (Phase::New, _) => return self.refuse(handle, MisuseError::NotJoined),
             (Phase::Connecting, Command::Leave { .. }) => {
                 self.leave_handle = Some(handle);
                 return self.terminate(None, None);
@@ -650,9 +691,9 @@ impl SessionMachine {
                 return;
             }
             (Phase::Leaving, Command::Leave { .. }) => {
-                return self.complete(handle, Ok(json!({})));
+                return self.done(handle);
             }
-            (Phase::Leaving, _) => return self.complete(handle, Err(misuse(MisuseError::Closed))),
+            (Phase::Leaving, _) => return self.refuse(handle, MisuseError::Closed),
             (Phase::Joined, _) => {}
         }
         match command {
@@ -661,7 +702,7 @@ impl SessionMachine {
             Command::Publish(opts) => self.start_publish(handle, opts),
             Command::Unpublish { cid } => {
                 let Some(l) = self.state.local_tracks.get(&cid).cloned() else {
-                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
                 };
                 self.forget_local(&cid);
                 if l.kind != TrackKind::Data {
@@ -670,7 +711,7 @@ impl SessionMachine {
                 if let Some(track_id) = l.track_id {
                     self.request(
                         "track.unpublish",
-                        json!({ "track_id": track_id }),
+                        obj(&mut [("track_id", track_id.into())]),
                         Purpose::User {
                             handle,
                             kind: UserKind::Unpublish,
@@ -681,14 +722,14 @@ impl SessionMachine {
                     }
                 } else {
                     if let Some((h, _)) = self.publish_waiters.remove(&cid) {
-                        self.complete(h, Err(misuse(MisuseError::UnknownTrack { cid })));
+                        self.refuse(h, MisuseError::UnknownTrack { cid });
                     }
-                    self.complete(handle, Ok(json!({})));
+                    self.done(handle);
                 }
             }
             Command::MuteTrack { cid, muted } => {
                 let Some(mut l) = self.state.local_tracks.get(&cid).cloned() else {
-                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
                 };
                 l.muted = muted;
                 let track_id = l.track_id.clone();
@@ -701,7 +742,7 @@ impl SessionMachine {
                     Some(track_id) => {
                         self.request(
                             "track.mute",
-                            json!({ "tracks": [{ "track_id": track_id, "muted": muted }] }),
+                            mute_params(track_id, muted),
                             Purpose::User {
                                 handle,
                                 kind: UserKind::Plain,
@@ -709,17 +750,17 @@ impl SessionMachine {
                         );
                     }
                     // Not yet published: the mute state goes with track.publish.
-                    None => self.complete(handle, Ok(json!({}))),
+                    None => self.done(handle),
                 }
             }
             Command::ReplaceTrack { cid } => {
                 let Some(l) = self.state.local_tracks.get(&cid).cloned() else {
-                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
                 };
                 if !l.muted {
                     self.peer(PeerOp::ReplaceTrack { cid, detach: false });
                 }
-                self.complete(handle, Ok(json!({})));
+                self.done(handle);
             }
             Command::UpdateToken { token } => {
                 if self.link != Link::Up || !self.session_joined {
@@ -728,7 +769,7 @@ impl SessionMachine {
                 }
                 self.request(
                     "session.update_token",
-                    json!({ "token": token }),
+                    obj(&mut [("token", token.as_str().into())]),
                     Purpose::User {
                         handle,
                         kind: UserKind::UpdateToken { token },
@@ -777,10 +818,10 @@ impl SessionMachine {
             Command::SendMessage { to, topic, payload } => {
                 let mut params = serde_json::Map::new();
                 if let Some(to) = to {
-                    params.insert("to".into(), json!(to));
+                    params.insert("to".into(), to.into());
                 }
                 if let Some(topic) = topic {
-                    params.insert("topic".into(), json!(topic));
+                    params.insert("topic".into(), topic.into());
                 }
                 params.insert("payload".into(), payload);
                 self.request(
@@ -794,14 +835,14 @@ impl SessionMachine {
             }
             Command::SendData { cid, payload, to } => {
                 let Some((dh, reliable, seq)) = self.data_out.get_mut(&cid) else {
-                    return self.complete(handle, Err(misuse(MisuseError::UnknownTrack { cid })));
+                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
                 };
                 if payload.len() > ovsp::limits::MAX_PAYLOAD_BYTES {
-                    return self.complete(
+                    return self.refuse(
                         handle,
-                        Err(misuse(MisuseError::InvalidArgument {
+                        MisuseError::InvalidArgument {
                             reason: "data payload larger than 64 KiB".into(),
-                        })),
+                        },
                     );
                 }
                 *seq = seq.wrapping_add(1);
@@ -816,19 +857,19 @@ impl SessionMachine {
                     label: label.to_owned(),
                     data,
                 });
-                self.complete(handle, Ok(json!({})));
+                self.done(handle);
             }
             Command::ReportStats { stats } => {
                 if !stats.is_object() {
-                    return self.complete(
+                    return self.refuse(
                         handle,
-                        Err(misuse(MisuseError::InvalidArgument {
+                        MisuseError::InvalidArgument {
                             reason: "stats must be an object".into(),
-                        })),
+                        },
                     );
                 }
                 self.notify("stats.report", stats);
-                self.complete(handle, Ok(json!({})));
+                self.done(handle);
             }
             Command::ResetPublisher => self.reset_pub(Some(handle)),
             Command::Rpc { method, params } => self.start_rpc(handle, method, params),
@@ -836,13 +877,13 @@ impl SessionMachine {
     }
 
     fn start_rpc(&mut self, handle: RequestHandle, method: String, params: Value) {
-        let params = if params.is_null() { json!({}) } else { params };
+        let params = if params.is_null() { empty() } else { params };
         if !params.is_object() {
-            return self.complete(
+            return self.refuse(
                 handle,
-                Err(misuse(MisuseError::InvalidArgument {
+                MisuseError::InvalidArgument {
                     reason: "params must be an object".into(),
-                })),
+                },
             );
         }
         const OWNED: &[&str] = &[
@@ -855,11 +896,11 @@ impl SessionMachine {
             "sub.answer",
         ];
         if OWNED.contains(&method.as_str()) {
-            return self.complete(
+            return self.refuse(
                 handle,
-                Err(misuse(MisuseError::InvalidArgument {
+                MisuseError::InvalidArgument {
                     reason: format!("{method} is managed by the session; use its command"),
-                })),
+                },
             );
         }
         let kind = match method.as_str() {
@@ -927,8 +968,8 @@ impl SessionMachine {
         self.leave_handle = Some(handle);
         if self.link == Link::Up && self.session_joined {
             let params = match reason {
-                Some(r) => json!({ "reason": r }),
-                None => json!({}),
+                Some(r) => obj(&mut [("reason", r.into())]),
+                None => empty(),
             };
             self.request("room.leave", params, Purpose::Leave);
         } else {
@@ -938,10 +979,7 @@ impl SessionMachine {
 
     fn start_publish(&mut self, handle: RequestHandle, opts: crate::PublishOptions) {
         if self.state.local_tracks.contains_key(&opts.cid) {
-            return self.complete(
-                handle,
-                Err(misuse(MisuseError::DuplicateTrack { cid: opts.cid })),
-            );
+            return self.refuse(handle, MisuseError::DuplicateTrack { cid: opts.cid });
         }
         if self
             .state
@@ -949,7 +987,7 @@ impl SessionMachine {
             .as_ref()
             .is_some_and(|s| s.member.role == Role::Audience)
         {
-            return self.complete(handle, Err(misuse(MisuseError::AudienceCannotPublish)));
+            return self.refuse(handle, MisuseError::AudienceCannotPublish);
         }
         let l = LocalTrack {
             cid: opts.cid.clone(),
@@ -971,17 +1009,17 @@ impl SessionMachine {
     fn send_publish(&mut self, l: &LocalTrack) {
         self.ensure_pub_pc();
         let mut params = l.extra.clone();
-        params.insert("cid".into(), json!(l.cid));
-        params.insert("kind".into(), json!(l.kind));
-        params.insert("source".into(), json!(l.source));
+        params.insert("cid".into(), l.cid.as_str().into());
+        params.insert("kind".into(), l.kind.as_str().into());
+        params.insert("source".into(), l.source.as_str().into());
         if let Some(n) = &l.name {
-            params.insert("name".into(), json!(n));
+            params.insert("name".into(), n.as_str().into());
         }
         if let Some(k) = &l.stream_key {
-            params.insert("stream_key".into(), json!(k));
+            params.insert("stream_key".into(), k.as_str().into());
         }
         if l.muted {
-            params.insert("muted".into(), json!(true));
+            params.insert("muted".into(), true.into());
         }
         self.request(
             "track.publish",
@@ -1059,21 +1097,24 @@ impl SessionMachine {
         let j = &self.config.join;
         let mut params = serde_json::Map::new();
         if let Some(n) = &j.name {
-            params.insert("name".into(), json!(n));
+            params.insert("name".into(), n.as_str().into());
         }
         if let Some(m) = &j.meta {
             params.insert("meta".into(), Value::Object(m.clone()));
         }
         if let Some(v) = j.join_audio_muted {
-            params.insert("join_audio_muted".into(), json!(v));
+            params.insert("join_audio_muted".into(), v.into());
         }
         if let Some(v) = j.join_video_muted {
-            params.insert("join_video_muted".into(), json!(v));
+            params.insert("join_video_muted".into(), v.into());
         }
-        params.insert("auto_subscribe".into(), json!(j.auto_subscribe));
+        params.insert("auto_subscribe".into(), j.auto_subscribe.into());
         params.insert(
             "receive".into(),
-            json!({ "audio": j.receive_audio, "video": j.receive_video }),
+            obj(&mut [
+                ("audio", j.receive_audio.into()),
+                ("video", j.receive_video.into()),
+            ]),
         );
         self.request("room.join", Value::Object(params), Purpose::Join);
     }
@@ -1189,7 +1230,7 @@ impl SessionMachine {
         }
         // A full rejoin rebuilds the pub PC from scratch: that is what a reset asked for.
         for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-            self.complete(h, Ok(json!({})));
+            self.done(h);
         }
         self.pub_neg = PubNeg {
             next_offer_id: 1,
@@ -1247,7 +1288,7 @@ impl SessionMachine {
         let frame = ClientFrame::Request(Request {
             id: id.to_string(),
             method: "room.leave".to_owned(),
-            params: json!({ "reason": reason }),
+            params: obj(&mut [("reason", reason.into())]),
         })
         .encode();
         self.out.push_back(Output::SendFrame(frame));
@@ -1292,7 +1333,7 @@ impl SessionMachine {
             self.emit(CoreEvent::RoomLeft { reason, error });
         }
         if let Some(h) = self.leave_handle.take() {
-            self.complete(h, Ok(json!({})));
+            self.done(h);
         }
     }
 
@@ -1380,7 +1421,7 @@ impl SessionMachine {
         let ack = self.last_seq;
         self.request(
             "ping",
-            json!({ "ts": now, "ack": ack }),
+            obj(&mut [("ts", now.into()), ("ack", ack.into())]),
             Purpose::Ping { sent_at: now },
         );
     }
@@ -1564,8 +1605,7 @@ impl SessionMachine {
 
     fn on_connect_result(&mut self, outcome: Result<Value, RpcError>) {
         let res = match outcome {
-            Ok(v) => ovsp::json::decode::<SessionConnectResult>(&v)
-                .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string())),
+            Ok(v) => ovsp::json::decode::<SessionConnectResult>(&v).map_err(invalid_incoming),
             Err(e) => Err(e),
         };
         let res = match res {
@@ -1666,7 +1706,7 @@ impl SessionMachine {
         let snap = match outcome.and_then(|v| {
             ovsp::json::decode::<Snapshot>(&v)
                 .map(|s| (s, v))
-                .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string()))
+                .map_err(invalid_incoming)
         }) {
             Ok(s) => s,
             Err(e) => {
@@ -1747,7 +1787,7 @@ impl SessionMachine {
             for cid in order {
                 self.forget_local(&cid);
                 if let Some((h, _)) = self.publish_waiters.remove(&cid) {
-                    self.complete(h, Err(misuse(MisuseError::AudienceCannotPublish)));
+                    self.refuse(h, MisuseError::AudienceCannotPublish);
                 }
             }
         }
@@ -2113,7 +2153,7 @@ impl SessionMachine {
                     if let Some(t) = track.as_ref().filter(|t| t.muted != l.muted) {
                         self.request(
                             "track.mute",
-                            json!({ "tracks": [{ "track_id": t.id, "muted": l.muted }] }),
+                            mute_params(t.id.clone(), l.muted),
                             Purpose::Internal,
                         );
                     }
@@ -2147,17 +2187,16 @@ impl SessionMachine {
             return; // not the latest offer: ignore (B6.2.3)
         }
         self.pub_neg.stage = PubStage::Idle;
-        match outcome.and_then(|v| {
-            ovsp::json::decode::<PubOfferResult>(&v)
-                .map_err(|e| RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string()))
-        }) {
+        match outcome
+            .and_then(|v| ovsp::json::decode::<PubOfferResult>(&v).map_err(invalid_incoming))
+        {
             Ok(ans) => {
                 if ans.offer_id != offer_id {
                     return self.try_start_offer();
                 }
                 self.pub_neg.reset_tried = false;
                 for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-                    self.complete(h, Ok(json!({})));
+                    self.done(h);
                 }
                 self.peer(PeerOp::SetRemoteDescription {
                     pc: PcKind::Pub,
@@ -2210,7 +2249,7 @@ impl SessionMachine {
         if self.pub_pc.is_none() {
             // Nothing published, nothing to rebuild.
             if let Some(h) = handle {
-                self.complete(h, Ok(json!({})));
+                self.done(h);
             }
             return;
         }
@@ -2226,7 +2265,7 @@ impl SessionMachine {
         };
         self.pub_pc = None;
         self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
-        self.request("pub.reset", json!({}), Purpose::PubReset);
+        self.request("pub.reset", empty(), Purpose::PubReset);
         self.ensure_pub_pc();
         for cid in self.local_order.clone() {
             let Some(mut l) = self.state.local_tracks.get(&cid).cloned() else {
@@ -2353,7 +2392,7 @@ impl SessionMachine {
                 self.request_offer(true);
             }
             _ => {
-                self.request("sub.ice_restart", json!({}), Purpose::SubIceRestart);
+                self.request("sub.ice_restart", empty(), Purpose::SubIceRestart);
             }
         }
     }
@@ -2392,23 +2431,27 @@ impl SessionMachine {
                     else {
                         return;
                     };
-                    let mut wire_mids = BTreeMap::new();
+                    let mut wire_mids = Map::new();
                     let mut cids = Vec::new();
                     for (cid, mid) in mids {
                         if let Some(mut l) = self.state.local_tracks.get(&cid).cloned() {
                             l.mid = Some(mid.clone());
                             self.apply(Action::LocalTrackSet(l));
-                            wire_mids.insert(mid, cid.clone());
+                            wire_mids.insert(mid, cid.as_str().into());
                             cids.push(cid);
                         }
                     }
                     let offer_id = self.pub_neg.next_offer_id;
                     self.pub_neg.next_offer_id = self.pub_neg.next_offer_id.wrapping_add(1).max(1);
                     self.pub_neg.stage = PubStage::Awaiting { offer_id, cids };
-                    let mut params = json!({ "offer_id": offer_id, "sdp": sdp, "mids": wire_mids });
+                    let mut params = Map::new();
+                    params.insert("offer_id".into(), offer_id.into());
+                    params.insert("sdp".into(), sdp.into());
+                    params.insert("mids".into(), Value::Object(wire_mids));
                     if ice_restart {
-                        params["ice_restart"] = json!(true);
+                        params.insert("ice_restart".into(), true.into());
                     }
+                    let params = Value::Object(params);
                     self.request("pub.offer", params, Purpose::PubOffer { offer_id });
                 }
                 _ => {
@@ -2423,7 +2466,7 @@ impl SessionMachine {
                     self.sub_neg.last_answered = Some(offer_id);
                     self.request(
                         "sub.answer",
-                        json!({ "offer_id": offer_id, "sdp": sdp }),
+                        obj(&mut [("offer_id", offer_id.into()), ("sdp", sdp.into())]),
                         Purpose::SubAnswer,
                     );
                 }
@@ -2431,14 +2474,14 @@ impl SessionMachine {
             PeerEvent::RemoteDescriptionSet { .. } => {}
             PeerEvent::IceCandidate { pc, candidate } => {
                 let params = match candidate {
-                    Some(c) => json!({
-                        "pc": pc,
-                        "candidate": c.candidate,
-                        "sdp_mid": c.sdp_mid,
-                        "sdp_m_line_index": c.sdp_m_line_index,
-                        "username_fragment": c.username_fragment,
-                    }),
-                    None => json!({ "pc": pc, "candidate": null }),
+                    Some(c) => obj(&mut [
+                        ("pc", pc.as_str().into()),
+                        ("candidate", c.candidate.into()),
+                        ("sdp_mid", c.sdp_mid.into()),
+                        ("sdp_m_line_index", c.sdp_m_line_index.into()),
+                        ("username_fragment", c.username_fragment.into()),
+                    ]),
+                    None => obj(&mut [("pc", pc.as_str().into()), ("candidate", Value::Null)]),
                 };
                 self.notify("ice.candidate", params);
             }
@@ -2521,7 +2564,7 @@ impl SessionMachine {
                 }
                 // Rebuild the sub PC from scratch (B6.4).
                 self.sub_neg.stage = SubStage::Idle;
-                self.request("sub.reset", json!({}), Purpose::Internal);
+                self.request("sub.reset", empty(), Purpose::Internal);
             }
         }
     }

@@ -162,7 +162,8 @@ pub fn decode_str<T: FromWire>(text: &str) -> Result<T, WireError> {
 /// `"null"`.
 ///
 /// Transitional: still bound on `serde::Serialize` until every caller's types implement
-/// [`ToWire`]; wire types can use [`ToWire::to_wire`] directly.
+/// [`ToWire`]; it will take `T: ToWire`. Generic code that encodes wire types should bound
+/// on [`ToWire`] and call [`ToWire::to_wire`], which works before and after the switch.
 pub fn encode_str<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }

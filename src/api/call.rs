@@ -221,7 +221,10 @@ impl Call {
         let tok = common::get_str(&options, "token")
             .ok_or_else(|| ApiError::invalid("token", "is required").to_js())?;
         let token_room = token::inspect(&tok).map_err(|e| e.to_js())?.room;
-        let handle = super::opts::session(&tok, &options, |_| {}).map_err(|e| e.to_js())?;
+        let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
+        let handle = common::session(&tok, common::get_str(&options, "host"), |_| {})
+            .map_err(|e| e.to_js())?;
+        opts.apply(&handle);
         let inner = Rc::new(Inner {
             handle,
             listeners: Listeners::default(),

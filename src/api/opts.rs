@@ -1,38 +1,38 @@
-//! The session options every facade accepts: `iceServers` and `logLevel` (with `host`).
+//! The session options every facade accepts besides `host`: `iceServers` and `logLevel`.
 
-use convene_core::Config;
+use convene_core::IceServer;
 use wasm_bindgen::JsValue;
 
 use super::common::{self, get};
 use super::error::ApiError;
 use super::wire;
 use crate::web::log::Level;
-use crate::web::peer::IceServer;
 use crate::web::session::SessionHandle;
 
-/// A session for `token` configured from the facade's `options`: `host`, `iceServers` (used in
-/// addition to the servers the OVSP server announces) and `logLevel` (what the session writes
-/// to the console). Every option is checked before the session is created.
-pub fn session(
-    token: &str,
-    options: &JsValue,
-    edit: impl FnOnce(&mut Config),
-) -> Result<SessionHandle, ApiError> {
+/// Checked `iceServers` and `logLevel` of a facade's options.
+pub struct SessionOptions {
+    ice: Vec<IceServer>,
+    level: Option<Level>,
+}
+
+/// Reads and checks the options (before any session is created): `iceServers` are used in
+/// addition to the servers the OVSP server announces, `logLevel` sets what the session writes
+/// to the console.
+#[inline(never)]
+pub fn read(options: &JsValue) -> Result<SessionOptions, ApiError> {
     let ice = wire::ice_servers(&common::from_js(&get(options, "iceServers"), "iceServers")?)?;
     let level = wire::log_level(&common::from_js(&get(options, "logLevel"), "logLevel")?)?
         .and_then(Level::parse);
-    let handle = common::session(token, common::get_str(options, "host"), edit)?;
-    if let Some(l) = level {
-        handle.set_log_level(l);
+    Ok(SessionOptions { ice, level })
+}
+
+impl SessionOptions {
+    /// Applies the options to a new session (before `join`).
+    #[inline(never)]
+    pub fn apply(self, handle: &SessionHandle) {
+        if let Some(l) = self.level {
+            handle.set_log_level(l);
+        }
+        handle.set_ice_servers(self.ice);
     }
-    handle.set_ice_servers(
-        ice.into_iter()
-            .map(|s| IceServer {
-                urls: s.urls,
-                username: s.username,
-                credential: s.credential,
-            })
-            .collect(),
-    );
-    Ok(handle)
 }

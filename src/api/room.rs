@@ -411,10 +411,12 @@ impl Room {
     pub fn new(options: JsValue) -> Result<Room, JsValue> {
         let token = common::get_str(&options, "clientToken")
             .ok_or_else(|| ApiError::invalid("clientToken", "is required").to_js())?;
-        let handle = super::opts::session(&token, &options, |cfg| {
+        let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
+        let handle = common::session(&token, common::get_str(&options, "host"), |cfg| {
             cfg.join.auto_subscribe = false;
         })
         .map_err(|e| e.to_js())?;
+        opts.apply(&handle);
         let inner = Rc::new(Inner {
             handle,
             listeners: Listeners::default(),

@@ -767,7 +767,10 @@ impl RoomSession {
                     .map_err(|_| ApiError::invalid("localStream", "must be a MediaStream").to_js())
             })
             .transpose()?;
-        let handle = super::opts::session(&token, &options, |_| {}).map_err(|e| e.to_js())?;
+        let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
+        let handle = common::session(&token, common::get_str(&options, "host"), |_| {})
+            .map_err(|e| e.to_js())?;
+        opts.apply(&handle);
         let inner = Rc::new(Rs {
             handle,
             listeners: Listeners::default(),

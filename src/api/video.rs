@@ -458,7 +458,12 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
 /// Twilio's `LocalDataTrack`); bad options throw a typed error.
 #[wasm_bindgen(js_name = createLocalDataTrack, skip_typescript)]
 pub fn create_local_data_track(options: JsValue) -> Result<LocalTrack, JsValue> {
-    let o = common::from_js(&options, "options")
+    data_track(&options)
+}
+
+#[inline(never)]
+fn data_track(options: &JsValue) -> Result<LocalTrack, JsValue> {
+    let o = common::from_js(options, "options")
         .and_then(|v| wire::data_track_options(&v))
         .map_err(|e| e.to_js())?;
     Ok(LocalTrack {
@@ -470,7 +475,7 @@ pub fn create_local_data_track(options: JsValue) -> Result<LocalTrack, JsValue> 
 /// so `new` returns the track it builds).
 #[wasm_bindgen(js_name = LocalDataTrack, skip_typescript)]
 pub fn local_data_track(options: JsValue) -> Result<LocalTrack, JsValue> {
-    create_local_data_track(options)
+    data_track(&options)
 }
 
 /// Acquires local audio and video tracks.
@@ -1388,10 +1393,17 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         return reject(ApiError::invalid("token", "must be a string"));
     };
     let auto = get(&options, "automaticSubscription") != JsValue::FALSE;
-    let handle = match opts::session(&token, &options, |c| c.join.auto_subscribe = auto) {
+    let opts = match opts::read(&options) {
+        Ok(o) => o,
+        Err(e) => return reject(e),
+    };
+    let handle = match common::session(&token, common::get_str(&options, "host"), |c| {
+        c.join.auto_subscribe = auto
+    }) {
         Ok(h) => h,
         Err(e) => return reject(e),
     };
+    opts.apply(&handle);
     let inner = Rc::new(Inner {
         handle,
         listeners: Listeners::default(),

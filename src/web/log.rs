@@ -4,7 +4,7 @@
 //! session's. `Silent` writes nothing. Messages are short fixed texts plus, where useful, one
 //! value (an event name, a frame, an error), so logging costs no formatting machinery.
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// A console level, from the most verbose to none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -39,23 +39,30 @@ impl Level {
     }
 }
 
-/// Writes `msg` (and `value`, unless undefined) at level `at` when `threshold` lets it through.
+/// Writes `msg` (and `value`, unless undefined) at level `at` when `threshold` lets it through
+/// (`console.debug` for trace and debug, then `console.info`, `console.warn`, `console.error`).
 #[inline(never)]
 pub fn write(threshold: Level, at: Level, msg: &str, value: &JsValue) {
     if at < threshold || at == Level::Silent {
         return;
     }
-    let m = JsValue::from_str(msg);
-    let v = value;
-    use web_sys::console;
-    match (at, v.is_undefined()) {
-        (Level::Error, true) => console::error_1(&m),
-        (Level::Error, false) => console::error_2(&m, v),
-        (Level::Warn, true) => console::warn_1(&m),
-        (Level::Warn, false) => console::warn_2(&m, v),
-        (Level::Info, true) => console::info_1(&m),
-        (Level::Info, false) => console::info_2(&m, v),
-        (_, true) => console::debug_1(&m),
-        (_, false) => console::debug_2(&m, v),
+    let method = match at {
+        Level::Error => "error",
+        Level::Warn => "warn",
+        Level::Info => "info",
+        _ => "debug",
+    };
+    // One dynamic call instead of an import per console method keeps the glue small.
+    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap_or_default();
+    let Ok(f) = js_sys::Reflect::get(&console, &method.into()) else {
+        return;
+    };
+    let Some(f) = f.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    let args = js_sys::Array::of1(&msg.into());
+    if !value.is_undefined() {
+        args.push(value);
     }
+    let _ = f.apply(&console, &args);
 }

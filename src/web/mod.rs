@@ -34,7 +34,7 @@
 //! | show media | `attach(track_id or cid, Option<element>) -> element`, `detach(key)`, `resume_playback()` (after `MediaEvent::AutoplayBlocked`, from a user gesture), `set_speaker(sink_id)` |
 //! | devices | [`media::devices`], `watch_devices()` (then `MediaEvent::DevicesChanged`) |
 //! | stats | `stats() -> SessionStats` (totals and the raw reports of both connections) |
-//! | configure (before join) | `set_ice_servers(Vec<peer::IceServer>)` (added to the server's), `set_log_level(log::Level)`; `log(level, msg, value)` writes through the session's filter |
+//! | configure (before join) | `set_ice_servers(Vec<convene_core::IceServer>)` (added to the server's), `set_log_level(log::Level)`; `log(level, msg, value)` writes through the session's filter |
 //!
 //! A published track the browser ends (camera unplugged) is replaced from another device of
 //! the same kind (`MediaEvent::LocalTrackEnded`, then `DeviceFallback` or

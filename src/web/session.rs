@@ -138,7 +138,7 @@ struct Shared {
     sink_id: RefCell<Option<String>>,
     alive: Cell<bool>,
     log_level: Cell<Level>,
-    ice_extra: RefCell<Vec<peer::IceServer>>,
+    ice_extra: RefCell<Vec<IceServer>>,
 }
 
 impl Shared {
@@ -268,7 +268,7 @@ impl SessionHandle {
 
     /// ICE servers every peer connection created from now on uses in addition to those the
     /// server announces in `session.connect` (set it before `join`).
-    pub fn set_ice_servers(&self, servers: Vec<peer::IceServer>) {
+    pub fn set_ice_servers(&self, servers: Vec<IceServer>) {
         *self.shared().ice_extra.borrow_mut() = servers;
     }
 
@@ -615,14 +615,13 @@ fn from_candidate(c: &IceCandidate) -> peer::IceCandidate {
     }
 }
 
-fn servers(list: &[IceServer]) -> Vec<peer::IceServer> {
-    list.iter()
-        .map(|s| peer::IceServer {
-            urls: s.urls.clone(),
-            username: s.username.clone(),
-            credential: s.credential.clone(),
-        })
-        .collect()
+fn servers<'a>(list: impl Iterator<Item = &'a IceServer>) -> Vec<peer::IceServer> {
+    list.map(|s| peer::IceServer {
+        urls: s.urls.clone(),
+        username: s.username.clone(),
+        credential: s.credential.clone(),
+    })
+    .collect()
 }
 
 struct Actor {
@@ -996,8 +995,9 @@ impl Actor {
                 let role = pc_role(&pc);
                 let g = self.bump(role);
                 let tx = self.shared.tx.clone();
-                let mut list = servers(&ice_servers);
-                list.extend(self.shared.ice_extra.borrow().iter().cloned());
+                let extra = self.shared.ice_extra.borrow();
+                let list = servers(ice_servers.iter().chain(extra.iter()));
+                drop(extra);
                 let created = Peer::new(role, &list, move |r, s| {
                     tx.send(Msg::Peer(r, g, s));
                 });

@@ -288,27 +288,47 @@ fn wire() -> TokenStream2 {
     quote!(::ovsp::json::wire)
 }
 
-/// `field: <decode expression>` for each field, reading the object `o` (and `v` for flatten).
+/// `field: <decode expression>` for each field, reading through the field reader `d`.
 fn decode_fields(fields: &[WireField]) -> Vec<TokenStream2> {
-    let w = wire();
     fields
         .iter()
         .map(|f| {
             let ident = &f.ident;
             let name = &f.name;
             let expr = if f.attrs.skip {
-                match &f.attrs.default {
-                    DefaultKind::Path(p) => quote!(#p()),
-                    _ => quote!(::core::default::Default::default()),
-                }
+                skipped_value(f)
             } else if f.attrs.flatten {
-                quote!(::ovsp::json::FromWire::from_wire(v)?)
+                quote!(d.flatten())
             } else {
                 match &f.attrs.default {
-                    DefaultKind::None => quote!(#w::req(o, #name)?),
-                    DefaultKind::Std => quote!(#w::dflt(o, #name)?),
-                    DefaultKind::Path(p) => quote!(#w::or_else(o, #name, #p)?),
+                    DefaultKind::None => quote!(d.req(#name)),
+                    DefaultKind::Std => quote!(d.dflt(#name)),
+                    DefaultKind::Path(p) => quote!(d.or_else(#name, #p)),
                 }
+            };
+            quote!(#ident: #expr)
+        })
+        .collect()
+}
+
+/// The value of a `#[serde(skip)]` field.
+fn skipped_value(f: &WireField) -> TokenStream2 {
+    match &f.attrs.default {
+        DefaultKind::Path(p) => quote!(#p()),
+        _ => quote!(::core::default::Default::default()),
+    }
+}
+
+/// `field: <placeholder>` for each field (the stand-in value of a field that did not decode).
+fn placeholder_fields(fields: &[WireField]) -> Vec<TokenStream2> {
+    fields
+        .iter()
+        .map(|f| {
+            let ident = &f.ident;
+            let expr = if f.attrs.skip {
+                skipped_value(f)
+            } else {
+                quote!(::ovsp::json::FromWire::placeholder())
             };
             quote!(#ident: #expr)
         })
@@ -330,7 +350,7 @@ fn encode_fields(
             let put = if f.attrs.flatten {
                 quote!(#w::merge(&mut m, ::ovsp::json::ToWire::to_wire(#acc));)
             } else {
-                quote!(#w::put(&mut m, #name, ::ovsp::json::ToWire::to_wire(#acc));)
+                quote!(#w::put(&mut m, #name, #acc);)
             };
             match &f.attrs.skip_if {
                 Some(p) => quote!(if !#p(#acc) { #put }),
@@ -344,7 +364,7 @@ fn encode_fields(
 
 fn generate(input: &DeriveInput, from: bool, to: bool) -> Result<TokenStream2> {
     let cattrs = container_attrs(&input.attrs)?;
-    let (from_body, to_body) = match &input.data {
+    let (from_body, placeholder_body, to_body) = match &input.data {
         Data::Struct(s) => struct_bodies(input, &cattrs, &s.fields)?,
         Data::Enum(e) => enum_bodies(input, &cattrs, e)?,
         Data::Union(_) => {
@@ -364,6 +384,10 @@ fn generate(input: &DeriveInput, from: bool, to: bool) -> Result<TokenStream2> {
                 #[allow(unused_variables)]
                 fn from_wire(v: &::ovsp::json::Value) -> ::core::result::Result<Self, ::ovsp::json::WireError> {
                     #from_body
+                }
+
+                fn placeholder() -> Self {
+                    #placeholder_body
                 }
             }
         });
@@ -391,11 +415,9 @@ fn bounded(generics: &syn::Generics, bound: TokenStream2) -> syn::Generics {
     g
 }
 
-fn struct_bodies(
-    input: &DeriveInput,
-    cattrs: &ContainerAttrs,
-    fields: &Fields,
-) -> Result<(TokenStream2, TokenStream2)> {
+type Bodies = (TokenStream2, TokenStream2, TokenStream2);
+
+fn struct_bodies(input: &DeriveInput, cattrs: &ContainerAttrs, fields: &Fields) -> Result<Bodies> {
     let w = wire();
     let name = &input.ident;
     if cattrs.tag.is_some() {
@@ -414,17 +436,21 @@ fn struct_bodies(
                 let ident = &f.ident;
                 return Ok((
                     quote!(::core::result::Result::Ok(#name { #ident: ::ovsp::json::FromWire::from_wire(v)? })),
+                    quote!(#name { #ident: ::ovsp::json::FromWire::placeholder() }),
                     quote!(::ovsp::json::ToWire::to_wire(&self.#ident)),
                 ));
             }
             let expecting = format!("struct {name}");
             let dec = decode_fields(&fields);
+            let ph = placeholder_fields(&fields);
             let enc = encode_fields(&fields, |i| quote!(&self.#i));
             Ok((
                 quote! {
-                    let o = #w::obj(v, #expecting)?;
-                    ::core::result::Result::Ok(#name { #(#dec,)* })
+                    let mut d = #w::Fields::new(v, #expecting);
+                    let value = #name { #(#dec,)* };
+                    d.finish(value)
                 },
+                quote!(#name { #(#ph,)* }),
                 quote! {
                     let mut m = ::ovsp::json::Map::new();
                     #(#enc)*
@@ -434,6 +460,7 @@ fn struct_bodies(
         }
         Fields::Unnamed(un) if un.unnamed.len() == 1 => Ok((
             quote!(::core::result::Result::Ok(#name(::ovsp::json::FromWire::from_wire(v)?))),
+            quote!(#name(::ovsp::json::FromWire::placeholder())),
             quote!(::ovsp::json::ToWire::to_wire(&self.0)),
         )),
         Fields::Unnamed(_) => Err(Error::new_spanned(
@@ -447,6 +474,7 @@ fn struct_bodies(
                     #w::unit(v, #expecting)?;
                     ::core::result::Result::Ok(#name)
                 },
+                quote!(#name),
                 quote!(::ovsp::json::Value::Null),
             ))
         }
@@ -471,7 +499,7 @@ fn enum_bodies(
     input: &DeriveInput,
     cattrs: &ContainerAttrs,
     data: &syn::DataEnum,
-) -> Result<(TokenStream2, TokenStream2)> {
+) -> Result<Bodies> {
     let w = wire();
     let name = &input.ident;
     if cattrs.transparent {
@@ -509,6 +537,12 @@ fn enum_bodies(
             other: attrs.other,
             shape,
         });
+    }
+    if variants.is_empty() {
+        return Err(Error::new_spanned(
+            name,
+            "enums without variants cannot derive the wire codec",
+        ));
     }
     let names: Vec<&String> = variants.iter().map(|v| &v.name).collect();
     let fallback = match variants.iter().find(|v| v.other) {
@@ -559,11 +593,7 @@ fn enum_bodies(
             }
         })
         .collect();
-    let to_body = if variants.is_empty() {
-        quote!(match *self {})
-    } else {
-        quote!(match self { #(#enc_arms,)* })
-    };
+    let to_body = quote!(match self { #(#enc_arms,)* });
 
     // Decoding.
     let dec_arms: Vec<TokenStream2> = variants
@@ -585,15 +615,20 @@ fn enum_bodies(
                     let dec = decode_fields(fields);
                     quote!(#vname => {
                         let v = #w::content(inner, #vname)?;
-                        let o = #w::obj(v, #expecting)?;
-                        ::core::result::Result::Ok(#name::#ident { #(#dec,)* })
+                        let mut d = #w::Fields::new(v, #expecting);
+                        let value = #name::#ident { #(#dec,)* };
+                        d.finish(value)
                     })
                 }
                 (Some(_), Shape::Newtype) => quote!(#vname => ::core::result::Result::Ok(
                     #name::#ident(::ovsp::json::FromWire::from_wire(v)?))),
                 (Some(_), Shape::Struct(fields)) => {
                     let dec = decode_fields(fields);
-                    quote!(#vname => ::core::result::Result::Ok(#name::#ident { #(#dec,)* }))
+                    quote!(#vname => {
+                        let mut d = #w::Fields::new(v, #expecting);
+                        let value = #name::#ident { #(#dec,)* };
+                        d.finish(value)
+                    })
                 }
             }
         })
@@ -618,5 +653,16 @@ fn enum_bodies(
             }
         }
     };
-    Ok((from_body, to_body))
+    // The stand-in value of a field that did not decode: the first variant.
+    let first = &variants[0];
+    let ident = &first.ident;
+    let placeholder_body = match &first.shape {
+        Shape::Unit => quote!(#name::#ident),
+        Shape::Newtype => quote!(#name::#ident(::ovsp::json::FromWire::placeholder())),
+        Shape::Struct(fields) => {
+            let ph = placeholder_fields(fields);
+            quote!(#name::#ident { #(#ph,)* })
+        }
+    };
+    Ok((from_body, placeholder_body, to_body))
 }

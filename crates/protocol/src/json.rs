@@ -137,6 +137,10 @@ pub trait FromWire: Sized {
     fn from_missing(field: &'static str) -> Result<Self, WireError> {
         Err(WireError::missing(field))
     }
+
+    /// A stand-in for a struct field that did not decode, so the struct can still be built
+    /// before its error is returned (never handed to callers).
+    fn placeholder() -> Self;
 }
 
 /// A type that encodes to a JSON `Value` (see the module docs).
@@ -179,9 +183,10 @@ pub fn encode<T: serde::Serialize + ?Sized>(v: &T) -> Value {
 /// The helpers the derived code calls: one call per field, so each derived impl is a short
 /// straight-line function and the work lives here, compiled once (or once per field type).
 pub mod wire {
-    use super::{FromWire, Map, Value, WireError};
+    use super::{FromWire, Map, ToWire, Value, WireError};
 
-    /// The object a struct decodes from, or an "invalid type" error naming `expecting`.
+    /// The object an enum variant decodes from, or an "invalid type" error naming
+    /// `expecting`.
     #[inline(never)]
     pub fn obj<'a>(v: &'a Value, expecting: &str) -> Result<&'a Map<String, Value>, WireError> {
         match v {
@@ -190,44 +195,124 @@ pub mod wire {
         }
     }
 
-    /// A field without a default (an `Option` field is `None` when absent).
-    #[inline(never)]
-    pub fn req<T: FromWire>(o: &Map<String, Value>, key: &'static str) -> Result<T, WireError> {
-        match o.get(key) {
-            Some(v) => T::from_wire(v),
-            None => T::from_missing(key),
-        }
+    /// Reads the fields of one struct from an object. Every field read gives a value (a
+    /// placeholder when it fails), so derived code is a straight list of calls; the error
+    /// kept is the one serde reports: a value that is not an object first, then the invalid
+    /// field value that comes first in the object, then the first missing field in
+    /// declaration order.
+    pub struct Fields<'a> {
+        v: &'a Value,
+        obj: Option<&'a Map<String, Value>>,
+        err: Option<(u8, &'static str, WireError)>,
     }
 
-    /// A `#[serde(default)]` field.
-    #[inline(never)]
-    pub fn dflt<T: FromWire + Default>(
-        o: &Map<String, Value>,
-        key: &'static str,
-    ) -> Result<T, WireError> {
-        match o.get(key) {
-            Some(v) => T::from_wire(v),
-            None => Ok(T::default()),
-        }
-    }
+    const NOT_AN_OBJECT: u8 = 0;
+    const INVALID: u8 = 1;
+    const MISSING: u8 = 2;
 
-    /// A `#[serde(default = "path")]` field.
-    #[inline(never)]
-    pub fn or_else<T: FromWire>(
-        o: &Map<String, Value>,
-        key: &'static str,
-        default: fn() -> T,
-    ) -> Result<T, WireError> {
-        match o.get(key) {
-            Some(v) => T::from_wire(v),
-            None => Ok(default()),
+    impl<'a> Fields<'a> {
+        /// Start reading `v`, which should be an object (`expecting` names the struct).
+        #[inline(never)]
+        pub fn new(v: &'a Value, expecting: &str) -> Self {
+            match v {
+                Value::Object(o) => Fields {
+                    v,
+                    obj: Some(o),
+                    err: None,
+                },
+                _ => Fields {
+                    v,
+                    obj: None,
+                    err: Some((NOT_AN_OBJECT, "", WireError::invalid_type(v, expecting))),
+                },
+            }
+        }
+
+        #[inline(never)]
+        fn fail(&mut self, rank: u8, key: &'static str, e: WireError) {
+            let replace = match &self.err {
+                None => true,
+                Some((r, k, _)) => rank < *r || (rank == INVALID && *r == INVALID && key < *k),
+            };
+            if replace {
+                self.err = Some((rank, key, e));
+            }
+        }
+
+        #[inline(never)]
+        fn get(&self, key: &str) -> Option<&'a Value> {
+            self.obj.and_then(|o| o.get(key))
+        }
+
+        fn decode<T: FromWire>(&mut self, key: &'static str, v: &Value) -> T {
+            match T::from_wire(v) {
+                Ok(x) => x,
+                Err(e) => {
+                    self.fail(INVALID, key, e);
+                    T::placeholder()
+                }
+            }
+        }
+
+        /// A field without a default (an `Option` field is `None` when absent).
+        #[inline(never)]
+        pub fn req<T: FromWire>(&mut self, key: &'static str) -> T {
+            match self.get(key) {
+                Some(v) => self.decode(key, v),
+                None => match T::from_missing(key) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        self.fail(MISSING, key, e);
+                        T::placeholder()
+                    }
+                },
+            }
+        }
+
+        /// A `#[serde(default)]` field.
+        #[inline(never)]
+        pub fn dflt<T: FromWire + Default>(&mut self, key: &'static str) -> T {
+            match self.get(key) {
+                Some(v) => self.decode(key, v),
+                None => T::default(),
+            }
+        }
+
+        /// A `#[serde(default = "path")]` field.
+        #[inline(never)]
+        pub fn or_else<T: FromWire>(&mut self, key: &'static str, default: fn() -> T) -> T {
+            match self.get(key) {
+                Some(v) => self.decode(key, v),
+                None => default(),
+            }
+        }
+
+        /// A `#[serde(flatten)]` field: decoded from the same object (its errors rank with
+        /// the missing fields, at its place, as serde's do).
+        #[inline(never)]
+        pub fn flatten<T: FromWire>(&mut self) -> T {
+            match T::from_wire(self.v) {
+                Ok(x) => x,
+                Err(e) => {
+                    self.fail(MISSING, "", e);
+                    T::placeholder()
+                }
+            }
+        }
+
+        /// The struct, or the error to report.
+        pub fn finish<T>(self, value: T) -> Result<T, WireError> {
+            match self.err {
+                None => Ok(value),
+                Some((_, _, e)) => Err(e),
+            }
         }
     }
 
     /// Write one encoded field.
     #[inline(never)]
-    pub fn put(m: &mut Map<String, Value>, key: &str, v: Value) {
-        m.insert(key.to_owned(), v);
+    pub fn put<T: ToWire + ?Sized>(m: &mut Map<String, Value>, key: &str, v: &T) {
+        m.insert(key.to_owned(), v.to_wire());
     }
 
     /// Write the fields of a flattened struct (or of an internally tagged newtype variant).
@@ -381,6 +466,10 @@ pub mod wire {
 // ------------------------------------------------------------------ std impls
 
 impl FromWire for String {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         match v {
             Value::String(s) => Ok(s.clone()),
@@ -402,6 +491,10 @@ impl ToWire for str {
 }
 
 impl FromWire for bool {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         match v {
             Value::Bool(b) => Ok(*b),
@@ -419,6 +512,10 @@ impl ToWire for bool {
 macro_rules! wire_int {
     ($($t:ident),*) => {$(
         impl FromWire for $t {
+            fn placeholder() -> Self {
+                Self::default()
+            }
+
             fn from_wire(v: &Value) -> Result<Self, WireError> {
                 // The range check makes the cast lossless.
                 wire::integer(v, $t::MIN as i128, $t::MAX as i128, stringify!($t))
@@ -437,6 +534,10 @@ macro_rules! wire_int {
 wire_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 
 impl FromWire for f64 {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         wire::float(v, "f64")
     }
@@ -449,6 +550,10 @@ impl ToWire for f64 {
 }
 
 impl FromWire for f32 {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         wire::float(v, "f32").map(|x| x as f32)
     }
@@ -461,6 +566,10 @@ impl ToWire for f32 {
 }
 
 impl FromWire for Value {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         Ok(v.clone())
     }
@@ -473,6 +582,10 @@ impl ToWire for Value {
 }
 
 impl FromWire for Map<String, Value> {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         wire::map(v).cloned()
     }
@@ -485,6 +598,10 @@ impl ToWire for Map<String, Value> {
 }
 
 impl<T: FromWire> FromWire for Option<T> {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         match v {
             Value::Null => Ok(None),
@@ -507,6 +624,10 @@ impl<T: ToWire> ToWire for Option<T> {
 }
 
 impl<T: FromWire> FromWire for Vec<T> {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         wire::array(v)?.iter().map(T::from_wire).collect()
     }
@@ -525,6 +646,10 @@ impl<T: ToWire> ToWire for [T] {
 }
 
 impl<T: FromWire> FromWire for Box<T> {
+    fn placeholder() -> Self {
+        Box::new(T::placeholder())
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         T::from_wire(v).map(Box::new)
     }
@@ -547,6 +672,10 @@ impl<T: ToWire + ?Sized> ToWire for &T {
 }
 
 impl<T: FromWire> FromWire for BTreeMap<String, T> {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         wire::map(v)?
             .iter()
@@ -562,6 +691,10 @@ impl<T: ToWire> ToWire for BTreeMap<String, T> {
 }
 
 impl<T: FromWire, S: BuildHasher + Default> FromWire for HashMap<String, T, S> {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         wire::map(v)?
             .iter()
@@ -577,6 +710,8 @@ impl<T: ToWire, S> ToWire for HashMap<String, T, S> {
 }
 
 impl FromWire for () {
+    fn placeholder() -> Self {}
+
     fn from_wire(v: &Value) -> Result<Self, WireError> {
         wire::unit(v, "unit")
     }

@@ -68,6 +68,10 @@ macro_rules! wire_enum {
             fn from_wire(v: &serde_json::Value) -> Result<Self, $crate::json::WireError> {
                 $crate::json::wire::enum_str(v).map($name::parse)
             }
+
+            fn placeholder() -> Self {
+                $name::Unknown
+            }
         }
 
         impl $crate::json::ToWire for $name {

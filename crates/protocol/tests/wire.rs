@@ -143,6 +143,27 @@ fn differential<T: WireType>(v: &Value, what: &str) -> (usize, usize) {
             tally(agree::<T>(&mutate(v, p, Some(&w)), &label, w.is_array()));
         }
     }
+    // Two faults at once: serde reports the invalid value that comes first in the object,
+    // else the first missing field; so must the wire codec.
+    let top: Vec<&Vec<String>> = all.iter().filter(|p| p.len() == 1).collect();
+    for (i, a) in top.iter().enumerate() {
+        for b in &top[i + 1..] {
+            for (wa, wb) in [
+                (None, None),
+                (Some(json!("x")), None),
+                (None, Some(json!(-1))),
+                (Some(json!(1.5)), Some(json!(true))),
+                (Some(json!("x")), Some(json!({"k": 1}))),
+            ] {
+                let m = mutate(&mutate(v, a, wa.as_ref()), b, wb.as_ref());
+                let label = format!("{what} @ {} + {}", a.join("."), b.join("."));
+                match agree::<T>(&m, &label, false) {
+                    Ok(()) => ok += 1,
+                    Err(_) => err += 1,
+                }
+            }
+        }
+    }
     (ok, err)
 }
 

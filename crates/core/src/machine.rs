@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
 use ovsp::events::Event;
+use ovsp::json::ToWire;
 use ovsp::methods::{
     IceServer, PubOfferResult, ResumeParams, SessionConnectParams, SessionConnectResult,
     SubSetting, SubTarget,
@@ -798,13 +799,13 @@ impl SessionMachine {
                 }
                 let mut params = serde_json::Map::new();
                 if !add.is_empty() {
-                    params.insert("add".into(), ovsp::json::encode(&add));
+                    params.insert("add".into(), add.to_wire());
                 }
                 if !remove.is_empty() {
-                    params.insert("remove".into(), ovsp::json::encode(&remove));
+                    params.insert("remove".into(), remove.to_wire());
                 }
                 if !settings.is_empty() {
-                    params.insert("settings".into(), ovsp::json::encode(&settings));
+                    params.insert("settings".into(), settings.to_wire());
                 }
                 self.request(
                     "sub.update",
@@ -1083,11 +1084,7 @@ impl SessionMachine {
         };
         self.pending
             .retain(|_, p| !matches!(p.purpose, Purpose::Connect | Purpose::Join));
-        self.request(
-            "session.connect",
-            ovsp::json::encode(&params),
-            Purpose::Connect,
-        );
+        self.request("session.connect", params.to_wire(), Purpose::Connect);
         if fresh {
             self.send_join();
         }
@@ -1803,13 +1800,13 @@ impl SessionMachine {
         {
             let mut params = serde_json::Map::new();
             if !self.explicit_subs.is_empty() {
-                params.insert("add".into(), ovsp::json::encode(&self.explicit_subs));
+                params.insert("add".into(), self.explicit_subs.to_wire());
             }
             if !self.explicit_unsubs.is_empty() {
-                params.insert("remove".into(), ovsp::json::encode(&self.explicit_unsubs));
+                params.insert("remove".into(), self.explicit_unsubs.to_wire());
             }
             if !settings.is_empty() {
-                params.insert("settings".into(), ovsp::json::encode(&settings));
+                params.insert("settings".into(), settings.to_wire());
             }
             self.request("sub.update", Value::Object(params), Purpose::Restore);
         }
@@ -1960,7 +1957,7 @@ impl SessionMachine {
             }
             Event::TrackLayersRequested(e) => self.apply(Action::LayersRequested {
                 track_id: e.track_id,
-                layers: ovsp::json::encode(&e.layers),
+                layers: e.layers.to_wire(),
             }),
             Event::TrackSubscribed(e) => self.apply(Action::SubscriberCount {
                 track_id: e.track_id,

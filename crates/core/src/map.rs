@@ -97,13 +97,12 @@ impl<K, V> VecMap<K, V> {
 
 impl<K: Ord, V> VecMap<K, V> {
     /// `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
-    #[inline(never)]
     fn find<Q>(&self, key: &Q) -> Result<usize, usize>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.entries.binary_search_by(|e| e.0.borrow().cmp(key))
+        search(self.entries.len(), &|i| self.entries[i].0.borrow().cmp(key))
     }
 
     /// The value of `key`.
@@ -169,6 +168,23 @@ impl<K: Ord, V> VecMap<K, V> {
         };
         &mut self.entries[i].1
     }
+}
+
+/// Binary search over `len` sorted items, where `cmp(i)` compares item `i` with the key
+/// sought: `Ok(i)` when found, else `Err(i)` where it would go. One non-generic body for every
+/// map.
+#[inline(never)]
+fn search(len: usize, cmp: &dyn Fn(usize) -> Ordering) -> Result<usize, usize> {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match cmp(mid) {
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
 }
 
 /// The order in which to take `len` items so that they are sorted by `cmp`, with only the last
@@ -420,6 +436,17 @@ mod tests {
         m.get_or_insert_with("b".into(), || unreachable!()).push(3);
         assert_eq!(keys(&m), ["a", "b"]);
         assert_eq!(m.get("b"), Some(&vec![1, 3]));
+    }
+
+    #[test]
+    fn search_matches_the_standard_binary_search() {
+        for len in 0..12usize {
+            let items: Vec<usize> = (0..len).map(|i| i * 2 + 1).collect();
+            for key in 0..=(len * 2 + 2) {
+                let got = search(len, &|i| items[i].cmp(&key));
+                assert_eq!(got, items.binary_search(&key), "len {len} key {key}");
+            }
+        }
     }
 
     #[test]

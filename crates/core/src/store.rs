@@ -4,6 +4,7 @@
 //! [`reduce`], which is deterministic, does no IO and returns the [`CoreEvent`]s the change
 //! implies. The session machine is its only caller in the SDK; tests call it directly.
 
+use ovsp::json::encode;
 use ovsp::model::{
     Layout, LeaveReason, MediaAllowed, MediaSource, Member, MemberPartial, Playback, Recording,
     Role, Room, RoomPartial, SelfMember, Snapshot, Stream, StreamStateKind, StreamStateReason,
@@ -286,14 +287,16 @@ fn stream_key_of(t: &Track) -> String {
     stream_key(t.stream_key.as_deref(), t.source)
 }
 
-/// Field names whose serialised values differ between `a` and `b` (skipping `skip`).
-pub fn diff_fields<T: Serialize>(a: &T, b: &T, skip: &[&str]) -> Vec<String> {
-    let (Value::Object(a), Value::Object(b)) = (ovsp::json::encode(a), ovsp::json::encode(b))
-    else {
+/// Keys whose values differ between two encoded entities (JSON objects), skipping `skip`.
+/// Anything but two objects has no differing fields. Not generic: callers encode the entities
+/// (`ovsp::json::encode`), so one body serves every type.
+#[inline(never)]
+pub fn diff_fields(a: &Value, b: &Value, skip: &[&str]) -> Vec<String> {
+    let (Value::Object(a), Value::Object(b)) = (a, b) else {
         return Vec::new();
     };
     let mut out: Vec<String> = Vec::new();
-    for (k, v) in &b {
+    for (k, v) in b {
         if !skip.contains(&k.as_str()) && a.get(k) != Some(v) {
             out.push(k.clone());
         }
@@ -860,7 +863,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
     // Room.
     if let Some(old) = state.room.clone() {
         if old.version != snap.room.version || old.id != snap.room.id {
-            let updated = diff_fields(&old, &snap.room, &["version"]);
+            let updated = diff_fields(&encode(&old), &encode(&snap.room), &["version"]);
             state.room = Some(snap.room.clone());
             if !updated.is_empty() {
                 out.push(CoreEvent::RoomUpdated {
@@ -985,7 +988,7 @@ fn reconcile_member(
         match old.tracks.iter().find(|o| o.id == t.id) {
             None => track_published(state, t.clone(), out),
             Some(o) if o.version != t.version => {
-                let updated = diff_fields(o, t, &["version"]);
+                let updated = diff_fields(&encode(o), &encode(t), &["version"]);
                 if let Some((m, _)) = state.member_mut(&new.id) {
                     if let Some(slot) = m.tracks.iter_mut().find(|x| x.id == t.id) {
                         *slot = t.clone();
@@ -1004,7 +1007,7 @@ fn reconcile_member(
         }
     }
     if old.version != new.version {
-        let updated = diff_fields(old, new, &["version", "tracks"]);
+        let updated = diff_fields(&encode(old), &encode(new), &["version", "tracks"]);
         if let Some((m, _)) = state.member_mut(&new.id) {
             let tracks = std::mem::take(&mut m.tracks);
             *m = Member {

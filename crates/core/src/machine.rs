@@ -1493,7 +1493,7 @@ impl SessionMachine {
             if let Some(id) = self
                 .pending
                 .iter()
-                .find(|(_, p)| p.purpose == Purpose::Connect)
+                .find(|(_, p)| matches!(p.purpose, Purpose::Connect))
                 .map(|(id, _)| *id)
             {
                 self.on_response(id, Err(e));
@@ -1665,7 +1665,8 @@ impl SessionMachine {
 
     fn on_connect_error(&mut self, e: RpcError) {
         let err = CoreError::from_rpc(&e);
-        self.pending.retain(|_, p| p.purpose != Purpose::Join);
+        self.pending
+            .retain(|_, p| !matches!(p.purpose, Purpose::Join));
         if self.phase == Phase::Connecting {
             return self.terminate(None, Some(err));
         }
@@ -1692,7 +1693,7 @@ impl SessionMachine {
 
     fn check_media_after_resume(&mut self) {
         if self.pub_pc.as_ref().is_some_and(|p| p.failed_at.is_some())
-            && self.pub_neg.stage == PubStage::Idle
+            && matches!(self.pub_neg.stage, PubStage::Idle)
             && !self.pub_neg.needs_offer
         {
             self.request_offer(true);
@@ -2083,7 +2084,7 @@ impl SessionMachine {
 
     fn try_start_offer(&mut self) {
         if self.pub_pc.is_none()
-            || self.pub_neg.stage != PubStage::Idle
+            || !matches!(self.pub_neg.stage, PubStage::Idle)
             || !self.pub_neg.needs_offer
             || self.pub_neg.retry_at.is_some()
         {

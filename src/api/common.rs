@@ -8,7 +8,6 @@ use std::pin::Pin;
 use convene_core::emitter::Emitter;
 use convene_core::{Config, CoreError};
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,7 +21,7 @@ pub type JsResult = Result<JsValue, ApiError>;
 
 /// A wire value as a plain JS value (objects, not `Map`s).
 #[inline(never)]
-pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
+pub fn to_js<T: ovsp::json::ToWire + ?Sized>(v: &T) -> JsValue {
     json_to_js(&ovsp::json::encode_str(v))
 }
 

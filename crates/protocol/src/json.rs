@@ -162,22 +162,14 @@ pub fn decode_str<T: FromWire>(text: &str) -> Result<T, WireError> {
     T::from_wire(&v)
 }
 
-/// Encode a typed value as JSON text. Wire types always encode; a type that cannot gives
-/// `"null"`.
-///
-/// Transitional: still bound on `serde::Serialize` until every caller's types implement
-/// [`ToWire`]; it will take `T: ToWire`. Generic code that encodes wire types should bound
-/// on [`ToWire`] and call [`ToWire::to_wire`], which works before and after the switch.
-pub fn encode_str<T: serde::Serialize + ?Sized>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+/// Encode a typed value as JSON text.
+pub fn encode_str<T: ToWire + ?Sized>(v: &T) -> String {
+    v.to_wire().to_string()
 }
 
-/// Encode a typed value as a JSON `Value` (`Value::Null` for a type that cannot encode).
-///
-/// Transitional: still bound on `serde::Serialize` (see [`encode_str`]).
-pub fn encode<T: serde::Serialize + ?Sized>(v: &T) -> Value {
-    // Through text, so each type compiles against the one JSON text serializer.
-    serde_json::from_str(&encode_str(v)).unwrap_or(Value::Null)
+/// Encode a typed value as a JSON `Value`.
+pub fn encode<T: ToWire + ?Sized>(v: &T) -> Value {
+    v.to_wire()
 }
 
 /// The helpers the derived code calls: one call per field, so each derived impl is a short

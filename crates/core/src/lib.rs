@@ -71,6 +71,8 @@
 //! ## State
 //! [`SessionMachine::state`] returns the [`State`] store: plain data (serialisable with serde)
 //! for `getState()`. It changes only through the pure [`store::reduce`].
+//! Its maps are [`VecMap`]s ([`map`]): sorted vectors that iterate in key order like a
+//! `BTreeMap`, at a fraction of the code size in the WebAssembly bundle.
 //!
 //! ## Events and facades
 //! Every fact is one [`CoreEvent`]. [`catalogue`] names it for each facade: SignalWire

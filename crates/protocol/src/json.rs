@@ -13,7 +13,9 @@
 //! Semantics follow serde's for valid input: a missing required field is an error saying
 //! "missing field `x`"; a missing or `null` `Option` field is `None`; `default` fields take
 //! their default when missing; unknown fields are ignored; wrong types give serde's
-//! "invalid type: …, expected …" wording.
+//! "invalid type: …, expected …" wording; with several faults, the error reported is the one
+//! serde reports. One deliberate difference: serde also reads a struct from a JSON array of
+//! its fields in order, which is no wire form; the wire codec rejects it.
 
 use core::fmt;
 use std::collections::{BTreeMap, HashMap};

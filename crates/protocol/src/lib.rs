@@ -17,6 +17,8 @@
 //! - [`perm`]: permission matching and the self/member rule.
 //! - [`layouts`]: the layout catalogue with normalised geometry.
 //! - [`limits`]: limits and timer defaults.
+//! - [`json`]: the compact wire codec ([`FromWire`], [`ToWire`], `#[derive(Wire)]`) that
+//!   the SDK uses instead of serde's derived code.
 //!
 //! Receivers are tolerant: unknown fields are ignored, unknown event types decode to
 //! [`Event::Unknown`], unknown enum values decode to an `Unknown` variant. Malformed frames

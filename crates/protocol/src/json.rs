@@ -623,7 +623,12 @@ impl<T: FromWire> FromWire for Vec<T> {
     }
 
     fn from_wire(v: &Value) -> Result<Self, WireError> {
-        wire::array(v)?.iter().map(T::from_wire).collect()
+        let items = wire::array(v)?;
+        let mut out = Vec::with_capacity(items.len());
+        for x in items {
+            out.push(T::from_wire(x)?);
+        }
+        Ok(out)
     }
 }
 
@@ -635,7 +640,11 @@ impl<T: ToWire> ToWire for Vec<T> {
 
 impl<T: ToWire> ToWire for [T] {
     fn to_wire(&self) -> Value {
-        Value::Array(self.iter().map(ToWire::to_wire).collect())
+        let mut out = Vec::with_capacity(self.len());
+        for x in self {
+            out.push(x.to_wire());
+        }
+        Value::Array(out)
     }
 }
 
@@ -671,16 +680,22 @@ impl<T: FromWire> FromWire for BTreeMap<String, T> {
     }
 
     fn from_wire(v: &Value) -> Result<Self, WireError> {
-        wire::map(v)?
-            .iter()
-            .map(|(k, x)| Ok((k.clone(), T::from_wire(x)?)))
-            .collect()
+        // Inserting one by one: collecting would sort (another sort instantiation per type).
+        let mut out = BTreeMap::new();
+        for (k, x) in wire::map(v)? {
+            out.insert(k.clone(), T::from_wire(x)?);
+        }
+        Ok(out)
     }
 }
 
 impl<T: ToWire> ToWire for BTreeMap<String, T> {
     fn to_wire(&self) -> Value {
-        Value::Object(self.iter().map(|(k, x)| (k.clone(), x.to_wire())).collect())
+        let mut m = Map::new();
+        for (k, x) in self {
+            m.insert(k.clone(), x.to_wire());
+        }
+        Value::Object(m)
     }
 }
 
@@ -699,7 +714,11 @@ impl<T: FromWire, S: BuildHasher + Default> FromWire for HashMap<String, T, S> {
 
 impl<T: ToWire, S> ToWire for HashMap<String, T, S> {
     fn to_wire(&self) -> Value {
-        Value::Object(self.iter().map(|(k, x)| (k.clone(), x.to_wire())).collect())
+        let mut m = Map::new();
+        for (k, x) in self {
+            m.insert(k.clone(), x.to_wire());
+        }
+        Value::Object(m)
     }
 }
 

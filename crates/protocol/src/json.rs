@@ -164,7 +164,8 @@ pub fn decode_str<T: FromWire>(text: &str) -> Result<T, WireError> {
     T::from_wire(&v)
 }
 
-/// Encode a typed value as JSON text.
+/// Encode a typed value as JSON text (object keys in sorted order, as serde_json writes a
+/// `Value`; key order carries no meaning on the wire).
 pub fn encode_str<T: ToWire + ?Sized>(v: &T) -> String {
     v.to_wire().to_string()
 }

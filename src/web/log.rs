@@ -13,12 +13,13 @@ pub enum Level {
     Trace,
     /// Every session event.
     Debug,
-    /// Connection state changes.
+    /// Connection state changes, and why a session ended (the application also gets that as
+    /// an event or a rejected promise).
     Info,
-    /// Failures the session recovers from (a peer operation, a lost socket).
+    /// Unexpected failures the session lives with (a peer operation, a data message not sent).
     #[default]
     Warn,
-    /// Failures that end the session.
+    /// Failures nothing else reports to the application.
     Error,
     /// Nothing.
     Silent,

@@ -941,7 +941,7 @@ impl Actor {
                 if let ConnectionState::Disconnected { error } = state {
                     if let Some(e) = error {
                         self.shared
-                            .log(Level::Error, "convene: disconnected", &e.message().into());
+                            .log(Level::Info, "convene: disconnected", &e.message().into());
                     }
                     self.done = true;
                 }

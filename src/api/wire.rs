@@ -930,8 +930,9 @@ pub fn ice_servers(v: &Value) -> Result<Vec<ovsp::methods::IceServer>, ApiError>
 // Data tracks
 // ---------------------------------------------------------------------------------------------
 
-/// The options of a local data track (`createLocalDataTrack` / `new LocalDataTrack`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The options of a local data track (`createLocalDataTrack` / `new LocalDataTrack`); the
+/// default is Twilio's: ordered, no limits (reliable).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataTrackOptions {
     /// Track name.
     pub name: Option<String>,
@@ -941,6 +942,17 @@ pub struct DataTrackOptions {
     pub max_packet_life_time: Option<u16>,
     /// Retransmission count limit (`null`: none).
     pub max_retransmits: Option<u16>,
+}
+
+impl Default for DataTrackOptions {
+    fn default() -> Self {
+        DataTrackOptions {
+            name: None,
+            ordered: true,
+            max_packet_life_time: None,
+            max_retransmits: None,
+        }
+    }
 }
 
 impl DataTrackOptions {
@@ -1386,6 +1398,7 @@ mod tests {
     fn data_track_options_follow_twilio() {
         let d = data_track_options(&Value::Null).unwrap();
         assert!(d.ordered && d.reliable() && d.name.is_none());
+        assert_eq!(d, DataTrackOptions::default());
         let d = data_track_options(&json!({ "name": "chat", "maxRetransmits": 0 })).unwrap();
         assert_eq!((d.max_retransmits, d.reliable()), (Some(0), false));
         let d = data_track_options(&json!({ "ordered": false })).unwrap();

@@ -224,10 +224,10 @@ impl Call {
         let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
         let handle = common::session(&tok, common::get_str(&options, "host"), |_| {})
             .map_err(|e| e.to_js())?;
-        opts.apply(&handle);
+        let listeners = opts.apply(&handle);
         let inner = Rc::new(Inner {
             handle,
-            listeners: Listeners::default(),
+            listeners,
             sub: RefCell::new(None),
             channel: RefCell::new(String::new()),
             token_room,

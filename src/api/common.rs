@@ -1,7 +1,7 @@
 //! Browser-side helpers shared by every facade: value conversion, promises that reject with
 //! typed errors, the JS listener registry, and the session wiring.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 
 use super::error::ApiError;
 use super::token;
+use crate::web::log::{self, Level};
 use crate::web::session::SessionHandle;
 
 /// A result for JavaScript.
@@ -160,9 +161,23 @@ pub fn session(
 #[derive(Default)]
 pub struct Listeners {
     em: RefCell<Emitter<Function>>,
+    /// The console level of the owning session: a listener that throws is reported at
+    /// [`Level::Error`] when this lets it through.
+    level: Cell<Level>,
 }
 
 impl Listeners {
+    /// Reports throwing listeners only when `level` lets errors through (the session's
+    /// `logLevel`).
+    pub fn set_level(&self, level: Level) {
+        self.level.set(level);
+    }
+
+    /// The console level set by [`Listeners::set_level`].
+    pub fn level(&self) -> Level {
+        self.level.get()
+    }
+
     /// `on` or `once`.
     #[inline(never)]
     pub fn add(&self, event: &str, f: &JsValue, once: bool) -> Result<(), ApiError> {
@@ -196,7 +211,8 @@ impl Listeners {
     }
 
     /// Calls every listener of `event` with `args`, holding no borrow while a listener runs.
-    /// A listener that throws is reported on the console and does not stop the others.
+    /// A listener that throws is reported on the console (at the error level, filtered by the
+    /// session's `logLevel`) and does not stop the others.
     #[inline(never)]
     pub fn emit(&self, event: &str, args: &[JsValue]) {
         if !self.has(event) {
@@ -208,10 +224,8 @@ impl Listeners {
             let next = d.next(&mut self.em.borrow_mut());
             let Some(f) = next else { break };
             if let Err(e) = f.apply(&JsValue::NULL, &arr) {
-                web_sys::console::error_2(
-                    &JsValue::from_str(&format!("listener of {event:?} threw")),
-                    &e,
-                );
+                let msg = ["convene: listener of \"", event, "\" threw"].concat();
+                log::write(self.level.get(), Level::Error, &msg, &e);
             }
         }
     }

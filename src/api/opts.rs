@@ -3,7 +3,7 @@
 use convene_core::IceServer;
 use wasm_bindgen::JsValue;
 
-use super::common::{self, get};
+use super::common::{self, get, Listeners};
 use super::error::ApiError;
 use super::wire;
 use crate::web::log::Level;
@@ -27,12 +27,16 @@ pub fn read(options: &JsValue) -> Result<SessionOptions, ApiError> {
 }
 
 impl SessionOptions {
-    /// Applies the options to a new session (before `join`).
+    /// Applies the options to a new session (before `join`) and returns the facade's listener
+    /// registry, which reports throwing listeners at the session's level.
     #[inline(never)]
-    pub fn apply(self, handle: &SessionHandle) {
+    pub fn apply(self, handle: &SessionHandle) -> Listeners {
+        let listeners = Listeners::default();
         if let Some(l) = self.level {
             handle.set_log_level(l);
+            listeners.set_level(l);
         }
         handle.set_ice_servers(self.ice);
+        listeners
     }
 }

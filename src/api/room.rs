@@ -416,10 +416,10 @@ impl Room {
             cfg.join.auto_subscribe = false;
         })
         .map_err(|e| e.to_js())?;
-        opts.apply(&handle);
+        let listeners = opts.apply(&handle);
         let inner = Rc::new(Inner {
             handle,
-            listeners: Listeners::default(),
+            listeners,
             sub: RefCell::new(None),
             context: get(&options, "context"),
             started: Cell::new(false),

@@ -431,11 +431,11 @@ impl Rs {
             used_members.push(member.clone());
             let style = match rect {
                 Some((x, y, w, h, z)) => format!(
-                    "position:absolute;left:{:.3}%;top:{:.3}%;width:{:.3}%;height:{:.3}%;z-index:{z};object-fit:cover;display:block",
-                    x * 100.0,
-                    y * 100.0,
-                    w * 100.0,
-                    h * 100.0
+                    "position:absolute;left:{}%;top:{}%;width:{}%;height:{}%;z-index:{z};object-fit:cover;display:block",
+                    wire::percent(x),
+                    wire::percent(y),
+                    wire::percent(w),
+                    wire::percent(h)
                 ),
                 None => "display:none".to_owned(),
             };
@@ -770,10 +770,10 @@ impl RoomSession {
         let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
         let handle = common::session(&token, common::get_str(&options, "host"), |_| {})
             .map_err(|e| e.to_js())?;
-        opts.apply(&handle);
+        let listeners = opts.apply(&handle);
         let inner = Rc::new(Rs {
             handle,
-            listeners: Listeners::default(),
+            listeners,
             root,
             local_stream,
             audio: get(&options, "audio"),

@@ -573,13 +573,9 @@ impl Inner {
                 set(&js, m, &Map::new());
             }
         }
-        self.objs.borrow_mut().insert(
-            id,
-            Obj {
-                js,
-                listeners: Listeners::default(),
-            },
-        );
+        let listeners = Listeners::default();
+        listeners.set_level(self.listeners.level());
+        self.objs.borrow_mut().insert(id, Obj { js, listeners });
         id
     }
 
@@ -1403,10 +1399,10 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         Ok(h) => h,
         Err(e) => return reject(e),
     };
-    opts.apply(&handle);
+    let listeners = opts.apply(&handle);
     let inner = Rc::new(Inner {
         handle,
-        listeners: Listeners::default(),
+        listeners,
         sub: RefCell::new(None),
         dispatch: RefCell::new(None),
         objs: RefCell::new(HashMap::new()),

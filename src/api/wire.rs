@@ -804,21 +804,34 @@ pub fn layout_names(result: &Value) -> Value {
 /// application's own data (`meta`, `payload`) untouched.
 pub fn camelize(v: &Value) -> Value {
     match v {
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| {
-                    let x = if k == "meta" || k == "payload" {
-                        x.clone()
-                    } else {
-                        camelize(x)
-                    };
-                    (camel(k), x)
-                })
-                .collect(),
-        ),
+        Value::Object(o) => {
+            // An insert loop: collecting into the map would instantiate a sort of the pairs.
+            let mut out = Map::new();
+            for (k, x) in o {
+                let x = if k == "meta" || k == "payload" {
+                    x.clone()
+                } else {
+                    camelize(x)
+                };
+                out.insert(camel(k), x);
+            }
+            Value::Object(out)
+        }
         Value::Array(a) => Value::Array(a.iter().map(camelize).collect()),
         other => other.clone(),
     }
+}
+
+/// `x` (a fraction) as a percentage with three decimals, e.g. `0.5` → `"50.000"`, for CSS.
+/// Plain integer arithmetic on thousandths of a percent (rounded half away from zero), so the
+/// float formatting machinery stays out of the package; a non-finite `x` gives `"0.000"`.
+#[inline(never)]
+pub fn percent(x: f64) -> String {
+    let n = (x * 100_000.0).round();
+    let n = if n.is_finite() { n as i64 } else { 0 };
+    let sign = if n < 0 { "-" } else { "" };
+    let a = n.unsigned_abs();
+    format!("{sign}{}.{:03}", a / 1000, a % 1000)
 }
 
 /// `snake_case` → `camelCase`.
@@ -1019,6 +1032,38 @@ pub fn decode_data_message(payload: &[u8]) -> Result<&str, &[u8]> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn percent_matches_three_decimal_formatting() {
+        for x in [
+            0.0,
+            1.0,
+            0.5,
+            0.25,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            0.125,
+            0.0625,
+            0.1,
+            0.7,
+            1.0 / 7.0,
+            0.999999,
+            12.345678,
+            -0.25,
+            -1.0 / 3.0,
+        ] {
+            assert_eq!(percent(x), format!("{:.3}", x * 100.0), "{x}");
+        }
+        for cols in 1..=12 {
+            for c in 0..cols {
+                let x = c as f64 / cols as f64;
+                assert_eq!(percent(x), format!("{:.3}", x * 100.0), "{c}/{cols}");
+            }
+            let w = 1.0 / cols as f64;
+            assert_eq!(percent(w), format!("{:.3}", w * 100.0), "1/{cols}");
+        }
+        assert_eq!(percent(f64::NAN), "0.000");
+    }
     use super::*;
 
     fn rs(js: &str, args: Value) -> Result<Req, ApiError> {

@@ -55,8 +55,11 @@ pub fn inspect(token: &str) -> Result<TokenInfo, ApiError> {
         return Err(malformed("not a compact JWT (three dot-separated parts)"));
     };
     let bytes = b64url(p).ok_or_else(|| malformed("payload is not base64url"))?;
-    let claims: Value =
-        serde_json::from_slice(&bytes).map_err(|_| malformed("payload is not JSON"))?;
+    // Through text, like every other JSON the package reads: one parser instantiation.
+    let claims: Value = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .ok_or_else(|| malformed("payload is not JSON"))?;
     if !claims.is_object() {
         return Err(malformed("payload is not a JSON object"));
     }

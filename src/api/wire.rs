@@ -6,7 +6,7 @@
 //! rules are tested on the host. A bad argument gives an [`ApiError`] before anything is sent.
 
 use ovsp::codes::Code;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::error::ApiError;
 
@@ -295,9 +295,12 @@ pub fn media_allowed(v: Option<String>, for_send: bool) -> Result<Option<Value>,
         if audio && video {
             list.extend(["screen_audio", "data"]);
         }
-        Ok(Some(
-            json!({ "send": list, "recv": ["audio", "video", "data"] }),
-        ))
+        Ok(Some(two(
+            "send",
+            str_array(&list),
+            "recv",
+            str_array(&["audio", "video", "data"]),
+        )))
     } else {
         if audio {
             list.push("audio");
@@ -306,13 +309,52 @@ pub fn media_allowed(v: Option<String>, for_send: bool) -> Result<Option<Value>,
             list.push("video");
         }
         list.push("data");
-        Ok(Some(json!({ "send": [], "recv": list })))
+        Ok(Some(two(
+            "send",
+            Value::Array(Vec::new()),
+            "recv",
+            str_array(&list),
+        )))
     }
+}
+
+/// `m[key] = v` (one shared body instead of an inlined key allocation per call site).
+#[inline(never)]
+pub fn put(m: &mut Map<String, Value>, key: &str, v: Value) {
+    m.insert(key.to_owned(), v);
+}
+
+/// `{key: v}`.
+#[inline(never)]
+pub fn one(key: &str, v: Value) -> Value {
+    let mut m = Map::new();
+    put(&mut m, key, v);
+    Value::Object(m)
+}
+
+/// `{k1: v1, k2: v2}`.
+pub fn two(k1: &str, v1: Value, k2: &str, v2: Value) -> Value {
+    let mut m = Map::new();
+    put(&mut m, k1, v1);
+    put(&mut m, k2, v2);
+    Value::Object(m)
+}
+
+/// A JSON array of strings.
+#[inline(never)]
+pub fn str_array(l: &[&str]) -> Value {
+    Value::Array(l.iter().map(|s| Value::String((*s).to_owned())).collect())
+}
+
+/// A JSON array of owned strings.
+#[inline(never)]
+pub fn strings(l: Vec<String>) -> Value {
+    Value::Array(l.into_iter().map(Value::String).collect())
 }
 
 fn with_member(mut p: Map<String, Value>, id: Option<String>) -> Value {
     if let Some(id) = id {
-        p.insert("member_id".into(), Value::String(id));
+        put(&mut p, "member_id", Value::String(id));
     }
     Value::Object(p)
 }
@@ -381,28 +423,32 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
         "audioMute" | "audioUnmute" | "videoMute" | "videoUnmute" | "deaf" | "undeaf"
         | "getMemberMeta" => with_member(Map::new(), member_id(p(false)?, false)?),
         "removeMember" => with_member(Map::new(), member_id(p(true)?, true)?),
-        "removeAllMembers" => json!({ "member_id": "all" }),
+        "removeAllMembers" => one("member_id", "all".into()),
         "getMembers" | "lock" | "unlock" | "getMeta" | "getLayouts" | "getRecordings"
         | "getPlaybacks" | "getStreams" | "startRecording" => empty(),
         "promote" => {
             let o = p(true)?;
             let mut m = Map::new();
             if let Some(perms) = field(o, "permissions") {
-                m.insert("permissions".into(), json!(str_list(perms, "permissions")?));
+                put(
+                    &mut m,
+                    "permissions",
+                    strings(str_list(perms, "permissions")?),
+                );
             }
             if let Some(ma) = media_allowed(opt_str(o, "mediaAllowed")?, true)? {
-                m.insert("media_allowed".into(), ma);
+                put(&mut m, "media_allowed", ma);
             }
             for (js_key, wire) in [
                 ("joinAudioMuted", "join_audio_muted"),
                 ("joinVideoMuted", "join_video_muted"),
             ] {
                 if let Some(b) = opt_bool(o, js_key)? {
-                    m.insert(wire.into(), Value::Bool(b));
+                    put(&mut m, wire, Value::Bool(b));
                 }
             }
             if let Some(meta) = opt_meta(o, "meta")? {
-                m.insert("meta".into(), meta);
+                put(&mut m, "meta", meta);
             }
             with_member(m, member_id(o, true)?)
         }
@@ -410,7 +456,7 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
             let o = p(true)?;
             let mut m = Map::new();
             if let Some(ma) = media_allowed(opt_str(o, "mediaAllowed")?, false)? {
-                m.insert("media_allowed".into(), ma);
+                put(&mut m, "media_allowed", ma);
             }
             with_member(m, member_id(o, true)?)
         }
@@ -428,39 +474,39 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
             ));
         }
         "setPrioritizeHandraise" => {
-            json!({ "enable": arg_bool(args, 0, "param")?.unwrap_or(true) })
+            one("enable", arg_bool(args, 0, "param")?.unwrap_or(true).into())
         }
         "setHideVideoMuted" => match arg_bool(args, 0, "value")? {
-            Some(v) => json!({ "value": v }),
+            Some(v) => one("value", v.into()),
             None => return Err(ApiError::invalid("value", "is required")),
         },
-        "showVideoMuted" => json!({ "value": false }),
+        "showVideoMuted" => one("value", false.into()),
         "setInputVolume" | "setMicrophoneVolume" | "setOutputVolume" | "setSpeakerVolume" => {
             let o = p(true)?;
             let v = num_in(o, "volume", -50, 50)?;
             let mut m = Map::new();
-            m.insert("volume".into(), json!(v));
+            put(&mut m, "volume", v.into());
             with_member(m, member_id(o, false)?)
         }
         "setInputSensitivity" => {
             let o = p(true)?;
             let v = num_in(o, "value", 0, 100)?;
             let mut m = Map::new();
-            m.insert("value".into(), json!(v));
+            put(&mut m, "value", v.into());
             with_member(m, member_id(o, false)?)
         }
         "setMeta" | "updateMeta" => match args.first() {
-            Some(v @ Value::Object(_)) => json!({ "meta": v }),
+            Some(v @ Value::Object(_)) => one("meta", v.clone()),
             _ => return Err(ApiError::invalid("meta", "must be an object")),
         },
-        "deleteMeta" => json!({ "keys": arg_str_list(args, 0, "keys", false)? }),
+        "deleteMeta" => one("keys", strings(arg_str_list(args, 0, "keys", false)?)),
         "setMemberMeta" | "updateMemberMeta" => {
             let o = p(true)?;
             let Some(meta) = opt_meta(o, "meta")? else {
                 return Err(ApiError::invalid("meta", "is required"));
             };
             let mut m = Map::new();
-            m.insert("meta".into(), meta);
+            put(&mut m, "meta", meta);
             with_member(m, member_id(o, false)?)
         }
         "deleteMemberMeta" => {
@@ -470,7 +516,7 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
                 None => return Err(ApiError::invalid("keys", "is required")),
             };
             let mut m = Map::new();
-            m.insert("keys".into(), json!(keys));
+            put(&mut m, "keys", strings(keys));
             with_member(m, member_id(o, false)?)
         }
         "setLayout" => {
@@ -478,16 +524,16 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
             let name = req_str(o, "name")?;
             check_layout(&name)?;
             let mut m = Map::new();
-            m.insert("name".into(), Value::String(name));
+            put(&mut m, "name", Value::String(name));
             if let Some(pos) = positions(field(o, "positions"), self_id)? {
-                m.insert("positions".into(), pos);
+                put(&mut m, "positions", pos);
             }
             Value::Object(m)
         }
         "setPositions" => {
             let o = p(true)?;
             match positions(field(o, "positions"), self_id)? {
-                Some(pos) => json!({ "positions": pos }),
+                Some(pos) => one("positions", pos),
                 None => return Err(ApiError::invalid("positions", "is required")),
             }
         }
@@ -496,33 +542,38 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
             let pos = req_str(o, "position")?;
             check_position(&pos)?;
             let mut m = Map::new();
-            m.insert("position".into(), Value::String(pos));
+            put(&mut m, "position", Value::String(pos));
             with_member(m, member_id(o, false)?)
         }
         "play" => {
             let o = p(true)?;
             let url = req_str(o, "url")?;
             let mut m = Map::new();
-            m.insert("url".into(), Value::String(url));
+            put(&mut m, "url", Value::String(url));
             if let Some(v) = field(o, "volume") {
-                m.insert("volume".into(), json!(number_in(v, "volume", -50, 50)?));
+                put(
+                    &mut m,
+                    "volume",
+                    Value::from(number_in(v, "volume", -50, 50)?),
+                );
             }
             if let Some(v) = field(o, "seekPosition") {
-                m.insert(
-                    "seek_position_ms".into(),
-                    json!(number_in(v, "seekPosition", 0, i64::MAX / 2)?),
+                put(
+                    &mut m,
+                    "seek_position_ms",
+                    Value::from(number_in(v, "seekPosition", 0, i64::MAX / 2)?),
                 );
             }
             if let Some(layout) = opt_str(o, "layout")? {
                 check_layout(&layout)?;
-                m.insert("layout".into(), Value::String(layout));
+                put(&mut m, "layout", Value::String(layout));
             }
             if let Some(pos) = positions(field(o, "positions"), self_id)? {
-                m.insert("positions".into(), pos);
+                put(&mut m, "positions", pos);
             }
             Value::Object(m)
         }
-        "startStream" => json!({ "url": req_str(p(true)?, "url")? }),
+        "startStream" => one("url", req_str(p(true)?, "url")?.into()),
         _ => return Err(ApiError::unsupported(js)),
     };
     Ok(Req::new(method, params))
@@ -537,7 +588,7 @@ pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, Api
         _ => "stream_id",
     };
     let mut m = Map::new();
-    m.insert(key.into(), Value::String(id.to_owned()));
+    put(&mut m, key, Value::String(id.to_owned()));
     let method = match (kind, js) {
         ("recording", "pause") => "recording.pause",
         ("recording", "resume") => "recording.resume",
@@ -549,16 +600,21 @@ pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, Api
             let v = args
                 .first()
                 .ok_or_else(|| ApiError::invalid("volume", "is required"))?;
-            m.insert("volume".into(), json!(number_in(v, "volume", -50, 50)?));
+            put(
+                &mut m,
+                "volume",
+                Value::from(number_in(v, "volume", -50, 50)?),
+            );
             "playback.set_volume"
         }
         ("playback", "seek") => {
             let v = args
                 .first()
                 .ok_or_else(|| ApiError::invalid("timecode", "is required"))?;
-            m.insert(
-                "position_ms".into(),
-                json!(number_in(v, "timecode", 0, i64::MAX / 2)?),
+            put(
+                &mut m,
+                "position_ms",
+                Value::from(number_in(v, "timecode", 0, i64::MAX / 2)?),
             );
             "playback.seek"
         }
@@ -567,9 +623,10 @@ pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, Api
                 Some(v) => number_in(v, "offset", 0, i64::MAX / 2)?,
                 None => 5000,
             };
-            m.insert(
-                "delta_ms".into(),
-                json!(if js == "rewind" { -off } else { off }),
+            put(
+                &mut m,
+                "delta_ms",
+                Value::from(if js == "rewind" { -off } else { off }),
             );
             "playback.seek"
         }
@@ -612,11 +669,22 @@ pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
     let member = arg_str(args, 0, "participantId")?;
     check_id(&member, "participantId")?;
     let key = arg_str(args, 1, "key")?;
-    let target = |kinds: &[&str]| json!({ "member_id": member, "stream_key": key, "kinds": kinds });
+    let target = |kinds: Option<&[&str]>| {
+        let mut t = two(
+            "member_id",
+            member.as_str().into(),
+            "stream_key",
+            key.as_str().into(),
+        );
+        if let (Some(k), Value::Object(m)) = (kinds, &mut t) {
+            put(m, "kinds", str_array(k));
+        }
+        Value::Array(vec![t])
+    };
     let params = match js {
         "addSubscription" => {
             let kinds = subscription_kinds(args.get(2))?;
-            json!({ "add": [target(&kinds)] })
+            one("add", target(Some(&kinds)))
         }
         "updateSubscription" => {
             let kinds = subscription_kinds(args.get(2))?;
@@ -626,14 +694,14 @@ pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
                 .collect();
             let mut m = Map::new();
             if !kinds.is_empty() {
-                m.insert("add".into(), json!([target(&kinds)]));
+                put(&mut m, "add", target(Some(&kinds)));
             }
             if !off.is_empty() {
-                m.insert("remove".into(), json!([target(&off)]));
+                put(&mut m, "remove", target(Some(&off)));
             }
             Value::Object(m)
         }
-        "removeSubscription" => json!({ "remove": [{ "member_id": member, "stream_key": key }] }),
+        "removeSubscription" => one("remove", target(None)),
         _ => return Err(ApiError::unsupported(js)),
     };
     Ok(Req::new("sub.update", params))
@@ -649,8 +717,8 @@ pub fn room_message(args: &[Value]) -> Result<Req, ApiError> {
         return Err(ApiError::invalid("message.payload", "must be a string"));
     }
     let mut m = Map::new();
-    m.insert("topic".into(), Value::String("text".into()));
-    m.insert("payload".into(), args[0].clone());
+    put(&mut m, "topic", Value::String("text".into()));
+    put(&mut m, "payload", args[0].clone());
     match args.get(1) {
         None | Some(Value::Null) => {}
         Some(v) => {
@@ -658,7 +726,7 @@ pub fn room_message(args: &[Value]) -> Result<Req, ApiError> {
             for id in &to {
                 check_id(id, "recipients")?;
             }
-            m.insert("to".into(), json!(to));
+            put(&mut m, "to", strings(to));
         }
     }
     Ok(Req::new("message.send", Value::Object(m)))
@@ -682,14 +750,14 @@ const ALL_KINDS: &[&str] = &["audio", "video", "data"];
 
 fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
     match v {
-        Value::Bool(true) => Ok(json!(all)),
-        Value::Bool(false) => Ok(json!([])),
+        Value::Bool(true) => Ok(str_array(all)),
+        Value::Bool(false) => Ok(Value::Array(Vec::new())),
         Value::Array(_) => {
             let l = str_list(v, key)?;
             if let Some(bad) = l.iter().find(|s| !all.contains(&s.as_str())) {
                 return Err(ApiError::invalid(key, &format!("unknown value {bad:?}")));
             }
-            Ok(json!(l))
+            Ok(strings(l))
         }
         _ => Err(ApiError::invalid(key, "must be a boolean or a list")),
     }
@@ -700,10 +768,13 @@ pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
     let params = match js {
         "addUsers" => {
             let ids = arg_str_list(args, 0, "users", false)?;
-            let upsert: Vec<Value> = ids.iter().map(|id| json!({ "identity": id })).collect();
-            json!({ "upsert": upsert })
+            let upsert: Vec<Value> = ids
+                .into_iter()
+                .map(|id| one("identity", id.into()))
+                .collect();
+            one("upsert", Value::Array(upsert))
         }
-        "delUsers" => json!({ "remove": arg_str_list(args, 0, "users", false)? }),
+        "delUsers" => one("remove", strings(arg_str_list(args, 0, "users", false)?)),
         "modUsers" => {
             let Some(Value::Array(users)) = args.first() else {
                 return Err(ApiError::invalid("users", "must be a list of users"));
@@ -715,19 +786,19 @@ pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
                 };
                 let o = Some(o);
                 let mut e = Map::new();
-                e.insert("identity".into(), Value::String(req_str(o, "id")?));
+                put(&mut e, "identity", Value::String(req_str(o, "id")?));
                 if let Some(v) = field(o, "send") {
-                    e.insert("send".into(), acl_list(v, "send", ALL_SOURCES)?);
+                    put(&mut e, "send", acl_list(v, "send", ALL_SOURCES)?);
                 }
                 if let Some(v) = field(o, "recv") {
-                    e.insert("recv".into(), acl_list(v, "recv", ALL_KINDS)?);
+                    put(&mut e, "recv", acl_list(v, "recv", ALL_KINDS)?);
                 }
                 if opt_bool(o, "admin")? == Some(true) {
-                    e.insert("permissions".into(), json!(["room.*"]));
+                    put(&mut e, "permissions", str_array(&["room.*"]));
                 }
                 upsert.push(Value::Object(e));
             }
-            json!({ "upsert": upsert })
+            one("upsert", Value::Array(upsert))
         }
         _ => return Err(ApiError::unsupported(js)),
     };
@@ -739,9 +810,10 @@ pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
     let o = params_obj(args, 0, "config", true)?;
     let mut m = Map::new();
     if let Some(v) = field(o, "maxUsers") {
-        m.insert(
-            "max_members".into(),
-            json!(number_in(v, "maxUsers", 1, 100_000)?),
+        put(
+            &mut m,
+            "max_members",
+            Value::from(number_in(v, "maxUsers", 1, 100_000)?),
         );
     }
     for (js, wire) in [
@@ -749,12 +821,12 @@ pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
         ("prioritizeHandraise", "prioritize_handraise"),
     ] {
         if let Some(b) = opt_bool(o, js)? {
-            m.insert(wire.into(), Value::Bool(b));
+            put(&mut m, wire, Value::Bool(b));
         }
     }
     if let Some(l) = opt_str(o, "defaultLayout")? {
         check_layout(&l)?;
-        m.insert("default_layout".into(), Value::String(l));
+        put(&mut m, "default_layout", Value::String(l));
     }
     Ok(Req::new("room.configure", Value::Object(m)))
 }
@@ -777,7 +849,7 @@ pub fn call_mute_user(member_id: &str, args: &[Value]) -> Result<Req, ApiError> 
         ("video", false) => "member.video_unmute",
         _ => return Err(ApiError::invalid("kind", "must be \"audio\" or \"video\"")),
     };
-    Ok(Req::new(method, json!({ "member_id": member_id })))
+    Ok(Req::new(method, one("member_id", member_id.into())))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -797,7 +869,7 @@ pub fn layout_names(result: &Value) -> Value {
                 .collect()
         })
         .unwrap_or_default();
-    json!({ "layouts": names })
+    one("layouts", Value::Array(names))
 }
 
 /// Converts a wire object (snake_case keys) into the JS shape (camelCase keys), leaving the
@@ -1032,6 +1104,8 @@ pub fn decode_data_message(payload: &[u8]) -> Result<&str, &[u8]> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use serde_json::json;
 
     #[test]
     fn percent_matches_three_decimal_formatting() {
@@ -1064,7 +1138,6 @@ mod tests {
         }
         assert_eq!(percent(f64::NAN), "0.000");
     }
-    use super::*;
 
     fn rs(js: &str, args: Value) -> Result<Req, ApiError> {
         let args = match args {

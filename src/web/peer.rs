@@ -225,7 +225,8 @@ async fn wait(p: js_sys::Promise) -> Result<JsValue, WebError> {
     JsFuture::from(p).await.map_err(WebError::from)
 }
 
-fn sdp_of(v: &JsValue) -> String {
+/// The `sdp` of a session description object (empty if it has none).
+pub fn sdp_of(v: &JsValue) -> String {
     js_sys::Reflect::get(v, &JsValue::from_str("sdp"))
         .ok()
         .and_then(|s| s.as_string())
@@ -418,24 +419,45 @@ impl Peer {
         t: &RtcRtpTransceiver,
         track: Option<&MediaStreamTrack>,
     ) -> Result<(), WebError> {
-        wait(t.sender().replace_track(track)).await.map(|_| ())
+        wait(Self::replace_track_promise(t, track))
+            .await
+            .map(|_| ())
+    }
+
+    /// Starts [`Peer::replace_track`]; the promise settles when the track is replaced.
+    pub fn replace_track_promise(
+        t: &RtcRtpTransceiver,
+        track: Option<&MediaStreamTrack>,
+    ) -> js_sys::Promise {
+        t.sender().replace_track(track)
     }
 
     /// Creates an offer (an ICE-restart offer with `ice_restart`).
     pub async fn create_offer(&self, ice_restart: bool) -> Result<String, WebError> {
-        let p = if ice_restart {
+        wait(self.offer_promise(ice_restart))
+            .await
+            .map(|d| sdp_of(&d))
+    }
+
+    /// Starts [`Peer::create_offer`]; the promise resolves to the description ([`sdp_of`]).
+    pub fn offer_promise(&self, ice_restart: bool) -> js_sys::Promise {
+        if ice_restart {
             let o = RtcOfferOptions::new();
             o.set_ice_restart(true);
             self.pc.create_offer_with_rtc_offer_options(&o)
         } else {
             self.pc.create_offer()
-        };
-        wait(p).await.map(|d| sdp_of(&d))
+        }
     }
 
     /// Creates an answer to the applied remote offer.
     pub async fn create_answer(&self) -> Result<String, WebError> {
-        wait(self.pc.create_answer()).await.map(|d| sdp_of(&d))
+        wait(self.answer_promise()).await.map(|d| sdp_of(&d))
+    }
+
+    /// Starts [`Peer::create_answer`]; the promise resolves to the description ([`sdp_of`]).
+    pub fn answer_promise(&self) -> js_sys::Promise {
+        self.pc.create_answer()
     }
 
     fn desc(kind: SdpKind, sdp: &str) -> RtcSessionDescriptionInit {
@@ -453,20 +475,31 @@ impl Peer {
 
     /// Applies a local description.
     pub async fn set_local(&self, kind: SdpKind, sdp: &str) -> Result<(), WebError> {
-        wait(self.pc.set_local_description(&Self::desc(kind, sdp)))
-            .await
-            .map(|_| ())
+        wait(self.set_local_promise(kind, sdp)).await.map(|_| ())
+    }
+
+    /// Starts [`Peer::set_local`].
+    pub fn set_local_promise(&self, kind: SdpKind, sdp: &str) -> js_sys::Promise {
+        self.pc.set_local_description(&Self::desc(kind, sdp))
     }
 
     /// Applies a remote description.
     pub async fn set_remote(&self, kind: SdpKind, sdp: &str) -> Result<(), WebError> {
-        wait(self.pc.set_remote_description(&Self::desc(kind, sdp)))
-            .await
-            .map(|_| ())
+        wait(self.set_remote_promise(kind, sdp)).await.map(|_| ())
+    }
+
+    /// Starts [`Peer::set_remote`].
+    pub fn set_remote_promise(&self, kind: SdpKind, sdp: &str) -> js_sys::Promise {
+        self.pc.set_remote_description(&Self::desc(kind, sdp))
     }
 
     /// Adds a remote candidate; `None` signals the end of candidates.
     pub async fn add_candidate(&self, c: Option<&IceCandidate>) -> Result<(), WebError> {
+        wait(self.add_candidate_promise(c)).await.map(|_| ())
+    }
+
+    /// Starts [`Peer::add_candidate`].
+    pub fn add_candidate_promise(&self, c: Option<&IceCandidate>) -> js_sys::Promise {
         let init = c.map(|c| {
             let i = RtcIceCandidateInit::new(&c.candidate);
             i.set_sdp_mid(c.sdp_mid.as_deref());
@@ -480,12 +513,8 @@ impl Peer {
             }
             i
         });
-        wait(
-            self.pc
-                .add_ice_candidate_with_opt_rtc_ice_candidate_init(init.as_ref()),
-        )
-        .await
-        .map(|_| ())
+        self.pc
+            .add_ice_candidate_with_opt_rtc_ice_candidate_init(init.as_ref())
     }
 
     /// `restartIce()`: the next offer restarts ICE.
@@ -514,7 +543,12 @@ impl Peer {
 
     /// The raw `RTCStatsReport`.
     pub async fn stats(&self) -> Result<web_sys::RtcStatsReport, WebError> {
-        wait(self.pc.get_stats()).await.map(|r| r.unchecked_into())
+        wait(self.stats_promise()).await.map(|r| r.unchecked_into())
+    }
+
+    /// Starts [`Peer::stats`]; the promise resolves to the `RTCStatsReport`.
+    pub fn stats_promise(&self) -> js_sys::Promise {
+        self.pc.get_stats()
     }
 
     /// Closes the connection and its channels (also done on drop).

@@ -37,7 +37,8 @@ use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlMediaElement, MediaStreamTrack, RtcRtpTransceiver};
 
 /// What a command resolves to.
@@ -227,6 +228,7 @@ impl SessionHandle {
         });
         let actor = Actor {
             shared: shared.clone(),
+            wait: None,
             inbox,
             socket: None,
             sock_gen: 0,
@@ -624,8 +626,43 @@ fn servers<'a>(list: impl Iterator<Item = &'a IceServer>) -> Vec<peer::IceServer
     .collect()
 }
 
+/// What wakes the actor up.
+enum Wake {
+    /// A message from the inbox.
+    Msg(Msg),
+    /// The awaited browser promise settled.
+    Settled(After, Result<JsValue, JsValue>),
+    /// An input the actor queued itself is waiting.
+    Pending,
+}
+
+/// A stats request being answered: the reply and what was read so far.
+type StatsReply = (OneshotTx<SessionStats>, SessionStats);
+
+/// What to do once the awaited browser promise settled.
+enum After {
+    /// Nothing (the track of a removed transceiver was released).
+    Ignore,
+    /// Only a failure matters: it is reported to the core as a failed `op`.
+    Check(PcKind, PeerOpKind),
+    /// An offer or answer was created.
+    Described(PcKind, SdpType),
+    /// The local description was applied.
+    LocalSet(PcKind),
+    /// The remote description was applied.
+    RemoteSet(PcKind),
+    /// A stats report of connection `role` was read.
+    Stats(PcRole, Box<StatsReply>),
+}
+
+fn missing() -> WebError {
+    WebError::new("InvalidStateError", "no such peer connection")
+}
+
 struct Actor {
     shared: Rc<Shared>,
+    /// The browser promise the actor awaits before it continues, and what follows it.
+    wait: Option<(js_sys::Promise, After)>,
     inbox: Inbox<Msg>,
     socket: Option<Socket>,
     sock_gen: u32,
@@ -646,25 +683,55 @@ struct Actor {
 }
 
 impl Actor {
+    /// The actor's task: waits for the next wake-up and hands it to [`Actor::turn`]. All work
+    /// is synchronous; the only awaits are the inbox and one browser promise at a time.
     async fn run(mut self) {
-        while !self.done {
-            let input = match self.pending.pop_front() {
-                Some(i) => Some(i),
-                None => {
-                    let m = self.inbox.recv().await;
-                    self.on_msg(m).await
+        loop {
+            let wake = match self.wait.take() {
+                Some((p, after)) => {
+                    let r = JsFuture::from(p).await;
+                    Wake::Settled(after, r)
                 }
+                None if self.pending.is_empty() => Wake::Msg(self.inbox.recv().await),
+                None => Wake::Pending,
             };
-            if let Some(i) = input {
-                self.feed(i);
+            if self.turn(wake) {
+                return;
             }
-            self.drain().await;
-            self.arm_timer();
-            self.dispatch();
+        }
+    }
+
+    /// One step of the loop: takes the input, feeds it to the machine and executes its outputs
+    /// until a browser promise must be awaited (`self.wait`) or nothing is left; then re-arms
+    /// the timer and delivers the events. True when the session has ended.
+    #[inline(never)]
+    fn turn(&mut self, wake: Wake) -> bool {
+        let input = match wake {
+            Wake::Msg(m) => self.on_msg(m),
+            Wake::Settled(after, r) => {
+                self.settled(after, r.map_err(WebError::from));
+                None
+            }
+            Wake::Pending => self.pending.pop_front(),
+        };
+        if let Some(i) = input {
+            self.feed(i);
+        }
+        if self.wait.is_none() {
+            self.drain();
+        }
+        if self.wait.is_some() {
+            return false;
+        }
+        self.arm_timer();
+        self.dispatch();
+        if !self.done {
+            return false;
         }
         self.teardown();
         self.dispatch();
         self.shared.subs.borrow_mut().clear();
+        true
     }
 
     fn now() -> u64 {
@@ -685,7 +752,7 @@ impl Actor {
         }
     }
 
-    async fn on_msg(&mut self, m: Msg) -> Option<Input> {
+    fn on_msg(&mut self, m: Msg) -> Option<Input> {
         match m {
             Msg::Call(command, tx) => {
                 let handle = RequestHandle(self.next_handle);
@@ -753,20 +820,7 @@ impl Actor {
                 None
             }
             Msg::Stats(tx) => {
-                let mut s = SessionStats::default();
-                if let Some(p) = &self.pub_pc {
-                    if let Ok(r) = p.stats().await {
-                        s.publish.add_report(&r);
-                        s.publish_report = Some(r);
-                    }
-                }
-                if let Some(p) = &self.sub_pc {
-                    if let Ok(r) = p.stats().await {
-                        s.subscribe.add_report(&r);
-                        s.subscribe_report = Some(r);
-                    }
-                }
-                tx.send(s);
+                self.next_stats(PcRole::Pub, Box::new((tx, SessionStats::default())));
                 None
             }
             Msg::DropSocket => {
@@ -873,8 +927,82 @@ impl Actor {
         }
     }
 
-    async fn drain(&mut self) {
-        loop {
+    /// Reads the report of the first connection from `from` on (publishing, then subscribing)
+    /// through `self.wait`; replies once there is none left.
+    fn next_stats(&mut self, from: PcRole, acc: Box<StatsReply>) {
+        let next = match (from, &self.pub_pc, &self.sub_pc) {
+            (PcRole::Pub, Some(p), _) => Some((PcRole::Pub, p)),
+            (_, _, Some(p)) => Some((PcRole::Sub, p)),
+            _ => None,
+        };
+        match next {
+            Some((role, p)) => self.wait = Some((p.stats_promise(), After::Stats(role, acc))),
+            None => {
+                let (tx, s) = *acc;
+                tx.send(s);
+            }
+        }
+    }
+
+    /// Continues after an awaited browser promise settled.
+    fn settled(&mut self, after: After, r: Result<JsValue, WebError>) {
+        let ev = match (after, r) {
+            (After::Stats(role, acc), r) => return self.stats_report(role, acc, r.ok()),
+            (After::Ignore, _) | (After::Check(..), Ok(_)) => return,
+            (After::Check(pc, op), Err(e)) => return self.fail(pc, op, e),
+            (After::Described(pc, _), Err(e)) => {
+                return self.fail(pc, PeerOpKind::CreateDescription, e)
+            }
+            (After::LocalSet(pc), Err(e)) => {
+                return self.fail(pc, PeerOpKind::SetLocalDescription, e)
+            }
+            (After::RemoteSet(pc), Err(e)) => {
+                return self.fail(pc, PeerOpKind::SetRemoteDescription, e)
+            }
+            (After::Described(pc, sdp_type), Ok(d)) => PeerEvent::DescriptionCreated {
+                pc,
+                sdp_type,
+                sdp: peer::sdp_of(&d),
+            },
+            (After::LocalSet(pc), Ok(_)) => {
+                let mut mids = BTreeMap::new();
+                if pc_role(&pc) == PcRole::Pub {
+                    for (cid, t) in &self.senders {
+                        if let Some(m) = t.mid() {
+                            mids.insert(cid.clone(), m);
+                        }
+                    }
+                }
+                PeerEvent::LocalDescriptionSet { pc, mids }
+            }
+            (After::RemoteSet(pc), Ok(_)) => PeerEvent::RemoteDescriptionSet { pc },
+        };
+        self.pending.push_back(Input::Peer(ev));
+    }
+
+    /// Adds the report of connection `role` (if it could be read) and reads the next one.
+    fn stats_report(&mut self, role: PcRole, mut acc: Box<StatsReply>, r: Option<JsValue>) {
+        if let Some(r) = r {
+            let r: web_sys::RtcStatsReport = r.unchecked_into();
+            let s = &mut acc.1;
+            if role == PcRole::Pub {
+                s.publish.add_report(&r);
+                s.publish_report = Some(r);
+            } else {
+                s.subscribe.add_report(&r);
+                s.subscribe_report = Some(r);
+            }
+        }
+        if role == PcRole::Pub {
+            self.next_stats(PcRole::Sub, acc);
+        } else {
+            let (tx, s) = *acc;
+            tx.send(s);
+        }
+    }
+
+    fn drain(&mut self) {
+        while self.wait.is_none() {
             let out = self.shared.machine.borrow_mut().poll_output();
             let Some(out) = out else { break };
             match out {
@@ -901,7 +1029,7 @@ impl Actor {
                         });
                     }
                 }
-                Output::Peer(op) => self.peer_op(op).await,
+                Output::Peer(op) => self.peer_op(op),
                 Output::Event(e) => {
                     self.observe(&e);
                     self.events.push(SessionEvent::Core(e));
@@ -988,8 +1116,23 @@ impl Actor {
             .map(|t| Clone::clone(t.track()))
     }
 
-    async fn peer_op(&mut self, op: PeerOp) {
-        let missing = || WebError::new("InvalidStateError", "no such peer connection");
+    /// Waits for `start`'s promise on connection `pc`, then continues with `after`; fails
+    /// `op` at once when the connection does not exist.
+    fn on_pc(
+        &mut self,
+        pc: PcKind,
+        op: PeerOpKind,
+        after: After,
+        start: impl FnOnce(&Peer) -> js_sys::Promise,
+    ) {
+        match self.pc(pc_role(&pc)) {
+            Some(p) => self.wait = Some((start(p), after)),
+            None => self.fail(pc, op, missing()),
+        }
+    }
+
+    /// Performs one peer operation; an asynchronous one leaves its promise in `self.wait`.
+    fn peer_op(&mut self, op: PeerOp) {
         match op {
             PeerOp::CreatePc { pc, ice_servers } => {
                 let role = pc_role(&pc);
@@ -1029,93 +1172,50 @@ impl Actor {
             }
             PeerOp::ReplaceTrack { cid, detach } => {
                 let track = if detach { None } else { self.local(&cid) };
-                let Some(t) = self.senders.get(&cid).cloned() else {
-                    return self.fail(PcKind::Pub, PeerOpKind::ReplaceTrack, missing());
+                let (pc, op) = (PcKind::Pub, PeerOpKind::ReplaceTrack);
+                let Some(t) = self.senders.get(&cid) else {
+                    return self.fail(pc, op, missing());
                 };
-                if let Err(e) = Peer::replace_track(&t, track.as_ref()).await {
-                    self.fail(PcKind::Pub, PeerOpKind::ReplaceTrack, e);
-                }
+                let p = Peer::replace_track_promise(t, track.as_ref());
+                self.wait = Some((p, After::Check(pc, op)));
             }
             PeerOp::RemoveTransceiver { cid } => {
                 if let Some(t) = self.senders.remove(&cid) {
                     Peer::set_direction(&t, Direction::Inactive);
-                    let _ = Peer::replace_track(&t, None).await;
+                    let p = Peer::replace_track_promise(&t, None);
+                    self.wait = Some((p, After::Ignore));
                 }
             }
-            PeerOp::CreateOffer { pc, ice_restart } => {
-                let r = match self.pc(pc_role(&pc)) {
-                    Some(p) => p.create_offer(ice_restart).await,
-                    None => Err(missing()),
-                };
-                match r {
-                    Ok(sdp) => self
-                        .pending
-                        .push_back(Input::Peer(PeerEvent::DescriptionCreated {
-                            pc,
-                            sdp_type: SdpType::Offer,
-                            sdp,
-                        })),
-                    Err(e) => self.fail(pc, PeerOpKind::CreateDescription, e),
-                }
-            }
-            PeerOp::CreateAnswer { pc } => {
-                let r = match self.pc(pc_role(&pc)) {
-                    Some(p) => p.create_answer().await,
-                    None => Err(missing()),
-                };
-                match r {
-                    Ok(sdp) => self
-                        .pending
-                        .push_back(Input::Peer(PeerEvent::DescriptionCreated {
-                            pc,
-                            sdp_type: SdpType::Answer,
-                            sdp,
-                        })),
-                    Err(e) => self.fail(pc, PeerOpKind::CreateDescription, e),
-                }
-            }
-            PeerOp::SetLocalDescription { pc, sdp_type, sdp } => {
-                let r = match self.pc(pc_role(&pc)) {
-                    Some(p) => p.set_local(sdp_kind(sdp_type), &sdp).await,
-                    None => Err(missing()),
-                };
-                match r {
-                    Ok(()) => {
-                        let mut mids = BTreeMap::new();
-                        if pc_role(&pc) == PcRole::Pub {
-                            for (cid, t) in &self.senders {
-                                if let Some(m) = t.mid() {
-                                    mids.insert(cid.clone(), m);
-                                }
-                            }
-                        }
-                        self.pending
-                            .push_back(Input::Peer(PeerEvent::LocalDescriptionSet { pc, mids }));
-                    }
-                    Err(e) => self.fail(pc, PeerOpKind::SetLocalDescription, e),
-                }
-            }
-            PeerOp::SetRemoteDescription { pc, sdp_type, sdp } => {
-                let r = match self.pc(pc_role(&pc)) {
-                    Some(p) => p.set_remote(sdp_kind(sdp_type), &sdp).await,
-                    None => Err(missing()),
-                };
-                match r {
-                    Ok(()) => self
-                        .pending
-                        .push_back(Input::Peer(PeerEvent::RemoteDescriptionSet { pc })),
-                    Err(e) => self.fail(pc, PeerOpKind::SetRemoteDescription, e),
-                }
-            }
+            PeerOp::CreateOffer { pc, ice_restart } => self.on_pc(
+                pc,
+                PeerOpKind::CreateDescription,
+                After::Described(pc, SdpType::Offer),
+                |p| p.offer_promise(ice_restart),
+            ),
+            PeerOp::CreateAnswer { pc } => self.on_pc(
+                pc,
+                PeerOpKind::CreateDescription,
+                After::Described(pc, SdpType::Answer),
+                |p| p.answer_promise(),
+            ),
+            PeerOp::SetLocalDescription { pc, sdp_type, sdp } => self.on_pc(
+                pc,
+                PeerOpKind::SetLocalDescription,
+                After::LocalSet(pc),
+                |p| p.set_local_promise(sdp_kind(sdp_type), &sdp),
+            ),
+            PeerOp::SetRemoteDescription { pc, sdp_type, sdp } => self.on_pc(
+                pc,
+                PeerOpKind::SetRemoteDescription,
+                After::RemoteSet(pc),
+                |p| p.set_remote_promise(sdp_kind(sdp_type), &sdp),
+            ),
             PeerOp::AddIceCandidate { pc, candidate } => {
                 let c = candidate.as_ref().map(from_candidate);
-                let r = match self.pc(pc_role(&pc)) {
-                    Some(p) => p.add_candidate(c.as_ref()).await,
-                    None => Err(missing()),
-                };
-                if let Err(e) = r {
-                    self.fail(pc, PeerOpKind::AddIceCandidate, e);
-                }
+                let op = PeerOpKind::AddIceCandidate;
+                self.on_pc(pc, op, After::Check(pc, op), |p| {
+                    p.add_candidate_promise(c.as_ref())
+                })
             }
             PeerOp::RestartIce { pc } => {
                 if let Some(p) = self.pc(pc_role(&pc)) {

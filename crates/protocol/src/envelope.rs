@@ -387,6 +387,8 @@ pub enum ServerFrame {
 
 // ---------- encoding ----------
 
+/// A request as serde writes it (the reference `ClientFrame::encode` is tested against).
+#[cfg(test)]
 #[derive(Serialize)]
 struct WireRequest<'a> {
     jsonrpc: &'static str,
@@ -439,6 +441,14 @@ fn to_string_infallible(v: &impl Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// Append `,"key":value` (`key` needs no escaping).
+fn push_member(out: &mut String, key: &str, v: &Value) {
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":");
+    out.push_str(&v.to_string());
+}
+
 fn to_value_or_empty(v: &impl ToWire) -> Value {
     match v.to_wire() {
         Value::Null => Value::Object(Map::new()),
@@ -467,21 +477,23 @@ fn field_from_serde_message(msg: &str) -> Option<String> {
 }
 
 impl ClientFrame {
-    /// Encode as one JSON text frame.
+    /// Encode as one JSON text frame: `{"jsonrpc":"2.0","id":…,"method":…,"params":…}` (no
+    /// `id` for notifications), compact, members in that order.
     pub fn encode(&self) -> String {
-        match self {
-            ClientFrame::Request(r) => to_string_infallible(&WireRequest {
-                jsonrpc: JSONRPC,
-                id: &r.id,
-                method: &r.method,
-                params: &r.params,
-            }),
-            ClientFrame::Notification(n) => to_string_infallible(&WireNotification {
-                jsonrpc: JSONRPC,
-                method: &n.method,
-                params: &n.params,
-            }),
+        // Written by hand around `Value`'s own text form, which the SDK needs anyway: no
+        // serde serializer is compiled for client frames.
+        let (id, method, params) = match self {
+            ClientFrame::Request(r) => (Some(&r.id), &r.method, &r.params),
+            ClientFrame::Notification(n) => (None, &n.method, &n.params),
+        };
+        let mut out = String::from("{\"jsonrpc\":\"2.0\"");
+        if let Some(id) = id {
+            push_member(&mut out, "id", &Value::String(id.clone()));
         }
+        push_member(&mut out, "method", &Value::String(method.clone()));
+        push_member(&mut out, "params", params);
+        out.push('}');
+        out
     }
 
     /// Decode a text frame.
@@ -675,5 +687,51 @@ fn take_params(obj: &mut Map<String, Value>, id: &Option<String>) -> Result<Valu
         None | Some(Value::Null) => Ok(Value::Object(Map::new())),
         Some(v @ Value::Object(_)) => Ok(v),
         Some(_) => Err(DecodeError::invalid("params must be an object", id.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written client frame text is exactly what serde writes for the same frame.
+    #[test]
+    fn client_frames_encode_as_serde_writes_them() {
+        let params = serde_json::json!({
+            "z": [1, -2, 3.5, null, true],
+            "a": {"nested": "quote \" backslash \\ newline \n tab \t nul \u{0} é 🎉"},
+            "": ""
+        });
+        for (id, method) in [
+            ("1", "ping"),
+            ("we\"ird\\ id\n\u{1f}", "room.get"),
+            ("", ""),
+        ] {
+            let req = ClientFrame::Request(Request {
+                id: id.into(),
+                method: method.into(),
+                params: params.clone(),
+            });
+            let expected = serde_json::to_string(&WireRequest {
+                jsonrpc: JSONRPC,
+                id,
+                method,
+                params: &params,
+            })
+            .expect("serialise");
+            assert_eq!(req.encode(), expected);
+            let note = ClientFrame::Notification(Notification {
+                method: method.into(),
+                params: params.clone(),
+            });
+            let expected = serde_json::to_string(&WireNotification {
+                jsonrpc: JSONRPC,
+                method,
+                params: &params,
+            })
+            .expect("serialise");
+            assert_eq!(note.encode(), expected);
+            assert_eq!(ClientFrame::decode(&req.encode()).expect("decode"), req);
+        }
     }
 }

@@ -21,15 +21,21 @@ pub struct ApiError {
 impl ApiError {
     /// An error with `code` and `message`.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self::with_message(code, message.into())
+    }
+
+    #[inline(never)]
+    fn with_message(code: Code, message: String) -> Self {
         ApiError {
             code,
-            message: message.into(),
+            message,
             field: None,
             permission: None,
         }
     }
 
     /// A bad argument from JavaScript (-32602 `InvalidParamsError`), naming the field.
+    #[inline(never)]
     pub fn invalid(field: &str, why: &str) -> Self {
         let mut e = ApiError::new(
             Code::INVALID_PARAMS,
@@ -40,6 +46,7 @@ impl ApiError {
     }
 
     /// A method the server side of this protocol version does not offer.
+    #[inline(never)]
     pub fn unsupported(what: &str) -> Self {
         ApiError::new(Code::METHOD_NOT_FOUND, format!("{what} is not supported"))
     }
@@ -51,6 +58,7 @@ impl ApiError {
 }
 
 impl From<&CoreError> for ApiError {
+    #[inline(never)]
     fn from(e: &CoreError) -> Self {
         let mut a = ApiError::new(e.code(), e.message());
         a.permission = e.permission().map(str::to_owned);
@@ -79,6 +87,7 @@ mod js {
     impl ApiError {
         /// A real JS `Error` with `name`, `code`, `message` and, when known, `data`
         /// (`{field, permission}`).
+        #[inline(never)]
         pub fn to_js(&self) -> JsValue {
             let e = js_sys::Error::new(&self.message);
             e.set_name(self.name());

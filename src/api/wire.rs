@@ -49,6 +49,7 @@ pub const LAYOUTS: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 
 /// The params object at `args[i]`: `None` when absent/undefined/null (and not required).
+#[inline(never)]
 pub fn params_obj<'a>(
     args: &'a [Value],
     i: usize,
@@ -63,11 +64,13 @@ pub fn params_obj<'a>(
     }
 }
 
+#[inline(never)]
 fn field<'a>(o: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> {
     o.and_then(|o| o.get(key)).filter(|v| !v.is_null())
 }
 
 /// An optional string field.
+#[inline(never)]
 pub fn opt_str(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<String>, ApiError> {
     match field(o, key) {
         None => Ok(None),
@@ -77,6 +80,7 @@ pub fn opt_str(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<Strin
 }
 
 /// A required non-empty string field.
+#[inline(never)]
 pub fn req_str(o: Option<&Map<String, Value>>, key: &str) -> Result<String, ApiError> {
     match opt_str(o, key)? {
         Some(s) if !s.is_empty() => Ok(s),
@@ -86,6 +90,7 @@ pub fn req_str(o: Option<&Map<String, Value>>, key: &str) -> Result<String, ApiE
 }
 
 /// An optional boolean field.
+#[inline(never)]
 pub fn opt_bool(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<bool>, ApiError> {
     match field(o, key) {
         None => Ok(None),
@@ -95,6 +100,7 @@ pub fn opt_bool(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<bool
 }
 
 /// A boolean positional argument (`None` when undefined).
+#[inline(never)]
 pub fn arg_bool(args: &[Value], i: usize, name: &str) -> Result<Option<bool>, ApiError> {
     match args.get(i) {
         None | Some(Value::Null) => Ok(None),
@@ -104,6 +110,7 @@ pub fn arg_bool(args: &[Value], i: usize, name: &str) -> Result<Option<bool>, Ap
 }
 
 /// A required string positional argument.
+#[inline(never)]
 pub fn arg_str(args: &[Value], i: usize, name: &str) -> Result<String, ApiError> {
     match args.get(i) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
@@ -115,6 +122,7 @@ pub fn arg_str(args: &[Value], i: usize, name: &str) -> Result<String, ApiError>
 
 /// A list of strings positional argument (a single string is accepted as a list of one when
 /// `single_ok`).
+#[inline(never)]
 pub fn arg_str_list(
     args: &[Value],
     i: usize,
@@ -129,6 +137,7 @@ pub fn arg_str_list(
     }
 }
 
+#[inline(never)]
 fn str_list(v: &Value, name: &str) -> Result<Vec<String>, ApiError> {
     let Value::Array(a) = v else {
         return Err(ApiError::invalid(name, "must be a list of strings"));
@@ -145,6 +154,7 @@ fn str_list(v: &Value, name: &str) -> Result<Vec<String>, ApiError> {
 }
 
 /// An optional member id field (`memberId`), checked for shape.
+#[inline(never)]
 pub fn member_id(
     o: Option<&Map<String, Value>>,
     required: bool,
@@ -161,6 +171,7 @@ pub fn member_id(
 }
 
 /// Checks an id's shape: non-empty, at most 64 characters.
+#[inline(never)]
 pub fn check_id(id: &str, name: &str) -> Result<(), ApiError> {
     if id.is_empty() {
         return Err(ApiError::invalid(name, "must not be empty"));
@@ -172,6 +183,7 @@ pub fn check_id(id: &str, name: &str) -> Result<(), ApiError> {
 }
 
 /// A required integer-valued number in `lo..=hi` (fractions are rounded).
+#[inline(never)]
 pub fn num_in(
     o: Option<&Map<String, Value>>,
     key: &str,
@@ -185,6 +197,7 @@ pub fn num_in(
 }
 
 /// A number in `lo..=hi` (fractions are rounded).
+#[inline(never)]
 pub fn number_in(v: &Value, key: &str, lo: i64, hi: i64) -> Result<i64, ApiError> {
     let Some(n) = v.as_f64().filter(|n| n.is_finite()) else {
         return Err(ApiError::invalid(key, "must be a finite number"));
@@ -200,6 +213,7 @@ pub fn number_in(v: &Value, key: &str, lo: i64, hi: i64) -> Result<i64, ApiError
 }
 
 /// An optional JSON object field (meta).
+#[inline(never)]
 pub fn opt_meta(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<Value>, ApiError> {
     match field(o, key) {
         None => Ok(None),
@@ -209,6 +223,7 @@ pub fn opt_meta(o: Option<&Map<String, Value>>, key: &str) -> Result<Option<Valu
 }
 
 /// Checks a layout name against the catalogue.
+#[inline(never)]
 pub fn check_layout(name: &str) -> Result<(), ApiError> {
     if LAYOUTS.contains(&name) {
         Ok(())
@@ -224,6 +239,7 @@ pub fn check_layout(name: &str) -> Result<(), ApiError> {
 
 /// Checks a layout position: `auto`, `off-canvas`, `playback`, `full-screen`, `reserved-N`,
 /// `standard-N` (N ≥ 1).
+#[inline(never)]
 pub fn check_position(p: &str) -> Result<(), ApiError> {
     let numbered = |prefix: &str| {
         p.strip_prefix(prefix).is_some_and(|n| {
@@ -246,6 +262,7 @@ pub fn check_position(p: &str) -> Result<(), ApiError> {
 }
 
 /// A positions map `{memberId | "self": position}`; `"self"` becomes `self_id`.
+#[inline(never)]
 pub fn positions(v: Option<&Value>, self_id: &str) -> Result<Option<Value>, ApiError> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(None);
@@ -271,6 +288,7 @@ pub fn positions(v: Option<&Value>, self_id: &str) -> Result<Option<Value>, ApiE
 
 /// A SignalWire `mediaAllowed` value as OVSP `media_allowed`: `send` sources for a promote
 /// (`for_send`), `recv` kinds for a demote.
+#[inline(never)]
 pub fn media_allowed(v: Option<String>, for_send: bool) -> Result<Option<Value>, ApiError> {
     let Some(v) = v else { return Ok(None) };
     let (audio, video) = match v.as_str() {
@@ -333,6 +351,7 @@ pub fn one(key: &str, v: Value) -> Value {
 }
 
 /// `{k1: v1, k2: v2}`.
+#[inline(never)]
 pub fn two(k1: &str, v1: Value, k2: &str, v2: Value) -> Value {
     let mut m = Map::new();
     put(&mut m, k1, v1);
@@ -352,6 +371,7 @@ pub fn strings(l: Vec<String>) -> Value {
     Value::Array(l.into_iter().map(Value::String).collect())
 }
 
+#[inline(never)]
 fn with_member(mut p: Map<String, Value>, id: Option<String>) -> Value {
     if let Some(id) = id {
         put(&mut p, "member_id", Value::String(id));
@@ -359,6 +379,7 @@ fn with_member(mut p: Map<String, Value>, id: Option<String>) -> Value {
     Value::Object(p)
 }
 
+#[inline(never)]
 fn empty() -> Value {
     Value::Object(Map::new())
 }
@@ -641,6 +662,7 @@ pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, Api
 // ---------------------------------------------------------------------------------------------
 
 /// A subscription config `{audio, video}` as the list of kinds it asks for.
+#[inline(never)]
 pub fn subscription_kinds(v: Option<&Value>) -> Result<Vec<&'static str>, ApiError> {
     let o = match v {
         Some(Value::Object(o)) => Some(o),
@@ -748,6 +770,7 @@ const ALL_SOURCES: &[&str] = &[
 /// Every kind a `recv: true` user may receive.
 const ALL_KINDS: &[&str] = &["audio", "video", "data"];
 
+#[inline(never)]
 fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
     match v {
         Value::Bool(true) => Ok(str_array(all)),
@@ -907,6 +930,7 @@ pub fn percent(x: f64) -> String {
 }
 
 /// `snake_case` → `camelCase`.
+#[inline(never)]
 pub fn camel(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut up = false;

@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Event, EventTarget};
 
 thread_local! {
@@ -23,6 +23,12 @@ pub fn live_callbacks() -> usize {
     LIVE.with(|c| c.get())
 }
 
+/// Every callback handed to the browser has this one signature, so there is one set of
+/// call shims for all of them.
+fn callback<F: FnMut(Event) + 'static>(mut f: F) -> Closure<dyn FnMut(JsValue)> {
+    Closure::new(move |v: JsValue| f(v.unchecked_into()))
+}
+
 /// An event listener that is removed when dropped.
 #[must_use = "the listener is removed as soon as it is dropped"]
 pub struct Listener {
@@ -30,13 +36,13 @@ pub struct Listener {
     ty: &'static str,
     /// Attached through the `on<type>` property instead of `addEventListener`.
     property: bool,
-    cb: Closure<dyn FnMut(Event)>,
+    cb: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Listener {
     /// Adds `f` as a listener for `ty` events on `target`.
     pub fn new<F: FnMut(Event) + 'static>(target: &EventTarget, ty: &'static str, f: F) -> Self {
-        let cb = Closure::<dyn FnMut(Event)>::new(f);
+        let cb = callback(f);
         // addEventListener only throws for a non-callable callback, which a Closure never is.
         let _ = target.add_event_listener_with_callback(ty, cb.as_ref().unchecked_ref());
         live_add(1);
@@ -57,7 +63,7 @@ impl Listener {
         prop: &'static str,
         f: F,
     ) -> Self {
-        let cb = Closure::<dyn FnMut(Event)>::new(f);
+        let cb = callback(f);
         let _ = js_sys::Reflect::set(target, &prop.into(), cb.as_ref());
         live_add(1);
         Listener {
@@ -72,8 +78,7 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         if self.property {
-            let _ =
-                js_sys::Reflect::set(&self.target, &self.ty.into(), &wasm_bindgen::JsValue::NULL);
+            let _ = js_sys::Reflect::set(&self.target, &self.ty.into(), &JsValue::NULL);
         } else {
             let _ = self
                 .target
@@ -87,13 +92,13 @@ impl Drop for Listener {
 #[must_use = "the timer is cancelled as soon as it is dropped"]
 pub struct Timer {
     id: i32,
-    _cb: Closure<dyn FnMut()>,
+    _cb: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Timer {
     /// Calls `f` once after `ms` milliseconds, unless dropped first.
-    pub fn new<F: FnMut() + 'static>(ms: i32, f: F) -> Self {
-        let cb = Closure::<dyn FnMut()>::new(f);
+    pub fn new<F: FnMut() + 'static>(ms: i32, mut f: F) -> Self {
+        let cb = Closure::<dyn FnMut(JsValue)>::new(move |_| f());
         let id = web_sys::window()
             .and_then(|w| {
                 w.set_timeout_with_callback_and_timeout_and_arguments_0(

@@ -79,24 +79,47 @@ fn devices_api() -> Result<MediaDevices, MediaError> {
         .ok_or(MediaError::Unsupported)
 }
 
-fn tracks_of(stream: &MediaStream) -> Vec<MediaStreamTrack> {
-    stream
-        .get_tracks()
-        .iter()
-        .map(|t| t.unchecked_into())
-        .collect()
+/// Starts `getUserMedia`; the promise resolves to a `MediaStream` (see [`stream_tracks`]).
+pub fn user_media_promise(req: &MediaRequest) -> Result<js_sys::Promise, MediaError> {
+    let c = web_sys::MediaStreamConstraints::new();
+    c.set_audio(&req.audio);
+    c.set_video(&req.video);
+    Ok(devices_api()?.get_user_media_with_constraints(&c)?)
+}
+
+/// Starts `getDisplayMedia` for `video` constraints (`undefined`: any screen) and, when
+/// `audio`, its audio; the promise resolves to a `MediaStream` (see [`stream_tracks`]).
+pub fn display_media_promise(video: &JsValue, audio: bool) -> Result<js_sys::Promise, MediaError> {
+    let c = web_sys::DisplayMediaStreamConstraints::new();
+    let any = JsValue::TRUE;
+    c.set_video(if video.is_undefined() { &any } else { video });
+    c.set_audio_bool(audio);
+    Ok(devices_api()?.get_display_media_with_constraints(&c)?)
+}
+
+/// Waits for a `MediaStream` promise; returns its tracks, those of kind `first` ("audio" or
+/// "video") before the others, each group in the stream's order.
+pub async fn stream_tracks(
+    p: js_sys::Promise,
+    first: &str,
+) -> Result<Vec<MediaStreamTrack>, MediaError> {
+    let s: MediaStream = JsFuture::from(p).await?.unchecked_into();
+    let (mut out, mut rest) = (Vec::new(), Vec::new());
+    for t in s.get_tracks().iter() {
+        let t: MediaStreamTrack = t.unchecked_into();
+        if t.kind() == first {
+            out.push(t);
+        } else {
+            rest.push(t);
+        }
+    }
+    out.append(&mut rest);
+    Ok(out)
 }
 
 /// `getUserMedia`: returns the acquired tracks (audio first).
 pub async fn user_media(req: &MediaRequest) -> Result<Vec<MediaStreamTrack>, MediaError> {
-    let c = web_sys::MediaStreamConstraints::new();
-    c.set_audio(&req.audio);
-    c.set_video(&req.video);
-    let p = devices_api()?.get_user_media_with_constraints(&c)?;
-    let s: MediaStream = JsFuture::from(p).await?.unchecked_into();
-    let mut t = tracks_of(&s);
-    t.sort_by_key(|t| t.kind() != "audio");
-    Ok(t)
+    stream_tracks(user_media_promise(req)?, "audio").await
 }
 
 /// `getDisplayMedia`: the screen's video track, then its audio when asked for and granted.
@@ -104,15 +127,7 @@ pub async fn display_media(
     video: &JsValue,
     audio: bool,
 ) -> Result<Vec<MediaStreamTrack>, MediaError> {
-    let c = web_sys::DisplayMediaStreamConstraints::new();
-    let any = JsValue::TRUE;
-    c.set_video(if video.is_undefined() { &any } else { video });
-    c.set_audio_bool(audio);
-    let p = devices_api()?.get_display_media_with_constraints(&c)?;
-    let s: MediaStream = JsFuture::from(p).await?.unchecked_into();
-    let mut t = tracks_of(&s);
-    t.sort_by_key(|t| t.kind() != "video");
-    Ok(t)
+    stream_tracks(display_media_promise(video, audio)?, "video").await
 }
 
 /// Kind of a media device.

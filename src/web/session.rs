@@ -31,11 +31,11 @@ use convene_core::ovsp::model::{PcKind, TrackKind};
 use convene_core::{
     Command, Config, ConnectionState, CoreError, CoreEvent, IceCandidate, IceServer, IceState,
     Input, MisuseError, Output, PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType,
-    SessionMachine, State,
+    SessionMachine, State, VecMap,
 };
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -132,9 +132,9 @@ struct Shared {
     tx: Sender<Msg>,
     subs: RefCell<Vec<(u64, Subscriber)>>,
     next_sub: Cell<u64>,
-    local: RefCell<HashMap<String, LocalTrack>>,
-    remote: RefCell<HashMap<String, MediaStreamTrack>>,
-    track_mid: RefCell<HashMap<String, String>>,
+    local: RefCell<VecMap<String, LocalTrack>>,
+    remote: RefCell<VecMap<String, MediaStreamTrack>>,
+    track_mid: RefCell<VecMap<String, String>>,
     attached: RefCell<Vec<Attached>>,
     sink_id: RefCell<Option<String>>,
     alive: Cell<bool>,
@@ -217,9 +217,9 @@ impl SessionHandle {
             tx: inbox.sender(),
             subs: RefCell::new(Vec::new()),
             next_sub: Cell::new(1),
-            local: RefCell::new(HashMap::new()),
-            remote: RefCell::new(HashMap::new()),
-            track_mid: RefCell::new(HashMap::new()),
+            local: RefCell::new(VecMap::new()),
+            remote: RefCell::new(VecMap::new()),
+            track_mid: RefCell::new(VecMap::new()),
             attached: RefCell::new(Vec::new()),
             sink_id: RefCell::new(None),
             alive: Cell::new(true),
@@ -236,12 +236,12 @@ impl SessionHandle {
             sub_pc: None,
             pub_gen: 0,
             sub_gen: 0,
-            senders: HashMap::new(),
+            senders: VecMap::new(),
             timer: None,
             timer_gen: 0,
             deadline: None,
             pending: VecDeque::new(),
-            replies: HashMap::new(),
+            replies: VecMap::new(),
             next_handle: 1,
             events: Vec::new(),
             devices: None,
@@ -309,7 +309,12 @@ impl SessionHandle {
     /// Reads the core's state (room, members, tracks, connection state) through `f`.
     /// Do not call other handle methods from inside `f`.
     pub fn with_machine<R>(&self, f: impl FnOnce(&SessionMachine) -> R) -> R {
-        f(&self.shared().machine.borrow())
+        f(&self.machine())
+    }
+
+    #[inline(never)]
+    fn machine(&self) -> std::cell::Ref<'_, SessionMachine> {
+        self.shared().machine.borrow()
     }
 
     /// Publishes a local track under the client id `opts.cid`. The SDK takes ownership of the
@@ -505,23 +510,26 @@ impl SessionHandle {
         } else {
             constraints.clone()
         };
-        let tracks = match source {
-            Source::Microphone => {
-                media::user_media(&MediaRequest {
+        let (p, first) = match source {
+            Source::Microphone => (
+                media::user_media_promise(&MediaRequest {
                     audio: c,
                     video: JsValue::UNDEFINED,
-                })
-                .await?
-            }
-            Source::Camera | Source::Custom => {
-                media::user_media(&MediaRequest {
+                })?,
+                "audio",
+            ),
+            Source::Camera | Source::Custom => (
+                media::user_media_promise(&MediaRequest {
                     audio: JsValue::UNDEFINED,
                     video: c,
-                })
-                .await?
+                })?,
+                "audio",
+            ),
+            Source::Screen | Source::ScreenAudio => {
+                (media::display_media_promise(&c, false)?, "video")
             }
-            Source::Screen | Source::ScreenAudio => media::display_media(&c, false).await?,
         };
+        let tracks = media::stream_tracks(p, first).await?;
         let mut it = tracks.into_iter();
         let first = it.next().ok_or_else(|| {
             MediaError::NotFound(WebError::new("NotFoundError", "no track returned"))
@@ -670,12 +678,12 @@ struct Actor {
     sub_pc: Option<Peer>,
     pub_gen: u32,
     sub_gen: u32,
-    senders: HashMap<String, RtcRtpTransceiver>,
+    senders: VecMap<String, RtcRtpTransceiver>,
     timer: Option<Timer>,
     timer_gen: u32,
     deadline: Option<u64>,
     pending: VecDeque<Input>,
-    replies: HashMap<RequestHandle, OneshotTx<CallResult>>,
+    replies: VecMap<RequestHandle, OneshotTx<CallResult>>,
     next_handle: u64,
     events: Vec<SessionEvent>,
     devices: Option<Listener>,
@@ -1313,7 +1321,7 @@ impl Actor {
         }
         let attached = std::mem::take(&mut *self.shared.attached.borrow_mut());
         drop(attached);
-        for (_, tx) in self.replies.drain() {
+        for (_, tx) in std::mem::take(&mut self.replies) {
             tx.send(Err(closed()));
         }
     }

@@ -6,8 +6,15 @@ use convene_core::CoreError;
 use ovsp::codes::Code;
 
 /// A failure reported to the application: a rejected promise or an error event argument.
+///
+/// The details live behind one box ([`ErrorData`], reached through `Deref`), so every
+/// `Result<_, ApiError>` stays small and propagating an error with `?` moves one pointer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorData>);
+
+/// The details of an [`ApiError`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorData {
     /// The numeric code (OVSP or Twilio-compatible).
     pub code: Code,
     /// Human-readable text.
@@ -18,6 +25,19 @@ pub struct ApiError {
     pub permission: Option<String>,
 }
 
+impl core::ops::Deref for ApiError {
+    type Target = ErrorData;
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     /// An error with `code` and `message`.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
@@ -26,12 +46,12 @@ impl ApiError {
 
     #[inline(never)]
     fn with_message(code: Code, message: String) -> Self {
-        ApiError {
+        ApiError(Box::new(ErrorData {
             code,
             message,
             field: None,
             permission: None,
-        }
+        }))
     }
 
     /// A bad argument from JavaScript (-32602 `InvalidParamsError`), naming the field.

@@ -296,8 +296,10 @@ pub mod wire {
         }
 
         /// The struct, or the error to report.
-        pub fn finish<T>(self, value: T) -> Result<T, WireError> {
-            match self.err {
+        pub fn finish<T>(&mut self, value: T) -> Result<T, WireError> {
+            // By reference: the reader is not copied into a by-value argument in every
+            // decoder.
+            match self.err.take() {
                 None => Ok(value),
                 Some((_, _, e)) => Err(e),
             }

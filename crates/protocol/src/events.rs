@@ -125,11 +125,16 @@ macro_rules! events {
             /// Decode typed data, or an error (53003) for a known type whose data is invalid.
             /// Unknown types give `Ok(Event::Unknown)`.
             pub fn try_decode(event_type: &str, data: &Value) -> Result<Event, DecodeError> {
-                let decoded = match event_type {
-                    $( $name => decode_as(data, Event::$var), )*
-                    _ => return Ok(Event::Unknown { event_type: event_type.into(), data: data.clone() }),
+                // A table from name to decoder rather than a `match` on strings: one loop of
+                // comparisons, and no payload decoder is inlined into this function.
+                type Decoder = fn(&Value) -> Result<Event, WireError>;
+                const DECODERS: &[(&str, Decoder)] = &[
+                    $( ($name, |d| decode_as(d, Event::$var)), )*
+                ];
+                let Some((_, decode)) = DECODERS.iter().find(|(n, _)| *n == event_type) else {
+                    return Ok(Event::Unknown { event_type: event_type.into(), data: data.clone() });
                 };
-                decoded.map_err(|e| DecodeError {
+                decode(data).map_err(|e| DecodeError {
                     code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
                     message: format!("{event_type}: {e}"),
                     id: None,

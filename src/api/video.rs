@@ -38,6 +38,27 @@ thread_local! {
     static NEXT_LOCAL: Cell<u32> = const { Cell::new(0) };
 }
 
+/// The listener arguments `spec` names, as indexes into `slots`.
+#[inline(never)]
+fn pick(spec: &[u8], slots: &[&JsValue]) -> Vec<JsValue> {
+    spec.iter()
+        .map(|&i| {
+            slots
+                .get(usize::from(i))
+                .map_or(JsValue::NULL, |v| (*v).clone())
+        })
+        .collect()
+}
+
+/// The participant's `networkQualityLevel` for that event (`null` for any other event).
+fn quality(event: &str, participant: &JsValue) -> JsValue {
+    if event == "networkQualityLevelChanged" {
+        get(participant, "networkQualityLevel")
+    } else {
+        JsValue::NULL
+    }
+}
+
 fn kind_str(k: TrackKind) -> &'static str {
     match k {
         TrackKind::Audio => "audio",
@@ -1157,37 +1178,44 @@ impl Inner {
                     if !self.listeners.has(name) {
                         continue;
                     }
-                    let args: Vec<JsValue> = match name {
-                        "disconnected" => vec![self.room_obj(), error.clone()],
-                        "reconnecting" => vec![error.clone()],
-                        "reconnected" | "recordingStarted" | "recordingStopped" => vec![],
+                    // Slots: 0 error, 1 participant, 2 publication, 3 track, 4 room.
+                    let spec: &[u8] = match name {
+                        "disconnected" => &[4, 0],
+                        "reconnecting" => &[0],
+                        "reconnected" | "recordingStarted" | "recordingStopped" => &[],
                         "dominantSpeakerChanged"
                         | "participantConnected"
                         | "participantDisconnected"
                         | "participantReconnecting"
-                        | "participantReconnected" => vec![pj.clone()],
-                        "trackPublished" | "trackUnpublished" => vec![pubj.clone(), pj.clone()],
+                        | "participantReconnected" => &[1],
+                        "trackPublished" | "trackUnpublished" => &[2, 1],
                         "trackSubscribed" | "trackUnsubscribed" | "trackSwitchedOff"
-                        | "trackSwitchedOn" => {
-                            vec![tj.clone(), pubj.clone(), pj.clone()]
-                        }
-                        "trackSubscriptionFailed" => vec![error.clone(), pubj.clone(), pj.clone()],
-                        _ => vec![tj.clone(), pj.clone()],
+                        | "trackSwitchedOn" => &[3, 2, 1],
+                        "trackSubscriptionFailed" => &[0, 2, 1],
+                        _ => &[3, 1],
                     };
+                    let room = if name == "disconnected" {
+                        self.room_obj()
+                    } else {
+                        JsValue::NULL
+                    };
+                    let args = pick(spec, &[&error, &pj, &pubj, &tj, &room]);
                     self.listeners.emit(name, &args);
                 }
                 T::RemoteParticipant => {
                     let Some(p) = part else { continue };
-                    let args: Vec<JsValue> = match name {
-                        "disconnected" | "reconnecting" | "reconnected" => vec![pj.clone()],
-                        "networkQualityLevelChanged" => vec![get(&pj, "networkQualityLevel")],
-                        "trackPublished" | "trackUnpublished" => vec![pubj.clone()],
+                    // Slots: 0 error, 1 participant, 2 publication, 3 track, 4 quality level.
+                    let spec: &[u8] = match name {
+                        "disconnected" | "reconnecting" | "reconnected" => &[1],
+                        "networkQualityLevelChanged" => &[4],
+                        "trackPublished" | "trackUnpublished" => &[2],
                         "trackSubscribed" | "trackUnsubscribed" | "trackSwitchedOff"
-                        | "trackSwitchedOn" => vec![tj.clone(), pubj.clone()],
-                        "trackSubscriptionFailed" => vec![error.clone(), pubj.clone()],
-                        _ => vec![tj.clone()],
+                        | "trackSwitchedOn" => &[3, 2],
+                        "trackSubscriptionFailed" => &[0, 2],
+                        _ => &[3],
                     };
-                    self.emit_on(p, name, &args);
+                    let q = quality(name, &pj);
+                    self.emit_on(p, name, &pick(spec, &[&error, &pj, &pubj, &tj, &q]));
                 }
                 T::LocalParticipant => {
                     // `trackPublished` once per publication, with the publication object (the
@@ -1205,21 +1233,23 @@ impl Inner {
                         .as_ref()
                         .map(|(p, l)| (self.js(*p), JsValue::from(LocalTrack { inner: l.clone() })))
                         .unwrap_or((JsValue::NULL, JsValue::NULL));
-                    let args: Vec<JsValue> = match name {
-                        "disconnected" => vec![lj],
-                        "networkQualityLevelChanged" => vec![get(&lj, "networkQualityLevel")],
+                    // Slots: 0 error, 1 participant, 2 quality level, 3 publication, 4 track.
+                    let spec: &[u8] = match name {
+                        "disconnected" => &[1],
+                        "networkQualityLevelChanged" => &[2],
                         "trackPublished" => {
                             if let (Some((p, _)), CoreEvent::TrackPublished { track, .. }) =
                                 (&local_pub, ce)
                             {
                                 set(&self.js(*p), "trackSid", &JsValue::from_str(&track.id));
                             }
-                            vec![lpub]
+                            &[3]
                         }
-                        "trackPublicationFailed" => vec![error.clone(), ltrack],
-                        _ => vec![ltrack],
+                        "trackPublicationFailed" => &[0, 4],
+                        _ => &[4],
                     };
-                    self.emit_on(lp, name, &args);
+                    let q = quality(name, &lj);
+                    self.emit_on(lp, name, &pick(spec, &[&error, &lj, &q, &lpub, &ltrack]));
                 }
                 T::RemoteTrack => {
                     if let Some(t) = track {
@@ -1228,12 +1258,12 @@ impl Inner {
                 }
                 T::RemoteTrackPublication => {
                     let Some(p) = publ else { continue };
-                    let args = match name {
-                        "subscriptionFailed" => vec![error.clone()],
-                        "trackEnabled" | "trackDisabled" => vec![],
-                        _ => vec![tj.clone()],
+                    let spec: &[u8] = match name {
+                        "subscriptionFailed" => &[0],
+                        "trackEnabled" | "trackDisabled" => &[],
+                        _ => &[1],
                     };
-                    self.emit_on(p, name, &args);
+                    self.emit_on(p, name, &pick(spec, &[&error, &tj]));
                 }
                 T::LocalTrackPublication => {
                     if let Some((p, _)) = &local_pub {

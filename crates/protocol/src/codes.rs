@@ -48,18 +48,27 @@ macro_rules! codes {
             /// The stable error class name, e.g. `"AccessTokenExpiredError"` for 20104.
             /// Unknown codes are named `"OvspError"`.
             pub fn name(self) -> &'static str {
-                match self.0 {
-                    $( $value => $name, )*
-                    _ => "OvspError",
-                }
+                nth_entry(
+                    concat!($( $name, "\0", )*),
+                    self.index(),
+                    "OvspError",
+                )
             }
 
             /// A default human-readable message for this code.
             pub fn message(self) -> &'static str {
-                match self.0 {
-                    $( $value => $msg, )*
-                    _ => "unknown error",
-                }
+                nth_entry(
+                    concat!($( $msg, "\0", )*),
+                    self.index(),
+                    "unknown error",
+                )
+            }
+
+            /// The position of this code in [`Code::ALL`] (`None` for a code OVSP does not
+            /// define).
+            fn index(self) -> Option<usize> {
+                const VALUES: &[i32] = &[ $( $value ),* ];
+                VALUES.iter().position(|v| *v == self.0)
             }
 
             /// The name of the Rust constant in upper snake case (e.g. `"PERMISSION_DENIED"`),
@@ -218,6 +227,13 @@ codes! {
     RECIPIENT_NOT_FOUND = 54702, "RecipientNotFoundError", "recipient not found";
     /// 54800: invalid access-list entry.
     INVALID_ACL_ENTRY = 54800, "InvalidAclEntryError", "invalid ACL entry";
+}
+
+/// Entry `i` of a list of `\0`-terminated strings, or `fallback`. The names and messages
+/// are kept as one text each (data that compresses well) rather than a `match` per accessor.
+fn nth_entry(list: &'static str, i: Option<usize>, fallback: &'static str) -> &'static str {
+    i.and_then(|i| list.split_terminator('\0').nth(i))
+        .unwrap_or(fallback)
 }
 
 impl Code {

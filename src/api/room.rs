@@ -2,8 +2,8 @@
 //! participant's tracks sharing a stream key), messages, network metrics, and the client
 //! token's expiry.
 
+use convene_core::map::VecSet;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
 use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_names;
@@ -34,7 +34,7 @@ struct Inner {
     context: JsValue,
     started: Cell<bool>,
     disconnecting: Cell<bool>,
-    metrics_for: RefCell<Option<BTreeSet<String>>>,
+    metrics_for: RefCell<Option<VecSet<String>>>,
     expiry: RefCell<Option<Timer>>,
     off_fn: RefCell<Option<OffFn>>,
 }
@@ -729,11 +729,11 @@ impl Room {
             Ok(v) => v,
             Err(e) => return reject(e),
         };
-        self.inner
-            .metrics_for
-            .borrow_mut()
-            .get_or_insert_with(BTreeSet::new)
-            .extend(ids);
+        let mut m = self.inner.metrics_for.borrow_mut();
+        let set = m.get_or_insert_with(VecSet::new);
+        for id in ids {
+            set.insert(id);
+        }
         Promise::resolve(&JsValue::UNDEFINED)
     }
 

@@ -1,8 +1,8 @@
 //! `RoomSession`: the video room session (browser half and room-control half), with its
 //! devices, recordings/playbacks/streams and the layout-following renderer for `rootElement`.
 
+use convene_core::map::VecMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_session_names;
@@ -35,11 +35,11 @@ pub(crate) struct Rs {
     stop_microphone: bool,
     sub: RefCell<Option<Subscription>>,
     /// Remote video elements placed in `root`, by track id (or cid for the local preview).
-    tiles: RefCell<HashMap<String, HtmlMediaElement>>,
+    tiles: RefCell<VecMap<String, HtmlMediaElement>>,
     /// Attached remote audio, by track id.
     audio_out: RefCell<Vec<String>>,
     /// Elements the autoplay policy blocked, by attachment key.
-    elements: RefCell<HashMap<String, HtmlMediaElement>>,
+    elements: RefCell<VecMap<String, HtmlMediaElement>>,
     devices: RefCell<Vec<(String, JsValue)>>,
     next_cid: Cell<u32>,
 }
@@ -782,9 +782,9 @@ impl RoomSession {
             stop_camera: get(&options, "stopCameraWhileMuted") == JsValue::TRUE,
             stop_microphone: get(&options, "stopMicrophoneWhileMuted") == JsValue::TRUE,
             sub: RefCell::new(None),
-            tiles: RefCell::new(HashMap::new()),
+            tiles: RefCell::new(VecMap::new()),
             audio_out: RefCell::new(Vec::new()),
-            elements: RefCell::new(HashMap::new()),
+            elements: RefCell::new(VecMap::new()),
             devices: RefCell::new(Vec::new()),
             next_cid: Cell::new(0),
         });

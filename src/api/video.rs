@@ -13,8 +13,8 @@
 //! (`on`, `attach`, `publishTrack`, …) are one closure owned by the room, bound per object and
 //! method with `Function.prototype.bind`, so no closure outlives the room.
 
+use convene_core::map::{VecMap, VecSet};
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::{twilio_names, TwilioObject as T};
@@ -34,7 +34,7 @@ use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
 thread_local! {
-    static LOCALS: RefCell<HashMap<String, Weak<LocalInner>>> = RefCell::new(HashMap::new());
+    static LOCALS: RefCell<VecMap<String, Weak<LocalInner>>> = const { RefCell::new(VecMap::new()) };
     static NEXT_LOCAL: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -550,19 +550,19 @@ struct Inner {
     listeners: Listeners,
     sub: RefCell<Option<Subscription>>,
     dispatch: RefCell<Option<Dispatch>>,
-    objs: RefCell<HashMap<u32, Obj>>,
+    objs: RefCell<VecMap<u32, Obj>>,
     next: Cell<u32>,
     /// Remote participants: member id → object id.
-    parts: RefCell<HashMap<String, u32>>,
+    parts: RefCell<VecMap<String, u32>>,
     participants: Map,
     /// Remote publications: track id → object id; remote tracks: track id → object id.
-    pubs: RefCell<HashMap<String, u32>>,
-    tracks: RefCell<HashMap<String, u32>>,
+    pubs: RefCell<VecMap<String, u32>>,
+    tracks: RefCell<VecMap<String, u32>>,
     local: Cell<u32>,
     /// Local publications: local track id (cid) → (object id, local track).
-    local_pubs: RefCell<HashMap<String, (u32, Rc<LocalInner>)>>,
+    local_pubs: RefCell<VecMap<String, (u32, Rc<LocalInner>)>>,
     /// Subscribed tracks whose media has not arrived yet.
-    pending: RefCell<HashSet<String>>,
+    pending: RefCell<VecSet<String>>,
     room_js: RefCell<Option<Weak<Inner>>>,
 }
 
@@ -1435,15 +1435,15 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         listeners,
         sub: RefCell::new(None),
         dispatch: RefCell::new(None),
-        objs: RefCell::new(HashMap::new()),
+        objs: RefCell::new(VecMap::new()),
         next: Cell::new(0),
-        parts: RefCell::new(HashMap::new()),
+        parts: RefCell::new(VecMap::new()),
         participants: Map::new(),
-        pubs: RefCell::new(HashMap::new()),
-        tracks: RefCell::new(HashMap::new()),
+        pubs: RefCell::new(VecMap::new()),
+        tracks: RefCell::new(VecMap::new()),
         local: Cell::new(0),
-        local_pubs: RefCell::new(HashMap::new()),
-        pending: RefCell::new(HashSet::new()),
+        local_pubs: RefCell::new(VecMap::new()),
+        pending: RefCell::new(VecSet::new()),
         room_js: RefCell::new(None),
     });
     let weak = Rc::downgrade(&inner);

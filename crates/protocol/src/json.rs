@@ -28,13 +28,18 @@ pub use serde_json::{Map, Value};
 /// "missing field `id`", "invalid type: string \"x\", expected u32").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireError {
-    msg: String,
+    // Boxed: one pointer, so every `Result<T, WireError>` the decoders pass around is small
+    // (in WebAssembly, far less code moving errors from one result to another).
+    #[allow(clippy::box_collection)]
+    msg: Box<String>,
 }
 
 impl WireError {
     /// An error with free text.
     pub fn custom(msg: impl Into<String>) -> Self {
-        WireError { msg: msg.into() }
+        WireError {
+            msg: Box::new(msg.into()),
+        }
     }
 
     /// A required field is missing.
@@ -100,7 +105,7 @@ impl std::error::Error for WireError {}
 
 impl From<WireError> for String {
     fn from(e: WireError) -> String {
-        e.msg
+        *e.msg
     }
 }
 

@@ -311,9 +311,9 @@ pub mod wire {
         }
     }
 
-    /// Write one encoded field.
+    /// Write one encoded field (through `dyn ToWire`: one function for every field type).
     #[inline(never)]
-    pub fn put<T: ToWire + ?Sized>(m: &mut Map<String, Value>, key: &str, v: &T) {
+    pub fn put(m: &mut Map<String, Value>, key: &str, v: &dyn ToWire) {
         m.insert(key.to_owned(), v.to_wire());
     }
 

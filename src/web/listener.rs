@@ -42,16 +42,7 @@ pub struct Listener {
 impl Listener {
     /// Adds `f` as a listener for `ty` events on `target`.
     pub fn new<F: FnMut(Event) + 'static>(target: &EventTarget, ty: &'static str, f: F) -> Self {
-        let cb = callback(f);
-        // addEventListener only throws for a non-callable callback, which a Closure never is.
-        let _ = target.add_event_listener_with_callback(ty, cb.as_ref().unchecked_ref());
-        live_add(1);
-        Listener {
-            target: target.clone(),
-            ty,
-            property: false,
-            cb,
-        }
+        Self::attach(target, ty, false, callback(f))
     }
 
     /// Installs `f` as the `prop` handler property (for example `"onended"`) of `target`,
@@ -63,13 +54,29 @@ impl Listener {
         prop: &'static str,
         f: F,
     ) -> Self {
-        let cb = callback(f);
-        let _ = js_sys::Reflect::set(target, &prop.into(), cb.as_ref());
+        Self::attach(target, prop, true, callback(f))
+    }
+
+    /// The one body behind [`Listener::new`] and [`Listener::property`].
+    #[inline(never)]
+    fn attach(
+        target: &EventTarget,
+        ty: &'static str,
+        property: bool,
+        cb: Closure<dyn FnMut(JsValue)>,
+    ) -> Self {
+        if property {
+            let _ = js_sys::Reflect::set(target, &ty.into(), cb.as_ref());
+        } else {
+            // addEventListener only throws for a non-callable callback, which a Closure never
+            // is.
+            let _ = target.add_event_listener_with_callback(ty, cb.as_ref().unchecked_ref());
+        }
         live_add(1);
         Listener {
             target: target.clone(),
-            ty: prop,
-            property: true,
+            ty,
+            property,
             cb,
         }
     }
@@ -98,7 +105,11 @@ pub struct Timer {
 impl Timer {
     /// Calls `f` once after `ms` milliseconds, unless dropped first.
     pub fn new<F: FnMut() + 'static>(ms: i32, mut f: F) -> Self {
-        let cb = Closure::<dyn FnMut(JsValue)>::new(move |_| f());
+        Self::start(ms, Closure::new(move |_: JsValue| f()))
+    }
+
+    #[inline(never)]
+    fn start(ms: i32, cb: Closure<dyn FnMut(JsValue)>) -> Self {
         let id = web_sys::window()
             .and_then(|w| {
                 w.set_timeout_with_callback_and_timeout_and_arguments_0(

@@ -291,10 +291,15 @@ impl SessionHandle {
     /// Calls `f` with every event, after the actor has released its borrows. `f` may call any
     /// method of the handle. Events of one turn are delivered in order.
     pub fn subscribe<F: Fn(&SessionEvent) + 'static>(&self, f: F) -> Subscription {
+        self.subscribe_rc(Rc::new(f))
+    }
+
+    #[inline(never)]
+    fn subscribe_rc(&self, f: Subscriber) -> Subscription {
         let s = self.shared();
         let id = s.next_sub.get();
         s.next_sub.set(id + 1);
-        s.subs.borrow_mut().push((id, Rc::new(f)));
+        s.subs.borrow_mut().push((id, f));
         Subscription {
             shared: Rc::downgrade(s),
             id,

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::MediaStreamTrack;
 
-use super::common::{self, core, get, promise, reject, to_js, JsResult, Listeners};
+use super::common::{self, get, promise, reject, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::{token, wire};
 use crate::web::media::Source;
@@ -134,14 +134,11 @@ impl Inner {
     }
 
     async fn rpc(&self, req: wire::Req) -> Result<Value, ApiError> {
-        core(
-            self.handle
-                .call(Command::Rpc {
-                    method: req.method.to_owned(),
-                    params: req.params,
-                })
-                .await,
-        )
+        common::op(self.handle.call(Command::Rpc {
+            method: req.method.to_owned(),
+            params: req.params,
+        }))
+        .await
     }
 
     fn ok(&self) -> JsValue {
@@ -188,7 +185,7 @@ impl Inner {
                 muted: false,
                 extra: Default::default(),
             };
-            core(self.handle.publish(t, source, opts).await)?;
+            common::op(self.handle.publish(t, source, opts)).await?;
         }
         Ok(())
     }
@@ -203,7 +200,7 @@ impl Inner {
             }
         }
         *self.channel.borrow_mut() = channel;
-        core(self.handle.call(Command::Join).await)?;
+        common::op(self.handle.call(Command::Join)).await?;
         if !config.is_undefined() && !config.is_null() {
             let req = wire::call_configure(&common::args(&[&config])?)?;
             self.rpc(req).await?;
@@ -312,7 +309,7 @@ impl Call {
         let inner = self.inner.clone();
         promise(async move {
             for n in names {
-                core(inner.handle.unpublish(&n).await)?;
+                common::op(inner.handle.unpublish(&n)).await?;
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -333,7 +330,7 @@ impl Call {
         let inner = self.inner.clone();
         promise(async move {
             for n in names {
-                core(inner.handle.mute_track(&n, muted).await)?;
+                common::op(inner.handle.mute_track(&n, muted)).await?;
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -470,6 +467,10 @@ impl Call {
     /// Leaves the call: local tracks are stopped and the connection closed.
     pub fn leave(&self) -> Promise {
         let inner = self.inner.clone();
-        promise(async move { core(inner.handle.leave().await).map(|_| JsValue::UNDEFINED) })
+        promise(async move {
+            common::op(inner.handle.leave())
+                .await
+                .map(|_| JsValue::UNDEFINED)
+        })
     }
 }

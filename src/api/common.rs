@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use super::error::ApiError;
 use super::token;
 use crate::web::log::{self, Level};
+use crate::web::media::Source;
 use crate::web::session::SessionHandle;
 
 /// A result for JavaScript.
@@ -71,6 +72,33 @@ fn promise_boxed(f: Pin<Box<dyn Future<Output = JsResult>>>) -> Promise {
     wasm_bindgen_futures::future_to_promise(async move { f.await.map_err(|e| e.to_js()) })
 }
 
+/// A session operation's future, boxed, with its error as an [`ApiError`].
+pub type Op<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + 'a>>;
+
+/// Boxes a session operation (`handle.call(..)`, `handle.publish(..)`, ...) for awaiting.
+/// The caller's future then holds one pointer and polls through it, so each operation's state
+/// machine exists once in the package rather than inlined at every call site.
+pub fn op<'a, T: 'a>(f: impl Future<Output = Result<T, CoreError>> + 'a) -> Op<'a, T> {
+    Box::pin(async move { f.await.map_err(ApiError::from) })
+}
+
+/// A device refusal (`getUserMedia`/`getDisplayMedia`) as a TRACK_INVALID error
+/// `"<name>: <message>"`.
+#[inline(never)]
+pub fn media_err(e: crate::web::error::MediaError) -> ApiError {
+    ApiError::new(
+        ovsp::codes::Code::TRACK_INVALID,
+        format!("{}: {}", e.name(), e.message()),
+    )
+}
+
+/// Acquires a device track for `source` with `constraints`, boxed like [`op`].
+#[inline(never)]
+pub fn acquire(source: Source, constraints: &JsValue) -> Op<'static, web_sys::MediaStreamTrack> {
+    let c = constraints.clone();
+    Box::pin(async move { SessionHandle::acquire(source, &c).await.map_err(media_err) })
+}
+
 /// Runs `f` on the page's task queue (boxed, like [`promise`], so it is instantiated once).
 pub fn spawn<F: Future<Output = ()> + 'static>(f: F) {
     spawn_boxed(Box::pin(f))
@@ -84,11 +112,6 @@ fn spawn_boxed(f: Pin<Box<dyn Future<Output = ()>>>) {
 /// A promise rejected with `e`.
 pub fn reject(e: ApiError) -> Promise {
     Promise::reject(&e.to_js())
-}
-
-/// Maps a core result to an [`ApiError`].
-pub fn core<T>(r: Result<T, CoreError>) -> Result<T, ApiError> {
-    r.map_err(ApiError::from)
 }
 
 /// `obj[key] = val`.

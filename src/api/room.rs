@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::common::{self, core, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::token;
 use super::wire;
@@ -321,7 +321,7 @@ impl Inner {
                         .listeners
                         .emit("error", &[token::expired_error().to_js()]);
                     inner.disconnecting.set(true);
-                    let _ = inner.handle.leave().await;
+                    let _ = common::op(inner.handle.leave()).await;
                     inner.disconnecting.set(false);
                 });
             }
@@ -350,7 +350,7 @@ impl Inner {
             let exists = self.handle.local_track(&cid).is_some();
             if v.is_undefined() || v.is_null() {
                 if update && present && exists {
-                    core(self.handle.mute_track(&cid, true).await)?;
+                    common::op(self.handle.mute_track(&cid, true)).await?;
                 }
                 continue;
             }
@@ -362,8 +362,8 @@ impl Inner {
                 ));
             }
             if exists {
-                core(self.handle.replace_track(&cid, track).await)?;
-                core(self.handle.mute_track(&cid, false).await)?;
+                common::op(self.handle.replace_track(&cid, track)).await?;
+                common::op(self.handle.mute_track(&cid, false)).await?;
                 continue;
             }
             let screen = key.contains("screen");
@@ -394,7 +394,7 @@ impl Inner {
                 muted: false,
                 extra,
             };
-            core(self.handle.publish(track, source, opts).await)?;
+            common::op(self.handle.publish(track, source, opts)).await?;
         }
         Ok(JsValue::UNDEFINED)
     }
@@ -478,7 +478,7 @@ impl Room {
         let inner = self.inner.clone();
         promise(async move {
             inner.started.set(true);
-            core(inner.handle.call(Command::Join).await)?;
+            common::op(inner.handle.call(Command::Join)).await?;
             let tok = inner.handle.with_machine(|m| m.token().to_owned());
             inner.arm_expiry(&tok);
             Ok(JsValue::UNDEFINED)
@@ -491,9 +491,9 @@ impl Room {
         promise(async move {
             inner.disconnecting.set(true);
             inner.expiry.borrow_mut().take();
-            let r = inner.handle.leave().await;
+            let r = common::op(inner.handle.leave()).await;
             inner.disconnecting.set(false);
-            core(r).map(|_| JsValue::UNDEFINED)
+            r.map(|_| JsValue::UNDEFINED)
         })
     }
 
@@ -511,12 +511,12 @@ impl Room {
         }
         let inner = self.inner.clone();
         promise(async move {
-            core(
+            common::op(
                 inner
                     .handle
-                    .call(Command::UpdateToken { token: tok.clone() })
-                    .await,
-            )?;
+                    .call(Command::UpdateToken { token: tok.clone() }),
+            )
+            .await?;
             inner.arm_expiry(&tok);
             Ok(JsValue::UNDEFINED)
         })
@@ -586,7 +586,7 @@ impl Room {
                 ));
             }
             for c in cids {
-                core(inner.handle.unpublish(&c).await)?;
+                common::op(inner.handle.unpublish(&c)).await?;
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -606,16 +606,12 @@ impl Room {
         promise(async move {
             let p = &req.params;
             let settings: Vec<SubSetting> = Vec::new();
-            core(
-                inner
-                    .handle
-                    .call(Command::UpdateSubscriptions {
-                        add: targets(&p["add"]),
-                        remove: targets(&p["remove"]),
-                        settings,
-                    })
-                    .await,
-            )?;
+            common::op(inner.handle.call(Command::UpdateSubscriptions {
+                add: targets(&p["add"]),
+                remove: targets(&p["remove"]),
+                settings,
+            }))
+            .await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -706,12 +702,12 @@ impl Room {
             let to = p.get("to").and_then(|t| ovsp::json::decode(t).ok());
             let topic = p.get("topic").and_then(Value::as_str).map(str::to_owned);
             let payload = p.get("payload").cloned().unwrap_or_default();
-            core(
+            common::op(
                 inner
                     .handle
-                    .call(Command::SendMessage { to, topic, payload })
-                    .await,
-            )?;
+                    .call(Command::SendMessage { to, topic, payload }),
+            )
+            .await?;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::common::{self, core, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::wire::{self, camelize};
 use crate::web::media::Source;
@@ -48,13 +48,6 @@ pub(crate) struct Rs {
 #[wasm_bindgen(skip_typescript)]
 pub struct RoomSession {
     inner: Rc<Rs>,
-}
-
-fn media_err(e: crate::web::error::MediaError) -> ApiError {
-    ApiError::new(
-        ovsp::codes::Code::TRACK_INVALID,
-        format!("{}: {}", e.name(), e.message()),
-    )
 }
 
 fn opt_js(v: JsValue) -> Option<JsValue> {
@@ -461,14 +454,14 @@ impl Rs {
         format!("{prefix}-{n}")
     }
 
-    async fn publish(
+    fn publish(
         &self,
         cid: &str,
         track: MediaStreamTrack,
         source: Source,
         ms: MediaSource,
         key: &str,
-    ) -> Result<(), ApiError> {
+    ) -> common::Op<'_, Value> {
         let kind = if track.kind() == "audio" {
             TrackKind::Audio
         } else {
@@ -483,13 +476,7 @@ impl Rs {
             muted: false,
             extra: Default::default(),
         };
-        core(self.handle.publish(track, source, opts).await).map(|_| ())
-    }
-
-    async fn acquire(source: Source, constraints: &JsValue) -> Result<MediaStreamTrack, ApiError> {
-        SessionHandle::acquire(source, constraints)
-            .await
-            .map_err(media_err)
+        common::op(self.handle.publish(track, source, opts))
     }
 
     /// Publishes the microphone and camera (or the tracks of `localStream`) after a join.
@@ -517,12 +504,12 @@ impl Rs {
             return Ok(());
         }
         if audio != JsValue::FALSE {
-            let t = Self::acquire(Source::Microphone, &audio).await?;
+            let t = common::acquire(Source::Microphone, &audio).await?;
             self.publish(MIC, t, Source::Microphone, MediaSource::Microphone, "main")
                 .await?;
         }
         if video != JsValue::FALSE {
-            let t = Self::acquire(Source::Camera, &video).await?;
+            let t = common::acquire(Source::Camera, &video).await?;
             self.publish(CAM, t, Source::Camera, MediaSource::Camera, "main")
                 .await?;
         }
@@ -537,9 +524,9 @@ impl Rs {
         ms: MediaSource,
         constraints: JsValue,
     ) -> JsResult {
-        let t = Self::acquire(source, &constraints).await?;
+        let t = common::acquire(source, &constraints).await?;
         if self.handle.local_track(cid).is_some() {
-            core(self.handle.replace_track(cid, t).await)?;
+            common::op(self.handle.replace_track(cid, t)).await?;
         } else {
             self.publish(cid, t, source, ms, "main").await?;
         }
@@ -558,7 +545,7 @@ impl Rs {
         let key = self.cid(prefix);
         let mut stream_tracks = Vec::new();
         if kind == "screen" {
-            let t = Self::acquire(Source::Screen, &video).await?;
+            let t = common::acquire(Source::Screen, &video).await?;
             let cid = format!("{key}:video");
             stream_tracks.push(t.clone());
             self.publish(&cid, t, Source::Screen, MediaSource::Screen, &key)
@@ -572,7 +559,7 @@ impl Rs {
                 if c.is_undefined() || c.is_null() || c == JsValue::FALSE {
                     continue;
                 }
-                let t = Self::acquire(source, &c).await?;
+                let t = common::acquire(source, &c).await?;
                 let cid = format!("{key}:{suffix}");
                 stream_tracks.push(t.clone());
                 self.publish(&cid, t, source, ms, &key).await?;
@@ -626,10 +613,10 @@ impl Rs {
                     let c = opt_js(constraints.clone())
                         .filter(|c| *c != JsValue::FALSE)
                         .unwrap_or(JsValue::TRUE);
-                    let t = Self::acquire(source, &c).await?;
-                    core(self.handle.replace_track(cid, t).await)?;
+                    let t = common::acquire(source, &c).await?;
+                    common::op(self.handle.replace_track(cid, t)).await?;
                 }
-                core(self.handle.mute_track(cid, mute).await)?;
+                common::op(self.handle.mute_track(cid, mute)).await?;
                 if mute && stop {
                     // track.stop() fires no `ended` event, so no device fallback starts.
                     if let Some(t) = self.handle.local_track(cid) {
@@ -640,14 +627,11 @@ impl Rs {
             }
         }
         let enable = req.params.get("enable").cloned();
-        let v = core(
-            self.handle
-                .call(Command::Rpc {
-                    method: req.method.to_owned(),
-                    params: req.params,
-                })
-                .await,
-        )?;
+        let v = common::op(self.handle.call(Command::Rpc {
+            method: req.method.to_owned(),
+            params: req.params,
+        }))
+        .await?;
         let list = |key: &str| {
             v.get(key)
                 .and_then(Value::as_array)
@@ -816,7 +800,7 @@ impl RoomSession {
     pub fn join(&self, params: JsValue) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
-            core(inner.handle.call(Command::Join).await)?;
+            common::op(inner.handle.call(Command::Join)).await?;
             if let Some(id) = &inner.speaker_id {
                 let _ = inner.handle.set_speaker(id).await;
             }
@@ -837,9 +821,9 @@ impl RoomSession {
     pub fn leave(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let r = inner.handle.leave().await;
+            let r = common::op(inner.handle.leave()).await;
             inner.clear_view();
-            core(r).map(|_| JsValue::UNDEFINED)
+            r.map(|_| JsValue::UNDEFINED)
         })
     }
 
@@ -980,7 +964,7 @@ impl RoomSession {
                     (CAM, Source::Camera, MediaSource::Camera)
                 };
                 if inner.handle.local_track(cid).is_some() {
-                    core(inner.handle.replace_track(cid, t).await)?;
+                    common::op(inner.handle.replace_track(cid, t)).await?;
                 } else {
                     inner.publish(cid, t, src, ms, "main").await?;
                 }
@@ -1239,7 +1223,7 @@ impl RoomSessionDevice {
             .collect();
         promise(async move {
             for c in cids {
-                core(rs.handle.mute_track(&c, muted).await)?;
+                common::op(rs.handle.mute_track(&c, muted)).await?;
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -1296,7 +1280,7 @@ impl RoomSessionDevice {
         let (cids, id) = (self.cids.clone(), self.id.clone());
         promise(async move {
             for c in &cids {
-                core(rs.handle.unpublish(c).await)?;
+                common::op(rs.handle.unpublish(c)).await?;
             }
             rs.devices
                 .borrow_mut()
@@ -1338,14 +1322,11 @@ impl Egress {
         };
         let handle = self.handle.clone();
         promise(async move {
-            core(
-                handle
-                    .call(Command::Rpc {
-                        method: req.method.to_owned(),
-                        params: req.params,
-                    })
-                    .await,
-            )?;
+            common::op(handle.call(Command::Rpc {
+                method: req.method.to_owned(),
+                params: req.params,
+            }))
+            .await?;
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::common::{self, core, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::opts;
 use super::wire::{self, DataTrackOptions};
@@ -140,7 +140,7 @@ impl LocalInner {
         if let Some(room) = self.room.borrow().upgrade() {
             let cid = self.id.clone();
             common::spawn(async move {
-                let _ = room.handle.mute_track(&cid, !on).await;
+                let _ = common::op(room.handle.mute_track(&cid, !on)).await;
             });
         }
     }
@@ -300,19 +300,12 @@ impl LocalTrack {
             } else {
                 Source::Camera
             };
-            let t = SessionHandle::acquire(source, &constraints)
-                .await
-                .map_err(|e| {
-                    ApiError::new(
-                        ovsp::codes::Code::TRACK_INVALID,
-                        format!("{}: {}", e.name(), e.message()),
-                    )
-                })?;
+            let t = common::acquire(source, &constraints).await?;
             let room = inner.room.borrow().upgrade();
             match room {
-                Some(room) => {
-                    core(room.handle.replace_track(&inner.id, t.clone()).await).map(|_| ())?
-                }
+                Some(room) => common::op(room.handle.replace_track(&inner.id, t.clone()))
+                    .await
+                    .map(|_| ())?,
                 None => {
                     if let Some(old) = inner.track.borrow().as_ref() {
                         old.stop();
@@ -398,19 +391,17 @@ impl LocalTrack {
         }
         let cid = self.inner.id.clone();
         common::spawn(async move {
-            let r = room
-                .handle
-                .call(Command::SendData {
-                    cid,
-                    payload,
-                    to: None,
-                })
-                .await;
+            let r = common::op(room.handle.call(Command::SendData {
+                cid,
+                payload,
+                to: None,
+            }))
+            .await;
             if let Err(e) = r {
                 room.handle.log(
                     crate::web::log::Level::Warn,
                     "convene: data track message not sent",
-                    &e.message().into(),
+                    &e.message.as_str().into(),
                 );
             }
         });
@@ -517,12 +508,7 @@ async fn local_tracks(options: &JsValue) -> Result<Array, ApiError> {
         } else {
             c
         };
-        let t = SessionHandle::acquire(source, &c).await.map_err(|e| {
-            ApiError::new(
-                ovsp::codes::Code::TRACK_INVALID,
-                format!("{}: {}", e.name(), e.message()),
-            )
-        })?;
+        let t = common::acquire(source, &c).await?;
         let kind = if k == "audio" { "audio" } else { "video" };
         out.push(
             &LocalTrack {
@@ -809,7 +795,7 @@ impl Inner {
                 self.map_del(self.local.get(), &cid);
                 let inner = self.clone();
                 common::spawn(async move {
-                    let _ = inner.handle.unpublish(&cid).await;
+                    let _ = common::op(inner.handle.unpublish(&cid)).await;
                 });
                 self.js(pid)
             }
@@ -859,9 +845,8 @@ impl Inner {
                 muted: false,
                 extra,
             };
-            if let Err(e) = self.handle.call(Command::Publish(opts)).await {
+            if let Err(e) = common::op(self.handle.call(Command::Publish(opts))).await {
                 *local.room.borrow_mut() = Weak::new();
-                let e = ApiError::from(e);
                 self.emit_on(
                     self.local.get(),
                     "trackPublicationFailed",
@@ -893,8 +878,7 @@ impl Inner {
                 muted: !media.enabled(),
                 extra: Default::default(),
             };
-            if let Err(e) = self.handle.publish(media, source, opts).await {
-                let e = ApiError::from(e);
+            if let Err(e) = common::op(self.handle.publish(media, source, opts)).await {
                 self.emit_on(
                     self.local.get(),
                     "trackPublicationFailed",
@@ -1356,7 +1340,7 @@ impl VideoRoom {
     pub fn disconnect(&self) -> VideoRoom {
         let inner = self.inner.clone();
         common::spawn(async move {
-            let _ = inner.handle.leave().await;
+            let _ = common::op(inner.handle.leave()).await;
         });
         VideoRoom {
             inner: self.inner.clone(),
@@ -1468,7 +1452,7 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         }
     }));
     promise(async move {
-        core(inner.handle.call(Command::Join).await)?;
+        common::op(inner.handle.call(Command::Join)).await?;
         let given = get(&options, "tracks");
         let tracks: Array = if Array::is_array(&given) {
             given.unchecked_into()

@@ -232,8 +232,19 @@ codes! {
 /// Entry `i` of a list of `\0`-terminated strings, or `fallback`. The names and messages
 /// are kept as one text each (data that compresses well) rather than a `match` per accessor.
 fn nth_entry(list: &'static str, i: Option<usize>, fallback: &'static str) -> &'static str {
-    i.and_then(|i| list.split_terminator('\0').nth(i))
-        .unwrap_or(fallback)
+    let (Some(mut i), mut start) = (i, 0) else {
+        return fallback;
+    };
+    for (end, b) in list.bytes().enumerate() {
+        if b == 0 {
+            if i == 0 {
+                return list.get(start..end).unwrap_or(fallback);
+            }
+            i -= 1;
+            start = end + 1;
+        }
+    }
+    fallback
 }
 
 impl Code {

@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 use convene_core::catalogue::room_session_names;
 use convene_core::{Command, CoreEvent, PublishOptions};
 use ovsp::model::{MediaSource, Member, Role, Room, TrackKind};
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};
@@ -50,6 +50,16 @@ pub struct RoomSession {
     inner: Rc<Rs>,
 }
 
+/// Wire field names as a JSON list of camelCase names.
+fn camel_list(fields: &[String]) -> Value {
+    Value::Array(
+        fields
+            .iter()
+            .map(|f| Value::String(wire::camel(f)))
+            .collect(),
+    )
+}
+
 fn opt_js(v: JsValue) -> Option<JsValue> {
     (!v.is_undefined() && !v.is_null()).then_some(v)
 }
@@ -68,7 +78,7 @@ impl Rs {
     }
 
     fn ids(&self) -> (String, String) {
-        let id = self.room().map(|r| r.id).unwrap_or_default();
+        let id = self.state(|s| s.room.as_ref().map(|r| r.id.clone()).unwrap_or_default());
         (id.clone(), id)
     }
 
@@ -76,18 +86,17 @@ impl Rs {
         let (room_id, rs_id) = self.ids();
         let mut v = camelize(&ovsp::json::encode(m));
         if let Value::Object(o) = &mut v {
-            o.insert("roomId".into(), json!(room_id));
-            o.insert("roomSessionId".into(), json!(rs_id));
-            o.insert("type".into(), json!("member"));
+            wire::put(o, "roomId", room_id.into());
+            wire::put(o, "roomSessionId", rs_id.into());
+            wire::put(o, "type", "member".into());
             if !o.contains_key("name") {
-                o.insert("name".into(), json!(m.identity));
+                wire::put(o, "name", m.identity.as_str().into());
             }
-            o.entry("inputSensitivity").or_insert(json!(30));
+            if !o.contains_key("inputSensitivity") {
+                wire::put(o, "inputSensitivity", 30.into());
+            }
             if let Some(u) = updated {
-                o.insert(
-                    "updated".into(),
-                    json!(u.iter().map(|f| wire::camel(f)).collect::<Vec<_>>()),
-                );
+                wire::put(o, "updated", camel_list(u));
             }
         }
         to_js(&v)
@@ -96,15 +105,16 @@ impl Rs {
     fn room_value(&self, room: &Room, updated: Option<&[String]>) -> Value {
         let mut v = camelize(&ovsp::json::encode(room));
         if let Value::Object(o) = &mut v {
-            o.insert("roomId".into(), json!(room.id));
-            o.insert("roomSessionId".into(), json!(room.id));
-            o.entry("displayName").or_insert(json!(room.name));
-            o.entry("layoutName").or_insert(json!(""));
+            wire::put(o, "roomId", room.id.as_str().into());
+            wire::put(o, "roomSessionId", room.id.as_str().into());
+            if !o.contains_key("displayName") {
+                wire::put(o, "displayName", room.name.as_str().into());
+            }
+            if !o.contains_key("layoutName") {
+                wire::put(o, "layoutName", "".into());
+            }
             if let Some(u) = updated {
-                o.insert(
-                    "updated".into(),
-                    json!(u.iter().map(|f| wire::camel(f)).collect::<Vec<_>>()),
-                );
+                wire::put(o, "updated", camel_list(u));
             }
         }
         v
@@ -214,7 +224,11 @@ impl Rs {
             }
             CoreEvent::AudienceCount { total } => {
                 let (room_id, rs_id) = self.ids();
-                to_js(&json!({ "room_id": room_id, "room_session_id": rs_id, "total": total }))
+                let o = obj();
+                set(&o, "room_id", &room_id.into());
+                set(&o, "room_session_id", &rs_id.into());
+                set(&o, "total", &JsValue::from_f64(*total as f64));
+                o
             }
             CoreEvent::LayoutChanged { layout } => {
                 self.envelope("layout", to_js(&camelize(&ovsp::json::encode(layout))))
@@ -232,8 +246,12 @@ impl Rs {
             }
             CoreEvent::MemberTalking { member_id, talking } => {
                 let (room_id, rs_id) = self.ids();
-                let m = json!({ "id": member_id, "roomId": room_id, "roomSessionId": rs_id, "talking": talking });
-                self.envelope("member", to_js(&m))
+                let m = obj();
+                set(&m, "id", &member_id.into());
+                set(&m, "roomId", &room_id.into());
+                set(&m, "roomSessionId", &rs_id.into());
+                set(&m, "talking", &JsValue::from_bool(*talking));
+                self.envelope("member", m)
             }
             CoreEvent::RecordingStarted { recording }
             | CoreEvent::RecordingUpdated { recording }
@@ -641,15 +659,18 @@ impl Rs {
         Ok(match js {
             "getMembers" => {
                 let members: Vec<Member> =
-                    ovsp::json::decode(&json!(list("members"))).unwrap_or_default();
+                    ovsp::json::decode(&Value::Array(list("members"))).unwrap_or_default();
                 let arr: js_sys::Array = members.iter().map(|m| self.member_js(m, None)).collect();
                 let o = obj();
                 set(&o, "members", &arr);
                 o
             }
-            "getMeta" | "getMemberMeta" => {
-                to_js(&json!({ "meta": v.get("meta").cloned().unwrap_or(json!({})) }))
-            }
+            "getMeta" | "getMemberMeta" => to_js(&wire::one(
+                "meta",
+                v.get("meta")
+                    .cloned()
+                    .unwrap_or_else(|| Value::Object(Default::default())),
+            )),
             "getLayouts" => to_js(&wire::layout_names(&v)),
             "setPrioritizeHandraise" => enable
                 .unwrap_or(Value::Bool(true))

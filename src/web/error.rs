@@ -1,7 +1,8 @@
 //! Errors of the browser layer: JS exceptions and media failures as typed values.
 
+use super::js::get_str;
 use std::fmt;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// A JS exception or `DOMException`, reduced to its `name` and `message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,27 +25,11 @@ impl WebError {
 
 impl From<JsValue> for WebError {
     fn from(v: JsValue) -> Self {
-        if let Some(e) = v.dyn_ref::<web_sys::DomException>() {
-            return WebError {
-                name: e.name(),
-                message: e.message(),
-            };
-        }
-        if let Some(e) = v.dyn_ref::<js_sys::Error>() {
-            return WebError {
-                name: e.name().into(),
-                message: e.message().into(),
-            };
-        }
-        // Other objects (some browsers' OverconstrainedError) still carry name/message.
-        let field = |k: &str| {
-            js_sys::Reflect::get(&v, &JsValue::from_str(k))
-                .ok()
-                .and_then(|x| x.as_string())
-        };
+        // DOMExceptions, Errors and other objects (some browsers' OverconstrainedError) all
+        // carry name/message; a thrown string is the message.
         WebError {
-            name: field("name").unwrap_or_else(|| "Error".into()),
-            message: field("message")
+            name: get_str(&v, "name").unwrap_or_else(|| "Error".into()),
+            message: get_str(&v, "message")
                 .or_else(|| v.as_string())
                 .unwrap_or_default(),
         }

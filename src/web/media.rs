@@ -1,6 +1,7 @@
 //! Local media: cameras, microphones, screens, the device list and unplugged devices.
 
 use super::error::{MediaError, WebError};
+use super::js;
 use super::listener::Listener;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -64,10 +65,10 @@ pub fn device_constraint(device_id: Option<&str>) -> JsValue {
     match device_id {
         None => JsValue::TRUE,
         Some(id) => {
-            let exact = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&exact, &"exact".into(), &JsValue::from_str(id));
-            let o = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&o, &"deviceId".into(), &exact);
+            let exact = js::object();
+            js::set_str(&exact, "exact", id);
+            let o = js::object();
+            js::set(&o, "deviceId", &exact);
             o.into()
         }
     }
@@ -81,20 +82,20 @@ fn devices_api() -> Result<MediaDevices, MediaError> {
 
 /// Starts `getUserMedia`; the promise resolves to a `MediaStream` (see [`stream_tracks`]).
 pub fn user_media_promise(req: &MediaRequest) -> Result<js_sys::Promise, MediaError> {
-    let c = web_sys::MediaStreamConstraints::new();
-    c.set_audio(&req.audio);
-    c.set_video(&req.video);
-    Ok(devices_api()?.get_user_media_with_constraints(&c)?)
+    let c = js::object();
+    js::set(&c, "audio", &req.audio);
+    js::set(&c, "video", &req.video);
+    Ok(devices_api()?.get_user_media_with_constraints(c.unchecked_ref())?)
 }
 
 /// Starts `getDisplayMedia` for `video` constraints (`undefined`: any screen) and, when
 /// `audio`, its audio; the promise resolves to a `MediaStream` (see [`stream_tracks`]).
 pub fn display_media_promise(video: &JsValue, audio: bool) -> Result<js_sys::Promise, MediaError> {
-    let c = web_sys::DisplayMediaStreamConstraints::new();
+    let c = js::object();
     let any = JsValue::TRUE;
-    c.set_video(if video.is_undefined() { &any } else { video });
-    c.set_audio_bool(audio);
-    Ok(devices_api()?.get_display_media_with_constraints(&c)?)
+    js::set(&c, "video", if video.is_undefined() { &any } else { video });
+    js::set(&c, "audio", &JsValue::from_bool(audio));
+    Ok(devices_api()?.get_display_media_with_constraints(c.unchecked_ref())?)
 }
 
 /// Waits for a `MediaStream` promise; returns its tracks, those of kind `first` ("audio" or
@@ -230,10 +231,7 @@ impl LocalTrack {
 
     /// The device it was captured from (from `getSettings()`), if known.
     pub fn device_id(&self) -> Option<String> {
-        let s = self.track.get_settings();
-        js_sys::Reflect::get(&s, &"deviceId".into())
-            .ok()
-            .and_then(|v| v.as_string())
+        js::get_str(&self.track.get_settings(), "deviceId")
     }
 
     /// Enables or disables the track (a disabled track sends black video / silence).

@@ -11,6 +11,7 @@
 //!   [`media::LocalTrack`] which stops its track when dropped;
 //! - [`element`]: attaching tracks to `<video>`/`<audio>`, autoplay blocks, `setSinkId`;
 //! - [`clock`]: the only place that reads the time;
+//! - [`js`]: plain JS objects and properties (dictionaries, event fields, states);
 //! - [`log`]: console output filtered by the session's level (`logLevel`);
 //! - [`chan`]: the actor's inbox and one-shot replies;
 //! - [`session`]: the actor and [`SessionHandle`].
@@ -49,6 +50,7 @@ pub mod chan;
 pub mod clock;
 pub mod element;
 pub mod error;
+pub mod js;
 pub mod listener;
 pub mod log;
 pub mod media;

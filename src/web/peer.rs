@@ -5,16 +5,14 @@
 //! are made by the core. Dropping a `Peer` closes it.
 
 use super::error::WebError;
+use super::js;
 use super::listener::Listener;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStreamTrack, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
-    RtcIceCandidateInit, RtcIceConnectionState, RtcOfferOptions, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpTransceiver,
-    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
-    RtcTrackEvent,
+    MediaStreamTrack, RtcDataChannel, RtcIceCandidateInit, RtcPeerConnection, RtcRtpTransceiver,
+    RtcSessionDescriptionInit,
 };
 
 /// Which of the session's two connections a peer is.
@@ -147,34 +145,25 @@ pub struct Peer {
     _listeners: [Listener; 5],
 }
 
-fn map_conn(s: RtcPeerConnectionState) -> ConnState {
-    match s {
-        RtcPeerConnectionState::New => ConnState::New,
-        RtcPeerConnectionState::Connecting => ConnState::Connecting,
-        RtcPeerConnectionState::Connected => ConnState::Connected,
-        RtcPeerConnectionState::Disconnected => ConnState::Disconnected,
-        RtcPeerConnectionState::Failed => ConnState::Failed,
+/// `connectionState` (`key` "connectionState") or `iceConnectionState` (`key`
+/// "iceConnectionState") of `pc`.
+fn conn_state(pc: &RtcPeerConnection, key: &str) -> ConnState {
+    match js::get_str(pc, key).as_deref() {
+        Some("new") => ConnState::New,
+        Some("connecting" | "checking") => ConnState::Connecting,
+        Some("connected" | "completed") => ConnState::Connected,
+        Some("disconnected") => ConnState::Disconnected,
+        Some("failed") => ConnState::Failed,
         _ => ConnState::Closed,
     }
 }
 
-fn map_ice(s: RtcIceConnectionState) -> ConnState {
-    match s {
-        RtcIceConnectionState::New => ConnState::New,
-        RtcIceConnectionState::Checking => ConnState::Connecting,
-        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => ConnState::Connected,
-        RtcIceConnectionState::Disconnected => ConnState::Disconnected,
-        RtcIceConnectionState::Failed => ConnState::Failed,
-        _ => ConnState::Closed,
-    }
-}
-
-fn js_dir(d: Direction) -> RtcRtpTransceiverDirection {
+fn js_dir(d: Direction) -> &'static str {
     match d {
-        Direction::SendOnly => RtcRtpTransceiverDirection::Sendonly,
-        Direction::RecvOnly => RtcRtpTransceiverDirection::Recvonly,
-        Direction::SendRecv => RtcRtpTransceiverDirection::Sendrecv,
-        Direction::Inactive => RtcRtpTransceiverDirection::Inactive,
+        Direction::SendOnly => "sendonly",
+        Direction::RecvOnly => "recvonly",
+        Direction::SendRecv => "sendrecv",
+        Direction::Inactive => "inactive",
     }
 }
 
@@ -189,7 +178,7 @@ fn data_bytes(v: &JsValue) -> Vec<u8> {
 }
 
 fn channel(role: PcRole, dc: RtcDataChannel, sink: &Sink) -> Channel {
-    dc.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+    js::set_str(&dc, "binaryType", "arraybuffer");
     let t: &web_sys::EventTarget = dc.as_ref();
     let label = dc.label();
     let (s1, s2) = (sink.clone(), sink.clone());
@@ -205,15 +194,13 @@ fn channel(role: PcRole, dc: RtcDataChannel, sink: &Sink) -> Channel {
                 s1(role, PeerSignal::ChannelOpen(label.clone()))
             }),
             Listener::new(t, "message", move |e| {
-                if let Some(m) = e.dyn_ref::<web_sys::MessageEvent>() {
-                    s2(
-                        role,
-                        PeerSignal::Data {
-                            label: l2.clone(),
-                            data: data_bytes(&m.data()),
-                        },
-                    )
-                }
+                s2(
+                    role,
+                    PeerSignal::Data {
+                        label: l2.clone(),
+                        data: data_bytes(&js::get(&e, "data")),
+                    },
+                )
             }),
         ],
         dc,
@@ -227,10 +214,12 @@ async fn wait(p: js_sys::Promise) -> Result<JsValue, WebError> {
 
 /// The `sdp` of a session description object (empty if it has none).
 pub fn sdp_of(v: &JsValue) -> String {
-    js_sys::Reflect::get(v, &JsValue::from_str("sdp"))
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
+    text(v, "sdp")
+}
+
+/// The transceiver's `mid` (none before negotiation).
+pub fn mid_of(t: &RtcRtpTransceiver) -> Option<String> {
+    js::get_str(t, "mid")
 }
 
 impl Peer {
@@ -240,26 +229,26 @@ impl Peer {
         ice_servers: &[IceServer],
         sink: F,
     ) -> Result<Peer, WebError> {
-        let cfg = RtcConfiguration::new();
+        let cfg = js::object();
         let list = js_sys::Array::new();
         for s in ice_servers {
-            let srv = web_sys::RtcIceServer::new();
+            let srv = js::object();
             let urls = js_sys::Array::new();
             for u in &s.urls {
                 urls.push(&JsValue::from_str(u));
             }
-            srv.set_urls(&urls);
+            js::set(&srv, "urls", &urls);
             if let Some(u) = &s.username {
-                srv.set_username(u);
+                js::set_str(&srv, "username", u);
             }
             if let Some(c) = &s.credential {
-                srv.set_credential(c);
+                js::set_str(&srv, "credential", c);
             }
             list.push(&srv);
         }
-        cfg.set_ice_servers(&list);
-        cfg.set_bundle_policy(web_sys::RtcBundlePolicy::MaxBundle);
-        let pc = RtcPeerConnection::new_with_configuration(&cfg)?;
+        js::set(&cfg, "iceServers", &list);
+        js::set_str(&cfg, "bundlePolicy", "max-bundle");
+        let pc = RtcPeerConnection::new_with_configuration(cfg.unchecked_ref())?;
         let sink: Sink = Rc::new(sink);
         let t: &web_sys::EventTarget = pc.as_ref();
         let (s1, s2, s3, s4, s5) = (
@@ -274,46 +263,36 @@ impl Peer {
         let adopted = channels.clone();
         let listeners = [
             Listener::new(t, "icecandidate", move |e| {
-                let c = e
-                    .dyn_ref::<RtcPeerConnectionIceEvent>()
-                    .and_then(|e| e.candidate())
-                    .filter(|c| !c.candidate().is_empty())
-                    .map(|c| IceCandidate {
-                        candidate: c.candidate(),
-                        sdp_mid: c.sdp_mid(),
-                        sdp_m_line_index: c.sdp_m_line_index(),
-                        username_fragment: js_sys::Reflect::get(
-                            &c,
-                            &JsValue::from_str("usernameFragment"),
-                        )
-                        .ok()
-                        .and_then(|u| u.as_string()),
+                let c = js::get(&e, "candidate");
+                let c = js::get_str(&c, "candidate")
+                    .filter(|line| !line.is_empty())
+                    .map(|line| IceCandidate {
+                        candidate: line,
+                        sdp_mid: js::get_str(&c, "sdpMid"),
+                        sdp_m_line_index: js::get_f64(&c, "sdpMLineIndex").map(|i| i as u16),
+                        username_fragment: js::get_str(&c, "usernameFragment"),
                     });
                 s1(role, PeerSignal::Candidate(c))
             }),
             Listener::new(t, "connectionstatechange", move |_| {
                 s2(
                     role,
-                    PeerSignal::Connection(map_conn(p2.connection_state())),
+                    PeerSignal::Connection(conn_state(&p2, "connectionState")),
                 )
             }),
             Listener::new(t, "iceconnectionstatechange", move |_| {
-                s3(role, PeerSignal::Ice(map_ice(p3.ice_connection_state())))
+                s3(role, PeerSignal::Ice(conn_state(&p3, "iceConnectionState")))
             }),
             Listener::new(t, "track", move |e| {
-                if let Some(e) = e.dyn_ref::<RtcTrackEvent>() {
-                    s4(
-                        role,
-                        PeerSignal::Track {
-                            mid: e.transceiver().mid(),
-                            track: e.track(),
-                        },
-                    )
+                if let Ok(track) = js::get(&e, "track").dyn_into::<MediaStreamTrack>() {
+                    let mid = js::get_str(&js::get(&e, "transceiver"), "mid");
+                    s4(role, PeerSignal::Track { mid, track })
                 }
             }),
             Listener::new(t, "datachannel", move |e| {
-                if let Some(e) = e.dyn_ref::<RtcDataChannelEvent>() {
-                    let dc = e.channel();
+                let dc = js::get(&e, "channel");
+                if dc.is_object() {
+                    let dc: RtcDataChannel = dc.unchecked_into();
                     let label = dc.label();
                     let c = channel(role, dc, &s5);
                     adopted.borrow_mut().push(c);
@@ -344,12 +323,12 @@ impl Peer {
     /// (unordered, no retransmits), on this (publishing) connection.
     pub fn open_data_channels(&mut self) {
         let reliable = self.pc.create_data_channel("ovsp-reliable");
-        let init = RtcDataChannelInit::new();
-        init.set_ordered(false);
-        init.set_max_retransmits(0);
+        let init = js::object();
+        js::set(&init, "ordered", &JsValue::FALSE);
+        js::set(&init, "maxRetransmits", &JsValue::from_f64(0.0));
         let lossy = self
             .pc
-            .create_data_channel_with_data_channel_dict("ovsp-lossy", &init);
+            .create_data_channel_with_data_channel_dict("ovsp-lossy", init.unchecked_ref());
         for dc in [reliable, lossy] {
             let c = channel(self.role, dc, &self.sink);
             self.channels.borrow_mut().push(c);
@@ -364,7 +343,7 @@ impl Peer {
             .iter()
             .find(|c| c.dc.label() == label)
             .ok_or_else(|| WebError::new("InvalidStateError", "no such data channel"))?;
-        if c.dc.ready_state() == web_sys::RtcDataChannelState::Connecting {
+        if js::get_str(&c.dc, "readyState").as_deref() == Some("connecting") {
             c.backlog.borrow_mut().push(data.to_vec());
             return Ok(());
         }
@@ -380,16 +359,17 @@ impl Peer {
         dir: Direction,
         encodings: Option<&JsValue>,
     ) -> RtcRtpTransceiver {
-        let init = RtcRtpTransceiverInit::new();
-        init.set_direction(js_dir(dir));
+        let init = js::object();
+        js::set_str(&init, "direction", js_dir(dir));
         if let Some(e) = encodings {
-            init.set_send_encodings(e);
+            js::set(&init, "sendEncodings", e);
         }
+        let init = init.unchecked_ref();
         match track {
             Some(t) => self
                 .pc
-                .add_transceiver_with_media_stream_track_and_init(t, &init),
-            None => self.pc.add_transceiver_with_str_and_init(kind, &init),
+                .add_transceiver_with_media_stream_track_and_init(t, init),
+            None => self.pc.add_transceiver_with_str_and_init(kind, init),
         }
     }
 
@@ -406,12 +386,12 @@ impl Peer {
     pub fn transceiver(&self, mid: &str) -> Option<RtcRtpTransceiver> {
         self.transceivers()
             .into_iter()
-            .find(|t| t.mid().as_deref() == Some(mid))
+            .find(|t| mid_of(t).as_deref() == Some(mid))
     }
 
     /// Sets a transceiver's direction.
     pub fn set_direction(t: &RtcRtpTransceiver, dir: Direction) {
-        t.set_direction(js_dir(dir));
+        js::set_str(t, "direction", js_dir(dir));
     }
 
     /// Replaces (or with `None`, removes) the track a transceiver sends, without renegotiation.
@@ -442,9 +422,10 @@ impl Peer {
     /// Starts [`Peer::create_offer`]; the promise resolves to the description ([`sdp_of`]).
     pub fn offer_promise(&self, ice_restart: bool) -> js_sys::Promise {
         if ice_restart {
-            let o = RtcOfferOptions::new();
-            o.set_ice_restart(true);
-            self.pc.create_offer_with_rtc_offer_options(&o)
+            let o = js::object();
+            js::set(&o, "iceRestart", &JsValue::TRUE);
+            self.pc
+                .create_offer_with_rtc_offer_options(o.unchecked_ref())
         } else {
             self.pc.create_offer()
         }
@@ -461,16 +442,17 @@ impl Peer {
     }
 
     fn desc(kind: SdpKind, sdp: &str) -> RtcSessionDescriptionInit {
+        let d = js::object();
         let t = match kind {
-            SdpKind::Offer => RtcSdpType::Offer,
-            SdpKind::Answer => RtcSdpType::Answer,
-            SdpKind::Rollback => RtcSdpType::Rollback,
+            SdpKind::Offer => "offer",
+            SdpKind::Answer => "answer",
+            SdpKind::Rollback => "rollback",
         };
-        let d = RtcSessionDescriptionInit::new(t);
+        js::set_str(&d, "type", t);
         if kind != SdpKind::Rollback {
-            d.set_sdp(sdp);
+            js::set_str(&d, "sdp", sdp);
         }
-        d
+        d.unchecked_into()
     }
 
     /// Applies a local description.
@@ -501,16 +483,18 @@ impl Peer {
     /// Starts [`Peer::add_candidate`].
     pub fn add_candidate_promise(&self, c: Option<&IceCandidate>) -> js_sys::Promise {
         let init = c.map(|c| {
-            let i = RtcIceCandidateInit::new(&c.candidate);
-            i.set_sdp_mid(c.sdp_mid.as_deref());
-            i.set_sdp_m_line_index(c.sdp_m_line_index);
-            if let Some(u) = &c.username_fragment {
-                let _ = js_sys::Reflect::set(
-                    &i,
-                    &JsValue::from_str("usernameFragment"),
-                    &JsValue::from_str(u),
-                );
+            let i = js::object();
+            js::set_str(&i, "candidate", &c.candidate);
+            if let Some(m) = &c.sdp_mid {
+                js::set_str(&i, "sdpMid", m);
             }
+            if let Some(n) = c.sdp_m_line_index {
+                js::set(&i, "sdpMLineIndex", &JsValue::from_f64(n.into()));
+            }
+            if let Some(u) = &c.username_fragment {
+                js::set_str(&i, "usernameFragment", u);
+            }
+            let i: RtcIceCandidateInit = i.unchecked_into();
             i
         });
         self.pc
@@ -533,12 +517,12 @@ impl Peer {
 
     /// The current connection state.
     pub fn state(&self) -> ConnState {
-        map_conn(self.pc.connection_state())
+        conn_state(&self.pc, "connectionState")
     }
 
     /// The current ICE connection state.
     pub fn ice_state(&self) -> ConnState {
-        map_ice(self.pc.ice_connection_state())
+        conn_state(&self.pc, "iceConnectionState")
     }
 
     /// The raw `RTCStatsReport`.
@@ -581,17 +565,11 @@ pub struct StatsTotals {
 }
 
 fn num(o: &JsValue, k: &str) -> f64 {
-    js_sys::Reflect::get(o, &JsValue::from_str(k))
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0)
+    js::get_f64(o, k).unwrap_or(0.0)
 }
 
 fn text(o: &JsValue, k: &str) -> String {
-    js_sys::Reflect::get(o, &JsValue::from_str(k))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
+    js::get_str(o, k).unwrap_or_default()
 }
 
 impl StatsTotals {

@@ -981,7 +981,7 @@ impl Actor {
                 let mut mids = BTreeMap::new();
                 if pc_role(&pc) == PcRole::Pub {
                     for (cid, t) in &self.senders {
-                        if let Some(m) = t.mid() {
+                        if let Some(m) = peer::mid_of(t) {
                             mids.insert(cid.clone(), m);
                         }
                     }

@@ -1,10 +1,10 @@
 //! The WebSocket adapter (text frames, subprotocol `ovsp.v1`).
 
 use super::error::WebError;
+use super::js;
 use super::listener::Listener;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::WebSocket;
 
 /// What the socket reports; produced inside the browser callbacks and queued for the actor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl Socket {
         sink: F,
     ) -> Result<Socket, WebError> {
         let ws = WebSocket::new_with_str(url, protocol)?;
-        ws.set_binary_type(BinaryType::Arraybuffer);
+        js::set_str(&ws, "binaryType", "arraybuffer");
         let sink = Rc::new(sink);
         let t: &web_sys::EventTarget = ws.as_ref();
         let (s1, s2, s3, s4) = (sink.clone(), sink.clone(), sink.clone(), sink);
@@ -51,26 +51,19 @@ impl Socket {
         let listeners = [
             Listener::new(t, "open", move |_| {
                 s1(SocketEvent::Opened {
-                    protocol: ws1.protocol(),
+                    protocol: js::get_str(&ws1, "protocol").unwrap_or_default(),
                 })
             }),
             Listener::new(t, "message", move |e| {
-                if let Some(text) = e
-                    .dyn_ref::<MessageEvent>()
-                    .and_then(|m| m.data().as_string())
-                {
+                if let Some(text) = js::get_str(&e, "data") {
                     s2(SocketEvent::Text(text));
                 }
             }),
             Listener::new(t, "close", move |e| {
-                let (code, reason, clean) = match e.dyn_ref::<CloseEvent>() {
-                    Some(c) => (c.code(), c.reason(), c.was_clean()),
-                    None => (1006, String::new(), false),
-                };
                 s3(SocketEvent::Closed {
-                    code,
-                    reason,
-                    clean,
+                    code: js::get_f64(&e, "code").map_or(1006, |c| c as u16),
+                    reason: js::get_str(&e, "reason").unwrap_or_default(),
+                    clean: js::get(&e, "wasClean").is_truthy(),
                 })
             }),
             Listener::new(t, "error", move |_| s4(SocketEvent::Error)),

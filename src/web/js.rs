@@ -1,0 +1,39 @@
+//! Plain JS objects and properties through `Reflect`.
+//!
+//! The adapters build every dictionary (`getUserMedia` constraints, the peer connection's
+//! configuration, descriptions, candidates, channel and transceiver options) as a plain object
+//! and read event fields and states as properties. That costs one import for all of them,
+//! where web-sys would add a generated setter or getter (and a string table per enum) to the
+//! JS glue for each field.
+
+use wasm_bindgen::JsValue;
+
+/// A new, empty object.
+pub fn object() -> js_sys::Object {
+    js_sys::Object::new()
+}
+
+/// `o[key] = v`; ignored when `o` is not an object.
+pub fn set(o: &JsValue, key: &str, v: &JsValue) {
+    let _ = js_sys::Reflect::set(o, &JsValue::from_str(key), v);
+}
+
+/// `o[key] = s`.
+pub fn set_str(o: &JsValue, key: &str, s: &str) {
+    set(o, key, &JsValue::from_str(s));
+}
+
+/// `o[key]`; `undefined` when it is missing or `o` is not an object.
+pub fn get(o: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or_default()
+}
+
+/// `o[key]` when it is a string.
+pub fn get_str(o: &JsValue, key: &str) -> Option<String> {
+    get(o, key).as_string()
+}
+
+/// `o[key]` when it is a number.
+pub fn get_f64(o: &JsValue, key: &str) -> Option<f64> {
+    get(o, key).as_f64()
+}

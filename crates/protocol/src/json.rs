@@ -455,6 +455,18 @@ pub mod wire {
         }
     }
 
+    /// Call `f` on every element of an array (the loop shared by every `Vec<T>` decoder).
+    #[inline(never)]
+    pub fn each(
+        v: &Value,
+        f: &mut dyn FnMut(&Value) -> Result<(), WireError>,
+    ) -> Result<(), WireError> {
+        for x in array(v)? {
+            f(x)?;
+        }
+        Ok(())
+    }
+
     /// The entries of an object decoded as a map.
     #[inline(never)]
     pub fn map(v: &Value) -> Result<&Map<String, Value>, WireError> {
@@ -631,11 +643,11 @@ impl<T: FromWire> FromWire for Vec<T> {
     }
 
     fn from_wire(v: &Value) -> Result<Self, WireError> {
-        let items = wire::array(v)?;
-        let mut out = Vec::with_capacity(items.len());
-        for x in items {
+        let mut out = Vec::new();
+        wire::each(v, &mut |x| {
             out.push(T::from_wire(x)?);
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 }

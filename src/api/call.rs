@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::MediaStreamTrack;
 
-use super::common::{self, get, promise, reject, to_js, JsResult, Listeners};
+use super::common::{self, get, promise, reject, to_js, Listeners};
 use super::error::ApiError;
 use super::{token, wire};
 use crate::web::media::Source;
@@ -145,68 +145,72 @@ impl Inner {
         to_js(&json!({ "ok": true, "channel": *self.channel.borrow() }))
     }
 
-    async fn add_tracks(&self, tracks: &JsValue) -> Result<(), ApiError> {
-        if tracks.is_undefined() || tracks.is_null() {
-            return Ok(());
-        }
-        if !tracks.is_object() {
-            return Err(ApiError::invalid(
-                "tracks",
-                "must be an object of name → MediaStreamTrack",
-            ));
-        }
-        let names = js_sys::Reflect::own_keys(tracks)
-            .map_err(|_| ApiError::invalid("tracks", "must be an object"))?;
-        let mut list: Vec<(String, MediaStreamTrack)> = Vec::new();
-        for n in names.iter() {
-            let name = n.as_string().unwrap_or_default();
-            list.push((
-                name.clone(),
-                common::track_arg(&get(tracks, &name), &format!("tracks.{name}"))?,
-            ));
-        }
-        for (name, t) in list {
-            let audio = t.kind() == "audio";
-            let (source, ms, kind) = if audio {
-                (
-                    Source::Microphone,
-                    MediaSource::Microphone,
-                    TrackKind::Audio,
-                )
-            } else {
-                (Source::Camera, MediaSource::Camera, TrackKind::Video)
-            };
-            let opts = PublishOptions {
-                cid: name.clone(),
-                kind,
-                source: ms,
-                stream_key: Some(name.clone()),
-                name: Some(name),
-                muted: false,
-                extra: Default::default(),
-            };
-            common::op(self.handle.publish(t, source, opts)).await?;
-        }
-        Ok(())
-    }
-
-    async fn join(&self, channel: String, tracks: JsValue, config: JsValue) -> JsResult {
-        if let Some(room) = &self.token_room {
-            if *room != channel {
-                return Err(ApiError::new(
-                    Code::TOKEN_GRANTS_INVALID,
-                    format!("the token grants channel {room:?}, not {channel:?}"),
+    fn add_tracks<'a>(&'a self, tracks: &'a JsValue) -> common::Op<'a, ()> {
+        Box::pin(async move {
+            if tracks.is_undefined() || tracks.is_null() {
+                return Ok(());
+            }
+            if !tracks.is_object() {
+                return Err(ApiError::invalid(
+                    "tracks",
+                    "must be an object of name → MediaStreamTrack",
                 ));
             }
-        }
-        *self.channel.borrow_mut() = channel;
-        common::op(self.handle.call(Command::Join)).await?;
-        if !config.is_undefined() && !config.is_null() {
-            let req = wire::call_configure(&common::args(&[&config])?)?;
-            self.rpc(req).await?;
-        }
-        self.add_tracks(&tracks).await?;
-        Ok(self.ok())
+            let names = js_sys::Reflect::own_keys(tracks)
+                .map_err(|_| ApiError::invalid("tracks", "must be an object"))?;
+            let mut list: Vec<(String, MediaStreamTrack)> = Vec::new();
+            for n in names.iter() {
+                let name = n.as_string().unwrap_or_default();
+                list.push((
+                    name.clone(),
+                    common::track_arg(&get(tracks, &name), &format!("tracks.{name}"))?,
+                ));
+            }
+            for (name, t) in list {
+                let audio = t.kind() == "audio";
+                let (source, ms, kind) = if audio {
+                    (
+                        Source::Microphone,
+                        MediaSource::Microphone,
+                        TrackKind::Audio,
+                    )
+                } else {
+                    (Source::Camera, MediaSource::Camera, TrackKind::Video)
+                };
+                let opts = PublishOptions {
+                    cid: name.clone(),
+                    kind,
+                    source: ms,
+                    stream_key: Some(name.clone()),
+                    name: Some(name),
+                    muted: false,
+                    extra: Default::default(),
+                };
+                common::op(self.handle.publish(t, source, opts)).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn join(&self, channel: String, tracks: JsValue, config: JsValue) -> common::Op<'_, JsValue> {
+        Box::pin(async move {
+            if let Some(room) = &self.token_room {
+                if *room != channel {
+                    return Err(ApiError::new(
+                        Code::TOKEN_GRANTS_INVALID,
+                        format!("the token grants channel {room:?}, not {channel:?}"),
+                    ));
+                }
+            }
+            *self.channel.borrow_mut() = channel;
+            common::op(self.handle.call(Command::Join)).await?;
+            if !config.is_undefined() && !config.is_null() {
+                let req = wire::call_configure(&common::args(&[&config])?)?;
+                self.rpc(req).await?;
+            }
+            self.add_tracks(&tracks).await?;
+            Ok(self.ok())
+        })
     }
 }
 

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
 use super::wire;
@@ -334,69 +334,71 @@ impl Inner {
     }
 
     /// Publishes or replaces the audio and video of stream `key` from `tracks`.
-    async fn put_stream(&self, key: String, tracks: JsValue, update: bool) -> JsResult {
-        if key.is_empty() {
-            return Err(ApiError::invalid("key", "must be a non-empty string"));
-        }
-        for kind in ["audio", "video"] {
-            let present = common::has(&tracks, kind);
-            let mut v = get(&tracks, kind);
-            let mut simulcast = false;
-            if v.is_object() && !v.is_instance_of::<MediaStreamTrack>() {
-                simulcast = get(&get(&v, "options"), "enableSimulcast") == JsValue::TRUE;
-                v = get(&v, "track");
+    fn put_stream(&self, key: String, tracks: JsValue, update: bool) -> common::Op<'_, JsValue> {
+        Box::pin(async move {
+            if key.is_empty() {
+                return Err(ApiError::invalid("key", "must be a non-empty string"));
             }
-            let cid = Self::cid(&key, kind);
-            let exists = self.handle.local_track(&cid).is_some();
-            if v.is_undefined() || v.is_null() {
-                if update && present && exists {
-                    common::op(self.handle.mute_track(&cid, true)).await?;
+            for kind in ["audio", "video"] {
+                let present = common::has(&tracks, kind);
+                let mut v = get(&tracks, kind);
+                let mut simulcast = false;
+                if v.is_object() && !v.is_instance_of::<MediaStreamTrack>() {
+                    simulcast = get(&get(&v, "options"), "enableSimulcast") == JsValue::TRUE;
+                    v = get(&v, "track");
                 }
-                continue;
+                let cid = Self::cid(&key, kind);
+                let exists = self.handle.local_track(&cid).is_some();
+                if v.is_undefined() || v.is_null() {
+                    if update && present && exists {
+                        common::op(self.handle.mute_track(&cid, true)).await?;
+                    }
+                    continue;
+                }
+                let track = common::track_arg(&v, &format!("tracks.{kind}"))?;
+                if track.kind() != kind {
+                    return Err(ApiError::invalid(
+                        &format!("tracks.{kind}"),
+                        "is a track of the other kind",
+                    ));
+                }
+                if exists {
+                    common::op(self.handle.replace_track(&cid, track)).await?;
+                    common::op(self.handle.mute_track(&cid, false)).await?;
+                    continue;
+                }
+                let screen = key.contains("screen");
+                let (source, ms, tk) = match (kind, screen) {
+                    ("audio", true) => (
+                        Source::ScreenAudio,
+                        MediaSource::ScreenAudio,
+                        TrackKind::Audio,
+                    ),
+                    ("audio", false) => (
+                        Source::Microphone,
+                        MediaSource::Microphone,
+                        TrackKind::Audio,
+                    ),
+                    (_, true) => (Source::Screen, MediaSource::Screen, TrackKind::Video),
+                    _ => (Source::Camera, MediaSource::Camera, TrackKind::Video),
+                };
+                let mut extra = serde_json::Map::new();
+                if simulcast {
+                    extra.insert("simulcast".into(), json!(true));
+                }
+                let opts = PublishOptions {
+                    cid,
+                    kind: tk,
+                    source: ms,
+                    stream_key: Some(key.clone()),
+                    name: None,
+                    muted: false,
+                    extra,
+                };
+                common::op(self.handle.publish(track, source, opts)).await?;
             }
-            let track = common::track_arg(&v, &format!("tracks.{kind}"))?;
-            if track.kind() != kind {
-                return Err(ApiError::invalid(
-                    &format!("tracks.{kind}"),
-                    "is a track of the other kind",
-                ));
-            }
-            if exists {
-                common::op(self.handle.replace_track(&cid, track)).await?;
-                common::op(self.handle.mute_track(&cid, false)).await?;
-                continue;
-            }
-            let screen = key.contains("screen");
-            let (source, ms, tk) = match (kind, screen) {
-                ("audio", true) => (
-                    Source::ScreenAudio,
-                    MediaSource::ScreenAudio,
-                    TrackKind::Audio,
-                ),
-                ("audio", false) => (
-                    Source::Microphone,
-                    MediaSource::Microphone,
-                    TrackKind::Audio,
-                ),
-                (_, true) => (Source::Screen, MediaSource::Screen, TrackKind::Video),
-                _ => (Source::Camera, MediaSource::Camera, TrackKind::Video),
-            };
-            let mut extra = serde_json::Map::new();
-            if simulcast {
-                extra.insert("simulcast".into(), json!(true));
-            }
-            let opts = PublishOptions {
-                cid,
-                kind: tk,
-                source: ms,
-                stream_key: Some(key.clone()),
-                name: None,
-                muted: false,
-                extra,
-            };
-            common::op(self.handle.publish(track, source, opts)).await?;
-        }
-        Ok(JsValue::UNDEFINED)
+            Ok(JsValue::UNDEFINED)
+        })
     }
 }
 

@@ -498,58 +498,62 @@ impl Rs {
     }
 
     /// Publishes the microphone and camera (or the tracks of `localStream`) after a join.
-    async fn publish_default(&self, params: &JsValue) -> Result<(), ApiError> {
-        let pick = |k: &str, send: &str, dflt: &JsValue| {
-            if get(params, send) == JsValue::FALSE {
-                return JsValue::FALSE;
+    fn publish_default<'a>(&'a self, params: &'a JsValue) -> common::Op<'a, ()> {
+        Box::pin(async move {
+            let pick = |k: &str, send: &str, dflt: &JsValue| {
+                if get(params, send) == JsValue::FALSE {
+                    return JsValue::FALSE;
+                }
+                opt_js(get(params, k))
+                    .or_else(|| opt_js(dflt.clone()))
+                    .unwrap_or(JsValue::TRUE)
+            };
+            let audio = pick("audio", "sendAudio", &self.audio);
+            let video = pick("video", "sendVideo", &self.video);
+            if let Some(stream) = &self.local_stream {
+                for t in stream.get_tracks().iter() {
+                    let t: MediaStreamTrack = t.unchecked_into();
+                    let (cid, src, ms) = if t.kind() == "audio" {
+                        (MIC, Source::Microphone, MediaSource::Microphone)
+                    } else {
+                        (CAM, Source::Camera, MediaSource::Camera)
+                    };
+                    self.publish(cid, t, src, ms, "main").await?;
+                }
+                return Ok(());
             }
-            opt_js(get(params, k))
-                .or_else(|| opt_js(dflt.clone()))
-                .unwrap_or(JsValue::TRUE)
-        };
-        let audio = pick("audio", "sendAudio", &self.audio);
-        let video = pick("video", "sendVideo", &self.video);
-        if let Some(stream) = &self.local_stream {
-            for t in stream.get_tracks().iter() {
-                let t: MediaStreamTrack = t.unchecked_into();
-                let (cid, src, ms) = if t.kind() == "audio" {
-                    (MIC, Source::Microphone, MediaSource::Microphone)
-                } else {
-                    (CAM, Source::Camera, MediaSource::Camera)
-                };
-                self.publish(cid, t, src, ms, "main").await?;
+            if audio != JsValue::FALSE {
+                let t = common::acquire(Source::Microphone, &audio).await?;
+                self.publish(MIC, t, Source::Microphone, MediaSource::Microphone, "main")
+                    .await?;
             }
-            return Ok(());
-        }
-        if audio != JsValue::FALSE {
-            let t = common::acquire(Source::Microphone, &audio).await?;
-            self.publish(MIC, t, Source::Microphone, MediaSource::Microphone, "main")
-                .await?;
-        }
-        if video != JsValue::FALSE {
-            let t = common::acquire(Source::Camera, &video).await?;
-            self.publish(CAM, t, Source::Camera, MediaSource::Camera, "main")
-                .await?;
-        }
-        Ok(())
+            if video != JsValue::FALSE {
+                let t = common::acquire(Source::Camera, &video).await?;
+                self.publish(CAM, t, Source::Camera, MediaSource::Camera, "main")
+                    .await?;
+            }
+            Ok(())
+        })
     }
 
     /// Replaces the default track `cid` with a new device track (or publishes it).
-    async fn update_device(
-        &self,
-        cid: &str,
+    fn update_device<'a>(
+        &'a self,
+        cid: &'a str,
         source: Source,
         ms: MediaSource,
         constraints: JsValue,
-    ) -> JsResult {
-        let t = common::acquire(source, &constraints).await?;
-        if self.handle.local_track(cid).is_some() {
-            common::op(self.handle.replace_track(cid, t)).await?;
-        } else {
-            self.publish(cid, t, source, ms, "main").await?;
-        }
-        self.relayout();
-        Ok(JsValue::UNDEFINED)
+    ) -> common::Op<'a, JsValue> {
+        Box::pin(async move {
+            let t = common::acquire(source, &constraints).await?;
+            if self.handle.local_track(cid).is_some() {
+                common::op(self.handle.replace_track(cid, t)).await?;
+            } else {
+                self.publish(cid, t, source, ms, "main").await?;
+            }
+            self.relayout();
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     async fn add_device(

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::opts;
 use super::wire::{self, DataTrackOptions};
@@ -496,28 +496,30 @@ pub fn create_local_tracks(options: JsValue) -> Promise {
     promise(async move { Ok(local_tracks(&options).await?.into()) })
 }
 
-async fn local_tracks(options: &JsValue) -> Result<Array, ApiError> {
-    let out = Array::new();
-    for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
-        let c = get(options, k);
-        if c == JsValue::FALSE {
-            continue;
-        }
-        let c = if c.is_undefined() || c.is_null() {
-            JsValue::TRUE
-        } else {
-            c
-        };
-        let t = common::acquire(source, &c).await?;
-        let kind = if k == "audio" { "audio" } else { "video" };
-        out.push(
-            &LocalTrack {
-                inner: LocalInner::new(None, kind, Some(t), DataTrackOptions::default()),
+fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
+    Box::pin(async move {
+        let out = Array::new();
+        for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
+            let c = get(options, k);
+            if c == JsValue::FALSE {
+                continue;
             }
-            .into(),
-        );
-    }
-    Ok(out)
+            let c = if c.is_undefined() || c.is_null() {
+                JsValue::TRUE
+            } else {
+                c
+            };
+            let t = common::acquire(source, &c).await?;
+            let kind = if k == "audio" { "audio" } else { "video" };
+            out.push(
+                &LocalTrack {
+                    inner: LocalInner::new(None, kind, Some(t), DataTrackOptions::default()),
+                }
+                .into(),
+            );
+        }
+        Ok(out)
+    })
 }
 
 // =============================================================================================
@@ -804,111 +806,117 @@ impl Inner {
     }
 
     /// Publishes a local track (a `LocalTrack` or a `MediaStreamTrack`).
-    async fn publish_track(self: Rc<Self>, track: JsValue, options: JsValue) -> JsResult {
-        let local = match LocalInner::find(&track) {
-            Some(l) => l,
-            None => {
-                let t = common::track_arg(&track, "track")?;
-                let kind = if t.kind() == "audio" {
-                    "audio"
-                } else {
-                    "video"
+    fn publish_track(
+        self: Rc<Self>,
+        track: JsValue,
+        options: JsValue,
+    ) -> common::Op<'static, JsValue> {
+        Box::pin(async move {
+            let local = match LocalInner::find(&track) {
+                Some(l) => l,
+                None => {
+                    let t = common::track_arg(&track, "track")?;
+                    let kind = if t.kind() == "audio" {
+                        "audio"
+                    } else {
+                        "video"
+                    };
+                    LocalInner::new(
+                        common::get_str(&options, "name"),
+                        kind,
+                        Some(t),
+                        DataTrackOptions::default(),
+                    )
+                }
+            };
+            if self.local_pubs.borrow().contains_key(&local.id) {
+                return Err(ApiError::new(
+                    ovsp::codes::Code::TRACK_NAME_DUPLICATED,
+                    "the track is already published",
+                ));
+            }
+            *local.room.borrow_mut() = Rc::downgrade(&self);
+            let track_js: JsValue = LocalTrack {
+                inner: local.clone(),
+            }
+            .into();
+            if local.kind == "data" {
+                let mut extra = serde_json::Map::new();
+                extra.insert("reliable".into(), Value::Bool(local.data.reliable()));
+                let opts = PublishOptions {
+                    cid: local.id.clone(),
+                    kind: TrackKind::Data,
+                    source: MediaSource::Data,
+                    stream_key: None,
+                    name: Some(local.name.clone()),
+                    muted: false,
+                    extra,
                 };
-                LocalInner::new(
-                    common::get_str(&options, "name"),
-                    kind,
-                    Some(t),
-                    DataTrackOptions::default(),
-                )
-            }
-        };
-        if self.local_pubs.borrow().contains_key(&local.id) {
-            return Err(ApiError::new(
-                ovsp::codes::Code::TRACK_NAME_DUPLICATED,
-                "the track is already published",
-            ));
-        }
-        *local.room.borrow_mut() = Rc::downgrade(&self);
-        let track_js: JsValue = LocalTrack {
-            inner: local.clone(),
-        }
-        .into();
-        if local.kind == "data" {
-            let mut extra = serde_json::Map::new();
-            extra.insert("reliable".into(), Value::Bool(local.data.reliable()));
-            let opts = PublishOptions {
-                cid: local.id.clone(),
-                kind: TrackKind::Data,
-                source: MediaSource::Data,
-                stream_key: None,
-                name: Some(local.name.clone()),
-                muted: false,
-                extra,
-            };
-            if let Err(e) = common::op(self.handle.call(Command::Publish(opts))).await {
-                *local.room.borrow_mut() = Weak::new();
-                self.emit_on(
-                    self.local.get(),
-                    "trackPublicationFailed",
-                    &[e.to_js(), track_js],
-                );
-                return Err(e);
-            }
-        } else {
-            let media = local
-                .track
-                .borrow()
-                .clone()
-                .ok_or_else(|| ApiError::invalid("track", "has no media"))?;
-            let (source, ms, kind) = if local.kind == "audio" {
-                (
-                    Source::Microphone,
-                    MediaSource::Microphone,
-                    TrackKind::Audio,
-                )
+                if let Err(e) = common::op(self.handle.call(Command::Publish(opts))).await {
+                    *local.room.borrow_mut() = Weak::new();
+                    self.emit_on(
+                        self.local.get(),
+                        "trackPublicationFailed",
+                        &[e.to_js(), track_js],
+                    );
+                    return Err(e);
+                }
             } else {
-                (Source::Camera, MediaSource::Camera, TrackKind::Video)
-            };
-            let opts = PublishOptions {
-                cid: local.id.clone(),
-                kind,
-                source: ms,
-                stream_key: None,
-                name: Some(local.name.clone()),
-                muted: !media.enabled(),
-                extra: Default::default(),
-            };
-            if let Err(e) = common::op(self.handle.publish(media, source, opts)).await {
-                self.emit_on(
-                    self.local.get(),
-                    "trackPublicationFailed",
-                    &[e.to_js(), track_js],
-                );
-                return Err(e);
+                let media = local
+                    .track
+                    .borrow()
+                    .clone()
+                    .ok_or_else(|| ApiError::invalid("track", "has no media"))?;
+                let (source, ms, kind) = if local.kind == "audio" {
+                    (
+                        Source::Microphone,
+                        MediaSource::Microphone,
+                        TrackKind::Audio,
+                    )
+                } else {
+                    (Source::Camera, MediaSource::Camera, TrackKind::Video)
+                };
+                let opts = PublishOptions {
+                    cid: local.id.clone(),
+                    kind,
+                    source: ms,
+                    stream_key: None,
+                    name: Some(local.name.clone()),
+                    muted: !media.enabled(),
+                    extra: Default::default(),
+                };
+                if let Err(e) = common::op(self.handle.publish(media, source, opts)).await {
+                    self.emit_on(
+                        self.local.get(),
+                        "trackPublicationFailed",
+                        &[e.to_js(), track_js],
+                    );
+                    return Err(e);
+                }
             }
-        }
-        let sid = self
-            .handle
-            .with_machine(|m| {
-                m.state()
-                    .local_tracks
-                    .get(&local.id)
-                    .and_then(|t| t.track_id.clone())
-            })
-            .unwrap_or_else(|| local.id.clone());
-        let id = self.new_obj(
-            json!({ "trackSid": sid, "trackName": local.name, "kind": local.kind, "isTrackEnabled": true }),
-            &["unpublish"],
-        );
-        set(&self.js(id), "track", &track_js);
-        self.local_pubs
-            .borrow_mut()
-            .insert(local.id.clone(), (id, local.clone()));
-        self.map_add(self.local.get(), &local.id, local.kind, &self.js(id));
-        if !local.announced.replace(true) {
-            self.emit_on(self.local.get(), "trackPublished", &[self.js(id)]);
-        }
-        Ok(self.js(id))
+            let sid = self
+                .handle
+                .with_machine(|m| {
+                    m.state()
+                        .local_tracks
+                        .get(&local.id)
+                        .and_then(|t| t.track_id.clone())
+                })
+                .unwrap_or_else(|| local.id.clone());
+            let id = self.new_obj(
+                json!({ "trackSid": sid, "trackName": local.name, "kind": local.kind, "isTrackEnabled": true }),
+                &["unpublish"],
+            );
+            set(&self.js(id), "track", &track_js);
+            self.local_pubs
+                .borrow_mut()
+                .insert(local.id.clone(), (id, local.clone()));
+            self.map_add(self.local.get(), &local.id, local.kind, &self.js(id));
+            if !local.announced.replace(true) {
+                self.emit_on(self.local.get(), "trackPublished", &[self.js(id)]);
+            }
+            Ok(self.js(id))
+        })
     }
 
     fn on_event(self: &Rc<Self>, ev: &SessionEvent) {

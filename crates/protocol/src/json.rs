@@ -184,6 +184,7 @@ pub fn encode<T: ToWire + ?Sized>(v: &T) -> Value {
 /// straight-line function and the work lives here, compiled once (or once per field type).
 pub mod wire {
     use super::{FromWire, Map, ToWire, Value, WireError};
+    use core::mem::ManuallyDrop;
 
     /// The object an enum variant decodes from, or an "invalid type" error naming
     /// `expecting`.
@@ -203,7 +204,10 @@ pub mod wire {
     pub struct Fields<'a> {
         v: &'a Value,
         obj: Option<&'a Map<String, Value>>,
-        err: Option<(u8, &'static str, WireError)>,
+        // Not dropped with the reader: `finish` takes the error out, and derived code always
+        // calls it, so no decoder carries drop code for the reader (a reader dropped without
+        // `finish` would only leak its error message).
+        err: ManuallyDrop<Option<(u8, &'static str, WireError)>>,
     }
 
     const NOT_AN_OBJECT: u8 = 0;
@@ -218,24 +222,28 @@ pub mod wire {
                 Value::Object(o) => Fields {
                     v,
                     obj: Some(o),
-                    err: None,
+                    err: ManuallyDrop::new(None),
                 },
                 _ => Fields {
                     v,
                     obj: None,
-                    err: Some((NOT_AN_OBJECT, "", WireError::invalid_type(v, expecting))),
+                    err: ManuallyDrop::new(Some((
+                        NOT_AN_OBJECT,
+                        "",
+                        WireError::invalid_type(v, expecting),
+                    ))),
                 },
             }
         }
 
         #[inline(never)]
         fn fail(&mut self, rank: u8, key: &'static str, e: WireError) {
-            let replace = match &self.err {
+            let replace = match &*self.err {
                 None => true,
                 Some((r, k, _)) => rank < *r || (rank == INVALID && *r == INVALID && key < *k),
             };
             if replace {
-                self.err = Some((rank, key, e));
+                *self.err = Some((rank, key, e));
             }
         }
 

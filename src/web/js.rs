@@ -15,7 +15,9 @@ pub fn object() -> js_sys::Object {
 
 /// `o[key] = v`; ignored when `o` is not an object.
 pub fn set(o: &JsValue, key: &str, v: &JsValue) {
-    let _ = js_sys::Reflect::set(o, &JsValue::from_str(key), v);
+    if o.is_object() || o.is_function() {
+        let _ = js_sys::Reflect::set(o, &JsValue::from_str(key), v);
+    }
 }
 
 /// `o[key] = s`.
@@ -23,8 +25,13 @@ pub fn set_str(o: &JsValue, key: &str, s: &str) {
     set(o, key, &JsValue::from_str(s));
 }
 
-/// `o[key]`; `undefined` when it is missing or `o` is not an object.
+/// `o[key]`; `undefined` when it is missing or `o` is not an object (`null` included: the
+/// end-of-candidates event's `candidate`). A non-object is not handed to `Reflect.get`, which
+/// would throw, and a caught exception costs more than the check.
 pub fn get(o: &JsValue, key: &str) -> JsValue {
+    if !(o.is_object() || o.is_function()) {
+        return JsValue::UNDEFINED;
+    }
     js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or_default()
 }
 

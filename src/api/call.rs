@@ -244,14 +244,14 @@ impl Call {
 
     /// The current call channel.
     #[wasm_bindgen(getter)]
-    pub fn channel(&self) -> String {
-        self.inner.channel.borrow().clone()
+    pub fn channel(&self) -> JsValue {
+        JsValue::from_str(&self.inner.channel.borrow())
     }
 
     /// `connected`, `connecting`, `disconnected` or `checking`.
     #[wasm_bindgen(getter)]
-    pub fn status(&self) -> String {
-        self.inner.status().to_owned()
+    pub fn status(&self) -> JsValue {
+        JsValue::from_str(self.inner.status())
     }
 
     /// Creates the call channel (the token must allow creating it) and joins it.

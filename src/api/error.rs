@@ -134,8 +134,8 @@ mod js {
 
     /// The stable error name of a numeric code ("OvspError" when unknown).
     #[wasm_bindgen(js_name = errorName, skip_typescript)]
-    pub fn error_name(code: i32) -> String {
-        ovsp::codes::Code(code).name().to_owned()
+    pub fn error_name(code: i32) -> JsValue {
+        JsValue::from_str(ovsp::codes::Code(code).name())
     }
 }
 

@@ -448,14 +448,14 @@ impl Room {
 
     /// The room id.
     #[wasm_bindgen(getter)]
-    pub fn id(&self) -> String {
-        self.inner.handle.with_machine(|m| {
+    pub fn id(&self) -> JsValue {
+        JsValue::from(self.inner.handle.with_machine(|m| {
             m.state()
                 .room
                 .as_ref()
                 .map(|r| r.id.clone())
                 .unwrap_or_default()
-        })
+        }))
     }
 
     /// Adds a listener; returns the function that removes it.

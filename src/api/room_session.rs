@@ -1048,23 +1048,23 @@ impl RoomSession {
     }
     /// The local member id.
     #[wasm_bindgen(getter, js_name = memberId)]
-    pub fn member_id(&self) -> String {
-        self.inner.self_id()
+    pub fn member_id(&self) -> JsValue {
+        JsValue::from(self.inner.self_id())
     }
     /// The room id.
     #[wasm_bindgen(getter, js_name = roomId)]
-    pub fn room_id(&self) -> String {
-        self.inner.ids().0
+    pub fn room_id(&self) -> JsValue {
+        JsValue::from(self.inner.ids().0)
     }
     /// The room session id.
     #[wasm_bindgen(getter, js_name = roomSessionId)]
-    pub fn room_session_id(&self) -> String {
-        self.inner.ids().1
+    pub fn room_session_id(&self) -> JsValue {
+        JsValue::from(self.inner.ids().1)
     }
     /// The room session id.
     #[wasm_bindgen(getter)]
-    pub fn id(&self) -> String {
-        self.inner.ids().1
+    pub fn id(&self) -> JsValue {
+        JsValue::from(self.inner.ids().1)
     }
     #[inline(never)]
     fn room_field(&self, key: &str) -> JsValue {
@@ -1128,13 +1128,15 @@ impl RoomSession {
     }
     /// `member` or `audience`.
     #[wasm_bindgen(getter, js_name = interactivityMode)]
-    pub fn interactivity_mode(&self) -> String {
-        let audience = self.inner.state(|s| {
-            s.self_member
-                .as_ref()
-                .is_some_and(|m| m.role == Role::Audience)
-        });
-        if audience { "audience" } else { "member" }.to_owned()
+    pub fn interactivity_mode(&self) -> JsValue {
+        JsValue::from({
+            let audience = self.inner.state(|s| {
+                s.self_member
+                    .as_ref()
+                    .is_some_and(|m| m.role == Role::Audience)
+            });
+            if audience { "audience" } else { "member" }.to_owned()
+        })
     }
     /// Room preview URL (none on this server).
     #[wasm_bindgen(getter, js_name = previewUrl)]
@@ -1259,18 +1261,18 @@ impl RoomSessionDevice {
 impl RoomSessionDevice {
     /// Device id.
     #[wasm_bindgen(getter)]
-    pub fn id(&self) -> String {
-        self.id.clone()
+    pub fn id(&self) -> JsValue {
+        JsValue::from_str(&self.id)
     }
     /// `camera`, `microphone`, `device` or `screen`.
     #[wasm_bindgen(getter)]
-    pub fn kind(&self) -> String {
-        self.kind.to_owned()
+    pub fn kind(&self) -> JsValue {
+        JsValue::from_str(self.kind)
     }
     /// The owning member id.
     #[wasm_bindgen(getter, js_name = memberId)]
-    pub fn member_id(&self) -> Option<String> {
-        self.rs.upgrade().map(|r| r.self_id())
+    pub fn member_id(&self) -> JsValue {
+        JsValue::from(self.rs.upgrade().map(|r| r.self_id()))
     }
     /// The device's stream.
     #[wasm_bindgen(getter, js_name = localStream)]
@@ -1366,8 +1368,8 @@ impl Egress {
     }
     /// The room session id.
     #[wasm_bindgen(getter, js_name = roomSessionId)]
-    pub fn room_session_id(&self) -> String {
-        self.room_id.clone()
+    pub fn room_session_id(&self) -> JsValue {
+        JsValue::from_str(&self.room_id)
     }
     /// State.
     #[wasm_bindgen(getter)]

@@ -156,18 +156,18 @@ pub struct LocalTrack {
 impl LocalTrack {
     /// Id of the local track.
     #[wasm_bindgen(getter)]
-    pub fn id(&self) -> String {
-        self.inner.id.clone()
+    pub fn id(&self) -> JsValue {
+        JsValue::from_str(&self.inner.id)
     }
     /// Name.
     #[wasm_bindgen(getter)]
-    pub fn name(&self) -> String {
-        self.inner.name.clone()
+    pub fn name(&self) -> JsValue {
+        JsValue::from_str(&self.inner.name)
     }
     /// `audio`, `video` or `data`.
     #[wasm_bindgen(getter)]
-    pub fn kind(&self) -> String {
-        self.inner.kind.to_owned()
+    pub fn kind(&self) -> JsValue {
+        JsValue::from_str(self.inner.kind)
     }
     /// The server id once published.
     #[wasm_bindgen(getter)]
@@ -1277,39 +1277,41 @@ impl Inner {
 impl VideoRoom {
     /// Room id.
     #[wasm_bindgen(getter)]
-    pub fn sid(&self) -> String {
-        self.inner.handle.with_machine(|m| {
+    pub fn sid(&self) -> JsValue {
+        JsValue::from(self.inner.handle.with_machine(|m| {
             m.state()
                 .room
                 .as_ref()
                 .map(|r| r.id.clone())
                 .unwrap_or_default()
-        })
+        }))
     }
     /// Room name.
     #[wasm_bindgen(getter)]
-    pub fn name(&self) -> String {
-        self.inner.handle.with_machine(|m| {
+    pub fn name(&self) -> JsValue {
+        JsValue::from(self.inner.handle.with_machine(|m| {
             m.state()
                 .room
                 .as_ref()
                 .map(|r| r.name.clone())
                 .unwrap_or_default()
-        })
+        }))
     }
     /// `connected`, `reconnecting` or `disconnected`.
     #[wasm_bindgen(getter)]
-    pub fn state(&self) -> String {
-        self.inner
-            .handle
-            .with_machine(|m| match m.state().connection {
-                ConnectionState::Connected => "connected",
-                ConnectionState::Reconnecting { .. } | ConnectionState::Connecting => {
-                    "reconnecting"
-                }
-                _ => "disconnected",
-            })
-            .to_owned()
+    pub fn state(&self) -> JsValue {
+        JsValue::from(
+            self.inner
+                .handle
+                .with_machine(|m| match m.state().connection {
+                    ConnectionState::Connected => "connected",
+                    ConnectionState::Reconnecting { .. } | ConnectionState::Connecting => {
+                        "reconnecting"
+                    }
+                    _ => "disconnected",
+                })
+                .to_owned(),
+        )
     }
     /// Whether the room is being recorded.
     #[wasm_bindgen(getter, js_name = isRecording)]

@@ -438,22 +438,45 @@ impl Call {
             let s = m.state();
             let me: Option<Member> = s.self_member.as_ref().map(|m| {
                 let mut x = m.member.clone();
-                x.tracks = s.local_tracks.values().filter_map(|t| t.track_id.as_deref().and_then(|id| s.track(id)).map(|(t, _)| t.clone())).collect();
+                x.tracks = s
+                    .local_tracks
+                    .values()
+                    .filter_map(|t| {
+                        t.track_id
+                            .as_deref()
+                            .and_then(|id| s.track(id))
+                            .map(|(t, _)| t.clone())
+                    })
+                    .collect();
                 x
             });
             me.iter()
                 .chain(s.members.values())
                 .map(|m| {
-                    let tracks: serde_json::Map<String, Value> = m
-                        .tracks
-                        .iter()
-                        .map(|t| {
-                            let name = t.name.clone().or_else(|| t.cid.clone()).unwrap_or_else(|| t.id.clone());
-                            let kind = match t.kind { TrackKind::Audio => "audio", TrackKind::Video => "video", _ => "data" };
-                            (name, json!({ "kind": kind, "muted": t.muted || t.blocked }))
-                        })
-                        .collect();
-                    json!({ "id": m.identity, "tracks": tracks, "audioMuted": m.audio_muted, "videoMuted": m.video_muted })
+                    // Insert loops: collecting into a map would instantiate a sort.
+                    let mut tracks = serde_json::Map::new();
+                    for t in &m.tracks {
+                        let name = t
+                            .name
+                            .clone()
+                            .or_else(|| t.cid.clone())
+                            .unwrap_or_else(|| t.id.clone());
+                        let kind = match t.kind {
+                            TrackKind::Audio => "audio",
+                            TrackKind::Video => "video",
+                            _ => "data",
+                        };
+                        tracks.insert(
+                            name,
+                            wire::two("kind", kind.into(), "muted", (t.muted || t.blocked).into()),
+                        );
+                    }
+                    let mut u = serde_json::Map::new();
+                    wire::put(&mut u, "audioMuted", m.audio_muted.into());
+                    wire::put(&mut u, "id", m.identity.as_str().into());
+                    wire::put(&mut u, "tracks", Value::Object(tracks));
+                    wire::put(&mut u, "videoMuted", m.video_muted.into());
+                    Value::Object(u)
                 })
                 .collect()
         });

@@ -247,7 +247,9 @@ impl Listeners {
             let next = d.next(&mut self.em.borrow_mut());
             let Some(f) = next else { break };
             if let Err(e) = f.apply(&JsValue::NULL, &arr) {
-                let msg = ["convene: listener of \"", event, "\" threw"].concat();
+                let mut msg = String::from("convene: listener of \"");
+                msg.push_str(event);
+                msg.push_str("\" threw");
                 log::write(self.level.get(), Level::Error, &msg, &e);
             }
         }

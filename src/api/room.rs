@@ -94,8 +94,15 @@ impl Inner {
                 }
                 for key in keys {
                     let id = format!("{me}/{key}");
-                    streams.insert(key.clone(), json!(id));
-                    let mut row = StreamRow { id, key: key.clone(), participant: me.clone(), local: true, audio: None, video: None };
+                    streams.insert(key.clone(), Value::String(id.clone()));
+                    let mut row = StreamRow {
+                        id,
+                        key: key.clone(),
+                        participant: me.clone(),
+                        local: true,
+                        audio: None,
+                        video: None,
+                    };
                     for t in s.local_tracks.values() {
                         let k = stream_key(t.stream_key.as_deref(), t.source);
                         if k != key {
@@ -115,14 +122,21 @@ impl Inner {
                     }
                     rows.push(row);
                 }
-                participants.push((me.clone(), json!({ "id": me, "streams": streams, "canReceiveMessages": true, "origin": "local" })));
+                participants.push((me.clone(), participant(&me, streams, "local")));
             }
             for m in s.members.values() {
                 let mut streams = serde_json::Map::new();
                 for g in s.streams.values().filter(|g| g.member_id == m.id) {
                     let id = format!("{}/{}", m.id, g.stream_key);
-                    streams.insert(g.stream_key.clone(), json!(id));
-                    let mut row = StreamRow { id, key: g.stream_key.clone(), participant: m.id.clone(), local: false, audio: None, video: None };
+                    streams.insert(g.stream_key.clone(), Value::String(id.clone()));
+                    let mut row = StreamRow {
+                        id,
+                        key: g.stream_key.clone(),
+                        participant: m.id.clone(),
+                        local: false,
+                        audio: None,
+                        video: None,
+                    };
                     for t in m.tracks.iter().filter(|t| g.track_ids.contains(&t.id)) {
                         let v = Some((t.id.clone(), !t.muted, t.blocked));
                         match t.kind {
@@ -133,7 +147,7 @@ impl Inner {
                     }
                     rows.push(row);
                 }
-                let mut p = json!({ "id": m.id, "streams": streams, "canReceiveMessages": true, "origin": "remote" });
+                let mut p = participant(&m.id, streams, "remote");
                 if let Some(c) = m.meta.get("context") {
                     p["context"] = c.clone();
                 }
@@ -400,6 +414,17 @@ impl Inner {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+/// A participant of `getState()`: `{id, streams, canReceiveMessages: true, origin}`.
+#[inline(never)]
+fn participant(id: &str, streams: serde_json::Map<String, Value>, origin: &str) -> Value {
+    let mut p = serde_json::Map::new();
+    wire::put(&mut p, "canReceiveMessages", Value::Bool(true));
+    wire::put(&mut p, "id", id.into());
+    wire::put(&mut p, "origin", origin.into());
+    wire::put(&mut p, "streams", Value::Object(streams));
+    Value::Object(p)
 }
 
 fn targets(v: &Value) -> Vec<SubTarget> {

@@ -18,7 +18,7 @@
 //! the callback. When the session ends (leave, destroy, or a fatal disconnect) the actor drops
 //! everything it owns: no timer, listener, peer connection or local track survives it.
 
-use super::chan::{oneshot, Inbox, OneshotTx, Sender};
+use super::chan::{oneshot, Inbox, OneshotRx, OneshotTx, Sender};
 use super::clock;
 use super::element::{self, Attachment, PlayOutcome};
 use super::error::{MediaError, WebError};
@@ -36,13 +36,39 @@ use convene_core::{
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlMediaElement, MediaStreamTrack, RtcRtpTransceiver};
 
 /// What a command resolves to.
 pub type CallResult = Result<Value, CoreError>;
+
+/// The completion of a command submitted by [`SessionHandle::call`] (or `replace_track`,
+/// `mute_track`): a future of its [`CallResult`]. The command is submitted when the reply is
+/// created; a session that has ended resolves it as closed.
+#[must_use = "the command is submitted either way; await the reply for its result"]
+pub struct Reply(OneshotRx<CallResult>);
+
+impl Reply {
+    fn ready(r: CallResult) -> Reply {
+        let (tx, rx) = oneshot();
+        tx.send(r);
+        Reply(rx)
+    }
+}
+
+impl Future for Reply {
+    type Output = CallResult;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or_else(|| Err(closed())))
+    }
+}
 
 /// Everything a subscriber hears: the core's events plus browser-only media facts.
 #[derive(Debug, Clone)]
@@ -279,13 +305,14 @@ impl SessionHandle {
         self.shared().alive.get()
     }
 
-    /// Submits a command to the core and waits for its completion.
-    pub async fn call(&self, cmd: Command) -> CallResult {
+    /// Submits a command to the core; the returned [`Reply`] resolves to its completion.
+    pub fn call(&self, cmd: Command) -> Reply {
         let (tx, rx) = oneshot();
-        if !self.is_alive() || !self.shared().tx.send(Msg::Call(cmd, tx)) {
-            return Err(closed());
+        if self.is_alive() {
+            // A refused message drops `tx`, which resolves the reply as closed.
+            self.shared().tx.send(Msg::Call(cmd, tx));
         }
-        rx.await.unwrap_or_else(|| Err(closed()))
+        Reply(rx)
     }
 
     /// Calls `f` with every event, after the actor has released its borrows. `f` may call any
@@ -368,24 +395,21 @@ impl SessionHandle {
 
     /// Sends `track` in place of the local track `cid` (for example another camera); the old
     /// track is stopped. No renegotiation.
-    pub async fn replace_track(&self, cid: &str, track: MediaStreamTrack) -> CallResult {
-        let source = match self.shared().local.borrow().get(cid) {
-            Some(t) => t.source(),
-            None => {
-                return Err(CoreError::Misuse(MisuseError::UnknownTrack {
-                    cid: cid.to_owned(),
-                }))
-            }
+    pub fn replace_track(&self, cid: &str, track: MediaStreamTrack) -> Reply {
+        let source = self.shared().local.borrow().get(cid).map(|t| t.source());
+        let Some(source) = source else {
+            return Reply::ready(Err(CoreError::Misuse(MisuseError::UnknownTrack {
+                cid: cid.to_owned(),
+            })));
         };
         self.adopt(cid, track, source);
         self.call(Command::ReplaceTrack {
             cid: cid.to_owned(),
         })
-        .await
     }
 
     /// Mutes or unmutes the local track `cid` (`track.mute`; the sender stops sending).
-    pub async fn mute_track(&self, cid: &str, muted: bool) -> CallResult {
+    pub fn mute_track(&self, cid: &str, muted: bool) -> Reply {
         if let Some(t) = self.shared().local.borrow().get(cid) {
             t.set_enabled(!muted);
         }
@@ -393,7 +417,6 @@ impl SessionHandle {
             cid: cid.to_owned(),
             muted,
         })
-        .await
     }
 
     /// The browser track of the local track `cid`.

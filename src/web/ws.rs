@@ -74,8 +74,13 @@ impl Socket {
         })
     }
 
-    /// Sends one text frame.
+    /// Sends one text frame (dropped when the socket is already closing or closed).
     pub fn send(&self, text: &str) -> Result<(), WebError> {
+        // A closing or closed socket drops the frame either way (its close event follows);
+        // send() would only make the browser log "already in CLOSING or CLOSED state".
+        if self.ws.ready_state() > WebSocket::OPEN {
+            return Ok(());
+        }
         self.ws.send_with_str(text).map_err(WebError::from)
     }
 

@@ -38,6 +38,20 @@ thread_local! {
     static NEXT_LOCAL: Cell<u32> = const { Cell::new(0) };
 }
 
+/// The initial properties of a participant object (its track maps are set by `new_obj`).
+#[inline(never)]
+fn participant_props(sid: &str, identity: &str) -> Value {
+    let mut p = serde_json::Map::new();
+    for k in ["audioTracks", "dataTracks", "tracks", "videoTracks"] {
+        wire::put(&mut p, k, Value::Object(serde_json::Map::new()));
+    }
+    wire::put(&mut p, "identity", identity.into());
+    wire::put(&mut p, "networkQualityLevel", Value::Null);
+    wire::put(&mut p, "sid", sid.into());
+    wire::put(&mut p, "state", "connected".into());
+    Value::Object(p)
+}
+
 /// The listener arguments `spec` names, as indexes into `slots`.
 #[inline(never)]
 fn pick(spec: &[u8], slots: &[&JsValue]) -> Vec<JsValue> {
@@ -641,11 +655,7 @@ impl Inner {
         if let Some(id) = self.parts.borrow().get(&m.id) {
             return *id;
         }
-        let id = self.new_obj(
-            json!({ "sid": m.id, "identity": m.identity, "state": "connected", "networkQualityLevel": null,
-                    "tracks": {}, "audioTracks": {}, "videoTracks": {}, "dataTracks": {} }),
-            &[],
-        );
+        let id = self.new_obj(participant_props(&m.id, &m.identity), &[]);
         self.parts.borrow_mut().insert(m.id.clone(), id);
         self.participants
             .set(&JsValue::from_str(&m.id), &self.js(id));
@@ -1450,8 +1460,7 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
     });
     *inner.dispatch.borrow_mut() = Some(d);
     let local = inner.new_obj(
-        json!({ "sid": "", "identity": "", "state": "connected", "networkQualityLevel": null,
-                "tracks": {}, "audioTracks": {}, "videoTracks": {}, "dataTracks": {} }),
+        participant_props("", ""),
         &["publishTrack", "unpublishTrack"],
     );
     inner.local.set(local);

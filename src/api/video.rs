@@ -1018,12 +1018,16 @@ impl Inner {
                 }
             }
             CoreEvent::DataReceived {
-                track_id: Some(track_id),
-                member_id: Some(member_id),
+                track_id,
+                member_id,
                 payload,
                 ..
             } => {
-                self.data_message(track_id, member_id, payload);
+                // A message is delivered with its track and participant only (one that arrives
+                // after its sender left has neither).
+                if let (Some(t), Some(m)) = (track_id, member_id) {
+                    self.data_message(t, m, payload);
+                }
                 return;
             }
             CoreEvent::RoomLeft { .. } => {

@@ -104,7 +104,13 @@ pub async fn stream_tracks(
     p: js_sys::Promise,
     first: &str,
 ) -> Result<Vec<MediaStreamTrack>, MediaError> {
-    let s: MediaStream = JsFuture::from(p).await?.unchecked_into();
+    let s = JsFuture::from(p).await?;
+    Ok(tracks_of(&s, first))
+}
+
+/// The tracks of the `MediaStream` `s`, those of kind `first` before the others.
+pub fn tracks_of(s: &JsValue, first: &str) -> Vec<MediaStreamTrack> {
+    let s: &MediaStream = s.unchecked_ref();
     let (mut out, mut rest) = (Vec::new(), Vec::new());
     for t in s.get_tracks().iter() {
         let t: MediaStreamTrack = t.unchecked_into();
@@ -115,7 +121,7 @@ pub async fn stream_tracks(
         }
     }
     out.append(&mut rest);
-    Ok(out)
+    out
 }
 
 /// `getUserMedia`: returns the acquired tracks (audio first).

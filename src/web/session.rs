@@ -557,7 +557,8 @@ impl SessionHandle {
                 (media::display_media_promise(&c, false)?, "video")
             }
         };
-        let tracks = media::stream_tracks(p, first).await?;
+        let stream = JsFuture::from(p).await.map_err(MediaError::from)?;
+        let tracks = media::tracks_of(&stream, first);
         let mut it = tracks.into_iter();
         let first = it.next().ok_or_else(|| {
             MediaError::NotFound(WebError::new("NotFoundError", "no track returned"))
@@ -574,13 +575,12 @@ impl SessionHandle {
         self.shared().tx.send(Msg::WatchDevices);
     }
 
-    /// Stats of both peer connections.
-    pub async fn stats(&self) -> SessionStats {
+    /// Stats of both peer connections (requested at once; the future resolves to them).
+    pub fn stats(&self) -> impl Future<Output = SessionStats> {
         let (tx, rx) = oneshot();
-        if !self.shared().tx.send(Msg::Stats(tx)) {
-            return SessionStats::default();
-        }
-        rx.await.unwrap_or_default()
+        // A refused message drops `tx`: the reply resolves to empty stats.
+        self.shared().tx.send(Msg::Stats(tx));
+        async move { rx.await.unwrap_or_default() }
     }
 
     /// Leaves the room (`room.leave`) and ends the session: afterwards no timer, listener,

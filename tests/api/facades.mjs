@@ -385,7 +385,8 @@ await check('connect(): participantConnected, trackSubscribed with attachable vi
     // Tracks subscribed while connecting are already on their publications (the documented
     // pattern); later ones arrive as trackSubscribed.
     room.participants.forEach((p) => p.tracks.forEach((pub) => pub.track && show(pub.track, p)));
-    room.on('trackSubscribed', show);
+    // The room's trackSubscribed listener gets (track, publication, participant).
+    room.on('trackSubscribed', (track, _publication, participant) => show(track, participant));
     // Text stays a string, binary arrives as an ArrayBuffer (kept as its bytes here).
     const show_data = (d) => (typeof d === 'string' ? d : d instanceof ArrayBuffer ? ['bytes', ...new Uint8Array(d)] : ['other', String(d)]);
     room.on('trackMessage', (data, track, participant) => log.push(['message', show_data(data), track.name, participant.identity, track.kind]));

@@ -10,7 +10,7 @@ use convene_core::catalogue::call_names;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};
 use js_sys::Promise;
 use ovsp::codes::Code;
-use ovsp::model::{MediaSource, Member, TrackKind};
+use ovsp::model::{Member, TrackKind};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::MediaStreamTrack;
@@ -18,7 +18,6 @@ use web_sys::MediaStreamTrack;
 use super::common::{self, get, promise, reject, to_js, Listeners};
 use super::error::ApiError;
 use super::{token, wire};
-use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
 struct Inner {
@@ -168,15 +167,7 @@ impl Inner {
             }
             for (name, t) in list {
                 let audio = t.kind() == "audio";
-                let (source, ms, kind) = if audio {
-                    (
-                        Source::Microphone,
-                        MediaSource::Microphone,
-                        TrackKind::Audio,
-                    )
-                } else {
-                    (Source::Camera, MediaSource::Camera, TrackKind::Video)
-                };
+                let (source, ms, kind) = common::media_kind(audio);
                 let opts = PublishOptions {
                     cid: name.clone(),
                     kind,

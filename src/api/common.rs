@@ -255,3 +255,24 @@ impl Listeners {
         }
     }
 }
+
+/// The capture source, wire source and kind of a microphone (`audio`) or camera track.
+pub fn media_kind(
+    audio: bool,
+) -> (
+    crate::web::media::Source,
+    ovsp::model::MediaSource,
+    ovsp::model::TrackKind,
+) {
+    use crate::web::media::Source;
+    use ovsp::model::{MediaSource, TrackKind};
+    if audio {
+        (
+            Source::Microphone,
+            MediaSource::Microphone,
+            TrackKind::Audio,
+        )
+    } else {
+        (Source::Camera, MediaSource::Camera, TrackKind::Video)
+    }
+}

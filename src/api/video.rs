@@ -877,15 +877,7 @@ impl Inner {
                     .borrow()
                     .clone()
                     .ok_or_else(|| ApiError::invalid("track", "has no media"))?;
-                let (source, ms, kind) = if local.kind == "audio" {
-                    (
-                        Source::Microphone,
-                        MediaSource::Microphone,
-                        TrackKind::Audio,
-                    )
-                } else {
-                    (Source::Camera, MediaSource::Camera, TrackKind::Video)
-                };
+                let (source, ms, kind) = common::media_kind(local.kind == "audio");
                 let opts = PublishOptions {
                     cid: local.id.clone(),
                     kind,

@@ -536,6 +536,24 @@ impl Rs {
         })
     }
 
+    /// Sends `track` as the default track `cid`: in place of the one published, or published.
+    fn put_main<'a>(
+        &'a self,
+        cid: &'a str,
+        track: MediaStreamTrack,
+        source: Source,
+        ms: MediaSource,
+    ) -> common::Op<'a, ()> {
+        Box::pin(async move {
+            if self.handle.local_track(cid).is_some() {
+                common::op(self.handle.replace_track(cid, track)).await?;
+            } else {
+                self.publish(cid, track, source, ms, "main").await?;
+            }
+            Ok(())
+        })
+    }
+
     /// Replaces the default track `cid` with a new device track (or publishes it).
     fn update_device<'a>(
         &'a self,
@@ -546,11 +564,7 @@ impl Rs {
     ) -> common::Op<'a, JsValue> {
         Box::pin(async move {
             let t = common::acquire(source, &constraints).await?;
-            if self.handle.local_track(cid).is_some() {
-                common::op(self.handle.replace_track(cid, t)).await?;
-            } else {
-                self.publish(cid, t, source, ms, "main").await?;
-            }
+            self.put_main(cid, t, source, ms).await?;
             self.relayout();
             Ok(JsValue::UNDEFINED)
         })
@@ -988,11 +1002,7 @@ impl RoomSession {
                 } else {
                     (CAM, Source::Camera, MediaSource::Camera)
                 };
-                if inner.handle.local_track(cid).is_some() {
-                    common::op(inner.handle.replace_track(cid, t)).await?;
-                } else {
-                    inner.publish(cid, t, src, ms, "main").await?;
-                }
+                inner.put_main(cid, t, src, ms).await?;
             }
             inner.relayout();
             Ok(JsValue::UNDEFINED)

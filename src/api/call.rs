@@ -10,8 +10,8 @@ use convene_core::catalogue::call_names;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};
 use js_sys::Promise;
 use ovsp::codes::Code;
+use ovsp::json::{json, Value};
 use ovsp::model::{Member, TrackKind};
-use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::MediaStreamTrack;
 
@@ -445,7 +445,7 @@ impl Call {
                 .chain(s.members.values())
                 .map(|m| {
                     // Insert loops: collecting into a map would instantiate a sort.
-                    let mut tracks = serde_json::Map::new();
+                    let mut tracks = ovsp::json::Map::new();
                     for t in &m.tracks {
                         let name = t
                             .name
@@ -462,7 +462,7 @@ impl Call {
                             wire::two("kind", kind.into(), "muted", (t.muted || t.blocked).into()),
                         );
                     }
-                    let mut u = serde_json::Map::new();
+                    let mut u = ovsp::json::Map::new();
                     wire::put(&mut u, "audioMuted", m.audio_muted.into());
                     wire::put(&mut u, "id", m.identity.as_str().into());
                     wire::put(&mut u, "tracks", Value::Object(tracks));

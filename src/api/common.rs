@@ -8,7 +8,7 @@ use std::pin::Pin;
 use convene_core::emitter::Emitter;
 use convene_core::{Config, CoreError};
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde_json::Value;
+use ovsp::json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -43,7 +43,7 @@ pub fn from_js(v: &JsValue, name: &str) -> Result<Value, ApiError> {
     js_sys::JSON::stringify(v)
         .ok()
         .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_str(&s).ok())
+        .and_then(|s| ovsp::json::parse(&s).ok())
         .ok_or_else(|| ApiError::invalid(name, "is not a plain value"))
 }
 

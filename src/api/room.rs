@@ -10,8 +10,8 @@ use convene_core::catalogue::room_names;
 use convene_core::store::stream_key;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubSetting, SubTarget};
 use js_sys::{Function, Map, Promise};
+use ovsp::json::{json, Value};
 use ovsp::model::{MediaSource, TrackKind};
-use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
@@ -84,7 +84,7 @@ impl Inner {
             let mut rows = Vec::new();
             // The local participant and its streams (from the local tracks).
             if s.self_member.is_some() {
-                let mut streams = serde_json::Map::new();
+                let mut streams = ovsp::json::Map::new();
                 let mut keys: Vec<String> = Vec::new();
                 for t in s.local_tracks.values() {
                     let key = stream_key(t.stream_key.as_deref(), t.source);
@@ -125,7 +125,7 @@ impl Inner {
                 participants.push((me.clone(), participant(&me, streams, "local")));
             }
             for m in s.members.values() {
-                let mut streams = serde_json::Map::new();
+                let mut streams = ovsp::json::Map::new();
                 for g in s.streams.values().filter(|g| g.member_id == m.id) {
                     let id = format!("{}/{}", m.id, g.stream_key);
                     streams.insert(g.stream_key.clone(), Value::String(id.clone()));
@@ -396,7 +396,7 @@ impl Inner {
                     (_, true) => (Source::Screen, MediaSource::Screen, TrackKind::Video),
                     _ => (Source::Camera, MediaSource::Camera, TrackKind::Video),
                 };
-                let mut extra = serde_json::Map::new();
+                let mut extra = ovsp::json::Map::new();
                 if simulcast {
                     extra.insert("simulcast".into(), json!(true));
                 }
@@ -418,8 +418,8 @@ impl Inner {
 
 /// A participant of `getState()`: `{id, streams, canReceiveMessages: true, origin}`.
 #[inline(never)]
-fn participant(id: &str, streams: serde_json::Map<String, Value>, origin: &str) -> Value {
-    let mut p = serde_json::Map::new();
+fn participant(id: &str, streams: ovsp::json::Map<String, Value>, origin: &str) -> Value {
+    let mut p = ovsp::json::Map::new();
     wire::put(&mut p, "canReceiveMessages", Value::Bool(true));
     wire::put(&mut p, "id", id.into());
     wire::put(&mut p, "origin", origin.into());

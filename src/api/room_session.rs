@@ -7,8 +7,8 @@ use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_session_names;
 use convene_core::{Command, CoreEvent, PublishOptions};
+use ovsp::json::Value;
 use ovsp::model::{MediaSource, Member, Role, Room, TrackKind};
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};

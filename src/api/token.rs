@@ -2,7 +2,7 @@
 //! verifies): its expiry, for the client-side expiry timer of `Room`, and its room name.
 
 use ovsp::codes::Code;
-use serde_json::Value;
+use ovsp::json::Value;
 
 use super::error::ApiError;
 
@@ -58,7 +58,7 @@ pub fn inspect(token: &str) -> Result<TokenInfo, ApiError> {
     // Through text, like every other JSON the package reads: one parser instantiation.
     let claims: Value = std::str::from_utf8(&bytes)
         .ok()
-        .and_then(|t| serde_json::from_str(t).ok())
+        .and_then(|t| ovsp::json::parse(t).ok())
         .ok_or_else(|| malformed("payload is not JSON"))?;
     if !claims.is_object() {
         return Err(malformed("payload is not a JSON object"));

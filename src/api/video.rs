@@ -20,8 +20,8 @@ use std::rc::{Rc, Weak};
 use convene_core::catalogue::{twilio_names, TwilioObject as T};
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};
 use js_sys::{Array, Function, Map, Promise};
+use ovsp::json::{json, Value};
 use ovsp::model::{MediaSource, MemberState, Track, TrackKind};
-use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
@@ -41,9 +41,9 @@ thread_local! {
 /// The initial properties of a participant object (its track maps are set by `new_obj`).
 #[inline(never)]
 fn participant_props(sid: &str, identity: &str) -> Value {
-    let mut p = serde_json::Map::new();
+    let mut p = ovsp::json::Map::new();
     for k in ["audioTracks", "dataTracks", "tracks", "videoTracks"] {
-        wire::put(&mut p, k, Value::Object(serde_json::Map::new()));
+        wire::put(&mut p, k, Value::Object(ovsp::json::Map::new()));
     }
     wire::put(&mut p, "identity", identity.into());
     wire::put(&mut p, "networkQualityLevel", Value::Null);
@@ -851,7 +851,7 @@ impl Inner {
             }
             .into();
             if local.kind == "data" {
-                let mut extra = serde_json::Map::new();
+                let mut extra = ovsp::json::Map::new();
                 extra.insert("reliable".into(), Value::Bool(local.data.reliable()));
                 let opts = PublishOptions {
                     cid: local.id.clone(),

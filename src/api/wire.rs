@@ -1,12 +1,12 @@
 //! Pure translation of facade calls into OVSP requests, with argument validation.
 //!
-//! The facades turn their JavaScript arguments into `serde_json::Value`s and hand them to the
+//! The facades turn their JavaScript arguments into JSON values and hand them to the
 //! functions here, which check every argument (type, presence, range, known layout and
 //! position) and build the wire method and params. Nothing here touches the browser, so the
 //! rules are tested on the host. A bad argument gives an [`ApiError`] before anything is sent.
 
 use ovsp::codes::Code;
-use serde_json::{Map, Value};
+use ovsp::json::{Map, Value};
 
 use super::error::ApiError;
 
@@ -1129,7 +1129,7 @@ pub fn decode_data_message(payload: &[u8]) -> Result<&str, &[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use ovsp::json::json;
 
     #[test]
     fn percent_matches_three_decimal_formatting() {

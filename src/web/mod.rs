@@ -25,7 +25,7 @@
 //! | need | call |
 //! |---|---|
 //! | create (state `new`) | `SessionHandle::new(convene_core::Config)` (seed 0 = random) |
-//! | any core command | `call(Command)`, a [`Reply`]: a future of `Result<serde_json::Value, CoreError>` (the command is submitted at once) |
+//! | any core command | `call(Command)`, a [`Reply`]: a future of `Result<Value, CoreError>` (a JSON value) (the command is submitted at once) |
 //! | join / leave / destroy | `call(Command::Join)`, `leave()`, `destroy()` |
 //! | events | `subscribe(Fn(&SessionEvent)) -> Subscription` (drop = unsubscribe); called after the actor released all borrows, in order; the callback may call the handle again |
 //! | state | `state() -> convene_core::State` (a clone), `with_machine(|m| ..)`, `is_alive()` |

@@ -33,7 +33,7 @@ use convene_core::{
     Input, MisuseError, Output, PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType,
     SessionMachine, State, VecMap,
 };
-use serde_json::Value;
+use ovsp::json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;

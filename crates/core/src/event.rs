@@ -3,13 +3,13 @@
 //! Facade names for each event are derived in [`crate::catalogue`].
 
 use ovsp::codes::Code;
+use ovsp::json::Value;
 use ovsp::model::{
     ClosingReason, Layout, LeaveReason, MediaAllowed, Member, Playback, Recording, Role, Room,
     SessionAction, Stream, StreamStateKind, StreamStateReason, SubscriptionState, Track, TrackKind,
     UnpublishReason,
 };
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::io::MediaChange;
 use crate::CoreError;

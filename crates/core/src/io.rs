@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use ovsp::json::Value;
 pub use ovsp::methods::{ClientInfo, IceServer, SubSetting, SubTarget};
 use ovsp::model::{MediaSource, PcKind, TrackKind};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::{CoreError, CoreEvent};
 
@@ -21,7 +21,7 @@ pub struct JoinOptions {
     /// Display-name override (if the token allows it).
     pub name: Option<String>,
     /// Merged into the token's member meta.
-    pub meta: Option<serde_json::Map<String, Value>>,
+    pub meta: Option<ovsp::json::Map<String, Value>>,
     /// Join with the microphone muted.
     pub join_audio_muted: Option<bool>,
     /// Join with the camera muted.
@@ -146,7 +146,7 @@ pub struct PublishOptions {
     /// Publish muted.
     pub muted: bool,
     /// Extra `track.publish` params (width, height, layers, codecs, reliable, …) merged as-is.
-    pub extra: serde_json::Map<String, Value>,
+    pub extra: ovsp::json::Map<String, Value>,
 }
 
 /// A facade command. Each is submitted with a [`RequestHandle`] and completes exactly once

@@ -6,6 +6,7 @@ use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
 use ovsp::events::Event;
 use ovsp::json::ToWire;
+use ovsp::json::{Map, Value};
 use ovsp::methods::{
     IceServer, PubOfferResult, ResumeParams, SessionConnectParams, SessionConnectResult,
     SubSetting, SubTarget,
@@ -13,7 +14,6 @@ use ovsp::methods::{
 use ovsp::model::{
     ClosingReason, MediaKind, PcKind, Role, SessionAction, Snapshot, SubMid, Track, TrackKind,
 };
-use serde_json::{Map, Value};
 
 use crate::backoff::{Backoff, SplitMix64};
 use crate::error::{MediaError, MisuseError, ServerError, SignalingError};
@@ -797,7 +797,7 @@ impl SessionMachine {
                 for s in &settings {
                     self.sub_settings.insert(s.track_id.clone(), s.clone());
                 }
-                let mut params = serde_json::Map::new();
+                let mut params = ovsp::json::Map::new();
                 if !add.is_empty() {
                     params.insert("add".into(), add.to_wire());
                 }
@@ -817,7 +817,7 @@ impl SessionMachine {
                 );
             }
             Command::SendMessage { to, topic, payload } => {
-                let mut params = serde_json::Map::new();
+                let mut params = ovsp::json::Map::new();
                 if let Some(to) = to {
                     params.insert("to".into(), to.into());
                 }
@@ -1092,7 +1092,7 @@ impl SessionMachine {
 
     fn send_join(&mut self) {
         let j = &self.config.join;
-        let mut params = serde_json::Map::new();
+        let mut params = ovsp::json::Map::new();
         if let Some(n) = &j.name {
             params.insert("name".into(), n.as_str().into());
         }
@@ -1799,7 +1799,7 @@ impl SessionMachine {
             || !self.explicit_unsubs.is_empty()
             || !settings.is_empty()
         {
-            let mut params = serde_json::Map::new();
+            let mut params = ovsp::json::Map::new();
             if !self.explicit_subs.is_empty() {
                 params.insert("add".into(), self.explicit_subs.to_wire());
             }

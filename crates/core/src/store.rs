@@ -5,13 +5,13 @@
 //! implies. The session machine is its only caller in the SDK; tests call it directly.
 
 use ovsp::json::encode;
+use ovsp::json::Value;
 use ovsp::model::{
     Layout, LeaveReason, MediaAllowed, MediaSource, Member, MemberPartial, Playback, Recording,
     Role, Room, RoomPartial, SelfMember, Snapshot, Stream, StreamStateKind, StreamStateReason,
     SubState, SubscriptionState, Track, TrackKind, TrackPartial, UnpublishReason,
 };
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::event::{AclChange, ConnectionState, CoreEvent, Speaker};
 use crate::map::{VecMap, VecSet};
@@ -37,7 +37,7 @@ pub struct LocalTrack {
     /// The pub-PC mid once negotiated.
     pub mid: Option<String>,
     /// Extra publish params (re-sent on a full rejoin).
-    pub extra: serde_json::Map<String, Value>,
+    pub extra: ovsp::json::Map<String, Value>,
 }
 
 /// A Telnyx-style stream: the tracks of one member sharing a stream key.

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
 pub use ovsp_derive::{FromWire, ToWire, Wire};
-pub use serde_json::{Map, Value};
+pub use serde_json::{json, Map, Value};
 
 /// A wire value that did not decode. Its text follows serde_json's (e.g.
 /// "missing field `id`", "invalid type: string \"x\", expected u32").
@@ -165,8 +165,12 @@ pub fn decode<T: FromWire>(v: &Value) -> Result<T, WireError> {
 
 /// Decode a typed value from JSON text (parsed into a `Value` once, then decoded).
 pub fn decode_str<T: FromWire>(text: &str) -> Result<T, WireError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| WireError::custom(e.to_string()))?;
-    T::from_wire(&v)
+    T::from_wire(&parse(text)?)
+}
+
+/// Parse JSON text into a `Value`.
+pub fn parse(text: &str) -> Result<Value, WireError> {
+    serde_json::from_str(text).map_err(|e| WireError::custom(e.to_string()))
 }
 
 /// Encode a typed value as JSON text (object keys in sorted order, as serde_json writes a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Size of what a browser downloads: the release .wasm plus its JS glue, raw and gzip -9, against
+# Size of what a browser downloads: the release .wasm plus its JS glue (and snippets), raw and gzip -9, against
 # the budget; then where the wasm's code bytes go (largest areas and function families), read
 # from the release build's function names after the same wasm-opt pass.
 . "$(dirname "$0")/../lib/tier.sh"
@@ -12,7 +12,12 @@ if [ -z "$wasm" ] || [ ! -f "$js" ]; then
 fi
 raw=0
 gz=0
-for f in "$wasm" "$js"; do
+# wasm-bindgen's JS snippets (pkg/snippets/) ship with the glue and count with it.
+snippets=()
+if [ -d "$ROOT/pkg/snippets" ]; then
+    mapfile -t snippets < <(find "$ROOT/pkg/snippets" -name '*.js' | sort)
+fi
+for f in "$wasm" "$js" "${snippets[@]}"; do
     r=$(wc -c <"$f")
     g=$(gzip -9 -c "$f" | wc -c)
     printf '%-40s raw %8d  gzip -9 %8d\n' "${f#"$ROOT"/}" "$r" "$g"

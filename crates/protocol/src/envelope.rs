@@ -446,7 +446,7 @@ fn push_member(out: &mut String, key: &str, v: &Value) {
     out.push_str(",\"");
     out.push_str(key);
     out.push_str("\":");
-    out.push_str(&v.to_string());
+    crate::json::write_text(out, v);
 }
 
 fn to_value_or_empty(v: &impl ToWire) -> Value {
@@ -667,11 +667,11 @@ fn parse_object(text: &str) -> Result<Map<String, Value>, DecodeError> {
     if text.len() > MAX_FRAME_BYTES {
         return Err(too_large(text.len()));
     }
-    match serde_json::from_str::<Value>(text) {
+    match crate::json::parse(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(Value::Array(_)) => Err(DecodeError::invalid("batches are not supported", None)),
         Ok(_) => Err(DecodeError::invalid("frame must be a JSON object", None)),
-        Err(e) => Err(DecodeError::parse(e.to_string())),
+        Err(e) => Err(DecodeError::parse(String::from(e))),
     }
 }
 

@@ -24,6 +24,11 @@ use std::hash::BuildHasher;
 pub use ovsp_derive::{FromWire, ToWire, Wire};
 pub use serde_json::{json, Map, Value};
 
+mod num;
+mod text;
+
+pub use text::MAX_DEPTH;
+
 /// A wire value that did not decode. Its text follows serde_json's (e.g.
 /// "missing field `id`", "invalid type: string \"x\", expected u32").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,15 +173,29 @@ pub fn decode_str<T: FromWire>(text: &str) -> Result<T, WireError> {
     T::from_wire(&parse(text)?)
 }
 
-/// Parse JSON text into a `Value`.
+/// Parse JSON text into a `Value` (RFC 8259; at most [`MAX_DEPTH`] nested arrays and
+/// objects; see the `text` module for the details). Invalid text is an error, never a panic.
 pub fn parse(text: &str) -> Result<Value, WireError> {
-    serde_json::from_str(text).map_err(|e| WireError::custom(e.to_string()))
+    text::parse(text)
+}
+
+/// A `Value` as compact JSON text, byte for byte as serde_json writes it (object keys in the
+/// map's sorted order; floats in their shortest round-trip form).
+pub fn to_text(v: &Value) -> String {
+    let mut out = String::new();
+    text::write(&mut out, v);
+    out
+}
+
+/// Append a `Value` as compact JSON text to `out` (see [`to_text`]).
+pub fn write_text(out: &mut String, v: &Value) {
+    text::write(out, v);
 }
 
 /// Encode a typed value as JSON text (object keys in sorted order, as serde_json writes a
 /// `Value`; key order carries no meaning on the wire).
 pub fn encode_str<T: ToWire + ?Sized>(v: &T) -> String {
-    v.to_wire().to_string()
+    to_text(&v.to_wire())
 }
 
 /// Encode a typed value as a JSON `Value`.

@@ -4,6 +4,8 @@
 //! Senders hold a `Weak` reference, so a closure that outlives the actor simply drops what it
 //! sends instead of keeping the actor's state alive.
 
+use super::listener::{Handler, Hook};
+use super::session::Msg;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -90,17 +92,37 @@ impl<T> Future for Recv<'_, T> {
     }
 }
 
+impl<T> Shared<T> {
+    fn push(&self, msg: T) {
+        self.queue.borrow_mut().push_back(msg);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
 impl<T> Sender<T> {
     /// Queues a message; returns false when the inbox is gone.
     pub fn send(&self, msg: T) -> bool {
         let Some(shared) = self.shared.upgrade() else {
             return false;
         };
-        shared.queue.borrow_mut().push_back(msg);
-        if let Some(w) = shared.waker.take() {
-            w.wake();
-        }
+        shared.push(msg);
         true
+    }
+}
+
+/// The session's inbox takes every hook's event as a message.
+impl Handler for Shared<Msg> {
+    fn on(&self, tag: u32, value: wasm_bindgen::JsValue) {
+        self.push(Msg::Js(tag, value));
+    }
+}
+
+impl Sender<Msg> {
+    /// A [`Hook`] handler that queues each event as a message.
+    pub fn hook(&self) -> Hook {
+        self.shared.clone()
     }
 }
 

@@ -90,15 +90,20 @@ pub async fn play(el: &HtmlMediaElement) -> PlayOutcome {
 /// Routes `el`'s audio to output device `sink_id`; NotSupportedError where the browser
 /// lacks `setSinkId`.
 pub async fn set_sink_id(el: &HtmlMediaElement, sink_id: &str) -> Result<(), WebError> {
-    let f = js_sys::Reflect::get(el, &"setSinkId".into())?;
+    JsFuture::from(sink_promise(el, sink_id)?)
+        .await
+        .map(|_| ())
+        .map_err(WebError::from)
+}
+
+/// Starts [`set_sink_id`]; the promise settles when the output device is set.
+pub fn sink_promise(el: &HtmlMediaElement, sink_id: &str) -> Result<js_sys::Promise, WebError> {
+    let f = super::js::get(el, "setSinkId");
     let f: &js_sys::Function = f
         .dyn_ref()
         .ok_or_else(|| WebError::new("NotSupportedError", "setSinkId is not supported"))?;
     let p = f.call1(el, &JsValue::from_str(sink_id))?;
-    JsFuture::from(js_sys::Promise::resolve(&p))
-        .await
-        .map(|_| ())
-        .map_err(WebError::from)
+    Ok(js_sys::Promise::resolve(&p))
 }
 
 impl Drop for Attachment {

@@ -23,6 +23,17 @@ impl WebError {
     }
 }
 
+impl WebError {
+    /// `name: message`, built without the formatting machinery.
+    pub fn text(&self) -> String {
+        let mut s = String::with_capacity(self.name.len() + 2 + self.message.len());
+        s.push_str(&self.name);
+        s.push_str(": ");
+        s.push_str(&self.message);
+        s
+    }
+}
+
 impl From<JsValue> for WebError {
     fn from(v: JsValue) -> Self {
         // DOMExceptions, Errors and other objects (some browsers' OverconstrainedError) all

@@ -4,8 +4,13 @@
 //! `Closure` is freed; a [`Timer`] clears its `setTimeout` on drop. No closure is ever
 //! leaked. [`live_callbacks`] counts the callbacks alive right now, so tests
 //! can prove that leaving a session leaves nothing behind.
+//!
+//! The SDK's own listeners and timers are *hooks* ([`Listener::hook`], [`Timer::hook`],
+//! [`watch`]): each hands its event, with a numeric tag, to a [`Handler`] it holds weakly.
+//! All of them share one closure type, so the browser layer has one set of callback shims.
 
 use std::cell::Cell;
+use std::rc::Weak;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Event, EventTarget};
@@ -21,6 +26,44 @@ fn live_add(d: isize) {
 /// Number of [`Listener`]s and [`Timer`]s currently registered with the browser.
 pub fn live_callbacks() -> usize {
     LIVE.with(|c| c.get())
+}
+
+/// Receives what hooked listeners, timers and promises report.
+pub trait Handler {
+    /// Called with the hook's tag and its value: the event, the settled promise's value, or
+    /// `undefined` for a timer.
+    fn on(&self, tag: u32, value: JsValue);
+}
+
+/// A weak reference to a [`Handler`]; a hook whose handler is gone does nothing.
+pub type Hook = Weak<dyn Handler>;
+
+/// Added to a [`watch`]ed promise's tag when it was rejected.
+pub const REJECTED: u32 = 0x80;
+
+/// The one closure type behind every hook.
+fn hook(h: &Hook, tag: u32) -> Closure<dyn FnMut(JsValue)> {
+    let h = h.clone();
+    Closure::new(move |v: JsValue| {
+        if let Some(h) = h.upgrade() {
+            h.on(tag, v);
+        }
+    })
+}
+
+/// Waits for `p` in a task of its own, then calls the handler with `tag` and the value, or
+/// with `tag | REJECTED` and the error.
+pub fn watch(p: js_sys::Promise, h: &Hook, tag: u32) {
+    let h = h.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let (tag, v) = match wasm_bindgen_futures::JsFuture::from(p).await {
+            Ok(v) => (tag, v),
+            Err(e) => (tag | REJECTED, e),
+        };
+        if let Some(h) = h.upgrade() {
+            h.on(tag, v);
+        }
+    });
 }
 
 /// Every callback handed to the browser has this one signature, so there is one set of
@@ -57,7 +100,19 @@ impl Listener {
         Self::attach(target, prop, true, callback(f))
     }
 
-    /// The one body behind [`Listener::new`] and [`Listener::property`].
+    /// Adds a listener for `ty` events on `target` (or, with `property`, sets the `ty` handler
+    /// property) that calls `h` with `tag` and the event.
+    pub fn hook(
+        target: &EventTarget,
+        ty: &'static str,
+        property: bool,
+        h: &Hook,
+        tag: u32,
+    ) -> Self {
+        Self::attach(target, ty, property, hook(h, tag))
+    }
+
+    /// The one body behind [`Listener::new`], [`Listener::property`] and [`Listener::hook`].
     #[inline(never)]
     fn attach(
         target: &EventTarget,
@@ -106,6 +161,12 @@ impl Timer {
     /// Calls `f` once after `ms` milliseconds, unless dropped first.
     pub fn new<F: FnMut() + 'static>(ms: i32, mut f: F) -> Self {
         Self::start(ms, Closure::new(move |_: JsValue| f()))
+    }
+
+    /// Calls `h` with `tag` (and `undefined`) once after `ms` milliseconds, unless dropped
+    /// first.
+    pub fn hook(ms: i32, h: &Hook, tag: u32) -> Self {
+        Self::start(ms, hook(h, tag))
     }
 
     #[inline(never)]

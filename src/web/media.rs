@@ -2,7 +2,7 @@
 
 use super::error::{MediaError, WebError};
 use super::js;
-use super::listener::Listener;
+use super::listener::{Hook, Listener};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaDeviceKind, MediaDevices, MediaStream, MediaStreamTrack};
@@ -195,16 +195,51 @@ pub async fn devices() -> Result<Vec<DeviceInfo>, MediaError> {
     Ok(out)
 }
 
-/// Watches `devicechange`; calls `f` each time the device list changes, until dropped.
-pub fn watch_devices<F: FnMut() + 'static>(mut f: F) -> Result<Listener, MediaError> {
+/// Watches `devicechange`: calls `h` with `tag` each time the device list changes, until
+/// dropped.
+pub fn watch_devices(h: &Hook, tag: u32) -> Result<Listener, MediaError> {
     let md = devices_api()?;
-    Ok(Listener::new(md.as_ref(), "devicechange", move |_| f()))
+    Ok(Listener::hook(md.as_ref(), "devicechange", false, h, tag))
+}
+
+/// Starts acquiring a fresh track for `source` with constraints `c` (`true` for defaults):
+/// the `MediaStream` promise and the kind of track wanted from it ([`first_track`]).
+pub fn acquire_promise(
+    source: Source,
+    c: JsValue,
+) -> Result<(js_sys::Promise, &'static str), MediaError> {
+    let kind = source.kind();
+    Ok(match source {
+        Source::Screen | Source::ScreenAudio => (display_media_promise(&c, false)?, "video"),
+        _ => {
+            let (audio, video) = if kind == "audio" {
+                (c, JsValue::UNDEFINED)
+            } else {
+                (JsValue::UNDEFINED, c)
+            };
+            (user_media_promise(&MediaRequest { audio, video })?, kind)
+        }
+    })
+}
+
+/// The first track of kind `first` (else any) of the `MediaStream` `s`; the others are
+/// stopped.
+pub fn first_track(s: &JsValue, first: &str) -> Result<MediaStreamTrack, MediaError> {
+    let mut it = tracks_of(s, first).into_iter();
+    let t = it
+        .next()
+        .ok_or_else(|| MediaError::NotFound(WebError::new("NotFoundError", "no track returned")))?;
+    for extra in it {
+        extra.stop();
+    }
+    Ok(t)
 }
 
 /// A local track the SDK owns: stopped when dropped, watched for `ended` (an unplugged device).
 pub struct LocalTrack {
     track: MediaStreamTrack,
     source: Source,
+    id: u32,
     _ended: Listener,
 }
 
@@ -221,8 +256,26 @@ impl LocalTrack {
         LocalTrack {
             track,
             source,
+            id: 0,
             _ended: ended,
         }
+    }
+
+    /// Takes ownership of `track`, known by `id`; `h` is called with `tag` if the browser ends
+    /// it.
+    pub fn hooked(track: MediaStreamTrack, source: Source, id: u32, h: &Hook, tag: u32) -> Self {
+        let ended = Listener::hook(track.as_ref(), "onended", true, h, tag);
+        LocalTrack {
+            track,
+            source,
+            id,
+            _ended: ended,
+        }
+    }
+
+    /// The id given to [`LocalTrack::hooked`] (0 for [`LocalTrack::new`]).
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     /// The browser track.
@@ -255,9 +308,4 @@ impl Drop for LocalTrack {
     fn drop(&mut self) {
         self.track.stop();
     }
-}
-
-/// The error to report when no fallback device can replace an ended track.
-pub fn fallback_failed(e: &MediaError) -> WebError {
-    WebError::new(e.name(), e.message())
 }

@@ -6,14 +6,14 @@
 
 use super::error::WebError;
 use super::js;
-use super::listener::Listener;
-use std::rc::Rc;
+use super::listener::{Handler, Hook, Listener};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    MediaStreamTrack, RtcDataChannel, RtcIceCandidateInit, RtcPeerConnection, RtcRtpTransceiver,
-    RtcSessionDescriptionInit,
-};
+use web_sys::{MediaStreamTrack, RtcDataChannel, RtcPeerConnection, RtcRtpTransceiver};
+
+pub use convene_core::{IceCandidate, IceServer, IceState, SdpType as SdpKind};
 
 /// Which of the session's two connections a peer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,58 +22,6 @@ pub enum PcRole {
     Pub,
     /// The subscribing connection: the server offers.
     Sub,
-}
-
-/// One ICE server for the connection's configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IceServer {
-    /// `stun:` / `turn:` URLs.
-    pub urls: Vec<String>,
-    /// TURN user name.
-    pub username: Option<String>,
-    /// TURN credential.
-    pub credential: Option<String>,
-}
-
-/// A trickled ICE candidate (the `RTCIceCandidateInit` fields).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IceCandidate {
-    /// The `candidate:` line.
-    pub candidate: String,
-    /// The media stream identification tag.
-    pub sdp_mid: Option<String>,
-    /// The m-line index.
-    pub sdp_m_line_index: Option<u16>,
-    /// The ICE ufrag it belongs to.
-    pub username_fragment: Option<String>,
-}
-
-/// The connection (or ICE connection) state, as one small enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnState {
-    /// Not started.
-    New,
-    /// Checking / connecting.
-    Connecting,
-    /// Connected (or ICE completed).
-    Connected,
-    /// Temporarily lost.
-    Disconnected,
-    /// Failed; needs an ICE restart.
-    Failed,
-    /// Closed.
-    Closed,
-}
-
-/// SDP type of a description.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SdpKind {
-    /// An offer.
-    Offer,
-    /// An answer.
-    Answer,
-    /// Rollback of a pending offer.
-    Rollback,
 }
 
 /// Transceiver direction.
@@ -94,10 +42,8 @@ pub enum Direction {
 pub enum PeerSignal {
     /// A local ICE candidate; `None` is the end of candidates.
     Candidate(Option<IceCandidate>),
-    /// `connectionState` changed.
-    Connection(ConnState),
-    /// `iceConnectionState` changed.
-    Ice(ConnState),
+    /// `connectionState` changed (ICE and DTLS together).
+    Connection(IceState),
     /// A remote track arrived on m-line `mid`.
     Track {
         /// The transceiver's mid.
@@ -119,14 +65,13 @@ pub enum PeerSignal {
     },
 }
 
-type Sink = Rc<dyn Fn(PcRole, PeerSignal)>;
-
-/// Messages given to a channel that is still connecting; sent when it opens.
-type Backlog = Rc<std::cell::RefCell<Vec<Vec<u8>>>>;
+/// Where a peer's signals go.
+pub type Sink = Rc<dyn Fn(PcRole, PeerSignal)>;
 
 struct Channel {
     dc: RtcDataChannel,
-    backlog: Backlog,
+    /// Messages given to the channel while it was still connecting; sent when it opens.
+    backlog: Vec<Vec<u8>>,
     _listeners: [Listener; 2],
 }
 
@@ -136,26 +81,26 @@ impl Drop for Channel {
     }
 }
 
-/// One RTCPeerConnection with everything attached to it.
-pub struct Peer {
+/// The hook tags of a peer's listeners (a channel's carry its index above the low byte).
+const ICE: u32 = 0;
+const CONN: u32 = 1;
+const TRACK: u32 = 2;
+const DATACHANNEL: u32 = 3;
+const OPEN: u32 = 4;
+const MESSAGE: u32 = 5;
+
+struct Inner {
     role: PcRole,
     pc: RtcPeerConnection,
     sink: Sink,
-    channels: Rc<std::cell::RefCell<Vec<Channel>>>,
-    _listeners: [Listener; 5],
+    me: Hook,
+    channels: RefCell<Vec<Channel>>,
 }
 
-/// `connectionState` (`key` "connectionState") or `iceConnectionState` (`key`
-/// "iceConnectionState") of `pc`.
-fn conn_state(pc: &RtcPeerConnection, key: &str) -> ConnState {
-    match js::get_str(pc, key).as_deref() {
-        Some("new") => ConnState::New,
-        Some("connecting" | "checking") => ConnState::Connecting,
-        Some("connected" | "completed") => ConnState::Connected,
-        Some("disconnected") => ConnState::Disconnected,
-        Some("failed") => ConnState::Failed,
-        _ => ConnState::Closed,
-    }
+/// One RTCPeerConnection with everything attached to it.
+pub struct Peer {
+    inner: Rc<Inner>,
+    _listeners: [Listener; 4],
 }
 
 fn js_dir(d: Direction) -> &'static str {
@@ -177,34 +122,87 @@ fn data_bytes(v: &JsValue) -> Vec<u8> {
     Vec::new()
 }
 
-fn channel(role: PcRole, dc: RtcDataChannel, sink: &Sink) -> Channel {
-    js::set_str(&dc, "binaryType", "arraybuffer");
-    let t: &web_sys::EventTarget = dc.as_ref();
-    let label = dc.label();
-    let (s1, s2) = (sink.clone(), sink.clone());
-    let l2 = label.clone();
-    let backlog: Backlog = Rc::default();
-    let (b1, d1) = (backlog.clone(), dc.clone());
-    Channel {
-        _listeners: [
-            Listener::new(t, "open", move |_| {
-                for m in b1.take() {
-                    let _ = d1.send_with_u8_array(&m);
-                }
-                s1(role, PeerSignal::ChannelOpen(label.clone()))
-            }),
-            Listener::new(t, "message", move |e| {
-                s2(
-                    role,
-                    PeerSignal::Data {
-                        label: l2.clone(),
-                        data: data_bytes(&js::get(&e, "data")),
-                    },
+impl Inner {
+    fn adopt(&self, dc: RtcDataChannel) {
+        js::set_str(&dc, "binaryType", "arraybuffer");
+        let mut chans = self.channels.borrow_mut();
+        let i = (chans.len() as u32) << 8;
+        let t: &web_sys::EventTarget = dc.as_ref();
+        let listeners = [
+            Listener::hook(t, "open", false, &self.me, OPEN | i),
+            Listener::hook(t, "message", false, &self.me, MESSAGE | i),
+        ];
+        chans.push(Channel {
+            dc,
+            backlog: Vec::new(),
+            _listeners: listeners,
+        });
+    }
+}
+
+impl Handler for Inner {
+    fn on(&self, tag: u32, e: JsValue) {
+        let sig = match tag & 0xff {
+            ICE => {
+                let c = js::get(&e, "candidate");
+                PeerSignal::Candidate(
+                    js::get_str(&c, "candidate")
+                        .filter(|line| !line.is_empty())
+                        .map(|line| IceCandidate {
+                            candidate: line,
+                            sdp_mid: js::get_str(&c, "sdpMid"),
+                            sdp_m_line_index: js::get_f64(&c, "sdpMLineIndex").map(|i| i as u16),
+                            username_fragment: js::get_str(&c, "usernameFragment"),
+                        }),
                 )
-            }),
-        ],
-        dc,
-        backlog,
+            }
+            CONN => {
+                PeerSignal::Connection(match js::get_str(&self.pc, "connectionState").as_deref() {
+                    Some("new") => IceState::New,
+                    Some("connecting") => IceState::Checking,
+                    Some("connected") => IceState::Connected,
+                    Some("disconnected") => IceState::Disconnected,
+                    Some("failed") => IceState::Failed,
+                    _ => IceState::Closed,
+                })
+            }
+            TRACK => {
+                let Ok(track) = js::get(&e, "track").dyn_into::<MediaStreamTrack>() else {
+                    return;
+                };
+                let mid = js::get_str(&js::get(&e, "transceiver"), "mid");
+                PeerSignal::Track { mid, track }
+            }
+            DATACHANNEL => {
+                let dc = js::get(&e, "channel");
+                if !dc.is_object() {
+                    return;
+                }
+                let dc: RtcDataChannel = dc.unchecked_into();
+                let label = dc.label();
+                self.adopt(dc);
+                PeerSignal::Channel(label)
+            }
+            kind => {
+                let mut chans = self.channels.borrow_mut();
+                let Some(c) = chans.get_mut((tag >> 8) as usize) else {
+                    return;
+                };
+                let label = c.dc.label();
+                if kind == OPEN {
+                    for m in std::mem::take(&mut c.backlog) {
+                        let _ = c.dc.send_with_u8_array(&m);
+                    }
+                    PeerSignal::ChannelOpen(label)
+                } else {
+                    PeerSignal::Data {
+                        label,
+                        data: data_bytes(&js::get(&e, "data")),
+                    }
+                }
+            }
+        };
+        (self.sink)(self.role, sig)
     }
 }
 
@@ -229,9 +227,17 @@ impl Peer {
         ice_servers: &[IceServer],
         sink: F,
     ) -> Result<Peer, WebError> {
-        let cfg = js::object();
+        Self::create(role, ice_servers.iter(), Rc::new(sink))
+    }
+
+    /// [`Peer::new`] with the servers of `servers` and a shared sink.
+    pub fn create<'a>(
+        role: PcRole,
+        servers: impl Iterator<Item = &'a IceServer>,
+        sink: Sink,
+    ) -> Result<Peer, WebError> {
         let list = js_sys::Array::new();
-        for s in ice_servers {
+        for s in servers {
             let srv = js::object();
             let urls = js_sys::Array::new();
             for u in &s.urls {
@@ -246,105 +252,64 @@ impl Peer {
             }
             list.push(&srv);
         }
+        Self::with_servers(role, list, sink)
+    }
+
+    #[inline(never)]
+    fn with_servers(role: PcRole, list: js_sys::Array, sink: Sink) -> Result<Peer, WebError> {
+        let cfg = js::object();
         js::set(&cfg, "iceServers", &list);
         js::set_str(&cfg, "bundlePolicy", "max-bundle");
         let pc = RtcPeerConnection::new_with_configuration(cfg.unchecked_ref())?;
-        let sink: Sink = Rc::new(sink);
-        let t: &web_sys::EventTarget = pc.as_ref();
-        let (s1, s2, s3, s4, s5) = (
-            sink.clone(),
-            sink.clone(),
-            sink.clone(),
-            sink.clone(),
-            sink.clone(),
-        );
-        let (p2, p3) = (pc.clone(), pc.clone());
-        let channels: Rc<std::cell::RefCell<Vec<Channel>>> = Rc::default();
-        let adopted = channels.clone();
-        let listeners = [
-            Listener::new(t, "icecandidate", move |e| {
-                let c = js::get(&e, "candidate");
-                let c = js::get_str(&c, "candidate")
-                    .filter(|line| !line.is_empty())
-                    .map(|line| IceCandidate {
-                        candidate: line,
-                        sdp_mid: js::get_str(&c, "sdpMid"),
-                        sdp_m_line_index: js::get_f64(&c, "sdpMLineIndex").map(|i| i as u16),
-                        username_fragment: js::get_str(&c, "usernameFragment"),
-                    });
-                s1(role, PeerSignal::Candidate(c))
-            }),
-            Listener::new(t, "connectionstatechange", move |_| {
-                s2(
-                    role,
-                    PeerSignal::Connection(conn_state(&p2, "connectionState")),
-                )
-            }),
-            Listener::new(t, "iceconnectionstatechange", move |_| {
-                s3(role, PeerSignal::Ice(conn_state(&p3, "iceConnectionState")))
-            }),
-            Listener::new(t, "track", move |e| {
-                if let Ok(track) = js::get(&e, "track").dyn_into::<MediaStreamTrack>() {
-                    let mid = js::get_str(&js::get(&e, "transceiver"), "mid");
-                    s4(role, PeerSignal::Track { mid, track })
-                }
-            }),
-            Listener::new(t, "datachannel", move |e| {
-                let dc = js::get(&e, "channel");
-                if dc.is_object() {
-                    let dc: RtcDataChannel = dc.unchecked_into();
-                    let label = dc.label();
-                    let c = channel(role, dc, &s5);
-                    adopted.borrow_mut().push(c);
-                    s5(role, PeerSignal::Channel(label))
-                }
-            }),
-        ];
-        Ok(Peer {
+        let inner = Rc::new_cyclic(|me: &Weak<Inner>| Inner {
             role,
             pc,
             sink,
-            channels,
+            me: me.clone(),
+            channels: RefCell::new(Vec::new()),
+        });
+        let t: &web_sys::EventTarget = inner.pc.as_ref();
+        let me = &inner.me;
+        let listeners = [
+            Listener::hook(t, "icecandidate", false, me, ICE),
+            Listener::hook(t, "connectionstatechange", false, me, CONN),
+            Listener::hook(t, "track", false, me, TRACK),
+            Listener::hook(t, "datachannel", false, me, DATACHANNEL),
+        ];
+        Ok(Peer {
+            inner,
             _listeners: listeners,
         })
     }
 
-    /// Which connection this is.
-    pub fn role(&self) -> PcRole {
-        self.role
-    }
-
     /// The underlying browser object.
     pub fn raw(&self) -> &RtcPeerConnection {
-        &self.pc
+        &self.inner.pc
     }
 
     /// Opens the two OVSP data channels, `ovsp-reliable` (ordered) and `ovsp-lossy`
     /// (unordered, no retransmits), on this (publishing) connection.
     pub fn open_data_channels(&mut self) {
-        let reliable = self.pc.create_data_channel("ovsp-reliable");
+        let pc = &self.inner.pc;
+        let reliable = pc.create_data_channel("ovsp-reliable");
         let init = js::object();
         js::set(&init, "ordered", &JsValue::FALSE);
         js::set(&init, "maxRetransmits", &JsValue::from_f64(0.0));
-        let lossy = self
-            .pc
-            .create_data_channel_with_data_channel_dict("ovsp-lossy", init.unchecked_ref());
-        for dc in [reliable, lossy] {
-            let c = channel(self.role, dc, &self.sink);
-            self.channels.borrow_mut().push(c);
-        }
+        let lossy =
+            pc.create_data_channel_with_data_channel_dict("ovsp-lossy", init.unchecked_ref());
+        self.inner.adopt(reliable);
+        self.inner.adopt(lossy);
     }
 
     /// Sends `data` on the channel labelled `label`; while the channel is still connecting
     /// the message is kept, in order, and sent when it opens.
     pub fn send_data(&self, label: &str, data: &[u8]) -> Result<(), WebError> {
-        let channels = self.channels.borrow();
-        let c = channels
-            .iter()
-            .find(|c| c.dc.label() == label)
-            .ok_or_else(|| WebError::new("InvalidStateError", "no such data channel"))?;
+        let mut channels = self.inner.channels.borrow_mut();
+        let Some(c) = channels.iter_mut().find(|c| c.dc.label() == label) else {
+            return Err(WebError::new("InvalidStateError", "no such data channel"));
+        };
         if js::get_str(&c.dc, "readyState").as_deref() == Some("connecting") {
-            c.backlog.borrow_mut().push(data.to_vec());
+            c.backlog.push(data.to_vec());
             return Ok(());
         }
         c.dc.send_with_u8_array(data).map_err(WebError::from)
@@ -365,28 +330,21 @@ impl Peer {
             js::set(&init, "sendEncodings", e);
         }
         let init = init.unchecked_ref();
+        let pc = &self.inner.pc;
         match track {
-            Some(t) => self
-                .pc
-                .add_transceiver_with_media_stream_track_and_init(t, init),
-            None => self.pc.add_transceiver_with_str_and_init(kind, init),
+            Some(t) => pc.add_transceiver_with_media_stream_track_and_init(t, init),
+            None => pc.add_transceiver_with_str_and_init(kind, init),
         }
     }
 
     /// All transceivers, in m-line order.
     pub fn transceivers(&self) -> Vec<RtcRtpTransceiver> {
-        self.pc
+        self.inner
+            .pc
             .get_transceivers()
             .iter()
             .map(|t| t.unchecked_into())
             .collect()
-    }
-
-    /// The transceiver negotiated on `mid`.
-    pub fn transceiver(&self, mid: &str) -> Option<RtcRtpTransceiver> {
-        self.transceivers()
-            .into_iter()
-            .find(|t| mid_of(t).as_deref() == Some(mid))
     }
 
     /// Sets a transceiver's direction.
@@ -394,17 +352,8 @@ impl Peer {
         js::set_str(t, "direction", js_dir(dir));
     }
 
-    /// Replaces (or with `None`, removes) the track a transceiver sends, without renegotiation.
-    pub async fn replace_track(
-        t: &RtcRtpTransceiver,
-        track: Option<&MediaStreamTrack>,
-    ) -> Result<(), WebError> {
-        wait(Self::replace_track_promise(t, track))
-            .await
-            .map(|_| ())
-    }
-
-    /// Starts [`Peer::replace_track`]; the promise settles when the track is replaced.
+    /// Starts replacing (or with `None`, removing) the track a transceiver sends, without
+    /// renegotiation; the promise settles when the track is replaced.
     pub fn replace_track_promise(
         t: &RtcRtpTransceiver,
         track: Option<&MediaStreamTrack>,
@@ -421,14 +370,13 @@ impl Peer {
 
     /// Starts [`Peer::create_offer`]; the promise resolves to the description ([`sdp_of`]).
     pub fn offer_promise(&self, ice_restart: bool) -> js_sys::Promise {
+        let o = js::object();
         if ice_restart {
-            let o = js::object();
             js::set(&o, "iceRestart", &JsValue::TRUE);
-            self.pc
-                .create_offer_with_rtc_offer_options(o.unchecked_ref())
-        } else {
-            self.pc.create_offer()
         }
+        self.inner
+            .pc
+            .create_offer_with_rtc_offer_options(o.unchecked_ref())
     }
 
     /// Creates an answer to the applied remote offer.
@@ -438,41 +386,39 @@ impl Peer {
 
     /// Starts [`Peer::create_answer`]; the promise resolves to the description ([`sdp_of`]).
     pub fn answer_promise(&self) -> js_sys::Promise {
-        self.pc.create_answer()
-    }
-
-    fn desc(kind: SdpKind, sdp: &str) -> RtcSessionDescriptionInit {
-        let d = js::object();
-        let t = match kind {
-            SdpKind::Offer => "offer",
-            SdpKind::Answer => "answer",
-            SdpKind::Rollback => "rollback",
-        };
-        js::set_str(&d, "type", t);
-        if kind != SdpKind::Rollback {
-            js::set_str(&d, "sdp", sdp);
-        }
-        d.unchecked_into()
+        self.inner.pc.create_answer()
     }
 
     /// Applies a local description.
     pub async fn set_local(&self, kind: SdpKind, sdp: &str) -> Result<(), WebError> {
-        wait(self.set_local_promise(kind, sdp)).await.map(|_| ())
-    }
-
-    /// Starts [`Peer::set_local`].
-    pub fn set_local_promise(&self, kind: SdpKind, sdp: &str) -> js_sys::Promise {
-        self.pc.set_local_description(&Self::desc(kind, sdp))
+        wait(self.describe_promise(false, kind, sdp))
+            .await
+            .map(|_| ())
     }
 
     /// Applies a remote description.
     pub async fn set_remote(&self, kind: SdpKind, sdp: &str) -> Result<(), WebError> {
-        wait(self.set_remote_promise(kind, sdp)).await.map(|_| ())
+        wait(self.describe_promise(true, kind, sdp))
+            .await
+            .map(|_| ())
     }
 
-    /// Starts [`Peer::set_remote`].
-    pub fn set_remote_promise(&self, kind: SdpKind, sdp: &str) -> js_sys::Promise {
-        self.pc.set_remote_description(&Self::desc(kind, sdp))
+    /// Starts [`Peer::set_remote`] (`remote`) or [`Peer::set_local`].
+    pub fn describe_promise(&self, remote: bool, kind: SdpKind, sdp: &str) -> js_sys::Promise {
+        let d = js::object();
+        let t = match kind {
+            SdpKind::Offer => "offer",
+            SdpKind::Answer => "answer",
+        };
+        js::set_str(&d, "type", t);
+        js::set_str(&d, "sdp", sdp);
+        let d = d.unchecked_ref();
+        let pc = &self.inner.pc;
+        if remote {
+            pc.set_remote_description(d)
+        } else {
+            pc.set_local_description(d)
+        }
     }
 
     /// Adds a remote candidate; `None` signals the end of candidates.
@@ -494,35 +440,19 @@ impl Peer {
             if let Some(u) = &c.username_fragment {
                 js::set_str(&i, "usernameFragment", u);
             }
-            let i: RtcIceCandidateInit = i.unchecked_into();
-            i
+            i.unchecked_into()
         });
-        self.pc
+        self.inner
+            .pc
             .add_ice_candidate_with_opt_rtc_ice_candidate_init(init.as_ref())
     }
 
     /// `restartIce()`: the next offer restarts ICE.
     pub fn restart_ice(&self) {
-        if let Ok(f) = js_sys::Reflect::get(&self.pc, &"restartIce".into()) {
-            if let Some(f) = f.dyn_ref::<js_sys::Function>() {
-                let _ = f.call0(&self.pc);
-            }
+        let pc = &self.inner.pc;
+        if let Some(f) = js::get(pc, "restartIce").dyn_ref::<js_sys::Function>() {
+            let _ = f.call0(pc);
         }
-    }
-
-    /// The SDP of the current local description, if any.
-    pub fn local_sdp(&self) -> Option<String> {
-        self.pc.local_description().map(|d| d.sdp())
-    }
-
-    /// The current connection state.
-    pub fn state(&self) -> ConnState {
-        conn_state(&self.pc, "connectionState")
-    }
-
-    /// The current ICE connection state.
-    pub fn ice_state(&self) -> ConnState {
-        conn_state(&self.pc, "iceConnectionState")
     }
 
     /// The raw `RTCStatsReport`.
@@ -532,20 +462,16 @@ impl Peer {
 
     /// Starts [`Peer::stats`]; the promise resolves to the `RTCStatsReport`.
     pub fn stats_promise(&self) -> js_sys::Promise {
-        self.pc.get_stats()
-    }
-
-    /// Closes the connection and its channels (also done on drop).
-    pub fn close(&mut self) {
-        let gone = std::mem::take(&mut *self.channels.borrow_mut());
-        drop(gone);
-        self.pc.close();
+        self.inner.pc.get_stats()
     }
 }
 
 impl Drop for Peer {
+    /// Closes the connection and its channels.
     fn drop(&mut self) {
-        self.close();
+        let gone = std::mem::take(&mut *self.inner.channels.borrow_mut());
+        drop(gone);
+        self.inner.pc.close();
     }
 }
 

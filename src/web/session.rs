@@ -3,8 +3,9 @@
 //! One `spawn_local` task (the actor) owns the core's `SessionMachine` logic loop and every
 //! browser object of a session: the WebSocket, both peer connections, the single re-armed
 //! timer, the `devicechange` listener. Browser callbacks only push a message into the actor's
-//! inbox, so the inbox is the one place where the socket, the timer, the peer connections and
-//! the facades' commands meet (a merged `select`). Each turn the actor:
+//! inbox (most of them as a hook's tag and value, see [`super::listener::Handler`]), so the
+//! inbox is the one place where the socket, the timer, the peer connections and the facades'
+//! commands meet (a merged `select`). Each turn the actor:
 //!
 //! 1. takes one input (a result of its own peer operations first, then the inbox);
 //! 2. feeds it to the machine with the current time;
@@ -20,18 +21,17 @@
 
 use super::chan::{oneshot, Inbox, OneshotRx, OneshotTx, Sender};
 use super::clock;
-use super::element::{self, Attachment, PlayOutcome};
+use super::element::{self, Attachment};
 use super::error::{MediaError, WebError};
-use super::listener::{Listener, Timer};
+use super::listener::{watch, Hook, Listener, Timer, REJECTED};
 use super::log::{self, Level};
-use super::media::{self, LocalTrack, MediaRequest, Source};
-use super::peer::{self, ConnState, Direction, PcRole, Peer, PeerSignal, SdpKind, StatsTotals};
-use super::ws::{Socket, SocketEvent};
+use super::media::{self, LocalTrack, Source};
+use super::peer::{self, Direction, PcRole, Peer, PeerSignal, StatsTotals};
+use super::ws::{self, Socket};
 use convene_core::ovsp::model::{PcKind, TrackKind};
 use convene_core::{
-    Command, Config, ConnectionState, CoreError, CoreEvent, IceCandidate, IceServer, IceState,
-    Input, MisuseError, Output, PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType,
-    SessionMachine, State, VecMap,
+    Command, Config, ConnectionState, CoreError, CoreEvent, IceServer, Input, MisuseError, Output,
+    PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType, SessionMachine, State, VecMap,
 };
 use ovsp::json::Value;
 use std::cell::{Cell, RefCell};
@@ -47,26 +47,50 @@ use web_sys::{HtmlMediaElement, MediaStreamTrack, RtcRtpTransceiver};
 /// What a command resolves to.
 pub type CallResult = Result<Value, CoreError>;
 
-/// The completion of a command submitted by [`SessionHandle::call`] (or `replace_track`,
-/// `mute_track`): a future of its [`CallResult`]. The command is submitted when the reply is
-/// created; a session that has ended resolves it as closed.
+/// The completion of a command submitted by [`SessionHandle::call`] (or `publish`,
+/// `unpublish`, `leave`, `replace_track`, `mute_track`): a future of its [`CallResult`]. The
+/// command is submitted when the reply is created; a session that has ended resolves it as
+/// closed.
 #[must_use = "the command is submitted either way; await the reply for its result"]
-pub struct Reply(OneshotRx<CallResult>);
+pub struct Reply {
+    rx: OneshotRx<CallResult>,
+    then: Option<Then>,
+}
+
+/// What a reply does once the command completed: with a cid, drop that local track (always,
+/// or only when the command failed); without one, end the session.
+struct Then {
+    shared: Rc<Shared>,
+    cid: Option<String>,
+    always: bool,
+}
 
 impl Reply {
     fn ready(r: CallResult) -> Reply {
         let (tx, rx) = oneshot();
         tx.send(r);
-        Reply(rx)
+        Reply { rx, then: None }
     }
 }
 
 impl Future for Reply {
     type Output = CallResult;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
-        Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|r| r.unwrap_or_else(|| Err(closed())))
+        let r = match Pin::new(&mut self.rx).poll(cx) {
+            Poll::Ready(r) => r.unwrap_or_else(|| Err(closed())),
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(t) = self.then.take() {
+            match t.cid {
+                Some(cid) if t.always || r.is_err() => {
+                    let old = t.shared.local.borrow_mut().remove(&cid);
+                    drop(old);
+                }
+                Some(_) => {}
+                None => t.shared.send(SHUTDOWN),
+            }
+        }
+        Poll::Ready(r)
     }
 }
 
@@ -132,22 +156,39 @@ pub struct SessionStats {
     pub subscribe_report: Option<web_sys::RtcStatsReport>,
 }
 
-enum Msg {
+/// What the actor's inbox carries.
+pub(crate) enum Msg {
+    /// A command of the facades and its reply.
     Call(Command, OneshotTx<CallResult>),
-    Socket(u32, SocketEvent),
+    /// A hook's tag and value (an event, a settled promise, a timer), or a control message
+    /// (`WATCH`, `DROP`, `SHUTDOWN`) with `undefined`.
+    Js(u32, JsValue),
+    /// A signal of the connection `role` of generation `gen`.
     Peer(PcRole, u32, PeerSignal),
-    Timer(u32),
-    LocalEnded(String),
-    Fallback(String, Result<LocalTrack, MediaError>),
-    WatchDevices,
-    Devices,
-    Played(String, PlayOutcome),
+    /// A stats request.
     Stats(OneshotTx<SessionStats>),
-    DropSocket,
-    Shutdown,
 }
 
+// The kinds of `Msg::Js` tags (the low seven bits; bit 7 is `REJECTED`). A generation or id
+// sits above the low byte.
+/// The socket's events: `WS` plus `ws::OPENED`, `ws::MESSAGE` or `ws::CLOSED`.
+const WS: u32 = 0;
+const TIMER: u32 = 3;
+const DEVICES: u32 = 4;
+/// A local track ended (its id above the low byte).
+const ENDED: u32 = 5;
+/// The output device of an attachment was set (or failed); playback starts next.
+const SINK: u32 = 6;
+/// Playback of an attachment started (or was refused).
+const PLAY: u32 = 7;
+/// The capture that replaces an ended local track settled.
+const FALLBACK: u32 = 8;
+const WATCH: u32 = 9;
+const DROP: u32 = 10;
+const SHUTDOWN: u32 = 11;
+
 struct Attached {
+    id: u32,
     key: String,
     att: Attachment,
     blocked: bool,
@@ -156,8 +197,10 @@ struct Attached {
 struct Shared {
     machine: RefCell<SessionMachine>,
     tx: Sender<Msg>,
-    subs: RefCell<Vec<(u64, Subscriber)>>,
-    next_sub: Cell<u64>,
+    hook: Hook,
+    subs: RefCell<Vec<(u32, Subscriber)>>,
+    /// The next id of a subscription, local track or attachment.
+    next: Cell<u32>,
     local: RefCell<VecMap<String, LocalTrack>>,
     remote: RefCell<VecMap<String, MediaStreamTrack>>,
     track_mid: RefCell<VecMap<String, String>>,
@@ -176,6 +219,45 @@ impl Shared {
     fn log(&self, at: Level, msg: &str, value: &JsValue) {
         log::write(self.log_level.get(), at, msg, value);
     }
+
+    fn send(&self, tag: u32) {
+        self.tx.send(Msg::Js(tag, JsValue::UNDEFINED));
+    }
+
+    fn id(&self) -> u32 {
+        let id = self.next.get();
+        self.next.set(id.wrapping_add(1));
+        id
+    }
+
+    /// Takes ownership of `track` as the local track `cid` (the one it replaces is stopped).
+    fn adopt(&self, cid: &str, track: MediaStreamTrack, source: Source) {
+        let id = self.id();
+        let lt = LocalTrack::hooked(track, source, id, &self.hook, ENDED | id << 8);
+        let old = self.local.borrow_mut().insert(cid.to_owned(), lt);
+        drop(old);
+    }
+
+    /// Starts playback of attachment `id`, routed first to the chosen output device when
+    /// `sink`; the outcome comes back as `PLAY`.
+    #[inline(never)]
+    fn start_play(&self, id: u32, sink: bool) {
+        let el = match self.attached.borrow().iter().find(|a| a.id == id) {
+            Some(a) => a.att.element().clone(),
+            None => return,
+        };
+        let tag = id << 8;
+        if sink {
+            if let Some(s) = &*self.sink_id.borrow() {
+                if let Ok(p) = element::sink_promise(&el, s) {
+                    return watch(p, &self.hook, tag | SINK);
+                }
+            }
+        }
+        if let Ok(p) = el.play() {
+            watch(p, &self.hook, tag | PLAY);
+        }
+    }
 }
 
 struct Inner {
@@ -185,7 +267,7 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         // The last handle is gone: nobody can call leave() any more, so end the session.
-        self.shared.tx.send(Msg::Shutdown);
+        self.shared.send(SHUTDOWN);
     }
 }
 
@@ -209,7 +291,7 @@ pub struct SessionHandle {
 #[must_use = "the subscription ends when dropped"]
 pub struct Subscription {
     shared: std::rc::Weak<Shared>,
-    id: u64,
+    id: u32,
 }
 
 impl Drop for Subscription {
@@ -238,19 +320,21 @@ impl SessionHandle {
             config.seed = random_seed();
         }
         let inbox = Inbox::new();
+        let tx = inbox.sender();
         let shared = Rc::new(Shared {
             machine: RefCell::new(SessionMachine::new(config)),
-            tx: inbox.sender(),
-            subs: RefCell::new(Vec::new()),
-            next_sub: Cell::new(1),
-            local: RefCell::new(VecMap::new()),
-            remote: RefCell::new(VecMap::new()),
-            track_mid: RefCell::new(VecMap::new()),
-            attached: RefCell::new(Vec::new()),
-            sink_id: RefCell::new(None),
+            hook: tx.hook(),
+            tx,
+            subs: RefCell::default(),
+            next: Cell::new(1),
+            local: RefCell::default(),
+            remote: RefCell::default(),
+            track_mid: RefCell::default(),
+            attached: RefCell::default(),
+            sink_id: RefCell::default(),
             alive: Cell::new(true),
-            log_level: Cell::new(Level::default()),
-            ice_extra: RefCell::new(Vec::new()),
+            log_level: Cell::default(),
+            ice_extra: RefCell::default(),
         });
         let actor = Actor {
             shared: shared.clone(),
@@ -307,12 +391,25 @@ impl SessionHandle {
 
     /// Submits a command to the core; the returned [`Reply`] resolves to its completion.
     pub fn call(&self, cmd: Command) -> Reply {
+        self.call_then(cmd, None)
+    }
+
+    #[inline(never)]
+    fn call_then(&self, cmd: Command, then: Option<Then>) -> Reply {
         let (tx, rx) = oneshot();
         if self.is_alive() {
             // A refused message drops `tx`, which resolves the reply as closed.
             self.shared().tx.send(Msg::Call(cmd, tx));
         }
-        Reply(rx)
+        Reply { rx, then }
+    }
+
+    fn then(&self, cid: Option<&str>, always: bool) -> Option<Then> {
+        Some(Then {
+            shared: self.shared().clone(),
+            cid: cid.map(str::to_owned),
+            always,
+        })
     }
 
     /// Calls `f` with every event, after the actor has released its borrows. `f` may call any
@@ -324,8 +421,7 @@ impl SessionHandle {
     #[inline(never)]
     fn subscribe_rc(&self, f: Subscriber) -> Subscription {
         let s = self.shared();
-        let id = s.next_sub.get();
-        s.next_sub.set(id + 1);
+        let id = s.id();
         s.subs.borrow_mut().push((id, f));
         Subscription {
             shared: Rc::downgrade(s),
@@ -340,57 +436,41 @@ impl SessionHandle {
 
     /// Reads the core's state (room, members, tracks, connection state) through `f`.
     /// Do not call other handle methods from inside `f`.
+    #[inline(always)]
     pub fn with_machine<R>(&self, f: impl FnOnce(&SessionMachine) -> R) -> R {
         f(&self.machine())
     }
 
+    /// Borrows the core's machine (see [`SessionHandle::with_machine`]); do not call other
+    /// handle methods while the borrow is alive.
     #[inline(never)]
-    fn machine(&self) -> std::cell::Ref<'_, SessionMachine> {
+    pub fn machine(&self) -> std::cell::Ref<'_, SessionMachine> {
         self.shared().machine.borrow()
     }
 
     /// Publishes a local track under the client id `opts.cid`. The SDK takes ownership of the
     /// track: it is stopped on unpublish and leave, and replaced from another device if it
     /// ends while published.
-    pub async fn publish(
+    pub fn publish(
         &self,
         track: MediaStreamTrack,
         source: Source,
         opts: convene_core::PublishOptions,
-    ) -> CallResult {
+    ) -> Reply {
         let cid = opts.cid.clone();
         if self.shared().local.borrow().contains_key(&cid) {
-            return Err(CoreError::Misuse(MisuseError::DuplicateTrack { cid }));
+            return Reply::ready(Err(CoreError::Misuse(MisuseError::DuplicateTrack { cid })));
         }
-        self.adopt(&cid, track, source);
-        let r = self.call(Command::Publish(opts)).await;
-        if r.is_err() {
-            let old = self.shared().local.borrow_mut().remove(&cid);
-            drop(old);
-        }
-        r
-    }
-
-    fn adopt(&self, cid: &str, track: MediaStreamTrack, source: Source) {
-        let tx = self.shared().tx.clone();
-        let c = cid.to_owned();
-        let lt = LocalTrack::new(track, source, move || {
-            tx.send(Msg::LocalEnded(c.clone()));
-        });
-        let old = self.shared().local.borrow_mut().insert(cid.to_owned(), lt);
-        drop(old);
+        self.shared().adopt(&cid, track, source);
+        self.call_then(Command::Publish(opts), self.then(Some(&cid), false))
     }
 
     /// Unpublishes and stops the local track `cid`.
-    pub async fn unpublish(&self, cid: &str) -> CallResult {
-        let r = self
-            .call(Command::Unpublish {
-                cid: cid.to_owned(),
-            })
-            .await;
-        let old = self.shared().local.borrow_mut().remove(cid);
-        drop(old);
-        r
+    pub fn unpublish(&self, cid: &str) -> Reply {
+        let cmd = Command::Unpublish {
+            cid: cid.to_owned(),
+        };
+        self.call_then(cmd, self.then(Some(cid), true))
     }
 
     /// Sends `track` in place of the local track `cid` (for example another camera); the old
@@ -402,7 +482,7 @@ impl SessionHandle {
                 cid: cid.to_owned(),
             })));
         };
-        self.adopt(cid, track, source);
+        self.shared().adopt(cid, track, source);
         self.call(Command::ReplaceTrack {
             cid: cid.to_owned(),
         })
@@ -436,8 +516,9 @@ impl SessionHandle {
     /// The received browser track of the remote track `track_id`, once it arrived.
     pub fn remote_track(&self, track_id: &str) -> Option<MediaStreamTrack> {
         let s = self.shared();
-        let mid = s.track_mid.borrow().get(track_id).cloned()?;
-        let t = s.remote.borrow().get(&mid).cloned();
+        let mid = s.track_mid.borrow();
+        let remote = s.remote.borrow();
+        let t = remote.get(mid.get(track_id)?).cloned();
         t
     }
 
@@ -449,82 +530,72 @@ impl SessionHandle {
         key: &str,
         el: Option<HtmlMediaElement>,
     ) -> Result<HtmlMediaElement, WebError> {
-        let track = self
-            .remote_track(key)
-            .or_else(|| self.local_track(key))
-            .ok_or_else(|| WebError::new("NotFoundError", "no such track"))?;
+        let local = self.local_track(key);
+        let is_local = local.is_some();
+        let Some(track) = self.remote_track(key).or(local) else {
+            return Err(WebError::new("NotFoundError", "no such track"));
+        };
         let att = Attachment::new(&track, el)?;
-        if self.local_track(key).is_some() {
-            // A local preview never plays back its own microphone.
-            att.element().set_muted(true);
-        }
         let el = att.element().clone();
-        self.shared().attached.borrow_mut().push(Attached {
+        if is_local {
+            // A local preview never plays back its own microphone.
+            el.set_muted(true);
+        }
+        let s = self.shared();
+        let id = s.id();
+        s.attached.borrow_mut().push(Attached {
+            id,
             key: key.to_owned(),
             att,
             blocked: false,
         });
-        self.start_play(key, &el);
+        s.start_play(id, true);
         Ok(el)
-    }
-
-    fn start_play(&self, key: &str, el: &HtmlMediaElement) {
-        let tx = self.shared().tx.clone();
-        let sink = self.shared().sink_id.borrow().clone();
-        let (key, el) = (key.to_owned(), el.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(id) = sink {
-                let _ = element::set_sink_id(&el, &id).await;
-            }
-            let outcome = element::play(&el).await;
-            tx.send(Msg::Played(key, outcome));
-        });
     }
 
     /// Detaches every attachment of `key` (elements the SDK created are removed).
     pub fn detach(&self, key: &str) {
-        let gone: Vec<Attached> = {
-            let mut a = self.shared().attached.borrow_mut();
-            let (gone, keep) = std::mem::take(&mut *a)
-                .into_iter()
-                .partition(|x| x.key == key);
-            *a = keep;
-            gone
-        };
+        let gone: Vec<Attached> = self
+            .shared()
+            .attached
+            .borrow_mut()
+            .extract_if(.., |a| a.key == key)
+            .collect();
         drop(gone);
     }
 
     /// Retries playback of every attachment the autoplay policy blocked. Call it from a user
     /// gesture (for example a click handler).
     pub fn resume_playback(&self) {
-        let blocked: Vec<(String, HtmlMediaElement)> = self
-            .shared()
+        let s = self.shared();
+        let blocked: Vec<u32> = s
             .attached
             .borrow()
             .iter()
             .filter(|a| a.blocked)
-            .map(|a| (a.key.clone(), a.att.element().clone()))
+            .map(|a| a.id)
             .collect();
-        for (k, el) in blocked {
-            self.start_play(&k, &el);
+        for id in blocked {
+            s.start_play(id, true);
         }
     }
 
     /// Routes all remote audio (current and future attachments) to output device `sink_id`.
     /// A device that fails on an element is not remembered.
     pub async fn set_speaker(&self, sink_id: &str) -> Result<(), WebError> {
-        let els: Vec<HtmlMediaElement> = self
-            .shared()
-            .attached
-            .borrow()
-            .iter()
-            .map(|a| a.att.element().clone())
-            .collect();
-        for el in els {
-            element::set_sink_id(&el, sink_id).await?;
-        }
+        JsFuture::from(self.speaker_promise(sink_id)?).await?;
         *self.shared().sink_id.borrow_mut() = Some(sink_id.to_owned());
         Ok(())
+    }
+
+    /// Starts routing every attachment to `sink_id`; settles once all are routed.
+    fn speaker_promise(&self, sink_id: &str) -> Result<js_sys::Promise, WebError> {
+        let all = js_sys::Array::new();
+        for a in self.shared().attached.borrow().iter() {
+            let p = element::sink_promise(a.att.element(), sink_id)?;
+            all.push(&p);
+        }
+        Ok(js_sys::Promise::all(&all))
     }
 
     /// Acquires a fresh track for `source` (camera, microphone or screen) with optional
@@ -538,41 +609,15 @@ impl SessionHandle {
         } else {
             constraints.clone()
         };
-        let (p, first) = match source {
-            Source::Microphone => (
-                media::user_media_promise(&MediaRequest {
-                    audio: c,
-                    video: JsValue::UNDEFINED,
-                })?,
-                "audio",
-            ),
-            Source::Camera | Source::Custom => (
-                media::user_media_promise(&MediaRequest {
-                    audio: JsValue::UNDEFINED,
-                    video: c,
-                })?,
-                "audio",
-            ),
-            Source::Screen | Source::ScreenAudio => {
-                (media::display_media_promise(&c, false)?, "video")
-            }
-        };
-        let stream = JsFuture::from(p).await.map_err(MediaError::from)?;
-        let tracks = media::tracks_of(&stream, first);
-        let mut it = tracks.into_iter();
-        let first = it.next().ok_or_else(|| {
-            MediaError::NotFound(WebError::new("NotFoundError", "no track returned"))
-        })?;
-        for extra in it {
-            extra.stop();
-        }
-        Ok(first)
+        let (p, first) = media::acquire_promise(source, c)?;
+        let stream = JsFuture::from(p).await?;
+        media::first_track(&stream, first)
     }
 
     /// Emits [`MediaEvent::DevicesChanged`] whenever the device list changes, until the
     /// session ends.
     pub fn watch_devices(&self) {
-        self.shared().tx.send(Msg::WatchDevices);
+        self.shared().send(WATCH);
     }
 
     /// Stats of both peer connections (requested at once; the future resolves to them).
@@ -585,21 +630,19 @@ impl SessionHandle {
 
     /// Leaves the room (`room.leave`) and ends the session: afterwards no timer, listener,
     /// peer connection or local track of it remains.
-    pub async fn leave(&self) -> CallResult {
-        let r = self.call(Command::Leave { reason: None }).await;
-        self.destroy();
-        r
+    pub fn leave(&self) -> Reply {
+        self.call_then(Command::Leave { reason: None }, self.then(None, false))
     }
 
     /// Ends the session at once without telling the server (it sees a network loss).
     pub fn destroy(&self) {
-        self.shared().tx.send(Msg::Shutdown);
+        self.shared().send(SHUTDOWN);
     }
 
     /// Closes the WebSocket as a network failure would (code 4999), for tests of resume.
     #[doc(hidden)]
     pub fn debug_drop_socket(&self) {
-        self.shared().tx.send(Msg::DropSocket);
+        self.shared().send(DROP);
     }
 }
 
@@ -608,58 +651,6 @@ fn pc_role(k: &PcKind) -> PcRole {
         PcKind::Sub => PcRole::Sub,
         _ => PcRole::Pub,
     }
-}
-
-fn pc_kind(r: PcRole) -> PcKind {
-    match r {
-        PcRole::Pub => PcKind::Pub,
-        PcRole::Sub => PcKind::Sub,
-    }
-}
-
-fn ice_state(s: ConnState) -> IceState {
-    match s {
-        ConnState::New => IceState::New,
-        ConnState::Connecting => IceState::Checking,
-        ConnState::Connected => IceState::Connected,
-        ConnState::Disconnected => IceState::Disconnected,
-        ConnState::Failed => IceState::Failed,
-        ConnState::Closed => IceState::Closed,
-    }
-}
-
-fn sdp_kind(t: SdpType) -> SdpKind {
-    match t {
-        SdpType::Offer => SdpKind::Offer,
-        SdpType::Answer => SdpKind::Answer,
-    }
-}
-
-fn to_candidate(c: peer::IceCandidate) -> IceCandidate {
-    IceCandidate {
-        candidate: c.candidate,
-        sdp_mid: c.sdp_mid,
-        sdp_m_line_index: c.sdp_m_line_index,
-        username_fragment: c.username_fragment,
-    }
-}
-
-fn from_candidate(c: &IceCandidate) -> peer::IceCandidate {
-    peer::IceCandidate {
-        candidate: c.candidate.clone(),
-        sdp_mid: c.sdp_mid.clone(),
-        sdp_m_line_index: c.sdp_m_line_index,
-        username_fragment: c.username_fragment.clone(),
-    }
-}
-
-fn servers<'a>(list: impl Iterator<Item = &'a IceServer>) -> Vec<peer::IceServer> {
-    list.map(|s| peer::IceServer {
-        urls: s.urls.clone(),
-        username: s.username.clone(),
-        credential: s.credential.clone(),
-    })
-    .collect()
 }
 
 /// What wakes the actor up.
@@ -751,7 +742,10 @@ impl Actor {
             Wake::Pending => self.pending.pop_front(),
         };
         if let Some(i) = input {
-            self.feed(i);
+            self.shared
+                .machine
+                .borrow_mut()
+                .handle_input(Self::now(), i);
         }
         if self.wait.is_none() {
             self.drain();
@@ -774,13 +768,6 @@ impl Actor {
         clock::now_ms() as u64
     }
 
-    fn feed(&mut self, input: Input) {
-        self.shared
-            .machine
-            .borrow_mut()
-            .handle_input(Self::now(), input);
-    }
-
     fn pc(&self, r: PcRole) -> Option<&Peer> {
         match r {
             PcRole::Pub => self.pub_pc.as_ref(),
@@ -788,103 +775,119 @@ impl Actor {
         }
     }
 
+    fn media(&mut self, e: MediaEvent) {
+        self.events.push(SessionEvent::Media(e));
+    }
+
     fn on_msg(&mut self, m: Msg) -> Option<Input> {
         match m {
             Msg::Call(command, tx) => {
-                let handle = RequestHandle(self.next_handle);
-                self.next_handle += 1;
+                let handle = self.handle();
                 self.replies.insert(handle, tx);
                 Some(Input::Command { handle, command })
             }
-            Msg::Socket(g, ev) if g == self.sock_gen => match ev {
-                SocketEvent::Opened { .. } => Some(Input::SocketOpened),
-                SocketEvent::Text(t) => {
-                    if self.shared.logs(Level::Trace) {
-                        self.shared
-                            .log(Level::Trace, "convene: frame in", &t.as_str().into());
-                    }
-                    Some(Input::FrameReceived(t))
-                }
-                SocketEvent::Closed { code, reason, .. } => {
-                    self.socket = None;
-                    Some(Input::SocketClosed { code, reason })
-                }
-                SocketEvent::Error => None,
-            },
-            Msg::Socket(..) => None,
+            Msg::Js(tag, v) => self.on_js(tag, v),
             Msg::Peer(role, g, sig) if g == self.gen(role) => self.on_peer(role, sig),
             Msg::Peer(..) => None,
-            Msg::Timer(g) if g == self.timer_gen => {
-                self.timer = None;
-                self.deadline = None;
-                Some(Input::Timeout)
-            }
-            Msg::Timer(_) => None,
-            Msg::LocalEnded(cid) => self.on_local_ended(cid),
-            Msg::Fallback(cid, fresh) => self.on_fallback(cid, fresh),
-            Msg::WatchDevices => {
-                if self.devices.is_none() {
-                    let tx = self.shared.tx.clone();
-                    self.devices = media::watch_devices(move || {
-                        tx.send(Msg::Devices);
-                    })
-                    .ok();
-                }
-                None
-            }
-            Msg::Devices => {
-                self.events
-                    .push(SessionEvent::Media(MediaEvent::DevicesChanged));
-                None
-            }
-            Msg::Played(key, outcome) => {
-                let blocked = outcome == PlayOutcome::AutoplayBlocked;
-                for a in self.shared.attached.borrow_mut().iter_mut() {
-                    if a.key == key {
-                        a.blocked = blocked;
-                    }
-                }
-                match outcome {
-                    PlayOutcome::AutoplayBlocked => self
-                        .events
-                        .push(SessionEvent::Media(MediaEvent::AutoplayBlocked { key })),
-                    PlayOutcome::Playing => self
-                        .events
-                        .push(SessionEvent::Media(MediaEvent::Playing { key })),
-                    PlayOutcome::Failed(_) => {}
-                }
-                None
-            }
             Msg::Stats(tx) => {
                 self.next_stats(PcRole::Pub, Box::new((tx, SessionStats::default())));
-                None
-            }
-            Msg::DropSocket => {
-                if let Some(s) = &self.socket {
-                    s.close(4999, "dropped");
-                }
-                None
-            }
-            Msg::Shutdown => {
-                self.done = true;
                 None
             }
         }
     }
 
+    fn handle(&mut self) -> RequestHandle {
+        let h = RequestHandle(self.next_handle);
+        self.next_handle += 1;
+        h
+    }
+
+    /// A hook's event, a settled background promise or a control message.
+    fn on_js(&mut self, tag: u32, v: JsValue) -> Option<Input> {
+        let (kind, id) = (tag & 0x7f, tag >> 8);
+        let ok = tag & REJECTED == 0;
+        match kind {
+            _ if kind < TIMER => {
+                if id != self.sock_gen {
+                    return None;
+                }
+                match kind - WS {
+                    ws::OPENED => Some(Input::SocketOpened),
+                    ws::MESSAGE => {
+                        let t = ws::text(&v)?;
+                        if self.shared.logs(Level::Trace) {
+                            self.shared
+                                .log(Level::Trace, "convene: frame in", &t.as_str().into());
+                        }
+                        Some(Input::FrameReceived(t))
+                    }
+                    _ => {
+                        self.socket = None;
+                        let (code, reason) = ws::closed(&v);
+                        Some(Input::SocketClosed { code, reason })
+                    }
+                }
+            }
+            TIMER if id == self.timer_gen => {
+                self.timer = None;
+                self.deadline = None;
+                Some(Input::Timeout)
+            }
+            DEVICES => {
+                self.media(MediaEvent::DevicesChanged);
+                None
+            }
+            ENDED => self.on_local_ended(id),
+            SINK => {
+                self.shared.start_play(id, false);
+                None
+            }
+            PLAY => {
+                let blocked = !ok && WebError::from(v).name == "NotAllowedError";
+                let key = {
+                    let mut atts = self.shared.attached.borrow_mut();
+                    let key = atts.iter().find(|a| a.id == id)?.key.clone();
+                    for a in atts.iter_mut().filter(|a| a.key == key) {
+                        a.blocked = blocked;
+                    }
+                    key
+                };
+                if blocked {
+                    self.media(MediaEvent::AutoplayBlocked { key });
+                } else if ok {
+                    self.media(MediaEvent::Playing { key });
+                }
+                None
+            }
+            FALLBACK => self.on_fallback(id, ok, v),
+            WATCH => {
+                if self.devices.is_none() {
+                    self.devices = media::watch_devices(&self.shared.hook, DEVICES).ok();
+                }
+                None
+            }
+            DROP => {
+                if let Some(s) = &self.socket {
+                    s.close(4999, "dropped");
+                }
+                None
+            }
+            SHUTDOWN => {
+                self.done = true;
+                None
+            }
+            _ => None,
+        }
+    }
+
     fn on_peer(&mut self, role: PcRole, sig: PeerSignal) -> Option<Input> {
-        let pc = pc_kind(role);
+        let pc = match role {
+            PcRole::Pub => PcKind::Pub,
+            PcRole::Sub => PcKind::Sub,
+        };
         let ev = match sig {
-            PeerSignal::Candidate(c) => PeerEvent::IceCandidate {
-                pc,
-                candidate: c.map(to_candidate),
-            },
-            PeerSignal::Connection(s) => PeerEvent::IceState {
-                pc,
-                state: ice_state(s),
-            },
-            // The connection state (ICE + DTLS) is what the core acts on.
-            PeerSignal::Ice(_) => return None,
+            PeerSignal::Candidate(candidate) => PeerEvent::IceCandidate { pc, candidate },
+            PeerSignal::Connection(state) => PeerEvent::IceState { pc, state },
             PeerSignal::Track { mid, track } => {
                 let mid = mid?;
                 self.shared.remote.borrow_mut().insert(mid.clone(), track);
@@ -896,71 +899,85 @@ impl Actor {
         Some(Input::Peer(ev))
     }
 
-    /// A published local track ended (device unplugged): capture the same source from any
-    /// other device in a separate task (a permission prompt must not stall the session); the
-    /// result comes back as `Msg::Fallback`.
-    fn on_local_ended(&mut self, cid: String) -> Option<Input> {
-        let source = self.shared.local.borrow().get(&cid).map(|t| t.source())?;
-        self.events
-            .push(SessionEvent::Media(MediaEvent::LocalTrackEnded {
-                cid: cid.clone(),
-            }));
-        let tx = self.shared.tx.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let fresh = match source {
-                Source::Camera | Source::Microphone => {
-                    SessionHandle::acquire(source, &JsValue::UNDEFINED).await
-                }
-                _ => Err(MediaError::NotFound(WebError::new(
-                    "NotFoundError",
-                    "screen capture ended",
-                ))),
-            };
-            // Wrapped at once, so the track is stopped if the session is gone by now.
-            let fresh = fresh.map(|track| {
-                let (t, c) = (tx.clone(), cid.clone());
-                LocalTrack::new(track, source, move || {
-                    t.send(Msg::LocalEnded(c.clone()));
-                })
-            });
-            tx.send(Msg::Fallback(cid, fresh));
-        });
-        None
+    /// The cid and source of the local track with hook id `id`.
+    fn local_by_id(&self, id: u32) -> Option<(String, Source)> {
+        self.shared
+            .local
+            .borrow()
+            .iter()
+            .find(|(_, t)| t.id() == id)
+            .map(|(c, t)| (c.clone(), t.source()))
     }
 
-    fn on_fallback(&mut self, cid: String, fresh: Result<LocalTrack, MediaError>) -> Option<Input> {
-        if !self.shared.local.borrow().contains_key(&cid) {
-            return None; // unpublished meanwhile; `fresh` is dropped and stopped
-        }
-        match fresh {
-            Ok(lt) => {
-                let device_id = lt.device_id();
-                let old = self.shared.local.borrow_mut().insert(cid.clone(), lt);
-                drop(old);
-                self.events
-                    .push(SessionEvent::Media(MediaEvent::DeviceFallback {
-                        cid: cid.clone(),
-                        device_id,
-                    }));
-                let handle = RequestHandle(self.next_handle);
-                self.next_handle += 1;
-                Some(Input::Command {
-                    handle,
-                    command: Command::ReplaceTrack { cid },
-                })
+    /// A published local track ended (device unplugged): capture the same source from any
+    /// other device without waiting for it (a permission prompt must not stall the session);
+    /// the result comes back as `FALLBACK`.
+    fn on_local_ended(&mut self, id: u32) -> Option<Input> {
+        let (cid, source) = self.local_by_id(id)?;
+        self.media(MediaEvent::LocalTrackEnded { cid: cid.clone() });
+        let started = match source {
+            Source::Camera | Source::Microphone => {
+                media::acquire_promise(source, JsValue::TRUE).map(|(p, _)| p)
             }
-            Err(e) => {
-                self.events
-                    .push(SessionEvent::Media(MediaEvent::DeviceFallbackFailed {
-                        cid: cid.clone(),
-                        error: e.name().to_owned(),
-                    }));
-                Some(Input::Peer(PeerEvent::Media {
-                    track: convene_core::MediaRef::Local { cid },
-                    change: convene_core::MediaChange::Stopped,
-                }))
+            _ => Err(MediaError::NotFound(WebError::new(
+                "NotFoundError",
+                "screen capture ended",
+            ))),
+        };
+        match started {
+            Ok(p) => {
+                watch(p, &self.shared.hook, FALLBACK | id << 8);
+                None
             }
+            Err(e) => self.fallback_failed(cid, &e),
         }
+    }
+
+    fn on_fallback(&mut self, id: u32, ok: bool, v: JsValue) -> Option<Input> {
+        let found = self.local_by_id(id);
+        let kind = found.as_ref().map_or("video", |(_, s)| s.kind());
+        let fresh = if ok {
+            media::first_track(&v, kind)
+        } else {
+            Err(MediaError::from(v))
+        };
+        let Some((cid, source)) = found else {
+            // Unpublished meanwhile: the new track is not wanted.
+            if let Ok(t) = fresh {
+                t.stop();
+            }
+            return None;
+        };
+        let track = match fresh {
+            Ok(t) => t,
+            Err(e) => return self.fallback_failed(cid, &e),
+        };
+        self.shared.adopt(&cid, track, source);
+        let device_id = self
+            .shared
+            .local
+            .borrow()
+            .get(&cid)
+            .and_then(|t| t.device_id());
+        self.media(MediaEvent::DeviceFallback {
+            cid: cid.clone(),
+            device_id,
+        });
+        Some(Input::Command {
+            handle: self.handle(),
+            command: Command::ReplaceTrack { cid },
+        })
+    }
+
+    fn fallback_failed(&mut self, cid: String, e: &MediaError) -> Option<Input> {
+        self.media(MediaEvent::DeviceFallbackFailed {
+            cid: cid.clone(),
+            error: e.name().to_owned(),
+        });
+        Some(Input::Peer(PeerEvent::Media {
+            track: convene_core::MediaRef::Local { cid },
+            change: convene_core::MediaChange::Stopped,
+        }))
     }
 
     /// Reads the report of the first connection from `from` on (publishing, then subscribing)
@@ -1042,7 +1059,15 @@ impl Actor {
             let out = self.shared.machine.borrow_mut().poll_output();
             let Some(out) = out else { break };
             match out {
-                Output::OpenSocket { url, protocol } => self.open_socket(&url, &protocol),
+                Output::OpenSocket { url, protocol } => {
+                    self.socket = None;
+                    self.sock_gen += 1;
+                    let tag = WS | self.sock_gen << 8;
+                    match Socket::open(&url, &protocol, &self.shared.hook, tag) {
+                        Ok(s) => self.socket = Some(s),
+                        Err(e) => self.socket_lost(e.message),
+                    }
+                }
                 Output::CloseSocket { code, reason } => {
                     if let Some(s) = self.socket.take() {
                         s.close(code, &reason);
@@ -1053,16 +1078,8 @@ impl Actor {
                         self.shared
                             .log(Level::Trace, "convene: frame out", &text.as_str().into());
                     }
-                    let failed = match &self.socket {
-                        Some(s) => s.send(&text).is_err(),
-                        None => false,
-                    };
-                    if failed {
-                        self.socket = None;
-                        self.pending.push_back(Input::SocketClosed {
-                            code: 1006,
-                            reason: String::new(),
-                        });
+                    if let Some(Err(_)) = self.socket.as_ref().map(|s| s.send(&text)) {
+                        self.socket_lost(String::new());
                     }
                 }
                 Output::Peer(op) => self.peer_op(op),
@@ -1077,6 +1094,12 @@ impl Actor {
                 }
             }
         }
+    }
+
+    fn socket_lost(&mut self, reason: String) {
+        self.socket = None;
+        self.pending
+            .push_back(Input::SocketClosed { code: 1006, reason });
     }
 
     fn observe(&mut self, e: &CoreEvent) {
@@ -1115,33 +1138,15 @@ impl Actor {
         }
     }
 
-    fn open_socket(&mut self, url: &str, protocol: &str) {
-        self.socket = None;
-        self.sock_gen += 1;
-        let (g, tx) = (self.sock_gen, self.shared.tx.clone());
-        match Socket::open(url, protocol, move |e| {
-            tx.send(Msg::Socket(g, e));
-        }) {
-            Ok(s) => self.socket = Some(s),
-            Err(e) => self.pending.push_back(Input::SocketClosed {
-                code: 1006,
-                reason: e.message,
-            }),
-        }
-    }
-
     fn fail(&mut self, pc: PcKind, op: PeerOpKind, e: WebError) {
+        let message = e.text();
         self.shared.log(
             Level::Warn,
             "convene: peer operation failed",
-            &e.to_string().into(),
+            &message.as_str().into(),
         );
         self.pending
-            .push_back(Input::Peer(PeerEvent::OperationFailed {
-                pc,
-                op,
-                message: e.to_string(),
-            }));
+            .push_back(Input::Peer(PeerEvent::OperationFailed { pc, op, message }));
     }
 
     fn local(&self, cid: &str) -> Option<MediaStreamTrack> {
@@ -1152,34 +1157,68 @@ impl Actor {
             .map(|t| Clone::clone(t.track()))
     }
 
-    /// Waits for `start`'s promise on connection `pc`, then continues with `after`; fails
-    /// `op` at once when the connection does not exist.
-    fn on_pc(
-        &mut self,
-        pc: PcKind,
-        op: PeerOpKind,
-        after: After,
-        start: impl FnOnce(&Peer) -> js_sys::Promise,
-    ) {
-        match self.pc(pc_role(&pc)) {
-            Some(p) => self.wait = Some((start(p), after)),
-            None => self.fail(pc, op, missing()),
-        }
-    }
-
     /// Performs one peer operation; an asynchronous one leaves its promise in `self.wait`.
     fn peer_op(&mut self, op: PeerOp) {
+        use PeerOpKind as K;
+        // The operations on an existing connection that settle a promise.
+        let (pc, kind, after) = match &op {
+            PeerOp::CreateOffer { pc, .. } => (
+                *pc,
+                K::CreateDescription,
+                After::Described(*pc, SdpType::Offer),
+            ),
+            PeerOp::CreateAnswer { pc } => (
+                *pc,
+                K::CreateDescription,
+                After::Described(*pc, SdpType::Answer),
+            ),
+            PeerOp::SetLocalDescription { pc, .. } => {
+                (*pc, K::SetLocalDescription, After::LocalSet(*pc))
+            }
+            PeerOp::SetRemoteDescription { pc, .. } => {
+                (*pc, K::SetRemoteDescription, After::RemoteSet(*pc))
+            }
+            PeerOp::AddIceCandidate { pc, .. } => (
+                *pc,
+                K::AddIceCandidate,
+                After::Check(*pc, K::AddIceCandidate),
+            ),
+            _ => return self.other_op(op),
+        };
+        let Some(p) = self.pc(pc_role(&pc)) else {
+            return self.fail(pc, kind, missing());
+        };
+        let promise = match &op {
+            PeerOp::CreateOffer { ice_restart, .. } => p.offer_promise(*ice_restart),
+            PeerOp::SetLocalDescription { sdp_type, sdp, .. } => {
+                p.describe_promise(false, *sdp_type, sdp)
+            }
+            PeerOp::SetRemoteDescription { sdp_type, sdp, .. } => {
+                p.describe_promise(true, *sdp_type, sdp)
+            }
+            PeerOp::AddIceCandidate { candidate, .. } => {
+                p.add_candidate_promise(candidate.as_ref())
+            }
+            _ => p.answer_promise(),
+        };
+        self.wait = Some((promise, after));
+    }
+
+    fn other_op(&mut self, op: PeerOp) {
         match op {
             PeerOp::CreatePc { pc, ice_servers } => {
                 let role = pc_role(&pc);
                 let g = self.bump(role);
                 let tx = self.shared.tx.clone();
                 let extra = self.shared.ice_extra.borrow();
-                let list = servers(ice_servers.iter().chain(extra.iter()));
+                let created = Peer::create(
+                    role,
+                    ice_servers.iter().chain(extra.iter()),
+                    Rc::new(move |r: PcRole, s: PeerSignal| {
+                        tx.send(Msg::Peer(r, g, s));
+                    }),
+                );
                 drop(extra);
-                let created = Peer::new(role, &list, move |r, s| {
-                    tx.send(Msg::Peer(r, g, s));
-                });
                 match created {
                     Ok(mut p) => {
                         if role == PcRole::Pub {
@@ -1222,37 +1261,6 @@ impl Actor {
                     self.wait = Some((p, After::Ignore));
                 }
             }
-            PeerOp::CreateOffer { pc, ice_restart } => self.on_pc(
-                pc,
-                PeerOpKind::CreateDescription,
-                After::Described(pc, SdpType::Offer),
-                |p| p.offer_promise(ice_restart),
-            ),
-            PeerOp::CreateAnswer { pc } => self.on_pc(
-                pc,
-                PeerOpKind::CreateDescription,
-                After::Described(pc, SdpType::Answer),
-                |p| p.answer_promise(),
-            ),
-            PeerOp::SetLocalDescription { pc, sdp_type, sdp } => self.on_pc(
-                pc,
-                PeerOpKind::SetLocalDescription,
-                After::LocalSet(pc),
-                |p| p.set_local_promise(sdp_kind(sdp_type), &sdp),
-            ),
-            PeerOp::SetRemoteDescription { pc, sdp_type, sdp } => self.on_pc(
-                pc,
-                PeerOpKind::SetRemoteDescription,
-                After::RemoteSet(pc),
-                |p| p.set_remote_promise(sdp_kind(sdp_type), &sdp),
-            ),
-            PeerOp::AddIceCandidate { pc, candidate } => {
-                let c = candidate.as_ref().map(from_candidate);
-                let op = PeerOpKind::AddIceCandidate;
-                self.on_pc(pc, op, After::Check(pc, op), |p| {
-                    p.add_candidate_promise(c.as_ref())
-                })
-            }
             PeerOp::RestartIce { pc } => {
                 if let Some(p) = self.pc(pc_role(&pc)) {
                     p.restart_ice();
@@ -1260,20 +1268,25 @@ impl Actor {
             }
             PeerOp::SendData { label, data } => {
                 if let Some(Err(e)) = self.pub_pc.as_ref().map(|p| p.send_data(&label, &data)) {
-                    self.shared
-                        .log(Level::Warn, "convene: data not sent", &e.to_string().into());
+                    self.shared.log(
+                        Level::Warn,
+                        "convene: data not sent",
+                        &e.text().as_str().into(),
+                    );
                 }
             }
-            PeerOp::ClosePc { pc } => match self.bump_role(pc_role(&pc)) {
-                PcRole::Pub => {
+            PeerOp::ClosePc { pc } => {
+                let role = pc_role(&pc);
+                self.bump(role);
+                if role == PcRole::Pub {
                     self.senders.clear();
                     self.pub_pc = None;
-                }
-                PcRole::Sub => {
+                } else {
                     self.sub_pc = None;
                     self.shared.remote.borrow_mut().clear();
                 }
-            },
+            }
+            _ => {}
         }
     }
 
@@ -1284,11 +1297,6 @@ impl Actor {
             PcRole::Pub => self.pub_gen,
             PcRole::Sub => self.sub_gen,
         }
-    }
-
-    fn bump_role(&mut self, r: PcRole) -> PcRole {
-        self.bump(r);
-        r
     }
 
     fn bump(&mut self, r: PcRole) -> u32 {
@@ -1309,11 +1317,12 @@ impl Actor {
         self.timer = None;
         if let Some(d) = deadline {
             self.timer_gen += 1;
-            let (g, tx) = (self.timer_gen, self.shared.tx.clone());
             let delay = d.saturating_sub(Self::now()).min(i32::MAX as u64) as i32;
-            self.timer = Some(Timer::new(delay, move || {
-                tx.send(Msg::Timer(g));
-            }));
+            self.timer = Some(Timer::hook(
+                delay,
+                &self.shared.hook,
+                TIMER | self.timer_gen << 8,
+            ));
         }
     }
 

@@ -2,71 +2,47 @@
 
 use super::error::WebError;
 use super::js;
-use super::listener::Listener;
-use std::rc::Rc;
+use super::listener::{Hook, Listener};
 use web_sys::WebSocket;
 
-/// What the socket reports; produced inside the browser callbacks and queued for the actor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SocketEvent {
-    /// The socket is open; `protocol` is the subprotocol the server selected.
-    Opened {
-        /// Selected subprotocol (empty when the server chose none).
-        protocol: String,
-    },
-    /// A text frame arrived.
-    Text(String),
-    /// The socket closed.
-    Closed {
-        /// The close code (1006 when the connection dropped without a close frame).
-        code: u16,
-        /// The close reason.
-        reason: String,
-        /// Whether the closing handshake completed.
-        clean: bool,
-    },
-    /// The browser reported an error (a `Closed` always follows).
-    Error,
-}
+/// Added to a socket's tag for its `open` event (the event itself carries nothing needed).
+pub const OPENED: u32 = 0;
+/// Added to a socket's tag for a `message` event ([`text`] reads its frame).
+pub const MESSAGE: u32 = 1;
+/// Added to a socket's tag for its `close` event ([`closed`] reads code and reason).
+pub const CLOSED: u32 = 2;
 
 /// An open (or opening) WebSocket; closing and listener removal happen on drop.
 pub struct Socket {
     ws: WebSocket,
-    _listeners: [Listener; 4],
+    _listeners: [Listener; 3],
+}
+
+/// The text frame of a `message` event (none for a binary frame).
+pub fn text(e: &wasm_bindgen::JsValue) -> Option<String> {
+    js::get_str(e, "data")
+}
+
+/// The close code (1006 when the connection dropped without a close frame) and reason of a
+/// `close` event.
+pub fn closed(e: &wasm_bindgen::JsValue) -> (u16, String) {
+    (
+        js::get_f64(e, "code").map_or(1006, |c| c as u16),
+        js::get_str(e, "reason").unwrap_or_default(),
+    )
 }
 
 impl Socket {
-    /// Opens `url` offering `protocol`; every event goes to `sink` (called from browser callbacks).
-    pub fn open<F: Fn(SocketEvent) + 'static>(
-        url: &str,
-        protocol: &str,
-        sink: F,
-    ) -> Result<Socket, WebError> {
+    /// Opens `url` offering `protocol`; its events go to `h` with `tag` plus [`OPENED`],
+    /// [`MESSAGE`] or [`CLOSED`].
+    pub fn open(url: &str, protocol: &str, h: &Hook, tag: u32) -> Result<Socket, WebError> {
         let ws = WebSocket::new_with_str(url, protocol)?;
         js::set_str(&ws, "binaryType", "arraybuffer");
-        let sink = Rc::new(sink);
         let t: &web_sys::EventTarget = ws.as_ref();
-        let (s1, s2, s3, s4) = (sink.clone(), sink.clone(), sink.clone(), sink);
-        let ws1 = ws.clone();
         let listeners = [
-            Listener::new(t, "open", move |_| {
-                s1(SocketEvent::Opened {
-                    protocol: js::get_str(&ws1, "protocol").unwrap_or_default(),
-                })
-            }),
-            Listener::new(t, "message", move |e| {
-                if let Some(text) = js::get_str(&e, "data") {
-                    s2(SocketEvent::Text(text));
-                }
-            }),
-            Listener::new(t, "close", move |e| {
-                s3(SocketEvent::Closed {
-                    code: js::get_f64(&e, "code").map_or(1006, |c| c as u16),
-                    reason: js::get_str(&e, "reason").unwrap_or_default(),
-                    clean: js::get(&e, "wasClean").is_truthy(),
-                })
-            }),
-            Listener::new(t, "error", move |_| s4(SocketEvent::Error)),
+            Listener::hook(t, "open", false, h, tag + OPENED),
+            Listener::hook(t, "message", false, h, tag + MESSAGE),
+            Listener::hook(t, "close", false, h, tag + CLOSED),
         ];
         Ok(Socket {
             ws,
@@ -82,11 +58,6 @@ impl Socket {
             return Ok(());
         }
         self.ws.send_with_str(text).map_err(WebError::from)
-    }
-
-    /// True once the socket is open and not yet closing.
-    pub fn is_open(&self) -> bool {
-        self.ws.ready_state() == WebSocket::OPEN
     }
 
     /// Starts the closing handshake with `code` (1000 or 3000-4999) and `reason`.

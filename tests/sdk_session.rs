@@ -190,7 +190,9 @@ fn messages(p: &Probe) -> Vec<serde_json::Value> {
         .borrow()
         .iter()
         .filter_map(|e| match e {
-            SessionEvent::Core(CoreEvent::MessageReceived { payload, .. }) => Some(payload.clone()),
+            SessionEvent::Core(CoreEvent::MessageReceived { payload, .. }) => {
+                Some(payload.clone().into())
+            }
             _ => None,
         })
         .collect()
@@ -323,7 +325,7 @@ async fn publish_receive_mute_and_message() {
     let target = json!({ "member_id": a.member_id });
     b.s.call(Command::Rpc {
         method: "member.audio_mute".into(),
-        params: target.clone(),
+        params: target.clone().into(),
     })
     .await
     .expect("moderator mute");
@@ -331,7 +333,7 @@ async fn publish_receive_mute_and_message() {
     b.wait("blocked at b", 5_000, blocked(true, false)).await;
     b.s.call(Command::Rpc {
         method: "member.audio_unmute".into(),
-        params: target,
+        params: target.into(),
     })
     .await
     .expect("moderator unmute");
@@ -352,14 +354,14 @@ async fn publish_receive_mute_and_message() {
     a.s.call(Command::SendMessage {
         to: Some(vec![b.member_id.clone()]),
         topic: Some("t".into()),
-        payload: json!({"n": 1}),
+        payload: json!({"n": 1}).into(),
     })
     .await
     .expect("message.send to b");
     a.s.call(Command::SendMessage {
         to: None,
         topic: None,
-        payload: json!({"n": 2}),
+        payload: json!({"n": 2}).into(),
     })
     .await
     .expect("message.send to all");
@@ -404,7 +406,7 @@ async fn token_refresh() {
     .expect("session.update_token with a fresh token");
     a.s.call(Command::Rpc {
         method: "room.get".into(),
-        params: json!({}),
+        params: json!({}).into(),
     })
     .await
     .expect("the session works after the refresh");
@@ -430,7 +432,7 @@ async fn websocket_drop_resumes_without_lost_or_duplicated_events() {
         a.s.call(Command::SendMessage {
             to: None,
             topic: None,
-            payload: json!({ "n": n }),
+            payload: json!({ "n": n }).into(),
         })
     };
     for n in 0..5 {

@@ -130,7 +130,7 @@ fn samples() -> Vec<CoreEvent> {
             from_member_id: "mem_b".into(),
             to: None,
             topic: None,
-            payload: Value::Null,
+            payload: convene_core::ovsp::json::Value::Null,
             ts: 0,
         },
         CoreEvent::DataReceived {

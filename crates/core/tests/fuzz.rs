@@ -191,7 +191,7 @@ fn random_input(r: &mut SplitMix64, handle: &mut u64) -> Input {
                 6 => Command::ResetPublisher,
                 _ => Command::Rpc {
                     method: "member.audio_mute".into(),
-                    params: random_value(r, 0),
+                    params: random_value(r, 0).into(),
                 },
             };
             Input::Command {

@@ -156,7 +156,9 @@ impl Client {
                 }
                 Output::Peer(op) => self.peer(op),
                 Output::Event(e) => self.events.push(e),
-                Output::Completed { handle, result } => self.done.push((handle, result)),
+                Output::Completed { handle, result } => {
+                    self.done.push((handle, result.map(Value::from)))
+                }
             }
         }
     }
@@ -249,7 +251,7 @@ fn two_machines_against_the_reference_server() {
     // Bob mutes Alice; both see the durable member.updated.
     let mute = b.command(Command::Rpc {
         method: "member.audio_mute".into(),
-        params: json!({"member_id": alice_id}),
+        params: json!({"member_id": alice_id}).into(),
     });
     pump(
         &mut [&mut a, &mut b],
@@ -264,7 +266,7 @@ fn two_machines_against_the_reference_server() {
     a.kill_socket();
     let hand = b.command(Command::Rpc {
         method: "member.raise_hand".into(),
-        params: json!({}),
+        params: json!({}).into(),
     });
     pump(
         &mut [&mut b],
@@ -305,7 +307,7 @@ fn two_machines_against_the_reference_server() {
     let msg = a.command(Command::SendMessage {
         to: None,
         topic: Some("chat".into()),
-        payload: json!({"text": "hello"}),
+        payload: json!({"text": "hello"}).into(),
     });
     pump(
         &mut [&mut a, &mut b],
@@ -329,7 +331,7 @@ fn two_machines_against_the_reference_server() {
     pump(&mut [&mut c], |x| x[0].result(jc).is_some(), "carol join");
     let rm = c.command(Command::Rpc {
         method: "member.remove".into(),
-        params: json!({"member_id": bob_id}),
+        params: json!({"member_id": bob_id}).into(),
     });
     pump(
         &mut [&mut c],
@@ -343,7 +345,7 @@ fn two_machines_against_the_reference_server() {
     let carol_id = c.m.state().self_id().expect("carol id").to_owned();
     let kick = b.command(Command::Rpc {
         method: "member.remove".into(),
-        params: json!({"member_id": carol_id}),
+        params: json!({"member_id": carol_id}).into(),
     });
     pump(
         &mut [&mut a, &mut b, &mut c],

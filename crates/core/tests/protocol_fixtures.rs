@@ -99,7 +99,7 @@ fn every_protocol_event_example_has_its_effect() {
             handle: RequestHandle(2),
             command: Command::Rpc {
                 method: "room.get".into(),
-                params: json!({}),
+                params: json!({}).into(),
             },
         },
     );

@@ -134,7 +134,7 @@ fn methods_before_join_are_misuse() {
     let mut h = Harness::new(server_with_bob());
     let a = h.command(Command::Rpc {
         method: "member.audio_mute".into(),
-        params: json!({}),
+        params: json!({}).into(),
     });
     let b = h.command(Command::Leave { reason: None });
     for hd in [a, b] {
@@ -165,7 +165,7 @@ fn durable_events_arrive_before_their_response() {
     let m0 = h.mark();
     let hd = h.command(Command::Rpc {
         method: "member.audio_mute".into(),
-        params: json!({"member_id": "mem_b"}),
+        params: json!({"member_id": "mem_b"}).into(),
     });
     let outs = h.outputs_since(m0);
     let ev_pos = outs
@@ -521,7 +521,7 @@ fn a_resent_request_gets_the_cached_result_without_a_second_effect() {
     let m0 = h.mark();
     let hd = h.command(Command::Rpc {
         method: "member.audio_mute".into(),
-        params: json!({"member_id": "mem_b"}),
+        params: json!({"member_id": "mem_b"}).into(),
     });
     let sent_id = h.requests_since(m0)[0].0.clone();
     assert!(h.completion(hd).is_none());
@@ -775,7 +775,7 @@ fn session_closing_disconnect() {
     assert!(h.m.poll_timeout().is_none(), "no timer left");
     let late = h.command(Command::Rpc {
         method: "room.lock".into(),
-        params: json!({}),
+        params: json!({}).into(),
     });
     assert_eq!(
         h.completion(late),
@@ -842,7 +842,7 @@ fn a_permission_error_carries_54100_and_the_missing_permission() {
     let mut h = joined();
     let hd = h.command(Command::Rpc {
         method: "member.remove".into(),
-        params: json!({"member_id": "mem_b"}),
+        params: json!({"member_id": "mem_b"}).into(),
     });
     let err = h.completion(hd).expect("done").expect_err("denied");
     assert_eq!(err.code(), Code::PERMISSION_DENIED);
@@ -862,7 +862,7 @@ fn a_request_timeout_resumes_and_resends_with_the_same_id() {
     let m0 = h.mark();
     let hd = h.command(Command::Rpc {
         method: "room.lock".into(),
-        params: json!({}),
+        params: json!({}).into(),
     });
     let id = h.requests_since(m0)[0].0.clone();
     h.blackhole = false;
@@ -887,12 +887,12 @@ fn requests_queue_while_reconnecting_and_flush_after_resume() {
     let m0 = h.mark();
     let a = h.command(Command::Rpc {
         method: "room.lock".into(),
-        params: json!({}),
+        params: json!({}).into(),
     });
     let b = h.command(Command::SendMessage {
         to: None,
         topic: Some("chat".into()),
-        payload: json!({"text": "hi"}),
+        payload: json!({"text": "hi"}).into(),
     });
     assert!(h.requests_since(m0).is_empty(), "queued, not sent");
     // Backoff: attempts at 0, ~500, ~1000 ms … while offline.
@@ -1460,7 +1460,7 @@ fn session_owned_methods_are_not_available_through_rpc() {
     let mut h = joined();
     let r = h.command(Command::Rpc {
         method: "pub.offer".into(),
-        params: json!({}),
+        params: json!({}).into(),
     });
     assert!(matches!(
         h.completion(r),
@@ -1473,7 +1473,7 @@ fn stats_reports_go_up_as_notifications() {
     let mut h = joined();
     let m0 = h.mark();
     let r = h.command(Command::ReportStats {
-        stats: json!({"pc": "sub", "ts": 5, "rtt_ms": 31.5}),
+        stats: json!({"pc": "sub", "ts": 5, "rtt_ms": 31.5}).into(),
     });
     assert_eq!(h.completion(r), Some(Ok(json!({}))));
     assert_eq!(
@@ -1533,7 +1533,7 @@ fn an_offer_sent_before_the_join_result_is_not_lost() {
             convene_core::ovsp::envelope::Request {
                 id: "1".into(),
                 method: "session.connect".into(),
-                params: h.requests_since(0)[0].2.clone(),
+                params: h.requests_since(0)[0].2.clone().into(),
             },
         )
         .encode(),
@@ -1661,7 +1661,7 @@ fn pub_reset_rebuilds_the_pub_pc_with_the_same_tracks_and_new_mids() {
     let m2 = h.mark();
     let r = h.command(Command::Rpc {
         method: "pub.reset".into(),
-        params: json!({}),
+        params: json!({}).into(),
     });
     assert_eq!(h.completion(r), Some(Ok(json!({}))));
     assert_eq!(h.methods_since(m2), ["pub.reset", "pub.offer"]);

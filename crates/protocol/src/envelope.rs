@@ -18,7 +18,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::json::{FromWire, ToWire, Wire};
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 use crate::codes::Code;
 use crate::events::Event;
@@ -697,7 +697,7 @@ mod tests {
     /// The hand-written client frame text is exactly what serde writes for the same frame.
     #[test]
     fn client_frames_encode_as_serde_writes_them() {
-        let params = serde_json::json!({
+        let params = crate::json::json!({
             "z": [1, -2, 3.5, null, true],
             "a": {"nested": "quote \" backslash \\ newline \n tab \t nul \u{0} é 🎉"},
             "": ""

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::Value;
 use crate::json::{FromWire, Wire, WireError};
-use serde_json::Value;
 
 use crate::envelope::{DecodeError, EventEnvelope};
 use crate::methods::WireType;

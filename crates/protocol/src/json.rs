@@ -1,4 +1,12 @@
-//! The compact wire codec: typed conversion between wire types and `serde_json::Value`.
+//! JSON for the wire: the value types ([`Value`], [`Map`], [`Number`], the [`json!`] macro),
+//! JSON text ([`parse`], [`to_text`], `Display`) and the compact wire codec, typed conversion
+//! between wire types and `Value`.
+//!
+//! The value types have serde_json's API and semantics as far as this project uses them (map
+//! keys in sorted order, numbers as `u64`/`i64`/`f64`, the same text byte for byte), and
+//! implement serde's traits for the server, the schema and the tests, but the SDK's path
+//! (parse, decode, encode, print) runs no serde code: a WebAssembly bundle carries neither
+//! serde's generic (de)serializers nor `BTreeMap` nor the standard float formatting.
 //!
 //! serde's derived `Deserialize` compiles a visitor, a field identifier and a sequence/map
 //! state machine for every type. In a WebAssembly bundle that code is most of the protocol's
@@ -22,10 +30,106 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
 pub use ovsp_derive::{FromWire, ToWire, Wire};
-pub use serde_json::{json, Map, Value};
 
 mod num;
 mod text;
+mod value;
+
+pub use value::{Entry, Index, Iter, IterMut, Map, Number, OccupiedEntry, VacantEntry, Value};
+
+/// Build a [`Value`] from JSON-like syntax, as serde_json's `json!`: `null`, arrays
+/// `[a, b]`, objects `{"key": v, (expr): v}` (keys: string literals, variables or
+/// parenthesised expressions turned into `String`s), nested freely; any other expression is
+/// encoded with [`ToWire`] (strings, numbers, booleans, options, vectors, wire types,
+/// values).
+pub use crate::__ovsp_json as json;
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ovsp_json {
+    (null) => {
+        $crate::json::Value::Null
+    };
+    ([]) => {
+        $crate::json::Value::Array(::std::vec::Vec::new())
+    };
+    ([ $($tt:tt)+ ]) => {
+        $crate::json::Value::Array($crate::__ovsp_json_items!([] $($tt)+))
+    };
+    ({}) => {
+        $crate::json::Value::Object($crate::json::Map::new())
+    };
+    ({ $($tt:tt)+ }) => {{
+        let mut members = $crate::json::Map::new();
+        $crate::__ovsp_json_key!(members () $($tt)+);
+        $crate::json::Value::Object(members)
+    }};
+    ($e:expr) => {
+        $crate::json::encode(&$e)
+    };
+}
+
+/// Array elements of [`json!`], gathered into one `vec![]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ovsp_json_items {
+    ([$($done:expr,)*]) => {
+        ::std::vec![$($done),*]
+    };
+    ([$($done:expr,)*] null $(, $($rest:tt)*)?) => {
+        $crate::__ovsp_json_items!([$($done,)* $crate::json::Value::Null,] $($($rest)*)?)
+    };
+    ([$($done:expr,)*] [ $($a:tt)* ] $(, $($rest:tt)*)?) => {
+        $crate::__ovsp_json_items!([$($done,)* $crate::__ovsp_json!([ $($a)* ]),] $($($rest)*)?)
+    };
+    ([$($done:expr,)*] { $($o:tt)* } $(, $($rest:tt)*)?) => {
+        $crate::__ovsp_json_items!([$($done,)* $crate::__ovsp_json!({ $($o)* }),] $($($rest)*)?)
+    };
+    ([$($done:expr,)*] $e:expr , $($rest:tt)*) => {
+        $crate::__ovsp_json_items!([$($done,)* $crate::json::encode(&$e),] $($rest)*)
+    };
+    ([$($done:expr,)*] $e:expr) => {
+        $crate::__ovsp_json_items!([$($done,)* $crate::json::encode(&$e),])
+    };
+}
+
+/// Object members of [`json!`]: the key's tokens up to `:`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ovsp_json_key {
+    ($m:ident ()) => {};
+    ($m:ident ($($k:tt)+) : $($rest:tt)*) => {
+        $crate::__ovsp_json_member!($m ($($k)+) $($rest)*);
+    };
+    ($m:ident ($($k:tt)*) $t:tt $($rest:tt)*) => {
+        $crate::__ovsp_json_key!($m ($($k)* $t) $($rest)*);
+    };
+}
+
+/// Object members of [`json!`]: one value, then the next member.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ovsp_json_member {
+    ($m:ident ($($k:tt)+) null $(, $($rest:tt)*)?) => {
+        $m.insert(::std::string::String::from($($k)+), $crate::json::Value::Null);
+        $( $crate::__ovsp_json_key!($m () $($rest)*); )?
+    };
+    ($m:ident ($($k:tt)+) [ $($a:tt)* ] $(, $($rest:tt)*)?) => {
+        $m.insert(::std::string::String::from($($k)+), $crate::__ovsp_json!([ $($a)* ]));
+        $( $crate::__ovsp_json_key!($m () $($rest)*); )?
+    };
+    ($m:ident ($($k:tt)+) { $($o:tt)* } $(, $($rest:tt)*)?) => {
+        $m.insert(::std::string::String::from($($k)+), $crate::__ovsp_json!({ $($o)* }));
+        $( $crate::__ovsp_json_key!($m () $($rest)*); )?
+    };
+    ($m:ident ($($k:tt)+) $e:expr , $($rest:tt)*) => {
+        $m.insert(::std::string::String::from($($k)+), $crate::json::encode(&$e));
+        $crate::__ovsp_json_key!($m () $($rest)*);
+    };
+    ($m:ident ($($k:tt)+) $e:expr) => {
+        $m.insert(::std::string::String::from($($k)+), $crate::json::encode(&$e));
+    };
+}
 
 pub use text::MAX_DEPTH;
 
@@ -642,6 +746,24 @@ impl ToWire for Map<String, Value> {
     }
 }
 
+/// serde_json's value converts (for hosts and tests that hold serde_json values).
+impl FromWire for serde_json::Value {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
+    fn from_wire(v: &Value) -> Result<Self, WireError> {
+        Ok(v.clone().into())
+    }
+}
+
+/// serde_json's value converts (for hosts and tests that hold serde_json values).
+impl ToWire for serde_json::Value {
+    fn to_wire(&self) -> Value {
+        self.clone().into()
+    }
+}
+
 impl<T: FromWire> FromWire for Option<T> {
     fn placeholder() -> Self {
         Self::default()
@@ -794,21 +916,20 @@ mod tests {
 
     #[test]
     fn decode_gives_from_value_errors_and_results() {
-        let v = serde_json::json!({"id": "m1", "identity": "ann", "version": 3});
+        let sv = serde_json::json!({"id": "m1", "identity": "ann", "version": 3});
+        let v = json!({"id": "m1", "identity": "ann", "version": 3});
+        assert_eq!(v, sv);
         let m: Member = decode(&v).expect("member");
-        assert_eq!(
-            m,
-            serde_json::from_value::<Member>(v.clone()).expect("member")
-        );
+        assert_eq!(m, serde_json::from_value::<Member>(sv).expect("member"));
         assert_eq!(encode(&m), serde_json::to_value(&m).expect("value"));
-        let bad = serde_json::json!({"identity": "ann"});
+        let bad = json!({"identity": "ann"});
         let e = decode::<Member>(&bad).expect_err("no id");
         assert!(e.to_string().contains("missing field `id`"), "{e}");
     }
 
     #[test]
     fn primitive_errors_use_serde_json_wording() {
-        let cases: Vec<(Value, String)> = vec![
+        let cases: Vec<(serde_json::Value, String)> = vec![
             (
                 serde_json::json!("x"),
                 decode::<u32>(&"x".into()).unwrap_err().to_string(),
@@ -835,9 +956,7 @@ mod tests {
             ),
             (
                 serde_json::json!({}),
-                decode::<Vec<u8>>(&serde_json::json!({}))
-                    .unwrap_err()
-                    .to_string(),
+                decode::<Vec<u8>>(&json!({})).unwrap_err().to_string(),
             ),
         ];
         let serde_msgs = [

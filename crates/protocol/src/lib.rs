@@ -67,7 +67,7 @@ macro_rules! wire_enum {
         }
 
         impl $crate::json::FromWire for $name {
-            fn from_wire(v: &serde_json::Value) -> Result<Self, $crate::json::WireError> {
+            fn from_wire(v: &$crate::json::Value) -> Result<Self, $crate::json::WireError> {
                 $crate::json::wire::enum_str(v).map($name::parse)
             }
 
@@ -77,7 +77,7 @@ macro_rules! wire_enum {
         }
 
         impl $crate::json::ToWire for $name {
-            fn to_wire(&self) -> serde_json::Value {
+            fn to_wire(&self) -> $crate::json::Value {
                 $crate::json::wire::string(self.as_str())
             }
         }

@@ -1440,7 +1440,7 @@ pub struct MessageSendParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
     /// Any JSON value, at most 64 KiB serialised.
-    pub payload: serde_json::Value,
+    pub payload: crate::json::Value,
     /// Client de-duplication id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,

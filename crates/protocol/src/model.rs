@@ -15,7 +15,7 @@ use crate::codes::Code;
 
 /// Free-form application metadata: a JSON object (at most [`crate::limits::MAX_META_BYTES`]
 /// serialised).
-pub type Meta = serde_json::Map<String, serde_json::Value>;
+pub type Meta = crate::json::Map<String, crate::json::Value>;
 
 fn default_true() -> bool {
     true

@@ -4,7 +4,7 @@
 //! further segments (`room.member.*` matches `room.member.remove` but not `room.member`);
 //! `*` alone matches everything.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::methods::{method_info, PermRule};
 

@@ -124,7 +124,7 @@ fn partial_apply() {
     assert!(r.apply(&rp));
     assert!(r.locked);
     assert_eq!(r.layout_name.as_deref(), Some("2x2"));
-    assert_eq!(r.meta.get("a"), Some(&json!(1)));
+    assert_eq!(r.meta.get("a"), Some(&ovsp::json::json!(1)));
 }
 
 proptest! {
@@ -306,14 +306,18 @@ fn envelope_helpers() {
     else {
         panic!()
     };
-    assert_eq!(r.params, json!({}));
+    assert_eq!(r.params, ovsp::json::json!({}));
     // Invalid params report the field.
-    let bad = Request::new("3", "member.set_input_volume", &json!({"volume": "loud"}));
+    let bad = Request::new(
+        "3",
+        "member.set_input_volume",
+        &ovsp::json::json!({"volume": "loud"}),
+    );
     let e = bad
         .params_as::<ovsp::methods::MemberVolumeParams>()
         .expect_err("invalid");
     assert_eq!(e.code, Code::INVALID_PARAMS);
-    let missing = Request::new("4", "member.remove", &json!({}));
+    let missing = Request::new("4", "member.remove", &ovsp::json::json!({}));
     let e = missing
         .params_as::<ovsp::methods::MemberRemoveParams>()
         .expect_err("missing");

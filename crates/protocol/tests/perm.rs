@@ -1,6 +1,7 @@
 //! Permission matching, the self/member rule, and consistency of the permission catalogue
 //! with the METHODS table.
 
+use ovsp::json::json;
 use ovsp::methods::PermRule;
 use ovsp::perm::{
     has_permission, missing_permission, permission_matches, publish_allowed, required_permission,
@@ -8,7 +9,6 @@ use ovsp::perm::{
 };
 use ovsp::METHODS;
 use proptest::prelude::*;
-use serde_json::json;
 
 #[test]
 fn wildcard_table() {
@@ -169,7 +169,7 @@ fn self_member_table() {
 
 #[test]
 fn params_dependent_permissions() {
-    let p = |m: &str, v: serde_json::Value| required_permissions(m, "mem_a", &v);
+    let p = |m: &str, v: ovsp::json::Value| required_permissions(m, "mem_a", &v);
     assert_eq!(
         p("room.set_hide_video_muted", json!({"value": true})),
         ["room.hide_video_muted"]

@@ -79,7 +79,7 @@ impl MethodVisitor for DecodeAll<'_> {
 impl EventVisitor for DecodeAll<'_> {
     fn visit<T: WireType>(&mut self, info: &'static EventInfo) {
         let _ = T::deserialize(self.0);
-        let _ = Event::decode(info.name, self.0);
+        let _ = Event::decode(info.name, &ovsp::json::Value::from(self.0.clone()));
     }
 }
 

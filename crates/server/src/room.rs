@@ -1530,7 +1530,7 @@ impl RoomActor {
                 return Err(bad_params(field, format!("{field} must be a boolean")));
             }
         }
-        for perm in ovsp::perm::required_permissions(info.name, caller, p) {
+        for perm in ovsp::perm::required_permissions(info.name, caller, &p.clone().into()) {
             // `room.subscribe` is implied unless media_allowed.recv is empty.
             let implied = perm == "room.subscribe" && !e.media_allowed.recv.is_empty();
             if !implied && !ovsp::perm::has_permission(&e.permissions, &perm) {

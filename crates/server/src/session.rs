@@ -422,7 +422,7 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
             )
         }
     };
-    let p: ovsp::methods::SessionConnectParams = match params(&req.params) {
+    let p: ovsp::methods::SessionConnectParams = match params(&Value::from(req.params.clone())) {
         Ok(p) => p,
         Err(e) => {
             return send_close(
@@ -580,7 +580,7 @@ async fn connect(state: &AppState, text: &str, out: &OutTx) -> ConnectOutcome {
         simulate: None,
     };
     // The connect request's id is reserved: reusing it for another request gets 54006.
-    actor.cache_insert(req.id, req.params, String::new());
+    actor.cache_insert(req.id, req.params.into(), String::new());
     tokio::spawn(actor.run(ctl_rx, frames_rx, room_rx));
     ConnectOutcome::Connected(handle, 1)
 }
@@ -993,13 +993,15 @@ impl Session {
             self.send_text(error_frame(Some(req.id), e));
             return;
         }
+        // The server handles params as serde_json values.
+        let req_params = Value::from(req.params);
         debug!(session = %self.id, method = %req.method, id = %req.id,
-            params = %crate::auth::redact(&req.params), "request");
+            params = %crate::auth::redact(&req_params), "request");
         let outcome = self
-            .execute(&req.method, &req.params, &req.id, ctl, room_rx)
+            .execute(&req.method, &req_params, &req.id, ctl, room_rx)
             .await;
         if req.method == "sub.answer" && outcome.is_ok() {
-            let answered = req.params.get("offer_id").and_then(Value::as_u64);
+            let answered = req_params.get("offer_id").and_then(Value::as_u64);
             if self.pending_sub_offer.as_ref().map(|p| u64::from(p.0)) == answered {
                 self.pending_sub_offer = None;
             }
@@ -1008,7 +1010,7 @@ impl Session {
             Ok(v) => ok_frame(req.id.clone(), v, self.seq),
             Err(e) => error_frame(Some(req.id.clone()), e),
         };
-        self.cache_insert(req.id, req.params, frame.clone());
+        self.cache_insert(req.id, req_params, frame.clone());
         self.send_text(frame);
         if let Some(scenario) = self.simulate.take() {
             self.play(scenario);
@@ -1282,7 +1284,7 @@ impl Session {
     fn on_notification(&mut self, n: ovsp::envelope::Notification) {
         match n.method.as_str() {
             "session.ack" => {
-                if let Some(seq) = n.params.get("seq").and_then(Value::as_u64) {
+                if let Some(seq) = n.params.get("seq").and_then(ovsp::json::Value::as_u64) {
                     self.ack(seq);
                 }
             }
@@ -1291,7 +1293,7 @@ impl Session {
                     room.send(RoomCmd::Notify {
                         member_id: mid.clone(),
                         method: n.method,
-                        params: n.params,
+                        params: n.params.into(),
                     });
                 }
             }

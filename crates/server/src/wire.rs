@@ -67,7 +67,7 @@ pub(crate) fn ok_frame(id: String, mut result: Value, seq: u64) -> String {
     }
     ServerFrame::Response(Response {
         id: Some(id),
-        outcome: Ok(result),
+        outcome: Ok(result.into()),
     })
     .encode()
 }

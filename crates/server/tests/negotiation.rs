@@ -212,7 +212,7 @@ async fn answer_offers(c: &mut Client, sub: &Shared, until_track: Option<&str>) 
             json!({"pc": "sub", "candidate": cand, "sdp_mid": "0", "sdp_m_line_index": 0}),
         )
         .await;
-        let mids = ev.data["mids"].clone();
+        let mids = Value::from(ev.data["mids"].clone());
         match until_track {
             None => return mids,
             Some(t)

@@ -59,7 +59,7 @@ async fn resume_replays_missed_events_exactly_once() {
     let payloads: Vec<Value> = evs
         .iter()
         .filter(|e| e.event_type == "message.received")
-        .map(|e| e.data["payload"].clone())
+        .map(|e| Value::from(e.data["payload"].clone()))
         .collect();
     assert_eq!(payloads, (0..5).map(Value::from).collect::<Vec<_>>());
     assert_eq!(b2.duplicates, 0);

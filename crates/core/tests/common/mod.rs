@@ -147,7 +147,7 @@ impl FakeServer {
             event_type: event_type.to_owned(),
             ts: now,
             seq: Some(s.seq),
-            data,
+            data: data.into(),
         };
         let frame = ServerFrame::Event(env).encode();
         s.buffer.push_back((s.seq, frame.clone()));
@@ -170,7 +170,7 @@ impl FakeServer {
             event_type: event_type.to_owned(),
             ts: self.now,
             seq: None,
-            data,
+            data: data.into(),
         };
         vec![ServerOut::Frame(ServerFrame::Event(env).encode())]
     }
@@ -318,7 +318,7 @@ impl FakeServer {
         match frame {
             ClientFrame::Notification(n) => {
                 self.received
-                    .push((None, n.method.clone(), n.params.clone()));
+                    .push((None, n.method.clone(), n.params.clone().into()));
                 if n.method == "session.ack" {
                     let seq = n.params["seq"].as_u64().unwrap_or(0);
                     if let Some(s) = self.session_mut() {
@@ -328,8 +328,11 @@ impl FakeServer {
                 Vec::new()
             }
             ClientFrame::Request(r) => {
-                self.received
-                    .push((Some(r.id.clone()), r.method.clone(), r.params.clone()));
+                self.received.push((
+                    Some(r.id.clone()),
+                    r.method.clone(),
+                    r.params.clone().into(),
+                ));
                 self.on_request(r)
             }
         }
@@ -337,6 +340,8 @@ impl FakeServer {
 
     fn on_request(&mut self, r: Request) -> Vec<ServerOut> {
         let Request { id, method, params } = r;
+        // The fake server handles params as serde_json values.
+        let params = Value::from(params);
         if self.current.is_none() && method != "session.connect" {
             let e = RpcError::new(Code::NOT_CONNECTED, "first message must be session.connect");
             return vec![
@@ -978,7 +983,9 @@ impl Harness {
 
     pub fn completion(&self, h: RequestHandle) -> Option<Result<Value, CoreError>> {
         self.log.iter().find_map(|(_, o)| match o {
-            Output::Completed { handle, result } if *handle == h => Some(result.clone()),
+            Output::Completed { handle, result } if *handle == h => {
+                Some(result.clone().map(Value::from))
+            }
             _ => None,
         })
     }
@@ -996,7 +1003,7 @@ impl Harness {
             .iter()
             .filter_map(|(_, o)| match o {
                 Output::SendFrame(f) => match ClientFrame::decode(f) {
-                    Ok(ClientFrame::Request(r)) => Some((r.id, r.method, r.params)),
+                    Ok(ClientFrame::Request(r)) => Some((r.id, r.method, r.params.into())),
                     _ => None,
                 },
                 _ => None,
@@ -1009,7 +1016,7 @@ impl Harness {
             .iter()
             .filter_map(|(_, o)| match o {
                 Output::SendFrame(f) => match ClientFrame::decode(f) {
-                    Ok(ClientFrame::Notification(n)) => Some((n.method, n.params)),
+                    Ok(ClientFrame::Notification(n)) => Some((n.method, n.params.into())),
                     _ => None,
                 },
                 _ => None,

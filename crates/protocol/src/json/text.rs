@@ -13,7 +13,7 @@
 //! `\u00XX` otherwise), floats in their shortest round-trip form.
 
 use super::num::{decimal_to_f64, write_f64, write_u64};
-use super::{Map, Value, WireError};
+use super::{Map, Number, Value, WireError};
 
 /// The deepest nesting of arrays and objects the parser accepts (serde_json's limit).
 pub const MAX_DEPTH: u32 = 127;
@@ -124,7 +124,7 @@ impl Parser<'_> {
             }
             Some(b'{') => {
                 self.enter()?;
-                let mut map = Map::new();
+                let mut entries = Vec::new();
                 self.skip_ws();
                 if self.peek() == Some(b'}') {
                     self.pos += 1;
@@ -148,7 +148,7 @@ impl Parser<'_> {
                             Some(_) => return Err(self.unexpected("expected `:`")),
                         }
                         let v = self.value()?;
-                        map.insert(key, v);
+                        entries.push((key, v));
                         self.skip_ws();
                         match self.peek() {
                             Some(b',') => self.pos += 1,
@@ -162,7 +162,7 @@ impl Parser<'_> {
                     }
                 }
                 self.depth -= 1;
-                Ok(Value::Object(map))
+                Ok(Value::Object(Map::from_entries(entries)))
             }
             _ => Err(self.unexpected("expected value")),
         }
@@ -370,17 +370,7 @@ pub(crate) fn write(out: &mut String, v: &Value) {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => {
-            let mut buf = [0u8; 20];
-            if let Some(u) = n.as_u64() {
-                push_ascii(out, write_u64(&mut buf, u));
-            } else if let Some(i) = n.as_i64() {
-                out.push('-');
-                push_ascii(out, write_u64(&mut buf, i.unsigned_abs()));
-            } else {
-                write_f64(out, n.as_f64().unwrap_or(f64::NAN));
-            }
-        }
+        Value::Number(n) => write_number(out, n),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             out.push('[');
@@ -392,19 +382,35 @@ pub(crate) fn write(out: &mut String, v: &Value) {
             }
             out.push(']');
         }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, x)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_str(out, k);
-                out.push(':');
-                write(out, x);
-            }
-            out.push('}');
-        }
+        Value::Object(map) => write_object(out, map),
     }
+}
+
+/// Append a number.
+pub(crate) fn write_number(out: &mut String, n: &Number) {
+    let mut buf = [0u8; 20];
+    if let Some(u) = n.as_u64() {
+        push_ascii(out, write_u64(&mut buf, u));
+    } else if let Some(i) = n.as_i64() {
+        out.push('-');
+        push_ascii(out, write_u64(&mut buf, i.unsigned_abs()));
+    } else {
+        write_f64(out, n.as_f64().unwrap_or(f64::NAN));
+    }
+}
+
+/// Append an object.
+pub(crate) fn write_object(out: &mut String, map: &Map<String, Value>) {
+    out.push('{');
+    for (i, (k, x)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, k);
+        out.push(':');
+        write(out, x);
+    }
+    out.push('}');
 }
 
 fn push_ascii(out: &mut String, digits: &[u8]) {

@@ -311,7 +311,7 @@ impl Client {
         self.send_request(id, method, &params).await;
         let r = self.response(id).await;
         if let Ok(v) = &r.outcome {
-            let seq = v.get("seq").and_then(Value::as_u64);
+            let seq = v.get("seq").and_then(ovsp::json::Value::as_u64);
             if let Some(seq) = seq {
                 assert!(
                     seq >= self.last_seq,
@@ -320,7 +320,7 @@ impl Client {
                 );
             }
         }
-        r.outcome
+        r.outcome.map(Value::from)
     }
 
     pub async fn call(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
@@ -378,7 +378,7 @@ impl Client {
     pub async fn event_where(&mut self, ty: &str, pred: impl Fn(&Value) -> bool) -> EventEnvelope {
         loop {
             let ev = self.event(ty).await;
-            if pred(&ev.data) {
+            if pred(&Value::from(ev.data.clone())) {
                 return ev;
             }
         }

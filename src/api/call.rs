@@ -2,23 +2,77 @@
 //!
 //! Users are identities (the token's `sub`); tracks are published under their names (the
 //! name is also the client track id).
+//!
+//! Every method that returns a promise checks its arguments at once and hands one [`Op`] to
+//! [`exec`], the one asynchronous path of the class. This file also holds the small JS value
+//! builders the `Room` and `connect()` facades share ([`jobj`], [`opt_str`], [`kind_str`]).
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use convene_core::catalogue::call_names;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};
-use js_sys::Promise;
+use js_sys::{Array, Promise};
 use ovsp::codes::Code;
-use ovsp::json::{json, Value};
-use ovsp::model::{Member, TrackKind};
+use ovsp::json::Value;
+use ovsp::model::TrackKind;
 use wasm_bindgen::prelude::*;
 use web_sys::MediaStreamTrack;
 
-use super::common::{self, get, promise, reject, to_js, Listeners};
+use super::common::{self, get, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::{token, wire};
+use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
+
+/// A plain JS object with `keys[i] = vals[i]` (one shared body for every payload object).
+#[inline(never)]
+pub(super) fn jobj(keys: &[&str], vals: &[JsValue]) -> JsValue {
+    let o = obj();
+    for (k, v) in keys.iter().zip(vals) {
+        set(&o, k, v);
+    }
+    o
+}
+
+/// A string, or `null`.
+#[inline(never)]
+pub(super) fn opt_str(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// `audio`, `video` or `data` (an unknown kind counts as data).
+pub(super) fn kind_str(k: TrackKind) -> &'static str {
+    match k {
+        TrackKind::Audio => "audio",
+        TrackKind::Video => "video",
+        _ => "data",
+    }
+}
+
+/// `"<a><b>"`, built without the formatting machinery.
+#[inline(never)]
+pub(super) fn cat(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + b.len());
+    s.push_str(a);
+    s.push_str(b);
+    s
+}
+
+/// `"<a>\"<b>\"<c>"`: a message quoting `b`.
+#[inline(never)]
+pub(super) fn quoted(a: &str, b: &str, c: &str) -> String {
+    let mut s = cat(a, "\"");
+    s.push_str(b);
+    s.push('"');
+    s.push_str(c);
+    s
+}
+
+/// The name a track is known by in a call: its name, else its client id, else its id.
+fn track_name(t: &ovsp::model::Track) -> &str {
+    t.name.as_deref().or(t.cid.as_deref()).unwrap_or(&t.id)
+}
 
 struct Inner {
     handle: SessionHandle,
@@ -34,20 +88,135 @@ pub struct Call {
     inner: Rc<Inner>,
 }
 
+/// One session operation of a facade method.
+pub(super) enum Step {
+    /// A command (its reply's result is the step's value).
+    Cmd(Command),
+    /// Publish a device track.
+    Publish(MediaStreamTrack, Source, PublishOptions),
+    /// Unpublish (and stop) a local track.
+    Unpublish(String),
+    /// Mute (`true`) or unmute a local track.
+    Mute(String, bool),
+    /// Send another device track in place of a local track.
+    Replace(String, MediaStreamTrack),
+    /// Leave the room and end the session.
+    Leave,
+}
+
+/// What a method resolves with, given the outcome of its steps (the last step's value).
+pub(super) type Then = Box<dyn FnOnce(Result<Value, ApiError>) -> common::JsResult>;
+
+/// `undefined` once the steps succeeded (the default [`Then`]).
+pub(super) fn undef(r: Result<Value, ApiError>) -> common::JsResult {
+    r.map(|_| JsValue::UNDEFINED)
+}
+
+/// The promise of running `steps` in order (stopping at the first error), then `then`: the
+/// one asynchronous path of the `Call`, `Room` and `connect()` methods.
+#[inline(never)]
+pub(super) fn run(h: &SessionHandle, steps: Vec<Step>, then: Then) -> Promise {
+    promise(run_steps(h.clone(), steps, then))
+}
+
+/// [`run`] with the arguments' error, if any.
+#[inline(never)]
+pub(super) fn run_or(h: &SessionHandle, steps: Result<Vec<Step>, ApiError>, then: Then) -> Promise {
+    match steps {
+        Ok(s) => run(h, s, then),
+        Err(e) => reject(e),
+    }
+}
+
+async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) -> common::JsResult {
+    let mut r = Ok(Value::Null);
+    for s in steps {
+        r = step(&h, s).await;
+        if r.is_err() {
+            break;
+        }
+    }
+    then(r)
+}
+
+async fn step(h: &SessionHandle, s: Step) -> Result<Value, ApiError> {
+    let r = match s {
+        Step::Cmd(c) => h.call(c).await,
+        Step::Publish(t, source, opts) => h.publish(t, source, opts).await,
+        Step::Unpublish(cid) => h.unpublish(&cid).await,
+        Step::Mute(cid, m) => h.mute_track(&cid, m).await,
+        Step::Replace(cid, t) => h.replace_track(&cid, t).await,
+        Step::Leave => h.leave().await,
+    };
+    r.map_err(ApiError::from)
+}
+
+/// Named local tracks to publish.
+type Tracks = Vec<(String, MediaStreamTrack)>;
+
+/// The publish steps of named tracks.
+fn publish_steps(steps: &mut Vec<Step>, tracks: Tracks) {
+    for (name, t) in tracks {
+        let (source, ms, kind) = common::media_kind(t.kind() == "audio");
+        let opts = PublishOptions {
+            cid: name.clone(),
+            kind,
+            source: ms,
+            stream_key: Some(name.clone()),
+            name: Some(name),
+            muted: false,
+            extra: Default::default(),
+        };
+        steps.push(Step::Publish(t, source, opts));
+    }
+}
+
+fn rpc(req: wire::Req) -> Step {
+    Step::Cmd(Command::Rpc {
+        method: req.method.to_owned(),
+        params: req.params,
+    })
+}
+
+/// The `tracks` argument (`{name: MediaStreamTrack}`, or nothing), checked.
+#[inline(never)]
+fn track_list(tracks: &JsValue) -> Result<Tracks, ApiError> {
+    let mut list = Vec::new();
+    if tracks.is_undefined() || tracks.is_null() {
+        return Ok(list);
+    }
+    let names = js_sys::Reflect::own_keys(tracks)
+        .map_err(|_| ApiError::invalid("tracks", "must be an object of name → MediaStreamTrack"))?;
+    for n in names.iter() {
+        let name = n.as_string().unwrap_or_default();
+        let t = common::track_arg(&get(tracks, &name), &cat("tracks.", &name))?;
+        list.push((name, t));
+    }
+    Ok(list)
+}
+
+/// A non-empty channel id.
+fn channel_arg(v: &JsValue) -> Result<String, ApiError> {
+    v.as_string()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::invalid("channelId", "must be a non-empty string"))
+}
+
+/// A list of track names (or one name).
+fn names_arg(v: &JsValue, name: &str) -> Result<Vec<String>, ApiError> {
+    common::args(&[v]).and_then(|a| wire::arg_str_list(&a, 0, name, true))
+}
+
 impl Inner {
     fn identity_of(&self, member_id: &str) -> String {
         self.handle.with_machine(|m| {
             let s = m.state();
-            s.members
-                .get(member_id)
-                .map(|m| m.identity.clone())
-                .or_else(|| {
-                    s.self_member
-                        .as_ref()
-                        .filter(|m| m.id == member_id)
-                        .map(|m| m.identity.clone())
-                })
-                .unwrap_or_else(|| member_id.to_owned())
+            let m = s.members.get(member_id).or(s
+                .self_member
+                .as_ref()
+                .map(|m| &m.member)
+                .filter(|m| m.id == member_id));
+            m.map_or(member_id, |m| &m.identity).to_owned()
         })
     }
 
@@ -61,37 +230,43 @@ impl Inner {
     }
 
     fn track_event(&self, t: &ovsp::model::Track, local: bool) -> JsValue {
-        let name = t
-            .name
-            .clone()
-            .or_else(|| t.cid.clone())
-            .unwrap_or_else(|| t.id.clone());
-        let o = to_js(&json!({
-            "userId": self.identity_of(&t.member_id),
-            "trackName": name,
-            "kind": match t.kind { TrackKind::Audio => "audio", TrackKind::Video => "video", _ => "data" },
-            "muted": t.muted || t.blocked,
-        }));
+        let o = jobj(
+            &["userId", "trackName", "kind", "muted"],
+            &[
+                self.identity_of(&t.member_id).into(),
+                track_name(t).into(),
+                kind_str(t.kind).into(),
+                (t.muted || t.blocked).into(),
+            ],
+        );
         let track = if local {
             t.cid.as_deref().and_then(|c| self.handle.local_track(c))
         } else {
             self.handle.remote_track(&t.id)
         };
         if let Some(track) = track {
-            common::set(&o, "track", &track);
+            set(&o, "track", &track);
         }
         o
     }
 
     fn payload(&self, ev: &CoreEvent) -> JsValue {
+        let ch = || JsValue::from_str(&self.channel.borrow());
         match ev {
-            CoreEvent::MemberJoined { member } => to_js(&json!({ "userId": member.identity })),
-            CoreEvent::MemberLeft { member, reason, .. } => {
-                to_js(&json!({ "userId": member.identity, "reason": reason }))
+            CoreEvent::MemberJoined { member } => {
+                jobj(&["userId"], &[member.identity.as_str().into()])
             }
-            CoreEvent::AclUpdated { identities, .. } => to_js(
-                &json!({ "userId": identities.first().cloned().unwrap_or_default(), "users": identities }),
+            CoreEvent::MemberLeft { member, reason, .. } => jobj(
+                &["userId", "reason"],
+                &[member.identity.as_str().into(), reason.as_str().into()],
             ),
+            CoreEvent::AclUpdated { identities, .. } => {
+                let users: Array = identities.iter().map(|s| JsValue::from_str(s)).collect();
+                jobj(
+                    &["userId", "users"],
+                    &[identities.first().map_or("", |s| s).into(), users.into()],
+                )
+            }
             CoreEvent::TrackPublished { track, local }
             | CoreEvent::TrackUpdated { track, local, .. } => self.track_event(track, *local),
             CoreEvent::TrackUnpublished {
@@ -100,18 +275,33 @@ impl Inner {
                 local,
             } => {
                 let o = self.track_event(track, *local);
-                common::set(&o, "reason", &to_js(reason));
+                set(&o, "reason", &reason.as_str().into());
                 o
             }
-            CoreEvent::RoomUpdated { room, .. } => to_js(&json!({
-                "channel": *self.channel.borrow(),
-                "config": { "maxUsers": room.max_members, "hideVideoMuted": room.hide_video_muted,
-                            "prioritizeHandraise": room.prioritize_handraise, "defaultLayout": room.layout_name },
-            })),
-            CoreEvent::SessionClosing { error, .. } => to_js(&json!({
-                "channel": *self.channel.borrow(),
-                "reason": error.as_ref().map(|e| e.message()),
-            })),
+            CoreEvent::RoomUpdated { room, .. } => {
+                let config = jobj(
+                    &[
+                        "defaultLayout",
+                        "hideVideoMuted",
+                        "maxUsers",
+                        "prioritizeHandraise",
+                    ],
+                    &[
+                        opt_str(room.layout_name.as_deref()),
+                        room.hide_video_muted.into(),
+                        room.max_members.map_or(JsValue::NULL, JsValue::from),
+                        room.prioritize_handraise.into(),
+                    ],
+                );
+                jobj(&["channel", "config"], &[ch(), config])
+            }
+            CoreEvent::SessionClosing { error, .. } => jobj(
+                &["channel", "reason"],
+                &[
+                    ch(),
+                    opt_str(error.as_ref().map(|e| e.message()).as_deref()),
+                ],
+            ),
             _ => JsValue::UNDEFINED,
         }
     }
@@ -119,9 +309,9 @@ impl Inner {
     fn on_event(&self, ev: &SessionEvent) {
         let SessionEvent::Core(ce) = ev else { return };
         if let CoreEvent::ConnectionStateChanged { state } = ce {
-            let o = to_js(&json!({ "status": self.status() }));
+            let o = jobj(&["status"], &[self.status().into()]);
             if let ConnectionState::Disconnected { error: Some(e) } = state {
-                common::set(&o, "error", &ApiError::from(e).to_js());
+                set(&o, "error", &ApiError::from(e).to_js());
             }
             self.listeners.emit("status", &[o]);
         }
@@ -132,76 +322,11 @@ impl Inner {
         }
     }
 
-    async fn rpc(&self, req: wire::Req) -> Result<Value, ApiError> {
-        common::op(self.handle.call(Command::Rpc {
-            method: req.method.to_owned(),
-            params: req.params,
-        }))
-        .await
-    }
-
     fn ok(&self) -> JsValue {
-        to_js(&json!({ "ok": true, "channel": *self.channel.borrow() }))
-    }
-
-    fn add_tracks<'a>(&'a self, tracks: &'a JsValue) -> common::Op<'a, ()> {
-        Box::pin(async move {
-            if tracks.is_undefined() || tracks.is_null() {
-                return Ok(());
-            }
-            if !tracks.is_object() {
-                return Err(ApiError::invalid(
-                    "tracks",
-                    "must be an object of name → MediaStreamTrack",
-                ));
-            }
-            let names = js_sys::Reflect::own_keys(tracks)
-                .map_err(|_| ApiError::invalid("tracks", "must be an object"))?;
-            let mut list: Vec<(String, MediaStreamTrack)> = Vec::new();
-            for n in names.iter() {
-                let name = n.as_string().unwrap_or_default();
-                list.push((
-                    name.clone(),
-                    common::track_arg(&get(tracks, &name), &format!("tracks.{name}"))?,
-                ));
-            }
-            for (name, t) in list {
-                let audio = t.kind() == "audio";
-                let (source, ms, kind) = common::media_kind(audio);
-                let opts = PublishOptions {
-                    cid: name.clone(),
-                    kind,
-                    source: ms,
-                    stream_key: Some(name.clone()),
-                    name: Some(name),
-                    muted: false,
-                    extra: Default::default(),
-                };
-                common::op(self.handle.publish(t, source, opts)).await?;
-            }
-            Ok(())
-        })
-    }
-
-    fn join(&self, channel: String, tracks: JsValue, config: JsValue) -> common::Op<'_, JsValue> {
-        Box::pin(async move {
-            if let Some(room) = &self.token_room {
-                if *room != channel {
-                    return Err(ApiError::new(
-                        Code::TOKEN_GRANTS_INVALID,
-                        format!("the token grants channel {room:?}, not {channel:?}"),
-                    ));
-                }
-            }
-            *self.channel.borrow_mut() = channel;
-            common::op(self.handle.call(Command::Join)).await?;
-            if !config.is_undefined() && !config.is_null() {
-                let req = wire::call_configure(&common::args(&[&config])?)?;
-                self.rpc(req).await?;
-            }
-            self.add_tracks(&tracks).await?;
-            Ok(self.ok())
-        })
+        jobj(
+            &["channel", "ok"],
+            &[JsValue::from_str(&self.channel.borrow()), JsValue::TRUE],
+        )
     }
 }
 
@@ -210,27 +335,7 @@ impl Call {
     /// `new Call({token, host})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Call, JsValue> {
-        let tok = common::get_str(&options, "token")
-            .ok_or_else(|| ApiError::invalid("token", "is required").to_js())?;
-        let token_room = token::inspect(&tok).map_err(|e| e.to_js())?.room;
-        let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
-        let handle = common::session(&tok, common::get_str(&options, "host"), |_| {})
-            .map_err(|e| e.to_js())?;
-        let listeners = opts.apply(&handle);
-        let inner = Rc::new(Inner {
-            handle,
-            listeners,
-            sub: RefCell::new(None),
-            channel: RefCell::new(String::new()),
-            token_room,
-        });
-        let weak: Weak<Inner> = Rc::downgrade(&inner);
-        *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
-            if let Some(i) = weak.upgrade() {
-                i.on_event(ev);
-            }
-        }));
-        Ok(Call { inner })
+        Self::build(&options).map_err(|e| e.to_js())
     }
 
     /// The current call channel.
@@ -247,101 +352,60 @@ impl Call {
 
     /// Creates the call channel (the token must allow creating it) and joins it.
     pub fn create(&self, channel_id: JsValue, tracks: JsValue, config: JsValue) -> Promise {
-        let Some(ch) = channel_id.as_string().filter(|c| !c.is_empty()) else {
-            return reject(ApiError::invalid("channelId", "must be a non-empty string"));
-        };
-        let inner = self.inner.clone();
-        promise(async move { inner.join(ch, tracks, config).await })
+        self.join_with(&channel_id, &tracks, &config)
     }
 
     /// Joins an existing call.
     pub fn join(&self, channel_id: JsValue, tracks: JsValue) -> Promise {
-        let Some(ch) = channel_id.as_string().filter(|c| !c.is_empty()) else {
-            return reject(ApiError::invalid("channelId", "must be a non-empty string"));
-        };
-        let inner = self.inner.clone();
-        promise(async move { inner.join(ch, tracks, JsValue::UNDEFINED).await })
+        self.join_with(&channel_id, &tracks, &JsValue::UNDEFINED)
     }
 
     /// Ends the call for everyone (owner only).
     pub fn delete(&self, reason: JsValue) -> Promise {
-        let mut params = json!({});
-        if let Some(r) = reason.as_string() {
-            params["reason"] = json!(r);
+        let mut m = ovsp::json::Map::new();
+        let r = if let Some(r) = reason.as_string() {
+            wire::put(&mut m, "reason", Value::String(r));
+            Ok(())
         } else if !reason.is_undefined() && !reason.is_null() {
-            return reject(ApiError::invalid("reason", "must be a string"));
-        }
-        let inner = self.inner.clone();
-        promise(async move {
-            inner
-                .rpc(wire::Req {
-                    method: "room.end",
-                    params,
-                })
-                .await?;
-            Ok(inner.ok())
-        })
+            Err(ApiError::invalid("reason", "must be a string"))
+        } else {
+            Ok(())
+        };
+        let req = r.map(|_| wire::Req {
+            method: "room.end",
+            params: Value::Object(m),
+        });
+        self.rpc(req, true)
     }
 
     /// Publishes local tracks by name.
     #[wasm_bindgen(js_name = addTracks)]
     pub fn add_tracks(&self, tracks: JsValue) -> Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            inner.add_tracks(&tracks).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        let steps = track_list(&tracks).map(|t| {
+            let mut steps = Vec::new();
+            publish_steps(&mut steps, t);
+            steps
+        });
+        run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
     /// Unpublishes tracks by name.
     #[wasm_bindgen(js_name = removeTracks)]
     pub fn remove_tracks(&self, name: JsValue) -> Promise {
-        let names =
-            match common::args(&[&name]).and_then(|a| wire::arg_str_list(&a, 0, "name", true)) {
-                Ok(v) => v,
-                Err(e) => return reject(e),
-            };
-        let inner = self.inner.clone();
-        promise(async move {
-            for n in names {
-                common::op(inner.handle.unpublish(&n)).await?;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
+        let steps = names_arg(&name, "name").map(|n| n.into_iter().map(Step::Unpublish).collect());
+        run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
     /// Mutes (`true`) or unmutes local tracks by name.
     #[wasm_bindgen(js_name = muteTracks)]
     pub fn mute_tracks(&self, track_name: JsValue, new_state: JsValue) -> Promise {
-        let names = match common::args(&[&track_name])
-            .and_then(|a| wire::arg_str_list(&a, 0, "trackName", true))
-        {
-            Ok(v) => v,
-            Err(e) => return reject(e),
-        };
-        let Some(muted) = new_state.as_bool() else {
-            return reject(ApiError::invalid("newState", "must be a boolean"));
-        };
-        let inner = self.inner.clone();
-        promise(async move {
-            for n in names {
-                common::op(inner.handle.mute_track(&n, muted)).await?;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
-    #[inline(never)]
-    fn users(&self, js: &'static str, users: &JsValue) -> Promise {
-        let req = match common::args(&[users]).and_then(|a| wire::call_users(js, &a)) {
-            Ok(r) => r,
-            Err(e) => return reject(e),
-        };
-        let inner = self.inner.clone();
-        promise(async move {
-            inner.rpc(req).await?;
-            Ok(inner.ok())
-        })
+        let steps = names_arg(&track_name, "trackName").and_then(|n| {
+            let muted = new_state
+                .as_bool()
+                .ok_or_else(|| ApiError::invalid("newState", "must be a boolean"))?;
+            Ok(n.into_iter().map(|n| Step::Mute(n, muted)).collect())
+        });
+        run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
     /// Adds users (identities) to the call's access list.
@@ -371,107 +435,59 @@ impl Call {
         new_state: JsValue,
         reason: JsValue,
     ) -> Promise {
-        let args = match common::args(&[&user_id, &kind, &new_state, &reason]) {
-            Ok(a) => a,
-            Err(e) => return reject(e),
-        };
-        let user = match wire::arg_str(&args, 0, "userId") {
-            Ok(u) => u,
-            Err(e) => return reject(e),
-        };
-        let member = self.inner.handle.with_machine(|m| {
-            let s = m.state();
-            s.members
-                .values()
-                .find(|m| m.identity == user)
-                .map(|m| m.id.clone())
-                .or_else(|| {
-                    s.self_member
-                        .as_ref()
-                        .filter(|m| m.identity == user)
-                        .map(|m| m.id.clone())
-                })
-        });
-        let Some(member) = member else {
-            return reject(ApiError::new(
-                Code::MEMBER_NOT_FOUND,
-                format!("user {user:?} is not in the call"),
-            ));
-        };
-        let req = match wire::call_mute_user(&member, &args) {
-            Ok(r) => r,
-            Err(e) => return reject(e),
-        };
-        let inner = self.inner.clone();
-        promise(async move {
-            inner.rpc(req).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.rpc(
+            self.mute_user_req(&[&user_id, &kind, &new_state, &reason]),
+            false,
+        )
     }
 
     /// Updates the channel configuration.
     pub fn configure(&self, config: JsValue) -> Promise {
-        let req = match common::args(&[&config]).and_then(|a| wire::call_configure(&a)) {
-            Ok(r) => r,
-            Err(e) => return reject(e),
-        };
-        let inner = self.inner.clone();
-        promise(async move {
-            inner.rpc(req).await?;
-            Ok(inner.ok())
-        })
+        self.rpc(
+            common::args(&[&config]).and_then(|a| wire::call_configure(&a)),
+            true,
+        )
     }
 
     /// The active users with their tracks and muted states.
     #[wasm_bindgen(js_name = getUsers)]
     pub fn get_users(&self) -> Promise {
-        let users: Vec<Value> = self.inner.handle.with_machine(|m| {
+        let out = Array::new();
+        self.inner.handle.with_machine(|m| {
             let s = m.state();
-            let me: Option<Member> = s.self_member.as_ref().map(|m| {
-                let mut x = m.member.clone();
-                x.tracks = s
+            let add =
+                |m: &ovsp::model::Member, tracks: &mut dyn Iterator<Item = &ovsp::model::Track>| {
+                    let ts = obj();
+                    for t in tracks {
+                        let v = jobj(
+                            &["kind", "muted"],
+                            &[kind_str(t.kind).into(), (t.muted || t.blocked).into()],
+                        );
+                        set(&ts, track_name(t), &v);
+                    }
+                    out.push(&jobj(
+                        &["audioMuted", "id", "tracks", "videoMuted"],
+                        &[
+                            m.audio_muted.into(),
+                            m.identity.as_str().into(),
+                            ts,
+                            m.video_muted.into(),
+                        ],
+                    ));
+                };
+            if let Some(me) = &s.self_member {
+                let mut mine = s
                     .local_tracks
                     .values()
-                    .filter_map(|t| {
-                        t.track_id
-                            .as_deref()
-                            .and_then(|id| s.track(id))
-                            .map(|(t, _)| t.clone())
-                    })
-                    .collect();
-                x
-            });
-            me.iter()
-                .chain(s.members.values())
-                .map(|m| {
-                    // Insert loops: collecting into a map would instantiate a sort.
-                    let mut tracks = ovsp::json::Map::new();
-                    for t in &m.tracks {
-                        let name = t
-                            .name
-                            .clone()
-                            .or_else(|| t.cid.clone())
-                            .unwrap_or_else(|| t.id.clone());
-                        let kind = match t.kind {
-                            TrackKind::Audio => "audio",
-                            TrackKind::Video => "video",
-                            _ => "data",
-                        };
-                        tracks.insert(
-                            name,
-                            wire::two("kind", kind.into(), "muted", (t.muted || t.blocked).into()),
-                        );
-                    }
-                    let mut u = ovsp::json::Map::new();
-                    wire::put(&mut u, "audioMuted", m.audio_muted.into());
-                    wire::put(&mut u, "id", m.identity.as_str().into());
-                    wire::put(&mut u, "tracks", Value::Object(tracks));
-                    wire::put(&mut u, "videoMuted", m.video_muted.into());
-                    Value::Object(u)
-                })
-                .collect()
+                    .filter_map(|t| t.track_id.as_deref().and_then(|id| s.track(id)))
+                    .map(|(t, _)| t);
+                add(&me.member, &mut mine);
+            }
+            for m in s.members.values() {
+                add(m, &mut m.tracks.iter());
+            }
         });
-        Promise::resolve(&to_js(&users))
+        Promise::resolve(&JsValue::from(out))
     }
 
     /// Listens for call events.
@@ -484,11 +500,100 @@ impl Call {
 
     /// Leaves the call: local tracks are stopped and the connection closed.
     pub fn leave(&self) -> Promise {
+        run(&self.inner.handle, vec![Step::Leave], Box::new(undef))
+    }
+}
+
+impl Call {
+    #[inline(never)]
+    fn build(options: &JsValue) -> Result<Call, ApiError> {
+        let tok = common::get_str(options, "token")
+            .ok_or_else(|| ApiError::invalid("token", "is required"))?;
+        let token_room = token::inspect(&tok)?.room;
+        let opts = super::opts::read(options)?;
+        let handle = common::session(&tok, common::get_str(options, "host"), |_| {})?;
+        let listeners = opts.apply(&handle);
+        let inner = Rc::new(Inner {
+            handle,
+            listeners,
+            sub: RefCell::new(None),
+            channel: RefCell::new(String::new()),
+            token_room,
+        });
+        let weak = Rc::downgrade(&inner);
+        *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
+            if let Some(i) = weak.upgrade() {
+                i.on_event(ev);
+            }
+        }));
+        Ok(Call { inner })
+    }
+
+    /// The promise of one request: resolved with the call status (`status`) or `undefined`.
+    #[inline(never)]
+    fn rpc(&self, req: Result<wire::Req, ApiError>, status: bool) -> Promise {
+        let then: Then = if status {
+            let inner = self.inner.clone();
+            Box::new(move |r| r.map(|_| inner.ok()))
+        } else {
+            Box::new(undef)
+        };
+        run_or(&self.inner.handle, req.map(|r| vec![rpc(r)]), then)
+    }
+
+    /// `create`/`join`: the token must grant the channel; then join, configure (`config`) and
+    /// publish `tracks`.
+    #[inline(never)]
+    fn join_with(&self, channel_id: &JsValue, tracks: &JsValue, config: &JsValue) -> Promise {
+        let steps = (|| {
+            let channel = channel_arg(channel_id)?;
+            let mut steps = vec![Step::Cmd(Command::Join)];
+            if !config.is_undefined() && !config.is_null() {
+                steps.push(rpc(wire::call_configure(&common::args(&[config])?)?));
+            }
+            publish_steps(&mut steps, track_list(tracks)?);
+            if let Some(room) = self.inner.token_room.as_deref().filter(|r| **r != *channel) {
+                let mut m = quoted("the token grants channel ", room, ", not ");
+                m.push_str(&quoted("", &channel, ""));
+                return Err(ApiError::new(Code::TOKEN_GRANTS_INVALID, m));
+            }
+            *self.inner.channel.borrow_mut() = channel;
+            Ok(steps)
+        })();
         let inner = self.inner.clone();
-        promise(async move {
-            common::op(inner.handle.leave())
-                .await
-                .map(|_| JsValue::UNDEFINED)
-        })
+        run_or(
+            &self.inner.handle,
+            steps,
+            Box::new(move |r| r.map(|_| inner.ok())),
+        )
+    }
+
+    #[inline(never)]
+    fn users(&self, js: &'static str, users: &JsValue) -> Promise {
+        self.rpc(
+            common::args(&[users]).and_then(|a| wire::call_users(js, &a)),
+            true,
+        )
+    }
+
+    #[inline(never)]
+    fn mute_user_req(&self, a: &[&JsValue]) -> Result<wire::Req, ApiError> {
+        let args = common::args(a)?;
+        let user = wire::arg_str(&args, 0, "userId")?;
+        let member = self.inner.handle.with_machine(|m| {
+            let s = m.state();
+            s.members
+                .values()
+                .chain(s.self_member.as_ref().map(|m| &m.member))
+                .find(|m| m.identity == user)
+                .map(|m| m.id.clone())
+        });
+        let member = member.ok_or_else(|| {
+            ApiError::new(
+                Code::MEMBER_NOT_FOUND,
+                quoted("user ", &user, " is not in the call"),
+            )
+        })?;
+        wire::call_mute_user(&member, &args)
     }
 }

@@ -8,14 +8,15 @@ use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_names;
 use convene_core::store::stream_key;
-use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubSetting, SubTarget};
+use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubTarget};
 use js_sys::{Function, Map, Promise};
-use ovsp::json::{json, Value};
+use ovsp::json::Value;
 use ovsp::model::{MediaSource, TrackKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
+use super::call::{cat, jobj, kind_str, quoted, run, run_or, undef, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -55,14 +56,6 @@ struct StreamRow {
     video: Option<(String, bool, bool)>,
 }
 
-fn kind_str(k: TrackKind) -> &'static str {
-    match k {
-        TrackKind::Audio => "audio",
-        TrackKind::Video => "video",
-        _ => "data",
-    }
-}
-
 impl Inner {
     fn status(&self) -> &'static str {
         if self.disconnecting.get() {
@@ -93,7 +86,7 @@ impl Inner {
                     }
                 }
                 for key in keys {
-                    let id = format!("{me}/{key}");
+                    let id = cat(&me, &cat("/", &key));
                     streams.insert(key.clone(), Value::String(id.clone()));
                     let mut row = StreamRow {
                         id,
@@ -127,7 +120,7 @@ impl Inner {
             for m in s.members.values() {
                 let mut streams = ovsp::json::Map::new();
                 for g in s.streams.values().filter(|g| g.member_id == m.id) {
-                    let id = format!("{}/{}", m.id, g.stream_key);
+                    let id = cat(&m.id, &cat("/", &g.stream_key));
                     streams.insert(g.stream_key.clone(), Value::String(id.clone()));
                     let mut row = StreamRow {
                         id,
@@ -148,8 +141,8 @@ impl Inner {
                     rows.push(row);
                 }
                 let mut p = participant(&m.id, streams, "remote");
-                if let Some(c) = m.meta.get("context") {
-                    p["context"] = c.clone();
+                if let (Some(c), Value::Object(o)) = (m.meta.get("context"), &mut p) {
+                    wire::put(o, "context", c.clone());
                 }
                 participants.push((m.id.clone(), p));
             }
@@ -158,15 +151,33 @@ impl Inner {
     }
 
     fn stream_js(&self, r: &StreamRow) -> JsValue {
-        let o = to_js(&json!({
-            "id": r.id, "key": r.key, "participantId": r.participant,
-            "origin": if r.local { "local" } else { "remote" },
-            "isAudioEnabled": r.audio.as_ref().is_some_and(|a| a.1),
-            "isVideoEnabled": r.video.as_ref().is_some_and(|a| a.1),
-            "isAudioCensored": r.audio.as_ref().is_some_and(|a| a.2),
-            "isVideoCensored": r.video.as_ref().is_some_and(|a| a.2),
-            "isConfigured": true,
-        }));
+        let on = |t: &Option<(String, bool, bool)>, i: bool| {
+            JsValue::from(t.as_ref().is_some_and(|a| if i { a.1 } else { a.2 }))
+        };
+        let o = jobj(
+            &[
+                "id",
+                "key",
+                "participantId",
+                "origin",
+                "isAudioEnabled",
+                "isVideoEnabled",
+                "isAudioCensored",
+                "isVideoCensored",
+                "isConfigured",
+            ],
+            &[
+                r.id.as_str().into(),
+                r.key.as_str().into(),
+                r.participant.as_str().into(),
+                (if r.local { "local" } else { "remote" }).into(),
+                on(&r.audio, true),
+                on(&r.video, true),
+                on(&r.audio, false),
+                on(&r.video, false),
+                JsValue::TRUE,
+            ],
+        );
         for (name, t) in [("audioTrack", &r.audio), ("videoTrack", &r.video)] {
             if let Some((key, _, _)) = t {
                 let track = if r.local {
@@ -259,13 +270,13 @@ impl Inner {
                 ..
             } => {
                 let msg = if payload.is_object() {
-                    payload.clone()
+                    to_js(payload)
                 } else {
-                    json!({ "type": "text", "payload": payload })
+                    jobj(&["payload", "type"], &[to_js(payload), s("text")])
                 };
                 vec![
                     s(from_member_id),
-                    to_js(&msg),
+                    msg,
                     to.as_ref().map(to_js).unwrap_or(JsValue::NULL),
                     st(),
                 ]
@@ -285,9 +296,13 @@ impl Inner {
                     .get(*level as usize)
                     .copied()
                     .unwrap_or("unknown");
-                vec![to_js(
-                    &json!({ member_id.as_str(): { "connectionQuality": q, "level": level } }),
-                )]
+                let o = obj();
+                set(
+                    &o,
+                    member_id,
+                    &jobj(&["connectionQuality", "level"], &[s(q), (*level).into()]),
+                );
+                vec![o]
             }
             _ => return None,
         })
@@ -343,76 +358,75 @@ impl Inner {
         *self.expiry.borrow_mut() = Some(timer);
     }
 
-    fn cid(key: &str, kind: &str) -> String {
-        format!("{key}:{kind}")
-    }
-
-    /// Publishes or replaces the audio and video of stream `key` from `tracks`.
-    fn put_stream(&self, key: String, tracks: JsValue, update: bool) -> common::Op<'_, JsValue> {
-        Box::pin(async move {
-            if key.is_empty() {
-                return Err(ApiError::invalid("key", "must be a non-empty string"));
+    /// The steps that publish or replace the audio and video of stream `key` from `tracks`.
+    #[inline(never)]
+    fn put_stream(
+        &self,
+        key: &JsValue,
+        tracks: &JsValue,
+        update: bool,
+    ) -> Result<Vec<Step>, ApiError> {
+        let key = key
+            .as_string()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ApiError::invalid("key", "must be a non-empty string"))?;
+        let mut steps = Vec::new();
+        for kind in ["audio", "video"] {
+            let present = common::has(tracks, kind);
+            let mut v = get(tracks, kind);
+            let mut simulcast = false;
+            if v.is_object() && !v.is_instance_of::<MediaStreamTrack>() {
+                simulcast = get(&get(&v, "options"), "enableSimulcast") == JsValue::TRUE;
+                v = get(&v, "track");
             }
-            for kind in ["audio", "video"] {
-                let present = common::has(&tracks, kind);
-                let mut v = get(&tracks, kind);
-                let mut simulcast = false;
-                if v.is_object() && !v.is_instance_of::<MediaStreamTrack>() {
-                    simulcast = get(&get(&v, "options"), "enableSimulcast") == JsValue::TRUE;
-                    v = get(&v, "track");
+            let cid = cat(&key, &cat(":", kind));
+            let exists = self.handle.local_track(&cid).is_some();
+            if v.is_undefined() || v.is_null() {
+                if update && present && exists {
+                    steps.push(Step::Mute(cid, true));
                 }
-                let cid = Self::cid(&key, kind);
-                let exists = self.handle.local_track(&cid).is_some();
-                if v.is_undefined() || v.is_null() {
-                    if update && present && exists {
-                        common::op(self.handle.mute_track(&cid, true)).await?;
-                    }
-                    continue;
-                }
-                let track = common::track_arg(&v, &format!("tracks.{kind}"))?;
-                if track.kind() != kind {
-                    return Err(ApiError::invalid(
-                        &format!("tracks.{kind}"),
-                        "is a track of the other kind",
-                    ));
-                }
-                if exists {
-                    common::op(self.handle.replace_track(&cid, track)).await?;
-                    common::op(self.handle.mute_track(&cid, false)).await?;
-                    continue;
-                }
-                let screen = key.contains("screen");
-                let (source, ms, tk) = match (kind, screen) {
-                    ("audio", true) => (
+                continue;
+            }
+            let field = cat("tracks.", kind);
+            let track = common::track_arg(&v, &field)?;
+            if track.kind() != kind {
+                return Err(ApiError::invalid(&field, "is a track of the other kind"));
+            }
+            if exists {
+                steps.push(Step::Replace(cid.clone(), track));
+                steps.push(Step::Mute(cid, false));
+                continue;
+            }
+            let audio = kind == "audio";
+            let (source, ms, tk) = if key.contains("screen") {
+                if audio {
+                    (
                         Source::ScreenAudio,
                         MediaSource::ScreenAudio,
                         TrackKind::Audio,
-                    ),
-                    ("audio", false) => (
-                        Source::Microphone,
-                        MediaSource::Microphone,
-                        TrackKind::Audio,
-                    ),
-                    (_, true) => (Source::Screen, MediaSource::Screen, TrackKind::Video),
-                    _ => (Source::Camera, MediaSource::Camera, TrackKind::Video),
-                };
-                let mut extra = ovsp::json::Map::new();
-                if simulcast {
-                    extra.insert("simulcast".into(), json!(true));
+                    )
+                } else {
+                    (Source::Screen, MediaSource::Screen, TrackKind::Video)
                 }
-                let opts = PublishOptions {
-                    cid,
-                    kind: tk,
-                    source: ms,
-                    stream_key: Some(key.clone()),
-                    name: None,
-                    muted: false,
-                    extra,
-                };
-                common::op(self.handle.publish(track, source, opts)).await?;
+            } else {
+                common::media_kind(audio)
+            };
+            let mut extra = ovsp::json::Map::new();
+            if simulcast {
+                wire::put(&mut extra, "simulcast", Value::Bool(true));
             }
-            Ok(JsValue::UNDEFINED)
-        })
+            let opts = PublishOptions {
+                cid,
+                kind: tk,
+                source: ms,
+                stream_key: Some(key.clone()),
+                name: None,
+                muted: false,
+                extra,
+            };
+            steps.push(Step::Publish(track, source, opts));
+        }
+        Ok(steps)
     }
 }
 
@@ -427,8 +441,9 @@ fn participant(id: &str, streams: ovsp::json::Map<String, Value>, origin: &str) 
     Value::Object(p)
 }
 
-fn targets(v: &Value) -> Vec<SubTarget> {
-    ovsp::json::decode(v).unwrap_or_default()
+fn targets(v: Option<&Value>) -> Vec<SubTarget> {
+    v.and_then(|v| ovsp::json::decode(v).ok())
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen]
@@ -502,51 +517,40 @@ impl Room {
 
     /// Connects to the room.
     pub fn connect(&self) -> Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            inner.started.set(true);
-            common::op(inner.handle.call(Command::Join)).await?;
-            let tok = inner.handle.with_machine(|m| m.token().to_owned());
-            inner.arm_expiry(&tok);
-            Ok(JsValue::UNDEFINED)
-        })
+        self.inner.started.set(true);
+        run(
+            &self.inner.handle,
+            vec![Step::Cmd(Command::Join)],
+            self.arm(None),
+        )
     }
 
     /// Disconnects from the room.
     pub fn disconnect(&self) -> Promise {
         let inner = self.inner.clone();
-        promise(async move {
-            inner.disconnecting.set(true);
-            inner.expiry.borrow_mut().take();
-            let r = common::op(inner.handle.leave()).await;
-            inner.disconnecting.set(false);
-            r.map(|_| JsValue::UNDEFINED)
-        })
+        inner.disconnecting.set(true);
+        inner.expiry.borrow_mut().take();
+        run(
+            &self.inner.handle,
+            vec![Step::Leave],
+            Box::new(move |r| {
+                inner.disconnecting.set(false);
+                undef(r)
+            }),
+        )
     }
 
     /// Replaces the client token before it expires.
     #[wasm_bindgen(js_name = updateClientToken)]
     pub fn update_client_token(&self, client_token: JsValue) -> Promise {
-        let Some(tok) = client_token.as_string().filter(|t| !t.is_empty()) else {
-            return reject(ApiError::invalid(
-                "clientToken",
-                "must be a non-empty string",
-            ));
-        };
-        if let Err(e) = token::inspect(&tok) {
-            return reject(e);
-        }
-        let inner = self.inner.clone();
-        promise(async move {
-            common::op(
-                inner
-                    .handle
-                    .call(Command::UpdateToken { token: tok.clone() }),
-            )
-            .await?;
-            inner.arm_expiry(&tok);
-            Ok(JsValue::UNDEFINED)
-        })
+        let tok = client_token
+            .as_string()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::invalid("clientToken", "must be a non-empty string"))
+            .and_then(|t| token::inspect(&t).map(|_| t));
+        let then = self.arm(tok.as_ref().ok().cloned());
+        let steps = tok.map(|token| vec![Step::Cmd(Command::UpdateToken { token })]);
+        run_or(&self.inner.handle, steps, then)
     }
 
     /// The state: status, local participant id, participants and streams.
@@ -579,44 +583,41 @@ impl Room {
     /// Publishes a stream (`{audio, video}` tracks) under `key`.
     #[wasm_bindgen(js_name = addStream)]
     pub fn add_stream(&self, key: JsValue, tracks: JsValue) -> Promise {
-        let inner = self.inner.clone();
-        let key = key.as_string().unwrap_or_default();
-        promise(async move { inner.put_stream(key, tracks, false).await })
+        self.put(&key, &tracks, false)
     }
 
     /// Replaces the tracks of stream `key` (a track set to `null` is disabled).
     #[wasm_bindgen(js_name = updateStream)]
     pub fn update_stream(&self, key: JsValue, tracks: JsValue) -> Promise {
-        let inner = self.inner.clone();
-        let key = key.as_string().unwrap_or_default();
-        promise(async move { inner.put_stream(key, tracks, true).await })
+        self.put(&key, &tracks, true)
     }
 
     /// Unpublishes stream `key`.
     #[wasm_bindgen(js_name = removeStream)]
     pub fn remove_stream(&self, key: JsValue) -> Promise {
-        let Some(key) = key.as_string().filter(|k| !k.is_empty()) else {
-            return reject(ApiError::invalid("key", "must be a non-empty string"));
-        };
-        let inner = self.inner.clone();
-        promise(async move {
-            let cids: Vec<String> = inner
-                .handle
-                .local_cids()
-                .into_iter()
-                .filter(|c| c.starts_with(&format!("{key}:")))
-                .collect();
-            if cids.is_empty() {
-                return Err(ApiError::new(
-                    ovsp::codes::Code::TRACK_NOT_FOUND,
-                    format!("no local stream {key:?}"),
-                ));
-            }
-            for c in cids {
-                common::op(inner.handle.unpublish(&c)).await?;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
+        let steps = key
+            .as_string()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ApiError::invalid("key", "must be a non-empty string"))
+            .and_then(|key| {
+                let prefix = cat(&key, ":");
+                let steps: Vec<Step> = self
+                    .inner
+                    .handle
+                    .local_cids()
+                    .into_iter()
+                    .filter(|c| c.starts_with(&prefix))
+                    .map(Step::Unpublish)
+                    .collect();
+                if steps.is_empty() {
+                    return Err(ApiError::new(
+                        ovsp::codes::Code::TRACK_NOT_FOUND,
+                        quoted("no local stream ", &key, ""),
+                    ));
+                }
+                Ok(steps)
+            });
+        run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
     #[inline(never)]
@@ -629,18 +630,13 @@ impl Room {
             Ok(r) => r,
             Err(e) => return reject(e),
         };
-        let inner = self.inner.clone();
-        promise(async move {
-            let p = &req.params;
-            let settings: Vec<SubSetting> = Vec::new();
-            common::op(inner.handle.call(Command::UpdateSubscriptions {
-                add: targets(&p["add"]),
-                remove: targets(&p["remove"]),
-                settings,
-            }))
-            .await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        let p = &req.params;
+        let cmd = Command::UpdateSubscriptions {
+            add: targets(p.get("add")),
+            remove: targets(p.get("remove")),
+            settings: Vec::new(),
+        };
+        run(&self.inner.handle, vec![Step::Cmd(cmd)], Box::new(undef))
     }
 
     /// Subscribes to stream `key` of a remote participant.
@@ -704,14 +700,44 @@ impl Room {
             let local = get(&stream, "origin").as_string().as_deref() == Some("local");
             let st = inner.handle.stats().await;
             let (p, s) = (&st.publish, &st.subscribe);
+            let o = |k: &str, v: JsValue| jobj(&[k], &[v]);
+            let two = |a: &str, x: JsValue, b: &str, y: JsValue| jobj(&[a, b], &[x, y]);
             let v = if local {
-                json!({ "audio": { "outbound": { "bytesSent": p.bytes_sent, "roundTripTime": p.rtt_s } },
-                        "video": { "outbound": { "bytesSent": p.bytes_sent, "roundTripTime": p.rtt_s } } })
+                let out = o(
+                    "outbound",
+                    two(
+                        "bytesSent",
+                        p.bytes_sent.into(),
+                        "roundTripTime",
+                        p.rtt_s.into(),
+                    ),
+                );
+                two("audio", out.clone(), "video", out)
             } else {
-                json!({ "audio": { "inbound": { "bytesReceived": s.audio_bytes_received, "roundTripTime": s.rtt_s } },
-                        "video": { "inbound": { "bytesReceived": s.video_bytes_received, "framesDecoded": s.frames_decoded } } })
+                two(
+                    "audio",
+                    o(
+                        "inbound",
+                        two(
+                            "bytesReceived",
+                            s.audio_bytes_received.into(),
+                            "roundTripTime",
+                            s.rtt_s.into(),
+                        ),
+                    ),
+                    "video",
+                    o(
+                        "inbound",
+                        two(
+                            "bytesReceived",
+                            s.video_bytes_received.into(),
+                            "framesDecoded",
+                            s.frames_decoded.into(),
+                        ),
+                    ),
+                )
             };
-            Ok(to_js(&v))
+            Ok(v)
         })
     }
 
@@ -723,20 +749,12 @@ impl Room {
             Ok(r) => r,
             Err(e) => return reject(e),
         };
-        let inner = self.inner.clone();
-        promise(async move {
-            let p = req.params;
-            let to = p.get("to").and_then(|t| ovsp::json::decode(t).ok());
-            let topic = p.get("topic").and_then(Value::as_str).map(str::to_owned);
-            let payload = p.get("payload").cloned().unwrap_or_default();
-            common::op(
-                inner
-                    .handle
-                    .call(Command::SendMessage { to, topic, payload }),
-            )
-            .await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        let p = req.params;
+        let to = p.get("to").and_then(|t| ovsp::json::decode(t).ok());
+        let topic = p.get("topic").and_then(Value::as_str).map(str::to_owned);
+        let payload = p.get("payload").cloned().unwrap_or_default();
+        let cmd = Command::SendMessage { to, topic, payload };
+        run(&self.inner.handle, vec![Step::Cmd(cmd)], Box::new(undef))
     }
 
     /// Starts `network_metrics_report` events for these participants.
@@ -783,6 +801,29 @@ impl Room {
             }
         }
         Promise::resolve(&JsValue::UNDEFINED)
+    }
+}
+
+impl Room {
+    /// `addStream`/`updateStream`.
+    #[inline(never)]
+    fn put(&self, key: &JsValue, tracks: &JsValue, update: bool) -> Promise {
+        run_or(
+            &self.inner.handle,
+            self.inner.put_stream(key, tracks, update),
+            Box::new(undef),
+        )
+    }
+
+    /// Arms the expiry timer once the steps succeeded: for `token`, else the session's.
+    fn arm(&self, token: Option<String>) -> Then {
+        let inner = self.inner.clone();
+        Box::new(move |r| {
+            r?;
+            let tok = token.unwrap_or_else(|| inner.handle.with_machine(|m| m.token().to_owned()));
+            inner.arm_expiry(&tok);
+            Ok(JsValue::UNDEFINED)
+        })
     }
 }
 

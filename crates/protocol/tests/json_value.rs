@@ -158,6 +158,10 @@ fn accessors_and_comparisons_match_serde_json() {
     w["made"]["deep"] = json!([0]);
     w["made"]["deep"][0] = json!("set");
     assert_eq!(w.to_string(), r#"{"made":{"deep":["set"]}}"#);
+    // Where serde_json panics, a value that is not an object becomes one.
+    let mut s = json!("x");
+    s["k"] = json!(1);
+    assert_eq!(s, json!({"k": 1}));
     let mut x = json!({"t": [1]});
     assert_eq!(x["t"].take(), json!([1]));
     assert_eq!(x, json!({"t": null}));

@@ -370,8 +370,9 @@ pub trait Index: private::Sealed {
     /// Mutable `index_into`.
     #[doc(hidden)]
     fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value>;
-    /// The element or member, created as `null` in an object (a `null` value becoming an
-    /// empty object first); panics like serde_json's for anything else.
+    /// The element or member, created as `null` in an object (any other value than an
+    /// object becoming an empty object first); an array index out of bounds panics, as
+    /// with serde_json.
     #[doc(hidden)]
     fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value;
 }
@@ -429,12 +430,13 @@ impl Index for str {
     }
 
     fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value {
-        if v.is_null() {
+        if !v.is_object() {
             *v = Value::Object(Map::new());
         }
         match v {
             Value::Object(m) => m.entry(self).or_insert(Value::Null),
-            _ => panic!("cannot access key {self:?} in a JSON value that is not an object"),
+            // Not reached: `v` is an object now.
+            _ => v,
         }
     }
 }
@@ -476,8 +478,9 @@ impl<I: Index> ops::Index<I> for Value {
     }
 }
 
-/// `v["key"] = x` inserts into an object (a `null` becomes an object first); `v[0] = x`
-/// replaces an element. Panics for other values or an index out of bounds, as serde_json's.
+/// `v["key"] = x` inserts into an object (a value that is not an object becomes an empty
+/// object first, where serde_json would panic); `v[0] = x` replaces an element (panics for
+/// a value that is not an array or an index out of bounds, as serde_json's).
 impl<I: Index> ops::IndexMut<I> for Value {
     fn index_mut(&mut self, index: I) -> &mut Value {
         index.index_or_insert(self)

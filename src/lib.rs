@@ -19,6 +19,30 @@ pub mod api;
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 fn start() {
     std::panic::set_hook(Box::new(|info| {
-        web_sys::console::error_1(&wasm_bindgen::JsValue::from_str(&info.to_string()));
+        // Built by hand: the panic message and its place, without the formatting machinery.
+        let mut s = String::from("panicked: ");
+        s.push_str(info.payload_as_str().unwrap_or("(no message)"));
+        if let Some(l) = info.location() {
+            s.push_str(" at ");
+            s.push_str(l.file());
+            s.push(':');
+            let (mut line, mut digits) = (l.line(), [0u8; 10]);
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (line % 10) as u8;
+                line /= 10;
+                if line == 0 || i == 0 {
+                    break;
+                }
+            }
+            s.extend(digits[i..].iter().map(|&d| char::from(d)));
+        }
+        web::log::write(
+            web::log::Level::Trace,
+            web::log::Level::Error,
+            &s,
+            &wasm_bindgen::JsValue::UNDEFINED,
+        );
     }));
 }

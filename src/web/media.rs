@@ -82,20 +82,41 @@ fn devices_api() -> Result<MediaDevices, MediaError> {
 
 /// Starts `getUserMedia`; the promise resolves to a `MediaStream` (see [`stream_tracks`]).
 pub fn user_media_promise(req: &MediaRequest) -> Result<js_sys::Promise, MediaError> {
-    let c = js::object();
-    js::set(&c, "audio", &req.audio);
-    js::set(&c, "video", &req.video);
-    Ok(devices_api()?.get_user_media_with_constraints(c.unchecked_ref())?)
+    media_promise(false, &req.audio, &req.video)
 }
 
 /// Starts `getDisplayMedia` for `video` constraints (`undefined`: any screen) and, when
 /// `audio`, its audio; the promise resolves to a `MediaStream` (see [`stream_tracks`]).
 pub fn display_media_promise(video: &JsValue, audio: bool) -> Result<js_sys::Promise, MediaError> {
+    let video = if video.is_undefined() {
+        JsValue::TRUE
+    } else {
+        video.clone()
+    };
+    media_promise(true, &JsValue::from_bool(audio), &video)
+}
+
+/// `getDisplayMedia` (`display`) or `getUserMedia` with `{audio, video}`.
+#[inline(never)]
+fn media_promise(
+    display: bool,
+    audio: &JsValue,
+    video: &JsValue,
+) -> Result<js_sys::Promise, MediaError> {
     let c = js::object();
-    let any = JsValue::TRUE;
-    js::set(&c, "video", if video.is_undefined() { &any } else { video });
-    js::set(&c, "audio", &JsValue::from_bool(audio));
-    Ok(devices_api()?.get_display_media_with_constraints(c.unchecked_ref())?)
+    js::set(&c, "audio", audio);
+    js::set(&c, "video", video);
+    let md = devices_api()?;
+    let f = js::get(
+        &md,
+        if display {
+            "getDisplayMedia"
+        } else {
+            "getUserMedia"
+        },
+    );
+    let f: &js_sys::Function = f.dyn_ref().ok_or(MediaError::Unsupported)?;
+    Ok(f.call1(&md, &c)?.unchecked_into())
 }
 
 /// Waits for a `MediaStream` promise; returns its tracks, those of kind `first` ("audio" or
@@ -209,17 +230,15 @@ pub fn acquire_promise(
     c: JsValue,
 ) -> Result<(js_sys::Promise, &'static str), MediaError> {
     let kind = source.kind();
-    Ok(match source {
-        Source::Screen | Source::ScreenAudio => (display_media_promise(&c, false)?, "video"),
-        _ => {
-            let (audio, video) = if kind == "audio" {
-                (c, JsValue::UNDEFINED)
-            } else {
-                (JsValue::UNDEFINED, c)
-            };
-            (user_media_promise(&MediaRequest { audio, video })?, kind)
-        }
-    })
+    let display = matches!(source, Source::Screen | Source::ScreenAudio);
+    let p = if display {
+        media_promise(true, &JsValue::FALSE, &c)?
+    } else if kind == "audio" {
+        media_promise(false, &c, &JsValue::UNDEFINED)?
+    } else {
+        media_promise(false, &JsValue::UNDEFINED, &c)?
+    };
+    Ok((p, if display { "video" } else { kind }))
 }
 
 /// The first track of kind `first` (else any) of the `MediaStream` `s`; the others are

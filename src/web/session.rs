@@ -31,7 +31,7 @@ use super::ws::{self, Socket};
 use convene_core::ovsp::model::{PcKind, TrackKind};
 use convene_core::{
     Command, Config, ConnectionState, CoreError, CoreEvent, IceServer, Input, MisuseError, Output,
-    PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType, SessionMachine, State, VecMap,
+    PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType, SessionMachine, State,
 };
 use ovsp::json::Value;
 use std::cell::{Cell, RefCell};
@@ -187,6 +187,55 @@ const WATCH: u32 = 9;
 const DROP: u32 = 10;
 const SHUTDOWN: u32 = 11;
 
+/// A small map from a string key to a JS value by linear search: the remote tracks by mid,
+/// the mid of each remote track id, and the transceivers by cid share this one type.
+#[derive(Default)]
+struct Table(Vec<(String, JsValue)>);
+
+impl Table {
+    fn get(&self, key: &str) -> Option<&JsValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, key: String, v: JsValue) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(e) => e.1 = v,
+            None => self.0.push((key, v)),
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> Option<JsValue> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.swap_remove(i).1)
+    }
+}
+
+/// The local tracks the SDK owns, by cid.
+#[derive(Default)]
+struct Locals(Vec<(String, LocalTrack)>);
+
+impl Locals {
+    fn get(&self, cid: &str) -> Option<&LocalTrack> {
+        self.0.iter().find(|(k, _)| k == cid).map(|(_, t)| t)
+    }
+
+    /// Stores `t` as `cid`; returns the track it replaces (drop it after the borrow ends).
+    fn insert(&mut self, cid: &str, t: LocalTrack) -> Option<LocalTrack> {
+        match self.0.iter_mut().find(|(k, _)| k == cid) {
+            Some(e) => Some(std::mem::replace(&mut e.1, t)),
+            None => {
+                self.0.push((cid.to_owned(), t));
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, cid: &str) -> Option<LocalTrack> {
+        let i = self.0.iter().position(|(k, _)| k == cid)?;
+        Some(self.0.swap_remove(i).1)
+    }
+}
+
 struct Attached {
     id: u32,
     key: String,
@@ -201,9 +250,11 @@ struct Shared {
     subs: RefCell<Vec<(u32, Subscriber)>>,
     /// The next id of a subscription, local track or attachment.
     next: Cell<u32>,
-    local: RefCell<VecMap<String, LocalTrack>>,
-    remote: RefCell<VecMap<String, MediaStreamTrack>>,
-    track_mid: RefCell<VecMap<String, String>>,
+    local: RefCell<Locals>,
+    /// The received tracks by mid.
+    remote: RefCell<Table>,
+    /// The mid (a string) of each remote track id.
+    track_mid: RefCell<Table>,
     attached: RefCell<Vec<Attached>>,
     sink_id: RefCell<Option<String>>,
     alive: Cell<bool>,
@@ -234,7 +285,7 @@ impl Shared {
     fn adopt(&self, cid: &str, track: MediaStreamTrack, source: Source) {
         let id = self.id();
         let lt = LocalTrack::hooked(track, source, id, &self.hook, ENDED | id << 8);
-        let old = self.local.borrow_mut().insert(cid.to_owned(), lt);
+        let old = self.local.borrow_mut().insert(cid, lt);
         drop(old);
     }
 
@@ -346,12 +397,12 @@ impl SessionHandle {
             sub_pc: None,
             pub_gen: 0,
             sub_gen: 0,
-            senders: VecMap::new(),
+            senders: Table::default(),
             timer: None,
             timer_gen: 0,
             deadline: None,
             pending: VecDeque::new(),
-            replies: VecMap::new(),
+            replies: Vec::new(),
             next_handle: 1,
             events: Vec::new(),
             devices: None,
@@ -458,7 +509,7 @@ impl SessionHandle {
         opts: convene_core::PublishOptions,
     ) -> Reply {
         let cid = opts.cid.clone();
-        if self.shared().local.borrow().contains_key(&cid) {
+        if self.shared().local.borrow().get(&cid).is_some() {
             return Reply::ready(Err(CoreError::Misuse(MisuseError::DuplicateTrack { cid })));
         }
         self.shared().adopt(&cid, track, source);
@@ -510,7 +561,13 @@ impl SessionHandle {
 
     /// The cids of the local tracks the SDK owns.
     pub fn local_cids(&self) -> Vec<String> {
-        self.shared().local.borrow().keys().cloned().collect()
+        self.shared()
+            .local
+            .borrow()
+            .0
+            .iter()
+            .map(|(c, _)| c.clone())
+            .collect()
     }
 
     /// The received browser track of the remote track `track_id`, once it arrived.
@@ -518,7 +575,8 @@ impl SessionHandle {
         let s = self.shared();
         let mid = s.track_mid.borrow();
         let remote = s.remote.borrow();
-        let t = remote.get(mid.get(track_id)?).cloned();
+        let mid = mid.get(track_id)?.as_string()?;
+        let t = remote.get(&mid).map(|t| t.clone().unchecked_into());
         t
     }
 
@@ -697,12 +755,13 @@ struct Actor {
     sub_pc: Option<Peer>,
     pub_gen: u32,
     sub_gen: u32,
-    senders: VecMap<String, RtcRtpTransceiver>,
+    /// The transceivers of the publishing connection by cid.
+    senders: Table,
     timer: Option<Timer>,
     timer_gen: u32,
     deadline: Option<u64>,
     pending: VecDeque<Input>,
-    replies: VecMap<RequestHandle, OneshotTx<CallResult>>,
+    replies: Vec<(RequestHandle, OneshotTx<CallResult>)>,
     next_handle: u64,
     events: Vec<SessionEvent>,
     devices: Option<Listener>,
@@ -783,7 +842,7 @@ impl Actor {
         match m {
             Msg::Call(command, tx) => {
                 let handle = self.handle();
-                self.replies.insert(handle, tx);
+                self.replies.push((handle, tx));
                 Some(Input::Command { handle, command })
             }
             Msg::Js(tag, v) => self.on_js(tag, v),
@@ -890,7 +949,10 @@ impl Actor {
             PeerSignal::Connection(state) => PeerEvent::IceState { pc, state },
             PeerSignal::Track { mid, track } => {
                 let mid = mid?;
-                self.shared.remote.borrow_mut().insert(mid.clone(), track);
+                self.shared
+                    .remote
+                    .borrow_mut()
+                    .insert(mid.clone(), track.into());
                 PeerEvent::RemoteTrack { mid }
             }
             PeerSignal::Channel(_) | PeerSignal::ChannelOpen(_) => return None,
@@ -904,6 +966,7 @@ impl Actor {
         self.shared
             .local
             .borrow()
+            .0
             .iter()
             .find(|(_, t)| t.id() == id)
             .map(|(c, t)| (c.clone(), t.source()))
@@ -1020,8 +1083,8 @@ impl Actor {
             (After::LocalSet(pc), Ok(_)) => {
                 let mut mids = BTreeMap::new();
                 if pc_role(&pc) == PcRole::Pub {
-                    for (cid, t) in &self.senders {
-                        if let Some(m) = peer::mid_of(t) {
+                    for (cid, t) in &self.senders.0 {
+                        if let Some(m) = peer::mid_of(t.unchecked_ref()) {
                             mids.insert(cid.clone(), m);
                         }
                     }
@@ -1088,8 +1151,8 @@ impl Actor {
                     self.events.push(SessionEvent::Core(e));
                 }
                 Output::Completed { handle, result } => {
-                    if let Some(tx) = self.replies.remove(&handle) {
-                        tx.send(result);
+                    if let Some(i) = self.replies.iter().position(|(h, _)| *h == handle) {
+                        self.replies.swap_remove(i).1.send(result);
                     }
                 }
             }
@@ -1112,7 +1175,7 @@ impl Actor {
                 self.shared
                     .track_mid
                     .borrow_mut()
-                    .insert(track_id.clone(), mid.clone());
+                    .insert(track_id.clone(), mid.as_str().into());
             }
             CoreEvent::TrackUnpublished {
                 track,
@@ -1223,10 +1286,10 @@ impl Actor {
                     Ok(mut p) => {
                         if role == PcRole::Pub {
                             p.open_data_channels();
-                            self.senders.clear();
+                            self.senders.0.clear();
                             self.pub_pc = Some(p);
                         } else {
-                            self.shared.remote.borrow_mut().clear();
+                            self.shared.remote.borrow_mut().0.clear();
                             self.sub_pc = Some(p);
                         }
                     }
@@ -1243,7 +1306,7 @@ impl Actor {
                     _ => "video",
                 };
                 let t = p.add_transceiver(track.as_ref(), k, Direction::SendOnly, None);
-                self.senders.insert(cid, t);
+                self.senders.insert(cid, t.into());
             }
             PeerOp::ReplaceTrack { cid, detach } => {
                 let track = if detach { None } else { self.local(&cid) };
@@ -1251,11 +1314,12 @@ impl Actor {
                 let Some(t) = self.senders.get(&cid) else {
                     return self.fail(pc, op, missing());
                 };
-                let p = Peer::replace_track_promise(t, track.as_ref());
+                let p = Peer::replace_track_promise(t.unchecked_ref(), track.as_ref());
                 self.wait = Some((p, After::Check(pc, op)));
             }
             PeerOp::RemoveTransceiver { cid } => {
                 if let Some(t) = self.senders.remove(&cid) {
+                    let t: RtcRtpTransceiver = t.unchecked_into();
                     Peer::set_direction(&t, Direction::Inactive);
                     let p = Peer::replace_track_promise(&t, None);
                     self.wait = Some((p, After::Ignore));
@@ -1279,11 +1343,11 @@ impl Actor {
                 let role = pc_role(&pc);
                 self.bump(role);
                 if role == PcRole::Pub {
-                    self.senders.clear();
+                    self.senders.0.clear();
                     self.pub_pc = None;
                 } else {
                     self.sub_pc = None;
-                    self.shared.remote.borrow_mut().clear();
+                    self.shared.remote.borrow_mut().0.clear();
                 }
             }
             _ => {}
@@ -1347,14 +1411,14 @@ impl Actor {
         self.timer = None;
         self.devices = None;
         self.socket = None;
-        self.senders.clear();
+        self.senders.0.clear();
         self.pub_pc = None;
         self.sub_pc = None;
         let local = std::mem::take(&mut *self.shared.local.borrow_mut());
         drop(local);
         let remote = std::mem::take(&mut *self.shared.remote.borrow_mut());
-        for t in remote.values() {
-            t.stop();
+        for (_, t) in remote.0 {
+            t.unchecked_into::<MediaStreamTrack>().stop();
         }
         let attached = std::mem::take(&mut *self.shared.attached.borrow_mut());
         drop(attached);

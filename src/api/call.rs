@@ -128,7 +128,7 @@ pub(super) fn run_or(h: &SessionHandle, steps: Result<Vec<Step>, ApiError>, then
     }
 }
 
-async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) -> common::JsResult {
+pub(super) async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) -> common::JsResult {
     let mut r = Ok(Value::Null);
     for s in steps {
         r = step(&h, s).await;

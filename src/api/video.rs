@@ -20,13 +20,14 @@ use std::rc::{Rc, Weak};
 use convene_core::catalogue::{twilio_names, TwilioObject as T};
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};
 use js_sys::{Array, Function, Map, Promise};
-use ovsp::json::{json, Value};
+use ovsp::json::Value;
 use ovsp::model::{MediaSource, MemberState, Track, TrackKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
+use super::call::{cat, jobj, kind_str, run, run_steps, Step, Then};
+use super::common::{self, get, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::opts;
 use super::wire::{self, DataTrackOptions};
@@ -40,16 +41,16 @@ thread_local! {
 
 /// The initial properties of a participant object (its track maps are set by `new_obj`).
 #[inline(never)]
-fn participant_props(sid: &str, identity: &str) -> Value {
-    let mut p = ovsp::json::Map::new();
-    for k in ["audioTracks", "dataTracks", "tracks", "videoTracks"] {
-        wire::put(&mut p, k, Value::Object(ovsp::json::Map::new()));
-    }
-    wire::put(&mut p, "identity", identity.into());
-    wire::put(&mut p, "networkQualityLevel", Value::Null);
-    wire::put(&mut p, "sid", sid.into());
-    wire::put(&mut p, "state", "connected".into());
-    Value::Object(p)
+fn participant_props(sid: &str, identity: &str) -> JsValue {
+    jobj(
+        &["identity", "networkQualityLevel", "sid", "state"],
+        &[
+            identity.into(),
+            JsValue::NULL,
+            sid.into(),
+            "connected".into(),
+        ],
+    )
 }
 
 /// The listener arguments `spec` names, as indexes into `slots`.
@@ -64,21 +65,15 @@ fn pick(spec: &[u8], slots: &[&JsValue]) -> Vec<JsValue> {
         .collect()
 }
 
-/// The participant's `networkQualityLevel` for that event (`null` for any other event).
-fn quality(event: &str, participant: &JsValue) -> JsValue {
-    if event == "networkQualityLevelChanged" {
-        get(participant, "networkQualityLevel")
-    } else {
-        JsValue::NULL
-    }
-}
+/// The track maps of a participant.
+const MAPS: [&str; 4] = ["tracks", "audioTracks", "videoTracks", "dataTracks"];
 
-fn kind_str(k: TrackKind) -> &'static str {
-    match k {
-        TrackKind::Audio => "audio",
-        TrackKind::Video => "video",
-        _ => "data",
+/// Appends `n` in decimal (no formatting machinery).
+fn push_u32(s: &mut String, n: u32) {
+    if n >= 10 {
+        push_u32(s, n / 10);
     }
+    s.push(char::from(b'0' + (n % 10) as u8));
 }
 
 // =============================================================================================
@@ -112,7 +107,9 @@ impl LocalInner {
             c.set(c.get() + 1);
             c.get()
         });
-        let id = format!("local-{kind}-{n}");
+        let mut id = cat("local-", kind);
+        id.push('-');
+        push_u32(&mut id, n);
         let inner = Rc::new(LocalInner {
             name: name.unwrap_or_else(|| id.clone()),
             id: id.clone(),
@@ -575,10 +572,11 @@ pub struct VideoRoom {
 }
 
 impl Inner {
-    fn new_obj(&self, props: Value, methods: &[&str]) -> u32 {
+    /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
+    /// closure), and empty track maps when `maps`.
+    fn new_obj(&self, js: JsValue, methods: &[&str], maps: bool) -> u32 {
         let id = self.next.get() + 1;
         self.next.set(id);
-        let js = to_js(&props);
         if let Some(d) = self.dispatch.borrow().as_ref() {
             let f: &Function = d.as_ref().unchecked_ref();
             for m in ["on", "once", "off", "removeAllListeners"]
@@ -591,8 +589,8 @@ impl Inner {
                 set(&js, m, &bound);
             }
         }
-        for m in ["tracks", "audioTracks", "videoTracks", "dataTracks"] {
-            if props.get(m).is_some() {
+        if maps {
+            for m in MAPS {
                 set(&js, m, &Map::new());
             }
         }
@@ -635,7 +633,7 @@ impl Inner {
 
     fn map_add(&self, part: u32, key: &str, kind: &str, val: &JsValue) {
         let p = self.js(part);
-        for m in ["tracks", &format!("{kind}Tracks")] {
+        for m in ["tracks", &cat(kind, "Tracks")] {
             if let Ok(map) = get(&p, m).dyn_into::<Map>() {
                 map.set(&JsValue::from_str(key), val);
             }
@@ -644,7 +642,7 @@ impl Inner {
 
     fn map_del(&self, part: u32, key: &str) {
         let p = self.js(part);
-        for m in ["tracks", "audioTracks", "videoTracks", "dataTracks"] {
+        for m in MAPS {
             if let Ok(map) = get(&p, m).dyn_into::<Map>() {
                 map.delete(&JsValue::from_str(key));
             }
@@ -655,7 +653,7 @@ impl Inner {
         if let Some(id) = self.parts.borrow().get(&m.id) {
             return *id;
         }
-        let id = self.new_obj(participant_props(&m.id, &m.identity), &[]);
+        let id = self.new_obj(participant_props(&m.id, &m.identity), &[], true);
         self.parts.borrow_mut().insert(m.id.clone(), id);
         self.participants
             .set(&JsValue::from_str(&m.id), &self.js(id));
@@ -670,10 +668,28 @@ impl Inner {
             return Some(*id);
         }
         let part = *self.parts.borrow().get(&t.member_id)?;
+        let on = !t.muted && !t.blocked;
         let id = self.new_obj(
-            json!({ "trackSid": t.id, "trackName": t.name.clone().unwrap_or_else(|| t.id.clone()), "kind": kind_str(t.kind),
-                    "isTrackEnabled": !t.muted && !t.blocked, "isSubscribed": false, "track": null }),
+            jobj(
+                &[
+                    "trackSid",
+                    "trackName",
+                    "kind",
+                    "isTrackEnabled",
+                    "isSubscribed",
+                    "track",
+                ],
+                &[
+                    t.id.as_str().into(),
+                    t.name.as_deref().unwrap_or(&t.id).into(),
+                    kind_str(t.kind).into(),
+                    on.into(),
+                    JsValue::FALSE,
+                    JsValue::NULL,
+                ],
+            ),
             &[],
+            false,
         );
         self.pubs.borrow_mut().insert(t.id.clone(), id);
         self.map_add(part, &t.id, kind_str(t.kind), &self.js(id));
@@ -692,10 +708,40 @@ impl Inner {
             Some(self.handle.remote_track(&t.id)?)
         };
         let id = self.new_obj(
-            json!({ "sid": t.id, "id": t.id, "name": t.name.clone().unwrap_or_else(|| t.id.clone()), "kind": kind_str(t.kind),
-                    "isEnabled": !t.muted && !t.blocked, "isStarted": true, "isSwitchedOff": false, "isSubscribed": true,
-                    "dimensions": { "width": t.width, "height": t.height }, "reliable": t.reliable }),
+            jobj(
+                &[
+                    "sid",
+                    "id",
+                    "name",
+                    "kind",
+                    "isEnabled",
+                    "isStarted",
+                    "isSwitchedOff",
+                    "isSubscribed",
+                    "dimensions",
+                    "reliable",
+                ],
+                &[
+                    t.id.as_str().into(),
+                    t.id.as_str().into(),
+                    t.name.as_deref().unwrap_or(&t.id).into(),
+                    kind_str(t.kind).into(),
+                    (!t.muted && !t.blocked).into(),
+                    JsValue::TRUE,
+                    JsValue::FALSE,
+                    JsValue::TRUE,
+                    jobj(
+                        &["height", "width"],
+                        &[
+                            t.height.map_or(JsValue::NULL, JsValue::from),
+                            t.width.map_or(JsValue::NULL, JsValue::from),
+                        ],
+                    ),
+                    t.reliable.map_or(JsValue::NULL, JsValue::from),
+                ],
+            ),
             if data { &[] } else { &["attach", "detach"] },
+            false,
         );
         if let Some(media) = media {
             set(&self.js(id), "mediaStreamTrack", &media);
@@ -768,9 +814,11 @@ impl Inner {
                 let el = media_element_opt(&a);
                 match self.handle.attach(&sid, el) {
                     Ok(el) => el.into(),
-                    Err(e) => {
-                        ApiError::new(ovsp::codes::Code::TRACK_NOT_FOUND, e.to_string()).to_js()
-                    }
+                    Err(e) => ApiError::new(
+                        ovsp::codes::Code::TRACK_NOT_FOUND,
+                        cat(&e.name, &cat(": ", &e.message)),
+                    )
+                    .to_js(),
                 }
             }
             "detach" => {
@@ -778,7 +826,10 @@ impl Inner {
                 self.handle.detach(&sid);
                 Array::new().into()
             }
-            "publishTrack" => promise(self.clone().publish_track(a, b)).into(),
+            "publishTrack" => match self.publish_plan(&a, &b) {
+                Ok((steps, then)) => run(&self.handle, steps, then).into(),
+                Err(e) => reject(e).into(),
+            },
             "unpublishTrack" | "unpublish" => {
                 let cid = if op == "unpublish" {
                     self.local_pubs
@@ -815,110 +866,125 @@ impl Inner {
         }
     }
 
-    /// Publishes a local track (a `LocalTrack` or a `MediaStreamTrack`).
-    fn publish_track(
-        self: Rc<Self>,
-        track: JsValue,
-        options: JsValue,
-    ) -> common::Op<'static, JsValue> {
-        Box::pin(async move {
-            let local = match LocalInner::find(&track) {
-                Some(l) => l,
-                None => {
-                    let t = common::track_arg(&track, "track")?;
-                    let kind = if t.kind() == "audio" {
-                        "audio"
-                    } else {
-                        "video"
-                    };
-                    LocalInner::new(
-                        common::get_str(&options, "name"),
-                        kind,
-                        Some(t),
-                        DataTrackOptions::default(),
-                    )
-                }
-            };
-            if self.local_pubs.borrow().contains_key(&local.id) {
-                return Err(ApiError::new(
-                    ovsp::codes::Code::TRACK_NAME_DUPLICATED,
-                    "the track is already published",
-                ));
-            }
-            *local.room.borrow_mut() = Rc::downgrade(&self);
-            let track_js: JsValue = LocalTrack {
-                inner: local.clone(),
-            }
-            .into();
-            if local.kind == "data" {
-                let mut extra = ovsp::json::Map::new();
-                extra.insert("reliable".into(), Value::Bool(local.data.reliable()));
-                let opts = PublishOptions {
-                    cid: local.id.clone(),
-                    kind: TrackKind::Data,
-                    source: MediaSource::Data,
-                    stream_key: None,
-                    name: Some(local.name.clone()),
-                    muted: false,
-                    extra,
+    /// The step that publishes a local track (a `LocalTrack` or a `MediaStreamTrack`), and
+    /// what follows it: the publication object on success, `trackPublicationFailed` on error.
+    #[inline(never)]
+    fn publish_plan(
+        self: &Rc<Self>,
+        track: &JsValue,
+        options: &JsValue,
+    ) -> Result<(Vec<Step>, Then), ApiError> {
+        let local = match LocalInner::find(track) {
+            Some(l) => l,
+            None => {
+                let t = common::track_arg(track, "track")?;
+                let kind = if t.kind() == "audio" {
+                    "audio"
+                } else {
+                    "video"
                 };
-                if let Err(e) = common::op(self.handle.call(Command::Publish(opts))).await {
-                    *local.room.borrow_mut() = Weak::new();
-                    self.emit_on(
-                        self.local.get(),
-                        "trackPublicationFailed",
-                        &[e.to_js(), track_js],
-                    );
-                    return Err(e);
-                }
-            } else {
-                let media = local
-                    .track
-                    .borrow()
-                    .clone()
-                    .ok_or_else(|| ApiError::invalid("track", "has no media"))?;
-                let (source, ms, kind) = common::media_kind(local.kind == "audio");
-                let opts = PublishOptions {
-                    cid: local.id.clone(),
+                LocalInner::new(
+                    common::get_str(options, "name"),
                     kind,
-                    source: ms,
-                    stream_key: None,
-                    name: Some(local.name.clone()),
-                    muted: !media.enabled(),
-                    extra: Default::default(),
-                };
-                if let Err(e) = common::op(self.handle.publish(media, source, opts)).await {
-                    self.emit_on(
-                        self.local.get(),
-                        "trackPublicationFailed",
-                        &[e.to_js(), track_js],
-                    );
-                    return Err(e);
-                }
+                    Some(t),
+                    DataTrackOptions::default(),
+                )
             }
-            let sid = self
-                .handle
-                .with_machine(|m| {
-                    m.state()
-                        .local_tracks
-                        .get(&local.id)
-                        .and_then(|t| t.track_id.clone())
-                })
-                .unwrap_or_else(|| local.id.clone());
-            let id = self.new_obj(
-                json!({ "trackSid": sid, "trackName": local.name, "kind": local.kind, "isTrackEnabled": true }),
-                &["unpublish"],
+        };
+        if self.local_pubs.borrow().contains_key(&local.id) {
+            return Err(ApiError::new(
+                ovsp::codes::Code::TRACK_NAME_DUPLICATED,
+                "the track is already published",
+            ));
+        }
+        let step = if local.kind == "data" {
+            let mut extra = ovsp::json::Map::new();
+            wire::put(&mut extra, "reliable", Value::Bool(local.data.reliable()));
+            Step::Cmd(Command::Publish(PublishOptions {
+                cid: local.id.clone(),
+                kind: TrackKind::Data,
+                source: MediaSource::Data,
+                stream_key: None,
+                name: Some(local.name.clone()),
+                muted: false,
+                extra,
+            }))
+        } else {
+            let media = local
+                .track
+                .borrow()
+                .clone()
+                .ok_or_else(|| ApiError::invalid("track", "has no media"))?;
+            let (source, ms, kind) = common::media_kind(local.kind == "audio");
+            let opts = PublishOptions {
+                cid: local.id.clone(),
+                kind,
+                source: ms,
+                stream_key: None,
+                name: Some(local.name.clone()),
+                muted: !media.enabled(),
+                extra: Default::default(),
+            };
+            Step::Publish(media, source, opts)
+        };
+        *local.room.borrow_mut() = Rc::downgrade(self);
+        let this = self.clone();
+        let then: Then = Box::new(move |r| this.published(local, r));
+        Ok((vec![step], then))
+    }
+
+    /// The end of a publish: the publication object, or `trackPublicationFailed`.
+    #[inline(never)]
+    fn published(&self, local: Rc<LocalInner>, r: Result<Value, ApiError>) -> common::JsResult {
+        let track_js: JsValue = LocalTrack {
+            inner: local.clone(),
+        }
+        .into();
+        if let Err(e) = r {
+            *local.room.borrow_mut() = Weak::new();
+            self.emit_on(
+                self.local.get(),
+                "trackPublicationFailed",
+                &[e.to_js(), track_js],
             );
-            set(&self.js(id), "track", &track_js);
-            self.local_pubs
-                .borrow_mut()
-                .insert(local.id.clone(), (id, local.clone()));
-            self.map_add(self.local.get(), &local.id, local.kind, &self.js(id));
-            if !local.announced.replace(true) {
-                self.emit_on(self.local.get(), "trackPublished", &[self.js(id)]);
-            }
-            Ok(self.js(id))
-        })
+            return Err(e);
+        }
+        let sid = self
+            .handle
+            .with_machine(|m| {
+                m.state()
+                    .local_tracks
+                    .get(&local.id)
+                    .and_then(|t| t.track_id.clone())
+            })
+            .unwrap_or_else(|| local.id.clone());
+        let id = self.new_obj(
+            jobj(
+                &["trackSid", "trackName", "kind", "isTrackEnabled", "track"],
+                &[
+                    sid.into(),
+                    local.name.as_str().into(),
+                    local.kind.into(),
+                    JsValue::TRUE,
+                    track_js,
+                ],
+            ),
+            &["unpublish"],
+            false,
+        );
+        let pj = self.js(id);
+        self.local_pubs
+            .borrow_mut()
+            .insert(local.id.clone(), (id, local.clone()));
+        self.map_add(self.local.get(), &local.id, local.kind, &pj);
+        if !local.announced.replace(true) {
+            self.emit_on(
+                self.local.get(),
+                "trackPublished",
+                std::slice::from_ref(&pj),
+            );
+        }
+        Ok(pj)
     }
 
     fn on_event(self: &Rc<Self>, ev: &SessionEvent) {
@@ -1170,114 +1236,132 @@ impl Inner {
             }
             _ => JsValue::NULL,
         };
+        let lp = self.local.get();
+        let (lpub, ltrack) = local_pub
+            .as_ref()
+            .map(|(p, l)| (self.js(*p), JsValue::from(LocalTrack { inner: l.clone() })))
+            .unwrap_or((JsValue::NULL, JsValue::NULL));
         for (o, name) in twilio_names(ce) {
-            match o {
-                T::Room => {
-                    if !self.listeners.has(name) {
-                        continue;
-                    }
-                    // Slots: 0 error, 1 participant, 2 publication, 3 track, 4 room.
-                    let spec: &[u8] = match name {
-                        "disconnected" => &[4, 0],
-                        "reconnecting" => &[0],
-                        "reconnected" | "recordingStarted" | "recordingStopped" => &[],
-                        "dominantSpeakerChanged"
-                        | "participantConnected"
-                        | "participantDisconnected"
-                        | "participantReconnecting"
-                        | "participantReconnected" => &[1],
-                        "trackPublished" | "trackUnpublished" => &[2, 1],
-                        "trackSubscribed" | "trackUnsubscribed" | "trackSwitchedOff"
-                        | "trackSwitchedOn" => &[3, 2, 1],
-                        "trackSubscriptionFailed" => &[0, 2, 1],
-                        _ => &[3, 1],
-                    };
-                    let room = if name == "disconnected" {
-                        self.room_obj()
-                    } else {
-                        JsValue::NULL
-                    };
-                    let args = pick(spec, &[&error, &pj, &pubj, &tj, &room]);
-                    self.listeners.emit(name, &args);
-                }
-                T::RemoteParticipant => {
-                    let Some(p) = part else { continue };
-                    // Slots: 0 error, 1 participant, 2 publication, 3 track, 4 quality level.
-                    let spec: &[u8] = match name {
-                        "disconnected" | "reconnecting" | "reconnected" => &[1],
-                        "networkQualityLevelChanged" => &[4],
-                        "trackPublished" | "trackUnpublished" => &[2],
-                        "trackSubscribed" | "trackUnsubscribed" | "trackSwitchedOff"
-                        | "trackSwitchedOn" => &[3, 2],
-                        "trackSubscriptionFailed" => &[0, 2],
-                        _ => &[3],
-                    };
-                    let q = quality(name, &pj);
-                    self.emit_on(p, name, &pick(spec, &[&error, &pj, &pubj, &tj, &q]));
-                }
+            let (target, table, dflt): (Option<u32>, ArgTable, &[u8]) = match o {
+                T::Room => (None, ROOM_ARGS, &[3, 1]),
+                T::RemoteParticipant => match part {
+                    Some(p) => (Some(p), REMOTE_ARGS, &[3]),
+                    None => continue,
+                },
                 T::LocalParticipant => {
                     // `trackPublished` once per publication, with the publication object (the
                     // publish itself announces it when the server's event came first).
-                    if name == "trackPublished"
-                        && local_pub
+                    if name == "trackPublished" {
+                        if local_pub
                             .as_ref()
                             .is_none_or(|(_, l)| l.announced.replace(true))
-                    {
-                        continue;
-                    }
-                    let lp = self.local.get();
-                    let lj = self.js(lp);
-                    let (lpub, ltrack) = local_pub
-                        .as_ref()
-                        .map(|(p, l)| (self.js(*p), JsValue::from(LocalTrack { inner: l.clone() })))
-                        .unwrap_or((JsValue::NULL, JsValue::NULL));
-                    // Slots: 0 error, 1 participant, 2 quality level, 3 publication, 4 track.
-                    let spec: &[u8] = match name {
-                        "disconnected" => &[1],
-                        "networkQualityLevelChanged" => &[2],
-                        "trackPublished" => {
-                            if let (Some((p, _)), CoreEvent::TrackPublished { track, .. }) =
-                                (&local_pub, ce)
-                            {
-                                set(&self.js(*p), "trackSid", &JsValue::from_str(&track.id));
-                            }
-                            &[3]
+                        {
+                            continue;
                         }
-                        "trackPublicationFailed" => &[0, 4],
-                        _ => &[4],
-                    };
-                    let q = quality(name, &lj);
-                    self.emit_on(lp, name, &pick(spec, &[&error, &lj, &q, &lpub, &ltrack]));
-                }
-                T::RemoteTrack => {
-                    if let Some(t) = track {
-                        self.emit_on(t, name, std::slice::from_ref(&tj));
+                        if let CoreEvent::TrackPublished { track, .. } = ce {
+                            set(&lpub, "trackSid", &JsValue::from_str(&track.id));
+                        }
                     }
+                    (Some(lp), LOCAL_ARGS, &[3])
                 }
-                T::RemoteTrackPublication => {
-                    let Some(p) = publ else { continue };
-                    let spec: &[u8] = match name {
-                        "subscriptionFailed" => &[0],
-                        "trackEnabled" | "trackDisabled" => &[],
-                        _ => &[1],
-                    };
-                    self.emit_on(p, name, &pick(spec, &[&error, &tj]));
-                }
-                T::LocalTrackPublication => {
-                    if let Some((p, _)) = &local_pub {
-                        self.emit_on(*p, name, &[]);
-                    }
-                }
+                T::RemoteTrack => match track {
+                    Some(t) => (Some(t), &[], &[3]),
+                    None => continue,
+                },
+                T::RemoteTrackPublication => match publ {
+                    Some(p) => (Some(p), PUB_ARGS, &[3]),
+                    None => continue,
+                },
+                T::LocalTrackPublication => match &local_pub {
+                    Some((p, _)) => (Some(*p), &[], &[]),
+                    None => continue,
+                },
                 T::LocalTrack => {
                     if let Some((_, l)) = &local_pub {
-                        l.listeners
-                            .emit(name, &[LocalTrack { inner: l.clone() }.into()]);
+                        l.listeners.emit(name, std::slice::from_ref(&ltrack));
                     }
+                    continue;
                 }
+            };
+            let local = matches!(o, T::LocalParticipant);
+            let (p, pb, tr) = if local {
+                (self.js(lp), &lpub, &ltrack)
+            } else {
+                (pj.clone(), &pubj, &tj)
+            };
+            let q = if name == "networkQualityLevelChanged" {
+                get(&p, "networkQualityLevel")
+            } else {
+                JsValue::NULL
+            };
+            let room = if target.is_none() && name == "disconnected" {
+                self.room_obj()
+            } else {
+                JsValue::NULL
+            };
+            let spec = table
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(dflt, |(_, s)| *s);
+            let args = pick(spec, &[&error, &p, pb, tr, &room, &q]);
+            match target {
+                None => self.listeners.emit(name, &args),
+                Some(t) => self.emit_on(t, name, &args),
             }
         }
     }
 }
+
+/// The listener arguments of an object's events by name, as indexes into the slots
+/// 0 error, 1 participant, 2 publication, 3 track, 4 room, 5 network quality level.
+type ArgTable = &'static [(&'static str, &'static [u8])];
+
+const ROOM_ARGS: ArgTable = &[
+    ("disconnected", &[4, 0]),
+    ("reconnecting", &[0]),
+    ("reconnected", &[]),
+    ("recordingStarted", &[]),
+    ("recordingStopped", &[]),
+    ("dominantSpeakerChanged", &[1]),
+    ("participantConnected", &[1]),
+    ("participantDisconnected", &[1]),
+    ("participantReconnecting", &[1]),
+    ("participantReconnected", &[1]),
+    ("trackPublished", &[2, 1]),
+    ("trackUnpublished", &[2, 1]),
+    ("trackSubscribed", &[3, 2, 1]),
+    ("trackUnsubscribed", &[3, 2, 1]),
+    ("trackSwitchedOff", &[3, 2, 1]),
+    ("trackSwitchedOn", &[3, 2, 1]),
+    ("trackSubscriptionFailed", &[0, 2, 1]),
+];
+
+const REMOTE_ARGS: ArgTable = &[
+    ("disconnected", &[1]),
+    ("reconnecting", &[1]),
+    ("reconnected", &[1]),
+    ("networkQualityLevelChanged", &[5]),
+    ("trackPublished", &[2]),
+    ("trackUnpublished", &[2]),
+    ("trackSubscribed", &[3, 2]),
+    ("trackUnsubscribed", &[3, 2]),
+    ("trackSwitchedOff", &[3, 2]),
+    ("trackSwitchedOn", &[3, 2]),
+    ("trackSubscriptionFailed", &[0, 2]),
+];
+
+const LOCAL_ARGS: ArgTable = &[
+    ("disconnected", &[1]),
+    ("networkQualityLevelChanged", &[5]),
+    ("trackPublished", &[2]),
+    ("trackPublicationFailed", &[0, 3]),
+];
+
+const PUB_ARGS: ArgTable = &[
+    ("subscriptionFailed", &[0]),
+    ("trackEnabled", &[]),
+    ("trackDisabled", &[]),
+];
 
 #[wasm_bindgen]
 impl VideoRoom {
@@ -1458,6 +1542,7 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
     let local = inner.new_obj(
         participant_props("", ""),
         &["publishTrack", "unpublishTrack"],
+        true,
     );
     inner.local.set(local);
     *inner.room_js.borrow_mut() = Some(weak.clone());
@@ -1475,7 +1560,8 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
             local_tracks(&options).await?
         };
         for t in tracks.iter() {
-            inner.clone().publish_track(t, JsValue::UNDEFINED).await?;
+            let (steps, then) = inner.publish_plan(&t, &JsValue::UNDEFINED)?;
+            run_steps(inner.handle.clone(), steps, then).await?;
         }
         Ok(VideoRoom { inner }.into())
     })

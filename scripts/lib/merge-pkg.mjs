@@ -1,6 +1,9 @@
 // Merges pkg-template/ into the wasm-pack output in pkg/:
 //  - pkg-template/package.json is deep-merged over pkg/package.json (the template wins; the
 //    `files` lists are joined);
+//  - every file under pkg-template/append/ is appended to the pkg/ file of the same path
+//    (e.g. append/convene.js extends the generated glue, where it sees the glue's classes), with
+//    its `//` comment lines and indentation dropped: it ships, so it stays small;
 //  - every other file of pkg-template/ (README.md, extra .d.ts, ...) is copied into pkg/ and
 //    added to `files`.
 // Usage: node merge-pkg.mjs <pkg dir> <template dir>
@@ -36,6 +39,7 @@ function walk(dir) {
 
 let merged = pkg;
 const copied = [];
+const appended = [];
 if (existsSync(templateDir)) {
   const templateJson = join(templateDir, 'package.json');
   if (existsSync(templateJson)) {
@@ -44,6 +48,14 @@ if (existsSync(templateDir)) {
   for (const file of walk(templateDir)) {
     const rel = relative(templateDir, file);
     if (rel === 'package.json') continue;
+    if (/^append[\\/]/.test(rel)) {
+      const target = join(pkgDir, relative(join(templateDir, 'append'), file));
+      const tail = readFileSync(file, 'utf8').split('\n')
+        .map((l) => l.trim()).filter((l) => l && !l.startsWith('//')).join('\n');
+      writeFileSync(target, readFileSync(target, 'utf8') + '\n' + tail + '\n');
+      appended.push(rel.split('\\').join('/'));
+      continue;
+    }
     cpSync(file, join(pkgDir, rel));
     copied.push(rel.split('\\').join('/'));
   }
@@ -53,4 +65,5 @@ if (Array.isArray(merged.files)) {
 }
 writeFileSync(pkgJsonPath, JSON.stringify(merged, null, 2) + '\n');
 console.log(`pkg: ${merged.name}@${merged.version}` +
-  (copied.length ? `, added from pkg-template: ${copied.join(', ')}` : ''));
+  (copied.length ? `, added from pkg-template: ${copied.join(', ')}` : '') +
+  (appended.length ? `, appended: ${appended.join(', ')}` : ''));

@@ -5,7 +5,6 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 
-use convene_core::emitter::Emitter;
 use convene_core::{Config, CoreError};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use ovsp::json::Value;
@@ -180,10 +179,25 @@ pub fn session(
     Ok(SessionHandle::new(cfg))
 }
 
+/// One listener: its event, function, whether it is a `once` listener and whether a dispatch
+/// in progress has taken it out already (a `once` listener due to be called).
+struct Entry {
+    id: u32,
+    event: String,
+    f: Function,
+    once: bool,
+    retired: bool,
+}
+
 /// The JS listeners of one object (`on`/`once`/`off`/`removeAllListeners`).
+///
+/// An emit calls the listeners registered when it starts, in registration order: a listener
+/// added meanwhile waits for the next emit, one removed meanwhile is not called, and a `once`
+/// listener is out of the registry as soon as the emit starts (one flat list for all events).
 #[derive(Default)]
 pub struct Listeners {
-    em: RefCell<Emitter<Function>>,
+    list: RefCell<Vec<Entry>>,
+    next_id: Cell<u32>,
     /// The console level of the owning session: a listener that throws is reported at
     /// [`Level::Error`] when this lets it through.
     level: Cell<Level>,
@@ -208,29 +222,42 @@ impl Listeners {
             .clone()
             .dyn_into::<Function>()
             .map_err(|_| ApiError::invalid("fn", "must be a function"))?;
-        let mut em = self.em.borrow_mut();
-        if once {
-            em.once(event, f);
-        } else {
-            em.on(event, f);
-        }
+        let id = self.next_id.get() + 1;
+        self.next_id.set(id);
+        self.list.borrow_mut().push(Entry {
+            id,
+            event: event.to_owned(),
+            f,
+            once,
+            retired: false,
+        });
         Ok(())
     }
 
-    /// `off(event, fn?)`.
+    /// `off(event, fn?)`: every registration of `fn` for `event`, or all of `event`'s.
+    #[inline(never)]
     pub fn off(&self, event: &str, f: &JsValue) {
-        let f = f.clone().dyn_into::<Function>().ok();
-        self.em.borrow_mut().off(event, f.as_ref());
+        let f = f.dyn_ref::<Function>();
+        self.list
+            .borrow_mut()
+            .retain(|e| e.event != event || f.is_some_and(|f| e.f != *f));
     }
 
     /// `removeAllListeners(event?)`.
+    #[inline(never)]
     pub fn remove_all(&self, event: Option<String>) {
-        self.em.borrow_mut().remove_all_listeners(event.as_deref());
+        self.list
+            .borrow_mut()
+            .retain(|e| event.as_deref().is_some_and(|ev| e.event != ev));
     }
 
     /// Whether anyone listens to `event`.
+    #[inline(never)]
     pub fn has(&self, event: &str) -> bool {
-        self.em.borrow().listener_count(event) > 0
+        self.list
+            .borrow()
+            .iter()
+            .any(|e| !e.retired && e.event == event)
     }
 
     /// Calls every listener of `event` with `args`, holding no borrow while a listener runs.
@@ -238,14 +265,30 @@ impl Listeners {
     /// session's `logLevel`) and does not stop the others.
     #[inline(never)]
     pub fn emit(&self, event: &str, args: &[JsValue]) {
-        if !self.has(event) {
+        let mut ids = Vec::new();
+        for e in self.list.borrow_mut().iter_mut() {
+            if !e.retired && e.event == event {
+                ids.push(e.id);
+                e.retired = e.once;
+            }
+        }
+        if ids.is_empty() {
             return;
         }
         let arr: Array = args.iter().collect();
-        let mut d = self.em.borrow_mut().begin_emit(event);
-        loop {
-            let next = d.next(&mut self.em.borrow_mut());
-            let Some(f) = next else { break };
+        for id in ids {
+            let next = {
+                let mut list = self.list.borrow_mut();
+                let f = list
+                    .iter()
+                    .find(|e| e.id == id)
+                    .map(|e| (e.f.clone(), e.retired));
+                if f.as_ref().is_some_and(|f| f.1) {
+                    list.retain(|e| e.id != id);
+                }
+                f
+            };
+            let Some((f, _)) = next else { continue };
             if let Err(e) = f.apply(&JsValue::NULL, &arr) {
                 let mut msg = String::from("convene: listener of \"");
                 msg.push_str(event);

@@ -65,6 +65,75 @@ mod tests {
         body.contains(&format!("\"{event}\":")) || body.contains(&format!("\n  {event}:"))
     }
 
+    /// The members (properties and methods) declared in an interface or class body.
+    fn members(body: &str) -> Vec<String> {
+        let mut out: Vec<String> = body
+            .lines()
+            .filter_map(|l| {
+                let l = l.strip_prefix("  ")?.trim_start_matches("readonly ");
+                let end = l.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+                let (name, rest) = l.split_at(end);
+                let decl = rest.starts_with(':')
+                    || rest.starts_with('(')
+                    || rest.starts_with('<')
+                    || rest.starts_with("?:");
+                (!name.is_empty() && decl && name != "constructor" && name != "free")
+                    .then(|| name.to_owned())
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The names the package's JS installs on `class` (`api(Class, "names")`), getters and
+    /// chained methods without their marks.
+    fn installed(class: &str) -> Vec<String> {
+        let js = include_str!("../../pkg-template/append/convene.js");
+        let head = format!("api({class}, \"");
+        let start = js.find(&head).expect("class not installed") + head.len();
+        let list = &js[start..start + js[start..].find('"').expect("unterminated list")];
+        let mut out: Vec<String> = list
+            .split(' ')
+            .map(|n| n.trim_start_matches(['.', '~']).to_owned())
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn installed_names_are_the_declared_members() {
+        let class = |name: &str| {
+            let head = format!("export declare class {name} ");
+            let start = TS.find(&head).expect("class not declared");
+            let rest = &TS[start..];
+            &rest[..rest.find("\n}").unwrap_or(rest.len())]
+        };
+        assert_eq!(installed("RoomSession"), members(class("RoomSession")));
+        assert_eq!(
+            installed("RoomSessionDevice"),
+            members(interface("RoomSessionDevice"))
+        );
+        let mut egress: Vec<String> = [
+            "RoomSessionRecording",
+            "RoomSessionPlayback",
+            "RoomSessionStream",
+        ]
+        .iter()
+        .flat_map(|i| members(interface(i)))
+        .collect();
+        egress.sort();
+        egress.dedup();
+        assert_eq!(installed("Egress"), egress);
+        // No name twice in a list.
+        for c in ["RoomSession", "RoomSessionDevice", "Egress"] {
+            let mut l = installed(c);
+            let n = l.len();
+            l.dedup();
+            assert_eq!(l.len(), n, "{c} lists a name twice");
+        }
+    }
+
     #[test]
     fn every_error_name_is_declared() {
         for c in Code::ALL {

@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_session_names;
 use convene_core::{Command, CoreEvent, PublishOptions};
-use ovsp::json::Value;
+use ovsp::json::{Map, Value};
 use ovsp::model::{MediaSource, Member, Role, Room, TrackKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -15,7 +15,7 @@ use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};
 
 use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
-use super::wire::{self, camelize};
+use super::wire::{self, camelize, RsApi as M};
 use crate::web::media::Source;
 use crate::web::session::{MediaEvent, SessionEvent, SessionHandle, Subscription};
 
@@ -60,6 +60,28 @@ fn camel_list(fields: &[String]) -> Value {
     )
 }
 
+/// A wire value as JSON (one shared body per type, not inlined at every use).
+#[inline(never)]
+fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
+    ovsp::json::encode(v)
+}
+
+/// A wire value as JSON with camelCase keys.
+#[inline(never)]
+fn camel_of<T: ovsp::json::ToWire>(v: &T) -> Value {
+    camelize(&enc(v))
+}
+
+/// The recordings, playbacks or streams (`kind`) of the room, as JSON.
+#[inline(never)]
+fn egress_of(s: &convene_core::State, kind: &str) -> Vec<Value> {
+    match kind {
+        "recording" => s.recordings.values().map(enc).collect(),
+        "playback" => s.playbacks.values().map(enc).collect(),
+        _ => s.rtmp_streams.values().map(enc).collect(),
+    }
+}
+
 fn opt_js(v: JsValue) -> Option<JsValue> {
     (!v.is_undefined() && !v.is_null()).then_some(v)
 }
@@ -78,16 +100,21 @@ impl Rs {
     }
 
     fn ids(&self) -> (String, String) {
-        let id = self.state(|s| s.room.as_ref().map(|r| r.id.clone()).unwrap_or_default());
+        let id = self.room_id();
         (id.clone(), id)
     }
 
-    fn member_js(&self, m: &Member, updated: Option<&[String]>) -> JsValue {
-        let (room_id, rs_id) = self.ids();
-        let mut v = camelize(&ovsp::json::encode(m));
+    /// The room id (empty before the join).
+    fn room_id(&self) -> String {
+        self.state(|s| s.room.as_ref().map(|r| r.id.clone()).unwrap_or_default())
+    }
+
+    /// A member as the facade shows it (`room_id` is the room's id).
+    fn member_value(m: &Member, updated: Option<&[String]>, room_id: &str) -> Value {
+        let mut v = camel_of(m);
         if let Value::Object(o) = &mut v {
             wire::put(o, "roomId", room_id.into());
-            wire::put(o, "roomSessionId", rs_id.into());
+            wire::put(o, "roomSessionId", room_id.into());
             wire::put(o, "type", "member".into());
             if !o.contains_key("name") {
                 wire::put(o, "name", m.identity.as_str().into());
@@ -99,11 +126,11 @@ impl Rs {
                 wire::put(o, "updated", camel_list(u));
             }
         }
-        to_js(&v)
+        v
     }
 
     fn room_value(&self, room: &Room, updated: Option<&[String]>) -> Value {
-        let mut v = camelize(&ovsp::json::encode(room));
+        let mut v = camel_of(room);
         if let Value::Object(o) = &mut v {
             wire::put(o, "roomId", room.id.as_str().into());
             wire::put(o, "roomSessionId", room.id.as_str().into());
@@ -120,59 +147,43 @@ impl Rs {
         v
     }
 
-    fn envelope(&self, key: &str, val: JsValue) -> JsValue {
-        let (room_id, rs_id) = self.ids();
-        let o = obj();
-        set(&o, key, &val);
-        set(&o, "room_id", &room_id.into());
-        set(&o, "room_session_id", &rs_id.into());
-        o
-    }
-
-    fn full_state(&self) -> JsValue {
-        let (room, me, members) = self.state(|s| {
+    fn full_state(self: &Rc<Self>) -> JsValue {
+        let (room, me, members, layout, egress) = self.state(|s| {
             (
                 s.room.clone(),
-                s.self_id().map(str::to_owned),
+                s.self_id().unwrap_or_default().to_owned(),
                 s.members.values().cloned().collect::<Vec<_>>(),
+                s.layout.clone(),
+                ["recording", "playback", "stream"].map(|k| (k, egress_of(s, k))),
             )
         });
         let Some(room) = room else {
             return JsValue::UNDEFINED;
         };
-        let v = to_js(&self.room_value(&room, None));
-        set(&v, "memberId", &me.unwrap_or_default().into());
-        let list: js_sys::Array = members.iter().map(|m| self.member_js(m, None)).collect();
-        set(&v, "members", &list);
-        let (recs, pbs, sts, layout) = self.state(|s| {
-            (
-                s.recordings
-                    .values()
-                    .map(ovsp::json::encode)
-                    .collect::<Vec<_>>(),
-                s.playbacks
-                    .values()
-                    .map(ovsp::json::encode)
-                    .collect::<Vec<_>>(),
-                s.rtmp_streams
-                    .values()
-                    .map(ovsp::json::encode)
-                    .collect::<Vec<_>>(),
-                s.layout.clone(),
-            )
-        });
-        set(&v, "recordings", &self.egress_list("recording", recs));
-        set(&v, "playbacks", &self.egress_list("playback", pbs));
-        set(&v, "streams", &self.egress_list("stream", sts));
-        if let Some(l) = layout {
-            set(&v, "layout", &to_js(&camelize(&ovsp::json::encode(&l))));
+        let mut v = self.room_value(&room, None);
+        if let Value::Object(o) = &mut v {
+            wire::put(o, "memberId", me.into());
+            let list = members
+                .iter()
+                .map(|m| Self::member_value(m, None, &room.id))
+                .collect();
+            wire::put(o, "members", Value::Array(list));
+            if let Some(l) = layout {
+                wire::put(o, "layout", camel_of(&l));
+            }
+        }
+        let v = to_js(&v);
+        for (kind, list) in egress {
+            let mut key = String::from(kind);
+            key.push('s');
+            set(&v, &key, &self.egress_list(kind, list));
         }
         v
     }
 
-    fn egress(&self, kind: &'static str, data: Value) -> JsValue {
+    fn egress(self: &Rc<Self>, kind: &'static str, data: Value) -> JsValue {
         Egress {
-            handle: self.handle.clone(),
+            rs: self.clone(),
             kind,
             room_id: self.ids().0,
             data,
@@ -180,7 +191,7 @@ impl Rs {
         .into()
     }
 
-    fn egress_list(&self, kind: &'static str, list: Vec<Value>) -> JsValue {
+    fn egress_list(self: &Rc<Self>, kind: &'static str, list: Vec<Value>) -> JsValue {
         list.into_iter()
             .map(|d| self.egress(kind, d))
             .collect::<js_sys::Array>()
@@ -188,86 +199,97 @@ impl Rs {
     }
 
     /// The payload of facade event `name` for `ev`.
-    fn payload(&self, name: &str, ev: &CoreEvent) -> JsValue {
-        match ev {
+    fn payload(self: &Rc<Self>, name: &str, ev: &CoreEvent) -> JsValue {
+        let error = |o: &JsValue, e: &Option<convene_core::CoreError>| {
+            if let Some(e) = e {
+                set(o, "error", &ApiError::from(e).to_js());
+            }
+        };
+        // Most payloads are `{<key>: value, room_id, room_session_id}`.
+        let room_id = self.room_id();
+        let mut reason = None;
+        let (key, val) = match ev {
             CoreEvent::ConnectionStateChanged { state } => {
                 let o = obj();
                 set(&o, "state", &state.name().into());
-                if let convene_core::ConnectionState::Disconnected { error: Some(e) } = state {
-                    set(&o, "error", &ApiError::from(e).to_js());
+                if let convene_core::ConnectionState::Disconnected { error: e } = state {
+                    error(&o, e);
                 }
-                o
+                return o;
             }
-            CoreEvent::RoomJoined { room, .. } if name == "room.started" => {
-                self.envelope("room", to_js(&self.room_value(room, None)))
-            }
-            CoreEvent::RoomJoined { .. } => self.full_state(),
-            CoreEvent::RoomLeft { reason, error } => {
+            CoreEvent::RoomLeft { reason, error: e } => {
                 let o = obj();
                 if let Some(r) = reason {
                     set(&o, "reason", &to_js(r));
                 }
-                if let Some(e) = error {
-                    set(&o, "error", &ApiError::from(e).to_js());
-                }
-                o
+                error(&o, e);
+                return o;
             }
+            CoreEvent::RoomJoined { room, .. } if name == "room.started" => {
+                ("room", self.room_value(room, None))
+            }
+            CoreEvent::RoomJoined { .. } => return self.full_state(),
             CoreEvent::RoomUpdated { room, updated } => {
-                self.envelope("room", to_js(&self.room_value(room, Some(updated))))
+                ("room", self.room_value(room, Some(updated)))
             }
-            CoreEvent::SessionClosing { .. } => {
-                let room = self
-                    .room()
-                    .map(|r| to_js(&self.room_value(&r, None)))
-                    .unwrap_or(JsValue::UNDEFINED);
-                self.envelope("room", room)
-            }
-            CoreEvent::AudienceCount { total } => {
-                let (room_id, rs_id) = self.ids();
-                let o = obj();
-                set(&o, "room_id", &room_id.into());
-                set(&o, "room_session_id", &rs_id.into());
-                set(&o, "total", &JsValue::from_f64(*total as f64));
-                o
-            }
-            CoreEvent::LayoutChanged { layout } => {
-                self.envelope("layout", to_js(&camelize(&ovsp::json::encode(layout))))
-            }
+            CoreEvent::SessionClosing { .. } => match self.room() {
+                Some(r) => ("room", self.room_value(&r, None)),
+                None => ("room", Value::Null),
+            },
+            CoreEvent::AudienceCount { total } => ("total", Value::from(*total)),
+            CoreEvent::LayoutChanged { layout } => ("layout", camel_of(layout)),
             CoreEvent::MemberJoined { member } => {
-                self.envelope("member", self.member_js(member, None))
+                ("member", Self::member_value(member, None, &room_id))
             }
             CoreEvent::MemberUpdated {
                 member, updated, ..
-            } => self.envelope("member", self.member_js(member, Some(updated))),
-            CoreEvent::MemberLeft { member, reason, .. } => {
-                let o = self.envelope("member", self.member_js(member, None));
-                set(&o, "reason", &to_js(reason));
-                o
+            } => (
+                "member",
+                Self::member_value(member, Some(updated), &room_id),
+            ),
+            CoreEvent::MemberLeft {
+                member, reason: r, ..
+            } => {
+                reason = Some(enc(r));
+                ("member", Self::member_value(member, None, &room_id))
             }
             CoreEvent::MemberTalking { member_id, talking } => {
-                let (room_id, rs_id) = self.ids();
-                let m = obj();
-                set(&m, "id", &member_id.into());
-                set(&m, "roomId", &room_id.into());
-                set(&m, "roomSessionId", &rs_id.into());
-                set(&m, "talking", &JsValue::from_bool(*talking));
-                self.envelope("member", m)
+                let mut m = Map::new();
+                wire::put(&mut m, "id", member_id.as_str().into());
+                wire::put(&mut m, "roomId", room_id.as_str().into());
+                wire::put(&mut m, "roomSessionId", room_id.as_str().into());
+                wire::put(&mut m, "talking", (*talking).into());
+                ("member", Value::Object(m))
             }
             CoreEvent::RecordingStarted { recording }
             | CoreEvent::RecordingUpdated { recording }
             | CoreEvent::RecordingEnded { recording } => {
-                self.egress("recording", ovsp::json::encode(recording))
+                return self.egress("recording", enc(recording))
             }
             CoreEvent::PlaybackStarted { playback }
             | CoreEvent::PlaybackUpdated { playback }
             | CoreEvent::PlaybackEnded { playback } => {
-                self.egress("playback", ovsp::json::encode(playback))
+                return self.egress("playback", enc(playback))
             }
             CoreEvent::RtmpStreamStarted { stream } | CoreEvent::RtmpStreamEnded { stream, .. } => {
-                self.egress("stream", ovsp::json::encode(stream))
+                return self.egress("stream", enc(stream))
             }
-            _ => JsValue::UNDEFINED,
+            _ => return JsValue::UNDEFINED,
+        };
+        let no_room = val.is_null();
+        let mut o = Map::new();
+        wire::put(&mut o, key, val);
+        wire::put(&mut o, "room_id", room_id.as_str().into());
+        wire::put(&mut o, "room_session_id", room_id.into());
+        if let Some(r) = reason {
+            wire::put(&mut o, "reason", r);
         }
+        let o = to_js(&Value::Object(o));
+        if no_room {
+            // `room.ended` before any join: the room is undefined, not null.
+            set(&o, key, &JsValue::UNDEFINED);
+        }
+        o
     }
 
     fn on_event(self: &Rc<Self>, ev: &SessionEvent) {
@@ -353,14 +375,10 @@ impl Rs {
     }
 
     fn clear_view(&self) {
-        let keys: Vec<String> = self
-            .tiles
-            .borrow()
-            .keys()
-            .chain(self.audio_out.borrow().iter())
-            .cloned()
-            .collect();
-        for k in keys {
+        loop {
+            let key = self.tiles.borrow().keys().next().cloned();
+            let key = key.or_else(|| self.audio_out.borrow().first().cloned());
+            let Some(k) = key else { break };
             self.drop_track(&k);
         }
     }
@@ -370,93 +388,94 @@ impl Rs {
     /// videos are tiled in an even grid.
     fn relayout(&self) {
         let Some(root) = &self.root else { return };
-        let (layout, self_id, videos) = self.state(|s| {
-            let self_id = s.self_id().unwrap_or_default().to_owned();
-            let mut videos: Vec<(String, String)> = Vec::new(); // (member id, key)
+        // Every video as (member id, key, its layer's x, y, width, height, z): the first video
+        // of a member takes the member's layer; without any layer, an even grid.
+        let (videos, grid) = self.state(|s| {
+            let layers: Vec<&ovsp::model::LayoutLayer> = s
+                .layout
+                .iter()
+                .flat_map(|l| &l.layers)
+                .filter(|l| l.member_id.is_some())
+                .collect();
+            let mut videos = Vec::new();
+            let mut push = |member: &str, key: &str| {
+                let first = !videos.iter().any(|(m, _, _)| m == member);
+                let rect = layers
+                    .iter()
+                    .find(|l| first && l.member_id.as_deref() == Some(member))
+                    .map(|l| ([l.x, l.y, l.width, l.height], l.z));
+                videos.push((member.to_owned(), key.to_owned(), rect));
+            };
+            if s.local_tracks.contains_key(CAM) {
+                push(s.self_id().unwrap_or_default(), CAM);
+            }
             for m in s.members.values() {
                 for t in &m.tracks {
                     if t.kind == TrackKind::Video {
-                        videos.push((m.id.clone(), t.id.clone()));
+                        push(&m.id, &t.id);
                     }
                 }
             }
-            if s.local_tracks.contains_key(CAM) {
-                videos.insert(0, (self_id.clone(), CAM.to_owned()));
-            }
-            (s.layout.clone(), self_id, videos)
+            (videos, layers.is_empty())
         });
-        let _ = self_id;
-        if root
-            .style()
+        let style = root.style();
+        if style
             .get_property_value("position")
             .unwrap_or_default()
             .is_empty()
         {
-            let _ = root.style().set_property("position", "relative");
+            let _ = style.set_property("position", "relative");
         }
-        let layers: Vec<ovsp::model::LayoutLayer> = layout
-            .map(|l| {
-                l.layers
-                    .into_iter()
-                    .filter(|l| l.member_id.is_some())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let n = videos.len().max(1);
-        let cols = (n as f64).sqrt().ceil() as usize;
-        let rows = n.div_ceil(cols);
-        let mut used_members: Vec<String> = Vec::new();
-        let mut live: Vec<String> = Vec::new();
-        for (i, (member, key)) in videos.iter().enumerate() {
+        let cols = (videos.len().max(1) as f64).sqrt().ceil();
+        let rows = (videos.len() as f64 / cols).ceil().max(1.0);
+        let mut live: Vec<&str> = Vec::new();
+        for (i, (member, key, rect)) in videos.iter().enumerate() {
             let existing = self.tiles.borrow().get(key).cloned();
             let el = match existing {
-                Some(el) => Some(el),
-                None => self.handle.attach(key, None).ok().inspect(|el| {
+                Some(el) => el,
+                None => {
+                    let Ok(el) = self.handle.attach(key, None) else {
+                        continue;
+                    };
                     let _ = el.set_attribute("data-member-id", member);
                     el.set_autoplay(true);
                     let _ = el.set_attribute("playsinline", "");
-                    let _ = root.append_child(el);
+                    let _ = root.append_child(&el);
                     self.tiles.borrow_mut().insert(key.clone(), el.clone());
                     self.elements.borrow_mut().insert(key.clone(), el.clone());
-                }),
+                    el
+                }
             };
-            let Some(el) = el else { continue };
-            live.push(key.clone());
-            let rect = if layers.is_empty() {
-                let (c, r) = (i % cols, i / cols);
-                Some((
-                    c as f64 / cols as f64,
-                    r as f64 / rows as f64,
-                    1.0 / cols as f64,
-                    1.0 / rows as f64,
-                    0,
-                ))
-            } else if used_members.contains(member) {
-                None
+            live.push(key);
+            let rect = if grid {
+                let row = (i as f64 / cols).floor();
+                let col = i as f64 - row * cols;
+                Some(([col / cols, row / rows, 1.0 / cols, 1.0 / rows], 0))
             } else {
-                layers
-                    .iter()
-                    .find(|l| l.member_id.as_deref() == Some(member.as_str()))
-                    .map(|l| (l.x, l.y, l.width, l.height, l.z))
+                *rect
             };
-            used_members.push(member.clone());
-            let style = match rect {
-                Some((x, y, w, h, z)) => format!(
-                    "position:absolute;left:{}%;top:{}%;width:{}%;height:{}%;z-index:{z};object-fit:cover;display:block",
-                    wire::percent(x),
-                    wire::percent(y),
-                    wire::percent(w),
-                    wire::percent(h)
-                ),
-                None => "display:none".to_owned(),
-            };
-            let _ = el.set_attribute("style", &style);
+            let mut css = String::from("display:none");
+            if let Some((xywh, z)) = rect {
+                css = String::from("position:absolute");
+                for (k, v) in [";left:", ";top:", ";width:", ";height:"].iter().zip(xywh) {
+                    css.push_str(k);
+                    wire::push_percent(&mut css, v);
+                    css.push('%');
+                }
+                css.push_str(";z-index:");
+                if z < 0 {
+                    css.push('-');
+                }
+                wire::push_int(&mut css, u64::from(z.unsigned_abs()));
+                css.push_str(";object-fit:cover;display:block");
+            }
+            let _ = el.set_attribute("style", &css);
         }
         let stale: Vec<String> = self
             .tiles
             .borrow()
             .keys()
-            .filter(|k| !live.contains(k))
+            .filter(|k| !live.contains(&k.as_str()))
             .cloned()
             .collect();
         for k in stale {
@@ -466,25 +485,28 @@ impl Rs {
 
     // ---- media ------------------------------------------------------------------------
 
+    /// A new device stream key, `<prefix>-<n>`.
     fn cid(&self, prefix: &str) -> String {
         let n = self.next_cid.get() + 1;
         self.next_cid.set(n);
-        format!("{prefix}-{n}")
+        let mut s = String::from(prefix);
+        s.push('-');
+        wire::push_int(&mut s, n.into());
+        s
     }
 
-    fn publish(
-        &self,
+    /// Publishes `track` as `cid` in stream `key`: a `screen-…` id is a screen share, any other
+    /// the microphone or camera by the track's kind.
+    fn publish<'a>(
+        &'a self,
         cid: &str,
         track: MediaStreamTrack,
-        source: Source,
-        ms: MediaSource,
         key: &str,
-    ) -> common::Op<'_, Value> {
-        let kind = if track.kind() == "audio" {
-            TrackKind::Audio
-        } else {
-            TrackKind::Video
-        };
+    ) -> common::Op<'a, Value> {
+        let (mut source, mut ms, kind) = common::media_kind(track.kind() == "audio");
+        if cid.starts_with("screen") {
+            (source, ms) = (Source::Screen, MediaSource::Screen);
+        }
         let opts = PublishOptions {
             cid: cid.to_owned(),
             kind,
@@ -500,117 +522,83 @@ impl Rs {
     /// Publishes the microphone and camera (or the tracks of `localStream`) after a join.
     fn publish_default<'a>(&'a self, params: &'a JsValue) -> common::Op<'a, ()> {
         Box::pin(async move {
-            let pick = |k: &str, send: &str, dflt: &JsValue| {
-                if get(params, send) == JsValue::FALSE {
-                    return JsValue::FALSE;
-                }
-                opt_js(get(params, k))
-                    .or_else(|| opt_js(dflt.clone()))
-                    .unwrap_or(JsValue::TRUE)
-            };
-            let audio = pick("audio", "sendAudio", &self.audio);
-            let video = pick("video", "sendVideo", &self.video);
             if let Some(stream) = &self.local_stream {
-                for t in stream.get_tracks().iter() {
-                    let t: MediaStreamTrack = t.unchecked_into();
-                    let (cid, src, ms) = if t.kind() == "audio" {
-                        (MIC, Source::Microphone, MediaSource::Microphone)
-                    } else {
-                        (CAM, Source::Camera, MediaSource::Camera)
-                    };
-                    self.publish(cid, t, src, ms, "main").await?;
+                return self.put_stream(stream).await;
+            }
+            for (cid, k, send, dflt) in [
+                (MIC, "audio", "sendAudio", &self.audio),
+                (CAM, "video", "sendVideo", &self.video),
+            ] {
+                if get(params, send) == JsValue::FALSE {
+                    continue;
                 }
-                return Ok(());
+                let c = opt_js(get(params, k))
+                    .or_else(|| opt_js(dflt.clone()))
+                    .unwrap_or(JsValue::TRUE);
+                if c != JsValue::FALSE {
+                    let t = common::acquire(common::media_kind(cid == MIC).0, &c).await?;
+                    self.publish(cid, t, "main").await?;
+                }
             }
-            if audio != JsValue::FALSE {
-                let t = common::acquire(Source::Microphone, &audio).await?;
-                self.publish(MIC, t, Source::Microphone, MediaSource::Microphone, "main")
-                    .await?;
-            }
-            if video != JsValue::FALSE {
-                let t = common::acquire(Source::Camera, &video).await?;
-                self.publish(CAM, t, Source::Camera, MediaSource::Camera, "main")
-                    .await?;
+            Ok(())
+        })
+    }
+
+    /// Sends every track of `stream` as the default microphone or camera ([`Rs::put_main`]).
+    fn put_stream<'a>(&'a self, stream: &'a MediaStream) -> common::Op<'a, ()> {
+        Box::pin(async move {
+            for t in stream.get_tracks().iter() {
+                let t: MediaStreamTrack = t.unchecked_into();
+                let cid = if t.kind() == "audio" { MIC } else { CAM };
+                self.put_main(cid, t).await?;
             }
             Ok(())
         })
     }
 
     /// Sends `track` as the default track `cid`: in place of the one published, or published.
-    fn put_main<'a>(
-        &'a self,
-        cid: &'a str,
-        track: MediaStreamTrack,
-        source: Source,
-        ms: MediaSource,
-    ) -> common::Op<'a, ()> {
+    fn put_main<'a>(&'a self, cid: &'a str, track: MediaStreamTrack) -> common::Op<'a, ()> {
         Box::pin(async move {
             if self.handle.local_track(cid).is_some() {
                 common::op(self.handle.replace_track(cid, track)).await?;
             } else {
-                self.publish(cid, track, source, ms, "main").await?;
+                self.publish(cid, track, "main").await?;
             }
             Ok(())
         })
     }
 
-    /// Replaces the default track `cid` with a new device track (or publishes it).
-    fn update_device<'a>(
-        &'a self,
-        cid: &'a str,
-        source: Source,
-        ms: MediaSource,
-        constraints: JsValue,
-    ) -> common::Op<'a, JsValue> {
-        Box::pin(async move {
-            let t = common::acquire(source, &constraints).await?;
-            self.put_main(cid, t, source, ms).await?;
-            self.relayout();
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
     async fn add_device(
-        self: Rc<Self>,
+        self: &Rc<Self>,
         kind: &'static str,
         audio: JsValue,
         video: JsValue,
     ) -> JsResult {
+        let screen = kind == "screen";
+        let key = self.cid(if screen { kind } else { "device" });
         let mut cids = Vec::new();
-        let prefix = if kind == "screen" { "screen" } else { "device" };
-        let key = self.cid(prefix);
-        let mut stream_tracks = Vec::new();
-        if kind == "screen" {
-            let t = common::acquire(Source::Screen, &video).await?;
-            let cid = format!("{key}:video");
-            stream_tracks.push(t.clone());
-            self.publish(&cid, t, Source::Screen, MediaSource::Screen, &key)
-                .await?;
-            cids.push(cid);
-        } else {
-            for (c, source, ms, suffix) in [
-                (audio, Source::Microphone, MediaSource::Microphone, "audio"),
-                (video, Source::Camera, MediaSource::Camera, "video"),
-            ] {
-                if c.is_undefined() || c.is_null() || c == JsValue::FALSE {
-                    continue;
-                }
-                let t = common::acquire(source, &c).await?;
-                let cid = format!("{key}:{suffix}");
-                stream_tracks.push(t.clone());
-                self.publish(&cid, t, source, ms, &key).await?;
-                cids.push(cid);
-            }
-        }
         let stream = MediaStream::new().ok();
-        if let Some(s) = &stream {
-            for t in &stream_tracks {
-                s.add_track(t);
+        for (c, audio, suffix) in [(audio, true, ":audio"), (video, false, ":video")] {
+            if c.is_undefined() || c.is_null() || c == JsValue::FALSE {
+                continue;
             }
+            let source = if screen {
+                Source::Screen
+            } else {
+                common::media_kind(audio).0
+            };
+            let t = common::acquire(source, &c).await?;
+            let mut cid = key.clone();
+            cid.push_str(suffix);
+            if let Some(s) = &stream {
+                s.add_track(&t);
+            }
+            self.publish(&cid, t, &key).await?;
+            cids.push(cid);
         }
         let dev: JsValue = RoomSessionDevice {
-            rs: Rc::downgrade(&self),
-            id: key.clone(),
+            rs: Rc::downgrade(self),
+            id: key,
             kind,
             cids,
             stream,
@@ -622,18 +610,23 @@ impl Rs {
         Ok(dev)
     }
 
-    async fn send(self: Rc<Self>, js: &'static str, req: wire::Req) -> JsResult {
+    async fn send(
+        self: &Rc<Self>,
+        op: Option<M>,
+        req: wire::Req,
+        reply: wire::RsReply,
+    ) -> JsResult {
         // Self mute/unmute acts on the local track (track.mute): the sender stops at once.
         let me = self.self_id();
         let target = req.params.get("member_id").and_then(Value::as_str);
         if target.is_none() || target == Some(me.as_str()) {
-            let local = match js {
-                "audioMute" | "audioUnmute" => Some(MIC),
-                "videoMute" | "videoUnmute" => Some(CAM),
+            let local = match op {
+                Some(M::AudioMute | M::AudioUnmute) => Some(MIC),
+                Some(M::VideoMute | M::VideoUnmute) => Some(CAM),
                 _ => None,
             };
             if let Some(cid) = local.filter(|c| self.handle.local_track(c).is_some()) {
-                let mute = js.ends_with("Mute");
+                let mute = matches!(op, Some(M::AudioMute | M::VideoMute));
                 let (stop, source, constraints) = if cid == CAM {
                     (self.stop_camera, Source::Camera, &self.video)
                 } else {
@@ -674,43 +667,37 @@ impl Rs {
                 .cloned()
                 .unwrap_or_default()
         };
-        Ok(match js {
-            "getMembers" => {
+        let o = obj();
+        let (key, val): (&str, JsValue) = match reply {
+            wire::RsReply::Nothing => return Ok(JsValue::UNDEFINED),
+            wire::RsReply::Enable => {
+                return Ok(enable.and_then(|e| e.as_bool()).unwrap_or(true).into())
+            }
+            wire::RsReply::Egress(kind) => {
+                return Ok(self.egress(kind, v.get(kind).cloned().unwrap_or_default()))
+            }
+            wire::RsReply::Layouts => return Ok(to_js(&wire::layout_names(&v))),
+            wire::RsReply::Meta => ("meta", v.get("meta").map(to_js).unwrap_or_else(obj)),
+            wire::RsReply::Members => {
                 let members: Vec<Member> =
                     ovsp::json::decode(&Value::Array(list("members"))).unwrap_or_default();
-                let arr: js_sys::Array = members.iter().map(|m| self.member_js(m, None)).collect();
-                let o = obj();
-                set(&o, "members", &arr);
-                o
+                let id = self.room_id();
+                let list = members
+                    .iter()
+                    .map(|m| Self::member_value(m, None, &id))
+                    .collect();
+                ("members", to_js(&Value::Array(list)))
             }
-            "getMeta" | "getMemberMeta" => to_js(&wire::one(
-                "meta",
-                v.get("meta")
-                    .cloned()
-                    .unwrap_or_else(|| Value::Object(Default::default())),
-            )),
-            "getLayouts" => to_js(&wire::layout_names(&v)),
-            "setPrioritizeHandraise" => enable
-                .unwrap_or(Value::Bool(true))
-                .as_bool()
-                .unwrap_or(true)
-                .into(),
-            "startRecording" => {
-                self.egress("recording", v.get("recording").cloned().unwrap_or_default())
+            wire::RsReply::List(kind) => {
+                let mut key = String::from(kind);
+                key.push('s');
+                let l = self.egress_list(kind, list(&key));
+                set(&o, &key, &l);
+                return Ok(o);
             }
-            "play" => self.egress("playback", v.get("playback").cloned().unwrap_or_default()),
-            "startStream" => self.egress("stream", v.get("stream").cloned().unwrap_or_default()),
-            "getRecordings" => self.list_obj("recordings", "recording", list("recordings")),
-            "getPlaybacks" => self.list_obj("playbacks", "playback", list("playbacks")),
-            "getStreams" => self.list_obj("streams", "stream", list("streams")),
-            _ => JsValue::UNDEFINED,
-        })
-    }
-
-    fn list_obj(&self, key: &str, kind: &'static str, list: Vec<Value>) -> JsValue {
-        let o = obj();
-        set(&o, key, &self.egress_list(kind, list));
-        o
+        };
+        set(&o, key, &val);
+        Ok(o)
     }
 
     fn local_stream(&self) -> Option<MediaStream> {
@@ -737,37 +724,253 @@ impl Rs {
     }
 }
 
-macro_rules! requests {
-    ($($js:literal => $rust:ident),* $(,)?) => {
-        #[wasm_bindgen]
-        impl RoomSession {
-            $(
-                #[allow(missing_docs)]
-                #[wasm_bindgen(js_name = $js)]
-                pub fn $rust(&self, a: JsValue, b: JsValue) -> js_sys::Promise {
-                    self.request($js, &[&a, &b])
-                }
-            )*
-        }
-    };
+/// What an asynchronous call acts on: the session itself, one of its devices (client track
+/// ids, device id) or a recording/playback/stream (kind, id), with the method (a JS name for
+/// the last two).
+enum Target {
+    Session(M),
+    Device(Vec<String>, String, String),
+    Egress(&'static str, String, String),
 }
 
-requests! {
-    "audioMute" => audio_mute, "audioUnmute" => audio_unmute, "videoMute" => video_mute,
-    "videoUnmute" => video_unmute, "deaf" => deaf, "undeaf" => undeaf, "getMembers" => get_members,
-    "removeMember" => remove_member, "removeAllMembers" => remove_all_members, "lock" => lock,
-    "unlock" => unlock, "promote" => promote, "demote" => demote, "setRaisedHand" => set_raised_hand,
-    "setPrioritizeHandraise" => set_prioritize_handraise, "setHideVideoMuted" => set_hide_video_muted,
-    "showVideoMuted" => show_video_muted, "setInputVolume" => set_input_volume,
-    "setMicrophoneVolume" => set_microphone_volume, "setOutputVolume" => set_output_volume,
-    "setSpeakerVolume" => set_speaker_volume, "setInputSensitivity" => set_input_sensitivity,
-    "getMeta" => get_meta, "setMeta" => set_meta, "updateMeta" => update_meta, "deleteMeta" => delete_meta,
-    "getMemberMeta" => get_member_meta, "setMemberMeta" => set_member_meta,
-    "updateMemberMeta" => update_member_meta, "deleteMemberMeta" => delete_member_meta,
-    "getLayouts" => get_layouts, "setLayout" => set_layout, "setPositions" => set_positions,
-    "setMemberPosition" => set_member_position, "startRecording" => start_recording,
-    "getRecordings" => get_recordings, "play" => play, "getPlaybacks" => get_playbacks,
-    "startStream" => start_stream, "getStreams" => get_streams, "sendDigits" => send_digits,
+impl Rs {
+    /// The synchronous methods and getters of `RoomSession`; every other name is a request
+    /// answered by a promise ([`Rs::run`]).
+    fn call(self: &Rc<Self>, op: M, a: JsValue, b: JsValue) -> JsResult {
+        let v: JsValue = match op {
+            M::Active => self
+                .state(|s| matches!(s.connection, convene_core::ConnectionState::Connected))
+                .into(),
+            M::MemberId => self.self_id().into(),
+            M::RoomId | M::RoomSessionId | M::Id => self.ids().0.into(),
+            M::Name
+            | M::DisplayName
+            | M::LayoutName
+            | M::Meta
+            | M::HideVideoMuted
+            | M::Recording => {
+                let key = match op {
+                    M::Name => "name",
+                    M::DisplayName => "displayName",
+                    M::LayoutName => "layoutName",
+                    M::Meta => "meta",
+                    M::HideVideoMuted => "hideVideoMuted",
+                    _ => "recording",
+                };
+                let v = self
+                    .room()
+                    .map(|r| get(&to_js(&self.room_value(&r, None)), key))
+                    .unwrap_or(JsValue::UNDEFINED);
+                match op {
+                    M::Meta if v.is_undefined() => obj(),
+                    M::HideVideoMuted | M::Recording => (v == JsValue::TRUE).into(),
+                    _ => v,
+                }
+            }
+            M::Recordings => {
+                let l = self.state(|s| egress_of(s, "recording"));
+                self.egress_list("recording", l)
+            }
+            M::Permissions => to_js(&self.state(|s| {
+                s.self_member
+                    .as_ref()
+                    .map(|m| m.permissions.clone())
+                    .unwrap_or_default()
+            })),
+            M::InteractivityMode => {
+                let audience = self.state(|s| {
+                    s.self_member
+                        .as_ref()
+                        .is_some_and(|m| m.role == Role::Audience)
+                });
+                if audience { "audience" } else { "member" }.into()
+            }
+            M::PreviewUrl | M::LocalOverlay => JsValue::UNDEFINED,
+            M::LocalStream => self.local_stream().into(),
+            M::LocalAudioTrack => self.handle.local_track(MIC).into(),
+            M::LocalVideoTrack => self.handle.local_track(CAM).into(),
+            M::CameraId => self.track_setting(CAM, false),
+            M::CameraLabel => self.track_setting(CAM, true),
+            M::MicrophoneId => self.track_setting(MIC, false),
+            M::MicrophoneLabel => self.track_setting(MIC, true),
+            M::RemoteStream => self.remote_stream().into(),
+            M::DeviceList | M::ScreenShareList => {
+                let screens = op == M::ScreenShareList;
+                self.devices
+                    .borrow()
+                    .iter()
+                    .filter(|(k, _)| (k == "screen") == screens)
+                    .map(|(_, d)| d.clone())
+                    .collect::<js_sys::Array>()
+                    .into()
+            }
+            M::On | M::Once => {
+                self.listeners
+                    .add(&a.as_string().unwrap_or_default(), &b, op == M::Once)?;
+                JsValue::UNDEFINED
+            }
+            M::Off => {
+                self.listeners.off(&a.as_string().unwrap_or_default(), &b);
+                JsValue::UNDEFINED
+            }
+            M::RemoveAllListeners => {
+                self.listeners.remove_all(a.as_string());
+                JsValue::UNDEFINED
+            }
+            M::Destroy => {
+                self.clear_view();
+                self.handle.destroy();
+                self.listeners.emit("destroy", &[]);
+                self.listeners.remove_all(None);
+                self.sub.borrow_mut().take();
+                JsValue::UNDEFINED
+            }
+            M::ResumePlayback => {
+                self.handle.resume_playback();
+                js_sys::Promise::resolve(&JsValue::UNDEFINED).into()
+            }
+            M::Subscribe => js_sys::Promise::resolve(&self.full_state()).into(),
+            _ => promise(self.clone().run(Target::Session(op), a, b)).into(),
+        };
+        Ok(v)
+    }
+
+    /// Every asynchronous method of the session, its devices and its recordings, playbacks and
+    /// streams: one state machine for all of them. Arguments are checked here too, so a bad
+    /// one rejects the promise.
+    async fn run(self: Rc<Self>, t: Target, a: JsValue, b: JsValue) -> JsResult {
+        let or_true = |v: JsValue| opt_js(v).unwrap_or(JsValue::TRUE);
+        let op = match t {
+            Target::Device(cids, id, js) => {
+                if js == "leave" {
+                    for c in &cids {
+                        common::op(self.handle.unpublish(c)).await?;
+                    }
+                    self.devices
+                        .borrow_mut()
+                        .retain(|(_, d)| get(d, "id").as_string().as_deref() != Some(&id));
+                } else {
+                    // audioMute, audioUnmute, videoMute, videoUnmute
+                    let audio = js.starts_with('a');
+                    let muted = js.ends_with("Mute");
+                    for c in cids.iter().filter(|c| c.ends_with(":audio") == audio) {
+                        common::op(self.handle.mute_track(c, muted)).await?;
+                    }
+                }
+                return Ok(JsValue::UNDEFINED);
+            }
+            Target::Egress(kind, id, js) => {
+                let req = wire::egress(kind, &id, &js, &common::args(&[&a])?)?;
+                return self.send(None, req, wire::RsReply::Nothing).await;
+            }
+            Target::Session(op) => op,
+        };
+        match op {
+            M::Join => {
+                common::op(self.handle.call(Command::Join)).await?;
+                if let Some(id) = &self.speaker_id {
+                    let _ = self.handle.set_speaker(id).await;
+                }
+                let member = self.state(|s| {
+                    s.self_member
+                        .as_ref()
+                        .is_some_and(|m| m.role == Role::Member)
+                });
+                if member {
+                    self.publish_default(&a).await?;
+                }
+                self.relayout();
+                Ok(RoomSession { inner: self }.into())
+            }
+            M::Leave => {
+                let r = common::op(self.handle.leave()).await;
+                self.clear_view();
+                r.map(|_| JsValue::UNDEFINED)
+            }
+            M::AddCamera => self.add_device("camera", JsValue::FALSE, or_true(a)).await,
+            M::AddMicrophone => {
+                self.add_device("microphone", or_true(a), JsValue::FALSE)
+                    .await
+            }
+            M::AddDevice => {
+                if !a.is_object() {
+                    return Err(ApiError::invalid(
+                        "params",
+                        "must be an object {audio, video}",
+                    ));
+                }
+                self.add_device("device", get(&a, "audio"), get(&a, "video"))
+                    .await
+            }
+            M::StartScreenShare | M::CreateScreenShareObject => {
+                self.add_device("screen", JsValue::FALSE, or_true(get(&a, "video")))
+                    .await
+            }
+            M::UpdateCamera | M::UpdateMicrophone => {
+                let mic = op == M::UpdateMicrophone;
+                let t = common::acquire(common::media_kind(mic).0, &a).await?;
+                self.put_main(if mic { MIC } else { CAM }, t).await?;
+                self.relayout();
+                Ok(JsValue::UNDEFINED)
+            }
+            M::UpdateSpeaker => {
+                let Some(id) = common::get_str(&a, "deviceId") else {
+                    return Err(ApiError::invalid("deviceId", "is required"));
+                };
+                // The session remembers the device for later attachments. Only the audio
+                // elements carry sound (video tiles are silent, and Chromium refuses to
+                // re-route some of them), so the outcome is that of the audio elements.
+                let _ = self.handle.set_speaker(&id).await;
+                let els: Vec<HtmlMediaElement> = {
+                    let keys = self.audio_out.borrow().clone();
+                    let map = self.elements.borrow();
+                    keys.iter().filter_map(|k| map.get(k).cloned()).collect()
+                };
+                for el in els {
+                    crate::web::element::set_sink_id(&el, &id)
+                        .await
+                        .map_err(|e| {
+                            ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.to_string())
+                        })?;
+                }
+                Ok(JsValue::UNDEFINED)
+            }
+            M::SetLocalStream => {
+                let Ok(stream) = a.dyn_into::<MediaStream>() else {
+                    return Err(ApiError::invalid("stream", "must be a MediaStream"));
+                };
+                self.put_stream(&stream).await?;
+                self.relayout();
+                Ok(JsValue::UNDEFINED)
+            }
+            M::SendDigits => Err(ApiError::unsupported("sendDigits")),
+            _ => {
+                let i = op as usize;
+                let args = common::args(&[&a, &b])?;
+                let req = wire::room_session_at(i, &args, &self.self_id())?;
+                let reply = wire::ROOM_SESSION_REQUESTS
+                    .get(i)
+                    .map_or(wire::RsReply::Nothing, |e| e.3);
+                self.send(Some(op), req, reply).await
+            }
+        }
+    }
+
+    fn remote_stream(&self) -> Option<MediaStream> {
+        let ids: Vec<String> = self.state(|s| {
+            s.members
+                .values()
+                .flat_map(|m| m.tracks.iter().map(|t| t.id.clone()))
+                .collect()
+        });
+        let s = MediaStream::new().ok()?;
+        for id in ids {
+            if let Some(t) = self.handle.remote_track(&id) {
+                s.add_track(&t);
+            }
+        }
+        Some(s)
+    }
 }
 
 #[wasm_bindgen]
@@ -776,34 +979,53 @@ impl RoomSession {
     /// stopCameraWhileMuted, stopMicrophoneWhileMuted, audio, video, host})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<RoomSession, JsValue> {
-        let token = common::get_str(&options, "token")
-            .ok_or_else(|| ApiError::invalid("token", "is required").to_js())?;
-        let root = opt_js(get(&options, "rootElement"))
-            .map(|r| {
+        Self::create(&options).map_err(JsValue::from)
+    }
+
+    /// Every public method and getter, by its index in [`wire::RsApi`]. The package's JS
+    /// installs the names of `pkg-template/append/convene.js` on the prototype as calls of this
+    /// one export, so each costs a table entry instead of an exported function and its JS
+    /// wrapper.
+    #[wasm_bindgen(js_name = _c)]
+    pub fn call(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        match M::ALL.get(i as usize) {
+            Some(&op) => self.inner.call(op, a, b).map_err(JsValue::from),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+}
+
+impl RoomSession {
+    fn create(options: &JsValue) -> Result<RoomSession, ApiError> {
+        let token = common::get_str(options, "token")
+            .ok_or_else(|| ApiError::invalid("token", "is required"))?;
+        let root = match opt_js(get(options, "rootElement")) {
+            None => None,
+            Some(r) => Some(
                 r.dyn_into::<HtmlElement>()
-                    .map_err(|_| ApiError::invalid("rootElement", "must be an HTMLElement").to_js())
-            })
-            .transpose()?;
-        let local_stream = opt_js(get(&options, "localStream"))
-            .map(|s| {
+                    .map_err(|_| ApiError::invalid("rootElement", "must be an HTMLElement"))?,
+            ),
+        };
+        let local_stream = match opt_js(get(options, "localStream")) {
+            None => None,
+            Some(s) => Some(
                 s.dyn_into::<MediaStream>()
-                    .map_err(|_| ApiError::invalid("localStream", "must be a MediaStream").to_js())
-            })
-            .transpose()?;
-        let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
-        let handle = common::session(&token, common::get_str(&options, "host"), |_| {})
-            .map_err(|e| e.to_js())?;
+                    .map_err(|_| ApiError::invalid("localStream", "must be a MediaStream"))?,
+            ),
+        };
+        let opts = super::opts::read(options)?;
+        let handle = common::session(&token, common::get_str(options, "host"), |_| {})?;
         let listeners = opts.apply(&handle);
         let inner = Rc::new(Rs {
             handle,
             listeners,
             root,
             local_stream,
-            audio: get(&options, "audio"),
-            video: get(&options, "video"),
-            speaker_id: common::get_str(&options, "speakerId"),
-            stop_camera: get(&options, "stopCameraWhileMuted") == JsValue::TRUE,
-            stop_microphone: get(&options, "stopMicrophoneWhileMuted") == JsValue::TRUE,
+            audio: get(options, "audio"),
+            video: get(options, "video"),
+            speaker_id: common::get_str(options, "speakerId"),
+            stop_camera: get(options, "stopCameraWhileMuted") == JsValue::TRUE,
+            stop_microphone: get(options, "stopMicrophoneWhileMuted") == JsValue::TRUE,
             sub: RefCell::new(None),
             tiles: RefCell::new(VecMap::new()),
             audio_out: RefCell::new(Vec::new()),
@@ -820,418 +1042,6 @@ impl RoomSession {
         *inner.sub.borrow_mut() = Some(sub);
         Ok(RoomSession { inner })
     }
-
-    #[inline(never)]
-    fn request(&self, js: &'static str, a: &[&JsValue]) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let args = match common::args(a) {
-            Ok(v) => v,
-            Err(e) => return reject(e),
-        };
-        let req = match wire::room_session(js, &args, &inner.self_id()) {
-            Ok(r) => r,
-            Err(e) => return reject(e),
-        };
-        promise(inner.send(js, req))
-    }
-
-    /// Joins the room, then publishes the microphone and camera (members only).
-    pub fn join(&self, params: JsValue) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            common::op(inner.handle.call(Command::Join)).await?;
-            if let Some(id) = &inner.speaker_id {
-                let _ = inner.handle.set_speaker(id).await;
-            }
-            let member = inner.state(|s| {
-                s.self_member
-                    .as_ref()
-                    .is_some_and(|m| m.role == Role::Member)
-            });
-            if member {
-                inner.publish_default(&params).await?;
-            }
-            inner.relayout();
-            Ok(RoomSession { inner }.into())
-        })
-    }
-
-    /// Leaves the room; every local track is stopped and every listener of the session ends.
-    pub fn leave(&self) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            let r = common::op(inner.handle.leave()).await;
-            inner.clear_view();
-            r.map(|_| JsValue::UNDEFINED)
-        })
-    }
-
-    /// Ends the session at once and removes every listener.
-    pub fn destroy(&self) {
-        self.inner.clear_view();
-        self.inner.handle.destroy();
-        self.inner.listeners.emit("destroy", &[]);
-        self.inner.listeners.remove_all(None);
-        self.inner.sub.borrow_mut().take();
-    }
-
-    /// The full state of the room session.
-    pub fn subscribe(&self) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move { Ok(inner.full_state()) })
-    }
-
-    /// Retries media playback the browser blocked (call it from a user gesture).
-    #[wasm_bindgen(js_name = resumePlayback)]
-    pub fn resume_playback(&self) -> js_sys::Promise {
-        self.inner.handle.resume_playback();
-        js_sys::Promise::resolve(&JsValue::UNDEFINED)
-    }
-
-    /// Adds a camera as an additional device.
-    #[wasm_bindgen(js_name = addCamera)]
-    pub fn add_camera(&self, c: JsValue) -> js_sys::Promise {
-        let c = opt_js(c).unwrap_or(JsValue::TRUE);
-        promise(self.inner.clone().add_device("camera", JsValue::FALSE, c))
-    }
-
-    /// Adds a microphone as an additional device.
-    #[wasm_bindgen(js_name = addMicrophone)]
-    pub fn add_microphone(&self, c: JsValue) -> js_sys::Promise {
-        let c = opt_js(c).unwrap_or(JsValue::TRUE);
-        promise(
-            self.inner
-                .clone()
-                .add_device("microphone", c, JsValue::FALSE),
-        )
-    }
-
-    /// Adds a device (`{audio, video}`).
-    #[wasm_bindgen(js_name = addDevice)]
-    pub fn add_device(&self, p: JsValue) -> js_sys::Promise {
-        if !p.is_object() {
-            return reject(ApiError::invalid(
-                "params",
-                "must be an object {audio, video}",
-            ));
-        }
-        promise(
-            self.inner
-                .clone()
-                .add_device("device", get(&p, "audio"), get(&p, "video")),
-        )
-    }
-
-    /// Switches the camera (new constraints, e.g. `{deviceId}`).
-    #[wasm_bindgen(js_name = updateCamera)]
-    pub fn update_camera(&self, c: JsValue) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            inner
-                .update_device(CAM, Source::Camera, MediaSource::Camera, c)
-                .await
-        })
-    }
-
-    /// Switches the microphone.
-    #[wasm_bindgen(js_name = updateMicrophone)]
-    pub fn update_microphone(&self, c: JsValue) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            inner
-                .update_device(MIC, Source::Microphone, MediaSource::Microphone, c)
-                .await
-        })
-    }
-
-    /// Switches the audio output device (`{deviceId}`).
-    #[wasm_bindgen(js_name = updateSpeaker)]
-    pub fn update_speaker(&self, p: JsValue) -> js_sys::Promise {
-        let Some(id) = common::get_str(&p, "deviceId") else {
-            return reject(ApiError::invalid("deviceId", "is required"));
-        };
-        let inner = self.inner.clone();
-        promise(async move {
-            // The session remembers the device for later attachments. Only the audio elements
-            // carry sound (video tiles are silent, and Chromium refuses to re-route some of
-            // them), so the outcome is that of the audio elements.
-            let _ = inner.handle.set_speaker(&id).await;
-            let els: Vec<HtmlMediaElement> = {
-                let keys = inner.audio_out.borrow().clone();
-                let map = inner.elements.borrow();
-                keys.iter().filter_map(|k| map.get(k).cloned()).collect()
-            };
-            for el in els {
-                crate::web::element::set_sink_id(&el, &id)
-                    .await
-                    .map_err(|e| ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.to_string()))?;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
-    /// Shares the screen as an additional device.
-    #[wasm_bindgen(js_name = startScreenShare)]
-    pub fn start_screen_share(&self, p: JsValue) -> js_sys::Promise {
-        let video = opt_js(get(&p, "video")).unwrap_or(JsValue::TRUE);
-        promise(
-            self.inner
-                .clone()
-                .add_device("screen", JsValue::FALSE, video),
-        )
-    }
-
-    /// Deprecated alias of `startScreenShare`.
-    #[wasm_bindgen(js_name = createScreenShareObject)]
-    pub fn create_screen_share_object(&self, p: JsValue) -> js_sys::Promise {
-        self.start_screen_share(p)
-    }
-
-    /// Sends the tracks of `stream` in place of the microphone and camera.
-    #[wasm_bindgen(js_name = setLocalStream)]
-    pub fn set_local_stream(&self, stream: JsValue) -> js_sys::Promise {
-        let Ok(stream) = stream.dyn_into::<MediaStream>() else {
-            return reject(ApiError::invalid("stream", "must be a MediaStream"));
-        };
-        let inner = self.inner.clone();
-        promise(async move {
-            for t in stream.get_tracks().iter() {
-                let t: MediaStreamTrack = t.unchecked_into();
-                let (cid, src, ms) = if t.kind() == "audio" {
-                    (MIC, Source::Microphone, MediaSource::Microphone)
-                } else {
-                    (CAM, Source::Camera, MediaSource::Camera)
-                };
-                inner.put_main(cid, t, src, ms).await?;
-            }
-            inner.relayout();
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-
-    /// Attaches a listener.
-    pub fn on(&self, event: &str, f: JsValue) -> Result<RoomSession, JsValue> {
-        self.inner
-            .listeners
-            .add(event, &f, false)
-            .map_err(|e| e.to_js())?;
-        Ok(RoomSession {
-            inner: self.inner.clone(),
-        })
-    }
-
-    /// Attaches a listener for the next event only.
-    pub fn once(&self, event: &str, f: JsValue) -> Result<RoomSession, JsValue> {
-        self.inner
-            .listeners
-            .add(event, &f, true)
-            .map_err(|e| e.to_js())?;
-        Ok(RoomSession {
-            inner: self.inner.clone(),
-        })
-    }
-
-    /// Removes a listener (or all listeners of `event`).
-    pub fn off(&self, event: &str, f: JsValue) -> RoomSession {
-        self.inner.listeners.off(event, &f);
-        RoomSession {
-            inner: self.inner.clone(),
-        }
-    }
-
-    /// Removes every listener of `event` (or of every event).
-    #[wasm_bindgen(js_name = removeAllListeners)]
-    pub fn remove_all_listeners(&self, event: Option<String>) -> RoomSession {
-        self.inner.listeners.remove_all(event);
-        RoomSession {
-            inner: self.inner.clone(),
-        }
-    }
-
-    // ---- properties ----
-
-    /// Whether the session is connected.
-    #[wasm_bindgen(getter)]
-    pub fn active(&self) -> bool {
-        self.inner
-            .state(|s| matches!(s.connection, convene_core::ConnectionState::Connected))
-    }
-    /// The local member id.
-    #[wasm_bindgen(getter, js_name = memberId)]
-    pub fn member_id(&self) -> JsValue {
-        JsValue::from(self.inner.self_id())
-    }
-    /// The room id.
-    #[wasm_bindgen(getter, js_name = roomId)]
-    pub fn room_id(&self) -> JsValue {
-        JsValue::from(self.inner.ids().0)
-    }
-    /// The room session id.
-    #[wasm_bindgen(getter, js_name = roomSessionId)]
-    pub fn room_session_id(&self) -> JsValue {
-        JsValue::from(self.inner.ids().1)
-    }
-    /// The room session id.
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> JsValue {
-        JsValue::from(self.inner.ids().1)
-    }
-    #[inline(never)]
-    fn room_field(&self, key: &str) -> JsValue {
-        self.inner
-            .room()
-            .map(|r| get(&to_js(&self.inner.room_value(&r, None)), key))
-            .unwrap_or(JsValue::UNDEFINED)
-    }
-    /// Room name.
-    #[wasm_bindgen(getter)]
-    pub fn name(&self) -> JsValue {
-        self.room_field("name")
-    }
-    /// Display name.
-    #[wasm_bindgen(getter, js_name = displayName)]
-    pub fn display_name(&self) -> JsValue {
-        self.room_field("displayName")
-    }
-    /// Whether video-muted members are hidden.
-    #[wasm_bindgen(getter, js_name = hideVideoMuted)]
-    pub fn hide_video_muted(&self) -> bool {
-        self.inner.room().is_some_and(|r| r.hide_video_muted)
-    }
-    /// Current layout name.
-    #[wasm_bindgen(getter, js_name = layoutName)]
-    pub fn layout_name(&self) -> JsValue {
-        self.room_field("layoutName")
-    }
-    /// Room metadata.
-    #[wasm_bindgen(getter)]
-    pub fn meta(&self) -> JsValue {
-        let m = self.room_field("meta");
-        if m.is_undefined() {
-            obj()
-        } else {
-            m
-        }
-    }
-    /// Whether a recording is active.
-    #[wasm_bindgen(getter)]
-    pub fn recording(&self) -> bool {
-        self.inner.room().is_some_and(|r| r.recording)
-    }
-    /// Active recordings.
-    #[wasm_bindgen(getter)]
-    pub fn recordings(&self) -> JsValue {
-        let l = self
-            .inner
-            .state(|s| s.recordings.values().map(ovsp::json::encode).collect());
-        self.inner.egress_list("recording", l)
-    }
-    /// The local member's permissions.
-    #[wasm_bindgen(getter)]
-    pub fn permissions(&self) -> JsValue {
-        to_js(&self.inner.state(|s| {
-            s.self_member
-                .as_ref()
-                .map(|m| m.permissions.clone())
-                .unwrap_or_default()
-        }))
-    }
-    /// `member` or `audience`.
-    #[wasm_bindgen(getter, js_name = interactivityMode)]
-    pub fn interactivity_mode(&self) -> JsValue {
-        JsValue::from({
-            let audience = self.inner.state(|s| {
-                s.self_member
-                    .as_ref()
-                    .is_some_and(|m| m.role == Role::Audience)
-            });
-            if audience { "audience" } else { "member" }.to_owned()
-        })
-    }
-    /// Room preview URL (none on this server).
-    #[wasm_bindgen(getter, js_name = previewUrl)]
-    pub fn preview_url(&self) -> JsValue {
-        JsValue::UNDEFINED
-    }
-    /// The local video overlay (none: the SDK draws the local video as a tile).
-    #[wasm_bindgen(getter, js_name = localOverlay)]
-    pub fn local_overlay(&self) -> JsValue {
-        JsValue::UNDEFINED
-    }
-    /// The local media stream.
-    #[wasm_bindgen(getter, js_name = localStream)]
-    pub fn local_stream(&self) -> Option<MediaStream> {
-        self.inner.local_stream()
-    }
-    /// The local audio track.
-    #[wasm_bindgen(getter, js_name = localAudioTrack)]
-    pub fn local_audio_track(&self) -> Option<MediaStreamTrack> {
-        self.inner.handle.local_track(MIC)
-    }
-    /// The local video track.
-    #[wasm_bindgen(getter, js_name = localVideoTrack)]
-    pub fn local_video_track(&self) -> Option<MediaStreamTrack> {
-        self.inner.handle.local_track(CAM)
-    }
-    /// The camera device id.
-    #[wasm_bindgen(getter, js_name = cameraId)]
-    pub fn camera_id(&self) -> JsValue {
-        self.inner.track_setting(CAM, false)
-    }
-    /// The camera label.
-    #[wasm_bindgen(getter, js_name = cameraLabel)]
-    pub fn camera_label(&self) -> JsValue {
-        self.inner.track_setting(CAM, true)
-    }
-    /// The microphone device id.
-    #[wasm_bindgen(getter, js_name = microphoneId)]
-    pub fn microphone_id(&self) -> JsValue {
-        self.inner.track_setting(MIC, false)
-    }
-    /// The microphone label.
-    #[wasm_bindgen(getter, js_name = microphoneLabel)]
-    pub fn microphone_label(&self) -> JsValue {
-        self.inner.track_setting(MIC, true)
-    }
-    /// Every received remote track in one stream.
-    #[wasm_bindgen(getter, js_name = remoteStream)]
-    pub fn remote_stream(&self) -> Option<MediaStream> {
-        let ids: Vec<String> = self.inner.state(|s| {
-            s.members
-                .values()
-                .flat_map(|m| m.tracks.iter().map(|t| t.id.clone()))
-                .collect()
-        });
-        let s = MediaStream::new().ok()?;
-        for id in ids {
-            if let Some(t) = self.inner.handle.remote_track(&id) {
-                s.add_track(&t);
-            }
-        }
-        Some(s)
-    }
-    /// Additional devices.
-    #[wasm_bindgen(getter, js_name = deviceList)]
-    pub fn device_list(&self) -> js_sys::Array {
-        self.inner
-            .devices
-            .borrow()
-            .iter()
-            .filter(|(k, _)| k != "screen")
-            .map(|(_, d)| d.clone())
-            .collect()
-    }
-    /// Screen shares.
-    #[wasm_bindgen(getter, js_name = screenShareList)]
-    pub fn screen_share_list(&self) -> js_sys::Array {
-        self.inner
-            .devices
-            .borrow()
-            .iter()
-            .filter(|(k, _)| k == "screen")
-            .map(|(_, d)| d.clone())
-            .collect()
-    }
 }
 
 /// An additional device or screen share of a RoomSession.
@@ -1244,205 +1054,72 @@ pub struct RoomSessionDevice {
     stream: Option<MediaStream>,
 }
 
-impl RoomSessionDevice {
-    #[inline(never)]
-    fn mute(&self, audio: bool, muted: bool) -> js_sys::Promise {
-        let Some(rs) = self.rs.upgrade() else {
-            return reject(ApiError::from(convene_core::CoreError::Misuse(
-                convene_core::MisuseError::Closed,
-            )));
-        };
-        let cids: Vec<String> = self
-            .cids
-            .iter()
-            .filter(|c| c.ends_with(":audio") == audio)
-            .cloned()
-            .collect();
-        promise(async move {
-            for c in cids {
-                common::op(rs.handle.mute_track(&c, muted)).await?;
-            }
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-}
-
 #[wasm_bindgen]
 impl RoomSessionDevice {
-    /// Device id.
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> JsValue {
-        JsValue::from_str(&self.id)
-    }
-    /// `camera`, `microphone`, `device` or `screen`.
-    #[wasm_bindgen(getter)]
-    pub fn kind(&self) -> JsValue {
-        JsValue::from_str(self.kind)
-    }
-    /// The owning member id.
-    #[wasm_bindgen(getter, js_name = memberId)]
-    pub fn member_id(&self) -> JsValue {
-        JsValue::from(self.rs.upgrade().map(|r| r.self_id()))
-    }
-    /// The device's stream.
-    #[wasm_bindgen(getter, js_name = localStream)]
-    pub fn local_stream(&self) -> Option<MediaStream> {
-        self.stream.clone()
-    }
-    /// Mutes the device's audio.
-    #[wasm_bindgen(js_name = audioMute)]
-    pub fn audio_mute(&self) -> js_sys::Promise {
-        self.mute(true, true)
-    }
-    /// Unmutes the device's audio.
-    #[wasm_bindgen(js_name = audioUnmute)]
-    pub fn audio_unmute(&self) -> js_sys::Promise {
-        self.mute(true, false)
-    }
-    /// Mutes the device's video.
-    #[wasm_bindgen(js_name = videoMute)]
-    pub fn video_mute(&self) -> js_sys::Promise {
-        self.mute(false, true)
-    }
-    /// Unmutes the device's video.
-    #[wasm_bindgen(js_name = videoUnmute)]
-    pub fn video_unmute(&self) -> js_sys::Promise {
-        self.mute(false, false)
-    }
-    /// Stops and unpublishes the device.
-    pub fn leave(&self) -> js_sys::Promise {
-        let Some(rs) = self.rs.upgrade() else {
-            return js_sys::Promise::resolve(&JsValue::UNDEFINED);
-        };
-        let (cids, id) = (self.cids.clone(), self.id.clone());
-        promise(async move {
-            for c in &cids {
-                common::op(rs.handle.unpublish(c)).await?;
-            }
-            rs.devices
-                .borrow_mut()
-                .retain(|(_, d)| get(d, "id").as_string().as_deref() != Some(&id));
-            Ok(JsValue::UNDEFINED)
-        })
+    /// Every public method and getter, by name (see [`RoomSession::call`]).
+    #[wasm_bindgen(js_name = _c)]
+    pub fn call(&self, name: &str) -> JsValue {
+        let rs = self.rs.upgrade();
+        match name {
+            "id" => JsValue::from_str(&self.id),
+            "kind" => JsValue::from_str(self.kind),
+            "memberId" => rs.map(|r| r.self_id()).into(),
+            "localStream" => self.stream.clone().into(),
+            _ => match rs {
+                Some(rs) => promise(rs.run(
+                    Target::Device(self.cids.clone(), self.id.clone(), name.to_owned()),
+                    JsValue::UNDEFINED,
+                    JsValue::UNDEFINED,
+                ))
+                .into(),
+                None if name == "leave" => js_sys::Promise::resolve(&JsValue::UNDEFINED).into(),
+                None => reject(ApiError::from(convene_core::CoreError::Misuse(
+                    convene_core::MisuseError::Closed,
+                )))
+                .into(),
+            },
+        }
     }
 }
 
 /// A recording, playback or RTMP stream of the room, with its controls.
 #[wasm_bindgen(skip_typescript)]
 pub struct Egress {
-    handle: SessionHandle,
+    rs: Rc<Rs>,
     kind: &'static str,
     room_id: String,
     data: Value,
 }
 
-impl Egress {
-    #[inline(never)]
-    fn field(&self, k: &str) -> JsValue {
-        self.data.get(k).map(to_js).unwrap_or(JsValue::UNDEFINED)
-    }
-    #[inline(never)]
-    fn control(&self, js: &str, a: &JsValue) -> js_sys::Promise {
-        let id = self
-            .data
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let args = match common::args(&[a]) {
-            Ok(v) => v,
-            Err(e) => return reject(e),
-        };
-        let req = match wire::egress(self.kind, &id, js, &args) {
-            Ok(r) => r,
-            Err(e) => return reject(e),
-        };
-        let handle = self.handle.clone();
-        promise(async move {
-            common::op(handle.call(Command::Rpc {
-                method: req.method.to_owned(),
-                params: req.params,
-            }))
-            .await?;
-            Ok(JsValue::UNDEFINED)
-        })
-    }
-}
-
 #[wasm_bindgen]
 impl Egress {
-    /// Id.
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> JsValue {
-        self.field("id")
-    }
-    /// The room session id.
-    #[wasm_bindgen(getter, js_name = roomSessionId)]
-    pub fn room_session_id(&self) -> JsValue {
-        JsValue::from_str(&self.room_id)
-    }
-    /// State.
-    #[wasm_bindgen(getter)]
-    pub fn state(&self) -> JsValue {
-        self.field("state")
-    }
-    /// URL (playbacks and streams).
-    #[wasm_bindgen(getter)]
-    pub fn url(&self) -> JsValue {
-        self.field("url")
-    }
-    /// Volume (playbacks).
-    #[wasm_bindgen(getter)]
-    pub fn volume(&self) -> JsValue {
-        self.field("volume")
-    }
-    /// Position in ms (playbacks).
-    #[wasm_bindgen(getter)]
-    pub fn position(&self) -> JsValue {
-        self.field("position_ms")
-    }
-    /// Duration in ms (recordings).
-    #[wasm_bindgen(getter)]
-    pub fn duration(&self) -> JsValue {
-        self.field("duration_ms")
-    }
-    /// Start time.
-    #[wasm_bindgen(getter, js_name = startedAt)]
-    pub fn started_at(&self) -> JsValue {
-        self.field("started_at")
-    }
-    /// End time.
-    #[wasm_bindgen(getter, js_name = endedAt)]
-    pub fn ended_at(&self) -> JsValue {
-        self.field("ended_at")
-    }
-    /// Pause.
-    pub fn pause(&self) -> js_sys::Promise {
-        self.control("pause", &JsValue::UNDEFINED)
-    }
-    /// Resume.
-    pub fn resume(&self) -> js_sys::Promise {
-        self.control("resume", &JsValue::UNDEFINED)
-    }
-    /// Stop.
-    pub fn stop(&self) -> js_sys::Promise {
-        self.control("stop", &JsValue::UNDEFINED)
-    }
-    /// Set the playback volume.
-    #[wasm_bindgen(js_name = setVolume)]
-    pub fn set_volume(&self, v: JsValue) -> js_sys::Promise {
-        self.control("setVolume", &v)
-    }
-    /// Seek to an absolute position (ms).
-    pub fn seek(&self, v: JsValue) -> js_sys::Promise {
-        self.control("seek", &v)
-    }
-    /// Seek forward (default 5000 ms).
-    pub fn forward(&self, v: JsValue) -> js_sys::Promise {
-        self.control("forward", &v)
-    }
-    /// Seek backward (default 5000 ms).
-    pub fn rewind(&self, v: JsValue) -> js_sys::Promise {
-        self.control("rewind", &v)
+    /// Every public method and getter, by name (see [`RoomSession::call`]).
+    #[wasm_bindgen(js_name = _c)]
+    pub fn call(&self, name: &str, a: JsValue) -> JsValue {
+        let field = match name {
+            "roomSessionId" => return JsValue::from_str(&self.room_id),
+            "id" | "state" | "url" | "volume" => name,
+            "position" => "position_ms",
+            "duration" => "duration_ms",
+            "startedAt" => "started_at",
+            "endedAt" => "ended_at",
+            _ => {
+                let id = self
+                    .data
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                return promise(self.rs.clone().run(
+                    Target::Egress(self.kind, id.to_owned(), name.to_owned()),
+                    a,
+                    JsValue::UNDEFINED,
+                ))
+                .into();
+            }
+        };
+        self.data
+            .get(field)
+            .map(to_js)
+            .unwrap_or(JsValue::UNDEFINED)
     }
 }

@@ -379,77 +379,270 @@ fn with_member(mut p: Map<String, Value>, id: Option<String>) -> Value {
     Value::Object(p)
 }
 
-#[inline(never)]
-fn empty() -> Value {
-    Value::Object(Map::new())
-}
-
 // ---------------------------------------------------------------------------------------------
 // RoomSession
 // ---------------------------------------------------------------------------------------------
 
-/// Every RoomSession method that is a plain request, with its OVSP method. Device, media and
-/// egress-object methods are handled by the facade itself.
-pub const ROOM_SESSION_REQUESTS: &[(&str, &str)] = &[
-    ("audioMute", "member.audio_mute"),
-    ("audioUnmute", "member.audio_unmute"),
-    ("videoMute", "member.video_mute"),
-    ("videoUnmute", "member.video_unmute"),
-    ("deaf", "member.deaf"),
-    ("undeaf", "member.undeaf"),
-    ("getMembers", "member.list"),
-    ("removeMember", "member.remove"),
-    ("removeAllMembers", "member.remove"),
-    ("lock", "room.lock"),
-    ("unlock", "room.unlock"),
-    ("promote", "member.promote"),
-    ("demote", "member.demote"),
-    ("setRaisedHand", "member.raise_hand"),
-    ("setPrioritizeHandraise", "room.set_prioritize_handraise"),
-    ("setHideVideoMuted", "room.set_hide_video_muted"),
-    ("showVideoMuted", "room.set_hide_video_muted"),
-    ("setInputVolume", "member.set_input_volume"),
-    ("setMicrophoneVolume", "member.set_input_volume"),
-    ("setOutputVolume", "member.set_output_volume"),
-    ("setSpeakerVolume", "member.set_output_volume"),
-    ("setInputSensitivity", "member.set_input_sensitivity"),
-    ("getMeta", "room.get_meta"),
-    ("setMeta", "room.set_meta"),
-    ("updateMeta", "room.update_meta"),
-    ("deleteMeta", "room.delete_meta"),
-    ("getMemberMeta", "member.get_meta"),
-    ("setMemberMeta", "member.set_meta"),
-    ("updateMemberMeta", "member.update_meta"),
-    ("deleteMemberMeta", "member.delete_meta"),
-    ("getLayouts", "layout.list"),
-    ("setLayout", "layout.set"),
-    ("setPositions", "layout.set_positions"),
-    ("setMemberPosition", "member.set_position"),
-    ("startRecording", "recording.start"),
-    ("getRecordings", "recording.list"),
-    ("play", "playback.start"),
-    ("getPlaybacks", "playback.list"),
-    ("startStream", "stream.start"),
-    ("getStreams", "stream.list"),
+/// How the arguments of a RoomSession request become its params (see [`room_session`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RsArgs {
+    /// `{memberId?}`.
+    Member,
+    /// `{memberId}`, required.
+    MemberRequired,
+    /// Every member.
+    AllMembers,
+    /// No params.
+    Empty,
+    /// `{memberId, permissions?, mediaAllowed?, joinAudioMuted?, joinVideoMuted?, meta?}`.
+    Promote,
+    /// `{memberId, mediaAllowed?}`.
+    Demote,
+    /// `{memberId?, raised?}` (raise or lower).
+    Hand,
+    /// `(enable?)`.
+    Prioritize,
+    /// `(value)`, required.
+    HideVideo,
+    /// No arguments: `value: false`.
+    ShowVideo,
+    /// `{memberId?, volume}` in -50..=50.
+    Volume,
+    /// `{memberId?, value}` in 0..=100.
+    Sensitivity,
+    /// `(meta)`, an object.
+    Meta,
+    /// `(keys)`.
+    DeleteMeta,
+    /// `{memberId?, meta}`.
+    MemberMeta,
+    /// `{memberId?, keys}`.
+    DeleteMemberMeta,
+    /// `{name, positions?}`.
+    Layout,
+    /// `{positions}`.
+    Positions,
+    /// `{memberId?, position}`.
+    MemberPosition,
+    /// `{url, volume?, seekPosition?, layout?, positions?}`.
+    Play,
+    /// `{url}`.
+    Stream,
+}
+
+/// What the reply of a RoomSession request resolves to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RsReply {
+    /// `undefined`.
+    Nothing,
+    /// `{members}`.
+    Members,
+    /// `{meta}`.
+    Meta,
+    /// `{layouts}` (names).
+    Layouts,
+    /// The `enable` flag sent.
+    Enable,
+    /// The object under this key of the reply (`recording`, `playback`, `stream`), as a
+    /// control object of that kind.
+    Egress(&'static str),
+    /// `{<kind>s: [...]}`: the list under the kind's plural key, as control objects.
+    List(&'static str),
+}
+
+use RsArgs as A;
+use RsReply as R;
+
+/// Every RoomSession method that is a plain request: JS name, OVSP method, how its arguments
+/// are read and what its reply becomes. Device, media and egress-object methods are handled
+/// by the facade itself.
+pub const ROOM_SESSION_REQUESTS: &[(&str, &str, RsArgs, RsReply)] = &[
+    ("audioMute", "member.audio_mute", A::Member, R::Nothing),
+    ("audioUnmute", "member.audio_unmute", A::Member, R::Nothing),
+    ("videoMute", "member.video_mute", A::Member, R::Nothing),
+    ("videoUnmute", "member.video_unmute", A::Member, R::Nothing),
+    ("deaf", "member.deaf", A::Member, R::Nothing),
+    ("undeaf", "member.undeaf", A::Member, R::Nothing),
+    ("getMembers", "member.list", A::Empty, R::Members),
+    (
+        "removeMember",
+        "member.remove",
+        A::MemberRequired,
+        R::Nothing,
+    ),
+    (
+        "removeAllMembers",
+        "member.remove",
+        A::AllMembers,
+        R::Nothing,
+    ),
+    ("lock", "room.lock", A::Empty, R::Nothing),
+    ("unlock", "room.unlock", A::Empty, R::Nothing),
+    ("promote", "member.promote", A::Promote, R::Nothing),
+    ("demote", "member.demote", A::Demote, R::Nothing),
+    ("setRaisedHand", "member.raise_hand", A::Hand, R::Nothing),
+    (
+        "setPrioritizeHandraise",
+        "room.set_prioritize_handraise",
+        A::Prioritize,
+        R::Enable,
+    ),
+    (
+        "setHideVideoMuted",
+        "room.set_hide_video_muted",
+        A::HideVideo,
+        R::Nothing,
+    ),
+    (
+        "showVideoMuted",
+        "room.set_hide_video_muted",
+        A::ShowVideo,
+        R::Nothing,
+    ),
+    (
+        "setInputVolume",
+        "member.set_input_volume",
+        A::Volume,
+        R::Nothing,
+    ),
+    (
+        "setMicrophoneVolume",
+        "member.set_input_volume",
+        A::Volume,
+        R::Nothing,
+    ),
+    (
+        "setOutputVolume",
+        "member.set_output_volume",
+        A::Volume,
+        R::Nothing,
+    ),
+    (
+        "setSpeakerVolume",
+        "member.set_output_volume",
+        A::Volume,
+        R::Nothing,
+    ),
+    (
+        "setInputSensitivity",
+        "member.set_input_sensitivity",
+        A::Sensitivity,
+        R::Nothing,
+    ),
+    ("getMeta", "room.get_meta", A::Empty, R::Meta),
+    ("setMeta", "room.set_meta", A::Meta, R::Nothing),
+    ("updateMeta", "room.update_meta", A::Meta, R::Nothing),
+    ("deleteMeta", "room.delete_meta", A::DeleteMeta, R::Nothing),
+    ("getMemberMeta", "member.get_meta", A::Member, R::Meta),
+    (
+        "setMemberMeta",
+        "member.set_meta",
+        A::MemberMeta,
+        R::Nothing,
+    ),
+    (
+        "updateMemberMeta",
+        "member.update_meta",
+        A::MemberMeta,
+        R::Nothing,
+    ),
+    (
+        "deleteMemberMeta",
+        "member.delete_meta",
+        A::DeleteMemberMeta,
+        R::Nothing,
+    ),
+    ("getLayouts", "layout.list", A::Empty, R::Layouts),
+    ("setLayout", "layout.set", A::Layout, R::Nothing),
+    (
+        "setPositions",
+        "layout.set_positions",
+        A::Positions,
+        R::Nothing,
+    ),
+    (
+        "setMemberPosition",
+        "member.set_position",
+        A::MemberPosition,
+        R::Nothing,
+    ),
+    (
+        "startRecording",
+        "recording.start",
+        A::Empty,
+        R::Egress("recording"),
+    ),
+    (
+        "getRecordings",
+        "recording.list",
+        A::Empty,
+        R::List("recording"),
+    ),
+    ("play", "playback.start", A::Play, R::Egress("playback")),
+    (
+        "getPlaybacks",
+        "playback.list",
+        A::Empty,
+        R::List("playback"),
+    ),
+    (
+        "startStream",
+        "stream.start",
+        A::Stream,
+        R::Egress("stream"),
+    ),
+    ("getStreams", "stream.list", A::Empty, R::List("stream")),
 ];
 
 /// Builds the request of a RoomSession method (`js` is the JS method name, `args` its
 /// arguments, `self_id` the local member id for `"self"` in positions).
 pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
-    let Some(&(_, method)) = ROOM_SESSION_REQUESTS.iter().find(|(n, _)| *n == js) else {
-        return Err(ApiError::unsupported(js));
+    match ROOM_SESSION_REQUESTS.iter().position(|e| e.0 == js) {
+        Some(i) => room_session_at(i, args, self_id),
+        None => Err(ApiError::unsupported(js)),
+    }
+}
+
+/// Builds the request of entry `i` of [`ROOM_SESSION_REQUESTS`] (see [`room_session`]).
+#[inline(never)]
+pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
+    let Some(&(_, mut method, shape, _)) = ROOM_SESSION_REQUESTS.get(i) else {
+        return Err(ApiError::unsupported("this method"));
     };
     let p = |required| params_obj(args, 0, "params", required);
-    let params = match js {
-        "audioMute" | "audioUnmute" | "videoMute" | "videoUnmute" | "deaf" | "undeaf"
-        | "getMemberMeta" => with_member(Map::new(), member_id(p(false)?, false)?),
-        "removeMember" => with_member(Map::new(), member_id(p(true)?, true)?),
-        "removeAllMembers" => one("member_id", "all".into()),
-        "getMembers" | "lock" | "unlock" | "getMeta" | "getLayouts" | "getRecordings"
-        | "getPlaybacks" | "getStreams" | "startRecording" => empty(),
-        "promote" => {
-            let o = p(true)?;
-            let mut m = Map::new();
+    // The params object (for the shapes that read one) and the member it targets.
+    let mut m = Map::new();
+    let o = match shape {
+        A::Member | A::Hand => p(false)?,
+        A::MemberRequired
+        | A::Promote
+        | A::Demote
+        | A::Volume
+        | A::Sensitivity
+        | A::MemberMeta
+        | A::DeleteMemberMeta
+        | A::Layout
+        | A::Positions
+        | A::MemberPosition
+        | A::Play
+        | A::Stream => p(true)?,
+        _ => None,
+    };
+    let member = match shape {
+        A::MemberRequired | A::Promote | A::Demote => member_id(o, true)?,
+        A::Member
+        | A::Hand
+        | A::Volume
+        | A::Sensitivity
+        | A::MemberMeta
+        | A::DeleteMemberMeta
+        | A::MemberPosition => member_id(o, false)?,
+        _ => None,
+    };
+    match shape {
+        A::Member | A::MemberRequired | A::Empty => {}
+        A::AllMembers => put(&mut m, "member_id", "all".into()),
+        A::Promote => {
             if let Some(perms) = field(o, "permissions") {
                 put(
                     &mut m,
@@ -471,133 +664,93 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
             if let Some(meta) = opt_meta(o, "meta")? {
                 put(&mut m, "meta", meta);
             }
-            with_member(m, member_id(o, true)?)
         }
-        "demote" => {
-            let o = p(true)?;
-            let mut m = Map::new();
+        A::Demote => {
             if let Some(ma) = media_allowed(opt_str(o, "mediaAllowed")?, false)? {
                 put(&mut m, "media_allowed", ma);
             }
-            with_member(m, member_id(o, true)?)
         }
-        "setRaisedHand" => {
-            let o = p(false)?;
-            let raised = opt_bool(o, "raised")?.unwrap_or(true);
-            let id = member_id(o, false)?;
-            return Ok(Req::new(
-                if raised {
-                    "member.raise_hand"
-                } else {
-                    "member.lower_hand"
-                },
-                with_member(Map::new(), id),
-            ));
+        A::Hand => {
+            if !opt_bool(o, "raised")?.unwrap_or(true) {
+                method = "member.lower_hand";
+            }
         }
-        "setPrioritizeHandraise" => {
-            one("enable", arg_bool(args, 0, "param")?.unwrap_or(true).into())
-        }
-        "setHideVideoMuted" => match arg_bool(args, 0, "value")? {
-            Some(v) => one("value", v.into()),
+        A::Prioritize => put(
+            &mut m,
+            "enable",
+            arg_bool(args, 0, "param")?.unwrap_or(true).into(),
+        ),
+        A::HideVideo => match arg_bool(args, 0, "value")? {
+            Some(v) => put(&mut m, "value", v.into()),
             None => return Err(ApiError::invalid("value", "is required")),
         },
-        "showVideoMuted" => one("value", false.into()),
-        "setInputVolume" | "setMicrophoneVolume" | "setOutputVolume" | "setSpeakerVolume" => {
-            let o = p(true)?;
-            let v = num_in(o, "volume", -50, 50)?;
-            let mut m = Map::new();
-            put(&mut m, "volume", v.into());
-            with_member(m, member_id(o, false)?)
-        }
-        "setInputSensitivity" => {
-            let o = p(true)?;
-            let v = num_in(o, "value", 0, 100)?;
-            let mut m = Map::new();
-            put(&mut m, "value", v.into());
-            with_member(m, member_id(o, false)?)
-        }
-        "setMeta" | "updateMeta" => match args.first() {
-            Some(v @ Value::Object(_)) => one("meta", v.clone()),
+        A::ShowVideo => put(&mut m, "value", false.into()),
+        A::Volume => put(&mut m, "volume", num_in(o, "volume", -50, 50)?.into()),
+        A::Sensitivity => put(&mut m, "value", num_in(o, "value", 0, 100)?.into()),
+        A::Meta => match args.first() {
+            Some(v @ Value::Object(_)) => put(&mut m, "meta", v.clone()),
             _ => return Err(ApiError::invalid("meta", "must be an object")),
         },
-        "deleteMeta" => one("keys", strings(arg_str_list(args, 0, "keys", false)?)),
-        "setMemberMeta" | "updateMemberMeta" => {
-            let o = p(true)?;
+        A::DeleteMeta => put(
+            &mut m,
+            "keys",
+            strings(arg_str_list(args, 0, "keys", false)?),
+        ),
+        A::MemberMeta => {
             let Some(meta) = opt_meta(o, "meta")? else {
                 return Err(ApiError::invalid("meta", "is required"));
             };
-            let mut m = Map::new();
             put(&mut m, "meta", meta);
-            with_member(m, member_id(o, false)?)
         }
-        "deleteMemberMeta" => {
-            let o = p(true)?;
+        A::DeleteMemberMeta => {
             let keys = match field(o, "keys") {
                 Some(v) => str_list(v, "keys")?,
                 None => return Err(ApiError::invalid("keys", "is required")),
             };
-            let mut m = Map::new();
             put(&mut m, "keys", strings(keys));
-            with_member(m, member_id(o, false)?)
         }
-        "setLayout" => {
-            let o = p(true)?;
-            let name = req_str(o, "name")?;
-            check_layout(&name)?;
-            let mut m = Map::new();
-            put(&mut m, "name", Value::String(name));
+        A::Layout | A::Play => {
+            if shape == A::Layout {
+                let name = req_str(o, "name")?;
+                check_layout(&name)?;
+                put(&mut m, "name", Value::String(name));
+            } else {
+                put(&mut m, "url", Value::String(req_str(o, "url")?));
+                if let Some(v) = field(o, "volume") {
+                    put(
+                        &mut m,
+                        "volume",
+                        Value::from(number_in(v, "volume", -50, 50)?),
+                    );
+                }
+                if let Some(v) = field(o, "seekPosition") {
+                    put(
+                        &mut m,
+                        "seek_position_ms",
+                        Value::from(number_in(v, "seekPosition", 0, i64::MAX / 2)?),
+                    );
+                }
+                if let Some(layout) = opt_str(o, "layout")? {
+                    check_layout(&layout)?;
+                    put(&mut m, "layout", Value::String(layout));
+                }
+            }
             if let Some(pos) = positions(field(o, "positions"), self_id)? {
                 put(&mut m, "positions", pos);
             }
-            Value::Object(m)
         }
-        "setPositions" => {
-            let o = p(true)?;
-            match positions(field(o, "positions"), self_id)? {
-                Some(pos) => one("positions", pos),
-                None => return Err(ApiError::invalid("positions", "is required")),
-            }
-        }
-        "setMemberPosition" => {
-            let o = p(true)?;
+        A::Positions => match positions(field(o, "positions"), self_id)? {
+            Some(pos) => put(&mut m, "positions", pos),
+            None => return Err(ApiError::invalid("positions", "is required")),
+        },
+        A::MemberPosition => {
             let pos = req_str(o, "position")?;
             check_position(&pos)?;
-            let mut m = Map::new();
             put(&mut m, "position", Value::String(pos));
-            with_member(m, member_id(o, false)?)
         }
-        "play" => {
-            let o = p(true)?;
-            let url = req_str(o, "url")?;
-            let mut m = Map::new();
-            put(&mut m, "url", Value::String(url));
-            if let Some(v) = field(o, "volume") {
-                put(
-                    &mut m,
-                    "volume",
-                    Value::from(number_in(v, "volume", -50, 50)?),
-                );
-            }
-            if let Some(v) = field(o, "seekPosition") {
-                put(
-                    &mut m,
-                    "seek_position_ms",
-                    Value::from(number_in(v, "seekPosition", 0, i64::MAX / 2)?),
-                );
-            }
-            if let Some(layout) = opt_str(o, "layout")? {
-                check_layout(&layout)?;
-                put(&mut m, "layout", Value::String(layout));
-            }
-            if let Some(pos) = positions(field(o, "positions"), self_id)? {
-                put(&mut m, "positions", pos);
-            }
-            Value::Object(m)
-        }
-        "startStream" => one("url", req_str(p(true)?, "url")?.into()),
-        _ => return Err(ApiError::unsupported(js)),
-    };
-    Ok(Req::new(method, params))
+        A::Stream => put(&mut m, "url", req_str(o, "url")?.into()),
+    }
+    Ok(Req::new(method, with_member(m, member)))
 }
 
 /// Builds the request of a recording/playback/stream object method (`kind` is `"recording"`,
@@ -656,6 +809,126 @@ pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, Api
     };
     Ok(Req::new(method, Value::Object(m)))
 }
+
+// ---------------------------------------------------------------------------------------------
+// The RoomSession class's JS names
+// ---------------------------------------------------------------------------------------------
+
+/// Defines a `Copy` enum of a class's public JS names (variants in UpperCamel, index order) with
+/// `ALL` (every variant by index) and, for tests, `NAMES` (the variant names).
+macro_rules! js_api {
+    ($(#[$m:meta])* $vis:vis enum $name:ident { $($v:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        $vis enum $name { $($v),* }
+        impl $name {
+            /// Every value, by index.
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+            /// The variant names, by index.
+            #[cfg(test)]
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($v)),*];
+        }
+    };
+}
+
+js_api! {
+    /// Every public method and getter of `RoomSession`, in the order of the names the
+    /// package's JS installs (`pkg-template/append/convene.js` passes the index to the class's
+    /// one export). The first ones are the plain requests, in the order of
+    /// [`ROOM_SESSION_REQUESTS`].
+    #[allow(missing_docs)]
+    pub enum RsApi {
+    AudioMute,
+    AudioUnmute,
+    VideoMute,
+    VideoUnmute,
+    Deaf,
+    Undeaf,
+    GetMembers,
+    RemoveMember,
+    RemoveAllMembers,
+    Lock,
+    Unlock,
+    Promote,
+    Demote,
+    SetRaisedHand,
+    SetPrioritizeHandraise,
+    SetHideVideoMuted,
+    ShowVideoMuted,
+    SetInputVolume,
+    SetMicrophoneVolume,
+    SetOutputVolume,
+    SetSpeakerVolume,
+    SetInputSensitivity,
+    GetMeta,
+    SetMeta,
+    UpdateMeta,
+    DeleteMeta,
+    GetMemberMeta,
+    SetMemberMeta,
+    UpdateMemberMeta,
+    DeleteMemberMeta,
+    GetLayouts,
+    SetLayout,
+    SetPositions,
+    SetMemberPosition,
+    StartRecording,
+    GetRecordings,
+    Play,
+    GetPlaybacks,
+    StartStream,
+    GetStreams,
+    SendDigits,
+    Join,
+    Leave,
+    AddCamera,
+    AddMicrophone,
+    AddDevice,
+    StartScreenShare,
+    CreateScreenShareObject,
+    UpdateCamera,
+    UpdateMicrophone,
+    UpdateSpeaker,
+    SetLocalStream,
+    Subscribe,
+    ResumePlayback,
+    Destroy,
+    On,
+    Once,
+    Off,
+    RemoveAllListeners,
+    Active,
+    MemberId,
+    RoomId,
+    RoomSessionId,
+    Id,
+    Name,
+    DisplayName,
+    LayoutName,
+    Meta,
+    HideVideoMuted,
+    Recording,
+    Recordings,
+    Permissions,
+    InteractivityMode,
+    PreviewUrl,
+    LocalOverlay,
+    LocalStream,
+    LocalAudioTrack,
+    LocalVideoTrack,
+    CameraId,
+    CameraLabel,
+    MicrophoneId,
+    MicrophoneLabel,
+    RemoteStream,
+    DeviceList,
+    ScreenShareList
+    }
+}
+
+/// The JS name list of [`RsApi`] as `pkg-template/append/convene.js` spells it (a leading `.`
+/// marks a getter, `~` a method that returns the object).
+pub const ROOM_SESSION_API: &str = "audioMute audioUnmute videoMute videoUnmute deaf undeaf getMembers removeMember removeAllMembers lock unlock promote demote setRaisedHand setPrioritizeHandraise setHideVideoMuted showVideoMuted setInputVolume setMicrophoneVolume setOutputVolume setSpeakerVolume setInputSensitivity getMeta setMeta updateMeta deleteMeta getMemberMeta setMemberMeta updateMemberMeta deleteMemberMeta getLayouts setLayout setPositions setMemberPosition startRecording getRecordings play getPlaybacks startStream getStreams sendDigits join leave addCamera addMicrophone addDevice startScreenShare createScreenShareObject updateCamera updateMicrophone updateSpeaker setLocalStream subscribe resumePlayback destroy ~on ~once ~off ~removeAllListeners .active .memberId .roomId .roomSessionId .id .name .displayName .layoutName .meta .hideVideoMuted .recording .recordings .permissions .interactivityMode .previewUrl .localOverlay .localStream .localAudioTrack .localVideoTrack .cameraId .cameraLabel .microphoneId .microphoneLabel .remoteStream .deviceList .screenShareList";
 
 // ---------------------------------------------------------------------------------------------
 // Room
@@ -920,13 +1193,36 @@ pub fn camelize(v: &Value) -> Value {
 /// `x` (a fraction) as a percentage with three decimals, e.g. `0.5` → `"50.000"`, for CSS.
 /// Plain integer arithmetic on thousandths of a percent (rounded half away from zero), so the
 /// float formatting machinery stays out of the package; a non-finite `x` gives `"0.000"`.
-#[inline(never)]
 pub fn percent(x: f64) -> String {
+    let mut s = String::new();
+    push_percent(&mut s, x);
+    s
+}
+
+/// Appends [`percent`]`(x)` to `out`.
+#[inline(never)]
+pub fn push_percent(out: &mut String, x: f64) {
     let n = (x * 100_000.0).round();
     let n = if n.is_finite() { n as i64 } else { 0 };
-    let sign = if n < 0 { "-" } else { "" };
+    if n < 0 {
+        out.push('-');
+    }
     let a = n.unsigned_abs();
-    format!("{sign}{}.{:03}", a / 1000, a % 1000)
+    push_int(out, a / 1000);
+    out.push('.');
+    let f = a % 1000;
+    for d in [f / 100, f / 10 % 10, f % 10] {
+        out.push(char::from(b'0' + d as u8));
+    }
+}
+
+/// Appends the decimal digits of `n` (no formatting machinery).
+#[inline(never)]
+pub fn push_int(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_int(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// `snake_case` → `camelCase`.
@@ -938,7 +1234,7 @@ pub fn camel(s: &str) -> String {
         if c == '_' && !out.is_empty() {
             up = true;
         } else if up {
-            out.extend(c.to_uppercase());
+            out.push(c.to_ascii_uppercase());
             up = false;
         } else {
             out.push(c);
@@ -1161,6 +1457,13 @@ mod tests {
             assert_eq!(percent(w), format!("{:.3}", w * 100.0), "1/{cols}");
         }
         assert_eq!(percent(f64::NAN), "0.000");
+        assert_eq!(percent(-0.25), "-25.000");
+        let mut n = String::new();
+        for v in [0u64, 7, 10, 1234567890] {
+            n.clear();
+            push_int(&mut n, v);
+            assert_eq!(n, v.to_string());
+        }
     }
 
     fn rs(js: &str, args: Value) -> Result<Req, ApiError> {
@@ -1363,7 +1666,7 @@ mod tests {
     fn every_table_entry_builds_with_plausible_args() {
         let plausible = json!({ "memberId": "m", "volume": 1, "value": 1, "meta": {}, "keys": ["k"],
             "name": "2x2", "positions": { "m": "auto" }, "position": "auto", "url": "rtmp://x" });
-        for (js, _) in ROOM_SESSION_REQUESTS {
+        for (js, ..) in ROOM_SESSION_REQUESTS {
             let args: Vec<Value> = match *js {
                 "setMeta" | "updateMeta" => vec![json!({})],
                 "deleteMeta" => vec![json!(["k"])],
@@ -1372,6 +1675,23 @@ mod tests {
             };
             assert!(room_session(js, &args, "me").is_ok(), "{js}");
         }
+    }
+
+    #[test]
+    fn the_js_api_list_is_the_enum() {
+        let names: Vec<&str> = ROOM_SESSION_API.split(' ').collect();
+        assert_eq!(names.len(), RsApi::ALL.len());
+        for (i, (n, v)) in names.iter().zip(RsApi::NAMES).enumerate() {
+            let n = n.trim_start_matches(['.', '~']);
+            let mut upper = n[..1].to_uppercase();
+            upper.push_str(&n[1..]);
+            assert_eq!(&upper, v, "entry {i}");
+            if let Some(e) = ROOM_SESSION_REQUESTS.get(i) {
+                assert_eq!(e.0, n, "request entry {i}");
+            }
+        }
+        let js = include_str!("../../pkg-template/append/convene.js");
+        assert!(js.contains(&format!("api(RoomSession, \"{ROOM_SESSION_API}\", 1)")));
     }
 
     #[test]

@@ -142,10 +142,7 @@ impl LocalInner {
             }
             t.set_enabled(on);
         }
-        let js: JsValue = LocalTrack {
-            inner: self.clone(),
-        }
-        .into();
+        let js = wrap_local(self.clone());
         self.listeners
             .emit(if on { "enabled" } else { "disabled" }, &[js]);
         if let Some(room) = self.room.borrow().upgrade() {
@@ -163,26 +160,21 @@ pub struct LocalTrack {
     inner: Rc<LocalInner>,
 }
 
-#[wasm_bindgen]
 impl LocalTrack {
     /// Id of the local track.
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> JsValue {
+    fn id(&self) -> JsValue {
         JsValue::from_str(&self.inner.id)
     }
     /// Name.
-    #[wasm_bindgen(getter)]
-    pub fn name(&self) -> JsValue {
+    fn name(&self) -> JsValue {
         JsValue::from_str(&self.inner.name)
     }
     /// `audio`, `video` or `data`.
-    #[wasm_bindgen(getter)]
-    pub fn kind(&self) -> JsValue {
+    fn kind(&self) -> JsValue {
         JsValue::from_str(self.inner.kind)
     }
     /// The server id once published.
-    #[wasm_bindgen(getter)]
-    pub fn sid(&self) -> JsValue {
+    fn sid(&self) -> JsValue {
         let Some(room) = self.inner.room.borrow().upgrade() else {
             return JsValue::NULL;
         };
@@ -197,32 +189,19 @@ impl LocalTrack {
             .unwrap_or(JsValue::NULL)
     }
     /// The browser track.
-    #[wasm_bindgen(getter, js_name = mediaStreamTrack)]
-    pub fn media_stream_track(&self) -> Option<MediaStreamTrack> {
+    fn media_stream_track(&self) -> Option<MediaStreamTrack> {
         self.inner.track.borrow().clone()
     }
     /// Whether the track is enabled.
-    #[wasm_bindgen(getter, js_name = isEnabled)]
-    pub fn is_enabled(&self) -> bool {
+    fn is_enabled(&self) -> bool {
         self.inner
             .track
             .borrow()
             .as_ref()
             .is_none_or(|t| t.enabled())
     }
-    /// Whether the track has started.
-    #[wasm_bindgen(getter, js_name = isStarted)]
-    pub fn is_started(&self) -> bool {
-        !self.inner.stopped.get()
-    }
-    /// Whether the track was stopped.
-    #[wasm_bindgen(getter, js_name = isStopped)]
-    pub fn is_stopped(&self) -> bool {
-        self.inner.stopped.get()
-    }
     /// Video dimensions.
-    #[wasm_bindgen(getter)]
-    pub fn dimensions(&self) -> JsValue {
+    fn dimensions(&self) -> JsValue {
         let s = self.inner.track.borrow().as_ref().map(|t| t.get_settings());
         let o = obj();
         set(
@@ -243,67 +222,41 @@ impl LocalTrack {
         );
         o
     }
-    /// Data tracks: ordered delivery.
-    #[wasm_bindgen(getter)]
-    pub fn ordered(&self) -> bool {
-        self.inner.data.ordered
-    }
-    /// Data tracks: reliable delivery (ordered, with neither retransmission limit); such a
-    /// track sends on the `ovsp-reliable` channel, any other on `ovsp-lossy`.
-    #[wasm_bindgen(getter)]
-    pub fn reliable(&self) -> bool {
-        self.inner.data.reliable()
-    }
     /// Data tracks: the retransmission time limit in ms, or `null`.
-    #[wasm_bindgen(getter, js_name = maxPacketLifeTime)]
-    pub fn max_packet_life_time(&self) -> JsValue {
+    fn max_packet_life_time(&self) -> JsValue {
         self.inner
             .data
             .max_packet_life_time
             .map_or(JsValue::NULL, JsValue::from)
     }
     /// Data tracks: the retransmission count limit, or `null`.
-    #[wasm_bindgen(getter, js_name = maxRetransmits)]
-    pub fn max_retransmits(&self) -> JsValue {
+    fn max_retransmits(&self) -> JsValue {
         self.inner
             .data
             .max_retransmits
             .map_or(JsValue::NULL, JsValue::from)
     }
     /// Enables (or, with `false`, disables) the track.
-    pub fn enable(&self, enabled: Option<bool>) -> LocalTrack {
+    fn enable(&self, enabled: Option<bool>) {
         self.inner.set_enabled(enabled.unwrap_or(true));
-        LocalTrack {
-            inner: self.inner.clone(),
-        }
     }
     /// Disables the track.
-    pub fn disable(&self) -> LocalTrack {
+    fn disable(&self) {
         self.inner.set_enabled(false);
-        LocalTrack {
-            inner: self.inner.clone(),
-        }
     }
     /// Stops the track.
-    pub fn stop(&self) -> LocalTrack {
+    fn stop(&self) {
         if let Some(t) = self.inner.track.borrow().as_ref() {
             t.stop();
         }
         if !self.inner.stopped.replace(true) {
-            self.inner.listeners.emit(
-                "stopped",
-                &[LocalTrack {
-                    inner: self.inner.clone(),
-                }
-                .into()],
-            );
-        }
-        LocalTrack {
-            inner: self.inner.clone(),
+            self.inner
+                .listeners
+                .emit("stopped", &[wrap_local(self.inner.clone())]);
         }
     }
     /// Re-acquires the device with new constraints and sends the new track.
-    pub fn restart(&self, constraints: JsValue) -> Promise {
+    fn restart(&self, constraints: JsValue) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
             let source = if inner.kind == "audio" {
@@ -333,7 +286,7 @@ impl LocalTrack {
         })
     }
     /// Shows the track in `element` (or a new `<audio>`/`<video>` element), returned.
-    pub fn attach(&self, element: JsValue) -> Result<HtmlMediaElement, JsValue> {
+    fn attach(&self, element: JsValue) -> Result<HtmlMediaElement, JsValue> {
         let track =
             self.inner.track.borrow().clone().ok_or_else(|| {
                 ApiError::invalid("track", "a data track cannot be attached").to_js()
@@ -348,7 +301,7 @@ impl LocalTrack {
         Ok(el)
     }
     /// Detaches the track from `element` (or from every element); returns the elements.
-    pub fn detach(&self, element: JsValue) -> Array {
+    fn detach(&self, element: JsValue) -> Array {
         let target = media_element_opt(&element);
         let mut els = self.inner.elements.borrow_mut();
         let (gone, keep): (Vec<_>, Vec<_>) = els
@@ -364,7 +317,7 @@ impl LocalTrack {
     }
     /// Data tracks: sends a message (a string, `ArrayBuffer` or `ArrayBufferView` of at most
     /// 65535 bytes) to every subscriber of the track, over the data channel.
-    pub fn send(&self, data: JsValue) -> Result<(), JsValue> {
+    fn send(&self, data: JsValue) -> Result<(), JsValue> {
         let room = self
             .inner
             .room
@@ -418,40 +371,105 @@ impl LocalTrack {
         });
         Ok(())
     }
-    /// Adds a listener.
-    pub fn on(&self, event: &str, f: JsValue) -> Result<LocalTrack, JsValue> {
-        self.inner
-            .listeners
-            .add(event, &f, false)
-            .map_err(|e| e.to_js())?;
-        Ok(LocalTrack {
-            inner: self.inner.clone(),
+}
+
+/// `on`, `once`, `off` or `removeAllListeners` (ops 0 to 3) on `l`.
+#[inline(never)]
+fn listen(l: &Listeners, op: u32, event: &JsValue, f: &JsValue) -> Result<(), JsValue> {
+    let ev = event.as_string();
+    match (op, ev) {
+        (3, ev) => l.remove_all(ev),
+        (2, Some(ev)) => l.off(&ev, f),
+        (0 | 1, Some(ev)) => l.add(&ev, f, op == 1).map_err(|e| e.to_js())?,
+        _ => return Err(ApiError::invalid("event", "must be a string").to_js()),
+    }
+    Ok(())
+}
+
+#[wasm_bindgen(
+    inline_js = "export function install(p, names) { names.split(' ').forEach((n, i) => { const k = n.replace(/^[.~]/, ''); Object.defineProperty(p, k, n[0] == '.' ? { get() { return this._c(i) }, configurable: true } : { value: n[0] == '~' ? function (a, b) { this._c(i, a, b); return this } : function (a, b) { return this._c(i, a, b) }, writable: true, configurable: true }) }) }"
+)]
+extern "C" {
+    /// Defines `names` on the prototype `p` as calls of its `_c(index, a, b)`: a leading `.`
+    /// makes a getter, `~` a method that returns the object itself.
+    fn install(p: &JsValue, names: &str);
+}
+
+/// The public members of `LocalTrack`, in the order of its `_c` indexes.
+const LOCAL_TRACK_API: &str = ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners";
+
+/// The public members of `VideoRoom`, in the order of its `_c` indexes.
+const VIDEO_ROOM_API: &str = ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners";
+
+thread_local! {
+    static INSTALLED: Cell<u8> = const { Cell::new(0) };
+}
+
+/// Installs `api` on the prototype of `obj` the first time (`bit` marks the class).
+#[inline(never)]
+fn installed(obj: JsValue, bit: u8, api: &str) -> JsValue {
+    let done = INSTALLED.with(|c| {
+        let v = c.get();
+        c.set(v | bit);
+        v & bit != 0
+    });
+    if !done {
+        install(&js_sys::Object::get_prototype_of(&obj).into(), api);
+    }
+    obj
+}
+
+/// A local track as a JS object.
+fn wrap_local(inner: Rc<LocalInner>) -> JsValue {
+    installed(LocalTrack { inner }.into(), 1, LOCAL_TRACK_API)
+}
+
+#[wasm_bindgen]
+impl LocalTrack {
+    /// The member of `LOCAL_TRACK_API` at index `i`, with its arguments (the public methods
+    /// and getters are installed on the prototype as calls of this one).
+    pub fn _c(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        let v = |b: bool| JsValue::from(b);
+        Ok(match i {
+            0 => self.id(),
+            1 => self.name(),
+            2 => self.kind(),
+            3 => self.sid(),
+            4 => self
+                .media_stream_track()
+                .map_or(JsValue::UNDEFINED, JsValue::from),
+            5 => v(self.is_enabled()),
+            6 => v(!self.inner.stopped.get()),
+            7 => v(self.inner.stopped.get()),
+            8 => self.dimensions(),
+            9 => v(self.inner.data.ordered),
+            10 => v(self.inner.data.reliable()),
+            11 => self.max_packet_life_time(),
+            12 => self.max_retransmits(),
+            13 => {
+                self.enable(a.as_bool());
+                JsValue::UNDEFINED
+            }
+            14 => {
+                self.disable();
+                JsValue::UNDEFINED
+            }
+            15 => {
+                self.stop();
+                JsValue::UNDEFINED
+            }
+            16 => self.restart(a).into(),
+            17 => self.attach(a)?.into(),
+            18 => self.detach(a).into(),
+            19 => {
+                self.send(a)?;
+                JsValue::UNDEFINED
+            }
+            _ => {
+                listen(&self.inner.listeners, i.wrapping_sub(20), &a, &b)?;
+                JsValue::UNDEFINED
+            }
         })
-    }
-    /// Adds a one-time listener.
-    pub fn once(&self, event: &str, f: JsValue) -> Result<LocalTrack, JsValue> {
-        self.inner
-            .listeners
-            .add(event, &f, true)
-            .map_err(|e| e.to_js())?;
-        Ok(LocalTrack {
-            inner: self.inner.clone(),
-        })
-    }
-    /// Removes a listener.
-    pub fn off(&self, event: &str, f: JsValue) -> LocalTrack {
-        self.inner.listeners.off(event, &f);
-        LocalTrack {
-            inner: self.inner.clone(),
-        }
-    }
-    /// Removes every listener (of `event`).
-    #[wasm_bindgen(js_name = removeAllListeners)]
-    pub fn remove_all_listeners(&self, event: Option<String>) -> LocalTrack {
-        self.inner.listeners.remove_all(event);
-        LocalTrack {
-            inner: self.inner.clone(),
-        }
     }
 }
 
@@ -480,24 +498,22 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
 /// Creates a local data track (`{name, ordered, maxPacketLifeTime, maxRetransmits}`, as
 /// Twilio's `LocalDataTrack`); bad options throw a typed error.
 #[wasm_bindgen(js_name = createLocalDataTrack, skip_typescript)]
-pub fn create_local_data_track(options: JsValue) -> Result<LocalTrack, JsValue> {
+pub fn create_local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
     data_track(&options)
 }
 
 #[inline(never)]
-fn data_track(options: &JsValue) -> Result<LocalTrack, JsValue> {
+fn data_track(options: &JsValue) -> Result<JsValue, JsValue> {
     let o = common::from_js(options, "options")
         .and_then(|v| wire::data_track_options(&v))
         .map_err(|e| e.to_js())?;
-    Ok(LocalTrack {
-        inner: LocalInner::new(o.name.clone(), "data", None, o),
-    })
+    Ok(wrap_local(LocalInner::new(o.name.clone(), "data", None, o)))
 }
 
 /// `new LocalDataTrack(options)`: the same as [`create_local_data_track`] (a plain function,
 /// so `new` returns the track it builds).
 #[wasm_bindgen(js_name = LocalDataTrack, skip_typescript)]
-pub fn local_data_track(options: JsValue) -> Result<LocalTrack, JsValue> {
+pub fn local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
     data_track(&options)
 }
 
@@ -522,12 +538,12 @@ fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
             };
             let t = common::acquire(source, &c).await?;
             let kind = if k == "audio" { "audio" } else { "video" };
-            out.push(
-                &LocalTrack {
-                    inner: LocalInner::new(None, kind, Some(t), DataTrackOptions::default()),
-                }
-                .into(),
-            );
+            out.push(&wrap_local(LocalInner::new(
+                None,
+                kind,
+                Some(t),
+                DataTrackOptions::default(),
+            )));
         }
         Ok(out)
     })
@@ -776,10 +792,14 @@ impl Inner {
     }
 
     fn room_obj(self: &Rc<Self>) -> JsValue {
-        VideoRoom {
-            inner: self.clone(),
-        }
-        .into()
+        installed(
+            VideoRoom {
+                inner: self.clone(),
+            }
+            .into(),
+            2,
+            VIDEO_ROOM_API,
+        )
     }
 
     /// Runs a bound object method.
@@ -936,10 +956,7 @@ impl Inner {
     /// The end of a publish: the publication object, or `trackPublicationFailed`.
     #[inline(never)]
     fn published(&self, local: Rc<LocalInner>, r: Result<Value, ApiError>) -> common::JsResult {
-        let track_js: JsValue = LocalTrack {
-            inner: local.clone(),
-        }
-        .into();
+        let track_js = wrap_local(local.clone());
         if let Err(e) = r {
             *local.room.borrow_mut() = Weak::new();
             self.emit_on(
@@ -1239,7 +1256,7 @@ impl Inner {
         let lp = self.local.get();
         let (lpub, ltrack) = local_pub
             .as_ref()
-            .map(|(p, l)| (self.js(*p), JsValue::from(LocalTrack { inner: l.clone() })))
+            .map(|(p, l)| (self.js(*p), wrap_local(l.clone())))
             .unwrap_or((JsValue::NULL, JsValue::NULL));
         for (o, name) in twilio_names(ce) {
             let (target, table, dflt): (Option<u32>, ArgTable, &[u8]) = match o {
@@ -1363,11 +1380,9 @@ const PUB_ARGS: ArgTable = &[
     ("trackDisabled", &[]),
 ];
 
-#[wasm_bindgen]
 impl VideoRoom {
     /// Room id.
-    #[wasm_bindgen(getter)]
-    pub fn sid(&self) -> JsValue {
+    fn sid(&self) -> JsValue {
         JsValue::from(self.inner.handle.with_machine(|m| {
             m.state()
                 .room
@@ -1377,8 +1392,7 @@ impl VideoRoom {
         }))
     }
     /// Room name.
-    #[wasm_bindgen(getter)]
-    pub fn name(&self) -> JsValue {
+    fn name(&self) -> JsValue {
         JsValue::from(self.inner.handle.with_machine(|m| {
             m.state()
                 .room
@@ -1388,8 +1402,7 @@ impl VideoRoom {
         }))
     }
     /// `connected`, `reconnecting` or `disconnected`.
-    #[wasm_bindgen(getter)]
-    pub fn state(&self) -> JsValue {
+    fn state(&self) -> JsValue {
         JsValue::from(
             self.inner
                 .handle
@@ -1404,25 +1417,17 @@ impl VideoRoom {
         )
     }
     /// Whether the room is being recorded.
-    #[wasm_bindgen(getter, js_name = isRecording)]
-    pub fn is_recording(&self) -> bool {
+    fn is_recording(&self) -> bool {
         self.inner
             .handle
             .with_machine(|m| m.state().room.as_ref().is_some_and(|r| r.recording))
     }
     /// The local participant.
-    #[wasm_bindgen(getter, js_name = localParticipant)]
-    pub fn local_participant(&self) -> JsValue {
+    fn local_participant(&self) -> JsValue {
         self.inner.js(self.inner.local.get())
     }
-    /// Remote participants by sid.
-    #[wasm_bindgen(getter)]
-    pub fn participants(&self) -> Map {
-        self.inner.participants.clone()
-    }
     /// The dominant speaker, if any.
-    #[wasm_bindgen(getter, js_name = dominantSpeaker)]
-    pub fn dominant_speaker(&self) -> JsValue {
+    fn dominant_speaker(&self) -> JsValue {
         let d = self
             .inner
             .handle
@@ -1437,18 +1442,14 @@ impl VideoRoom {
         .unwrap_or(JsValue::NULL)
     }
     /// Leaves the room.
-    pub fn disconnect(&self) -> VideoRoom {
+    fn disconnect(&self) {
         let inner = self.inner.clone();
         common::spawn(async move {
             let _ = common::op(inner.handle.leave()).await;
         });
-        VideoRoom {
-            inner: self.inner.clone(),
-        }
     }
     /// Stats reports of the publishing and subscribing connections.
-    #[wasm_bindgen(js_name = getStats)]
-    pub fn get_stats(&self) -> Promise {
+    fn get_stats(&self) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
             let s = inner.handle.stats().await;
@@ -1459,40 +1460,31 @@ impl VideoRoom {
             Ok(out.into())
         })
     }
-    /// Adds a listener.
-    pub fn on(&self, event: &str, f: JsValue) -> Result<VideoRoom, JsValue> {
-        self.inner
-            .listeners
-            .add(event, &f, false)
-            .map_err(|e| e.to_js())?;
-        Ok(VideoRoom {
-            inner: self.inner.clone(),
+}
+
+#[wasm_bindgen]
+impl VideoRoom {
+    /// The member of `VIDEO_ROOM_API` at index `i`, with its arguments (the public methods
+    /// and getters are installed on the prototype as calls of this one).
+    pub fn _c(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+        Ok(match i {
+            0 => self.sid(),
+            1 => self.name(),
+            2 => self.state(),
+            3 => self.is_recording().into(),
+            4 => self.local_participant(),
+            5 => self.inner.participants.clone().into(),
+            6 => self.dominant_speaker(),
+            7 => {
+                self.disconnect();
+                JsValue::UNDEFINED
+            }
+            8 => self.get_stats().into(),
+            _ => {
+                listen(&self.inner.listeners, i.wrapping_sub(9), &a, &b)?;
+                JsValue::UNDEFINED
+            }
         })
-    }
-    /// Adds a one-time listener.
-    pub fn once(&self, event: &str, f: JsValue) -> Result<VideoRoom, JsValue> {
-        self.inner
-            .listeners
-            .add(event, &f, true)
-            .map_err(|e| e.to_js())?;
-        Ok(VideoRoom {
-            inner: self.inner.clone(),
-        })
-    }
-    /// Removes a listener.
-    pub fn off(&self, event: &str, f: JsValue) -> VideoRoom {
-        self.inner.listeners.off(event, &f);
-        VideoRoom {
-            inner: self.inner.clone(),
-        }
-    }
-    /// Removes every listener (of `event`).
-    #[wasm_bindgen(js_name = removeAllListeners)]
-    pub fn remove_all_listeners(&self, event: Option<String>) -> VideoRoom {
-        self.inner.listeners.remove_all(event);
-        VideoRoom {
-            inner: self.inner.clone(),
-        }
     }
 }
 
@@ -1563,6 +1555,6 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
             let (steps, then) = inner.publish_plan(&t, &JsValue::UNDEFINED)?;
             run_steps(inner.handle.clone(), steps, then).await?;
         }
-        Ok(VideoRoom { inner }.into())
+        Ok(inner.room_obj())
     })
 }

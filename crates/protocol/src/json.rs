@@ -31,9 +31,12 @@ use std::hash::BuildHasher;
 
 pub use ovsp_derive::{FromWire, ToWire, Wire};
 
+mod keymap;
 mod num;
 mod text;
 mod value;
+
+pub use keymap::KeyMap;
 
 pub use value::{Entry, Index, Iter, IterMut, Map, Number, OccupiedEntry, VacantEntry, Value};
 

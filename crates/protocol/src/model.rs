@@ -5,8 +5,6 @@
 //! carry `id`, `version` and only the changed fields; [`Room::apply`], [`Member::apply`] and
 //! [`Track::apply`] merge them.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::json::Wire;
@@ -929,7 +927,7 @@ pub struct Snapshot {
 }
 
 /// A map from mid to the sub-PC track it carries.
-pub type SubMids = BTreeMap<String, Option<SubMid>>;
+pub type SubMids = crate::json::KeyMap<Option<SubMid>>;
 
 /// What one sub-PC m-section carries (in `sub.offer`'s `mids`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Wire)]

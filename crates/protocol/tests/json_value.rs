@@ -289,3 +289,36 @@ proptest! {
         prop_assert_eq!(Value::Object(built), ours);
     }
 }
+
+#[test]
+fn key_map_behaves_as_a_btree_map() {
+    use ovsp::json::{FromWire, KeyMap, ToWire};
+    use std::collections::BTreeMap;
+    let pairs = [("m2", 2u32), ("m0", 0), ("m9", 9), ("m0", 10), ("m5", 5)];
+    let ours: KeyMap<u32> = pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+    let theirs: BTreeMap<String, u32> = pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+    assert!(ours.iter().eq(theirs.iter()));
+    assert_eq!(ours.len(), theirs.len());
+    assert_eq!(ours.get("m0"), Some(&10));
+    assert_eq!(ours.get("m1"), None);
+    assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+    assert_eq!(
+        serde_json::to_string(&ours).expect("ser"),
+        serde_json::to_string(&theirs).expect("ser")
+    );
+    let back: KeyMap<u32> =
+        serde_json::from_str(&serde_json::to_string(&theirs).expect("ser")).expect("de");
+    assert_eq!(back, ours);
+    assert_eq!(ours.to_wire(), theirs.to_wire());
+    assert_eq!(KeyMap::<u32>::from_wire(&ours.to_wire()), Ok(ours.clone()));
+    assert!(KeyMap::<u32>::from_wire(&json!({"a": "x"})).is_err());
+    assert!(KeyMap::<u32>::from_wire(&json!([])).is_err());
+    let mut m = ours;
+    assert_eq!(m.insert("m5".into(), 50), Some(5));
+    assert_eq!(m.remove("m9"), Some(9));
+    m.retain(|k, _| k != "m2");
+    assert_eq!(
+        m.into_iter().collect::<Vec<_>>(),
+        [("m0".to_owned(), 10), ("m5".to_owned(), 50)]
+    );
+}

@@ -213,154 +213,168 @@ pub const TWILIO_EVENTS: &[(TwilioObject, &str)] = &[
     (T::RemoteTrackPublication, "trackSwitchedOn"),
 ];
 
-/// `snake_case` → `camelCase` (`audio_muted` → `audioMuted`).
+/// `snake_case` → `camelCase` (`audio_muted` → `audioMuted`). Field names are ASCII; only
+/// ASCII letters are upper-cased (no Unicode case tables in the bundle).
 pub fn camel_case(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
+    push_camel(&mut out, snake);
+    out
+}
+
+fn push_camel(out: &mut String, snake: &str) {
     let mut upper = false;
     for c in snake.chars() {
         if c == '_' {
             upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
         } else {
-            out.push(c);
+            out.push(if upper { c.to_ascii_uppercase() } else { c });
+            upper = false;
         }
     }
-    out
 }
 
 /// The SignalWire `RoomSession` names of `ev`, in emission order.
 pub fn room_session_names(ev: &CoreEvent) -> Vec<String> {
-    let fixed = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    match ev {
-        CoreEvent::ConnectionStateChanged { .. } => fixed(&["call.state"]),
-        CoreEvent::RoomJoined { .. } => fixed(&["room.started", "room.joined"]),
-        CoreEvent::RoomLeft { .. } => fixed(&["room.left"]),
+    let names: &[&str] = match ev {
+        CoreEvent::ConnectionStateChanged { .. } => &["call.state"],
+        CoreEvent::RoomJoined { .. } => &["room.started", "room.joined"],
+        CoreEvent::RoomLeft { .. } => &["room.left"],
         CoreEvent::SessionClosing {
             reason: ClosingReason::RoomEnded,
             ..
-        } => fixed(&["room.ended"]),
-        CoreEvent::RoomUpdated { .. } => fixed(&["room.updated"]),
-        CoreEvent::AudienceCount { .. } => fixed(&["room.audience_count"]),
-        CoreEvent::LayoutChanged { .. } => fixed(&["layout.changed"]),
-        CoreEvent::MemberJoined { .. } => fixed(&["member.joined"]),
-        CoreEvent::MemberLeft { .. } => fixed(&["member.left"]),
-        CoreEvent::MemberTalking { talking, .. } => fixed(&[
-            "member.talking",
-            if *talking {
-                "member.talking.started"
-            } else {
-                "member.talking.ended"
-            },
-        ]),
+        } => &["room.ended"],
+        CoreEvent::RoomUpdated { .. } => &["room.updated"],
+        CoreEvent::AudienceCount { .. } => &["room.audience_count"],
+        CoreEvent::LayoutChanged { .. } => &["layout.changed"],
+        CoreEvent::MemberJoined { .. } => &["member.joined"],
+        CoreEvent::MemberLeft { .. } => &["member.left"],
+        CoreEvent::MemberTalking { talking: true, .. } => {
+            &["member.talking", "member.talking.started"]
+        }
+        CoreEvent::MemberTalking { .. } => &["member.talking", "member.talking.ended"],
         CoreEvent::MemberUpdated { updated, .. } => {
             let mut v = vec!["member.updated".to_owned()];
-            v.extend(
-                updated
-                    .iter()
-                    .map(|f| format!("member.updated.{}", camel_case(f))),
-            );
-            v
+            for f in updated {
+                let mut name = String::from("member.updated.");
+                push_camel(&mut name, f);
+                v.push(name);
+            }
+            return v;
         }
-        CoreEvent::RecordingStarted { .. } => fixed(&["recording.started"]),
-        CoreEvent::RecordingUpdated { .. } => fixed(&["recording.updated"]),
-        CoreEvent::RecordingEnded { .. } => fixed(&["recording.ended"]),
-        CoreEvent::PlaybackStarted { .. } => fixed(&["playback.started"]),
-        CoreEvent::PlaybackUpdated { .. } => fixed(&["playback.updated"]),
-        CoreEvent::PlaybackEnded { .. } => fixed(&["playback.ended"]),
-        CoreEvent::RtmpStreamStarted { .. } => fixed(&["stream.started"]),
-        CoreEvent::RtmpStreamEnded { .. } => fixed(&["stream.ended"]),
-        _ => Vec::new(),
+        CoreEvent::RecordingStarted { .. } => &["recording.started"],
+        CoreEvent::RecordingUpdated { .. } => &["recording.updated"],
+        CoreEvent::RecordingEnded { .. } => &["recording.ended"],
+        CoreEvent::PlaybackStarted { .. } => &["playback.started"],
+        CoreEvent::PlaybackUpdated { .. } => &["playback.updated"],
+        CoreEvent::PlaybackEnded { .. } => &["playback.ended"],
+        CoreEvent::RtmpStreamStarted { .. } => &["stream.started"],
+        CoreEvent::RtmpStreamEnded { .. } => &["stream.ended"],
+        _ => &[],
+    };
+    let mut v = Vec::with_capacity(names.len());
+    for n in names {
+        v.push((*n).to_owned());
     }
+    v
 }
 
 /// The Telnyx `Room` names of `ev`, in emission order.
 pub fn room_names(ev: &CoreEvent) -> Vec<&'static str> {
-    match ev {
-        CoreEvent::ConnectionStateChanged { .. } => vec!["state_changed"],
-        CoreEvent::RoomJoined { .. } => vec!["connected"],
-        CoreEvent::RoomLeft { .. } => vec!["disconnected"],
+    let names: &'static [&'static str] = match ev {
+        CoreEvent::ConnectionStateChanged { .. } => &["state_changed"],
+        CoreEvent::RoomJoined { .. } => &["connected"],
+        CoreEvent::RoomLeft { .. } => &["disconnected"],
         CoreEvent::SessionClosing {
             reason: ClosingReason::Removed,
             ..
-        } => vec!["participant_leaving"],
-        CoreEvent::MemberJoined { .. } => vec!["participant_joined", "state_changed"],
-        CoreEvent::MemberLeft { reason, .. } => {
-            if *reason == LeaveReason::Removed {
-                vec!["participant_leaving", "participant_left", "state_changed"]
-            } else {
-                vec!["participant_left", "state_changed"]
-            }
-        }
-        CoreEvent::StreamPublished { .. } => vec!["stream_published", "state_changed"],
-        CoreEvent::StreamUnpublished { .. } => vec!["stream_unpublished", "state_changed"],
+        } => &["participant_leaving"],
+        CoreEvent::MemberJoined { .. } => &["participant_joined", "state_changed"],
+        CoreEvent::MemberLeft {
+            reason: LeaveReason::Removed,
+            ..
+        } => &["participant_leaving", "participant_left", "state_changed"],
+        CoreEvent::MemberLeft { .. } => &["participant_left", "state_changed"],
+        CoreEvent::StreamPublished { .. } => &["stream_published", "state_changed"],
+        CoreEvent::StreamUnpublished { .. } => &["stream_unpublished", "state_changed"],
         CoreEvent::TrackUpdated { track, updated, .. } => {
             let mut v = Vec::new();
-            if updated.iter().any(|f| f == "muted") {
+            if has(updated, "muted") {
                 v.push(if track.muted {
                     "track_disabled"
                 } else {
                     "track_enabled"
                 });
             }
-            if updated.iter().any(|f| f == "blocked") {
+            if has(updated, "blocked") {
                 v.push(if track.blocked {
                     "track_censored"
                 } else {
                     "track_uncensored"
                 });
             }
-            v
+            return v;
         }
-        CoreEvent::MemberTalking { talking: true, .. } => vec!["audio_activity"],
-        CoreEvent::SubscriptionStarted { .. } => vec!["subscription_started"],
-        CoreEvent::SubscriptionReconfigured { .. } => vec!["subscription_reconfigured"],
-        CoreEvent::SubscriptionEnded { .. } => vec!["subscription_ended"],
-        CoreEvent::MessageReceived { .. } => vec!["message_received"],
-        CoreEvent::NetworkQuality { .. } => vec!["network_metrics_report"],
-        _ => Vec::new(),
-    }
+        CoreEvent::MemberTalking { talking: true, .. } => &["audio_activity"],
+        CoreEvent::SubscriptionStarted { .. } => &["subscription_started"],
+        CoreEvent::SubscriptionReconfigured { .. } => &["subscription_reconfigured"],
+        CoreEvent::SubscriptionEnded { .. } => &["subscription_ended"],
+        CoreEvent::MessageReceived { .. } => &["message_received"],
+        CoreEvent::NetworkQuality { .. } => &["network_metrics_report"],
+        _ => &[],
+    };
+    names.to_vec()
+}
+
+/// Whether `updated` names `field`.
+fn has(updated: &[String], field: &str) -> bool {
+    updated.iter().any(|f| f == field)
+}
+
+/// Whether `updated` names `muted` or `blocked`.
+fn mute_or_block(updated: &[String]) -> bool {
+    has(updated, "muted") || has(updated, "blocked")
 }
 
 /// The Calls-API `Call` names of `ev`, in emission order.
 pub fn call_names(ev: &CoreEvent) -> Vec<&'static str> {
-    match ev {
-        CoreEvent::MemberJoined { .. } => vec!["user:join"],
-        CoreEvent::MemberLeft { .. } => vec!["user:leave"],
-        CoreEvent::AclUpdated { change, .. } => vec![match change {
+    let name = match ev {
+        CoreEvent::MemberJoined { .. } => "user:join",
+        CoreEvent::MemberLeft { .. } => "user:leave",
+        CoreEvent::AclUpdated { change, .. } => match change {
             AclChange::Added => "user:add",
             AclChange::Modified => "user:mod",
             AclChange::Removed => "user:del",
-        }],
-        CoreEvent::TrackPublished { .. } => vec!["track:add"],
-        CoreEvent::TrackUnpublished { .. } => vec!["track:del"],
-        CoreEvent::TrackUpdated { updated, .. }
-            if updated.iter().any(|f| f == "muted" || f == "blocked") =>
-        {
-            vec!["track:mute"]
-        }
-        CoreEvent::RoomUpdated { .. } => vec!["cnl:config"],
+        },
+        CoreEvent::TrackPublished { .. } => "track:add",
+        CoreEvent::TrackUnpublished { .. } => "track:del",
+        CoreEvent::TrackUpdated { updated, .. } if mute_or_block(updated) => "track:mute",
+        CoreEvent::RoomUpdated { .. } => "cnl:config",
         CoreEvent::SessionClosing {
             reason: ClosingReason::RoomEnded,
             ..
-        } => vec!["cnl:delete"],
-        _ => Vec::new(),
-    }
+        } => "cnl:delete",
+        _ => return Vec::new(),
+    };
+    vec![name]
 }
 
 /// The Twilio-style (object, name) pairs of `ev`, in emission order (the most specific object
 /// first, the `Room` last, as twilio-video bubbles events up).
 pub fn twilio_names(ev: &CoreEvent) -> Vec<(TwilioObject, &'static str)> {
+    twilio_table(ev).to_vec()
+}
+
+/// The static table behind [`twilio_names`].
+fn twilio_table(ev: &CoreEvent) -> &'static [(TwilioObject, &'static str)] {
     match ev {
-        CoreEvent::Reconnecting { .. } => vec![(T::Room, "reconnecting")],
-        CoreEvent::Reconnected => vec![(T::Room, "reconnected")],
-        CoreEvent::RoomLeft { .. } => vec![
+        CoreEvent::Reconnecting { .. } => &[(T::Room, "reconnecting")],
+        CoreEvent::Reconnected => &[(T::Room, "reconnected")],
+        CoreEvent::RoomLeft { .. } => &[
             (T::LocalParticipant, "disconnected"),
             (T::Room, "disconnected"),
         ],
-        CoreEvent::MemberJoined { .. } => vec![(T::Room, "participantConnected")],
-        CoreEvent::MemberLeft { .. } => vec![
+        CoreEvent::MemberJoined { .. } => &[(T::Room, "participantConnected")],
+        CoreEvent::MemberLeft { .. } => &[
             (T::RemoteParticipant, "disconnected"),
             (T::Room, "participantDisconnected"),
         ],
@@ -369,43 +383,35 @@ pub fn twilio_names(ev: &CoreEvent) -> Vec<(TwilioObject, &'static str)> {
             updated,
             local: false,
             ..
-        } if updated.iter().any(|f| f == "state") => match member.state {
-            MemberState::Reconnecting => vec![
+        } if has(updated, "state") => match member.state {
+            MemberState::Reconnecting => &[
                 (T::RemoteParticipant, "reconnecting"),
                 (T::Room, "participantReconnecting"),
             ],
-            MemberState::Active => vec![
+            MemberState::Active => &[
                 (T::RemoteParticipant, "reconnected"),
                 (T::Room, "participantReconnected"),
             ],
-            _ => Vec::new(),
+            _ => &[],
         },
-        CoreEvent::DominantSpeakerChanged { .. } => vec![(T::Room, "dominantSpeakerChanged")],
-        CoreEvent::NetworkQuality { local, .. } => vec![(
-            if *local {
-                T::LocalParticipant
-            } else {
-                T::RemoteParticipant
-            },
-            "networkQualityLevelChanged",
-        )],
-        CoreEvent::RecordingStarted { .. } => vec![(T::Room, "recordingStarted")],
-        CoreEvent::RecordingEnded { .. } => vec![(T::Room, "recordingStopped")],
-        CoreEvent::TrackPublished { local: true, .. } => vec![
+        CoreEvent::DominantSpeakerChanged { .. } => &[(T::Room, "dominantSpeakerChanged")],
+        CoreEvent::NetworkQuality { local: true, .. } => {
+            &[(T::LocalParticipant, "networkQualityLevelChanged")]
+        }
+        CoreEvent::NetworkQuality { .. } => &[(T::RemoteParticipant, "networkQualityLevelChanged")],
+        CoreEvent::RecordingStarted { .. } => &[(T::Room, "recordingStarted")],
+        CoreEvent::RecordingEnded { .. } => &[(T::Room, "recordingStopped")],
+        CoreEvent::TrackPublished { local: true, .. } => &[
             (T::LocalParticipant, "trackAdded"),
             (T::LocalParticipant, "trackPublished"),
         ],
-        CoreEvent::TrackPublished { local: false, .. } => vec![
+        CoreEvent::TrackPublished { .. } => &[
             (T::RemoteParticipant, "trackPublished"),
             (T::Room, "trackPublished"),
         ],
-        CoreEvent::TrackPublishFailed { .. } => {
-            vec![(T::LocalParticipant, "trackPublicationFailed")]
-        }
-        CoreEvent::TrackUnpublished { local: true, .. } => {
-            vec![(T::LocalParticipant, "trackRemoved")]
-        }
-        CoreEvent::TrackUnpublished { local: false, .. } => vec![
+        CoreEvent::TrackPublishFailed { .. } => &[(T::LocalParticipant, "trackPublicationFailed")],
+        CoreEvent::TrackUnpublished { local: true, .. } => &[(T::LocalParticipant, "trackRemoved")],
+        CoreEvent::TrackUnpublished { .. } => &[
             (T::RemoteParticipant, "trackUnpublished"),
             (T::Room, "trackUnpublished"),
         ],
@@ -414,36 +420,38 @@ pub fn twilio_names(ev: &CoreEvent) -> Vec<(TwilioObject, &'static str)> {
             updated,
             local,
             ..
-        } if updated.iter().any(|f| f == "muted" || f == "blocked") => {
-            let enabled = !track.muted && !track.blocked;
-            let (t, p) = if enabled {
-                ("enabled", "trackEnabled")
-            } else {
-                ("disabled", "trackDisabled")
-            };
-            if *local {
-                vec![
-                    (T::LocalTrack, t),
-                    (T::LocalTrackPublication, p),
-                    (T::LocalParticipant, p),
-                ]
-            } else {
-                vec![
-                    (T::RemoteTrack, t),
-                    (T::RemoteTrackPublication, p),
-                    (T::RemoteParticipant, p),
-                    (T::Room, p),
-                ]
-            }
-        }
-        CoreEvent::SubscriptionStarted { .. } => vec![
+        } if mute_or_block(updated) => match (!track.muted && !track.blocked, *local) {
+            (true, true) => &[
+                (T::LocalTrack, "enabled"),
+                (T::LocalTrackPublication, "trackEnabled"),
+                (T::LocalParticipant, "trackEnabled"),
+            ],
+            (false, true) => &[
+                (T::LocalTrack, "disabled"),
+                (T::LocalTrackPublication, "trackDisabled"),
+                (T::LocalParticipant, "trackDisabled"),
+            ],
+            (true, false) => &[
+                (T::RemoteTrack, "enabled"),
+                (T::RemoteTrackPublication, "trackEnabled"),
+                (T::RemoteParticipant, "trackEnabled"),
+                (T::Room, "trackEnabled"),
+            ],
+            (false, false) => &[
+                (T::RemoteTrack, "disabled"),
+                (T::RemoteTrackPublication, "trackDisabled"),
+                (T::RemoteParticipant, "trackDisabled"),
+                (T::Room, "trackDisabled"),
+            ],
+        },
+        CoreEvent::SubscriptionStarted { .. } => &[
             (T::RemoteTrackPublication, "subscribed"),
             (T::RemoteParticipant, "trackSubscribed"),
             (T::RemoteParticipant, "trackAdded"),
             (T::Room, "trackSubscribed"),
             (T::Room, "trackAdded"),
         ],
-        CoreEvent::SubscriptionEnded { .. } => vec![
+        CoreEvent::SubscriptionEnded { .. } => &[
             (T::RemoteTrack, "unsubscribed"),
             (T::RemoteTrackPublication, "unsubscribed"),
             (T::RemoteParticipant, "trackUnsubscribed"),
@@ -451,75 +459,59 @@ pub fn twilio_names(ev: &CoreEvent) -> Vec<(TwilioObject, &'static str)> {
             (T::Room, "trackUnsubscribed"),
             (T::Room, "trackRemoved"),
         ],
-        CoreEvent::SubscriptionFailed { .. } => vec![
+        CoreEvent::SubscriptionFailed { .. } => &[
             (T::RemoteTrackPublication, "subscriptionFailed"),
             (T::RemoteParticipant, "trackSubscriptionFailed"),
             (T::Room, "trackSubscriptionFailed"),
         ],
         CoreEvent::TrackSwitched { state, .. } => {
-            let on = *state == ovsp::model::StreamStateKind::Active;
-            vec![
-                (
-                    T::RemoteTrack,
-                    if on { "switchedOn" } else { "switchedOff" },
-                ),
-                (
-                    T::RemoteTrackPublication,
-                    if on {
-                        "trackSwitchedOn"
-                    } else {
-                        "trackSwitchedOff"
-                    },
-                ),
-                (
-                    T::RemoteParticipant,
-                    if on {
-                        "trackSwitchedOn"
-                    } else {
-                        "trackSwitchedOff"
-                    },
-                ),
-                (
-                    T::Room,
-                    if on {
-                        "trackSwitchedOn"
-                    } else {
-                        "trackSwitchedOff"
-                    },
-                ),
-            ]
+            if *state == ovsp::model::StreamStateKind::Active {
+                &[
+                    (T::RemoteTrack, "switchedOn"),
+                    (T::RemoteTrackPublication, "trackSwitchedOn"),
+                    (T::RemoteParticipant, "trackSwitchedOn"),
+                    (T::Room, "trackSwitchedOn"),
+                ]
+            } else {
+                &[
+                    (T::RemoteTrack, "switchedOff"),
+                    (T::RemoteTrackPublication, "trackSwitchedOff"),
+                    (T::RemoteParticipant, "trackSwitchedOff"),
+                    (T::Room, "trackSwitchedOff"),
+                ]
+            }
         }
         CoreEvent::MediaChanged { local, change, .. } => match (local, change) {
-            (true, MediaChange::Started) => vec![
+            (true, MediaChange::Started) => &[
                 (T::LocalTrack, "started"),
                 (T::LocalParticipant, "trackStarted"),
             ],
-            (true, MediaChange::Stopped) => vec![
+            (true, MediaChange::Stopped) => &[
                 (T::LocalTrack, "stopped"),
                 (T::LocalParticipant, "trackStopped"),
             ],
-            (true, MediaChange::Dimensions { .. }) => vec![
+            (true, MediaChange::Dimensions { .. }) => &[
                 (T::LocalTrack, "dimensionsChanged"),
                 (T::LocalParticipant, "trackDimensionsChanged"),
             ],
-            (false, MediaChange::Started) => vec![
+            (false, MediaChange::Started) => &[
                 (T::RemoteTrack, "started"),
                 (T::RemoteParticipant, "trackStarted"),
                 (T::Room, "trackStarted"),
             ],
-            (false, MediaChange::Stopped) => Vec::new(),
-            (false, MediaChange::Dimensions { .. }) => vec![
+            (false, MediaChange::Stopped) => &[],
+            (false, MediaChange::Dimensions { .. }) => &[
                 (T::RemoteTrack, "dimensionsChanged"),
                 (T::RemoteParticipant, "trackDimensionsChanged"),
                 (T::Room, "trackDimensionsChanged"),
             ],
         },
-        CoreEvent::DataReceived { .. } => vec![
+        CoreEvent::DataReceived { .. } => &[
             (T::RemoteTrack, "message"),
             (T::RemoteParticipant, "trackMessage"),
             (T::Room, "trackMessage"),
         ],
-        _ => Vec::new(),
+        _ => &[],
     }
 }
 

@@ -50,7 +50,7 @@ impl CoreError {
                 MediaError::Failed { message, .. } => message.clone(),
                 other => other.code().message().to_owned(),
             },
-            CoreError::Misuse(e) => e.to_string(),
+            CoreError::Misuse(e) => e.message(),
         }
     }
 
@@ -205,26 +205,81 @@ impl MisuseError {
     }
 }
 
+impl MisuseError {
+    /// The human-readable text (also the `Display` form), built without the formatting
+    /// machinery.
+    pub fn message(&self) -> String {
+        let (head, arg, tail) = match self {
+            MisuseError::NotJoined => (
+                "call join() first: the session has not joined a room",
+                None,
+                "",
+            ),
+            MisuseError::AlreadyJoined => ("join() was already called on this session", None, ""),
+            MisuseError::Closed => (
+                "the session has ended; create a new one to join again",
+                None,
+                "",
+            ),
+            MisuseError::UnknownTrack { cid } => {
+                ("no local track with cid ", Some(cid), " is published")
+            }
+            MisuseError::DuplicateTrack { cid } => (
+                "a local track with cid ",
+                Some(cid),
+                " is already published",
+            ),
+            MisuseError::AudienceCannotPublish => {
+                ("audience members cannot publish media", None, "")
+            }
+            MisuseError::InvalidArgument { reason } => {
+                let mut s = String::from("invalid argument: ");
+                s.push_str(reason);
+                return s;
+            }
+        };
+        let mut s = String::from(head);
+        if let Some(cid) = arg {
+            push_quoted(&mut s, cid);
+        }
+        s.push_str(tail);
+        s
+    }
+}
+
+/// Appends `text` in double quotes, escaping quotes, backslashes and control characters as
+/// Rust's `{:?}` does for them.
+fn push_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                let n = c as u32;
+                let mut started = false;
+                for shift in (0..8).rev() {
+                    let nibble = (n >> (shift * 4)) & 15;
+                    if nibble != 0 || started || shift == 0 {
+                        started = true;
+                        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+                    }
+                }
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 impl fmt::Display for MisuseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MisuseError::NotJoined => {
-                f.write_str("call join() first: the session has not joined a room")
-            }
-            MisuseError::AlreadyJoined => f.write_str("join() was already called on this session"),
-            MisuseError::Closed => {
-                f.write_str("the session has ended; create a new one to join again")
-            }
-            MisuseError::UnknownTrack { cid } => {
-                write!(f, "no local track with cid {cid:?} is published")
-            }
-            MisuseError::DuplicateTrack { cid } => {
-                write!(f, "a local track with cid {cid:?} is already published")
-            }
-            MisuseError::AudienceCannotPublish => {
-                f.write_str("audience members cannot publish media")
-            }
-            MisuseError::InvalidArgument { reason } => write!(f, "invalid argument: {reason}"),
-        }
+        f.write_str(&self.message())
     }
 }

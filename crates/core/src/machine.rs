@@ -240,6 +240,47 @@ fn obj(pairs: &mut [(&str, Value)]) -> Value {
     Value::Object(m)
 }
 
+/// `n` in decimal (a request id), without the formatting machinery.
+fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
+}
+
+/// Sets `key` of a params object (one body for every request's optional fields).
+#[inline(never)]
+fn put(m: &mut Map<String, Value>, key: &str, v: Value) {
+    m.insert(key.to_owned(), v);
+}
+
+/// A JSON string holding a copy of `s`.
+#[inline(never)]
+fn text(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
+
+/// `sub.update` params: each non-empty list.
+#[inline(never)]
+fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSetting]) -> Value {
+    let mut params = Map::new();
+    if !add.is_empty() {
+        put(&mut params, "add", add.to_wire());
+    }
+    if !remove.is_empty() {
+        put(&mut params, "remove", remove.to_wire());
+    }
+    if !settings.is_empty() {
+        put(&mut params, "settings", settings.to_wire());
+    }
+    Value::Object(params)
+}
+
 /// `{}`.
 fn empty() -> Value {
     Value::Object(Map::new())
@@ -615,7 +656,7 @@ impl SessionMachine {
             _ => Some(now.saturating_add(timeout)),
         };
         let frame = ClientFrame::Request(Request {
-            id: id.to_string(),
+            id: decimal(id),
             method: p.method.clone(),
             params: p.params.clone(),
         })
@@ -770,7 +811,7 @@ impl SessionMachine {
                 }
                 self.request(
                     "session.update_token",
-                    obj(&mut [("token", token.as_str().into())]),
+                    obj(&mut [("token", text(token.as_str()))]),
                     Purpose::User {
                         handle,
                         kind: UserKind::UpdateToken { token },
@@ -797,19 +838,9 @@ impl SessionMachine {
                 for s in &settings {
                     self.sub_settings.insert(s.track_id.clone(), s.clone());
                 }
-                let mut params = ovsp::json::Map::new();
-                if !add.is_empty() {
-                    params.insert("add".into(), add.to_wire());
-                }
-                if !remove.is_empty() {
-                    params.insert("remove".into(), remove.to_wire());
-                }
-                if !settings.is_empty() {
-                    params.insert("settings".into(), settings.to_wire());
-                }
                 self.request(
                     "sub.update",
-                    Value::Object(params),
+                    sub_update_params(&add, &remove, &settings),
                     Purpose::User {
                         handle,
                         kind: UserKind::Subscriptions { remove },
@@ -819,12 +850,12 @@ impl SessionMachine {
             Command::SendMessage { to, topic, payload } => {
                 let mut params = ovsp::json::Map::new();
                 if let Some(to) = to {
-                    params.insert("to".into(), to.into());
+                    put(&mut params, "to", to.into());
                 }
                 if let Some(topic) = topic {
-                    params.insert("topic".into(), topic.into());
+                    put(&mut params, "topic", topic.into());
                 }
-                params.insert("payload".into(), payload);
+                put(&mut params, "payload", payload);
                 self.request(
                     "message.send",
                     Value::Object(params),
@@ -900,7 +931,7 @@ impl SessionMachine {
             return self.refuse(
                 handle,
                 MisuseError::InvalidArgument {
-                    reason: format!("{method} is managed by the session; use its command"),
+                    reason: method + " is managed by the session; use its command",
                 },
             );
         }
@@ -1010,17 +1041,17 @@ impl SessionMachine {
     fn send_publish(&mut self, l: &LocalTrack) {
         self.ensure_pub_pc();
         let mut params = l.extra.clone();
-        params.insert("cid".into(), l.cid.as_str().into());
-        params.insert("kind".into(), l.kind.as_str().into());
-        params.insert("source".into(), l.source.as_str().into());
+        put(&mut params, "cid", text(l.cid.as_str()));
+        put(&mut params, "kind", text(l.kind.as_str()));
+        put(&mut params, "source", text(l.source.as_str()));
         if let Some(n) = &l.name {
-            params.insert("name".into(), n.as_str().into());
+            put(&mut params, "name", text(n.as_str()));
         }
         if let Some(k) = &l.stream_key {
-            params.insert("stream_key".into(), k.as_str().into());
+            put(&mut params, "stream_key", text(k.as_str()));
         }
         if l.muted {
-            params.insert("muted".into(), true.into());
+            put(&mut params, "muted", true.into());
         }
         self.request(
             "track.publish",
@@ -1094,18 +1125,18 @@ impl SessionMachine {
         let j = &self.config.join;
         let mut params = ovsp::json::Map::new();
         if let Some(n) = &j.name {
-            params.insert("name".into(), n.as_str().into());
+            put(&mut params, "name", text(n.as_str()));
         }
         if let Some(m) = &j.meta {
-            params.insert("meta".into(), Value::Object(m.clone()));
+            put(&mut params, "meta", Value::Object(m.clone()));
         }
         if let Some(v) = j.join_audio_muted {
-            params.insert("join_audio_muted".into(), v.into());
+            put(&mut params, "join_audio_muted", v.into());
         }
         if let Some(v) = j.join_video_muted {
-            params.insert("join_video_muted".into(), v.into());
+            put(&mut params, "join_video_muted", v.into());
         }
-        params.insert("auto_subscribe".into(), j.auto_subscribe.into());
+        put(&mut params, "auto_subscribe", j.auto_subscribe.into());
         params.insert(
             "receive".into(),
             obj(&mut [
@@ -1283,7 +1314,7 @@ impl SessionMachine {
         let id = self.next_id;
         self.next_id += 1;
         let frame = ClientFrame::Request(Request {
-            id: id.to_string(),
+            id: decimal(id),
             method: "room.leave".to_owned(),
             params: obj(&mut [("reason", reason.into())]),
         })
@@ -1799,17 +1830,8 @@ impl SessionMachine {
             || !self.explicit_unsubs.is_empty()
             || !settings.is_empty()
         {
-            let mut params = ovsp::json::Map::new();
-            if !self.explicit_subs.is_empty() {
-                params.insert("add".into(), self.explicit_subs.to_wire());
-            }
-            if !self.explicit_unsubs.is_empty() {
-                params.insert("remove".into(), self.explicit_unsubs.to_wire());
-            }
-            if !settings.is_empty() {
-                params.insert("settings".into(), settings.to_wire());
-            }
-            self.request("sub.update", Value::Object(params), Purpose::Restore);
+            let params = sub_update_params(&self.explicit_subs, &self.explicit_unsubs, &settings);
+            self.request("sub.update", params, Purpose::Restore);
         }
     }
 
@@ -2061,7 +2083,7 @@ impl SessionMachine {
                             ClosingReason::DuplicateIdentity => Code::DUPLICATE_IDENTITY,
                             _ => Code::SIGNALING_DISCONNECTED,
                         },
-                        message: format!("session closed: {}", c.reason),
+                        message: String::from("session closed: ") + c.reason.as_str(),
                         reason: Some(c.reason.as_str().to_owned()),
                         permission: None,
                         field: None,
@@ -2435,7 +2457,7 @@ impl SessionMachine {
                         if let Some(mut l) = self.state.local_tracks.get(&cid).cloned() {
                             l.mid = Some(mid.clone());
                             self.apply(Action::LocalTrackSet(l));
-                            wire_mids.insert(mid, cid.as_str().into());
+                            wire_mids.insert(mid, text(cid.as_str()));
                             cids.push(cid);
                         }
                     }
@@ -2443,11 +2465,11 @@ impl SessionMachine {
                     self.pub_neg.next_offer_id = self.pub_neg.next_offer_id.wrapping_add(1).max(1);
                     self.pub_neg.stage = PubStage::Awaiting { offer_id, cids };
                     let mut params = Map::new();
-                    params.insert("offer_id".into(), offer_id.into());
-                    params.insert("sdp".into(), sdp.into());
-                    params.insert("mids".into(), Value::Object(wire_mids));
+                    put(&mut params, "offer_id", offer_id.into());
+                    put(&mut params, "sdp", sdp.into());
+                    put(&mut params, "mids", Value::Object(wire_mids));
                     if ice_restart {
-                        params.insert("ice_restart".into(), true.into());
+                        put(&mut params, "ice_restart", true.into());
                     }
                     let params = Value::Object(params);
                     self.request("pub.offer", params, Purpose::PubOffer { offer_id });
@@ -2473,13 +2495,13 @@ impl SessionMachine {
             PeerEvent::IceCandidate { pc, candidate } => {
                 let params = match candidate {
                     Some(c) => obj(&mut [
-                        ("pc", pc.as_str().into()),
+                        ("pc", text(pc.as_str())),
                         ("candidate", c.candidate.into()),
                         ("sdp_mid", c.sdp_mid.into()),
                         ("sdp_m_line_index", c.sdp_m_line_index.into()),
                         ("username_fragment", c.username_fragment.into()),
                     ]),
-                    None => obj(&mut [("pc", pc.as_str().into()), ("candidate", Value::Null)]),
+                    None => obj(&mut [("pc", text(pc.as_str())), ("candidate", Value::Null)]),
                 };
                 self.notify("ice.candidate", params);
             }

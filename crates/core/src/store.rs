@@ -283,6 +283,15 @@ pub fn stream_key(key: Option<&str>, source: MediaSource) -> String {
     key.unwrap_or_else(|| default_stream_key(source)).to_owned()
 }
 
+/// `"<member_id>/<stream_key>"`, the key of [`State::streams`].
+fn stream_id(member_id: &str, key: &str) -> String {
+    let mut s = String::with_capacity(member_id.len() + 1 + key.len());
+    s.push_str(member_id);
+    s.push('/');
+    s.push_str(key);
+    s
+}
+
 fn stream_key_of(t: &Track) -> String {
     stream_key(t.stream_key.as_deref(), t.source)
 }
@@ -378,7 +387,7 @@ impl State {
     /// Adds a track to the stream map; returns whether it opened a new stream.
     fn index_stream(&mut self, t: &Track) -> bool {
         let key = stream_key_of(t);
-        let skey = format!("{}/{}", t.member_id, key);
+        let skey = stream_id(&t.member_id, &key);
         let group = self.streams.get_or_insert_with(skey, || StreamGroup {
             member_id: t.member_id.clone(),
             stream_key: key,
@@ -394,7 +403,7 @@ impl State {
     /// Removes a track from the index and stream map; returns whether its stream closed.
     fn unindex_track(&mut self, t: &Track) -> bool {
         self.track_owner.remove(&t.id);
-        let skey = format!("{}/{}", t.member_id, stream_key_of(t));
+        let skey = stream_id(&t.member_id, &stream_key_of(t));
         let mut closed = false;
         if let Some(g) = self.streams.get_mut(&skey) {
             g.track_ids.retain(|id| id != &t.id);
@@ -1097,7 +1106,7 @@ mod tests {
         evs.iter().map(CoreEvent::kind).collect()
     }
 
-    fn partial_member(id: &str, version: u64, field: &str, v: Value) -> Action {
+    fn partial_member(id: &str, version: u64, field: &str, v: serde_json::Value) -> Action {
         Action::MemberUpdated {
             member: serde_json::from_value(json!({"id": id, "version": version, field: v}))
                 .expect("partial"),

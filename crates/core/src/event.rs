@@ -48,6 +48,17 @@ impl ConnectionState {
             ConnectionState::Disconnected { .. } => "disconnected",
         }
     }
+
+    /// The same state (and cause or error code): what decides whether a change is reported.
+    /// Cheaper than `==`, which also compares error texts.
+    pub(crate) fn same(&self, other: &ConnectionState) -> bool {
+        let code = |s: &ConnectionState| match s {
+            ConnectionState::Reconnecting { cause } => Some(*cause),
+            ConnectionState::Disconnected { error } => error.as_ref().map(CoreError::code),
+            _ => None,
+        };
+        self.name() == other.name() && code(self) == code(other)
+    }
 }
 
 /// One entry of `room.speakers`.

@@ -19,7 +19,7 @@ use crate::backoff::{Backoff, SplitMix64};
 use crate::error::{MediaError, MisuseError, ServerError, SignalingError};
 use crate::event::{ConnectionState, CoreEvent, Speaker};
 use crate::io::{IceCandidate, IceState, MediaChange, MediaRef, PeerOpKind, SdpType};
-use crate::map::{VecMap, VecSet};
+use crate::map::VecMap;
 use crate::store::{self, Action, LocalTrack, Phase as EgressPhase, State};
 use crate::{Command, Config, CoreError, Input, Output, PeerEvent, PeerOp, RequestHandle};
 
@@ -591,23 +591,27 @@ impl SessionMachine {
                 }
             }
         };
-        let old = self.state.connection.clone();
-        if old == new {
+        if self.state.connection.same(&new) {
             return;
         }
-        let was_reconnecting = matches!(old, ConnectionState::Reconnecting { .. });
-        self.apply(Action::Connection(new.clone()));
-        match &new {
+        let was_reconnecting =
+            matches!(self.state.connection, ConnectionState::Reconnecting { .. });
+        let follow = match &new {
             ConnectionState::Reconnecting { cause } if !was_reconnecting => {
-                let error = if *cause == Code::MEDIA_CONNECTION_FAILED {
-                    CoreError::Media(MediaError::ConnectionFailed)
-                } else {
-                    disconnected()
-                };
-                self.emit(CoreEvent::Reconnecting { error });
+                Some(CoreEvent::Reconnecting {
+                    error: if *cause == Code::MEDIA_CONNECTION_FAILED {
+                        CoreError::Media(MediaError::ConnectionFailed)
+                    } else {
+                        disconnected()
+                    },
+                })
             }
-            ConnectionState::Connected if was_reconnecting => self.emit(CoreEvent::Reconnected),
-            _ => {}
+            ConnectionState::Connected if was_reconnecting => Some(CoreEvent::Reconnected),
+            _ => None,
+        };
+        self.apply(Action::Connection(new));
+        if let Some(ev) = follow {
+            self.emit(ev);
         }
     }
 
@@ -743,14 +747,15 @@ impl SessionMachine {
             Command::Leave { reason } => self.start_leave(handle, reason),
             Command::Publish(opts) => self.start_publish(handle, opts),
             Command::Unpublish { cid } => {
-                let Some(l) = self.state.local_tracks.get(&cid).cloned() else {
+                let Some(l) = self.state.local_tracks.get(&cid) else {
                     return self.refuse(handle, MisuseError::UnknownTrack { cid });
                 };
+                let (kind, track_id) = (l.kind, l.track_id.clone());
                 self.forget_local(&cid);
-                if l.kind != TrackKind::Data {
+                if kind != TrackKind::Data {
                     self.peer(PeerOp::RemoveTransceiver { cid: cid.clone() });
                 }
-                if let Some(track_id) = l.track_id {
+                if let Some(track_id) = track_id {
                     self.request(
                         "track.unpublish",
                         obj(&mut [("track_id", track_id.into())]),
@@ -759,7 +764,7 @@ impl SessionMachine {
                             kind: UserKind::Unpublish,
                         },
                     );
-                    if l.kind != TrackKind::Data {
+                    if kind != TrackKind::Data {
                         self.request_offer(false);
                     }
                 } else {
@@ -770,12 +775,11 @@ impl SessionMachine {
                 }
             }
             Command::MuteTrack { cid, muted } => {
-                let Some(mut l) = self.state.local_tracks.get(&cid).cloned() else {
+                let Some(l) = self.state.local_mut(&cid) else {
                     return self.refuse(handle, MisuseError::UnknownTrack { cid });
                 };
                 l.muted = muted;
                 let track_id = l.track_id.clone();
-                self.apply(Action::LocalTrackSet(l));
                 self.peer(PeerOp::ReplaceTrack {
                     cid: cid.clone(),
                     detach: muted,
@@ -796,7 +800,7 @@ impl SessionMachine {
                 }
             }
             Command::ReplaceTrack { cid } => {
-                let Some(l) = self.state.local_tracks.get(&cid).cloned() else {
+                let Some(l) = self.state.local_tracks.get(&cid) else {
                     return self.refuse(handle, MisuseError::UnknownTrack { cid });
                 };
                 if !l.muted {
@@ -1267,11 +1271,9 @@ impl SessionMachine {
         self.sub_neg = SubNeg::default();
         self.sub_mids.clear();
         self.data_seen.clear();
-        let locals: Vec<LocalTrack> = self.state.local_tracks.values().cloned().collect();
-        for mut l in locals {
+        for l in self.state.local_tracks.values_mut() {
             l.track_id = None;
             l.mid = None;
-            self.apply(Action::LocalTrackSet(l));
         }
         self.session_id = None;
         self.resume_token = None;
@@ -1595,12 +1597,6 @@ impl SessionMachine {
         let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(v) else {
             return;
         };
-        let listed: VecSet<String> = res
-            .subscriptions
-            .iter()
-            .map(|s| s.track_id.clone())
-            .collect();
-        self.apply(Action::Subscriptions(res.subscriptions));
         let mut gone = Vec::new();
         for t in removed {
             let ids: Vec<String> = match (&t.track_id, &t.member_id) {
@@ -1624,8 +1620,12 @@ impl SessionMachine {
                     .unwrap_or_default(),
                 _ => Vec::new(),
             };
-            gone.extend(ids.into_iter().filter(|id| !listed.contains(id)));
+            gone.extend(
+                ids.into_iter()
+                    .filter(|id| !res.subscriptions.iter().any(|s| &s.track_id == id)),
+            );
         }
+        self.apply(Action::Subscriptions(res.subscriptions));
         if !gone.is_empty() {
             self.apply(Action::SubscriptionsRemoved(gone));
         }
@@ -1935,11 +1935,8 @@ impl SessionMachine {
                 by: Some(e.by),
             }),
             Event::TrackPublished(e) => {
-                if let Some(cid) = e.track.cid.clone() {
-                    if let Some(mut l) = self.state.local_tracks.get(&cid).cloned() {
-                        l.track_id = Some(e.track.id.clone());
-                        self.apply(Action::LocalTrackSet(l));
-                    }
+                if let Some(l) = e.track.cid.as_deref().and_then(|c| self.state.local_mut(c)) {
+                    l.track_id = Some(e.track.id.clone());
                 }
                 self.apply(Action::TrackPublished(e.track))
             }
@@ -2131,11 +2128,12 @@ impl SessionMachine {
     }
 
     fn on_publish_result(&mut self, cid: &str, outcome: Result<Value, RpcError>) {
-        let Some(mut l) = self.state.local_tracks.get(cid).cloned() else {
+        let Some(l) = self.state.local_tracks.get(cid) else {
             // Unpublished while the publish was in flight.
             self.try_start_offer();
             return;
         };
+        let (kind, muted) = (l.kind, l.muted);
         match outcome {
             Ok(v) => {
                 let track = v
@@ -2143,37 +2141,38 @@ impl SessionMachine {
                     .cloned()
                     .and_then(|t| ovsp::json::decode::<Track>(&t).ok());
                 if let Some(t) = &track {
-                    l.track_id = Some(t.id.clone());
+                    if let Some(l) = self.state.local_mut(cid) {
+                        l.track_id = Some(t.id.clone());
+                    }
                     if let Some(dh) = t.data_handle {
                         let seq = self.data_out.get(cid).map_or(0, |d| d.2);
                         self.data_out
                             .insert(cid.to_owned(), (dh, t.reliable.unwrap_or(true), seq));
                     }
                 }
-                self.apply(Action::LocalTrackSet(l.clone()));
                 if let Some(w) = self.publish_waiters.get_mut(cid) {
                     w.1 = Some(v.clone());
                 }
-                if l.kind == TrackKind::Data {
+                if kind == TrackKind::Data {
                     if let Some((h, _)) = self.publish_waiters.remove(cid) {
                         self.complete(h, Ok(v));
                     }
                 } else {
                     self.peer(PeerOp::AddTransceiver {
                         cid: cid.to_owned(),
-                        kind: l.kind,
+                        kind,
                     });
-                    if l.muted {
+                    if muted {
                         self.peer(PeerOp::ReplaceTrack {
                             cid: cid.to_owned(),
                             detach: true,
                         });
                     }
                     // Muted or unmuted while track.publish was in flight: tell the server.
-                    if let Some(t) = track.as_ref().filter(|t| t.muted != l.muted) {
+                    if let Some(t) = track.as_ref().filter(|t| t.muted != muted) {
                         self.request(
                             "track.mute",
-                            mute_params(t.id.clone(), l.muted),
+                            mute_params(t.id.clone(), muted),
                             Purpose::Internal,
                         );
                     }
@@ -2196,17 +2195,23 @@ impl SessionMachine {
     }
 
     fn on_pub_offer_result(&mut self, offer_id: u32, outcome: Result<Value, RpcError>) {
+        let stage = std::mem::take(&mut self.pub_neg.stage);
         let PubStage::Awaiting {
             offer_id: current,
             cids,
-        } = self.pub_neg.stage.clone()
+        } = stage
         else {
+            self.pub_neg.stage = stage;
             return;
         };
         if current != offer_id {
-            return; // not the latest offer: ignore (B6.2.3)
+            // Not the latest offer: ignore (B6.2.3).
+            self.pub_neg.stage = PubStage::Awaiting {
+                offer_id: current,
+                cids,
+            };
+            return;
         }
-        self.pub_neg.stage = PubStage::Idle;
         match outcome
             .and_then(|v| ovsp::json::decode::<PubOfferResult>(&v).map_err(invalid_incoming))
         {
@@ -2288,7 +2293,7 @@ impl SessionMachine {
         self.request("pub.reset", empty(), Purpose::PubReset);
         self.ensure_pub_pc();
         for cid in self.local_order.clone() {
-            let Some(mut l) = self.state.local_tracks.get(&cid).cloned() else {
+            let Some(l) = self.state.local_mut(&cid) else {
                 continue;
             };
             // Tracks still in track.publish get their transceiver when it is answered.
@@ -2298,11 +2303,10 @@ impl SessionMachine {
             if l.kind == TrackKind::Data {
                 continue;
             }
-            let blocked = self.state.track(&track_id).is_some_and(|(t, _)| t.blocked);
-            let detach = l.muted || blocked;
             l.mid = None;
-            let kind = l.kind;
-            self.apply(Action::LocalTrackSet(l));
+            let (kind, muted) = (l.kind, l.muted);
+            let blocked = self.state.track(&track_id).is_some_and(|(t, _)| t.blocked);
+            let detach = muted || blocked;
             self.peer(PeerOp::AddTransceiver {
                 cid: cid.clone(),
                 kind,
@@ -2447,16 +2451,16 @@ impl SessionMachine {
             },
             PeerEvent::LocalDescriptionSet { pc, mids } => match pc {
                 PcKind::Pub => {
-                    let PubStage::SettingLocal { sdp, ice_restart } = self.pub_neg.stage.clone()
-                    else {
+                    let stage = std::mem::take(&mut self.pub_neg.stage);
+                    let PubStage::SettingLocal { sdp, ice_restart } = stage else {
+                        self.pub_neg.stage = stage;
                         return;
                     };
                     let mut wire_mids = Map::new();
                     let mut cids = Vec::new();
                     for (cid, mid) in mids {
-                        if let Some(mut l) = self.state.local_tracks.get(&cid).cloned() {
+                        if let Some(l) = self.state.local_mut(&cid) {
                             l.mid = Some(mid.clone());
-                            self.apply(Action::LocalTrackSet(l));
                             wire_mids.insert(mid, text(cid.as_str()));
                             cids.push(cid);
                         }
@@ -2475,11 +2479,13 @@ impl SessionMachine {
                     self.request("pub.offer", params, Purpose::PubOffer { offer_id });
                 }
                 _ => {
+                    let stage = std::mem::take(&mut self.sub_neg.stage);
                     let SubStage::Answering {
                         offer_id,
                         sdp: Some(sdp),
-                    } = self.sub_neg.stage.clone()
+                    } = stage
                     else {
+                        self.sub_neg.stage = stage;
                         return;
                     };
                     self.sub_neg.stage = SubStage::Idle;

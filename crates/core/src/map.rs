@@ -7,7 +7,7 @@
 //! code than a B-tree, which matters for the WebAssembly bundle.
 //!
 //! Lookups are `O(log n)`; inserting or removing in the middle moves the entries behind it.
-//! Building from an iterator sorts once, so bulk loads (a join snapshot) stay `O(n log n)`.
+//! Building from an iterator inserts item by item: input in key order only appends.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -187,58 +187,16 @@ fn search(len: usize, cmp: &dyn Fn(usize) -> Ordering) -> Result<usize, usize> {
     Err(lo)
 }
 
-/// The order in which to take `len` items so that they are sorted by `cmp`, with only the last
-/// of equal items kept. One non-generic function sorts every map's input: a bottom-up merge
-/// sort of indices (stable, so equal items stay in input order), far less code than an
-/// instantiation of the standard library's sorts.
-#[inline(never)]
-fn sorted_last_wins(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
-    let mut src: Vec<usize> = (0..len).collect();
-    let mut dst: Vec<usize> = vec![0; len];
-    let mut width = 1;
-    while width < len {
-        let mut start = 0;
-        while start < len {
-            let mid = len.min(start + width);
-            let end = len.min(mid + width);
-            let (mut l, mut r) = (start, mid);
-            for slot in &mut dst[start..end] {
-                // Take from the left run unless the right one holds a smaller item.
-                let take_left = l < mid && (r >= end || cmp(src[l], src[r]) != Ordering::Greater);
-                if take_left {
-                    *slot = src[l];
-                    l += 1;
-                } else {
-                    *slot = src[r];
-                    r += 1;
-                }
-            }
-            start = end;
-        }
-        std::mem::swap(&mut src, &mut dst);
-        width *= 2;
-    }
-    // Equal items are adjacent and in input order: keep the last of each run.
-    let mut out = Vec::with_capacity(len);
-    for (i, &item) in src.iter().enumerate() {
-        let superseded = src
-            .get(i + 1)
-            .is_some_and(|&next| cmp(item, next) == Ordering::Equal);
-        if !superseded {
-            out.push(item);
-        }
-    }
-    out
-}
-
 impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
     /// Builds the map; for equal keys the last value wins (as collecting a `BTreeMap` does).
+    /// Each item goes through [`VecMap::insert`] (shared with every other insertion of the
+    /// map type), so input already in key order only appends.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let items: Vec<(K, V)> = iter.into_iter().collect();
-        let order = sorted_last_wins(items.len(), &|a, b| items[a].0.cmp(&items[b].0));
-        let mut slots: Vec<Option<(K, V)>> = items.into_iter().map(Some).collect();
-        let entries = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        Self { entries }
+        let mut map = Self::new();
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map
     }
 }
 
@@ -502,21 +460,17 @@ mod tests {
     }
 
     #[test]
-    fn merge_order_on_every_small_length() {
-        // Every length up to 40 with many duplicates: the order is sorted, the last of each
-        // key wins, and it matches a stable sort followed by keeping the last duplicate.
+    fn collect_matches_btreemap_on_every_small_length() {
+        // Every length up to 40 with many duplicates: the order is sorted and the last value
+        // of each key wins, exactly as collecting a BTreeMap.
         for len in 0..40usize {
-            let keys: Vec<usize> = (0..len).map(|i| (i * 17 + 5) % 7).collect();
-            let order = sorted_last_wins(len, &|a, b| keys[a].cmp(&keys[b]));
-            let mut expect: Vec<usize> = (0..len).collect();
-            expect.sort_by_key(|&i| keys[i]);
-            let expect: Vec<usize> = expect
-                .iter()
-                .enumerate()
-                .filter(|&(j, &i)| expect.get(j + 1).is_none_or(|&n| keys[n] != keys[i]))
-                .map(|(_, &i)| i)
-                .collect();
-            assert_eq!(order, expect, "len {len}");
+            let pairs: Vec<(usize, usize)> = (0..len).map(|i| ((i * 17 + 5) % 7, i)).collect();
+            let m: VecMap<usize, usize> = pairs.iter().copied().collect();
+            let b: BTreeMap<usize, usize> = pairs.iter().copied().collect();
+            assert!(
+                m.iter().map(|(k, v)| (*k, *v)).eq(b.into_iter()),
+                "len {len}"
+            );
         }
     }
 

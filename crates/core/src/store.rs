@@ -14,7 +14,7 @@ use ovsp::model::{
 use serde::Serialize;
 
 use crate::event::{AclChange, ConnectionState, CoreEvent, Speaker};
-use crate::map::{VecMap, VecSet};
+use crate::map::VecMap;
 use crate::CoreError;
 
 /// A local track the SDK publishes, keyed by its client id.
@@ -351,6 +351,12 @@ impl State {
             .find(|l| l.track_id.as_deref() == Some(track_id))
     }
 
+    /// The local track `cid`, to update its bookkeeping (mute, server id, mid): no event
+    /// follows from these fields.
+    pub(crate) fn local_mut(&mut self, cid: &str) -> Option<&mut LocalTrack> {
+        self.local_tracks.get_mut(cid)
+    }
+
     fn member_mut(&mut self, id: &str) -> Option<(&mut Member, bool)> {
         if self.self_id() == Some(id) {
             self.self_member.as_mut().map(|s| (&mut s.member, true))
@@ -431,7 +437,7 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
             }
         }
         Action::Connection(c) => {
-            if state.connection != c {
+            if !state.connection.same(&c) {
                 state.connection = c.clone();
                 out.push(CoreEvent::ConnectionStateChanged { state: c });
             }
@@ -923,11 +929,10 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         state.self_member = Some(new_self);
     }
     // Members that left.
-    let new_ids: VecSet<&str> = snap.members.iter().map(|m| m.id.as_str()).collect();
     let gone: Vec<String> = state
         .members
         .keys()
-        .filter(|id| !new_ids.contains(id.as_str()))
+        .filter(|id| !snap.members.iter().any(|m| &m.id == *id))
         .cloned()
         .collect();
     for id in gone {
@@ -987,9 +992,8 @@ fn reconcile_member(
 ) {
     // Tracks first (gone, then new or changed), then the member's own fields, so that
     // derived flags (audio_muted) arrive after the track facts, as they do live.
-    let new_track_ids: VecSet<&str> = new.tracks.iter().map(|t| t.id.as_str()).collect();
     for t in &old.tracks {
-        if !new_track_ids.contains(t.id.as_str()) {
+        if !new.tracks.iter().any(|n| n.id == t.id) {
             track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
         }
     }

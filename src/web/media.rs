@@ -244,14 +244,21 @@ pub fn acquire_promise(
 /// The first track of kind `first` (else any) of the `MediaStream` `s`; the others are
 /// stopped.
 pub fn first_track(s: &JsValue, first: &str) -> Result<MediaStreamTrack, MediaError> {
-    let mut it = tracks_of(s, first).into_iter();
-    let t = it
-        .next()
-        .ok_or_else(|| MediaError::NotFound(WebError::new("NotFoundError", "no track returned")))?;
-    for extra in it {
-        extra.stop();
+    let all = s.unchecked_ref::<MediaStream>().get_tracks();
+    let pick = all
+        .iter()
+        .position(|t| t.unchecked_ref::<MediaStreamTrack>().kind() == first)
+        .unwrap_or(0);
+    let mut out = None;
+    for (i, t) in all.iter().enumerate() {
+        let t: MediaStreamTrack = t.unchecked_into();
+        if i == pick {
+            out = Some(t);
+        } else {
+            t.stop();
+        }
     }
-    Ok(t)
+    out.ok_or_else(|| MediaError::NotFound(WebError::new("NotFoundError", "no track returned")))
 }
 
 /// A local track the SDK owns: stopped when dropped, watched for `ended` (an unplugged device).

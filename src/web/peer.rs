@@ -89,6 +89,15 @@ const DATACHANNEL: u32 = 3;
 const OPEN: u32 = 4;
 const MESSAGE: u32 = 5;
 
+/// The `connectionState` values and their states (anything else is closed).
+const STATES: [(&str, IceState); 5] = [
+    ("new", IceState::New),
+    ("connecting", IceState::Checking),
+    ("connected", IceState::Connected),
+    ("disconnected", IceState::Disconnected),
+    ("failed", IceState::Failed),
+];
+
 struct Inner {
     role: PcRole,
     pc: RtcPeerConnection,
@@ -157,14 +166,9 @@ impl Handler for Inner {
                 )
             }
             CONN => {
-                PeerSignal::Connection(match js::get_str(&self.pc, "connectionState").as_deref() {
-                    Some("new") => IceState::New,
-                    Some("connecting") => IceState::Checking,
-                    Some("connected") => IceState::Connected,
-                    Some("disconnected") => IceState::Disconnected,
-                    Some("failed") => IceState::Failed,
-                    _ => IceState::Closed,
-                })
+                let now = js::get_str(&self.pc, "connectionState").unwrap_or_default();
+                let state = STATES.iter().find(|(name, _)| *name == now);
+                PeerSignal::Connection(state.map_or(IceState::Closed, |(_, s)| *s))
             }
             TRACK => {
                 let Ok(track) = js::get(&e, "track").dyn_into::<MediaStreamTrack>() else {

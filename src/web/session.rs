@@ -165,8 +165,6 @@ pub(crate) enum Msg {
     Js(u32, JsValue),
     /// A signal of the connection `role` of generation `gen`.
     Peer(PcRole, u32, PeerSignal),
-    /// A stats request.
-    Stats(OneshotTx<SessionStats>),
 }
 
 // The kinds of `Msg::Js` tags (the low seven bits; bit 7 is `REJECTED`). A generation or id
@@ -206,7 +204,7 @@ impl Table {
 
     fn remove(&mut self, key: &str) -> Option<JsValue> {
         let i = self.0.iter().position(|(k, _)| k == key)?;
-        Some(self.0.swap_remove(i).1)
+        Some(self.0.remove(i).1)
     }
 }
 
@@ -232,7 +230,7 @@ impl Locals {
 
     fn remove(&mut self, cid: &str) -> Option<LocalTrack> {
         let i = self.0.iter().position(|(k, _)| k == cid)?;
-        Some(self.0.swap_remove(i).1)
+        Some(self.0.remove(i).1)
     }
 }
 
@@ -255,6 +253,8 @@ struct Shared {
     remote: RefCell<Table>,
     /// The mid (a string) of each remote track id.
     track_mid: RefCell<Table>,
+    /// The publishing and subscribing connections (which the actor owns), for reading stats.
+    pcs: RefCell<[Option<web_sys::RtcPeerConnection>; 2]>,
     attached: RefCell<Vec<Attached>>,
     sink_id: RefCell<Option<String>>,
     alive: Cell<bool>,
@@ -381,6 +381,7 @@ impl SessionHandle {
             local: RefCell::default(),
             remote: RefCell::default(),
             track_mid: RefCell::default(),
+            pcs: RefCell::default(),
             attached: RefCell::default(),
             sink_id: RefCell::default(),
             alive: Cell::new(true),
@@ -680,10 +681,15 @@ impl SessionHandle {
 
     /// Stats of both peer connections (requested at once; the future resolves to them).
     pub fn stats(&self) -> impl Future<Output = SessionStats> {
-        let (tx, rx) = oneshot();
-        // A refused message drops `tx`: the reply resolves to empty stats.
-        self.shared().tx.send(Msg::Stats(tx));
-        async move { rx.await.unwrap_or_default() }
+        let all = js_sys::Array::new();
+        for pc in self.shared().pcs.borrow().iter() {
+            all.push(
+                &pc.as_ref()
+                    .map_or(JsValue::UNDEFINED, |p| p.get_stats().into()),
+            );
+        }
+        let p = JsFuture::from(js_sys::Promise::all(&all));
+        async move { stats_of(p.await) }
     }
 
     /// Leaves the room (`room.leave`) and ends the session: afterwards no timer, listener,
@@ -704,6 +710,26 @@ impl SessionHandle {
     }
 }
 
+/// The stats of both connections from the settled `[publish, subscribe]` reports.
+fn stats_of(r: Result<JsValue, JsValue>) -> SessionStats {
+    let mut s = SessionStats::default();
+    if let Ok(v) = r {
+        let a: js_sys::Array = v.unchecked_into();
+        for (i, totals, report) in [
+            (0, &mut s.publish, &mut s.publish_report),
+            (1, &mut s.subscribe, &mut s.subscribe_report),
+        ] {
+            let r = a.get(i);
+            if r.is_object() {
+                let r: web_sys::RtcStatsReport = r.unchecked_into();
+                totals.add_report(&r);
+                *report = Some(r);
+            }
+        }
+    }
+    s
+}
+
 fn pc_role(k: &PcKind) -> PcRole {
     match k {
         PcKind::Sub => PcRole::Sub,
@@ -721,23 +747,22 @@ enum Wake {
     Pending,
 }
 
-/// A stats request being answered: the reply and what was read so far.
-type StatsReply = (OneshotTx<SessionStats>, SessionStats);
+/// What to do once the awaited browser promise settled: report the outcome of operation `op`
+/// on `pc` (a success only for descriptions, of type `sdp_type` when created), unless `ignore`.
+struct After {
+    pc: PcKind,
+    op: PeerOpKind,
+    sdp_type: SdpType,
+    ignore: bool,
+}
 
-/// What to do once the awaited browser promise settled.
-enum After {
-    /// Nothing (the track of a removed transceiver was released).
-    Ignore,
-    /// Only a failure matters: it is reported to the core as a failed `op`.
-    Check(PcKind, PeerOpKind),
-    /// An offer or answer was created.
-    Described(PcKind, SdpType),
-    /// The local description was applied.
-    LocalSet(PcKind),
-    /// The remote description was applied.
-    RemoteSet(PcKind),
-    /// A stats report of connection `role` was read.
-    Stats(PcRole, Box<StatsReply>),
+fn after(pc: PcKind, op: PeerOpKind) -> After {
+    After {
+        pc,
+        op,
+        sdp_type: SdpType::Offer,
+        ignore: false,
+    }
 }
 
 fn missing() -> WebError {
@@ -795,7 +820,7 @@ impl Actor {
         let input = match wake {
             Wake::Msg(m) => self.on_msg(m),
             Wake::Settled(after, r) => {
-                self.settled(after, r.map_err(WebError::from));
+                self.settled(after, r);
                 None
             }
             Wake::Pending => self.pending.pop_front(),
@@ -848,10 +873,6 @@ impl Actor {
             Msg::Js(tag, v) => self.on_js(tag, v),
             Msg::Peer(role, g, sig) if g == self.gen(role) => self.on_peer(role, sig),
             Msg::Peer(..) => None,
-            Msg::Stats(tx) => {
-                self.next_stats(PcRole::Pub, Box::new((tx, SessionStats::default())));
-                None
-            }
         }
     }
 
@@ -1043,44 +1064,21 @@ impl Actor {
         }))
     }
 
-    /// Reads the report of the first connection from `from` on (publishing, then subscribing)
-    /// through `self.wait`; replies once there is none left.
-    fn next_stats(&mut self, from: PcRole, acc: Box<StatsReply>) {
-        let next = match (from, &self.pub_pc, &self.sub_pc) {
-            (PcRole::Pub, Some(p), _) => Some((PcRole::Pub, p)),
-            (_, _, Some(p)) => Some((PcRole::Sub, p)),
-            _ => None,
-        };
-        match next {
-            Some((role, p)) => self.wait = Some((p.stats_promise(), After::Stats(role, acc))),
-            None => {
-                let (tx, s) = *acc;
-                tx.send(s);
-            }
-        }
-    }
-
     /// Continues after an awaited browser promise settled.
-    fn settled(&mut self, after: After, r: Result<JsValue, WebError>) {
-        let ev = match (after, r) {
-            (After::Stats(role, acc), r) => return self.stats_report(role, acc, r.ok()),
-            (After::Ignore, _) | (After::Check(..), Ok(_)) => return,
-            (After::Check(pc, op), Err(e)) => return self.fail(pc, op, e),
-            (After::Described(pc, _), Err(e)) => {
-                return self.fail(pc, PeerOpKind::CreateDescription, e)
-            }
-            (After::LocalSet(pc), Err(e)) => {
-                return self.fail(pc, PeerOpKind::SetLocalDescription, e)
-            }
-            (After::RemoteSet(pc), Err(e)) => {
-                return self.fail(pc, PeerOpKind::SetRemoteDescription, e)
-            }
-            (After::Described(pc, sdp_type), Ok(d)) => PeerEvent::DescriptionCreated {
+    fn settled(&mut self, a: After, r: Result<JsValue, JsValue>) {
+        let pc = a.pc;
+        let d = match r {
+            Ok(d) => d,
+            Err(_) if a.ignore => return,
+            Err(e) => return self.fail(pc, a.op, WebError::from(e)),
+        };
+        let ev = match a.op {
+            PeerOpKind::CreateDescription => PeerEvent::DescriptionCreated {
                 pc,
-                sdp_type,
+                sdp_type: a.sdp_type,
                 sdp: peer::sdp_of(&d),
             },
-            (After::LocalSet(pc), Ok(_)) => {
+            PeerOpKind::SetLocalDescription => {
                 let mut mids = BTreeMap::new();
                 if pc_role(&pc) == PcRole::Pub {
                     for (cid, t) in &self.senders.0 {
@@ -1091,30 +1089,10 @@ impl Actor {
                 }
                 PeerEvent::LocalDescriptionSet { pc, mids }
             }
-            (After::RemoteSet(pc), Ok(_)) => PeerEvent::RemoteDescriptionSet { pc },
+            PeerOpKind::SetRemoteDescription => PeerEvent::RemoteDescriptionSet { pc },
+            _ => return,
         };
         self.pending.push_back(Input::Peer(ev));
-    }
-
-    /// Adds the report of connection `role` (if it could be read) and reads the next one.
-    fn stats_report(&mut self, role: PcRole, mut acc: Box<StatsReply>, r: Option<JsValue>) {
-        if let Some(r) = r {
-            let r: web_sys::RtcStatsReport = r.unchecked_into();
-            let s = &mut acc.1;
-            if role == PcRole::Pub {
-                s.publish.add_report(&r);
-                s.publish_report = Some(r);
-            } else {
-                s.subscribe.add_report(&r);
-                s.subscribe_report = Some(r);
-            }
-        }
-        if role == PcRole::Pub {
-            self.next_stats(PcRole::Sub, acc);
-        } else {
-            let (tx, s) = *acc;
-            tx.send(s);
-        }
     }
 
     fn drain(&mut self) {
@@ -1224,28 +1202,14 @@ impl Actor {
     fn peer_op(&mut self, op: PeerOp) {
         use PeerOpKind as K;
         // The operations on an existing connection that settle a promise.
-        let (pc, kind, after) = match &op {
-            PeerOp::CreateOffer { pc, .. } => (
-                *pc,
-                K::CreateDescription,
-                After::Described(*pc, SdpType::Offer),
-            ),
-            PeerOp::CreateAnswer { pc } => (
-                *pc,
-                K::CreateDescription,
-                After::Described(*pc, SdpType::Answer),
-            ),
-            PeerOp::SetLocalDescription { pc, .. } => {
-                (*pc, K::SetLocalDescription, After::LocalSet(*pc))
-            }
+        let (pc, kind, sdp_type) = match &op {
+            PeerOp::CreateOffer { pc, .. } => (*pc, K::CreateDescription, SdpType::Offer),
+            PeerOp::CreateAnswer { pc } => (*pc, K::CreateDescription, SdpType::Answer),
+            PeerOp::SetLocalDescription { pc, .. } => (*pc, K::SetLocalDescription, SdpType::Offer),
             PeerOp::SetRemoteDescription { pc, .. } => {
-                (*pc, K::SetRemoteDescription, After::RemoteSet(*pc))
+                (*pc, K::SetRemoteDescription, SdpType::Offer)
             }
-            PeerOp::AddIceCandidate { pc, .. } => (
-                *pc,
-                K::AddIceCandidate,
-                After::Check(*pc, K::AddIceCandidate),
-            ),
+            PeerOp::AddIceCandidate { pc, .. } => (*pc, K::AddIceCandidate, SdpType::Offer),
             _ => return self.other_op(op),
         };
         let Some(p) = self.pc(pc_role(&pc)) else {
@@ -1264,7 +1228,9 @@ impl Actor {
             }
             _ => p.answer_promise(),
         };
-        self.wait = Some((promise, after));
+        let mut a = after(pc, kind);
+        a.sdp_type = sdp_type;
+        self.wait = Some((promise, a));
     }
 
     fn other_op(&mut self, op: PeerOp) {
@@ -1286,12 +1252,8 @@ impl Actor {
                     Ok(mut p) => {
                         if role == PcRole::Pub {
                             p.open_data_channels();
-                            self.senders.0.clear();
-                            self.pub_pc = Some(p);
-                        } else {
-                            self.shared.remote.borrow_mut().0.clear();
-                            self.sub_pc = Some(p);
                         }
+                        self.set_pc(role, Some(p));
                     }
                     Err(e) => self.fail(pc, PeerOpKind::CreatePc, e),
                 }
@@ -1315,14 +1277,16 @@ impl Actor {
                     return self.fail(pc, op, missing());
                 };
                 let p = Peer::replace_track_promise(t.unchecked_ref(), track.as_ref());
-                self.wait = Some((p, After::Check(pc, op)));
+                self.wait = Some((p, after(pc, op)));
             }
             PeerOp::RemoveTransceiver { cid } => {
                 if let Some(t) = self.senders.remove(&cid) {
                     let t: RtcRtpTransceiver = t.unchecked_into();
                     Peer::set_direction(&t, Direction::Inactive);
                     let p = Peer::replace_track_promise(&t, None);
-                    self.wait = Some((p, After::Ignore));
+                    let mut a = after(PcKind::Pub, PeerOpKind::ReplaceTrack);
+                    a.ignore = true;
+                    self.wait = Some((p, a));
                 }
             }
             PeerOp::RestartIce { pc } => {
@@ -1342,13 +1306,7 @@ impl Actor {
             PeerOp::ClosePc { pc } => {
                 let role = pc_role(&pc);
                 self.bump(role);
-                if role == PcRole::Pub {
-                    self.senders.0.clear();
-                    self.pub_pc = None;
-                } else {
-                    self.sub_pc = None;
-                    self.shared.remote.borrow_mut().0.clear();
-                }
+                self.set_pc(role, None);
             }
             _ => {}
         }
@@ -1406,20 +1364,33 @@ impl Actor {
         }
     }
 
+    /// Puts `p` in the slot of connection `role` (the one it replaces is closed) and forgets
+    /// what belonged to the old one: its transceivers or its received tracks.
+    fn set_pc(&mut self, role: PcRole, p: Option<Peer>) {
+        self.shared.pcs.borrow_mut()[role as usize] = p.as_ref().map(|p| p.raw().clone());
+        let old = if role == PcRole::Pub {
+            self.senders.0.clear();
+            std::mem::replace(&mut self.pub_pc, p)
+        } else {
+            self.shared.remote.borrow_mut().0.clear();
+            std::mem::replace(&mut self.sub_pc, p)
+        };
+        drop(old);
+    }
+
     fn teardown(&mut self) {
         self.shared.alive.set(false);
         self.timer = None;
         self.devices = None;
         self.socket = None;
-        self.senders.0.clear();
-        self.pub_pc = None;
-        self.sub_pc = None;
-        let local = std::mem::take(&mut *self.shared.local.borrow_mut());
-        drop(local);
         let remote = std::mem::take(&mut *self.shared.remote.borrow_mut());
         for (_, t) in remote.0 {
             t.unchecked_into::<MediaStreamTrack>().stop();
         }
+        self.set_pc(PcRole::Pub, None);
+        self.set_pc(PcRole::Sub, None);
+        let local = std::mem::take(&mut *self.shared.local.borrow_mut());
+        drop(local);
         let attached = std::mem::take(&mut *self.shared.attached.borrow_mut());
         drop(attached);
         for (_, tx) in std::mem::take(&mut self.replies) {

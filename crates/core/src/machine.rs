@@ -73,8 +73,8 @@ enum UserKind {
 
 #[derive(Debug, Clone)]
 struct Pending {
-    method: String,
-    params: Value,
+    /// The encoded request (resent as is, with the same id).
+    frame: String,
     purpose: Purpose,
     /// Sent on the current socket.
     sent: bool,
@@ -279,6 +279,17 @@ fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSet
         put(&mut params, "settings", settings.to_wire());
     }
     Value::Object(params)
+}
+
+/// The text of request `id`.
+#[inline(never)]
+fn request_frame(id: u64, method: &str, params: Value) -> String {
+    ClientFrame::Request(Request {
+        id: decimal(id),
+        method: method.to_owned(),
+        params,
+    })
+    .encode()
 }
 
 /// `{}`.
@@ -623,8 +634,7 @@ impl SessionMachine {
         self.pending.insert(
             id,
             Pending {
-                method: method.to_owned(),
-                params,
+                frame: request_frame(id, method, params),
                 purpose,
                 sent: false,
                 deadline: None,
@@ -659,12 +669,7 @@ impl SessionMachine {
             Purpose::Ping { .. } | Purpose::Connect => None,
             _ => Some(now.saturating_add(timeout)),
         };
-        let frame = ClientFrame::Request(Request {
-            id: decimal(id),
-            method: p.method.clone(),
-            params: p.params.clone(),
-        })
-        .encode();
+        let frame = p.frame.clone();
         self.out.push_back(Output::SendFrame(frame));
     }
 
@@ -1315,12 +1320,7 @@ impl SessionMachine {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let frame = ClientFrame::Request(Request {
-            id: decimal(id),
-            method: "room.leave".to_owned(),
-            params: obj(&mut [("reason", reason.into())]),
-        })
-        .encode();
+        let frame = request_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
         self.out.push_back(Output::SendFrame(frame));
     }
 

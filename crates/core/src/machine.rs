@@ -242,15 +242,15 @@ fn obj(pairs: &mut [(&str, Value)]) -> Value {
 
 /// `n` in decimal (a request id), without the formatting machinery.
 fn decimal(mut n: u64) -> String {
-    let mut digits = Vec::new();
+    let mut s = String::new();
     loop {
-        digits.push(b'0' + (n % 10) as u8);
+        s.insert(0, char::from(b'0' + (n % 10) as u8));
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    digits.iter().rev().map(|&d| char::from(d)).collect()
+    s
 }
 
 /// Sets `key` of a params object (one body for every request's optional fields).
@@ -1259,12 +1259,7 @@ impl SessionMachine {
             }
             r.prepared = true;
         }
-        if self.pub_pc.take().is_some() {
-            self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
-        }
-        if self.sub_pc.take().is_some() {
-            self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
-        }
+        self.close_pcs();
         // A full rejoin rebuilds the pub PC from scratch: that is what a reset asked for.
         for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
             self.done(h);
@@ -1324,6 +1319,16 @@ impl SessionMachine {
         self.out.push_back(Output::SendFrame(frame));
     }
 
+    /// Closes both PeerConnections (those that exist).
+    fn close_pcs(&mut self) {
+        if self.pub_pc.take().is_some() {
+            self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
+        }
+        if self.sub_pc.take().is_some() {
+            self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
+        }
+    }
+
     /// Ends the session for good.
     fn terminate(&mut self, reason: Option<ClosingReason>, error: Option<CoreError>) {
         if self.phase == Phase::Closed {
@@ -1332,27 +1337,26 @@ impl SessionMachine {
         let was_joined = self.ever_joined;
         self.phase = Phase::Closed;
         self.recovery = None;
-        if self.pub_pc.take().is_some() {
-            self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
-        }
-        if self.sub_pc.take().is_some() {
-            self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
-        }
+        self.close_pcs();
         self.close_socket(1000, "session ended");
         let fail = error.clone().unwrap_or_else(disconnected);
+        // Every open command fails, in this order: requests, publishes, resets, commands
+        // deferred until the join, the join itself.
+        let mut open: Vec<RequestHandle> = Vec::new();
         for (_, p) in std::mem::take(&mut self.pending) {
             if let Purpose::User { handle, .. } = p.purpose {
-                self.complete(handle, Err(fail.clone()));
+                open.push(handle);
             }
         }
         for (_, (h, _)) in std::mem::take(&mut self.publish_waiters) {
-            self.complete(h, Err(fail.clone()));
+            open.push(h);
         }
-        self.fail_reset_waiters(fail.clone());
+        open.append(&mut self.pub_neg.reset_waiters);
         for (h, _) in std::mem::take(&mut self.deferred) {
-            self.complete(h, Err(fail.clone()));
+            open.push(h);
         }
-        if let Some(h) = self.join_handle.take() {
+        open.extend(self.join_handle.take());
+        for h in open {
             self.complete(h, Err(fail.clone()));
         }
         self.apply(Action::Connection(ConnectionState::Disconnected {

@@ -1078,11 +1078,7 @@ impl SessionMachine {
     fn ensure_pub_pc(&mut self) {
         if self.pub_pc.is_none() {
             self.pub_pc = Some(Pc::default());
-            let ice_servers = self.ice_servers.clone();
-            self.peer(PeerOp::CreatePc {
-                pc: PcKind::Pub,
-                ice_servers,
-            });
+            self.create_pc(PcKind::Pub);
             // The data channels need a negotiated pub PC even without media tracks.
             self.pub_neg.needs_offer = true;
         }
@@ -1317,6 +1313,12 @@ impl SessionMachine {
         self.next_id += 1;
         let frame = request_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
         self.out.push_back(Output::SendFrame(frame));
+    }
+
+    /// Asks the driver to create the `pc` PeerConnection with the current ICE servers.
+    fn create_pc(&mut self, pc: PcKind) {
+        let ice_servers = self.ice_servers.clone();
+        self.peer(PeerOp::CreatePc { pc, ice_servers });
     }
 
     /// Closes both PeerConnections (those that exist).
@@ -1769,11 +1771,7 @@ impl SessionMachine {
         self.ever_joined = true;
         self.link = Link::Up;
         self.sub_pc = Some(Pc::default());
-        let ice_servers = self.ice_servers.clone();
-        self.peer(PeerOp::CreatePc {
-            pc: PcKind::Sub,
-            ice_servers,
-        });
+        self.create_pc(PcKind::Sub);
         if first {
             self.phase = Phase::Joined;
             self.emit(CoreEvent::RoomJoined { room, member_id });
@@ -1966,11 +1964,15 @@ impl SessionMachine {
                 }
             }
             Event::TrackUnpublished(e) => {
-                if let Some(l) = self.state.local_track_by_id(&e.track_id).cloned() {
+                let local = self
+                    .state
+                    .local_track_by_id(&e.track_id)
+                    .map(|l| (l.cid.clone(), l.kind));
+                if let Some((cid, kind)) = local {
                     // The server unpublished one of our tracks (demote, revoked right).
-                    self.forget_local(&l.cid);
-                    if l.kind != TrackKind::Data && self.pub_pc.is_some() {
-                        self.peer(PeerOp::RemoveTransceiver { cid: l.cid.clone() });
+                    self.forget_local(&cid);
+                    if kind != TrackKind::Data && self.pub_pc.is_some() {
+                        self.peer(PeerOp::RemoveTransceiver { cid });
                         self.request_offer(false);
                     }
                 }
@@ -2350,11 +2352,7 @@ impl SessionMachine {
                 self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
             }
             self.sub_pc = Some(Pc::default());
-            let ice_servers = self.ice_servers.clone();
-            self.peer(PeerOp::CreatePc {
-                pc: PcKind::Sub,
-                ice_servers,
-            });
+            self.create_pc(PcKind::Sub);
             self.sub_mids.clear();
         }
         for (mid, m) in o.mids {

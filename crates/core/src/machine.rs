@@ -1897,16 +1897,17 @@ impl SessionMachine {
                 member_id: e.member_id,
                 talking: e.talking,
             }),
-            Event::RoomSpeakers(e) => self.apply(Action::Speakers(
-                e.speakers
-                    .into_iter()
-                    .map(|s| Speaker {
+            Event::RoomSpeakers(e) => {
+                let mut speakers = Vec::with_capacity(e.speakers.len());
+                for s in e.speakers {
+                    speakers.push(Speaker {
                         member_id: s.member_id,
                         level: s.level,
                         active: s.active,
-                    })
-                    .collect(),
-            )),
+                    });
+                }
+                self.apply(Action::Speakers(speakers))
+            }
             Event::MemberNetworkQuality(e) => self.apply(Action::NetworkQuality {
                 member_id: e.member_id,
                 level: e.level,

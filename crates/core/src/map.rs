@@ -102,7 +102,10 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        search(self.entries.len(), &|i| self.entries[i].0.borrow().cmp(key))
+        search(self.entries.len(), &|i| match self.entries.get(i) {
+            Some(e) => key_cmp(e.0.borrow(), key),
+            None => Ordering::Greater,
+        })
     }
 
     /// The value of `key`.
@@ -111,7 +114,8 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.find(key).ok().map(|i| &self.entries[i].1)
+        let i = self.find(key).ok()?;
+        self.entries.get(i).map(|e| &e.1)
     }
 
     /// The value of `key`, mutably.
@@ -120,7 +124,8 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.find(key).ok().map(|i| &mut self.entries[i].1)
+        let i = self.find(key).ok()?;
+        self.entries.get_mut(i).map(|e| &mut e.1)
     }
 
     /// Whether `key` has an entry.
@@ -137,7 +142,10 @@ impl<K: Ord, V> VecMap<K, V> {
     #[inline(never)]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Ok(i) => self
+                .entries
+                .get_mut(i)
+                .map(|e| std::mem::replace(&mut e.1, value)),
             Err(i) => {
                 self.entries.insert(i, (key, value));
                 None
@@ -168,6 +176,13 @@ impl<K: Ord, V> VecMap<K, V> {
         };
         &mut self.entries[i].1
     }
+}
+
+/// Compares two keys: one body per key type (not one per map type), as every map's search
+/// calls it instead of inlining the comparison.
+#[inline(never)]
+fn key_cmp<Q: Ord + ?Sized>(a: &Q, b: &Q) -> Ordering {
+    a.cmp(b)
 }
 
 /// Binary search over `len` sorted items, where `cmp(i)` compares item `i` with the key

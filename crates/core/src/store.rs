@@ -648,9 +648,17 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
             state.local_tracks.remove(&cid);
         }
         Action::Acl { upsert, remove } => {
-            let (added, modified): (Vec<String>, Vec<String>) =
-                upsert.into_iter().partition(|i| !state.acl.contains(i));
-            state.acl.extend(added.iter().cloned());
+            // Known or not is decided against the list as it was before this change.
+            let known = state.acl.len();
+            let (mut added, mut modified) = (Vec::new(), Vec::new());
+            for i in upsert {
+                if state.acl.iter().take(known).any(|a| *a == i) {
+                    modified.push(i);
+                } else {
+                    state.acl.push(i.clone());
+                    added.push(i);
+                }
+            }
             state.acl.retain(|i| !remove.contains(i));
             for (change, ids) in [
                 (AclChange::Added, added),

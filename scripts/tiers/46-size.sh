@@ -13,6 +13,7 @@ fi
 raw=0
 gz=0
 # wasm-bindgen's JS snippets (pkg/snippets/) ship with the glue and count with it.
+# (pkg/convene.js already holds the lines scripts/build appends from pkg-template/append/.)
 snippets=()
 if [ -d "$ROOT/pkg/snippets" ]; then
     mapfile -t snippets < <(find "$ROOT/pkg/snippets" -name '*.js' | sort)

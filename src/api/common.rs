@@ -46,13 +46,14 @@ pub fn from_js(v: &JsValue, name: &str) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::invalid(name, "is not a plain value"))
 }
 
-/// Several JS arguments as JSON values.
+/// Several JS arguments as JSON values (trailing `undefined`/`null` ones dropped).
+#[inline(never)]
 pub fn args(list: &[&JsValue]) -> Result<Vec<Value>, ApiError> {
-    let mut out: Vec<Value> = list
-        .iter()
-        .map(|v| from_js(v, "params"))
-        .collect::<Result<_, _>>()?;
-    while out.last() == Some(&Value::Null) {
+    let mut out = Vec::with_capacity(list.len());
+    for v in list {
+        out.push(from_js(v, "params")?);
+    }
+    while out.last().is_some_and(Value::is_null) {
         out.pop();
     }
     Ok(out)
@@ -87,7 +88,7 @@ pub fn op<'a, T: 'a>(f: impl Future<Output = Result<T, CoreError>> + 'a) -> Op<'
 pub fn media_err(e: crate::web::error::MediaError) -> ApiError {
     ApiError::new(
         ovsp::codes::Code::TRACK_INVALID,
-        format!("{}: {}", e.name(), e.message()),
+        super::error::concat(&[e.name(), ": ", e.message()]),
     )
 }
 
@@ -157,12 +158,12 @@ pub fn endpoint(host: Option<String>) -> String {
     let scheme = if secure { "wss" } else { "ws" };
     match host {
         Some(h) if h.starts_with("ws://") || h.starts_with("wss://") => h,
-        Some(h) => format!("{scheme}://{h}{}", ovsp::ENDPOINT_PATH),
+        Some(h) => super::error::concat(&[scheme, "://", &h, ovsp::ENDPOINT_PATH]),
         None => {
             let h = get_str(&loc, "host")
                 .filter(|h| !h.is_empty())
                 .unwrap_or_else(|| "127.0.0.1:8080".into());
-            format!("{scheme}://{h}{}", ovsp::ENDPOINT_PATH)
+            super::error::concat(&[scheme, "://", &h, ovsp::ENDPOINT_PATH])
         }
     }
 }

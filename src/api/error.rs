@@ -38,6 +38,15 @@ impl core::ops::DerefMut for ApiError {
     }
 }
 
+/// `parts` joined into one string (no formatting machinery in the package).
+pub fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
 impl ApiError {
     /// An error with `code` and `message`.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
@@ -59,7 +68,7 @@ impl ApiError {
     pub fn invalid(field: &str, why: &str) -> Self {
         let mut e = ApiError::new(
             Code::INVALID_PARAMS,
-            format!("invalid argument `{field}`: {why}"),
+            concat(&["invalid argument `", field, "`: ", why]),
         );
         e.field = Some(field.to_owned());
         e
@@ -68,7 +77,7 @@ impl ApiError {
     /// A method the server side of this protocol version does not offer.
     #[inline(never)]
     pub fn unsupported(what: &str) -> Self {
-        ApiError::new(Code::METHOD_NOT_FOUND, format!("{what} is not supported"))
+        ApiError::new(Code::METHOD_NOT_FOUND, concat(&[what, " is not supported"]))
     }
 
     /// The stable JS error name of the code, e.g. `"RoomMaxParticipantsExceededError"`.

@@ -725,12 +725,12 @@ impl Rs {
 }
 
 /// What an asynchronous call acts on: the session itself, one of its devices (client track
-/// ids, device id) or a recording/playback/stream (kind, id), with the method (a JS name for
-/// the last two).
+/// ids, device id, method index in [`wire::DEVICE_API`]) or a recording/playback/stream (kind,
+/// id, method).
 enum Target {
     Session(M),
-    Device(Vec<String>, String, String),
-    Egress(&'static str, String, String),
+    Device(Vec<String>, String, u32),
+    Egress(&'static str, String, &'static str),
 }
 
 impl Rs {
@@ -841,8 +841,8 @@ impl Rs {
     async fn run(self: Rc<Self>, t: Target, a: JsValue, b: JsValue) -> JsResult {
         let or_true = |v: JsValue| opt_js(v).unwrap_or(JsValue::TRUE);
         let op = match t {
-            Target::Device(cids, id, js) => {
-                if js == "leave" {
+            Target::Device(cids, id, i) => {
+                if i >= 8 {
                     for c in &cids {
                         common::op(self.handle.unpublish(c)).await?;
                     }
@@ -850,9 +850,9 @@ impl Rs {
                         .borrow_mut()
                         .retain(|(_, d)| get(d, "id").as_string().as_deref() != Some(&id));
                 } else {
-                    // audioMute, audioUnmute, videoMute, videoUnmute
-                    let audio = js.starts_with('a');
-                    let muted = js.ends_with("Mute");
+                    // 4..=7: audioMute, audioUnmute, videoMute, videoUnmute
+                    let audio = i < 6;
+                    let muted = i % 2 == 0;
                     for c in cids.iter().filter(|c| c.ends_with(":audio") == audio) {
                         common::op(self.handle.mute_track(c, muted)).await?;
                     }
@@ -860,7 +860,7 @@ impl Rs {
                 return Ok(JsValue::UNDEFINED);
             }
             Target::Egress(kind, id, js) => {
-                let req = wire::egress(kind, &id, &js, &common::args(&[&a])?)?;
+                let req = wire::egress(kind, &id, js, &common::args(&[&a])?)?;
                 return self.send(None, req, wire::RsReply::Nothing).await;
             }
             Target::Session(op) => op,
@@ -929,9 +929,7 @@ impl Rs {
                 for el in els {
                     crate::web::element::set_sink_id(&el, &id)
                         .await
-                        .map_err(|e| {
-                            ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.to_string())
-                        })?;
+                        .map_err(|e| ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.text()))?;
                 }
                 Ok(JsValue::UNDEFINED)
             }
@@ -1056,23 +1054,24 @@ pub struct RoomSessionDevice {
 
 #[wasm_bindgen]
 impl RoomSessionDevice {
-    /// Every public method and getter, by name (see [`RoomSession::call`]).
+    /// Every public method and getter, by its index in [`wire::DEVICE_API`] (see
+    /// [`RoomSession::call`]).
     #[wasm_bindgen(js_name = _c)]
-    pub fn call(&self, name: &str) -> JsValue {
+    pub fn call(&self, i: u32) -> JsValue {
         let rs = self.rs.upgrade();
-        match name {
-            "id" => JsValue::from_str(&self.id),
-            "kind" => JsValue::from_str(self.kind),
-            "memberId" => rs.map(|r| r.self_id()).into(),
-            "localStream" => self.stream.clone().into(),
+        match i {
+            0 => JsValue::from_str(&self.id),
+            1 => JsValue::from_str(self.kind),
+            2 => rs.map(|r| r.self_id()).into(),
+            3 => self.stream.clone().into(),
             _ => match rs {
                 Some(rs) => promise(rs.run(
-                    Target::Device(self.cids.clone(), self.id.clone(), name.to_owned()),
+                    Target::Device(self.cids.clone(), self.id.clone(), i),
                     JsValue::UNDEFINED,
                     JsValue::UNDEFINED,
                 ))
                 .into(),
-                None if name == "leave" => js_sys::Promise::resolve(&JsValue::UNDEFINED).into(),
+                None if i >= 8 => js_sys::Promise::resolve(&JsValue::UNDEFINED).into(),
                 None => reject(ApiError::from(convene_core::CoreError::Misuse(
                     convene_core::MisuseError::Closed,
                 )))
@@ -1093,33 +1092,36 @@ pub struct Egress {
 
 #[wasm_bindgen]
 impl Egress {
-    /// Every public method and getter, by name (see [`RoomSession::call`]).
+    /// Every public method and getter, by its index in [`wire::EGRESS_API`] (see
+    /// [`RoomSession::call`]).
     #[wasm_bindgen(js_name = _c)]
-    pub fn call(&self, name: &str, a: JsValue) -> JsValue {
-        let field = match name {
-            "roomSessionId" => return JsValue::from_str(&self.room_id),
-            "id" | "state" | "url" | "volume" => name,
-            "position" => "position_ms",
-            "duration" => "duration_ms",
-            "startedAt" => "started_at",
-            "endedAt" => "ended_at",
-            _ => {
+    pub fn call(&self, i: u32, a: JsValue) -> JsValue {
+        let i = i as usize;
+        match wire::EGRESS_FIELDS.get(i) {
+            Some(&"") => JsValue::from_str(&self.room_id),
+            Some(field) => self
+                .data
+                .get(field)
+                .map(to_js)
+                .unwrap_or(JsValue::UNDEFINED),
+            None => {
+                let method = i
+                    .checked_sub(wire::EGRESS_FIELDS.len())
+                    .and_then(|m| wire::EGRESS_METHODS.get(m))
+                    .copied()
+                    .unwrap_or_default();
                 let id = self
                     .data
                     .get("id")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                return promise(self.rs.clone().run(
-                    Target::Egress(self.kind, id.to_owned(), name.to_owned()),
+                promise(self.rs.clone().run(
+                    Target::Egress(self.kind, id.to_owned(), method),
                     a,
                     JsValue::UNDEFINED,
                 ))
-                .into();
+                .into()
             }
-        };
-        self.data
-            .get(field)
-            .map(to_js)
-            .unwrap_or(JsValue::UNDEFINED)
+        }
     }
 }

@@ -18,7 +18,10 @@ pub struct TokenInfo {
 }
 
 fn malformed(why: &str) -> ApiError {
-    ApiError::new(Code::TOKEN_INVALID, format!("access token invalid: {why}"))
+    ApiError::new(
+        Code::TOKEN_INVALID,
+        super::error::concat(&["access token invalid: ", why]),
+    )
 }
 
 /// Decodes unpadded base64url (padding tolerated).
@@ -69,7 +72,8 @@ pub fn inspect(token: &str) -> Result<TokenInfo, ApiError> {
         .filter(|e| e.is_finite() && *e > 0.0 && *e < 1e13)
         .map(|e| (e * 1000.0) as u64);
     let room = claims
-        .pointer("/ovsp/room")
+        .get("ovsp")
+        .and_then(|o| o.get("room"))
         .and_then(Value::as_str)
         .map(str::to_owned);
     let identity = claims.get("sub").and_then(Value::as_str).map(str::to_owned);

@@ -8,7 +8,7 @@
 use ovsp::codes::Code;
 use ovsp::json::{Map, Value};
 
-use super::error::ApiError;
+use super::error::{concat, ApiError};
 
 /// A request to send: the OVSP method name and its params.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,10 +204,11 @@ pub fn number_in(v: &Value, key: &str, lo: i64, hi: i64) -> Result<i64, ApiError
     };
     let r = n.round();
     if r < lo as f64 || r > hi as f64 {
-        return Err(ApiError::invalid(
-            key,
-            &format!("must be between {lo} and {hi}"),
-        ));
+        let mut why = String::from("must be between ");
+        push_i64(&mut why, lo);
+        why.push_str(" and ");
+        push_i64(&mut why, hi);
+        return Err(ApiError::invalid(key, &why));
     }
     Ok(r as i64)
 }
@@ -230,7 +231,7 @@ pub fn check_layout(name: &str) -> Result<(), ApiError> {
     } else {
         let mut e = ApiError::new(
             Code::LAYOUT_NOT_FOUND,
-            format!("unknown layout {name:?}; see getLayouts()"),
+            concat(&["unknown layout \"", name, "\"; see getLayouts()"]),
         );
         e.field = Some("name".into());
         Err(e)
@@ -254,7 +255,7 @@ pub fn check_position(p: &str) -> Result<(), ApiError> {
     } else {
         let mut e = ApiError::new(
             Code::INVALID_POSITION,
-            format!("invalid layout position {p:?}"),
+            concat(&["invalid layout position \"", p, "\""]),
         );
         e.field = Some("position".into());
         Err(e)
@@ -930,6 +931,39 @@ js_api! {
 /// marks a getter, `~` a method that returns the object).
 pub const ROOM_SESSION_API: &str = "audioMute audioUnmute videoMute videoUnmute deaf undeaf getMembers removeMember removeAllMembers lock unlock promote demote setRaisedHand setPrioritizeHandraise setHideVideoMuted showVideoMuted setInputVolume setMicrophoneVolume setOutputVolume setSpeakerVolume setInputSensitivity getMeta setMeta updateMeta deleteMeta getMemberMeta setMemberMeta updateMemberMeta deleteMemberMeta getLayouts setLayout setPositions setMemberPosition startRecording getRecordings play getPlaybacks startStream getStreams sendDigits join leave addCamera addMicrophone addDevice startScreenShare createScreenShareObject updateCamera updateMicrophone updateSpeaker setLocalStream subscribe resumePlayback destroy ~on ~once ~off ~removeAllListeners .active .memberId .roomId .roomSessionId .id .name .displayName .layoutName .meta .hideVideoMuted .recording .recordings .permissions .interactivityMode .previewUrl .localOverlay .localStream .localAudioTrack .localVideoTrack .cameraId .cameraLabel .microphoneId .microphoneLabel .remoteStream .deviceList .screenShareList";
 
+/// The JS name list of `RoomSessionDevice` (see [`ROOM_SESSION_API`]): four getters, then
+/// `audioMute`, `audioUnmute`, `videoMute`, `videoUnmute` and `leave`.
+pub const DEVICE_API: &str =
+    ".id .kind .memberId .localStream audioMute audioUnmute videoMute videoUnmute leave";
+
+/// The JS name list of the recording, playback and stream objects (see [`ROOM_SESSION_API`]):
+/// the getters of [`EGRESS_FIELDS`], then the methods of [`EGRESS_METHODS`].
+pub const EGRESS_API: &str = ".id .roomSessionId .state .url .volume .position .duration .startedAt .endedAt pause resume stop setVolume seek forward rewind";
+
+/// The wire field each egress getter reads, by index (`""`: the room session id).
+pub const EGRESS_FIELDS: &[&str] = &[
+    "id",
+    "",
+    "state",
+    "url",
+    "volume",
+    "position_ms",
+    "duration_ms",
+    "started_at",
+    "ended_at",
+];
+
+/// The egress methods, by index after [`EGRESS_FIELDS`].
+pub const EGRESS_METHODS: &[&str] = &[
+    "pause",
+    "resume",
+    "stop",
+    "setVolume",
+    "seek",
+    "forward",
+    "rewind",
+];
+
 // ---------------------------------------------------------------------------------------------
 // Room
 // ---------------------------------------------------------------------------------------------
@@ -1051,7 +1085,10 @@ fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
         Value::Array(_) => {
             let l = str_list(v, key)?;
             if let Some(bad) = l.iter().find(|s| !all.contains(&s.as_str())) {
-                return Err(ApiError::invalid(key, &format!("unknown value {bad:?}")));
+                return Err(ApiError::invalid(
+                    key,
+                    &concat(&["unknown value \"", bad, "\""]),
+                ));
             }
             Ok(strings(l))
         }
@@ -1214,6 +1251,14 @@ pub fn push_percent(out: &mut String, x: f64) {
     for d in [f / 100, f / 10 % 10, f % 10] {
         out.push(char::from(b'0' + d as u8));
     }
+}
+
+/// Appends `n` in decimal, with its sign.
+fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_int(out, n.unsigned_abs());
 }
 
 /// Appends the decimal digits of `n` (no formatting machinery).
@@ -1692,6 +1737,28 @@ mod tests {
         }
         let js = include_str!("../../pkg-template/append/convene.js");
         assert!(js.contains(&format!("api(RoomSession, \"{ROOM_SESSION_API}\", 1)")));
+        assert!(js.contains(&format!("api(RoomSessionDevice, \"{DEVICE_API}\", 1)")));
+        assert!(js.contains(&format!("api(Egress, \"{EGRESS_API}\", 1)")));
+        let dev: Vec<&str> = DEVICE_API.split(' ').collect();
+        assert_eq!(
+            dev[4..],
+            [
+                "audioMute",
+                "audioUnmute",
+                "videoMute",
+                "videoUnmute",
+                "leave"
+            ]
+        );
+        assert!(dev[..4].iter().all(|n| n.starts_with('.')));
+        let eg: Vec<&str> = EGRESS_API.split(' ').collect();
+        let (getters, methods) = eg.split_at(EGRESS_FIELDS.len());
+        assert!(getters.iter().all(|n| n.starts_with('.')));
+        assert_eq!(getters[1], ".roomSessionId");
+        assert_eq!(methods, EGRESS_METHODS);
+        for m in EGRESS_METHODS {
+            assert!(egress("playback", "pb_1", m, &[json!(1)]).is_ok(), "{m}");
+        }
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub mod web;
 
 pub mod api;
 
+/// The wasm heap: talc, which is smaller in the module than std's dlmalloc and faster.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Runs when the module is instantiated: routes Rust panics (bugs, never input errors) to
 /// `console.error` so they are visible in the page.
 #[cfg(target_arch = "wasm32")]

@@ -74,10 +74,14 @@ pub fn device_constraint(device_id: Option<&str>) -> JsValue {
     }
 }
 
+/// `navigator.mediaDevices` (missing outside a secure context).
 fn devices_api() -> Result<MediaDevices, MediaError> {
-    web_sys::window()
-        .and_then(|w| w.navigator().media_devices().ok())
-        .ok_or(MediaError::Unsupported)
+    let md = js::get(&js::get(&js_sys::global(), "navigator"), "mediaDevices");
+    if md.is_object() {
+        Ok(md.unchecked_into())
+    } else {
+        Err(MediaError::Unsupported)
+    }
 }
 
 /// Starts `getUserMedia`; the promise resolves to a `MediaStream` (see [`stream_tracks`]).

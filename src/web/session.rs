@@ -348,7 +348,13 @@ pub struct Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(s) = self.shared.upgrade() {
-            s.subs.borrow_mut().retain(|(i, _)| *i != self.id);
+            // Dropped after the borrow ends: the callback may own anything.
+            let gone = {
+                let mut subs = s.subs.borrow_mut();
+                let i = subs.iter().position(|(i, _)| *i == self.id);
+                i.map(|i| subs.remove(i))
+            };
+            drop(gone);
         }
     }
 }
@@ -1350,7 +1356,8 @@ impl Actor {
 
     fn dispatch(&mut self) {
         let events = std::mem::take(&mut self.events);
-        for ev in events {
+        for ev in &events {
+            // A snapshot per event: callbacks may subscribe or unsubscribe.
             let subs: Vec<Subscriber> = self
                 .shared
                 .subs
@@ -1358,8 +1365,8 @@ impl Actor {
                 .iter()
                 .map(|(_, f)| f.clone())
                 .collect();
-            for f in subs {
-                f(&ev);
+            for f in &subs {
+                f(ev);
             }
         }
     }

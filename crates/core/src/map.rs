@@ -114,8 +114,7 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        let i = self.find(key).ok()?;
-        self.entries.get(i).map(|e| &e.1)
+        self.find(key).ok().map(|i| &self.entries[i].1)
     }
 
     /// The value of `key`, mutably.
@@ -124,8 +123,7 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        let i = self.find(key).ok()?;
-        self.entries.get_mut(i).map(|e| &mut e.1)
+        self.find(key).ok().map(|i| &mut self.entries[i].1)
     }
 
     /// Whether `key` has an entry.
@@ -142,10 +140,7 @@ impl<K: Ord, V> VecMap<K, V> {
     #[inline(never)]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
-            Ok(i) => self
-                .entries
-                .get_mut(i)
-                .map(|e| std::mem::replace(&mut e.1, value)),
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
                 self.entries.insert(i, (key, value));
                 None

@@ -17,6 +17,7 @@ use ovsp::codes::Code;
 use ovsp::json::Value;
 use ovsp::model::TrackKind;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
 use super::common::{self, get, obj, promise, reject, set, Listeners};
@@ -73,6 +74,48 @@ pub(super) fn quoted(a: &str, b: &str, c: &str) -> String {
 fn track_name(t: &ovsp::model::Track) -> &str {
     t.name.as_deref().or(t.cid.as_deref()).unwrap_or(&t.id)
 }
+
+#[wasm_bindgen(
+    inline_js = "export function install(p, names) { names.split(' ').forEach((n, i) => { const k = n.replace(/^[.~]/, ''); Object.defineProperty(p, k, n[0] == '.' ? { get() { return this._c(i) }, configurable: true } : { value: n[0] == '~' ? function (a, b) { this._c(i, a, b); return this } : function (a, b, c, d) { return this._c(i, a, b, c, d) }, writable: true, configurable: true }) }) }"
+)]
+extern "C" {
+    /// Defines `names` on the prototype `p` as calls of its `_c(index, a, b, c, d)`: a leading
+    /// `.` makes a getter, `~` a method that returns the object itself.
+    fn install(p: &JsValue, names: &str);
+}
+
+thread_local! {
+    static INSTALLED: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether the prototype of the class marked `bit` still lacks its public members (true once).
+#[inline(never)]
+pub(super) fn needs_install(bit: u8) -> bool {
+    INSTALLED.with(|c| {
+        let v = c.get();
+        c.set(v | bit);
+        v & bit == 0
+    })
+}
+
+/// Installs the public members `api` on the prototype of `obj` (see [`install`]).
+#[inline(never)]
+pub(super) fn install_on(obj: &JsValue, api: &str) {
+    install(&js_sys::Object::get_prototype_of(obj).into(), api);
+}
+
+/// Installs `api` on the prototype of a class constructed from JS, through `probe` (a second
+/// handle on the new object's state, freed at once).
+#[inline(never)]
+pub(super) fn install_by_probe(probe: JsValue, api: &str) {
+    install_on(&probe, api);
+    if let Ok(f) = get(&probe, "free").dyn_into::<js_sys::Function>() {
+        let _ = f.call0(&probe);
+    }
+}
+
+/// The public members of `Call`, in the order of its `_c` indexes.
+const CALL_API: &str = ".channel .status create join delete addTracks removeTracks muteTracks addUsers delUsers modUsers muteUser configure getUsers on leave";
 
 struct Inner {
     handle: SessionHandle,
@@ -131,7 +174,7 @@ pub(super) fn run_or(h: &SessionHandle, steps: Result<Vec<Step>, ApiError>, then
 pub(super) async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) -> common::JsResult {
     let mut r = Ok(Value::Null);
     for s in steps {
-        r = step(&h, s).await;
+        r = start(&h, s).await.map_err(ApiError::from);
         if r.is_err() {
             break;
         }
@@ -139,16 +182,17 @@ pub(super) async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) ->
     then(r)
 }
 
-async fn step(h: &SessionHandle, s: Step) -> Result<Value, ApiError> {
-    let r = match s {
-        Step::Cmd(c) => h.call(c).await,
-        Step::Publish(t, source, opts) => h.publish(t, source, opts).await,
-        Step::Unpublish(cid) => h.unpublish(&cid).await,
-        Step::Mute(cid, m) => h.mute_track(&cid, m).await,
-        Step::Replace(cid, t) => h.replace_track(&cid, t).await,
-        Step::Leave => h.leave().await,
-    };
-    r.map_err(ApiError::from)
+/// Submits the command of `s`; its reply.
+#[inline(never)]
+fn start(h: &SessionHandle, s: Step) -> crate::web::session::Reply {
+    match s {
+        Step::Cmd(c) => h.call(c),
+        Step::Publish(t, source, opts) => h.publish(t, source, opts),
+        Step::Unpublish(cid) => h.unpublish(&cid),
+        Step::Mute(cid, m) => h.mute_track(&cid, m),
+        Step::Replace(cid, t) => h.replace_track(&cid, t),
+        Step::Leave => h.leave(),
+    }
 }
 
 /// Named local tracks to publish.
@@ -335,33 +379,73 @@ impl Call {
     /// `new Call({token, host})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Call, JsValue> {
-        Self::build(&options).map_err(|e| e.to_js())
+        let c = Self::build(&options).map_err(|e| e.to_js())?;
+        if needs_install(4) {
+            install_by_probe(
+                Call {
+                    inner: c.inner.clone(),
+                }
+                .into(),
+                CALL_API,
+            );
+        }
+        Ok(c)
     }
 
+    /// The member of `CALL_API` at index `i`, with its arguments (the public methods and
+    /// getters are installed on the prototype as calls of this one).
+    pub fn _c(
+        &self,
+        i: u32,
+        a: JsValue,
+        b: JsValue,
+        c: JsValue,
+        d: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        Ok(match i {
+            0 => self.channel(),
+            1 => self.status(),
+            2 => self.create(a, b, c).into(),
+            3 => self.join(a, b).into(),
+            4 => self.delete(a).into(),
+            5 => self.add_tracks(a).into(),
+            6 => self.remove_tracks(a).into(),
+            7 => self.mute_tracks(a, b).into(),
+            8 => self.users("addUsers", &a).into(),
+            9 => self.users("delUsers", &a).into(),
+            10 => self.users("modUsers", &a).into(),
+            11 => self.mute_user(a, b, c, d).into(),
+            12 => self.configure(a).into(),
+            13 => self.get_users().into(),
+            14 => self.on(a, b)?,
+            _ => self.leave().into(),
+        })
+    }
+}
+
+impl Call {
     /// The current call channel.
-    #[wasm_bindgen(getter)]
-    pub fn channel(&self) -> JsValue {
+    fn channel(&self) -> JsValue {
         JsValue::from_str(&self.inner.channel.borrow())
     }
 
     /// `connected`, `connecting`, `disconnected` or `checking`.
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> JsValue {
+    fn status(&self) -> JsValue {
         JsValue::from_str(self.inner.status())
     }
 
     /// Creates the call channel (the token must allow creating it) and joins it.
-    pub fn create(&self, channel_id: JsValue, tracks: JsValue, config: JsValue) -> Promise {
+    fn create(&self, channel_id: JsValue, tracks: JsValue, config: JsValue) -> Promise {
         self.join_with(&channel_id, &tracks, &config)
     }
 
     /// Joins an existing call.
-    pub fn join(&self, channel_id: JsValue, tracks: JsValue) -> Promise {
+    fn join(&self, channel_id: JsValue, tracks: JsValue) -> Promise {
         self.join_with(&channel_id, &tracks, &JsValue::UNDEFINED)
     }
 
     /// Ends the call for everyone (owner only).
-    pub fn delete(&self, reason: JsValue) -> Promise {
+    fn delete(&self, reason: JsValue) -> Promise {
         let mut m = ovsp::json::Map::new();
         let r = if let Some(r) = reason.as_string() {
             wire::put(&mut m, "reason", Value::String(r));
@@ -379,8 +463,7 @@ impl Call {
     }
 
     /// Publishes local tracks by name.
-    #[wasm_bindgen(js_name = addTracks)]
-    pub fn add_tracks(&self, tracks: JsValue) -> Promise {
+    fn add_tracks(&self, tracks: JsValue) -> Promise {
         let steps = track_list(&tracks).map(|t| {
             let mut steps = Vec::new();
             publish_steps(&mut steps, t);
@@ -390,15 +473,13 @@ impl Call {
     }
 
     /// Unpublishes tracks by name.
-    #[wasm_bindgen(js_name = removeTracks)]
-    pub fn remove_tracks(&self, name: JsValue) -> Promise {
+    fn remove_tracks(&self, name: JsValue) -> Promise {
         let steps = names_arg(&name, "name").map(|n| n.into_iter().map(Step::Unpublish).collect());
         run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
     /// Mutes (`true`) or unmutes local tracks by name.
-    #[wasm_bindgen(js_name = muteTracks)]
-    pub fn mute_tracks(&self, track_name: JsValue, new_state: JsValue) -> Promise {
+    fn mute_tracks(&self, track_name: JsValue, new_state: JsValue) -> Promise {
         let steps = names_arg(&track_name, "trackName").and_then(|n| {
             let muted = new_state
                 .as_bool()
@@ -408,27 +489,8 @@ impl Call {
         run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
-    /// Adds users (identities) to the call's access list.
-    #[wasm_bindgen(js_name = addUsers)]
-    pub fn add_users(&self, users: JsValue) -> Promise {
-        self.users("addUsers", &users)
-    }
-
-    /// Removes users from the call's access list (connected ones are disconnected).
-    #[wasm_bindgen(js_name = delUsers)]
-    pub fn del_users(&self, users: JsValue) -> Promise {
-        self.users("delUsers", &users)
-    }
-
-    /// Changes users' send/receive permissions.
-    #[wasm_bindgen(js_name = modUsers)]
-    pub fn mod_users(&self, users: JsValue) -> Promise {
-        self.users("modUsers", &users)
-    }
-
     /// Mutes or unmutes another user's audio or video (admins only).
-    #[wasm_bindgen(js_name = muteUser)]
-    pub fn mute_user(
+    fn mute_user(
         &self,
         user_id: JsValue,
         kind: JsValue,
@@ -442,7 +504,7 @@ impl Call {
     }
 
     /// Updates the channel configuration.
-    pub fn configure(&self, config: JsValue) -> Promise {
+    fn configure(&self, config: JsValue) -> Promise {
         self.rpc(
             common::args(&[&config]).and_then(|a| wire::call_configure(&a)),
             true,
@@ -450,8 +512,7 @@ impl Call {
     }
 
     /// The active users with their tracks and muted states.
-    #[wasm_bindgen(js_name = getUsers)]
-    pub fn get_users(&self) -> Promise {
+    fn get_users(&self) -> Promise {
         let out = Array::new();
         self.inner.handle.with_machine(|m| {
             let s = m.state();
@@ -491,15 +552,17 @@ impl Call {
     }
 
     /// Listens for call events.
-    pub fn on(&self, event: &str, handler: JsValue) -> Result<(), JsValue> {
+    fn on(&self, event: JsValue, handler: JsValue) -> Result<JsValue, JsValue> {
+        let ev = event.as_string().unwrap_or_default();
         self.inner
             .listeners
-            .add(event, &handler, false)
-            .map_err(|e| e.to_js())
+            .add(&ev, &handler, false)
+            .map_err(|e| e.to_js())?;
+        Ok(JsValue::UNDEFINED)
     }
 
     /// Leaves the call: local tracks are stopped and the connection closed.
-    pub fn leave(&self) -> Promise {
+    fn leave(&self) -> Promise {
         run(&self.inner.handle, vec![Step::Leave], Box::new(undef))
     }
 }

@@ -16,7 +16,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{cat, jobj, kind_str, quoted, run, run_or, undef, Step, Then};
+use super::call::{
+    cat, install_by_probe, jobj, kind_str, needs_install, quoted, run, run_or, undef, Step, Then,
+};
 use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -430,6 +432,9 @@ impl Inner {
     }
 }
 
+/// The public members of `Room`, in the order of its `_c` indexes.
+const ROOM_API: &str = ".id on connect disconnect updateClientToken getState getLocalParticipant getLocalStreams addStream updateStream removeStream addSubscription updateSubscription removeSubscription getParticipantStreams getParticipantStream getWebRTCStatsForStream sendMessage enableNetworkMetricsReport disableNetworkMetricsReport";
+
 /// A participant of `getState()`: `{id, streams, canReceiveMessages: true, origin}`.
 #[inline(never)]
 fn participant(id: &str, streams: ovsp::json::Map<String, Value>, origin: &str) -> Value {
@@ -483,12 +488,51 @@ impl Room {
             }
         });
         *inner.off_fn.borrow_mut() = Some(off);
+        if needs_install(8) {
+            install_by_probe(
+                Room {
+                    inner: inner.clone(),
+                }
+                .into(),
+                ROOM_API,
+            );
+        }
         Ok(Room { inner })
     }
 
+    /// The member of `ROOM_API` at index `i`, with its arguments (the public methods and
+    /// getters are installed on the prototype as calls of this one).
+    pub fn _c(&self, i: u32, a: JsValue, b: JsValue, c: JsValue) -> Result<JsValue, JsValue> {
+        Ok(match i {
+            0 => self.id(),
+            1 => self.on(a, b)?,
+            2 => self.connect().into(),
+            3 => self.disconnect().into(),
+            4 => self.update_client_token(a).into(),
+            5 => self.get_state(),
+            6 => self.get_local_participant(),
+            7 => self.get_local_streams(),
+            8 => self.put(&a, &b, false).into(),
+            9 => self.put(&a, &b, true).into(),
+            10 => self.remove_stream(a).into(),
+            11 => self.subscription("addSubscription", &[&a, &b, &c]).into(),
+            12 => self
+                .subscription("updateSubscription", &[&a, &b, &c])
+                .into(),
+            13 => self.subscription("removeSubscription", &[&a, &b]).into(),
+            14 => self.get_participant_streams(a).into(),
+            15 => self.get_participant_stream(a, b),
+            16 => self.get_webrtc_stats_for_stream(a, b).into(),
+            17 => self.send_message(a, b).into(),
+            18 => self.enable_network_metrics_report(a).into(),
+            _ => self.disable_network_metrics_report(a).into(),
+        })
+    }
+}
+
+impl Room {
     /// The room id.
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> JsValue {
+    fn id(&self) -> JsValue {
         JsValue::from(self.inner.handle.with_machine(|m| {
             m.state()
                 .room
@@ -499,24 +543,23 @@ impl Room {
     }
 
     /// Adds a listener; returns the function that removes it.
-    pub fn on(&self, event: &str, callback: JsValue) -> Result<JsValue, JsValue> {
+    fn on(&self, event: JsValue, callback: JsValue) -> Result<JsValue, JsValue> {
+        let ev = event.as_string().unwrap_or_default();
         self.inner
             .listeners
-            .add(event, &callback, false)
+            .add(&ev, &callback, false)
             .map_err(|e| e.to_js())?;
         let off = self.inner.off_fn.borrow();
         let f: &Function = off
             .as_ref()
             .map(|c| c.as_ref().unchecked_ref())
             .ok_or_else(|| JsValue::from_str("closed"))?;
-        let unsubscribe: JsValue = f
-            .bind2(&JsValue::NULL, &JsValue::from_str(event), &callback)
-            .into();
+        let unsubscribe: JsValue = f.bind2(&JsValue::NULL, &event, &callback).into();
         Ok(unsubscribe)
     }
 
     /// Connects to the room.
-    pub fn connect(&self) -> Promise {
+    fn connect(&self) -> Promise {
         self.inner.started.set(true);
         run(
             &self.inner.handle,
@@ -526,7 +569,7 @@ impl Room {
     }
 
     /// Disconnects from the room.
-    pub fn disconnect(&self) -> Promise {
+    fn disconnect(&self) -> Promise {
         let inner = self.inner.clone();
         inner.disconnecting.set(true);
         inner.expiry.borrow_mut().take();
@@ -541,8 +584,7 @@ impl Room {
     }
 
     /// Replaces the client token before it expires.
-    #[wasm_bindgen(js_name = updateClientToken)]
-    pub fn update_client_token(&self, client_token: JsValue) -> Promise {
+    fn update_client_token(&self, client_token: JsValue) -> Promise {
         let tok = client_token
             .as_string()
             .filter(|t| !t.is_empty())
@@ -554,14 +596,12 @@ impl Room {
     }
 
     /// The state: status, local participant id, participants and streams.
-    #[wasm_bindgen(js_name = getState)]
-    pub fn get_state(&self) -> JsValue {
+    fn get_state(&self) -> JsValue {
         self.inner.state_js()
     }
 
     /// The local participant.
-    #[wasm_bindgen(js_name = getLocalParticipant)]
-    pub fn get_local_participant(&self) -> JsValue {
+    fn get_local_participant(&self) -> JsValue {
         let st = self.inner.state_js();
         get(
             &get(&st, "participants"),
@@ -570,8 +610,7 @@ impl Room {
     }
 
     /// The local participant's streams by key.
-    #[wasm_bindgen(js_name = getLocalStreams)]
-    pub fn get_local_streams(&self) -> JsValue {
+    fn get_local_streams(&self) -> JsValue {
         let (_, _, rows) = self.inner.rows();
         let o = obj();
         for r in rows.iter().filter(|r| r.local) {
@@ -580,21 +619,8 @@ impl Room {
         o
     }
 
-    /// Publishes a stream (`{audio, video}` tracks) under `key`.
-    #[wasm_bindgen(js_name = addStream)]
-    pub fn add_stream(&self, key: JsValue, tracks: JsValue) -> Promise {
-        self.put(&key, &tracks, false)
-    }
-
-    /// Replaces the tracks of stream `key` (a track set to `null` is disabled).
-    #[wasm_bindgen(js_name = updateStream)]
-    pub fn update_stream(&self, key: JsValue, tracks: JsValue) -> Promise {
-        self.put(&key, &tracks, true)
-    }
-
     /// Unpublishes stream `key`.
-    #[wasm_bindgen(js_name = removeStream)]
-    pub fn remove_stream(&self, key: JsValue) -> Promise {
+    fn remove_stream(&self, key: JsValue) -> Promise {
         let steps = key
             .as_string()
             .filter(|k| !k.is_empty())
@@ -639,37 +665,8 @@ impl Room {
         run(&self.inner.handle, vec![Step::Cmd(cmd)], Box::new(undef))
     }
 
-    /// Subscribes to stream `key` of a remote participant.
-    #[wasm_bindgen(js_name = addSubscription)]
-    pub fn add_subscription(
-        &self,
-        participant_id: JsValue,
-        key: JsValue,
-        config: JsValue,
-    ) -> Promise {
-        self.subscription("addSubscription", &[&participant_id, &key, &config])
-    }
-
-    /// Changes which kinds of stream `key` are received.
-    #[wasm_bindgen(js_name = updateSubscription)]
-    pub fn update_subscription(
-        &self,
-        participant_id: JsValue,
-        key: JsValue,
-        config: JsValue,
-    ) -> Promise {
-        self.subscription("updateSubscription", &[&participant_id, &key, &config])
-    }
-
-    /// Stops receiving stream `key`.
-    #[wasm_bindgen(js_name = removeSubscription)]
-    pub fn remove_subscription(&self, participant_id: JsValue, key: JsValue) -> Promise {
-        self.subscription("removeSubscription", &[&participant_id, &key])
-    }
-
     /// The streams of a participant by key.
-    #[wasm_bindgen(js_name = getParticipantStreams)]
-    pub fn get_participant_streams(&self, participant_id: JsValue) -> Map {
+    fn get_participant_streams(&self, participant_id: JsValue) -> Map {
         let pid = participant_id.as_string().unwrap_or_default();
         let (_, _, rows) = self.inner.rows();
         let m = Map::new();
@@ -680,14 +677,12 @@ impl Room {
     }
 
     /// One stream of a participant.
-    #[wasm_bindgen(js_name = getParticipantStream)]
-    pub fn get_participant_stream(&self, participant_id: JsValue, key: JsValue) -> JsValue {
+    fn get_participant_stream(&self, participant_id: JsValue, key: JsValue) -> JsValue {
         self.get_participant_streams(participant_id).get(&key)
     }
 
     /// WebRTC statistics of a stream (inbound for remote streams, outbound for local ones).
-    #[wasm_bindgen(js_name = getWebRTCStatsForStream)]
-    pub fn get_webrtc_stats_for_stream(&self, participant_id: JsValue, key: JsValue) -> Promise {
+    fn get_webrtc_stats_for_stream(&self, participant_id: JsValue, key: JsValue) -> Promise {
         let inner = self.inner.clone();
         let stream = self.get_participant_stream(participant_id, key);
         promise(async move {
@@ -742,8 +737,7 @@ impl Room {
     }
 
     /// Sends a message to everyone, or to `recipients`.
-    #[wasm_bindgen(js_name = sendMessage)]
-    pub fn send_message(&self, message: JsValue, recipients: JsValue) -> Promise {
+    fn send_message(&self, message: JsValue, recipients: JsValue) -> Promise {
         let req = match common::args(&[&message, &recipients]).and_then(|a| wire::room_message(&a))
         {
             Ok(r) => r,
@@ -758,12 +752,7 @@ impl Room {
     }
 
     /// Starts `network_metrics_report` events for these participants.
-    #[wasm_bindgen(js_name = enableNetworkMetricsReport)]
-    pub fn enable_network_metrics_report(
-        &self,
-        participant_ids: JsValue,
-        _options: JsValue,
-    ) -> Promise {
+    fn enable_network_metrics_report(&self, participant_ids: JsValue) -> Promise {
         let ids = match common::args(&[&participant_ids])
             .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))
         {
@@ -779,8 +768,7 @@ impl Room {
     }
 
     /// Stops `network_metrics_report` events (for these participants, or all).
-    #[wasm_bindgen(js_name = disableNetworkMetricsReport)]
-    pub fn disable_network_metrics_report(&self, participant_ids: JsValue) -> Promise {
+    fn disable_network_metrics_report(&self, participant_ids: JsValue) -> Promise {
         if participant_ids.is_undefined() || participant_ids.is_null() {
             self.inner.metrics_for.borrow_mut().take();
             return Promise::resolve(&JsValue::UNDEFINED);

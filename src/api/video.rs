@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::call::{cat, jobj, kind_str, run, run_steps, Step, Then};
+use super::call::{cat, install_on, jobj, kind_str, needs_install, run, run_steps, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::opts;
@@ -386,42 +386,19 @@ fn listen(l: &Listeners, op: u32, event: &JsValue, f: &JsValue) -> Result<(), Js
     Ok(())
 }
 
-#[wasm_bindgen(
-    inline_js = "export function install(p, names) { names.split(' ').forEach((n, i) => { const k = n.replace(/^[.~]/, ''); Object.defineProperty(p, k, n[0] == '.' ? { get() { return this._c(i) }, configurable: true } : { value: n[0] == '~' ? function (a, b) { this._c(i, a, b); return this } : function (a, b) { return this._c(i, a, b) }, writable: true, configurable: true }) }) }"
-)]
-extern "C" {
-    /// Defines `names` on the prototype `p` as calls of its `_c(index, a, b)`: a leading `.`
-    /// makes a getter, `~` a method that returns the object itself.
-    fn install(p: &JsValue, names: &str);
-}
-
 /// The public members of `LocalTrack`, in the order of its `_c` indexes.
 const LOCAL_TRACK_API: &str = ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners";
 
 /// The public members of `VideoRoom`, in the order of its `_c` indexes.
 const VIDEO_ROOM_API: &str = ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners";
 
-thread_local! {
-    static INSTALLED: Cell<u8> = const { Cell::new(0) };
-}
-
-/// Installs `api` on the prototype of `obj` the first time (`bit` marks the class).
-#[inline(never)]
-fn installed(obj: JsValue, bit: u8, api: &str) -> JsValue {
-    let done = INSTALLED.with(|c| {
-        let v = c.get();
-        c.set(v | bit);
-        v & bit != 0
-    });
-    if !done {
-        install(&js_sys::Object::get_prototype_of(&obj).into(), api);
-    }
-    obj
-}
-
 /// A local track as a JS object.
 fn wrap_local(inner: Rc<LocalInner>) -> JsValue {
-    installed(LocalTrack { inner }.into(), 1, LOCAL_TRACK_API)
+    let o = LocalTrack { inner }.into();
+    if needs_install(1) {
+        install_on(&o, LOCAL_TRACK_API);
+    }
+    o
 }
 
 #[wasm_bindgen]
@@ -792,14 +769,14 @@ impl Inner {
     }
 
     fn room_obj(self: &Rc<Self>) -> JsValue {
-        installed(
-            VideoRoom {
-                inner: self.clone(),
-            }
-            .into(),
-            2,
-            VIDEO_ROOM_API,
-        )
+        let o = VideoRoom {
+            inner: self.clone(),
+        }
+        .into();
+        if needs_install(2) {
+            install_on(&o, VIDEO_ROOM_API);
+        }
+        o
     }
 
     /// Runs a bound object method.

@@ -182,6 +182,8 @@ const PLAY: u32 = 7;
 /// The capture that replaces an ended local track settled.
 const FALLBACK: u32 = 8;
 const WATCH: u32 = 9;
+/// What of a generation or id fits above a tag's low byte.
+const ID: u32 = 0x00ff_ffff;
 const DROP: u32 = 10;
 const SHUTDOWN: u32 = 11;
 
@@ -277,7 +279,8 @@ impl Shared {
 
     fn id(&self) -> u32 {
         let id = self.next.get();
-        self.next.set(id.wrapping_add(1));
+        // Ids fit above a tag's low byte.
+        self.next.set(id.wrapping_add(1) & ID);
         id
     }
 
@@ -894,7 +897,7 @@ impl Actor {
         let ok = tag & REJECTED == 0;
         match kind {
             _ if kind < TIMER => {
-                if id != self.sock_gen {
+                if id != self.sock_gen & ID {
                     return None;
                 }
                 match kind - WS {
@@ -914,7 +917,7 @@ impl Actor {
                     }
                 }
             }
-            TIMER if id == self.timer_gen => {
+            TIMER if id == self.timer_gen & ID => {
                 self.timer = None;
                 self.deadline = None;
                 Some(Input::Timeout)

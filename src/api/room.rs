@@ -11,7 +11,7 @@ use convene_core::store::stream_key;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubTarget};
 use js_sys::{Function, Map, Promise};
 use ovsp::json::Value;
-use ovsp::model::{MediaSource, TrackKind};
+use ovsp::model::{MediaKind, MediaSource, TrackKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
@@ -71,7 +71,7 @@ impl Inner {
         })
     }
 
-    fn rows(&self) -> (String, Vec<(String, Value)>, Vec<StreamRow>) {
+    fn rows(&self) -> (String, Vec<(String, JsValue)>, Vec<StreamRow>) {
         self.handle.with_machine(|m| {
             let s = m.state();
             let me = s.self_id().unwrap_or_default().to_owned();
@@ -79,7 +79,7 @@ impl Inner {
             let mut rows = Vec::new();
             // The local participant and its streams (from the local tracks).
             if s.self_member.is_some() {
-                let mut streams = ovsp::json::Map::new();
+                let streams = obj();
                 let mut keys: Vec<String> = Vec::new();
                 for t in s.local_tracks.values() {
                     let key = stream_key(t.stream_key.as_deref(), t.source);
@@ -89,7 +89,7 @@ impl Inner {
                 }
                 for key in keys {
                     let id = cat(&me, &cat("/", &key));
-                    streams.insert(key.clone(), Value::String(id.clone()));
+                    set(&streams, &key, &JsValue::from_str(&id));
                     let mut row = StreamRow {
                         id,
                         key: key.clone(),
@@ -120,10 +120,10 @@ impl Inner {
                 participants.push((me.clone(), participant(&me, streams, "local")));
             }
             for m in s.members.values() {
-                let mut streams = ovsp::json::Map::new();
+                let streams = obj();
                 for g in s.streams.values().filter(|g| g.member_id == m.id) {
                     let id = cat(&m.id, &cat("/", &g.stream_key));
-                    streams.insert(g.stream_key.clone(), Value::String(id.clone()));
+                    set(&streams, &g.stream_key, &JsValue::from_str(&id));
                     let mut row = StreamRow {
                         id,
                         key: g.stream_key.clone(),
@@ -142,9 +142,9 @@ impl Inner {
                     }
                     rows.push(row);
                 }
-                let mut p = participant(&m.id, streams, "remote");
-                if let (Some(c), Value::Object(o)) = (m.meta.get("context"), &mut p) {
-                    wire::put(o, "context", c.clone());
+                let p = participant(&m.id, streams, "remote");
+                if let Some(c) = m.meta.get("context") {
+                    set(&p, "context", &to_js(c));
                 }
                 participants.push((m.id.clone(), p));
             }
@@ -199,11 +199,11 @@ impl Inner {
         let (me, participants, rows) = self.rows();
         let ps = obj();
         for (id, p) in &participants {
-            let pj = to_js(p);
+            let pj = p;
             if id == &me && !self.context.is_undefined() {
-                set(&pj, "context", &self.context);
+                set(pj, "context", &self.context);
             }
-            set(&ps, id, &pj);
+            set(&ps, id, pj);
         }
         let ss = obj();
         for r in &rows {
@@ -221,25 +221,29 @@ impl Inner {
         stream_key(track.stream_key.as_deref(), track.source)
     }
 
+    /// The listener arguments of `name` for `ev` (the state last, except for the metrics).
     fn args(&self, name: &str, ev: &CoreEvent) -> Option<Vec<JsValue>> {
-        let st = || self.state_js();
         let s = |x: &str| JsValue::from_str(x);
-        Some(match ev {
+        let mut v: Vec<JsValue> = Vec::new();
+        match ev {
             CoreEvent::ConnectionStateChanged { .. }
             | CoreEvent::RoomJoined { .. }
-            | CoreEvent::RoomLeft { .. } => vec![st()],
-            CoreEvent::MemberJoined { member } => vec![s(&member.id), st()],
-            CoreEvent::MemberLeft { member, .. } if name == "participant_leaving" => {
-                vec![s(&member.id), s("kicked"), st()]
-            }
-            CoreEvent::MemberLeft { member, .. } if name == "participant_left" => {
-                vec![s(&member.id), st()]
+            | CoreEvent::RoomLeft { .. } => {}
+            CoreEvent::MemberJoined { member } => v.push(s(&member.id)),
+            CoreEvent::MemberLeft { member, .. } => {
+                v.push(s(&member.id));
+                match name {
+                    "participant_leaving" => v.push(s("kicked")),
+                    "participant_left" => {}
+                    _ => return None,
+                }
             }
             CoreEvent::SessionClosing { .. } => {
                 let me = self
                     .handle
                     .with_machine(|m| m.state().self_id().unwrap_or_default().to_owned());
-                vec![s(&me), s("kicked"), st()]
+                v.push(s(&me));
+                v.push(s("kicked"));
             }
             CoreEvent::StreamPublished {
                 member_id,
@@ -251,19 +255,22 @@ impl Inner {
                 stream_key,
                 ..
             } => {
-                vec![s(member_id), s(stream_key), st()]
+                v.push(s(member_id));
+                v.push(s(stream_key));
             }
-            CoreEvent::TrackUpdated { track, .. } => vec![
-                s(&track.member_id),
-                s(&self.key_of(track)),
-                s(kind_str(track.kind)),
-                st(),
-            ],
-            CoreEvent::MemberTalking { member_id, .. } => vec![s(member_id), JsValue::NULL, st()],
-            CoreEvent::SubscriptionStarted { track: Some(t), .. }
+            CoreEvent::TrackUpdated { track: t, .. }
+            | CoreEvent::SubscriptionStarted { track: Some(t), .. }
             | CoreEvent::SubscriptionReconfigured { track: Some(t), .. }
             | CoreEvent::SubscriptionEnded { track: Some(t), .. } => {
-                vec![s(&t.member_id), s(&self.key_of(t)), st()]
+                v.push(s(&t.member_id));
+                v.push(s(&self.key_of(t)));
+                if matches!(ev, CoreEvent::TrackUpdated { .. }) {
+                    v.push(s(kind_str(t.kind)));
+                }
+            }
+            CoreEvent::MemberTalking { member_id, .. } => {
+                v.push(s(member_id));
+                v.push(JsValue::NULL);
             }
             CoreEvent::MessageReceived {
                 from_member_id,
@@ -271,17 +278,14 @@ impl Inner {
                 payload,
                 ..
             } => {
-                let msg = if payload.is_object() {
-                    to_js(payload)
+                let p = to_js(payload);
+                v.push(s(from_member_id));
+                v.push(if payload.is_object() {
+                    p
                 } else {
-                    jobj(&["payload", "type"], &[to_js(payload), s("text")])
-                };
-                vec![
-                    s(from_member_id),
-                    msg,
-                    to.as_ref().map(to_js).unwrap_or(JsValue::NULL),
-                    st(),
-                ]
+                    jobj(&["payload", "type"], &[p, s("text")])
+                });
+                v.push(to.as_ref().map_or(JsValue::NULL, to_js));
             }
             CoreEvent::NetworkQuality {
                 member_id, level, ..
@@ -304,10 +308,12 @@ impl Inner {
                     member_id,
                     &jobj(&["connectionQuality", "level"], &[s(q), (*level).into()]),
                 );
-                vec![o]
+                return Some(vec![o]);
             }
             _ => return None,
-        })
+        }
+        v.push(self.state_js());
+        Some(v)
     }
 
     fn on_event(self: &Rc<Self>, ev: &SessionEvent) {
@@ -437,18 +443,11 @@ const ROOM_API: &str = ".id on connect disconnect updateClientToken getState get
 
 /// A participant of `getState()`: `{id, streams, canReceiveMessages: true, origin}`.
 #[inline(never)]
-fn participant(id: &str, streams: ovsp::json::Map<String, Value>, origin: &str) -> Value {
-    let mut p = ovsp::json::Map::new();
-    wire::put(&mut p, "canReceiveMessages", Value::Bool(true));
-    wire::put(&mut p, "id", id.into());
-    wire::put(&mut p, "origin", origin.into());
-    wire::put(&mut p, "streams", Value::Object(streams));
-    Value::Object(p)
-}
-
-fn targets(v: Option<&Value>) -> Vec<SubTarget> {
-    v.and_then(|v| ovsp::json::decode(v).ok())
-        .unwrap_or_default()
+fn participant(id: &str, streams: JsValue, origin: &str) -> JsValue {
+    jobj(
+        &["canReceiveMessages", "id", "origin", "streams"],
+        &[JsValue::TRUE, id.into(), origin.into(), streams],
+    )
 }
 
 #[wasm_bindgen]
@@ -515,11 +514,9 @@ impl Room {
             8 => self.put(&a, &b, false).into(),
             9 => self.put(&a, &b, true).into(),
             10 => self.remove_stream(a).into(),
-            11 => self.subscription("addSubscription", &[&a, &b, &c]).into(),
-            12 => self
-                .subscription("updateSubscription", &[&a, &b, &c])
-                .into(),
-            13 => self.subscription("removeSubscription", &[&a, &b]).into(),
+            11 => self.subscription(0, &[&a, &b, &c]).into(),
+            12 => self.subscription(1, &[&a, &b, &c]).into(),
+            13 => self.subscription(2, &[&a, &b]).into(),
             14 => self.get_participant_streams(a).into(),
             15 => self.get_participant_stream(a, b),
             16 => self.get_webrtc_stats_for_stream(a, b).into(),
@@ -647,22 +644,41 @@ impl Room {
     }
 
     #[inline(never)]
-    fn subscription(&self, js: &'static str, a: &[&JsValue]) -> Promise {
-        let args = match common::args(a) {
-            Ok(v) => v,
-            Err(e) => return reject(e),
-        };
-        let req = match wire::room_subscription(js, &args) {
-            Ok(r) => r,
-            Err(e) => return reject(e),
-        };
-        let p = &req.params;
-        let cmd = Command::UpdateSubscriptions {
-            add: targets(p.get("add")),
-            remove: targets(p.get("remove")),
-            settings: Vec::new(),
-        };
-        run(&self.inner.handle, vec![Step::Cmd(cmd)], Box::new(undef))
+    fn subscription(&self, op: u8, a: &[&JsValue]) -> Promise {
+        let steps = (|| {
+            let args = common::args(a)?;
+            let member = wire::arg_str(&args, 0, "participantId")?;
+            wire::check_id(&member, "participantId")?;
+            let key = wire::arg_str(&args, 1, "key")?;
+            let target = |kinds: Option<Vec<MediaKind>>| SubTarget {
+                track_id: None,
+                member_id: Some(member.clone()),
+                stream_key: Some(key.clone()),
+                kinds,
+            };
+            let (mut add, mut remove) = (Vec::new(), Vec::new());
+            if op == 2 {
+                remove.push(target(None));
+            } else {
+                let kinds = wire::subscription_kinds(args.get(2))?;
+                let (on, off): (Vec<MediaKind>, Vec<MediaKind>) =
+                    [MediaKind::Audio, MediaKind::Video]
+                        .into_iter()
+                        .partition(|k| kinds.contains(&k.as_str()));
+                if op == 0 || !on.is_empty() {
+                    add.push(target(Some(on)));
+                }
+                if op == 1 && !off.is_empty() {
+                    remove.push(target(Some(off)));
+                }
+            }
+            Ok(vec![Step::Cmd(Command::UpdateSubscriptions {
+                add,
+                remove,
+                settings: Vec::new(),
+            })])
+        })();
+        run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
     /// The streams of a participant by key.

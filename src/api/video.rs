@@ -65,6 +65,19 @@ fn pick(spec: &[u8], slots: &[&JsValue]) -> Vec<JsValue> {
         .collect()
 }
 
+/// The methods of the room's plain objects, by the index their bound function passes.
+const OPS: [&str; 9] = [
+    "on",
+    "once",
+    "off",
+    "removeAllListeners",
+    "attach",
+    "detach",
+    "publishTrack",
+    "unpublishTrack",
+    "unpublish",
+];
+
 /// The track maps of a participant.
 const MAPS: [&str; 4] = ["tracks", "audioTracks", "videoTracks", "dataTracks"];
 
@@ -567,19 +580,18 @@ pub struct VideoRoom {
 impl Inner {
     /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
     /// closure), and empty track maps when `maps`.
-    fn new_obj(&self, js: JsValue, methods: &[&str], maps: bool) -> u32 {
+    fn new_obj(&self, js: JsValue, methods: &[u8], maps: bool) -> u32 {
         let id = self.next.get() + 1;
         self.next.set(id);
         if let Some(d) = self.dispatch.borrow().as_ref() {
             let f: &Function = d.as_ref().unchecked_ref();
-            for m in ["on", "once", "off", "removeAllListeners"]
-                .iter()
-                .chain(methods)
-            {
-                let bound: JsValue = f
-                    .bind2(&JsValue::NULL, &JsValue::from_str(m), &JsValue::from(id))
-                    .into();
-                set(&js, m, &bound);
+            for &op in [0, 1, 2, 3].iter().chain(methods) {
+                if let Some(m) = OPS.get(usize::from(op)) {
+                    let bound: JsValue = f
+                        .bind2(&JsValue::NULL, &JsValue::from(op), &JsValue::from(id))
+                        .into();
+                    set(&js, m, &bound);
+                }
             }
         }
         if maps {
@@ -733,7 +745,7 @@ impl Inner {
                     t.reliable.map_or(JsValue::NULL, JsValue::from),
                 ],
             ),
-            if data { &[] } else { &["attach", "detach"] },
+            if data { &[] } else { &[4, 5] },
             false,
         );
         if let Some(media) = media {
@@ -780,7 +792,7 @@ impl Inner {
     }
 
     /// Runs a bound object method.
-    fn dispatch(self: &Rc<Self>, op: &str, id: u32, a: JsValue, b: JsValue) -> JsValue {
+    fn dispatch(self: &Rc<Self>, op: u32, id: u32, a: JsValue, b: JsValue) -> JsValue {
         let this = self.js(id);
         let with = |f: &dyn Fn(&Listeners)| {
             // The listener table entry may be temporarily taken during an emit; then the
@@ -790,23 +802,13 @@ impl Inner {
             }
         };
         match op {
-            "on" | "once" => {
-                let ev = a.as_string().unwrap_or_default();
+            0..=3 => {
                 with(&|l| {
-                    let _ = l.add(&ev, &b, op == "once");
+                    let _ = listen(l, op, &a, &b);
                 });
                 this
             }
-            "off" => {
-                let ev = a.as_string().unwrap_or_default();
-                with(&|l| l.off(&ev, &b));
-                this
-            }
-            "removeAllListeners" => {
-                with(&|l| l.remove_all(a.as_string()));
-                this
-            }
-            "attach" => {
+            4 => {
                 let sid = common::get_str(&this, "sid").unwrap_or_default();
                 let el = media_element_opt(&a);
                 match self.handle.attach(&sid, el) {
@@ -818,17 +820,17 @@ impl Inner {
                     .to_js(),
                 }
             }
-            "detach" => {
+            5 => {
                 let sid = common::get_str(&this, "sid").unwrap_or_default();
                 self.handle.detach(&sid);
                 Array::new().into()
             }
-            "publishTrack" => match self.publish_plan(&a, &b) {
+            6 => match self.publish_plan(&a, &b) {
                 Ok((steps, then)) => run(&self.handle, steps, then).into(),
                 Err(e) => reject(e).into(),
             },
-            "unpublishTrack" | "unpublish" => {
-                let cid = if op == "unpublish" {
+            7 | 8 => {
+                let cid = if op == 8 {
                     self.local_pubs
                         .borrow()
                         .iter()
@@ -963,7 +965,7 @@ impl Inner {
                     track_js,
                 ],
             ),
-            &["unpublish"],
+            &[8],
             false,
         );
         let pj = self.js(id);
@@ -1153,58 +1155,51 @@ impl Inner {
 
     /// Emits the named events of `ce` on each object.
     fn emit_all(self: &Rc<Self>, ce: &CoreEvent) {
-        let (member, track_id): (Option<String>, Option<String>) = match ce {
+        let switched = match ce {
+            CoreEvent::TrackSwitched { track_id, .. } => self
+                .handle
+                .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.member_id.clone())),
+            _ => None,
+        };
+        let (member, track_id): (Option<&str>, Option<&str>) = match ce {
             CoreEvent::MemberJoined { member }
             | CoreEvent::MemberLeft { member, .. }
-            | CoreEvent::MemberUpdated { member, .. } => (Some(member.id.clone()), None),
-            CoreEvent::TrackPublished { track, .. }
-            | CoreEvent::TrackUpdated { track, .. }
-            | CoreEvent::TrackUnpublished { track, .. } => {
-                (Some(track.member_id.clone()), Some(track.id.clone()))
-            }
-            CoreEvent::SubscriptionStarted { track: Some(t), .. }
+            | CoreEvent::MemberUpdated { member, .. } => (Some(&member.id), None),
+            CoreEvent::TrackPublished { track: t, .. }
+            | CoreEvent::TrackUpdated { track: t, .. }
+            | CoreEvent::TrackUnpublished { track: t, .. }
+            | CoreEvent::SubscriptionStarted { track: Some(t), .. }
             | CoreEvent::SubscriptionEnded { track: Some(t), .. }
             | CoreEvent::SubscriptionFailed { track: Some(t), .. } => {
-                (Some(t.member_id.clone()), Some(t.id.clone()))
+                (Some(&t.member_id), Some(&t.id))
             }
-            CoreEvent::DominantSpeakerChanged { member_id } => (member_id.clone(), None),
-            CoreEvent::TrackSwitched { track_id, .. } => {
-                let m = self
-                    .handle
-                    .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.member_id.clone()));
-                (m, Some(track_id.clone()))
-            }
+            CoreEvent::DominantSpeakerChanged { member_id } => (member_id.as_deref(), None),
+            CoreEvent::TrackSwitched { track_id, .. } => (switched.as_deref(), Some(track_id)),
             CoreEvent::MediaChanged {
                 track_id,
                 member_id,
                 ..
-            } => (member_id.clone(), track_id.clone()),
+            } => (member_id.as_deref(), track_id.as_deref()),
             _ => (None, None),
         };
-        let local_cid = match ce {
+        let local_cid: Option<&str> = match ce {
             CoreEvent::TrackPublished { track, local: true }
             | CoreEvent::TrackUpdated {
                 track, local: true, ..
-            } => track.cid.clone(),
-            CoreEvent::TrackUnpublished {
+            }
+            | CoreEvent::TrackUnpublished {
                 track, local: true, ..
-            } => track.cid.clone(),
-            CoreEvent::TrackPublishFailed { cid, .. } => Some(cid.clone()),
+            } => track.cid.as_deref(),
+            CoreEvent::TrackPublishFailed { cid, .. } => Some(cid),
             CoreEvent::MediaChanged {
                 cid, local: true, ..
-            } => cid.clone(),
+            } => cid.as_deref(),
             _ => None,
         };
-        let part = member
-            .as_ref()
-            .and_then(|m| self.parts.borrow().get(m).copied());
-        let publ = track_id
-            .as_ref()
-            .and_then(|t| self.pubs.borrow().get(t).copied());
-        let track = track_id
-            .as_ref()
-            .and_then(|t| self.tracks.borrow().get(t).copied());
-        let local_pub = local_cid.as_ref().and_then(|c| {
+        let part = member.and_then(|m| self.parts.borrow().get(m).copied());
+        let publ = track_id.and_then(|t| self.pubs.borrow().get(t).copied());
+        let track = track_id.and_then(|t| self.tracks.borrow().get(t).copied());
+        let local_pub = local_cid.and_then(|c| {
             self.local_pubs
                 .borrow()
                 .get(c)
@@ -1502,17 +1497,13 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
     let weak = Rc::downgrade(&inner);
     let w2 = weak.clone();
     let d: Dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
-        let (Some(inner), Some(op), Some(id)) = (w2.upgrade(), op.as_string(), id.as_f64()) else {
+        let (Some(inner), Some(op), Some(id)) = (w2.upgrade(), op.as_f64(), id.as_f64()) else {
             return JsValue::UNDEFINED;
         };
-        inner.dispatch(&op, id as u32, a, b)
+        inner.dispatch(op as u32, id as u32, a, b)
     });
     *inner.dispatch.borrow_mut() = Some(d);
-    let local = inner.new_obj(
-        participant_props("", ""),
-        &["publishTrack", "unpublishTrack"],
-        true,
-    );
+    let local = inner.new_obj(participant_props("", ""), &[6, 7], true);
     inner.local.set(local);
     *inner.room_js.borrow_mut() = Some(weak.clone());
     *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {

@@ -1,17 +1,21 @@
 // Appended to the generated convene.js by scripts/lib/merge-pkg.mjs (comment lines are dropped).
-// A class whose wasm side exports one dispatcher, `_c(name, a, b)` (or `_c(index, a, b)` with the
-// name's index in the list, when the third argument is set), gets its public methods and getters
-// here, from one list of names each (host tests in src/api keep the lists equal to convene.d.ts):
-// a leading "." marks a getter, "~" a method that returns the object itself. Another class adopts
-// it by exporting `_c` and adding one api(...) line.
-function api(C, names, byIndex) {
+// A class whose wasm side exports one dispatcher, `_c(index, a, b, c, d)` with the index of the
+// name in its list, gets its public methods and getters here, from one list of names each (the
+// lists are the `*_API` constants of src/api/wire.rs; host tests keep them equal to these lines
+// and to convene.d.ts): a leading "." marks a getter, "~" a method that returns the object
+// itself. Another class adopts it by exporting `_c` and adding one api(...) line.
+function api(C, names) {
   names.split(' ').forEach((n, i) => {
-    const k = n.replace(/^[.~]/, ''), c = byIndex ? i : k;
-    Object.defineProperty(C.prototype, k, n[0] == '.' ? { get() { return this._c(c) }, configurable: true } : {
-      value: n[0] == '~' ? function (a, b) { this._c(c, a, b); return this } : function (a, b) { return this._c(c, a, b) },
+    const k = n.replace(/^[.~]/, '');
+    Object.defineProperty(C.prototype, k, n[0] == '.' ? { get() { return this._c(i) }, configurable: true } : {
+      value: n[0] == '~' ? function (a, b) { this._c(i, a, b); return this } : function (a, b, c, d) { return this._c(i, a, b, c, d) },
       writable: true, configurable: true });
   });
 }
-api(RoomSession, "audioMute audioUnmute videoMute videoUnmute deaf undeaf getMembers removeMember removeAllMembers lock unlock promote demote setRaisedHand setPrioritizeHandraise setHideVideoMuted showVideoMuted setInputVolume setMicrophoneVolume setOutputVolume setSpeakerVolume setInputSensitivity getMeta setMeta updateMeta deleteMeta getMemberMeta setMemberMeta updateMemberMeta deleteMemberMeta getLayouts setLayout setPositions setMemberPosition startRecording getRecordings play getPlaybacks startStream getStreams sendDigits join leave addCamera addMicrophone addDevice startScreenShare createScreenShareObject updateCamera updateMicrophone updateSpeaker setLocalStream subscribe resumePlayback destroy ~on ~once ~off ~removeAllListeners .active .memberId .roomId .roomSessionId .id .name .displayName .layoutName .meta .hideVideoMuted .recording .recordings .permissions .interactivityMode .previewUrl .localOverlay .localStream .localAudioTrack .localVideoTrack .cameraId .cameraLabel .microphoneId .microphoneLabel .remoteStream .deviceList .screenShareList", 1);
-api(RoomSessionDevice, ".id .kind .memberId .localStream audioMute audioUnmute videoMute videoUnmute leave", 1);
-api(Egress, ".id .roomSessionId .state .url .volume .position .duration .startedAt .endedAt pause resume stop setVolume seek forward rewind", 1);
+api(RoomSession, "audioMute audioUnmute videoMute videoUnmute deaf undeaf getMembers removeMember removeAllMembers lock unlock promote demote setRaisedHand setPrioritizeHandraise setHideVideoMuted showVideoMuted setInputVolume setMicrophoneVolume setOutputVolume setSpeakerVolume setInputSensitivity getMeta setMeta updateMeta deleteMeta getMemberMeta setMemberMeta updateMemberMeta deleteMemberMeta getLayouts setLayout setPositions setMemberPosition startRecording getRecordings play getPlaybacks startStream getStreams sendDigits join leave addCamera addMicrophone addDevice startScreenShare createScreenShareObject updateCamera updateMicrophone updateSpeaker setLocalStream subscribe resumePlayback destroy ~on ~once ~off ~removeAllListeners .active .memberId .roomId .roomSessionId .id .name .displayName .layoutName .meta .hideVideoMuted .recording .recordings .permissions .interactivityMode .previewUrl .localOverlay .localStream .localAudioTrack .localVideoTrack .cameraId .cameraLabel .microphoneId .microphoneLabel .remoteStream .deviceList .screenShareList");
+api(RoomSessionDevice, ".id .kind .memberId .localStream audioMute audioUnmute videoMute videoUnmute leave");
+api(Egress, ".id .roomSessionId .state .url .volume .position .duration .startedAt .endedAt pause resume stop setVolume seek forward rewind");
+api(Call, ".channel .status create join delete addTracks removeTracks muteTracks addUsers delUsers modUsers muteUser configure getUsers on leave");
+api(Room, ".id on connect disconnect updateClientToken getState getLocalParticipant getLocalStreams addStream updateStream removeStream addSubscription updateSubscription removeSubscription getParticipantStreams getParticipantStream getWebRTCStatsForStream sendMessage enableNetworkMetricsReport disableNetworkMetricsReport");
+api(LocalTrack, ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners");
+api(VideoRoom, ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners");

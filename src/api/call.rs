@@ -17,7 +17,6 @@ use ovsp::codes::Code;
 use ovsp::json::Value;
 use ovsp::model::TrackKind;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
 use super::common::{self, get, obj, promise, reject, set, Listeners};
@@ -74,48 +73,6 @@ pub(super) fn quoted(a: &str, b: &str, c: &str) -> String {
 fn track_name(t: &ovsp::model::Track) -> &str {
     t.name.as_deref().or(t.cid.as_deref()).unwrap_or(&t.id)
 }
-
-#[wasm_bindgen(
-    inline_js = "export function install(p, names) { names.split(' ').forEach((n, i) => { const k = n.replace(/^[.~]/, ''); Object.defineProperty(p, k, n[0] == '.' ? { get() { return this._c(i) }, configurable: true } : { value: n[0] == '~' ? function (a, b) { this._c(i, a, b); return this } : function (a, b, c, d) { return this._c(i, a, b, c, d) }, writable: true, configurable: true }) }) }"
-)]
-extern "C" {
-    /// Defines `names` on the prototype `p` as calls of its `_c(index, a, b, c, d)`: a leading
-    /// `.` makes a getter, `~` a method that returns the object itself.
-    fn install(p: &JsValue, names: &str);
-}
-
-thread_local! {
-    static INSTALLED: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
-}
-
-/// Whether the prototype of the class marked `bit` still lacks its public members (true once).
-#[inline(never)]
-pub(super) fn needs_install(bit: u8) -> bool {
-    INSTALLED.with(|c| {
-        let v = c.get();
-        c.set(v | bit);
-        v & bit == 0
-    })
-}
-
-/// Installs the public members `api` on the prototype of `obj` (see [`install`]).
-#[inline(never)]
-pub(super) fn install_on(obj: &JsValue, api: &str) {
-    install(&js_sys::Object::get_prototype_of(obj).into(), api);
-}
-
-/// Installs `api` on the prototype of a class constructed from JS, through `probe` (a second
-/// handle on the new object's state, freed at once).
-#[inline(never)]
-pub(super) fn install_by_probe(probe: JsValue, api: &str) {
-    install_on(&probe, api);
-    if let Ok(f) = get(&probe, "free").dyn_into::<js_sys::Function>() {
-        let _ = f.call0(&probe);
-    }
-}
-
-/// The public members of `Call`, in the order of its `_c` indexes.
-const CALL_API: &str = ".channel .status create join delete addTracks removeTracks muteTracks addUsers delUsers modUsers muteUser configure getUsers on leave";
 
 struct Inner {
     handle: SessionHandle,
@@ -380,19 +337,10 @@ impl Call {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Call, JsValue> {
         let c = Self::build(&options).map_err(|e| e.to_js())?;
-        if needs_install(4) {
-            install_by_probe(
-                Call {
-                    inner: c.inner.clone(),
-                }
-                .into(),
-                CALL_API,
-            );
-        }
         Ok(c)
     }
 
-    /// The member of `CALL_API` at index `i`, with its arguments (the public methods and
+    /// The member of [`crate::api::wire::CALL_API`] at index `i`, with its arguments (the public methods and
     /// getters are installed on the prototype as calls of this one).
     pub fn _c(
         &self,

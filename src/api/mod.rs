@@ -109,7 +109,9 @@ mod tests {
             let rest = &TS[start..];
             &rest[..rest.find("\n}").unwrap_or(rest.len())]
         };
-        assert_eq!(installed("RoomSession"), members(class("RoomSession")));
+        for c in ["RoomSession", "Room", "Call", "VideoRoom"] {
+            assert_eq!(installed(c), members(class(c)), "{c}");
+        }
         assert_eq!(
             installed("RoomSessionDevice"),
             members(interface("RoomSessionDevice"))
@@ -126,7 +128,15 @@ mod tests {
         egress.dedup();
         assert_eq!(installed("Egress"), egress);
         // No name twice in a list.
-        for c in ["RoomSession", "RoomSessionDevice", "Egress"] {
+        for c in [
+            "RoomSession",
+            "RoomSessionDevice",
+            "Egress",
+            "Call",
+            "Room",
+            "LocalTrack",
+            "VideoRoom",
+        ] {
             let mut l = installed(c);
             let n = l.len();
             l.dedup();

@@ -16,9 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{
-    cat, install_by_probe, jobj, kind_str, needs_install, quoted, run, run_or, undef, Step, Then,
-};
+use super::call::{cat, jobj, kind_str, quoted, run, run_or, undef, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -438,9 +436,6 @@ impl Inner {
     }
 }
 
-/// The public members of `Room`, in the order of its `_c` indexes.
-const ROOM_API: &str = ".id on connect disconnect updateClientToken getState getLocalParticipant getLocalStreams addStream updateStream removeStream addSubscription updateSubscription removeSubscription getParticipantStreams getParticipantStream getWebRTCStatsForStream sendMessage enableNetworkMetricsReport disableNetworkMetricsReport";
-
 /// A participant of `getState()`: `{id, streams, canReceiveMessages: true, origin}`.
 #[inline(never)]
 fn participant(id: &str, streams: JsValue, origin: &str) -> JsValue {
@@ -487,19 +482,10 @@ impl Room {
             }
         });
         *inner.off_fn.borrow_mut() = Some(off);
-        if needs_install(8) {
-            install_by_probe(
-                Room {
-                    inner: inner.clone(),
-                }
-                .into(),
-                ROOM_API,
-            );
-        }
         Ok(Room { inner })
     }
 
-    /// The member of `ROOM_API` at index `i`, with its arguments (the public methods and
+    /// The member of [`crate::api::wire::ROOM_API`] at index `i`, with its arguments (the public methods and
     /// getters are installed on the prototype as calls of this one).
     pub fn _c(&self, i: u32, a: JsValue, b: JsValue, c: JsValue) -> Result<JsValue, JsValue> {
         Ok(match i {

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::call::{cat, install_on, jobj, kind_str, needs_install, run, run_steps, Step, Then};
+use super::call::{cat, jobj, kind_str, run, run_steps, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::opts;
@@ -399,24 +399,14 @@ fn listen(l: &Listeners, op: u32, event: &JsValue, f: &JsValue) -> Result<(), Js
     Ok(())
 }
 
-/// The public members of `LocalTrack`, in the order of its `_c` indexes.
-const LOCAL_TRACK_API: &str = ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners";
-
-/// The public members of `VideoRoom`, in the order of its `_c` indexes.
-const VIDEO_ROOM_API: &str = ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners";
-
 /// A local track as a JS object.
 fn wrap_local(inner: Rc<LocalInner>) -> JsValue {
-    let o = LocalTrack { inner }.into();
-    if needs_install(1) {
-        install_on(&o, LOCAL_TRACK_API);
-    }
-    o
+    LocalTrack { inner }.into()
 }
 
 #[wasm_bindgen]
 impl LocalTrack {
-    /// The member of `LOCAL_TRACK_API` at index `i`, with its arguments (the public methods
+    /// The member of [`crate::api::wire::LOCAL_TRACK_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
     pub fn _c(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
         let v = |b: bool| JsValue::from(b);
@@ -781,14 +771,10 @@ impl Inner {
     }
 
     fn room_obj(self: &Rc<Self>) -> JsValue {
-        let o = VideoRoom {
+        VideoRoom {
             inner: self.clone(),
         }
-        .into();
-        if needs_install(2) {
-            install_on(&o, VIDEO_ROOM_API);
-        }
-        o
+        .into()
     }
 
     /// Runs a bound object method.
@@ -1436,7 +1422,7 @@ impl VideoRoom {
 
 #[wasm_bindgen]
 impl VideoRoom {
-    /// The member of `VIDEO_ROOM_API` at index `i`, with its arguments (the public methods
+    /// The member of [`crate::api::wire::VIDEO_ROOM_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
     pub fn _c(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
         Ok(match i {

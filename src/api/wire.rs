@@ -940,6 +940,18 @@ pub const DEVICE_API: &str =
 /// the getters of [`EGRESS_FIELDS`], then the methods of [`EGRESS_METHODS`].
 pub const EGRESS_API: &str = ".id .roomSessionId .state .url .volume .position .duration .startedAt .endedAt pause resume stop setVolume seek forward rewind";
 
+/// The public members of `Call`, in the order of its `_c` indexes.
+pub const CALL_API: &str = ".channel .status create join delete addTracks removeTracks muteTracks addUsers delUsers modUsers muteUser configure getUsers on leave";
+
+/// The public members of `Room`, in the order of its `_c` indexes.
+pub const ROOM_API: &str = ".id on connect disconnect updateClientToken getState getLocalParticipant getLocalStreams addStream updateStream removeStream addSubscription updateSubscription removeSubscription getParticipantStreams getParticipantStream getWebRTCStatsForStream sendMessage enableNetworkMetricsReport disableNetworkMetricsReport";
+
+/// The public members of `LocalTrack`, in the order of its `_c` indexes.
+pub const LOCAL_TRACK_API: &str = ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners";
+
+/// The public members of `VideoRoom`, in the order of its `_c` indexes.
+pub const VIDEO_ROOM_API: &str = ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners";
+
 /// The wire field each egress getter reads, by index (`""`: the room session id).
 pub const EGRESS_FIELDS: &[&str] = &[
     "id",
@@ -1736,9 +1748,20 @@ mod tests {
             }
         }
         let js = include_str!("../../pkg-template/append/convene.js");
-        assert!(js.contains(&format!("api(RoomSession, \"{ROOM_SESSION_API}\", 1)")));
-        assert!(js.contains(&format!("api(RoomSessionDevice, \"{DEVICE_API}\", 1)")));
-        assert!(js.contains(&format!("api(Egress, \"{EGRESS_API}\", 1)")));
+        for (class, list) in [
+            ("RoomSession", ROOM_SESSION_API),
+            ("RoomSessionDevice", DEVICE_API),
+            ("Egress", EGRESS_API),
+            ("Call", CALL_API),
+            ("Room", ROOM_API),
+            ("LocalTrack", LOCAL_TRACK_API),
+            ("VideoRoom", VIDEO_ROOM_API),
+        ] {
+            assert!(
+                js.contains(&format!("api({class}, \"{list}\");")),
+                "{class}"
+            );
+        }
         let dev: Vec<&str> = DEVICE_API.split(' ').collect();
         assert_eq!(
             dev[4..],

@@ -35,7 +35,7 @@ use convene_core::{
 };
 use ovsp::json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -1088,7 +1088,7 @@ impl Actor {
                 sdp: peer::sdp_of(&d),
             },
             PeerOpKind::SetLocalDescription => {
-                let mut mids = BTreeMap::new();
+                let mut mids = ovsp::json::KeyMap::new();
                 if pc_role(&pc) == PcRole::Pub {
                     for (cid, t) in &self.senders.0 {
                         if let Some(m) = peer::mid_of(t.unchecked_ref()) {

@@ -1,8 +1,6 @@
 //! The inputs and outputs of [`crate::SessionMachine`]: configuration, commands, peer
 //! events and peer operations.
 
-use std::collections::BTreeMap;
-
 use ovsp::json::Value;
 pub use ovsp::methods::{ClientInfo, IceServer, SubSetting, SubTarget};
 use ovsp::model::{MediaSource, PcKind, TrackKind};
@@ -347,7 +345,7 @@ pub enum PeerEvent {
         /// Which PC.
         pc: PcKind,
         /// cid → mid (pub PC only; empty for the sub PC).
-        mids: BTreeMap<String, String>,
+        mids: ovsp::json::KeyMap<String>,
     },
     /// `setRemoteDescription` resolved.
     RemoteDescriptionSet {

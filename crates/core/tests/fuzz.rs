@@ -155,7 +155,7 @@ fn random_input(r: &mut SplitMix64, handle: &mut u64) -> Input {
         }),
         9 => Input::Peer(PeerEvent::LocalDescriptionSet {
             pc,
-            mids: [("c1".to_owned(), "0".to_owned())].into(),
+            mids: [("c1".to_owned(), "0".to_owned())].into_iter().collect(),
         }),
         10 => Input::Peer(PeerEvent::DataMessage {
             pc,

@@ -733,9 +733,9 @@ impl FakePeer {
             PeerOp::SetLocalDescription { pc, .. } => vec![PeerEvent::LocalDescriptionSet {
                 pc: *pc,
                 mids: if *pc == PcKind::Pub {
-                    self.transceivers.clone()
+                    self.transceivers.clone().into_iter().collect()
                 } else {
-                    BTreeMap::new()
+                    Default::default()
                 },
             }],
             PeerOp::SetRemoteDescription { pc, .. } => {

@@ -12,3 +12,7 @@ esac
 export CONVENE_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 # wasm-bindgen-test gives a whole browser suite 20 s by default; a loaded CI machine needs more.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+# Incremental caches only help repeated local edits; on CI they add gigabytes per build.
+if [ -n "${CI:-}" ]; then
+    export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi

@@ -16,8 +16,10 @@ use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};
 use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::wire::{self, camelize, RsApi as M};
+use crate::web::error::WebError;
 use crate::web::media::Source;
-use crate::web::session::{MediaEvent, SessionEvent, SessionHandle, Subscription};
+use crate::web::session::{MediaEvent, Reply, SessionEvent, SessionHandle, Subscription};
+use wasm_bindgen_futures::JsFuture;
 
 /// Client track ids of the default microphone and camera.
 const MIC: &str = "mic";
@@ -302,19 +304,8 @@ impl Rs {
                 {
                     // Promoted from the audience: publish the microphone and camera now.
                     if self.handle.local_cids().is_empty() {
-                        let rs = self.clone();
-                        common::spawn(async move {
-                            if let Err(e) = rs.publish_default(&JsValue::UNDEFINED).await {
-                                // A leave during the publish is not an error worth reporting.
-                                if rs.handle.is_alive() {
-                                    rs.handle.log(
-                                        crate::web::log::Level::Error,
-                                        "convene: publishing after promotion failed",
-                                        &e.to_js(),
-                                    );
-                                }
-                            }
-                        });
+                        let steps = vec![Step::Defaults(JsValue::UNDEFINED)];
+                        self.go(Ok((steps, Done::Promoted)));
                     }
                 }
                 for name in room_session_names(ce) {
@@ -497,12 +488,7 @@ impl Rs {
 
     /// Publishes `track` as `cid` in stream `key`: a `screen-…` id is a screen share, any other
     /// the microphone or camera by the track's kind.
-    fn publish<'a>(
-        &'a self,
-        cid: &str,
-        track: MediaStreamTrack,
-        key: &str,
-    ) -> common::Op<'a, Value> {
+    fn publish(&self, cid: &str, track: MediaStreamTrack, key: &str) -> Reply {
         let (mut source, mut ms, kind) = common::media_kind(track.kind() == "audio");
         if cid.starts_with("screen") {
             (source, ms) = (Source::Screen, MediaSource::Screen);
@@ -516,68 +502,42 @@ impl Rs {
             muted: false,
             extra: Default::default(),
         };
-        common::op(self.handle.publish(track, source, opts))
+        self.handle.publish(track, source, opts)
     }
 
-    /// Publishes the microphone and camera (or the tracks of `localStream`) after a join.
-    fn publish_default<'a>(&'a self, params: &'a JsValue) -> common::Op<'a, ()> {
-        Box::pin(async move {
-            if let Some(stream) = &self.local_stream {
-                return self.put_stream(stream).await;
+    /// The steps publishing the microphone and camera (or the tracks of `localStream`) after
+    /// a join, in order.
+    fn default_steps(&self, params: &JsValue) -> Vec<Step> {
+        let mut steps = Vec::new();
+        if let Some(stream) = &self.local_stream {
+            stream_steps(&mut steps, stream);
+            return steps;
+        }
+        for (cid, k, send, dflt) in [
+            (MIC, "audio", "sendAudio", &self.audio),
+            (CAM, "video", "sendVideo", &self.video),
+        ] {
+            if get(params, send) == JsValue::FALSE {
+                continue;
             }
-            for (cid, k, send, dflt) in [
-                (MIC, "audio", "sendAudio", &self.audio),
-                (CAM, "video", "sendVideo", &self.video),
-            ] {
-                if get(params, send) == JsValue::FALSE {
-                    continue;
-                }
-                let c = opt_js(get(params, k))
-                    .or_else(|| opt_js(dflt.clone()))
-                    .unwrap_or(JsValue::TRUE);
-                if c != JsValue::FALSE {
-                    let t = common::acquire(common::media_kind(cid == MIC).0, &c).await?;
-                    self.publish(cid, t, "main").await?;
-                }
+            let c = opt_js(get(params, k))
+                .or_else(|| opt_js(dflt.clone()))
+                .unwrap_or(JsValue::TRUE);
+            if c != JsValue::FALSE {
+                steps.push(Step::Acquire(common::media_kind(cid == MIC).0, c));
+                steps.push(Step::Publish(cid.to_owned(), "main".into()));
             }
-            Ok(())
-        })
+        }
+        steps
     }
 
-    /// Sends every track of `stream` as the default microphone or camera ([`Rs::put_main`]).
-    fn put_stream<'a>(&'a self, stream: &'a MediaStream) -> common::Op<'a, ()> {
-        Box::pin(async move {
-            for t in stream.get_tracks().iter() {
-                let t: MediaStreamTrack = t.unchecked_into();
-                let cid = if t.kind() == "audio" { MIC } else { CAM };
-                self.put_main(cid, t).await?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Sends `track` as the default track `cid`: in place of the one published, or published.
-    fn put_main<'a>(&'a self, cid: &'a str, track: MediaStreamTrack) -> common::Op<'a, ()> {
-        Box::pin(async move {
-            if self.handle.local_track(cid).is_some() {
-                common::op(self.handle.replace_track(cid, track)).await?;
-            } else {
-                self.publish(cid, track, "main").await?;
-            }
-            Ok(())
-        })
-    }
-
-    async fn add_device(
-        self: &Rc<Self>,
-        kind: &'static str,
-        audio: JsValue,
-        video: JsValue,
-    ) -> JsResult {
+    /// The steps of adding a device (`kind`: camera, microphone, device or screen) with the
+    /// `audio` and `video` constraints (`false`/absent: none).
+    fn device(&self, kind: &'static str, audio: JsValue, video: JsValue) -> Plan {
         let screen = kind == "screen";
         let key = self.cid(if screen { kind } else { "device" });
         let mut cids = Vec::new();
-        let stream = MediaStream::new().ok();
+        let mut steps = Vec::new();
         for (c, audio, suffix) in [(audio, true, ":audio"), (video, false, ":video")] {
             if c.is_undefined() || c.is_null() || c == JsValue::FALSE {
                 continue;
@@ -587,80 +547,299 @@ impl Rs {
             } else {
                 common::media_kind(audio).0
             };
-            let t = common::acquire(source, &c).await?;
             let mut cid = key.clone();
             cid.push_str(suffix);
-            if let Some(s) = &stream {
-                s.add_track(&t);
-            }
-            self.publish(&cid, t, &key).await?;
+            steps.push(Step::Acquire(source, c));
+            steps.push(Step::Publish(cid.clone(), key.clone()));
             cids.push(cid);
         }
-        let dev: JsValue = RoomSessionDevice {
-            rs: Rc::downgrade(self),
-            id: key,
-            kind,
-            cids,
-            stream,
-        }
-        .into();
-        self.devices
-            .borrow_mut()
-            .push((kind.to_owned(), dev.clone()));
-        Ok(dev)
+        let stream = MediaStream::new().ok();
+        Ok((steps, Done::Device(kind, key, cids, stream)))
     }
 
-    async fn send(
-        self: &Rc<Self>,
-        op: Option<M>,
-        req: wire::Req,
-        reply: wire::RsReply,
-    ) -> JsResult {
-        // Self mute/unmute acts on the local track (track.mute): the sender stops at once.
-        let me = self.self_id();
-        let target = req.params.get("member_id").and_then(Value::as_str);
-        if target.is_none() || target == Some(me.as_str()) {
-            let local = match op {
-                Some(M::AudioMute | M::AudioUnmute) => Some(MIC),
-                Some(M::VideoMute | M::VideoUnmute) => Some(CAM),
-                _ => None,
-            };
-            if let Some(cid) = local.filter(|c| self.handle.local_track(c).is_some()) {
-                let mute = matches!(op, Some(M::AudioMute | M::VideoMute));
-                let (stop, source, constraints) = if cid == CAM {
-                    (self.stop_camera, Source::Camera, &self.video)
-                } else {
-                    (self.stop_microphone, Source::Microphone, &self.audio)
-                };
-                if !mute
-                    && self
-                        .handle
-                        .local_track(cid)
-                        .is_some_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended)
-                {
-                    // Stopped while muted: acquire the device again before unmuting.
-                    let c = opt_js(constraints.clone())
-                        .filter(|c| *c != JsValue::FALSE)
-                        .unwrap_or(JsValue::TRUE);
-                    let t = common::acquire(source, &c).await?;
-                    common::op(self.handle.replace_track(cid, t)).await?;
+    /// The steps and completion of the asynchronous method `op` of the session (arguments are
+    /// checked here: a bad one rejects the promise).
+    fn plan(self: &Rc<Self>, op: M, a: &JsValue, b: &JsValue) -> Plan {
+        let or_true = |v: JsValue| opt_js(v).unwrap_or(JsValue::TRUE);
+        let (steps, done) = match op {
+            M::Join => {
+                let mut s = vec![Step::Cmd(Command::Join)];
+                if let Some(id) = &self.speaker_id {
+                    s.push(Step::Speaker(id.clone()));
                 }
-                common::op(self.handle.mute_track(cid, mute)).await?;
-                if mute && stop {
+                s.push(Step::Defaults(a.clone()));
+                (s, Done::Joined)
+            }
+            M::Leave => (vec![Step::Leave], Done::Left),
+            M::AddCamera => return self.device("camera", JsValue::FALSE, or_true(a.clone())),
+            M::AddMicrophone => {
+                return self.device("microphone", or_true(a.clone()), JsValue::FALSE)
+            }
+            M::AddDevice => {
+                if !a.is_object() {
+                    return Err(ApiError::invalid(
+                        "params",
+                        "must be an object {audio, video}",
+                    ));
+                }
+                return self.device("device", get(a, "audio"), get(a, "video"));
+            }
+            M::StartScreenShare | M::CreateScreenShareObject => {
+                return self.device("screen", JsValue::FALSE, or_true(get(a, "video")))
+            }
+            M::UpdateCamera | M::UpdateMicrophone => {
+                let mic = op == M::UpdateMicrophone;
+                let s = vec![
+                    Step::Acquire(common::media_kind(mic).0, a.clone()),
+                    Step::Put(if mic { MIC } else { CAM }),
+                ];
+                (s, Done::Relayout)
+            }
+            M::UpdateSpeaker => {
+                let Some(id) = common::get_str(a, "deviceId") else {
+                    return Err(ApiError::invalid("deviceId", "is required"));
+                };
+                // The session remembers the device for later attachments. Only the audio
+                // elements carry sound (video tiles are silent, and Chromium refuses to
+                // re-route some of them), so the outcome is that of the audio elements.
+                (vec![Step::Speaker(id.clone()), Step::Sink(id)], Done::Undef)
+            }
+            M::SetLocalStream => {
+                let Some(stream) = a.dyn_ref::<MediaStream>() else {
+                    return Err(ApiError::invalid("stream", "must be a MediaStream"));
+                };
+                let mut s = Vec::new();
+                stream_steps(&mut s, stream);
+                (s, Done::Relayout)
+            }
+            M::SendDigits => return Err(ApiError::unsupported("sendDigits")),
+            _ => {
+                let i = op as usize;
+                let args = common::args(&[a, b])?;
+                let me = self.self_id();
+                let req = wire::room_session_at(i, &args, &me)?;
+                let reply = wire::ROOM_SESSION_REQUESTS
+                    .get(i)
+                    .map_or(wire::RsReply::Nothing, |e| e.3);
+                // Self mute/unmute acts on the local track (track.mute): the sender stops at
+                // once.
+                let target = req.params.get("member_id").and_then(Value::as_str);
+                let local = match op {
+                    M::AudioMute | M::AudioUnmute => Some(MIC),
+                    M::VideoMute | M::VideoUnmute => Some(CAM),
+                    _ => None,
+                }
+                .filter(|c| {
+                    (target.is_none() || target == Some(me.as_str()))
+                        && self.handle.local_track(c).is_some()
+                });
+                if let Some(cid) = local {
+                    let mute = matches!(op, M::AudioMute | M::VideoMute);
+                    let (stop, source, constraints) = if cid == CAM {
+                        (self.stop_camera, Source::Camera, &self.video)
+                    } else {
+                        (self.stop_microphone, Source::Microphone, &self.audio)
+                    };
+                    let mut s = Vec::new();
+                    if !mute
+                        && self.handle.local_track(cid).is_some_and(|t| {
+                            t.ready_state() == web_sys::MediaStreamTrackState::Ended
+                        })
+                    {
+                        // Stopped while muted: acquire the device again before unmuting.
+                        let c = opt_js(constraints.clone())
+                            .filter(|c| *c != JsValue::FALSE)
+                            .unwrap_or(JsValue::TRUE);
+                        s.push(Step::Acquire(source, c));
+                        s.push(Step::Replace(cid));
+                    }
+                    s.push(Step::Mute(cid.to_owned(), mute));
+                    if mute && stop {
+                        s.push(Step::Stop(cid));
+                    }
+                    (s, Done::Undef)
+                } else {
+                    let enable = req.params.get("enable").and_then(Value::as_bool);
+                    (vec![rpc(req)], Done::Reply(reply, enable))
+                }
+            }
+        };
+        Ok((steps, done))
+    }
+
+    /// The promise of `plan` (rejected with its error).
+    fn go(self: &Rc<Self>, plan: Plan) -> JsValue {
+        match plan {
+            Ok((steps, done)) => promise(self.clone().exec(steps, done)),
+            Err(e) => reject(e),
+        }
+        .into()
+    }
+
+    /// Runs `steps` in order, stopping at the first error, then completes with `done`: the
+    /// one state machine of every asynchronous method of the session, its devices and its
+    /// recordings, playbacks and streams.
+    async fn exec(self: Rc<Self>, mut steps: Vec<Step>, done: Done) -> JsResult {
+        steps.reverse();
+        let mut track: Option<MediaStreamTrack> = None;
+        let mut out: Result<Value, ApiError> = Ok(Value::Null);
+        while let Some(step) = steps.pop() {
+            let reply = match step {
+                Step::Cmd(c) => self.handle.call(c),
+                Step::Leave => self.handle.leave(),
+                Step::Unpublish(cid) => self.handle.unpublish(&cid),
+                Step::Mute(cid, m) => self.handle.mute_track(&cid, m),
+                Step::Acquire(source, c) => match common::acquire(source, &c).await {
+                    Ok(t) => {
+                        if let Done::Device(.., Some(s)) = &done {
+                            s.add_track(&t);
+                        }
+                        track = Some(t);
+                        continue;
+                    }
+                    Err(e) => {
+                        out = Err(e);
+                        break;
+                    }
+                },
+                Step::Use(t) => {
+                    track = Some(t);
+                    continue;
+                }
+                Step::Speaker(id) => {
+                    let _ = self.handle.set_speaker(&id).await;
+                    continue;
+                }
+                Step::Sink(id) => {
+                    let r = match self.sink(&id) {
+                        Ok(p) => JsFuture::from(p).await.map_err(WebError::from),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = r {
+                        out = Err(ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.text()));
+                        break;
+                    }
+                    continue;
+                }
+                Step::Stop(cid) => {
                     // track.stop() fires no `ended` event, so no device fallback starts.
                     if let Some(t) = self.handle.local_track(cid) {
                         t.stop();
                     }
+                    continue;
                 }
-                return Ok(JsValue::UNDEFINED);
+                Step::Defaults(params) => {
+                    let member = self.state(|s| {
+                        s.self_member
+                            .as_ref()
+                            .is_some_and(|m| m.role == Role::Member)
+                    });
+                    if member {
+                        let mut more = self.default_steps(&params);
+                        more.reverse();
+                        steps.extend(more);
+                    }
+                    continue;
+                }
+                Step::Publish(cid, key) => {
+                    let Some(t) = track.take() else { continue };
+                    self.publish(&cid, t, &key)
+                }
+                Step::Put(cid) => {
+                    let Some(t) = track.take() else { continue };
+                    if self.handle.local_track(cid).is_some() {
+                        self.handle.replace_track(cid, t)
+                    } else {
+                        self.publish(cid, t, "main")
+                    }
+                }
+                Step::Replace(cid) => {
+                    let Some(t) = track.take() else { continue };
+                    self.handle.replace_track(cid, t)
+                }
+            };
+            out = reply.await.map_err(ApiError::from);
+            if out.is_err() {
+                break;
             }
         }
-        let enable = req.params.get("enable").cloned();
-        let v = common::op(self.handle.call(Command::Rpc {
-            method: req.method.to_owned(),
-            params: req.params,
-        }))
-        .await?;
+        self.finish(done, out)
+    }
+
+    /// Starts routing the attached remote audio elements to output device `id`; the promise
+    /// settles once all are routed.
+    fn sink(&self, id: &str) -> Result<js_sys::Promise, WebError> {
+        let all = js_sys::Array::new();
+        let keys = self.audio_out.borrow().clone();
+        for k in keys {
+            let el = self.elements.borrow().get(&k).cloned();
+            if let Some(el) = el {
+                all.push(&crate::web::element::sink_promise(&el, id)?.into());
+            }
+        }
+        Ok(js_sys::Promise::all(&all))
+    }
+
+    /// What an asynchronous method resolves with once its steps ran (`out`: the last
+    /// command's result, or the first error).
+    fn finish(self: &Rc<Self>, done: Done, out: Result<Value, ApiError>) -> JsResult {
+        let v = match (done, out) {
+            (Done::Left, out) => {
+                self.clear_view();
+                out?;
+                JsValue::UNDEFINED
+            }
+            (Done::Promoted, Err(e)) => {
+                // A leave during the publish is not an error worth reporting.
+                if self.handle.is_alive() {
+                    self.handle.log(
+                        crate::web::log::Level::Error,
+                        "convene: publishing after promotion failed",
+                        &e.to_js(),
+                    );
+                }
+                JsValue::UNDEFINED
+            }
+            (_, Err(e)) => return Err(e),
+            (Done::Undef | Done::Promoted, _) => JsValue::UNDEFINED,
+            (Done::Relayout, _) => {
+                self.relayout();
+                JsValue::UNDEFINED
+            }
+            (Done::Joined, _) => {
+                self.relayout();
+                RoomSession {
+                    inner: self.clone(),
+                }
+                .into()
+            }
+            (Done::Device(kind, id, cids, stream), _) => {
+                let dev: JsValue = RoomSessionDevice {
+                    rs: Rc::downgrade(self),
+                    id,
+                    kind,
+                    cids,
+                    stream,
+                }
+                .into();
+                self.devices
+                    .borrow_mut()
+                    .push((kind.to_owned(), dev.clone()));
+                dev
+            }
+            (Done::DeviceGone(id), _) => {
+                self.devices
+                    .borrow_mut()
+                    .retain(|(_, d)| get(d, "id").as_string().as_deref() != Some(&id));
+                JsValue::UNDEFINED
+            }
+            (Done::Reply(reply, enable), Ok(v)) => self.reply(reply, enable, v),
+        };
+        Ok(v)
+    }
+
+    /// The value of a request's reply `v`, as `reply` says.
+    fn reply(self: &Rc<Self>, reply: wire::RsReply, enable: Option<bool>, v: Value) -> JsValue {
         let list = |key: &str| {
             v.get(key)
                 .and_then(Value::as_array)
@@ -669,14 +848,12 @@ impl Rs {
         };
         let o = obj();
         let (key, val): (&str, JsValue) = match reply {
-            wire::RsReply::Nothing => return Ok(JsValue::UNDEFINED),
-            wire::RsReply::Enable => {
-                return Ok(enable.and_then(|e| e.as_bool()).unwrap_or(true).into())
-            }
+            wire::RsReply::Nothing => return JsValue::UNDEFINED,
+            wire::RsReply::Enable => return enable.unwrap_or(true).into(),
             wire::RsReply::Egress(kind) => {
-                return Ok(self.egress(kind, v.get(kind).cloned().unwrap_or_default()))
+                return self.egress(kind, v.get(kind).cloned().unwrap_or_default())
             }
-            wire::RsReply::Layouts => return Ok(to_js(&wire::layout_names(&v))),
+            wire::RsReply::Layouts => return to_js(&wire::layout_names(&v)),
             wire::RsReply::Meta => ("meta", v.get("meta").map(to_js).unwrap_or_else(obj)),
             wire::RsReply::Members => {
                 let members: Vec<Member> =
@@ -693,11 +870,11 @@ impl Rs {
                 key.push('s');
                 let l = self.egress_list(kind, list(&key));
                 set(&o, &key, &l);
-                return Ok(o);
+                return o;
             }
         };
         set(&o, key, &val);
-        Ok(o)
+        o
     }
 
     fn local_stream(&self) -> Option<MediaStream> {
@@ -724,13 +901,76 @@ impl Rs {
     }
 }
 
-/// What an asynchronous call acts on: the session itself, one of its devices (client track
-/// ids, device id, method index in [`wire::DEVICE_API`]) or a recording/playback/stream (kind,
-/// id, method).
-enum Target {
-    Session(M),
-    Device(Vec<String>, String, u32),
-    Egress(&'static str, String, &'static str),
+/// One operation of an asynchronous method, run in order by [`Rs::exec`].
+enum Step {
+    /// A session command (its reply's result is the method's value).
+    Cmd(Command),
+    /// Leave the room and end the session.
+    Leave,
+    /// Unpublish (and stop) a local track.
+    Unpublish(String),
+    /// Mute (`true`) or unmute a local track.
+    Mute(String, bool),
+    /// Acquire a device track (source, constraints): the current track.
+    Acquire(Source, JsValue),
+    /// Make a given track the current track.
+    Use(MediaStreamTrack),
+    /// Publish the current track as (client id, stream key).
+    Publish(String, String),
+    /// Send the current track as the default track `mic`/`cam`: in place of the one
+    /// published, or published.
+    Put(&'static str),
+    /// Send the current track in place of a local track.
+    Replace(&'static str),
+    /// Stop a local track's device (`stop*WhileMuted`).
+    Stop(&'static str),
+    /// Route all remote audio to an output device (its outcome ignored).
+    Speaker(String),
+    /// Route the attached remote audio elements to an output device.
+    Sink(String),
+    /// After a join: publish the default tracks (with these `join` params) if a member.
+    Defaults(JsValue),
+}
+
+/// What an asynchronous method resolves with once its steps succeeded.
+enum Done {
+    /// `undefined`.
+    Undef,
+    /// `undefined`, after placing the videos again.
+    Relayout,
+    /// The session (after `join`).
+    Joined,
+    /// `undefined`; the view is cleared whatever the outcome (after `leave`).
+    Left,
+    /// Nothing to resolve: a failure is logged (publishing after a promotion).
+    Promoted,
+    /// A new device object (kind, id, client track ids, its stream).
+    Device(&'static str, String, Vec<String>, Option<MediaStream>),
+    /// `undefined`; the device with this id is forgotten.
+    DeviceGone(String),
+    /// The reply of a request, as the request's table entry says (with the `enable` sent).
+    Reply(wire::RsReply, Option<bool>),
+}
+
+/// The steps and completion of an asynchronous method, or its arguments' error.
+type Plan = Result<(Vec<Step>, Done), ApiError>;
+
+/// The steps sending every track of `stream` as the default microphone or camera.
+fn stream_steps(steps: &mut Vec<Step>, stream: &MediaStream) {
+    for t in stream.get_tracks().iter() {
+        let t: MediaStreamTrack = t.unchecked_into();
+        let cid = if t.kind() == "audio" { MIC } else { CAM };
+        steps.push(Step::Use(t));
+        steps.push(Step::Put(cid));
+    }
+}
+
+/// The step sending request `req`.
+fn rpc(req: wire::Req) -> Step {
+    Step::Cmd(Command::Rpc {
+        method: req.method.to_owned(),
+        params: req.params,
+    })
 }
 
 impl Rs {
@@ -830,128 +1070,9 @@ impl Rs {
                 js_sys::Promise::resolve(&JsValue::UNDEFINED).into()
             }
             M::Subscribe => js_sys::Promise::resolve(&self.full_state()).into(),
-            _ => promise(self.clone().run(Target::Session(op), a, b)).into(),
+            _ => self.go(self.plan(op, &a, &b)),
         };
         Ok(v)
-    }
-
-    /// Every asynchronous method of the session, its devices and its recordings, playbacks and
-    /// streams: one state machine for all of them. Arguments are checked here too, so a bad
-    /// one rejects the promise.
-    async fn run(self: Rc<Self>, t: Target, a: JsValue, b: JsValue) -> JsResult {
-        let or_true = |v: JsValue| opt_js(v).unwrap_or(JsValue::TRUE);
-        let op = match t {
-            Target::Device(cids, id, i) => {
-                if i >= 8 {
-                    for c in &cids {
-                        common::op(self.handle.unpublish(c)).await?;
-                    }
-                    self.devices
-                        .borrow_mut()
-                        .retain(|(_, d)| get(d, "id").as_string().as_deref() != Some(&id));
-                } else {
-                    // 4..=7: audioMute, audioUnmute, videoMute, videoUnmute
-                    let audio = i < 6;
-                    let muted = i % 2 == 0;
-                    for c in cids.iter().filter(|c| c.ends_with(":audio") == audio) {
-                        common::op(self.handle.mute_track(c, muted)).await?;
-                    }
-                }
-                return Ok(JsValue::UNDEFINED);
-            }
-            Target::Egress(kind, id, js) => {
-                let req = wire::egress(kind, &id, js, &common::args(&[&a])?)?;
-                return self.send(None, req, wire::RsReply::Nothing).await;
-            }
-            Target::Session(op) => op,
-        };
-        match op {
-            M::Join => {
-                common::op(self.handle.call(Command::Join)).await?;
-                if let Some(id) = &self.speaker_id {
-                    let _ = self.handle.set_speaker(id).await;
-                }
-                let member = self.state(|s| {
-                    s.self_member
-                        .as_ref()
-                        .is_some_and(|m| m.role == Role::Member)
-                });
-                if member {
-                    self.publish_default(&a).await?;
-                }
-                self.relayout();
-                Ok(RoomSession { inner: self }.into())
-            }
-            M::Leave => {
-                let r = common::op(self.handle.leave()).await;
-                self.clear_view();
-                r.map(|_| JsValue::UNDEFINED)
-            }
-            M::AddCamera => self.add_device("camera", JsValue::FALSE, or_true(a)).await,
-            M::AddMicrophone => {
-                self.add_device("microphone", or_true(a), JsValue::FALSE)
-                    .await
-            }
-            M::AddDevice => {
-                if !a.is_object() {
-                    return Err(ApiError::invalid(
-                        "params",
-                        "must be an object {audio, video}",
-                    ));
-                }
-                self.add_device("device", get(&a, "audio"), get(&a, "video"))
-                    .await
-            }
-            M::StartScreenShare | M::CreateScreenShareObject => {
-                self.add_device("screen", JsValue::FALSE, or_true(get(&a, "video")))
-                    .await
-            }
-            M::UpdateCamera | M::UpdateMicrophone => {
-                let mic = op == M::UpdateMicrophone;
-                let t = common::acquire(common::media_kind(mic).0, &a).await?;
-                self.put_main(if mic { MIC } else { CAM }, t).await?;
-                self.relayout();
-                Ok(JsValue::UNDEFINED)
-            }
-            M::UpdateSpeaker => {
-                let Some(id) = common::get_str(&a, "deviceId") else {
-                    return Err(ApiError::invalid("deviceId", "is required"));
-                };
-                // The session remembers the device for later attachments. Only the audio
-                // elements carry sound (video tiles are silent, and Chromium refuses to
-                // re-route some of them), so the outcome is that of the audio elements.
-                let _ = self.handle.set_speaker(&id).await;
-                let els: Vec<HtmlMediaElement> = {
-                    let keys = self.audio_out.borrow().clone();
-                    let map = self.elements.borrow();
-                    keys.iter().filter_map(|k| map.get(k).cloned()).collect()
-                };
-                for el in els {
-                    crate::web::element::set_sink_id(&el, &id)
-                        .await
-                        .map_err(|e| ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.text()))?;
-                }
-                Ok(JsValue::UNDEFINED)
-            }
-            M::SetLocalStream => {
-                let Ok(stream) = a.dyn_into::<MediaStream>() else {
-                    return Err(ApiError::invalid("stream", "must be a MediaStream"));
-                };
-                self.put_stream(&stream).await?;
-                self.relayout();
-                Ok(JsValue::UNDEFINED)
-            }
-            M::SendDigits => Err(ApiError::unsupported("sendDigits")),
-            _ => {
-                let i = op as usize;
-                let args = common::args(&[&a, &b])?;
-                let req = wire::room_session_at(i, &args, &self.self_id())?;
-                let reply = wire::ROOM_SESSION_REQUESTS
-                    .get(i)
-                    .map_or(wire::RsReply::Nothing, |e| e.3);
-                self.send(Some(op), req, reply).await
-            }
-        }
     }
 
     fn remote_stream(&self) -> Option<MediaStream> {
@@ -1065,12 +1186,24 @@ impl RoomSessionDevice {
             2 => rs.map(|r| r.self_id()).into(),
             3 => self.stream.clone().into(),
             _ => match rs {
-                Some(rs) => promise(rs.run(
-                    Target::Device(self.cids.clone(), self.id.clone(), i),
-                    JsValue::UNDEFINED,
-                    JsValue::UNDEFINED,
-                ))
-                .into(),
+                Some(rs) => {
+                    let (steps, done) = if i >= 8 {
+                        let s = self.cids.iter().cloned().map(Step::Unpublish).collect();
+                        (s, Done::DeviceGone(self.id.clone()))
+                    } else {
+                        // 4..=7: audioMute, audioUnmute, videoMute, videoUnmute
+                        let audio = i < 6;
+                        let muted = i.is_multiple_of(2);
+                        let s = self
+                            .cids
+                            .iter()
+                            .filter(|c| c.ends_with(":audio") == audio)
+                            .map(|c| Step::Mute(c.clone(), muted))
+                            .collect();
+                        (s, Done::Undef)
+                    };
+                    rs.go(Ok((steps, done)))
+                }
                 None if i >= 8 => js_sys::Promise::resolve(&JsValue::UNDEFINED).into(),
                 None => reject(ApiError::from(convene_core::CoreError::Misuse(
                     convene_core::MisuseError::Closed,
@@ -1115,12 +1248,10 @@ impl Egress {
                     .get("id")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                promise(self.rs.clone().run(
-                    Target::Egress(self.kind, id.to_owned(), method),
-                    a,
-                    JsValue::UNDEFINED,
-                ))
-                .into()
+                let plan = common::args(&[&a])
+                    .and_then(|args| wire::egress(self.kind, id, method, &args))
+                    .map(|req| (vec![rpc(req)], Done::Undef));
+                self.rs.go(plan)
             }
         }
     }

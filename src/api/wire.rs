@@ -372,63 +372,48 @@ pub fn strings(l: Vec<String>) -> Value {
     Value::Array(l.into_iter().map(Value::String).collect())
 }
 
-#[inline(never)]
-fn with_member(mut p: Map<String, Value>, id: Option<String>) -> Value {
-    if let Some(id) = id {
-        put(&mut p, "member_id", Value::String(id));
-    }
-    Value::Object(p)
-}
-
 // ---------------------------------------------------------------------------------------------
 // RoomSession
 // ---------------------------------------------------------------------------------------------
 
-/// How the arguments of a RoomSession request become its params (see [`room_session`]).
+/// One part of a RoomSession request's params, read in order by [`room_session_at`]: the
+/// arguments of a method are data (a list of these), not code.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum RsArgs {
-    /// `{memberId?}`.
-    Member,
-    /// `{memberId}`, required.
-    MemberRequired,
-    /// Every member.
-    AllMembers,
-    /// No params.
-    Empty,
-    /// `{memberId, permissions?, mediaAllowed?, joinAudioMuted?, joinVideoMuted?, meta?}`.
-    Promote,
-    /// `{memberId, mediaAllowed?}`.
-    Demote,
-    /// `{memberId?, raised?}` (raise or lower).
+pub enum RsArg {
+    /// The params object (argument 0), required when `true`.
+    Obj(bool),
+    /// `memberId` (required when `true`), checked for shape, as `member_id`.
+    Member(bool),
+    /// A required non-empty string (JS key, wire key).
+    Str(&'static str, &'static str),
+    /// An optional boolean (JS key, wire key).
+    Bool(&'static str, &'static str),
+    /// A list of non-empty strings (key, required).
+    List(&'static str, bool),
+    /// `meta`, an object (required when `true`).
+    Meta(bool),
+    /// A number rounded into `lo..=hi` (JS key, wire key, lo, hi, required).
+    Num(&'static str, &'static str, i64, i64, bool),
+    /// A layout name of the catalogue (key, required).
+    Layout(&'static str, bool),
+    /// `positions` (required when `true`): `{memberId | "self": position}`.
+    Positions(bool),
+    /// `position`, required.
+    Position,
+    /// `mediaAllowed` as `media_allowed`, for a promote (`true`) or a demote.
+    Media(bool),
+    /// `raised: false` lowers the hand instead.
     Hand,
-    /// `(enable?)`.
-    Prioritize,
-    /// `(value)`, required.
-    HideVideo,
-    /// No arguments: `value: false`.
-    ShowVideo,
-    /// `{memberId?, volume}` in -50..=50.
-    Volume,
-    /// `{memberId?, value}` in 0..=100.
-    Sensitivity,
-    /// `(meta)`, an object.
-    Meta,
-    /// `(keys)`.
-    DeleteMeta,
-    /// `{memberId?, meta}`.
-    MemberMeta,
-    /// `{memberId?, keys}`.
-    DeleteMemberMeta,
-    /// `{name, positions?}`.
-    Layout,
-    /// `{positions}`.
-    Positions,
-    /// `{memberId?, position}`.
-    MemberPosition,
-    /// `{url, volume?, seekPosition?, layout?, positions?}`.
-    Play,
-    /// `{url}`.
-    Stream,
+    /// Argument 0 as a boolean (name, wire key, required; `true` when absent).
+    ArgBool(&'static str, &'static str, bool),
+    /// Argument 0, an object, as `meta`.
+    ArgMeta,
+    /// Argument 0, a list of strings, as `keys`.
+    ArgKeys,
+    /// `member_id: "all"`.
+    AllMembers,
+    /// `value: false`.
+    ValueFalse,
 }
 
 /// What the reply of a RoomSession request resolves to.
@@ -451,148 +436,193 @@ pub enum RsReply {
     List(&'static str),
 }
 
-use RsArgs as A;
+use RsArg as A;
 use RsReply as R;
+
+const MEMBER: &[RsArg] = &[A::Obj(false), A::Member(false)];
+const EMPTY: &[RsArg] = &[];
+const VOLUME: &[RsArg] = &[
+    A::Obj(true),
+    A::Member(false),
+    A::Num("volume", "volume", -50, 50, true),
+];
+const META: &[RsArg] = &[A::ArgMeta];
+const MEMBER_META: &[RsArg] = &[A::Obj(true), A::Member(false), A::Meta(true)];
+const URL: RsArg = A::Str("url", "url");
 
 /// Every RoomSession method that is a plain request: JS name, OVSP method, how its arguments
 /// are read and what its reply becomes. Device, media and egress-object methods are handled
 /// by the facade itself.
-pub const ROOM_SESSION_REQUESTS: &[(&str, &str, RsArgs, RsReply)] = &[
-    ("audioMute", "member.audio_mute", A::Member, R::Nothing),
-    ("audioUnmute", "member.audio_unmute", A::Member, R::Nothing),
-    ("videoMute", "member.video_mute", A::Member, R::Nothing),
-    ("videoUnmute", "member.video_unmute", A::Member, R::Nothing),
-    ("deaf", "member.deaf", A::Member, R::Nothing),
-    ("undeaf", "member.undeaf", A::Member, R::Nothing),
-    ("getMembers", "member.list", A::Empty, R::Members),
+pub const ROOM_SESSION_REQUESTS: &[(&str, &str, &[RsArg], RsReply)] = &[
+    ("audioMute", "member.audio_mute", MEMBER, R::Nothing),
+    ("audioUnmute", "member.audio_unmute", MEMBER, R::Nothing),
+    ("videoMute", "member.video_mute", MEMBER, R::Nothing),
+    ("videoUnmute", "member.video_unmute", MEMBER, R::Nothing),
+    ("deaf", "member.deaf", MEMBER, R::Nothing),
+    ("undeaf", "member.undeaf", MEMBER, R::Nothing),
+    ("getMembers", "member.list", EMPTY, R::Members),
     (
         "removeMember",
         "member.remove",
-        A::MemberRequired,
+        &[A::Obj(true), A::Member(true)],
         R::Nothing,
     ),
     (
         "removeAllMembers",
         "member.remove",
-        A::AllMembers,
+        &[A::AllMembers],
         R::Nothing,
     ),
-    ("lock", "room.lock", A::Empty, R::Nothing),
-    ("unlock", "room.unlock", A::Empty, R::Nothing),
-    ("promote", "member.promote", A::Promote, R::Nothing),
-    ("demote", "member.demote", A::Demote, R::Nothing),
-    ("setRaisedHand", "member.raise_hand", A::Hand, R::Nothing),
+    ("lock", "room.lock", EMPTY, R::Nothing),
+    ("unlock", "room.unlock", EMPTY, R::Nothing),
+    (
+        "promote",
+        "member.promote",
+        &[
+            A::Obj(true),
+            A::Member(true),
+            A::List("permissions", false),
+            A::Media(true),
+            A::Bool("joinAudioMuted", "join_audio_muted"),
+            A::Bool("joinVideoMuted", "join_video_muted"),
+            A::Meta(false),
+        ],
+        R::Nothing,
+    ),
+    (
+        "demote",
+        "member.demote",
+        &[A::Obj(true), A::Member(true), A::Media(false)],
+        R::Nothing,
+    ),
+    (
+        "setRaisedHand",
+        "member.raise_hand",
+        &[A::Obj(false), A::Member(false), A::Hand],
+        R::Nothing,
+    ),
     (
         "setPrioritizeHandraise",
         "room.set_prioritize_handraise",
-        A::Prioritize,
+        &[A::ArgBool("param", "enable", false)],
         R::Enable,
     ),
     (
         "setHideVideoMuted",
         "room.set_hide_video_muted",
-        A::HideVideo,
+        &[A::ArgBool("value", "value", true)],
         R::Nothing,
     ),
     (
         "showVideoMuted",
         "room.set_hide_video_muted",
-        A::ShowVideo,
+        &[A::ValueFalse],
         R::Nothing,
     ),
     (
         "setInputVolume",
         "member.set_input_volume",
-        A::Volume,
+        VOLUME,
         R::Nothing,
     ),
     (
         "setMicrophoneVolume",
         "member.set_input_volume",
-        A::Volume,
+        VOLUME,
         R::Nothing,
     ),
     (
         "setOutputVolume",
         "member.set_output_volume",
-        A::Volume,
+        VOLUME,
         R::Nothing,
     ),
     (
         "setSpeakerVolume",
         "member.set_output_volume",
-        A::Volume,
+        VOLUME,
         R::Nothing,
     ),
     (
         "setInputSensitivity",
         "member.set_input_sensitivity",
-        A::Sensitivity,
+        &[
+            A::Obj(true),
+            A::Member(false),
+            A::Num("value", "value", 0, 100, true),
+        ],
         R::Nothing,
     ),
-    ("getMeta", "room.get_meta", A::Empty, R::Meta),
-    ("setMeta", "room.set_meta", A::Meta, R::Nothing),
-    ("updateMeta", "room.update_meta", A::Meta, R::Nothing),
-    ("deleteMeta", "room.delete_meta", A::DeleteMeta, R::Nothing),
-    ("getMemberMeta", "member.get_meta", A::Member, R::Meta),
-    (
-        "setMemberMeta",
-        "member.set_meta",
-        A::MemberMeta,
-        R::Nothing,
-    ),
+    ("getMeta", "room.get_meta", EMPTY, R::Meta),
+    ("setMeta", "room.set_meta", META, R::Nothing),
+    ("updateMeta", "room.update_meta", META, R::Nothing),
+    ("deleteMeta", "room.delete_meta", &[A::ArgKeys], R::Nothing),
+    ("getMemberMeta", "member.get_meta", MEMBER, R::Meta),
+    ("setMemberMeta", "member.set_meta", MEMBER_META, R::Nothing),
     (
         "updateMemberMeta",
         "member.update_meta",
-        A::MemberMeta,
+        MEMBER_META,
         R::Nothing,
     ),
     (
         "deleteMemberMeta",
         "member.delete_meta",
-        A::DeleteMemberMeta,
+        &[A::Obj(true), A::Member(false), A::List("keys", true)],
         R::Nothing,
     ),
-    ("getLayouts", "layout.list", A::Empty, R::Layouts),
-    ("setLayout", "layout.set", A::Layout, R::Nothing),
+    ("getLayouts", "layout.list", EMPTY, R::Layouts),
+    (
+        "setLayout",
+        "layout.set",
+        &[A::Obj(true), A::Layout("name", true), A::Positions(false)],
+        R::Nothing,
+    ),
     (
         "setPositions",
         "layout.set_positions",
-        A::Positions,
+        &[A::Obj(true), A::Positions(true)],
         R::Nothing,
     ),
     (
         "setMemberPosition",
         "member.set_position",
-        A::MemberPosition,
+        &[A::Obj(true), A::Member(false), A::Position],
         R::Nothing,
     ),
     (
         "startRecording",
         "recording.start",
-        A::Empty,
+        EMPTY,
         R::Egress("recording"),
     ),
     (
         "getRecordings",
         "recording.list",
-        A::Empty,
+        EMPTY,
         R::List("recording"),
     ),
-    ("play", "playback.start", A::Play, R::Egress("playback")),
     (
-        "getPlaybacks",
-        "playback.list",
-        A::Empty,
-        R::List("playback"),
+        "play",
+        "playback.start",
+        &[
+            A::Obj(true),
+            URL,
+            A::Num("volume", "volume", -50, 50, false),
+            A::Num("seekPosition", "seek_position_ms", 0, i64::MAX / 2, false),
+            A::Layout("layout", false),
+            A::Positions(false),
+        ],
+        R::Egress("playback"),
     ),
+    ("getPlaybacks", "playback.list", EMPTY, R::List("playback")),
     (
         "startStream",
         "stream.start",
-        A::Stream,
+        &[A::Obj(true), URL],
         R::Egress("stream"),
     ),
-    ("getStreams", "stream.list", A::Empty, R::List("stream")),
+    ("getStreams", "stream.list", EMPTY, R::List("stream")),
 ];
 
 /// Builds the request of a RoomSession method (`js` is the JS method name, `args` its
@@ -607,151 +637,94 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
 /// Builds the request of entry `i` of [`ROOM_SESSION_REQUESTS`] (see [`room_session`]).
 #[inline(never)]
 pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
-    let Some(&(_, mut method, shape, _)) = ROOM_SESSION_REQUESTS.get(i) else {
+    let Some(&(_, mut method, spec, _)) = ROOM_SESSION_REQUESTS.get(i) else {
         return Err(ApiError::unsupported("this method"));
     };
-    let p = |required| params_obj(args, 0, "params", required);
-    // The params object (for the shapes that read one) and the member it targets.
     let mut m = Map::new();
-    let o = match shape {
-        A::Member | A::Hand => p(false)?,
-        A::MemberRequired
-        | A::Promote
-        | A::Demote
-        | A::Volume
-        | A::Sensitivity
-        | A::MemberMeta
-        | A::DeleteMemberMeta
-        | A::Layout
-        | A::Positions
-        | A::MemberPosition
-        | A::Play
-        | A::Stream => p(true)?,
-        _ => None,
-    };
-    let member = match shape {
-        A::MemberRequired | A::Promote | A::Demote => member_id(o, true)?,
-        A::Member
-        | A::Hand
-        | A::Volume
-        | A::Sensitivity
-        | A::MemberMeta
-        | A::DeleteMemberMeta
-        | A::MemberPosition => member_id(o, false)?,
-        _ => None,
-    };
-    match shape {
-        A::Member | A::MemberRequired | A::Empty => {}
-        A::AllMembers => put(&mut m, "member_id", "all".into()),
-        A::Promote => {
-            if let Some(perms) = field(o, "permissions") {
-                put(
-                    &mut m,
-                    "permissions",
-                    strings(str_list(perms, "permissions")?),
-                );
+    let mut o = None;
+    for f in spec {
+        // (name in errors, wire key, value, required)
+        let (name, key, v, req): (&str, &str, Option<Value>, bool) = match *f {
+            A::Obj(req) => {
+                o = params_obj(args, 0, "params", req)?;
+                continue;
             }
-            if let Some(ma) = media_allowed(opt_str(o, "mediaAllowed")?, true)? {
-                put(&mut m, "media_allowed", ma);
+            A::Member(req) => (
+                "memberId",
+                "member_id",
+                member_id(o, req)?.map(Value::String),
+                false,
+            ),
+            A::Str(js, w) => (js, w, Some(Value::String(req_str(o, js)?)), true),
+            A::Bool(js, w) => (js, w, opt_bool(o, js)?.map(Value::Bool), false),
+            A::List(k, req) => {
+                let v = match field(o, k) {
+                    Some(v) => Some(strings(str_list(v, k)?)),
+                    None => None,
+                };
+                (k, k, v, req)
             }
-            for (js_key, wire) in [
-                ("joinAudioMuted", "join_audio_muted"),
-                ("joinVideoMuted", "join_video_muted"),
-            ] {
-                if let Some(b) = opt_bool(o, js_key)? {
-                    put(&mut m, wire, Value::Bool(b));
+            A::Meta(req) => ("meta", "meta", opt_meta(o, "meta")?, req),
+            A::Num(js, w, lo, hi, req) => {
+                let v = match field(o, js) {
+                    Some(v) => Some(Value::from(number_in(v, js, lo, hi)?)),
+                    None => None,
+                };
+                (js, w, v, req)
+            }
+            A::Layout(k, req) => {
+                let name = if req {
+                    Some(req_str(o, k)?)
+                } else {
+                    opt_str(o, k)?
+                };
+                if let Some(n) = &name {
+                    check_layout(n)?;
                 }
+                (k, k, name.map(Value::String), false)
             }
-            if let Some(meta) = opt_meta(o, "meta")? {
-                put(&mut m, "meta", meta);
+            A::Positions(req) => {
+                let p = positions(field(o, "positions"), self_id)?;
+                ("positions", "positions", p, req)
             }
-        }
-        A::Demote => {
-            if let Some(ma) = media_allowed(opt_str(o, "mediaAllowed")?, false)? {
-                put(&mut m, "media_allowed", ma);
+            A::Position => {
+                let p = req_str(o, "position")?;
+                check_position(&p)?;
+                ("position", "position", Some(Value::String(p)), true)
             }
-        }
-        A::Hand => {
-            if !opt_bool(o, "raised")?.unwrap_or(true) {
-                method = "member.lower_hand";
+            A::Media(send) => {
+                let v = media_allowed(opt_str(o, "mediaAllowed")?, send)?;
+                ("mediaAllowed", "media_allowed", v, false)
             }
-        }
-        A::Prioritize => put(
-            &mut m,
-            "enable",
-            arg_bool(args, 0, "param")?.unwrap_or(true).into(),
-        ),
-        A::HideVideo => match arg_bool(args, 0, "value")? {
-            Some(v) => put(&mut m, "value", v.into()),
-            None => return Err(ApiError::invalid("value", "is required")),
-        },
-        A::ShowVideo => put(&mut m, "value", false.into()),
-        A::Volume => put(&mut m, "volume", num_in(o, "volume", -50, 50)?.into()),
-        A::Sensitivity => put(&mut m, "value", num_in(o, "value", 0, 100)?.into()),
-        A::Meta => match args.first() {
-            Some(v @ Value::Object(_)) => put(&mut m, "meta", v.clone()),
-            _ => return Err(ApiError::invalid("meta", "must be an object")),
-        },
-        A::DeleteMeta => put(
-            &mut m,
-            "keys",
-            strings(arg_str_list(args, 0, "keys", false)?),
-        ),
-        A::MemberMeta => {
-            let Some(meta) = opt_meta(o, "meta")? else {
-                return Err(ApiError::invalid("meta", "is required"));
-            };
-            put(&mut m, "meta", meta);
-        }
-        A::DeleteMemberMeta => {
-            let keys = match field(o, "keys") {
-                Some(v) => str_list(v, "keys")?,
-                None => return Err(ApiError::invalid("keys", "is required")),
-            };
-            put(&mut m, "keys", strings(keys));
-        }
-        A::Layout | A::Play => {
-            if shape == A::Layout {
-                let name = req_str(o, "name")?;
-                check_layout(&name)?;
-                put(&mut m, "name", Value::String(name));
-            } else {
-                put(&mut m, "url", Value::String(req_str(o, "url")?));
-                if let Some(v) = field(o, "volume") {
-                    put(
-                        &mut m,
-                        "volume",
-                        Value::from(number_in(v, "volume", -50, 50)?),
-                    );
+            A::Hand => {
+                if !opt_bool(o, "raised")?.unwrap_or(true) {
+                    method = "member.lower_hand";
                 }
-                if let Some(v) = field(o, "seekPosition") {
-                    put(
-                        &mut m,
-                        "seek_position_ms",
-                        Value::from(number_in(v, "seekPosition", 0, i64::MAX / 2)?),
-                    );
-                }
-                if let Some(layout) = opt_str(o, "layout")? {
-                    check_layout(&layout)?;
-                    put(&mut m, "layout", Value::String(layout));
-                }
+                continue;
             }
-            if let Some(pos) = positions(field(o, "positions"), self_id)? {
-                put(&mut m, "positions", pos);
+            A::ArgBool(name, w, req) => {
+                let b = arg_bool(args, 0, name)?;
+                let v = if req { b } else { Some(b.unwrap_or(true)) };
+                (name, w, v.map(Value::Bool), req)
             }
+            A::ArgMeta => match args.first() {
+                Some(v @ Value::Object(_)) => ("meta", "meta", Some(v.clone()), true),
+                _ => return Err(ApiError::invalid("meta", "must be an object")),
+            },
+            A::ArgKeys => {
+                let keys = strings(arg_str_list(args, 0, "keys", false)?);
+                ("keys", "keys", Some(keys), true)
+            }
+            A::AllMembers => ("", "member_id", Some("all".into()), true),
+            A::ValueFalse => ("", "value", Some(false.into()), true),
+        };
+        match v {
+            Some(v) => put(&mut m, key, v),
+            None if req => return Err(ApiError::invalid(name, "is required")),
+            None => {}
         }
-        A::Positions => match positions(field(o, "positions"), self_id)? {
-            Some(pos) => put(&mut m, "positions", pos),
-            None => return Err(ApiError::invalid("positions", "is required")),
-        },
-        A::MemberPosition => {
-            let pos = req_str(o, "position")?;
-            check_position(&pos)?;
-            put(&mut m, "position", Value::String(pos));
-        }
-        A::Stream => put(&mut m, "url", req_str(o, "url")?.into()),
     }
-    Ok(Req::new(method, with_member(m, member)))
+    Ok(Req::new(method, Value::Object(m)))
 }
 
 /// Builds the request of a recording/playback/stream object method (`kind` is `"recording"`,

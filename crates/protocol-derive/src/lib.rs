@@ -3,8 +3,11 @@
 //! `#[derive(Wire)]` implements `ovsp::json::FromWire` and `ovsp::json::ToWire` for a struct
 //! or enum; `#[derive(FromWire)]` and `#[derive(ToWire)]` implement one direction only. The
 //! macros read the same `#[serde(...)]` attributes serde's derives read, so one set of
-//! attributes describes the wire shape for both codecs, and the generated code is a straight
-//! list of calls into small helpers (`ovsp::json::wire`), one per field.
+//! attributes describes the wire shape for both codecs. For a struct with named fields the
+//! macro emits no decoding or encoding code of its own: it builds a static table of the
+//! fields (key, byte offset, the field type's decoder or encoder, default, skip condition)
+//! that two shared routines of `ovsp::json::wire` read. Enums get a short match that calls
+//! small helpers of that module.
 //!
 //! Supported serde attributes:
 //! - container: `transparent`, `rename_all = "..."`, `tag = "..."` (enums);
@@ -258,6 +261,7 @@ fn variant_attrs(attrs: &[Attribute]) -> Result<VariantAttrs> {
 /// One named field with its wire name and attributes.
 struct WireField {
     ident: Ident,
+    ty: syn::Type,
     name: String,
     attrs: FieldAttrs,
 }
@@ -279,7 +283,12 @@ fn named_fields(fields: &syn::FieldsNamed, case: Option<Case>) -> Result<Vec<Wir
                 (None, Some(c)) => c.field(&raw),
                 (None, None) => raw,
             };
-            Ok(WireField { ident, name, attrs })
+            Ok(WireField {
+                ident,
+                ty: f.ty.clone(),
+                name,
+                attrs,
+            })
         })
         .collect()
 }
@@ -364,8 +373,17 @@ fn encode_fields(
 
 fn generate(input: &DeriveInput, from: bool, to: bool) -> Result<TokenStream2> {
     let cattrs = container_attrs(&input.attrs)?;
+    let mut table = TokenStream2::new();
+    let mut de_const = TokenStream2::new();
     let (from_body, placeholder_body, to_body) = match &input.data {
-        Data::Struct(s) => struct_bodies(input, &cattrs, &s.fields)?,
+        Data::Struct(s) => struct_bodies(
+            input,
+            &cattrs,
+            &s.fields,
+            (from, to),
+            &mut table,
+            &mut de_const,
+        )?,
         Data::Enum(e) => enum_bodies(input, &cattrs, e)?,
         Data::Union(_) => {
             return Err(Error::new_spanned(
@@ -375,7 +393,7 @@ fn generate(input: &DeriveInput, from: bool, to: bool) -> Result<TokenStream2> {
         }
     };
     let name = &input.ident;
-    let mut out = TokenStream2::new();
+    let mut out = table;
     if from {
         let generics = bounded(&input.generics, quote!(::ovsp::json::FromWire));
         let (ig, tg, wc) = generics.split_for_impl();
@@ -389,6 +407,8 @@ fn generate(input: &DeriveInput, from: bool, to: bool) -> Result<TokenStream2> {
                 fn placeholder() -> Self {
                     #placeholder_body
                 }
+
+                #de_const
             }
         });
     }
@@ -417,7 +437,16 @@ fn bounded(generics: &syn::Generics, bound: TokenStream2) -> syn::Generics {
 
 type Bodies = (TokenStream2, TokenStream2, TokenStream2);
 
-fn struct_bodies(input: &DeriveInput, cattrs: &ContainerAttrs, fields: &Fields) -> Result<Bodies> {
+/// The bodies of a struct's impls; for a struct with named fields, also its field table
+/// (into `table`), which the bodies hand to the shared routines.
+fn struct_bodies(
+    input: &DeriveInput,
+    cattrs: &ContainerAttrs,
+    fields: &Fields,
+    (from, to): (bool, bool),
+    table: &mut TokenStream2,
+    de_const: &mut TokenStream2,
+) -> Result<Bodies> {
     let w = wire();
     let name = &input.ident;
     if cattrs.tag.is_some() {
@@ -440,21 +469,56 @@ fn struct_bodies(input: &DeriveInput, cattrs: &ContainerAttrs, fields: &Fields) 
                     quote!(::ovsp::json::ToWire::to_wire(&self.#ident)),
                 ));
             }
+            if !input.generics.params.is_empty() {
+                return Err(Error::new_spanned(
+                    &input.generics,
+                    "generic structs cannot derive the wire codec",
+                ));
+            }
+            if fields.len() > 64 {
+                return Err(Error::new_spanned(
+                    name,
+                    "structs with more than 64 fields cannot derive the wire codec",
+                ));
+            }
             let expecting = format!("struct {name}");
-            let dec = decode_fields(&fields);
+            let de = fields.iter().map(|f| de_entry(name, f));
+            let en = fields.iter().filter_map(|f| en_entry(name, f));
+            if from {
+                // SAFETY: the table describes every field of this struct (offsets and types
+                // from its definition).
+                de_const.extend(quote! {
+                    const DE: &'static #w::DeOps =
+                        &unsafe { #w::DeOps::table::<#name>(&#name::__OVSP_WIRE_DE) };
+                });
+                table.extend(quote! {
+                    impl #name {
+                        #[doc(hidden)]
+                        const __OVSP_WIRE_DE: #w::DeTable = #w::DeTable {
+                            expecting: #expecting,
+                            fields: &[#(#de,)*],
+                        };
+                    }
+                });
+            }
+            if to {
+                table.extend(quote! {
+                    impl #name {
+                        #[doc(hidden)]
+                        const __OVSP_WIRE_EN: &'static [#w::EnField] = &[#(#en,)*];
+                    }
+                });
+            }
             let ph = placeholder_fields(&fields);
-            let enc = encode_fields(&fields, |i| quote!(&self.#i));
             Ok((
-                quote! {
-                    let mut d = #w::Fields::new(v, #expecting);
-                    let value = #name { #(#dec,)* };
-                    d.finish(value)
-                },
+                quote!(#w::decode_struct::<#name>(v)),
                 quote!(#name { #(#ph,)* }),
                 quote! {
-                    let mut m = ::ovsp::json::Map::new();
-                    #(#enc)*
-                    ::ovsp::json::Value::Object(m)
+                    // SAFETY: `self` is a valid value of the struct the table describes.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        #w::encode_fields((self as *const #name).cast(), #name::__OVSP_WIRE_EN)
+                    }
                 },
             ))
         }
@@ -479,6 +543,79 @@ fn struct_bodies(input: &DeriveInput, cattrs: &ContainerAttrs, fields: &Fields) 
             ))
         }
     }
+}
+
+/// A struct's entry in its decoding table (see `ovsp::json::wire::DeField`).
+fn de_entry(name: &Ident, f: &WireField) -> TokenStream2 {
+    let w = wire();
+    let ident = &f.ident;
+    let key = &f.name;
+    let ty = &f.ty;
+    let kind = if f.attrs.skip {
+        quote!(#w::SKIP)
+    } else if f.attrs.flatten {
+        quote!(#w::FLATTEN)
+    } else {
+        quote!(#w::FIELD)
+    };
+    let fill = match (&f.attrs.default, f.attrs.skip) {
+        (DefaultKind::Path(p), _) => quote!(::core::option::Option::Some({
+            #[allow(unsafe_code)]
+            unsafe fn fill(p: *mut u8) {
+                // SAFETY: called with the place of this field.
+                #[allow(unused_unsafe)]
+                unsafe { p.cast::<#ty>().write(#p()) }
+            }
+            fill as unsafe fn(*mut u8)
+        })),
+        (DefaultKind::Std, _) | (DefaultKind::None, true) => {
+            quote!(::core::option::Option::Some(#w::fill_default::<#ty> as unsafe fn(*mut u8)))
+        }
+        (DefaultKind::None, false) => quote!(::core::option::Option::None),
+    };
+    quote!(#w::DeField {
+        name: #key,
+        off: ::core::mem::offset_of!(#name, #ident),
+        de: <#ty as ::ovsp::json::FromWire>::DE,
+        fill: #fill,
+        kind: #kind,
+    })
+}
+
+/// A struct's entry in its encoding table (see `ovsp::json::wire::EnField`); none for a
+/// skipped field.
+fn en_entry(name: &Ident, f: &WireField) -> Option<TokenStream2> {
+    if f.attrs.skip {
+        return None;
+    }
+    let w = wire();
+    let ident = &f.ident;
+    let key = &f.name;
+    let ty = &f.ty;
+    let kind = if f.attrs.flatten {
+        quote!(#w::FLATTEN)
+    } else {
+        quote!(#w::FIELD)
+    };
+    let skip_if = match &f.attrs.skip_if {
+        Some(p) => quote!(::core::option::Option::Some({
+            #[allow(unsafe_code)]
+            unsafe fn skip(p: *const u8) -> bool {
+                // SAFETY: called with the place of this field.
+                #[allow(unused_unsafe)]
+                unsafe { #p(&*p.cast::<#ty>()) }
+            }
+            skip as unsafe fn(*const u8) -> bool
+        })),
+        None => quote!(::core::option::Option::None),
+    };
+    Some(quote!(#w::EnField {
+        name: #key,
+        off: ::core::mem::offset_of!(#name, #ident),
+        en: <#ty as #w::EncodeFn>::EN,
+        skip_if: #skip_if,
+        kind: #kind,
+    }))
 }
 
 /// One enum variant, classified.

@@ -10,12 +10,13 @@
 //!
 //! serde's derived `Deserialize` compiles a visitor, a field identifier and a sequence/map
 //! state machine for every type. In a WebAssembly bundle that code is most of the protocol's
-//! weight. [`FromWire`] and [`ToWire`] do the same job with a straight list of calls per
-//! type: `#[derive(Wire)]` (from the `ovsp-derive` crate, re-exported here and as
-//! [`crate::Wire`]) reads the type's fields and the same `#[serde(...)]` attributes serde
-//! reads (`default`, `default = "path"`, `rename`, `rename_all`, `skip_serializing_if`,
-//! `flatten`, `skip`, `transparent`, `tag`, `other`) and emits one call to a small helper of
-//! [`wire`] per field. Every wire type keeps its serde derives as well (the server, the JSON
+//! weight. [`FromWire`] and [`ToWire`] do the same job with data instead of code:
+//! `#[derive(Wire)]` (from the `ovsp-derive` crate, re-exported here and as [`crate::Wire`])
+//! reads the type's fields and the same `#[serde(...)]` attributes serde reads (`default`,
+//! `default = "path"`, `rename`, `rename_all`, `skip_serializing_if`, `flatten`, `skip`,
+//! `transparent`, `tag`, `other`) and builds a static table per struct (each field's key,
+//! offset, and its type's decoder and encoder), which one decoding and one encoding routine
+//! of [`wire`] read for every struct. Every wire type keeps its serde derives as well (the server, the JSON
 //! Schema and the tests use them); the tests check that both codecs agree on every fixture.
 //!
 //! Semantics follow serde's for valid input: a missing required field is an error saying
@@ -260,6 +261,11 @@ pub trait FromWire: Sized {
     /// A stand-in for a struct field that did not decode, so the struct can still be built
     /// before its error is returned (never handed to callers).
     fn placeholder() -> Self;
+
+    /// How the type decodes in place (the field tables' view of it; a derived struct
+    /// decodes by its field table).
+    #[doc(hidden)]
+    const DE: &'static wire::DeOps = &wire::DeOps::of::<Self>();
 }
 
 /// A type that encodes to a JSON `Value` (see the module docs).
@@ -310,8 +316,9 @@ pub fn encode<T: ToWire + ?Sized>(v: &T) -> Value {
     v.to_wire()
 }
 
-/// The helpers the derived code calls: one call per field, so each derived impl is a short
-/// straight-line function and the work lives here, compiled once (or once per field type).
+/// The helpers the derived code calls: the field-table routines every derived struct
+/// shares, and small per-variant helpers for derived enums, so the work lives here,
+/// compiled once (or once per field type).
 pub mod wire {
     use super::{FromWire, Map, ToWire, Value, WireError};
     use core::mem::ManuallyDrop;
@@ -447,6 +454,301 @@ pub mod wire {
                 Some((_, _, e)) => Err(e),
             }
         }
+    }
+
+    // ---------------------------------------------------------------- field tables
+
+    /// How one type decodes in place: what a struct's field table (and the shared `Vec<T>`
+    /// decoder) needs of a field or element type, one constant per type
+    /// ([`FromWire::DE`]). A struct deriving the codec decodes by its field table, so it
+    /// has no decoding code of its own.
+    pub struct DeOps {
+        de: unsafe fn(&Value, *mut u8) -> Result<(), WireError>,
+        table: Option<&'static DeTable>,
+        missing: unsafe fn(*mut u8, &'static str) -> Result<(), WireError>,
+        drop: unsafe fn(*mut u8),
+    }
+
+    impl DeOps {
+        /// The operations of `T`, decoding through `T::from_wire`.
+        pub const fn of<T: FromWire>() -> DeOps {
+            DeOps {
+                de: de_into::<T>,
+                table: None,
+                missing: missing_into::<T>,
+                drop: drop_at::<T>,
+            }
+        }
+
+        /// The operations of a struct `T` that decodes by `table`.
+        ///
+        /// # Safety
+        /// `table` describes `T` completely (see [`decode_fields`]).
+        pub const unsafe fn table<T: FromWire>(table: &'static DeTable) -> DeOps {
+            DeOps {
+                de: no_de,
+                table: Some(table),
+                missing: missing_into::<T>,
+                drop: drop_at::<T>,
+            }
+        }
+    }
+
+    /// The decoding table of a struct: its name for errors and its fields.
+    pub struct DeTable {
+        /// "struct Name", for the error of a value that is not an object.
+        pub expecting: &'static str,
+        /// Every field of the struct, in declaration order.
+        pub fields: &'static [DeField],
+    }
+
+    /// One field of a struct's decoding table.
+    pub struct DeField {
+        /// The JSON key.
+        pub name: &'static str,
+        /// The field's byte offset in the struct.
+        pub off: usize,
+        /// How its type decodes.
+        pub de: &'static DeOps,
+        /// The value of an absent field (`default`, `default = "path"`, `skip`); `None`:
+        /// the type's [`FromWire::from_missing`].
+        pub fill: Option<unsafe fn(*mut u8)>,
+        /// [`FIELD`], [`FLATTEN`] or [`SKIP`].
+        pub kind: u8,
+    }
+
+    /// One field of a struct's encoding table.
+    pub struct EnField {
+        /// The JSON key.
+        pub name: &'static str,
+        /// The field's byte offset in the struct.
+        pub off: usize,
+        /// How its type encodes.
+        pub en: EnFn,
+        /// `skip_serializing_if`.
+        pub skip_if: Option<unsafe fn(*const u8) -> bool>,
+        /// [`FIELD`] or [`FLATTEN`] (skipped fields have no entry).
+        pub kind: u8,
+    }
+
+    /// Encodes the value at a pointer (a `T::to_wire` for the `T` the pointer points to).
+    pub type EnFn = unsafe fn(*const u8) -> Value;
+
+    /// The [`EnFn`] of a type (implemented for every sized [`ToWire`] type).
+    pub trait EncodeFn: ToWire + Sized {
+        /// `T::to_wire` taking its receiver as an untyped pointer.
+        const EN: EnFn;
+    }
+
+    impl<T: ToWire> EncodeFn for T {
+        // SAFETY: `&T` and `*const u8` are ABI-compatible (thin pointers), and the tables
+        // only ever pass a pointer to a valid `T`.
+        const EN: EnFn =
+            unsafe { core::mem::transmute::<fn(&T) -> Value, EnFn>(<T as ToWire>::to_wire) };
+    }
+
+    /// Decode `v` as a `T` into `p`.
+    ///
+    /// # Safety
+    /// `p` is valid for writing a `T`.
+    unsafe fn de_into<T: FromWire>(v: &Value, p: *mut u8) -> Result<(), WireError> {
+        let x = T::from_wire(v)?;
+        // SAFETY: the caller's contract.
+        unsafe { p.cast::<T>().write(x) };
+        Ok(())
+    }
+
+    /// The value of an absent `T` field (see [`FromWire::from_missing`]) into `p`.
+    ///
+    /// # Safety
+    /// `p` is valid for writing a `T`.
+    unsafe fn missing_into<T: FromWire>(p: *mut u8, key: &'static str) -> Result<(), WireError> {
+        let x = T::from_missing(key)?;
+        // SAFETY: the caller's contract.
+        unsafe { p.cast::<T>().write(x) };
+        Ok(())
+    }
+
+    /// Drop the `T` at `p`.
+    ///
+    /// # Safety
+    /// `p` holds a valid `T`, which is not used afterwards.
+    unsafe fn drop_at<T>(p: *mut u8) {
+        // SAFETY: the caller's contract.
+        unsafe { core::ptr::drop_in_place(p.cast::<T>()) }
+    }
+
+    unsafe fn no_de(_: &Value, _: *mut u8) -> Result<(), WireError> {
+        Err(WireError::custom("no decoder"))
+    }
+
+    /// Write `T::default()` into `p` (a `#[serde(default)]` field that is absent).
+    ///
+    /// # Safety
+    /// `p` is valid for writing a `T`.
+    pub unsafe fn fill_default<T: Default>(p: *mut u8) {
+        // SAFETY: the caller's contract.
+        unsafe { p.cast::<T>().write(T::default()) }
+    }
+
+    /// A plain field (decoded from its key, written under it).
+    pub const FIELD: u8 = 0;
+    /// A `#[serde(flatten)]` field (decoded from the whole object, merged into it).
+    pub const FLATTEN: u8 = 1;
+    /// A `#[serde(skip)]` field (its `fill` value when decoding, never written).
+    pub const SKIP: u8 = 2;
+
+    /// Decode `v` into `p` by `ops`.
+    ///
+    /// # Safety
+    /// `p` is valid for writing a value of the type `ops` belongs to.
+    #[inline(never)]
+    pub unsafe fn decode_into(v: &Value, ops: &DeOps, p: *mut u8) -> Result<(), WireError> {
+        // SAFETY: the caller's contract (a table belongs to its struct's operations).
+        unsafe {
+            match ops.table {
+                Some(t) => decode_fields(v, t, p),
+                None => (ops.de)(v, p),
+            }
+        }
+    }
+
+    /// Decode a struct from `v` into `out` by its field table, with serde's choice of error
+    /// (see [`Fields`]): a value that is not an object first, then the invalid field value
+    /// whose key comes first in the object, then the first missing field in declaration
+    /// order. On error nothing is left in `out` (the fields decoded so far are dropped).
+    ///
+    /// # Safety
+    /// `out` points to writable memory for the struct that `table` describes completely
+    /// (every field once, at most 64), each entry's offset and operations matching that
+    /// field's type.
+    unsafe fn decode_fields(v: &Value, table: &DeTable, out: *mut u8) -> Result<(), WireError> {
+        let Value::Object(o) = v else {
+            return Err(WireError::invalid_type(v, table.expecting));
+        };
+        let mut err: Option<(u8, &'static str, WireError)> = None;
+        let mut done = 0u64;
+        for (i, f) in table.fields.iter().enumerate() {
+            // SAFETY: the offset lies within the struct (the caller's contract).
+            let p = unsafe { out.add(f.off) };
+            let found = if f.kind == SKIP { None } else { o.get(f.name) };
+            // SAFETY (all calls): `p` is the field's place and the operations are its type's.
+            let r = if f.kind == FLATTEN {
+                unsafe { decode_into(v, f.de, p) }.map_err(|e| (MISSING, "", e))
+            } else if let Some(x) = found {
+                unsafe { decode_into(x, f.de, p) }.map_err(|e| (INVALID, f.name, e))
+            } else if let Some(fill) = f.fill {
+                unsafe { fill(p) };
+                Ok(())
+            } else {
+                unsafe { (f.de.missing)(p, f.name) }.map_err(|e| (MISSING, f.name, e))
+            };
+            match r {
+                Ok(()) => done |= 1u64.wrapping_shl(i as u32),
+                Err((rank, key, e)) => {
+                    let replace = match &err {
+                        None => true,
+                        Some((r, k, _)) => {
+                            rank < *r || (rank == INVALID && *r == INVALID && key < *k)
+                        }
+                    };
+                    if replace {
+                        err = Some((rank, key, e));
+                    }
+                }
+            }
+        }
+        let Some((_, _, e)) = err else {
+            return Ok(());
+        };
+        for (i, f) in table.fields.iter().enumerate() {
+            if done & 1u64.wrapping_shl(i as u32) != 0 {
+                // SAFETY: this field was written above and is dropped once.
+                unsafe { (f.de.drop)(out.add(f.off)) };
+            }
+        }
+        Err(e)
+    }
+
+    /// Decode a `T` whose operations decode by a table (a derived struct's `from_wire`).
+    #[inline(never)]
+    pub fn decode_struct<T: FromWire>(v: &Value) -> Result<T, WireError> {
+        let mut out = core::mem::MaybeUninit::<T>::uninit();
+        // SAFETY: `T::DE` describes `T` (the derive builds both); on success every field
+        // is initialised.
+        unsafe {
+            decode_into(v, T::DE, out.as_mut_ptr().cast())?;
+            Ok(out.assume_init())
+        }
+    }
+
+    /// Encode a struct by its field table as an object.
+    ///
+    /// # Safety
+    /// `p` points to a valid struct that `fields` describes (offsets and operations
+    /// matching).
+    #[inline(never)]
+    pub unsafe fn encode_fields(p: *const u8, fields: &[EnField]) -> Value {
+        let mut m = Map::new();
+        for f in fields {
+            // SAFETY: the caller's contract.
+            let at = unsafe { p.add(f.off) };
+            if f.skip_if.is_some_and(|skip| unsafe { skip(at) }) {
+                continue;
+            }
+            let v = unsafe { (f.en)(at) };
+            if f.kind == FLATTEN {
+                merge(&mut m, v);
+            } else {
+                m.insert(f.name.to_owned(), v);
+            }
+        }
+        Value::Object(m)
+    }
+
+    /// Decode every element of `items` into consecutive places of `size` bytes from `base`,
+    /// counting the ones written in `n` (the shared loop of every `Vec<T>` decoder).
+    ///
+    /// # Safety
+    /// `base` is valid for writing `items.len()` values of the type of `de`, `size` bytes
+    /// apart.
+    #[inline(never)]
+    pub unsafe fn decode_items(
+        items: &[Value],
+        base: *mut u8,
+        size: usize,
+        de: &DeOps,
+        n: &mut usize,
+    ) -> Result<(), WireError> {
+        let mut p = base;
+        for x in items {
+            // SAFETY: the caller's contract.
+            unsafe {
+                decode_into(x, de, p)?;
+                p = p.add(size);
+            }
+            *n += 1;
+        }
+        Ok(())
+    }
+
+    /// Encode `len` values of `size` bytes from `base` as an array (the shared loop of every
+    /// slice encoder).
+    ///
+    /// # Safety
+    /// `base` points to `len` valid values of the type `en` encodes, `size` bytes apart.
+    #[inline(never)]
+    pub unsafe fn encode_items(base: *const u8, len: usize, size: usize, en: EnFn) -> Value {
+        let mut out = Vec::with_capacity(len);
+        let mut p = base;
+        for _ in 0..len {
+            // SAFETY: the caller's contract.
+            unsafe {
+                out.push(en(p));
+                p = p.add(size);
+            }
+        }
+        Value::Array(out)
     }
 
     /// Write one encoded field (through `dyn ToWire`: one function for every field type).
@@ -799,12 +1101,23 @@ impl<T: FromWire> FromWire for Vec<T> {
     }
 
     fn from_wire(v: &Value) -> Result<Self, WireError> {
-        let mut out = Vec::new();
-        wire::each(v, &mut |x| {
-            out.push(T::from_wire(x)?);
-            Ok(())
-        })?;
-        Ok(out)
+        let items = wire::array(v)?;
+        let mut out: Vec<T> = Vec::with_capacity(items.len());
+        let mut n = 0;
+        // SAFETY: the capacity holds `items.len()` values of `T`, and exactly the `n` written
+        // ones are kept.
+        let r = unsafe {
+            wire::decode_items(
+                items,
+                out.as_mut_ptr().cast(),
+                core::mem::size_of::<T>(),
+                T::DE,
+                &mut n,
+            )
+        };
+        // SAFETY: see above.
+        unsafe { out.set_len(n) };
+        r.map(|()| out)
     }
 }
 
@@ -816,11 +1129,16 @@ impl<T: ToWire> ToWire for Vec<T> {
 
 impl<T: ToWire> ToWire for [T] {
     fn to_wire(&self) -> Value {
-        let mut out = Vec::with_capacity(self.len());
-        for x in self {
-            out.push(x.to_wire());
+        use wire::EncodeFn;
+        // SAFETY: the slice's elements, `size_of::<T>()` apart, encoded by `T`'s encoder.
+        unsafe {
+            wire::encode_items(
+                self.as_ptr().cast(),
+                self.len(),
+                core::mem::size_of::<T>(),
+                T::EN,
+            )
         }
-        Value::Array(out)
     }
 }
 

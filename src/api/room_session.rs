@@ -1187,20 +1187,19 @@ impl RoomSessionDevice {
             3 => self.stream.clone().into(),
             _ => match rs {
                 Some(rs) => {
-                    let (steps, done) = if i >= 8 {
-                        let s = self.cids.iter().cloned().map(Step::Unpublish).collect();
-                        (s, Done::DeviceGone(self.id.clone()))
+                    // 4..=7: audioMute, audioUnmute, videoMute, videoUnmute; 8: leave
+                    let mut steps = Vec::new();
+                    for c in &self.cids {
+                        if i >= 8 {
+                            steps.push(Step::Unpublish(c.clone()));
+                        } else if c.ends_with(":audio") == (i < 6) {
+                            steps.push(Step::Mute(c.clone(), i.is_multiple_of(2)));
+                        }
+                    }
+                    let done = if i >= 8 {
+                        Done::DeviceGone(self.id.clone())
                     } else {
-                        // 4..=7: audioMute, audioUnmute, videoMute, videoUnmute
-                        let audio = i < 6;
-                        let muted = i.is_multiple_of(2);
-                        let s = self
-                            .cids
-                            .iter()
-                            .filter(|c| c.ends_with(":audio") == audio)
-                            .map(|c| Step::Mute(c.clone(), muted))
-                            .collect();
-                        (s, Done::Undef)
+                        Done::Undef
                     };
                     rs.go(Ok((steps, done)))
                 }
@@ -1238,18 +1237,14 @@ impl Egress {
                 .map(to_js)
                 .unwrap_or(JsValue::UNDEFINED),
             None => {
-                let method = i
-                    .checked_sub(wire::EGRESS_FIELDS.len())
-                    .and_then(|m| wire::EGRESS_METHODS.get(m))
-                    .copied()
-                    .unwrap_or_default();
+                let method = i.saturating_sub(wire::EGRESS_FIELDS.len());
                 let id = self
                     .data
                     .get("id")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 let plan = common::args(&[&a])
-                    .and_then(|args| wire::egress(self.kind, id, method, &args))
+                    .and_then(|args| wire::egress_at(self.kind, id, method, &args))
                     .map(|req| (vec![rpc(req)], Done::Undef));
                 self.rs.go(plan)
             }

@@ -728,59 +728,67 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
 }
 
 /// Builds the request of a recording/playback/stream object method (`kind` is `"recording"`,
-/// `"playback"` or `"stream"`).
+/// `"playback"` or `"stream"`, `js` one of [`EGRESS_METHODS`]).
 pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, ApiError> {
-    let key = match kind {
-        "recording" => "recording_id",
-        "playback" => "playback_id",
-        _ => "stream_id",
+    match EGRESS_METHODS.iter().position(|m| *m == js) {
+        Some(i) => egress_at(kind, id, i, args),
+        None => Err(ApiError::unsupported(js)),
+    }
+}
+
+/// The OVSP method of each egress method (by index in [`EGRESS_METHODS`]) for recordings,
+/// playbacks and streams (`""`: the kind has no such method).
+const EGRESS_REQUESTS: [[&str; 7]; 3] = [
+    [
+        "recording.pause",
+        "recording.resume",
+        "recording.stop",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "playback.pause",
+        "playback.resume",
+        "playback.stop",
+        "playback.set_volume",
+        "playback.seek",
+        "playback.seek",
+        "playback.seek",
+    ],
+    ["", "", "stream.stop", "", "", "", ""],
+];
+
+/// Builds the request of egress method `i` of [`EGRESS_METHODS`] (see [`egress`]).
+#[inline(never)]
+pub fn egress_at(kind: &str, id: &str, i: usize, args: &[Value]) -> Result<Req, ApiError> {
+    let (k, key) = match kind {
+        "recording" => (0, "recording_id"),
+        "playback" => (1, "playback_id"),
+        _ => (2, "stream_id"),
     };
+    let method = EGRESS_REQUESTS[k].get(i).copied().unwrap_or_default();
+    if method.is_empty() {
+        return Err(ApiError::unsupported(
+            EGRESS_METHODS.get(i).copied().unwrap_or_default(),
+        ));
+    }
     let mut m = Map::new();
     put(&mut m, key, Value::String(id.to_owned()));
-    let method = match (kind, js) {
-        ("recording", "pause") => "recording.pause",
-        ("recording", "resume") => "recording.resume",
-        ("recording", "stop") => "recording.stop",
-        ("playback", "pause") => "playback.pause",
-        ("playback", "resume") => "playback.resume",
-        ("playback", "stop") => "playback.stop",
-        ("playback", "setVolume") => {
-            let v = args
-                .first()
-                .ok_or_else(|| ApiError::invalid("volume", "is required"))?;
-            put(
-                &mut m,
-                "volume",
-                Value::from(number_in(v, "volume", -50, 50)?),
-            );
-            "playback.set_volume"
-        }
-        ("playback", "seek") => {
-            let v = args
-                .first()
-                .ok_or_else(|| ApiError::invalid("timecode", "is required"))?;
-            put(
-                &mut m,
-                "position_ms",
-                Value::from(number_in(v, "timecode", 0, i64::MAX / 2)?),
-            );
-            "playback.seek"
-        }
-        ("playback", "forward") | ("playback", "rewind") => {
-            let off = match args.first().filter(|v| !v.is_null()) {
-                Some(v) => number_in(v, "offset", 0, i64::MAX / 2)?,
-                None => 5000,
-            };
-            put(
-                &mut m,
-                "delta_ms",
-                Value::from(if js == "rewind" { -off } else { off }),
-            );
-            "playback.seek"
-        }
-        ("stream", "stop") => "stream.stop",
-        _ => return Err(ApiError::unsupported(js)),
+    // setVolume(volume), seek(timecode), forward(offset?), rewind(offset?)
+    let (name, wire, lo, hi) = match i {
+        3 => ("volume", "volume", -50, 50),
+        4 => ("timecode", "position_ms", 0, i64::MAX / 2),
+        5 | 6 => ("offset", "delta_ms", 0, i64::MAX / 2),
+        _ => return Ok(Req::new(method, Value::Object(m))),
     };
+    let n = match args.first().filter(|v| !v.is_null()) {
+        Some(v) => number_in(v, name, lo, hi)?,
+        None if i >= 5 => 5000,
+        None => return Err(ApiError::invalid(name, "is required")),
+    };
+    put(&mut m, wire, Value::from(if i == 6 { -n } else { n }));
     Ok(Req::new(method, Value::Object(m)))
 }
 

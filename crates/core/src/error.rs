@@ -77,6 +77,27 @@ impl CoreError {
     }
 }
 
+impl CoreError {
+    /// A server error with only a code and a message.
+    #[inline(never)]
+    pub(crate) fn server(code: Code, message: String) -> Self {
+        CoreError::Server(ServerError {
+            code,
+            message,
+            reason: None,
+            permission: None,
+            field: None,
+            retryable: None,
+            retry_after_ms: None,
+        })
+    }
+
+    /// The error an entity or event reports (`{code, message}`).
+    pub(crate) fn from_info(info: &ovsp::model::ErrorInfo) -> Self {
+        Self::server(info.code, info.message.clone())
+    }
+}
+
 impl fmt::Display for CoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({}): {}", self.name(), self.code().0, self.message())

@@ -11,16 +11,14 @@ use ovsp::methods::{
     IceServer, PubOfferResult, ResumeParams, SessionConnectParams, SessionConnectResult,
     SubSetting, SubTarget,
 };
-use ovsp::model::{
-    ClosingReason, MediaKind, PcKind, Role, SessionAction, Snapshot, SubMid, Track, TrackKind,
-};
+use ovsp::model::{ClosingReason, PcKind, Role, SessionAction, Snapshot, SubMid, Track, TrackKind};
 
 use crate::backoff::{Backoff, SplitMix64};
-use crate::error::{MediaError, MisuseError, ServerError, SignalingError};
-use crate::event::{ConnectionState, CoreEvent, Speaker};
+use crate::error::{MediaError, MisuseError, SignalingError};
+use crate::event::{ConnectionState, CoreEvent};
 use crate::io::{IceCandidate, IceState, MediaChange, MediaRef, PeerOpKind, SdpType};
 use crate::map::VecMap;
-use crate::store::{self, Action, LocalTrack, Phase as EgressPhase, State};
+use crate::store::{self, Action, LocalTrack, State};
 use crate::{Command, Config, CoreError, Input, Output, PeerEvent, PeerOp, RequestHandle};
 
 /// Most early events or queued notifications kept while the session is not ready.
@@ -317,18 +315,6 @@ fn disconnected() -> CoreError {
     CoreError::Signaling(SignalingError::Disconnected)
 }
 
-fn error_from_info(info: &ovsp::model::ErrorInfo) -> CoreError {
-    CoreError::Server(ServerError {
-        code: info.code,
-        message: info.message.clone(),
-        reason: None,
-        permission: None,
-        field: None,
-        retryable: None,
-        retry_after_ms: None,
-    })
-}
-
 fn error_from_close(code: u16, reason: &str) -> CoreError {
     let c = match CloseCode(code) {
         CloseCode::REMOVED => Code::REMOVED,
@@ -337,28 +323,14 @@ fn error_from_close(code: u16, reason: &str) -> CoreError {
         CloseCode::AUTH_FAILED => Code::TOKEN_INVALID,
         _ => return disconnected(),
     };
-    CoreError::Server(ServerError {
-        code: c,
-        message: if reason.is_empty() {
+    CoreError::server(
+        c,
+        if reason.is_empty() {
             c.message().to_owned()
         } else {
             reason.to_owned()
         },
-        reason: None,
-        permission: None,
-        field: None,
-        retryable: None,
-        retry_after_ms: None,
-    })
-}
-
-fn media_kind_to_track(k: MediaKind) -> TrackKind {
-    match k {
-        MediaKind::Audio => TrackKind::Audio,
-        MediaKind::Video => TrackKind::Video,
-        MediaKind::Data => TrackKind::Data,
-        MediaKind::Unknown => TrackKind::Unknown,
-    }
+    )
 }
 
 impl SessionMachine {
@@ -1875,92 +1847,24 @@ impl SessionMachine {
     }
 
     fn on_event(&mut self, ev: Event) {
-        match ev {
-            Event::RoomUpdated(e) => self.apply(Action::RoomUpdated {
-                room: e.room,
-                updated: e.updated,
-            }),
-            Event::RoomAudienceCount(e) => self.apply(Action::AudienceCount(e.total)),
-            Event::LayoutChanged(e) => self.apply(Action::LayoutChanged(e.layout)),
-            Event::MemberJoined(e) => self.apply(Action::MemberJoined(e.member)),
-            Event::MemberUpdated(e) => self.apply(Action::MemberUpdated {
-                member: e.member,
-                updated: e.updated,
-                by: e.by,
-            }),
-            Event::MemberLeft(e) => self.apply(Action::MemberLeft {
-                member_id: e.member_id,
-                reason: e.reason,
-                by: e.by,
-            }),
-            Event::MemberTalking(e) => self.apply(Action::MemberTalking {
-                member_id: e.member_id,
-                talking: e.talking,
-            }),
-            Event::RoomSpeakers(e) => {
-                let mut speakers = Vec::with_capacity(e.speakers.len());
-                for s in e.speakers {
-                    speakers.push(Speaker {
-                        member_id: s.member_id,
-                        level: s.level,
-                        active: s.active,
-                    });
-                }
-                self.apply(Action::Speakers(speakers))
-            }
-            Event::MemberNetworkQuality(e) => self.apply(Action::NetworkQuality {
-                member_id: e.member_id,
-                level: e.level,
-            }),
-            Event::SelfPermissionsChanged(e) => {
-                let demoted = e.role == Role::Audience;
-                self.apply(Action::PermissionsChanged {
-                    role: e.role,
-                    permissions: e.permissions,
-                    media_allowed: e.media_allowed,
-                });
-                if demoted {
-                    for cid in self.local_order.clone() {
-                        self.forget_local(&cid);
-                    }
-                    self.fail_reset_waiters(misuse(MisuseError::AudienceCannotPublish));
-                    self.pub_neg = PubNeg {
-                        next_offer_id: 1,
-                        ..PubNeg::default()
-                    };
-                    if self.pub_pc.take().is_some() {
-                        self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
-                    }
-                }
-            }
-            Event::SelfUnmuteRequested(e) => self.apply(Action::UnmuteRequested {
-                kind: media_kind_to_track(e.kind),
-                by: Some(e.by),
-            }),
+        // What the session does besides the store, decided before the event moves into it.
+        let mut reattach: Option<(String, bool)> = None;
+        let mut demoted = false;
+        match &ev {
+            Event::SelfPermissionsChanged(e) => demoted = e.role == Role::Audience,
             Event::TrackPublished(e) => {
                 if let Some(l) = e.track.cid.as_deref().and_then(|c| self.state.local_mut(c)) {
                     l.track_id = Some(e.track.id.clone());
                 }
-                self.apply(Action::TrackPublished(e.track))
             }
             Event::TrackUpdated(e) => {
-                let local = self
-                    .state
-                    .local_track_by_id(&e.track.id)
-                    .map(|l| (l.cid.clone(), l.muted));
-                let blocked = e.track.blocked;
-                self.apply(Action::TrackUpdated {
-                    track: e.track,
-                    updated: e.updated,
-                    by: e.by,
-                });
                 // A moderator block stops local sending too; unblocking re-attaches only a
                 // track the owner did not mute.
-                if let (Some((cid, muted)), Some(b)) = (local, blocked) {
-                    if b {
-                        self.peer(PeerOp::ReplaceTrack { cid, detach: true });
-                    } else if !muted {
-                        self.peer(PeerOp::ReplaceTrack { cid, detach: false });
+                if let (Some(l), Some(b)) =
+                    (self.state.local_track_by_id(&e.track.id), e.track.blocked)
+                {
+                    if b || !l.muted {
+                        reattach = Some((l.cid.clone(), b));
                     }
                 }
             }
@@ -1977,24 +1881,10 @@ impl SessionMachine {
                         self.request_offer(false);
                     }
                 }
-                self.apply(Action::TrackUnpublished {
-                    track_id: e.track_id,
-                    reason: e.reason,
-                })
             }
-            Event::TrackLayersRequested(e) => self.apply(Action::LayersRequested {
-                track_id: e.track_id,
-                layers: e.layers.to_wire(),
-            }),
-            Event::TrackSubscribed(e) => self.apply(Action::SubscriberCount {
-                track_id: e.track_id,
-                count: e.subscriber_count,
-            }),
-            Event::TrackStreamState(e) => self.apply(Action::StreamState {
-                track_id: e.track_id,
-                state: e.state,
-                reason: e.reason,
-            }),
+            _ => {}
+        }
+        match ev {
             Event::SubOffer(o) => self.on_sub_offer(o),
             Event::PubIceRestartRequested(_) => {
                 if self.pub_pc.is_some() {
@@ -2002,7 +1892,6 @@ impl SessionMachine {
                     self.request_offer(true);
                 }
             }
-            Event::SubUpdated(e) => self.apply(Action::Subscriptions(e.subscriptions)),
             Event::IceCandidate(c) => {
                 let cand = c.candidate.map(|candidate| IceCandidate {
                     candidate,
@@ -2012,40 +1901,6 @@ impl SessionMachine {
                 });
                 self.add_remote_candidate(c.pc, cand);
             }
-            Event::RecordingStarted(e) => {
-                self.apply(Action::Recording(EgressPhase::Started, e.recording))
-            }
-            Event::RecordingUpdated(e) => {
-                self.apply(Action::Recording(EgressPhase::Updated, e.recording))
-            }
-            Event::RecordingEnded(e) => {
-                self.apply(Action::Recording(EgressPhase::Ended, e.recording))
-            }
-            Event::PlaybackStarted(e) => {
-                self.apply(Action::Playback(EgressPhase::Started, e.playback))
-            }
-            Event::PlaybackUpdated(e) => {
-                self.apply(Action::Playback(EgressPhase::Updated, e.playback))
-            }
-            Event::PlaybackEnded(e) => self.apply(Action::Playback(EgressPhase::Ended, e.playback)),
-            Event::StreamStarted(e) => self.apply(Action::RtmpStream(
-                EgressPhase::Started,
-                e.stream,
-                e.error.as_ref().map(error_from_info),
-            )),
-            Event::StreamEnded(e) => self.apply(Action::RtmpStream(
-                EgressPhase::Ended,
-                e.stream,
-                e.error.as_ref().map(error_from_info),
-            )),
-            Event::MessageReceived(e) => self.emit(CoreEvent::MessageReceived {
-                message_id: e.message_id,
-                from_member_id: e.from_member_id,
-                to: e.to,
-                topic: e.topic,
-                payload: e.payload,
-                ts: e.ts,
-            }),
             Event::SessionToken(e) => {
                 self.config.token = e.token;
                 self.emit(CoreEvent::TokenRefreshed {
@@ -2053,12 +1908,28 @@ impl SessionMachine {
                 });
             }
             Event::SessionClosing(c) => self.on_closing(c),
-            Event::Unknown { .. } => {}
+            ev => self.apply(Action::Event(ev)),
+        }
+        if let Some((cid, detach)) = reattach {
+            self.peer(PeerOp::ReplaceTrack { cid, detach });
+        }
+        if demoted {
+            for cid in self.local_order.clone() {
+                self.forget_local(&cid);
+            }
+            self.fail_reset_waiters(misuse(MisuseError::AudienceCannotPublish));
+            self.pub_neg = PubNeg {
+                next_offer_id: 1,
+                ..PubNeg::default()
+            };
+            if self.pub_pc.take().is_some() {
+                self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
+            }
         }
     }
 
     fn on_closing(&mut self, c: ovsp::events::SessionClosing) {
-        let error = c.error.as_ref().map(error_from_info);
+        let error = c.error.as_ref().map(CoreError::from_info);
         self.emit(CoreEvent::SessionClosing {
             reason: c.reason,
             action: c.action,
@@ -2080,20 +1951,19 @@ impl SessionMachine {
             }
             _ => {
                 let error = Some(error.unwrap_or_else(|| {
-                    CoreError::Server(ServerError {
-                        code: match c.reason {
+                    let mut e = CoreError::server(
+                        match c.reason {
                             ClosingReason::Removed => Code::REMOVED,
                             ClosingReason::RoomEnded => Code::ROOM_COMPLETED,
                             ClosingReason::DuplicateIdentity => Code::DUPLICATE_IDENTITY,
                             _ => Code::SIGNALING_DISCONNECTED,
                         },
-                        message: String::from("session closed: ") + c.reason.as_str(),
-                        reason: Some(c.reason.as_str().to_owned()),
-                        permission: None,
-                        field: None,
-                        retryable: None,
-                        retry_after_ms: None,
-                    })
+                        String::from("session closed: ") + c.reason.as_str(),
+                    );
+                    if let CoreError::Server(s) = &mut e {
+                        s.reason = Some(c.reason.as_str().to_owned());
+                    }
+                    e
                 }));
                 self.terminate(Some(c.reason), error);
             }

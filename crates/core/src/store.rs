@@ -4,12 +4,12 @@
 //! [`reduce`], which is deterministic, does no IO and returns the [`CoreEvent`]s the change
 //! implies. The session machine is its only caller in the SDK; tests call it directly.
 
-use ovsp::json::encode;
+use ovsp::events::{Event, StreamEvent};
 use ovsp::json::Value;
+use ovsp::json::{encode, ToWire};
 use ovsp::model::{
-    Layout, LeaveReason, MediaAllowed, MediaSource, Member, MemberPartial, Playback, Recording,
-    Role, Room, RoomPartial, SelfMember, Snapshot, Stream, StreamStateKind, StreamStateReason,
-    SubState, SubscriptionState, Track, TrackKind, TrackPartial, UnpublishReason,
+    Layout, LeaveReason, MediaKind, MediaSource, Member, Playback, Recording, Room, SelfMember,
+    Snapshot, Stream, SubState, SubscriptionState, Track, TrackKind, UnpublishReason,
 };
 use serde::Serialize;
 
@@ -140,120 +140,15 @@ pub enum Action {
     },
     /// The connection state changed.
     Connection(ConnectionState),
-    /// `room.updated`
-    RoomUpdated {
-        /// Partial room.
-        room: RoomPartial,
-        /// Changed fields.
-        updated: Vec<String>,
-    },
-    /// `room.audience_count`
-    AudienceCount(u32),
-    /// `layout.changed`
-    LayoutChanged(Layout),
-    /// `member.joined`
-    MemberJoined(Member),
-    /// `member.updated`
-    MemberUpdated {
-        /// Partial member.
-        member: MemberPartial,
-        /// Changed fields.
-        updated: Vec<String>,
-        /// Who.
-        by: Option<String>,
-    },
-    /// `member.left`
-    MemberLeft {
-        /// The member.
-        member_id: String,
-        /// Why.
-        reason: LeaveReason,
-        /// Who.
-        by: Option<String>,
-    },
-    /// `member.talking`
-    MemberTalking {
-        /// The member.
-        member_id: String,
-        /// Talking.
-        talking: bool,
-    },
-    /// `room.speakers`
-    Speakers(Vec<Speaker>),
-    /// `member.network_quality`
-    NetworkQuality {
-        /// The member.
-        member_id: String,
-        /// 0..5.
-        level: u8,
-    },
-    /// `self.permissions_changed`
-    PermissionsChanged {
-        /// Role.
-        role: Role,
-        /// Permissions.
-        permissions: Vec<String>,
-        /// Media rights.
-        media_allowed: MediaAllowed,
-    },
-    /// `self.unmute_requested`
-    UnmuteRequested {
-        /// Kind.
-        kind: TrackKind,
-        /// Who.
-        by: Option<String>,
-    },
-    /// `track.published`
-    TrackPublished(Track),
-    /// `track.updated`
-    TrackUpdated {
-        /// Partial track.
-        track: TrackPartial,
-        /// Changed fields.
-        updated: Vec<String>,
-        /// Who.
-        by: Option<String>,
-    },
-    /// `track.unpublished`
-    TrackUnpublished {
-        /// The track.
-        track_id: String,
-        /// Why.
-        reason: UnpublishReason,
-    },
-    /// `track.layers_requested`
-    LayersRequested {
-        /// The track.
-        track_id: String,
-        /// Layers.
-        layers: Value,
-    },
-    /// `track.subscribed`
-    SubscriberCount {
-        /// The track.
-        track_id: String,
-        /// Count.
-        count: u32,
-    },
-    /// `track.stream_state`
-    StreamState {
-        /// The track.
-        track_id: String,
-        /// State.
-        state: StreamStateKind,
-        /// Why.
-        reason: Option<StreamStateReason>,
-    },
+    /// A server event about the room (`room.*`, `layout.changed`, `member.*`, `self.*`,
+    /// `track.*`, `sub.updated`, `recording.*`, `playback.*`, `stream.*`,
+    /// `message.received`). Events that concern only the session (`sub.offer`,
+    /// `ice.candidate`, `session.*`, …) change nothing here.
+    Event(Event),
     /// `sub.updated` or a `sub.update` result.
     Subscriptions(Vec<SubscriptionState>),
     /// Subscriptions removed by a `sub.update{remove}` result.
     SubscriptionsRemoved(Vec<String>),
-    /// `recording.*`
-    Recording(Phase, Recording),
-    /// `playback.*`
-    Playback(Phase, Playback),
-    /// `stream.*`
-    RtmpStream(Phase, Stream, Option<CoreError>),
     /// A local track was declared or changed.
     LocalTrackSet(LocalTrack),
     /// A local track was removed.
@@ -442,165 +337,8 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
                 out.push(CoreEvent::ConnectionStateChanged { state: c });
             }
         }
-        Action::RoomUpdated { room, updated } => {
-            if let Some(r) = state.room.as_mut() {
-                if r.apply(&room) {
-                    if let Some(n) = room.audience_count {
-                        state.audience_count = n;
-                    }
-                    out.push(CoreEvent::RoomUpdated {
-                        room: r.clone(),
-                        updated,
-                    });
-                }
-            }
-        }
-        Action::AudienceCount(total) => {
-            state.audience_count = total;
-            if let Some(r) = state.room.as_mut() {
-                r.audience_count = total;
-            }
-            out.push(CoreEvent::AudienceCount { total });
-        }
-        Action::LayoutChanged(layout) => {
-            if let Some(r) = state.room.as_mut() {
-                r.layout_name = Some(layout.name.clone());
-            }
-            state.layout = Some(layout.clone());
-            out.push(CoreEvent::LayoutChanged { layout });
-        }
-        Action::MemberJoined(member) => member_joined(state, member, &mut out),
-        Action::MemberUpdated {
-            member,
-            updated,
-            by,
-        } => {
-            if let Some((m, local)) = state.member_mut(&member.id) {
-                if m.apply(&member) {
-                    out.push(CoreEvent::MemberUpdated {
-                        member: m.clone(),
-                        updated,
-                        by,
-                        local,
-                    });
-                }
-            }
-        }
-        Action::MemberLeft {
-            member_id,
-            reason,
-            by,
-        } => member_left(state, &member_id, reason, by, &mut out),
-        Action::MemberTalking { member_id, talking } => {
-            if let Some((m, _)) = state.member_mut(&member_id) {
-                m.talking = talking;
-            }
-            out.push(CoreEvent::MemberTalking { member_id, talking });
-        }
-        Action::Speakers(speakers) => {
-            let dominant = speakers
-                .iter()
-                .filter(|s| s.active)
-                .fold(None::<&Speaker>, |best, s| match best {
-                    Some(b) if b.level >= s.level => Some(b),
-                    _ => Some(s),
-                })
-                .map(|s| s.member_id.clone());
-            out.push(CoreEvent::SpeakersChanged { speakers });
-            if dominant != state.dominant_speaker {
-                state.dominant_speaker = dominant.clone();
-                out.push(CoreEvent::DominantSpeakerChanged {
-                    member_id: dominant,
-                });
-            }
-        }
-        Action::NetworkQuality { member_id, level } => {
-            let local = state.self_id() == Some(member_id.as_str());
-            if state.network_quality.get(&member_id) != Some(&level) {
-                state.network_quality.insert(member_id.clone(), level);
-                out.push(CoreEvent::NetworkQuality {
-                    member_id,
-                    level,
-                    local,
-                });
-            }
-        }
-        Action::PermissionsChanged {
-            role,
-            permissions,
-            media_allowed,
-        } => {
-            if let Some(s) = state.self_member.as_mut() {
-                s.member.role = role;
-                s.permissions = permissions.clone();
-                s.media_allowed = media_allowed.clone();
-            }
-            out.push(CoreEvent::PermissionsChanged {
-                role,
-                permissions,
-                media_allowed,
-            });
-        }
-        Action::UnmuteRequested { kind, by } => out.push(CoreEvent::UnmuteRequested { kind, by }),
-        Action::TrackPublished(track) => track_published(state, track, &mut out),
-        Action::TrackUpdated { track, updated, by } => {
-            let Some(owner) = state.track_owner.get(&track.id).cloned() else {
-                return out;
-            };
-            if let Some((m, local)) = state.member_mut(&owner) {
-                if let Some(t) = m.tracks.iter_mut().find(|t| t.id == track.id) {
-                    if t.apply(&track) {
-                        let t = t.clone();
-                        if local {
-                            if let Some(l) = state
-                                .local_tracks
-                                .values_mut()
-                                .find(|l| l.track_id.as_deref() == Some(t.id.as_str()))
-                            {
-                                l.muted = t.muted;
-                            }
-                        }
-                        out.push(CoreEvent::TrackUpdated {
-                            track: t,
-                            updated,
-                            by,
-                            local,
-                        });
-                    }
-                }
-            }
-        }
-        Action::TrackUnpublished { track_id, reason } => {
-            track_unpublished(state, &track_id, reason, &mut out)
-        }
-        Action::LayersRequested { track_id, layers } => {
-            let cid = state.local_track_by_id(&track_id).map(|l| l.cid.clone());
-            out.push(CoreEvent::LayersRequested {
-                track_id,
-                cid,
-                layers,
-            });
-        }
-        Action::SubscriberCount { track_id, count } => {
-            out.push(CoreEvent::SubscriberCountChanged {
-                track_id,
-                subscriber_count: count,
-            });
-        }
-        Action::StreamState {
-            track_id,
-            state: s,
-            reason,
-        } => out.push(CoreEvent::TrackSwitched {
-            track_id,
-            state: s,
-            reason,
-        }),
-        Action::Subscriptions(list) => {
-            for sub in list {
-                subscription(state, sub, &mut out);
-            }
-        }
+        Action::Event(ev) => event(state, ev, &mut out),
+        Action::Subscriptions(list) => subscriptions(state, list, &mut out),
         Action::SubscriptionsRemoved(ids) => {
             for id in ids {
                 if let Some(sub) = state.subscriptions.remove(&id) {
@@ -611,35 +349,6 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
                     });
                 }
             }
-        }
-        Action::Recording(phase, rec) => {
-            state.recordings.insert(rec.id.clone(), rec.clone());
-            if let Some(r) = state.room.as_mut() {
-                r.recording = state
-                    .recordings
-                    .values()
-                    .any(|r| matches!(r.state, ovsp::model::RecordingState::Recording));
-            }
-            out.push(match phase {
-                Phase::Started => CoreEvent::RecordingStarted { recording: rec },
-                Phase::Updated => CoreEvent::RecordingUpdated { recording: rec },
-                Phase::Ended => CoreEvent::RecordingEnded { recording: rec },
-            });
-        }
-        Action::Playback(phase, pb) => {
-            state.playbacks.insert(pb.id.clone(), pb.clone());
-            out.push(match phase {
-                Phase::Started => CoreEvent::PlaybackStarted { playback: pb },
-                Phase::Updated => CoreEvent::PlaybackUpdated { playback: pb },
-                Phase::Ended => CoreEvent::PlaybackEnded { playback: pb },
-            });
-        }
-        Action::RtmpStream(phase, st, error) => {
-            state.rtmp_streams.insert(st.id.clone(), st.clone());
-            out.push(match phase {
-                Phase::Started | Phase::Updated => CoreEvent::RtmpStreamStarted { stream: st },
-                Phase::Ended => CoreEvent::RtmpStreamEnded { stream: st, error },
-            });
         }
         Action::LocalTrackSet(l) => {
             state.local_tracks.insert(l.cid.clone(), l);
@@ -682,32 +391,270 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
     out
 }
 
+/// The store's part of a server event.
+fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
+    match ev {
+        Event::RoomUpdated(e) => {
+            if let Some(r) = state.room.as_mut() {
+                if r.apply(&e.room) {
+                    if let Some(n) = e.room.audience_count {
+                        state.audience_count = n;
+                    }
+                    out.push(CoreEvent::RoomUpdated {
+                        room: r.clone(),
+                        updated: e.updated,
+                    });
+                }
+            }
+        }
+        Event::RoomAudienceCount(e) => {
+            let total = e.total;
+            state.audience_count = total;
+            if let Some(r) = state.room.as_mut() {
+                r.audience_count = total;
+            }
+            out.push(CoreEvent::AudienceCount { total });
+        }
+        Event::LayoutChanged(e) => {
+            let layout = e.layout;
+            if let Some(r) = state.room.as_mut() {
+                r.layout_name = Some(layout.name.clone());
+            }
+            state.layout = Some(layout.clone());
+            out.push(CoreEvent::LayoutChanged { layout });
+        }
+        Event::MemberJoined(e) => member_joined(state, e.member, out),
+        Event::MemberUpdated(e) => {
+            if let Some((m, local)) = state.member_mut(&e.member.id) {
+                if m.apply(&e.member) {
+                    out.push(CoreEvent::MemberUpdated {
+                        member: m.clone(),
+                        updated: e.updated,
+                        by: e.by,
+                        local,
+                    });
+                }
+            }
+        }
+        Event::MemberLeft(e) => member_left(state, &e.member_id, e.reason, e.by, out),
+        Event::MemberTalking(e) => {
+            if let Some((m, _)) = state.member_mut(&e.member_id) {
+                m.talking = e.talking;
+            }
+            out.push(CoreEvent::MemberTalking {
+                member_id: e.member_id,
+                talking: e.talking,
+            });
+        }
+        Event::RoomSpeakers(e) => {
+            let speakers: Vec<Speaker> = e
+                .speakers
+                .into_iter()
+                .map(|s| Speaker {
+                    member_id: s.member_id,
+                    level: s.level,
+                    active: s.active,
+                })
+                .collect();
+            let dominant = speakers
+                .iter()
+                .filter(|s| s.active)
+                .fold(None::<&Speaker>, |best, s| match best {
+                    Some(b) if b.level >= s.level => Some(b),
+                    _ => Some(s),
+                })
+                .map(|s| s.member_id.clone());
+            out.push(CoreEvent::SpeakersChanged { speakers });
+            if dominant != state.dominant_speaker {
+                state.dominant_speaker = dominant.clone();
+                out.push(CoreEvent::DominantSpeakerChanged {
+                    member_id: dominant,
+                });
+            }
+        }
+        Event::MemberNetworkQuality(e) => {
+            let (member_id, level) = (e.member_id, e.level);
+            let local = state.self_id() == Some(member_id.as_str());
+            if state.network_quality.get(&member_id) != Some(&level) {
+                state.network_quality.insert(member_id.clone(), level);
+                out.push(CoreEvent::NetworkQuality {
+                    member_id,
+                    level,
+                    local,
+                });
+            }
+        }
+        Event::SelfPermissionsChanged(e) => {
+            if let Some(s) = state.self_member.as_mut() {
+                s.member.role = e.role;
+                s.permissions = e.permissions.clone();
+                s.media_allowed = e.media_allowed.clone();
+            }
+            out.push(CoreEvent::PermissionsChanged {
+                role: e.role,
+                permissions: e.permissions,
+                media_allowed: e.media_allowed,
+            });
+        }
+        Event::SelfUnmuteRequested(e) => out.push(CoreEvent::UnmuteRequested {
+            kind: match e.kind {
+                MediaKind::Audio => TrackKind::Audio,
+                MediaKind::Video => TrackKind::Video,
+                MediaKind::Data => TrackKind::Data,
+                MediaKind::Unknown => TrackKind::Unknown,
+            },
+            by: Some(e.by),
+        }),
+        Event::TrackPublished(e) => track_published(state, e.track, out),
+        Event::TrackUpdated(e) => {
+            let track = e.track;
+            let Some(owner) = state.track_owner.get(&track.id).cloned() else {
+                return;
+            };
+            if let Some((m, local)) = state.member_mut(&owner) {
+                if let Some(t) = m.tracks.iter_mut().find(|t| t.id == track.id) {
+                    if t.apply(&track) {
+                        let t = t.clone();
+                        if local {
+                            if let Some(l) = state
+                                .local_tracks
+                                .values_mut()
+                                .find(|l| l.track_id.as_deref() == Some(t.id.as_str()))
+                            {
+                                l.muted = t.muted;
+                            }
+                        }
+                        out.push(CoreEvent::TrackUpdated {
+                            track: t,
+                            updated: e.updated,
+                            by: e.by,
+                            local,
+                        });
+                    }
+                }
+            }
+        }
+        Event::TrackUnpublished(e) => track_unpublished(state, &e.track_id, e.reason, out),
+        Event::TrackLayersRequested(e) => {
+            let cid = state.local_track_by_id(&e.track_id).map(|l| l.cid.clone());
+            out.push(CoreEvent::LayersRequested {
+                layers: e.layers.to_wire(),
+                track_id: e.track_id,
+                cid,
+            });
+        }
+        Event::TrackSubscribed(e) => out.push(CoreEvent::SubscriberCountChanged {
+            track_id: e.track_id,
+            subscriber_count: e.subscriber_count,
+        }),
+        Event::TrackStreamState(e) => out.push(CoreEvent::TrackSwitched {
+            track_id: e.track_id,
+            state: e.state,
+            reason: e.reason,
+        }),
+        Event::SubUpdated(e) => subscriptions(state, e.subscriptions, out),
+        Event::RecordingStarted(e) => recording(state, Phase::Started, e.recording, out),
+        Event::RecordingUpdated(e) => recording(state, Phase::Updated, e.recording, out),
+        Event::RecordingEnded(e) => recording(state, Phase::Ended, e.recording, out),
+        Event::PlaybackStarted(e) => playback(state, Phase::Started, e.playback, out),
+        Event::PlaybackUpdated(e) => playback(state, Phase::Updated, e.playback, out),
+        Event::PlaybackEnded(e) => playback(state, Phase::Ended, e.playback, out),
+        Event::StreamStarted(e) => rtmp_stream(state, Phase::Started, e, out),
+        Event::StreamEnded(e) => rtmp_stream(state, Phase::Ended, e, out),
+        Event::MessageReceived(e) => out.push(CoreEvent::MessageReceived {
+            message_id: e.message_id,
+            from_member_id: e.from_member_id,
+            to: e.to,
+            topic: e.topic,
+            payload: e.payload,
+            ts: e.ts,
+        }),
+        _ => {}
+    }
+}
+
+fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Vec<CoreEvent>) {
+    state.recordings.insert(rec.id.clone(), rec.clone());
+    if let Some(r) = state.room.as_mut() {
+        r.recording = state
+            .recordings
+            .values()
+            .any(|r| matches!(r.state, ovsp::model::RecordingState::Recording));
+    }
+    out.push(recording_event(phase, rec));
+}
+
+fn recording_event(phase: Phase, recording: Recording) -> CoreEvent {
+    match phase {
+        Phase::Started => CoreEvent::RecordingStarted { recording },
+        Phase::Updated => CoreEvent::RecordingUpdated { recording },
+        Phase::Ended => CoreEvent::RecordingEnded { recording },
+    }
+}
+
+fn playback(state: &mut State, phase: Phase, pb: Playback, out: &mut Vec<CoreEvent>) {
+    state.playbacks.insert(pb.id.clone(), pb.clone());
+    out.push(playback_event(phase, pb));
+}
+
+fn playback_event(phase: Phase, playback: Playback) -> CoreEvent {
+    match phase {
+        Phase::Started => CoreEvent::PlaybackStarted { playback },
+        Phase::Updated => CoreEvent::PlaybackUpdated { playback },
+        Phase::Ended => CoreEvent::PlaybackEnded { playback },
+    }
+}
+
+fn rtmp_stream(state: &mut State, phase: Phase, e: StreamEvent, out: &mut Vec<CoreEvent>) {
+    let st = e.stream;
+    state.rtmp_streams.insert(st.id.clone(), st.clone());
+    let mut ev = stream_event(phase, st);
+    if let CoreEvent::RtmpStreamEnded { error, .. } = &mut ev {
+        *error = e.error.as_ref().map(CoreError::from_info);
+    }
+    out.push(ev);
+}
+
+fn stream_event(phase: Phase, stream: Stream) -> CoreEvent {
+    match phase {
+        Phase::Started | Phase::Updated => CoreEvent::RtmpStreamStarted { stream },
+        Phase::Ended => CoreEvent::RtmpStreamEnded {
+            stream,
+            error: None,
+        },
+    }
+}
+
 fn install_snapshot(state: &mut State, snap: Snapshot) {
     state.seq = snap.seq;
     state.audience_count = snap.room.audience_count;
     state.room = Some(snap.room);
     state.self_member = Some(snap.self_);
-    state.members = snap
-        .members
-        .into_iter()
-        .map(|m| (m.id.clone(), m))
-        .collect();
+    state.members = keyed(snap.members, |m| &m.id);
     state.layout = snap.layout;
-    state.recordings = snap
-        .recordings
-        .into_iter()
-        .map(|r| (r.id.clone(), r))
-        .collect();
-    state.playbacks = snap
-        .playbacks
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect();
-    state.rtmp_streams = snap
-        .streams
-        .into_iter()
-        .map(|s| (s.id.clone(), s))
-        .collect();
+    // The same code as a reconciliation, with its events dropped.
+    let mut none = Vec::new();
+    reconcile_egress(
+        &mut state.recordings,
+        snap.recordings,
+        |r| &r.id,
+        recording_event,
+        &mut none,
+    );
+    reconcile_egress(
+        &mut state.playbacks,
+        snap.playbacks,
+        |p| &p.id,
+        playback_event,
+        &mut none,
+    );
+    reconcile_egress(
+        &mut state.rtmp_streams,
+        snap.streams,
+        |s| &s.id,
+        stream_event,
+        &mut none,
+    );
     state.subscriptions.clear();
     state.dominant_speaker = None;
     state.rebuild_index();
@@ -828,6 +775,12 @@ fn track_unpublished(
             stream_key,
             local,
         });
+    }
+}
+
+fn subscriptions(state: &mut State, list: Vec<SubscriptionState>, out: &mut Vec<CoreEvent>) {
+    for sub in list {
+        subscription(state, sub, out);
     }
 }
 
@@ -962,31 +915,22 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
     reconcile_egress(
         &mut state.recordings,
         snap.recordings,
-        |r| r.id.clone(),
-        |r| CoreEvent::RecordingStarted { recording: r },
-        |r| CoreEvent::RecordingUpdated { recording: r },
-        |r| CoreEvent::RecordingEnded { recording: r },
+        |r| &r.id,
+        recording_event,
         out,
     );
     reconcile_egress(
         &mut state.playbacks,
         snap.playbacks,
-        |p| p.id.clone(),
-        |p| CoreEvent::PlaybackStarted { playback: p },
-        |p| CoreEvent::PlaybackUpdated { playback: p },
-        |p| CoreEvent::PlaybackEnded { playback: p },
+        |p| &p.id,
+        playback_event,
         out,
     );
     reconcile_egress(
         &mut state.rtmp_streams,
         snap.streams,
-        |s| s.id.clone(),
-        |s| CoreEvent::RtmpStreamStarted { stream: s },
-        |s| CoreEvent::RtmpStreamStarted { stream: s },
-        |s| CoreEvent::RtmpStreamEnded {
-            stream: s,
-            error: None,
-        },
+        |s| &s.id,
+        stream_event,
         out,
     );
 }
@@ -1051,27 +995,37 @@ fn reconcile_member(
     }
 }
 
+/// A map of `list` by `id` (for equal ids the last wins).
+fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
+    let mut map = VecMap::new();
+    for x in list {
+        map.insert(id(&x).clone(), x);
+    }
+    map
+}
+
+/// Replaces an egress map by the snapshot's list, with an event for each entity that ended,
+/// started or changed.
 fn reconcile_egress<T: Clone + PartialEq>(
     map: &mut VecMap<String, T>,
     new: Vec<T>,
-    id: impl Fn(&T) -> String,
-    started: impl Fn(T) -> CoreEvent,
-    updated: impl Fn(T) -> CoreEvent,
-    ended: impl Fn(T) -> CoreEvent,
+    id: fn(&T) -> &String,
+    event: fn(Phase, T) -> CoreEvent,
     out: &mut Vec<CoreEvent>,
 ) {
-    let new_map: VecMap<String, T> = new.into_iter().map(|x| (id(&x), x)).collect();
+    let new_map = keyed(new, id);
     for (k, old) in map.iter() {
         if !new_map.contains_key(k) {
-            out.push(ended(old.clone()));
+            out.push(event(Phase::Ended, old.clone()));
         }
     }
-    for (k, v) in &new_map {
-        match map.get(k) {
-            None => out.push(started(v.clone())),
-            Some(o) if o != v => out.push(updated(v.clone())),
-            Some(_) => {}
-        }
+    for (k, v) in new_map.iter() {
+        let phase = match map.get(k) {
+            None => Phase::Started,
+            Some(o) if o != v => Phase::Updated,
+            Some(_) => continue,
+        };
+        out.push(event(phase, v.clone()));
     }
     *map = new_map;
 }
@@ -1079,7 +1033,28 @@ fn reconcile_egress<T: Clone + PartialEq>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ovsp::events;
     use serde_json::json;
+
+    fn joined(member: Member) -> Action {
+        Action::Event(Event::MemberJoined(events::MemberJoined { member }))
+    }
+
+    fn published(track: Track) -> Action {
+        Action::Event(Event::TrackPublished(events::TrackPublished { track }))
+    }
+
+    fn speakers(list: Vec<Speaker>) -> Action {
+        let speakers = list
+            .into_iter()
+            .map(|s| events::Speaker {
+                member_id: s.member_id,
+                level: s.level,
+                active: s.active,
+            })
+            .collect();
+        Action::Event(Event::RoomSpeakers(events::RoomSpeakers { speakers }))
+    }
 
     fn snap() -> Box<Snapshot> {
         Box::new(
@@ -1119,12 +1094,12 @@ mod tests {
     }
 
     fn partial_member(id: &str, version: u64, field: &str, v: serde_json::Value) -> Action {
-        Action::MemberUpdated {
+        Action::Event(Event::MemberUpdated(events::MemberUpdated {
             member: serde_json::from_value(json!({"id": id, "version": version, field: v}))
                 .expect("partial"),
             updated: vec![field.to_owned()],
             by: None,
-        }
+        }))
     }
 
     fn sub(track: &str, state: &str) -> SubscriptionState {
@@ -1152,21 +1127,22 @@ mod tests {
             ),
             (
                 "stale room update ignored",
-                vec![Action::RoomUpdated {
+                vec![Action::Event(Event::RoomUpdated(events::RoomUpdated {
                     room: serde_json::from_value(json!({"id": "rm", "version": 4, "locked": true}))
                         .expect("room"),
                     updated: vec!["locked".into()],
-                }],
+                    by: None,
+                }))],
                 vec![],
             ),
             (
                 "duplicate join ignored, self join ignored",
                 vec![
-                    Action::MemberJoined(
+                    joined(
                         serde_json::from_value(json!({"id": "b", "identity": "b", "version": 3}))
                             .expect("m"),
                     ),
-                    Action::MemberJoined(
+                    joined(
                         serde_json::from_value(json!({"id": "me", "identity": "me", "version": 9}))
                             .expect("m"),
                     ),
@@ -1175,28 +1151,28 @@ mod tests {
             ),
             (
                 "leave synthesises unpublish of remaining tracks",
-                vec![Action::MemberLeft {
+                vec![Action::Event(Event::MemberLeft(events::MemberLeft {
                     member_id: "b".into(),
                     reason: LeaveReason::Left,
                     by: None,
-                }],
+                }))],
                 vec!["track_unpublished", "stream_unpublished", "member_left"],
             ),
             (
                 "unknown member leaving is ignored",
-                vec![Action::MemberLeft {
+                vec![Action::Event(Event::MemberLeft(events::MemberLeft {
                     member_id: "zz".into(),
                     reason: LeaveReason::Left,
                     by: None,
-                }],
+                }))],
                 vec![],
             ),
             (
                 "a second track in a stream does not open a new stream",
                 vec![
-                    Action::TrackPublished(track("t2", "b", "main", 1)),
-                    Action::TrackPublished(track("t3", "b", "screen", 1)),
-                    Action::TrackPublished(track("t3", "b", "screen", 1)),
+                    published(track("t2", "b", "main", 1)),
+                    published(track("t3", "b", "screen", 1)),
+                    published(track("t3", "b", "screen", 1)),
                 ],
                 vec!["track_published", "track_published", "stream_published"],
             ),
@@ -1221,10 +1197,11 @@ mod tests {
                 "unpublishing a subscribed track ends the subscription first",
                 vec![
                     Action::Subscriptions(vec![sub("t1", "active")]),
-                    Action::TrackUnpublished {
+                    Action::Event(Event::TrackUnpublished(events::TrackUnpublished {
                         track_id: "t1".into(),
+                        member_id: "b".into(),
                         reason: UnpublishReason::Unpublished,
-                    },
+                    })),
                 ],
                 vec![
                     "subscription_started",
@@ -1236,7 +1213,7 @@ mod tests {
             (
                 "dominant speaker",
                 vec![
-                    Action::Speakers(vec![
+                    speakers(vec![
                         Speaker {
                             member_id: "b".into(),
                             level: 0.4,
@@ -1248,7 +1225,7 @@ mod tests {
                             active: false,
                         },
                     ]),
-                    Action::Speakers(vec![Speaker {
+                    speakers(vec![Speaker {
                         member_id: "b".into(),
                         level: 0.2,
                         active: true,
@@ -1364,7 +1341,7 @@ mod tests {
         assert!(evs.is_empty());
         let mut t = track("t9", "me", "default", 1);
         t.cid = Some("c1".into());
-        let evs = reduce(&mut s, Action::TrackPublished(t));
+        let evs = reduce(&mut s, published(t));
         assert_eq!(kinds(&evs), ["track_published", "stream_published"]);
         assert!(matches!(
             evs[0],
@@ -1373,12 +1350,12 @@ mod tests {
         assert_eq!(s.local_tracks["c1"].track_id.as_deref(), Some("t9"));
         reduce(
             &mut s,
-            Action::TrackUpdated {
+            Action::Event(Event::TrackUpdated(events::TrackUpdated {
                 track: serde_json::from_value(json!({"id": "t9", "version": 2, "muted": true}))
                     .expect("p"),
                 updated: vec!["muted".into()],
                 by: None,
-            },
+            })),
         );
         assert!(s.local_tracks["c1"].muted);
         assert_eq!(

@@ -6,6 +6,7 @@ mod common;
 use std::time::Instant;
 
 use common::{member_json, FakeServer, Harness};
+use convene_core::ovsp::events::{Event, MemberJoined, MemberUpdated};
 use convene_core::ovsp::model::{Member, MemberPartial, Snapshot};
 use convene_core::store::{reduce, Action, State};
 use convene_core::{Command, CoreEvent};
@@ -53,10 +54,13 @@ fn reduce_1000_joins_and_10000_updates() {
     let t0 = Instant::now();
     let mut joined = 0;
     for m in joins {
-        joined += reduce(&mut state, Action::MemberJoined(m))
-            .iter()
-            .filter(|e| matches!(e, CoreEvent::MemberJoined { .. }))
-            .count();
+        joined += reduce(
+            &mut state,
+            Action::Event(Event::MemberJoined(MemberJoined { member: m })),
+        )
+        .iter()
+        .filter(|e| matches!(e, CoreEvent::MemberJoined { .. }))
+        .count();
     }
     let t_join = t0.elapsed();
     let t1 = Instant::now();
@@ -64,11 +68,11 @@ fn reduce_1000_joins_and_10000_updates() {
     for (p, f) in updates {
         updated += reduce(
             &mut state,
-            Action::MemberUpdated {
+            Action::Event(Event::MemberUpdated(MemberUpdated {
                 member: p,
                 updated: f,
                 by: None,
-            },
+            })),
         )
         .len();
     }

@@ -481,7 +481,19 @@ fn struct_bodies(
                     "structs with more than 64 fields cannot derive the wire codec",
                 ));
             }
+            if let Some(f) = fields.iter().find(|f| f.name.len() > 255) {
+                return Err(Error::new_spanned(
+                    &f.ident,
+                    "wire keys longer than 255 bytes are not supported",
+                ));
+            }
             let expecting = format!("struct {name}");
+            let de_names: String = fields
+                .iter()
+                .filter(|f| !f.attrs.skip)
+                .map(|f| f.name.as_str())
+                .collect();
+            let en_names = de_names.clone();
             let de = fields.iter().map(|f| de_entry(name, f));
             let en = fields.iter().filter_map(|f| en_entry(name, f));
             if from {
@@ -496,6 +508,7 @@ fn struct_bodies(
                         #[doc(hidden)]
                         const __OVSP_WIRE_DE: #w::DeTable = #w::DeTable {
                             expecting: #expecting,
+                            names: #de_names,
                             fields: &[#(#de,)*],
                         };
                     }
@@ -505,19 +518,22 @@ fn struct_bodies(
                 table.extend(quote! {
                     impl #name {
                         #[doc(hidden)]
-                        const __OVSP_WIRE_EN: &'static [#w::EnField] = &[#(#en,)*];
+                        const __OVSP_WIRE_EN: #w::EnTable = #w::EnTable {
+                            names: #en_names,
+                            fields: &[#(#en,)*],
+                        };
                     }
                 });
             }
             let ph = placeholder_fields(&fields);
             Ok((
-                quote!(#w::decode_struct::<#name>(v)),
+                quote!(#w::decode_by_ops::<#name>(v)),
                 quote!(#name { #(#ph,)* }),
                 quote! {
                     // SAFETY: `self` is a valid value of the struct the table describes.
                     #[allow(unsafe_code)]
                     unsafe {
-                        #w::encode_fields((self as *const #name).cast(), #name::__OVSP_WIRE_EN)
+                        #w::encode_fields((self as *const #name).cast(), &#name::__OVSP_WIRE_EN)
                     }
                 },
             ))
@@ -549,7 +565,6 @@ fn struct_bodies(
 fn de_entry(name: &Ident, f: &WireField) -> TokenStream2 {
     let w = wire();
     let ident = &f.ident;
-    let key = &f.name;
     let ty = &f.ty;
     let kind = if f.attrs.skip {
         quote!(#w::SKIP)
@@ -573,11 +588,12 @@ fn de_entry(name: &Ident, f: &WireField) -> TokenStream2 {
         }
         (DefaultKind::None, false) => quote!(::core::option::Option::None),
     };
+    let len = if f.attrs.skip { 0 } else { f.name.len() as u8 };
     quote!(#w::DeField {
-        name: #key,
-        off: ::core::mem::offset_of!(#name, #ident),
         de: <#ty as ::ovsp::json::FromWire>::DE,
         fill: #fill,
+        off: #w::offset(::core::mem::offset_of!(#name, #ident)),
+        len: #len,
         kind: #kind,
     })
 }
@@ -590,7 +606,6 @@ fn en_entry(name: &Ident, f: &WireField) -> Option<TokenStream2> {
     }
     let w = wire();
     let ident = &f.ident;
-    let key = &f.name;
     let ty = &f.ty;
     let kind = if f.attrs.flatten {
         quote!(#w::FLATTEN)
@@ -609,11 +624,12 @@ fn en_entry(name: &Ident, f: &WireField) -> Option<TokenStream2> {
         })),
         None => quote!(::core::option::Option::None),
     };
+    let len = f.name.len() as u8;
     Some(quote!(#w::EnField {
-        name: #key,
-        off: ::core::mem::offset_of!(#name, #ident),
         en: <#ty as #w::EncodeFn>::EN,
         skip_if: #skip_if,
+        off: #w::offset(::core::mem::offset_of!(#name, #ident)),
+        len: #len,
         kind: #kind,
     }))
 }

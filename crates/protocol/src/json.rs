@@ -494,41 +494,67 @@ pub mod wire {
         }
     }
 
-    /// The decoding table of a struct: its name for errors and its fields.
+    /// The decoding table of a struct: its name for errors, its keys and its fields.
     pub struct DeTable {
         /// "struct Name", for the error of a value that is not an object.
         pub expecting: &'static str,
+        /// The keys of the fields, one after the other (each entry gives its length).
+        pub names: &'static str,
         /// Every field of the struct, in declaration order.
         pub fields: &'static [DeField],
     }
 
     /// One field of a struct's decoding table.
     pub struct DeField {
-        /// The JSON key.
-        pub name: &'static str,
-        /// The field's byte offset in the struct.
-        pub off: usize,
         /// How its type decodes.
         pub de: &'static DeOps,
         /// The value of an absent field (`default`, `default = "path"`, `skip`); `None`:
         /// the type's [`FromWire::from_missing`].
         pub fill: Option<unsafe fn(*mut u8)>,
+        /// The field's byte offset in the struct.
+        pub off: u16,
+        /// The length of its key in the table's `names`.
+        pub len: u8,
         /// [`FIELD`], [`FLATTEN`] or [`SKIP`].
         pub kind: u8,
     }
 
+    /// The encoding table of a struct: its keys and its (written) fields.
+    pub struct EnTable {
+        /// The keys of the fields, one after the other (each entry gives its length).
+        pub names: &'static str,
+        /// The fields, skipped ones left out.
+        pub fields: &'static [EnField],
+    }
+
     /// One field of a struct's encoding table.
     pub struct EnField {
-        /// The JSON key.
-        pub name: &'static str,
-        /// The field's byte offset in the struct.
-        pub off: usize,
         /// How its type encodes.
         pub en: EnFn,
         /// `skip_serializing_if`.
         pub skip_if: Option<unsafe fn(*const u8) -> bool>,
-        /// [`FIELD`] or [`FLATTEN`] (skipped fields have no entry).
+        /// The field's byte offset in the struct.
+        pub off: u16,
+        /// The length of its key in the table's `names`.
+        pub len: u8,
+        /// [`FIELD`] or [`FLATTEN`].
         pub kind: u8,
+    }
+
+    /// A field offset as stored in the tables (a struct of 64 KiB or more fails to compile).
+    pub const fn offset(off: usize) -> u16 {
+        assert!(
+            off <= u16::MAX as usize,
+            "struct too large for the wire codec"
+        );
+        off as u16
+    }
+
+    /// The key of the field whose key starts at `*at` in `names` (advancing `*at`).
+    fn next_key(names: &'static str, at: &mut usize, len: u8) -> &'static str {
+        let start = *at;
+        *at += usize::from(len);
+        names.get(start..*at).unwrap_or_default()
     }
 
     /// Encodes the value at a pointer (a `T::to_wire` for the `T` the pointer points to).
@@ -628,20 +654,22 @@ pub mod wire {
         };
         let mut err: Option<(u8, &'static str, WireError)> = None;
         let mut done = 0u64;
+        let mut at = 0;
         for (i, f) in table.fields.iter().enumerate() {
             // SAFETY: the offset lies within the struct (the caller's contract).
-            let p = unsafe { out.add(f.off) };
-            let found = if f.kind == SKIP { None } else { o.get(f.name) };
+            let p = unsafe { out.add(usize::from(f.off)) };
+            let name = next_key(table.names, &mut at, f.len);
+            let found = if f.kind == SKIP { None } else { o.get(name) };
             // SAFETY (all calls): `p` is the field's place and the operations are its type's.
             let r = if f.kind == FLATTEN {
                 unsafe { decode_into(v, f.de, p) }.map_err(|e| (MISSING, "", e))
             } else if let Some(x) = found {
-                unsafe { decode_into(x, f.de, p) }.map_err(|e| (INVALID, f.name, e))
+                unsafe { decode_into(x, f.de, p) }.map_err(|e| (INVALID, name, e))
             } else if let Some(fill) = f.fill {
                 unsafe { fill(p) };
                 Ok(())
             } else {
-                unsafe { (f.de.missing)(p, f.name) }.map_err(|e| (MISSING, f.name, e))
+                unsafe { (f.de.missing)(p, name) }.map_err(|e| (MISSING, name, e))
             };
             match r {
                 Ok(()) => done |= 1u64.wrapping_shl(i as u32),
@@ -664,18 +692,18 @@ pub mod wire {
         for (i, f) in table.fields.iter().enumerate() {
             if done & 1u64.wrapping_shl(i as u32) != 0 {
                 // SAFETY: this field was written above and is dropped once.
-                unsafe { (f.de.drop)(out.add(f.off)) };
+                unsafe { (f.de.drop)(out.add(usize::from(f.off))) };
             }
         }
         Err(e)
     }
 
-    /// Decode a `T` whose operations decode by a table (a derived struct's `from_wire`).
+    /// Decode a `T` by its operations [`FromWire::DE`] (the `from_wire` of a derived struct
+    /// or a `Vec`, whose operations do not call `from_wire`).
     #[inline(never)]
-    pub fn decode_struct<T: FromWire>(v: &Value) -> Result<T, WireError> {
+    pub fn decode_by_ops<T: FromWire>(v: &Value) -> Result<T, WireError> {
         let mut out = core::mem::MaybeUninit::<T>::uninit();
-        // SAFETY: `T::DE` describes `T` (the derive builds both); on success every field
-        // is initialised.
+        // SAFETY: `T::DE` belongs to `T`; on success the value is initialised.
         unsafe {
             decode_into(v, T::DE, out.as_mut_ptr().cast())?;
             Ok(out.assume_init())
@@ -685,51 +713,110 @@ pub mod wire {
     /// Encode a struct by its field table as an object.
     ///
     /// # Safety
-    /// `p` points to a valid struct that `fields` describes (offsets and operations
+    /// `p` points to a valid struct that `table` describes (offsets and operations
     /// matching).
     #[inline(never)]
-    pub unsafe fn encode_fields(p: *const u8, fields: &[EnField]) -> Value {
+    pub unsafe fn encode_fields(p: *const u8, table: &EnTable) -> Value {
         let mut m = Map::new();
-        for f in fields {
+        let mut at = 0;
+        for f in table.fields {
+            let name = next_key(table.names, &mut at, f.len);
             // SAFETY: the caller's contract.
-            let at = unsafe { p.add(f.off) };
-            if f.skip_if.is_some_and(|skip| unsafe { skip(at) }) {
+            let x = unsafe { p.add(usize::from(f.off)) };
+            if f.skip_if.is_some_and(|skip| unsafe { skip(x) }) {
                 continue;
             }
-            let v = unsafe { (f.en)(at) };
+            let v = unsafe { (f.en)(x) };
             if f.kind == FLATTEN {
                 merge(&mut m, v);
             } else {
-                m.insert(f.name.to_owned(), v);
+                m.insert(name.to_owned(), v);
             }
         }
         Value::Object(m)
     }
 
-    /// Decode every element of `items` into consecutive places of `size` bytes from `base`,
-    /// counting the ones written in `n` (the shared loop of every `Vec<T>` decoder).
+    /// Decode an array into a new allocation of `Vec` elements of `layout` by `de`: the
+    /// pointer and the number of elements (the whole non-generic part of every `Vec<T>`
+    /// decoder; capacity and length are that number, the pointer dangling when nothing is
+    /// allocated).
     ///
     /// # Safety
-    /// `base` is valid for writing `items.len()` values of the type of `de`, `size` bytes
-    /// apart.
+    /// `layout` and `de` belong to the same type.
     #[inline(never)]
-    pub unsafe fn decode_items(
-        items: &[Value],
-        base: *mut u8,
-        size: usize,
+    pub unsafe fn decode_array(
+        v: &Value,
         de: &DeOps,
-        n: &mut usize,
-    ) -> Result<(), WireError> {
-        let mut p = base;
-        for x in items {
-            // SAFETY: the caller's contract.
-            unsafe {
-                decode_into(x, de, p)?;
-                p = p.add(size);
+        layout: core::alloc::Layout,
+    ) -> Result<(*mut u8, usize), WireError> {
+        let items = array(v)?;
+        let n = items.len();
+        let size = layout.size();
+        let Some(all) = size
+            .checked_mul(n)
+            .and_then(|t| core::alloc::Layout::from_size_align(t, layout.align()).ok())
+        else {
+            return Err(WireError::custom("array too large"));
+        };
+        let base = if all.size() == 0 {
+            core::ptr::null_mut::<u8>().wrapping_add(layout.align())
+        } else {
+            // SAFETY: a non-zero size.
+            let p = unsafe { std::alloc::alloc(all) };
+            if p.is_null() {
+                std::alloc::handle_alloc_error(all);
             }
-            *n += 1;
+            p
+        };
+        for (i, x) in items.iter().enumerate() {
+            // SAFETY: element `i` of the allocation, of the type `de` decodes.
+            if let Err(e) = unsafe { decode_into(x, de, base.add(i * size)) } {
+                for j in 0..i {
+                    // SAFETY: the elements before `i` were written, each dropped once.
+                    unsafe { (de.drop)(base.add(j * size)) };
+                }
+                if all.size() != 0 {
+                    // SAFETY: allocated above with this layout.
+                    unsafe { std::alloc::dealloc(base, all) };
+                }
+                return Err(e);
+            }
+        }
+        Ok((base, n))
+    }
+
+    /// Decode a `Vec<T>` into `p` (through [`decode_array`]).
+    ///
+    /// # Safety
+    /// `p` is valid for writing a `Vec<T>`.
+    unsafe fn vec_into<T: FromWire>(v: &Value, p: *mut u8) -> Result<(), WireError> {
+        // SAFETY: `T`'s layout and operations; the allocation is one of `n` `T`s made with
+        // the global allocator (or a dangling aligned pointer for no allocation).
+        unsafe {
+            let (base, n) = decode_array(v, T::DE, core::alloc::Layout::new::<T>())?;
+            p.cast::<Vec<T>>()
+                .write(Vec::from_raw_parts(base.cast::<T>(), n, n));
         }
         Ok(())
+    }
+
+    impl DeOps {
+        /// The operations of `Vec<T>`.
+        pub(super) const fn vec<T: FromWire>() -> DeOps {
+            DeOps {
+                de: vec_into::<T>,
+                table: None,
+                missing: missing_into::<Vec<T>>,
+                drop: drop_at::<Vec<T>>,
+            }
+        }
+    }
+
+    /// The index of `s` in `names`, or `names.len()` (the shared lookup of the wire string
+    /// enums).
+    #[inline(never)]
+    pub fn name_index(names: &[&str], s: &str) -> usize {
+        names.iter().position(|n| *n == s).unwrap_or(names.len())
     }
 
     /// Encode `len` values of `size` bytes from `base` as an array (the shared loop of every
@@ -1101,24 +1188,10 @@ impl<T: FromWire> FromWire for Vec<T> {
     }
 
     fn from_wire(v: &Value) -> Result<Self, WireError> {
-        let items = wire::array(v)?;
-        let mut out: Vec<T> = Vec::with_capacity(items.len());
-        let mut n = 0;
-        // SAFETY: the capacity holds `items.len()` values of `T`, and exactly the `n` written
-        // ones are kept.
-        let r = unsafe {
-            wire::decode_items(
-                items,
-                out.as_mut_ptr().cast(),
-                core::mem::size_of::<T>(),
-                T::DE,
-                &mut n,
-            )
-        };
-        // SAFETY: see above.
-        unsafe { out.set_len(n) };
-        r.map(|()| out)
+        wire::decode_by_ops(v)
     }
+
+    const DE: &'static wire::DeOps = &wire::DeOps::vec::<T>();
 }
 
 impl<T: ToWire> ToWire for Vec<T> {

@@ -49,20 +49,21 @@ macro_rules! wire_enum {
             /// Every known value (without `Unknown`).
             pub const ALL: &'static [$name] = &[ $( $name::$var ),* ];
 
+            /// The wire strings of [`Self::ALL`], in the same order (a value's index is its
+            /// discriminant), then `"unknown"`.
+            const NAMES: &'static [&'static str] = &[ $( $s, )* "unknown" ];
+
             /// The wire string.
             pub fn as_str(self) -> &'static str {
-                match self {
-                    $( $name::$var => $s, )*
-                    $name::Unknown => "unknown",
-                }
+                Self::NAMES.get(self as usize).copied().unwrap_or("unknown")
             }
 
             /// Parse a wire string; unknown strings give `Unknown`.
             pub fn parse(s: &str) -> Self {
-                match s {
-                    $( $s => $name::$var, )*
-                    _ => $name::Unknown,
-                }
+                Self::ALL
+                    .get($crate::json::wire::name_index(Self::NAMES, s))
+                    .copied()
+                    .unwrap_or($name::Unknown)
             }
         }
 

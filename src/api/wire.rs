@@ -287,54 +287,35 @@ pub fn positions(v: Option<&Value>, self_id: &str) -> Result<Option<Value>, ApiE
     Ok(Some(Value::Object(out)))
 }
 
+/// Each `mediaAllowed` value with what a promoted member may send and what a demoted one
+/// may receive.
+const MEDIA_ALLOWED: [(&str, &[&str], &[&str]); 3] = [
+    (
+        "all",
+        &["microphone", "camera", "screen", "screen_audio", "data"],
+        &["audio", "video", "data"],
+    ),
+    ("audio-only", &["microphone"], &["audio", "data"]),
+    ("video-only", &["camera", "screen"], &["video", "data"]),
+];
+
 /// A SignalWire `mediaAllowed` value as OVSP `media_allowed`: `send` sources for a promote
 /// (`for_send`), `recv` kinds for a demote.
 #[inline(never)]
 pub fn media_allowed(v: Option<String>, for_send: bool) -> Result<Option<Value>, ApiError> {
     let Some(v) = v else { return Ok(None) };
-    let (audio, video) = match v.as_str() {
-        "all" => (true, true),
-        "audio-only" => (true, false),
-        "video-only" => (false, true),
-        _ => {
-            return Err(ApiError::invalid(
-                "mediaAllowed",
-                "must be \"all\", \"audio-only\" or \"video-only\"",
-            ))
-        }
+    let Some(&(_, send, recv)) = MEDIA_ALLOWED.iter().find(|m| m.0 == v) else {
+        return Err(ApiError::invalid(
+            "mediaAllowed",
+            "must be \"all\", \"audio-only\" or \"video-only\"",
+        ));
     };
-    let mut list = Vec::new();
-    if for_send {
-        if audio {
-            list.push("microphone");
-        }
-        if video {
-            list.extend(["camera", "screen"]);
-        }
-        if audio && video {
-            list.extend(["screen_audio", "data"]);
-        }
-        Ok(Some(two(
-            "send",
-            str_array(&list),
-            "recv",
-            str_array(&["audio", "video", "data"]),
-        )))
+    let (send, recv) = if for_send {
+        (send, MEDIA_ALLOWED[0].2)
     } else {
-        if audio {
-            list.push("audio");
-        }
-        if video {
-            list.push("video");
-        }
-        list.push("data");
-        Ok(Some(two(
-            "send",
-            Value::Array(Vec::new()),
-            "recv",
-            str_array(&list),
-        )))
-    }
+        (&[][..], recv)
+    };
+    Ok(Some(two("send", str_array(send), "recv", str_array(recv))))
 }
 
 /// `m[key] = v` (one shared body instead of an inlined key allocation per call site).

@@ -139,6 +139,20 @@ pub(super) async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) ->
     then(r)
 }
 
+/// Runs `s` in the background (submitted at once); a failure is logged as a warning with
+/// `warn`, when given. The one background path of the facades.
+#[inline(never)]
+pub(super) fn fire(h: &SessionHandle, s: Step, warn: Option<&'static str>) {
+    let reply = start(h, s);
+    let h = h.clone();
+    common::spawn(async move {
+        if let (Err(e), Some(w)) = (reply.await, warn) {
+            let e = ApiError::from(e);
+            h.log(crate::web::log::Level::Warn, w, &e.message.as_str().into());
+        }
+    });
+}
+
 /// Submits the command of `s`; its reply.
 #[inline(never)]
 fn start(h: &SessionHandle, s: Step) -> crate::web::session::Reply {
@@ -172,7 +186,8 @@ fn publish_steps(steps: &mut Vec<Step>, tracks: Tracks) {
     }
 }
 
-fn rpc(req: wire::Req) -> Step {
+/// The step of a plain request.
+pub(super) fn rpc(req: wire::Req) -> Step {
     Step::Cmd(Command::Rpc {
         method: req.method.to_owned(),
         params: req.params,
@@ -345,10 +360,10 @@ impl Call {
     pub fn _c(
         &self,
         i: u32,
-        a: JsValue,
-        b: JsValue,
-        c: JsValue,
-        d: JsValue,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+        d: &JsValue,
     ) -> Result<JsValue, JsValue> {
         Ok(match i {
             0 => self.channel(),
@@ -359,9 +374,9 @@ impl Call {
             5 => self.add_tracks(a).into(),
             6 => self.remove_tracks(a).into(),
             7 => self.mute_tracks(a, b).into(),
-            8 => self.users("addUsers", &a).into(),
-            9 => self.users("delUsers", &a).into(),
-            10 => self.users("modUsers", &a).into(),
+            8 => self.users("addUsers", a).into(),
+            9 => self.users("delUsers", a).into(),
+            10 => self.users("modUsers", a).into(),
             11 => self.mute_user(a, b, c, d).into(),
             12 => self.configure(a).into(),
             13 => self.get_users().into(),
@@ -383,17 +398,17 @@ impl Call {
     }
 
     /// Creates the call channel (the token must allow creating it) and joins it.
-    fn create(&self, channel_id: JsValue, tracks: JsValue, config: JsValue) -> Promise {
-        self.join_with(&channel_id, &tracks, &config)
+    fn create(&self, channel_id: &JsValue, tracks: &JsValue, config: &JsValue) -> Promise {
+        self.join_with(channel_id, tracks, config)
     }
 
     /// Joins an existing call.
-    fn join(&self, channel_id: JsValue, tracks: JsValue) -> Promise {
-        self.join_with(&channel_id, &tracks, &JsValue::UNDEFINED)
+    fn join(&self, channel_id: &JsValue, tracks: &JsValue) -> Promise {
+        self.join_with(channel_id, tracks, &JsValue::UNDEFINED)
     }
 
     /// Ends the call for everyone (owner only).
-    fn delete(&self, reason: JsValue) -> Promise {
+    fn delete(&self, reason: &JsValue) -> Promise {
         let mut m = ovsp::json::Map::new();
         let r = if let Some(r) = reason.as_string() {
             wire::put(&mut m, "reason", Value::String(r));
@@ -411,8 +426,8 @@ impl Call {
     }
 
     /// Publishes local tracks by name.
-    fn add_tracks(&self, tracks: JsValue) -> Promise {
-        let steps = track_list(&tracks).map(|t| {
+    fn add_tracks(&self, tracks: &JsValue) -> Promise {
+        let steps = track_list(tracks).map(|t| {
             let mut steps = Vec::new();
             publish_steps(&mut steps, t);
             steps
@@ -421,14 +436,14 @@ impl Call {
     }
 
     /// Unpublishes tracks by name.
-    fn remove_tracks(&self, name: JsValue) -> Promise {
-        let steps = names_arg(&name, "name").map(|n| n.into_iter().map(Step::Unpublish).collect());
+    fn remove_tracks(&self, name: &JsValue) -> Promise {
+        let steps = names_arg(name, "name").map(|n| n.into_iter().map(Step::Unpublish).collect());
         run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
     /// Mutes (`true`) or unmutes local tracks by name.
-    fn mute_tracks(&self, track_name: JsValue, new_state: JsValue) -> Promise {
-        let steps = names_arg(&track_name, "trackName").and_then(|n| {
+    fn mute_tracks(&self, track_name: &JsValue, new_state: &JsValue) -> Promise {
+        let steps = names_arg(track_name, "trackName").and_then(|n| {
             let muted = new_state
                 .as_bool()
                 .ok_or_else(|| ApiError::invalid("newState", "must be a boolean"))?;
@@ -440,21 +455,21 @@ impl Call {
     /// Mutes or unmutes another user's audio or video (admins only).
     fn mute_user(
         &self,
-        user_id: JsValue,
-        kind: JsValue,
-        new_state: JsValue,
-        reason: JsValue,
+        user_id: &JsValue,
+        kind: &JsValue,
+        new_state: &JsValue,
+        reason: &JsValue,
     ) -> Promise {
         self.rpc(
-            self.mute_user_req(&[&user_id, &kind, &new_state, &reason]),
+            self.mute_user_req(&[user_id, kind, new_state, reason]),
             false,
         )
     }
 
     /// Updates the channel configuration.
-    fn configure(&self, config: JsValue) -> Promise {
+    fn configure(&self, config: &JsValue) -> Promise {
         self.rpc(
-            common::args(&[&config]).and_then(|a| wire::call_configure(&a)),
+            common::args(&[config]).and_then(|a| wire::call_configure(&a)),
             true,
         )
     }
@@ -500,11 +515,11 @@ impl Call {
     }
 
     /// Listens for call events.
-    fn on(&self, event: JsValue, handler: JsValue) -> Result<JsValue, JsValue> {
+    fn on(&self, event: &JsValue, handler: &JsValue) -> Result<JsValue, JsValue> {
         let ev = event.as_string().unwrap_or_default();
         self.inner
             .listeners
-            .add(&ev, &handler, false)
+            .add(&ev, handler, false)
             .map_err(|e| e.to_js())?;
         Ok(JsValue::UNDEFINED)
     }

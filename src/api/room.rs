@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{cat, jobj, kind_str, quoted, run, run_or, undef, Step, Then};
+use super::call::{cat, jobj, kind_str, quoted, rpc, run, run_or, undef, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -77,70 +77,26 @@ impl Inner {
             let mut rows = Vec::new();
             // The local participant and its streams (from the local tracks).
             if s.self_member.is_some() {
-                let streams = obj();
-                let mut keys: Vec<String> = Vec::new();
                 for t in s.local_tracks.values() {
+                    let blocked = t
+                        .track_id
+                        .as_deref()
+                        .and_then(|id| s.track(id))
+                        .is_some_and(|(tr, _)| tr.blocked);
                     let key = stream_key(t.stream_key.as_deref(), t.source);
-                    if !keys.contains(&key) {
-                        keys.push(key);
-                    }
+                    let r = row(&mut rows, &me, key, true);
+                    r.put(t.kind, &t.cid, !t.muted, blocked);
                 }
-                for key in keys {
-                    let id = cat(&me, &cat("/", &key));
-                    set(&streams, &key, &JsValue::from_str(&id));
-                    let mut row = StreamRow {
-                        id,
-                        key: key.clone(),
-                        participant: me.clone(),
-                        local: true,
-                        audio: None,
-                        video: None,
-                    };
-                    for t in s.local_tracks.values() {
-                        let k = stream_key(t.stream_key.as_deref(), t.source);
-                        if k != key {
-                            continue;
-                        }
-                        let blocked = t
-                            .track_id
-                            .as_deref()
-                            .and_then(|id| s.track(id))
-                            .is_some_and(|(tr, _)| tr.blocked);
-                        let v = Some((t.cid.clone(), !t.muted, blocked));
-                        match t.kind {
-                            TrackKind::Audio => row.audio = v,
-                            TrackKind::Video => row.video = v,
-                            _ => {}
-                        }
-                    }
-                    rows.push(row);
-                }
-                participants.push((me.clone(), participant(&me, streams, "local")));
+                participants.push((me.clone(), participant(&me, &rows, "local")));
             }
             for m in s.members.values() {
-                let streams = obj();
                 for g in s.streams.values().filter(|g| g.member_id == m.id) {
-                    let id = cat(&m.id, &cat("/", &g.stream_key));
-                    set(&streams, &g.stream_key, &JsValue::from_str(&id));
-                    let mut row = StreamRow {
-                        id,
-                        key: g.stream_key.clone(),
-                        participant: m.id.clone(),
-                        local: false,
-                        audio: None,
-                        video: None,
-                    };
+                    let r = row(&mut rows, &m.id, g.stream_key.clone(), false);
                     for t in m.tracks.iter().filter(|t| g.track_ids.contains(&t.id)) {
-                        let v = Some((t.id.clone(), !t.muted, t.blocked));
-                        match t.kind {
-                            TrackKind::Audio => row.audio = v,
-                            TrackKind::Video => row.video = v,
-                            _ => {}
-                        }
+                        r.put(t.kind, &t.id, !t.muted, t.blocked);
                     }
-                    rows.push(row);
                 }
-                let p = participant(&m.id, streams, "remote");
+                let p = participant(&m.id, &rows, "remote");
                 if let Some(c) = m.meta.get("context") {
                     set(&p, "context", &to_js(c));
                 }
@@ -404,7 +360,7 @@ impl Inner {
                 continue;
             }
             let audio = kind == "audio";
-            let (source, ms, tk) = if key.contains("screen") {
+            let (source, ms, tk) = if key.as_bytes().windows(6).any(|w| w == b"screen") {
                 if audio {
                     (
                         Source::ScreenAudio,
@@ -436,13 +392,59 @@ impl Inner {
     }
 }
 
-/// A participant of `getState()`: `{id, streams, canReceiveMessages: true, origin}`.
+/// A participant of `getState()`: `{id, streams, canReceiveMessages: true, origin}`, its
+/// streams (key → stream id) from `rows`.
 #[inline(never)]
-fn participant(id: &str, streams: JsValue, origin: &str) -> JsValue {
+fn participant(id: &str, rows: &[StreamRow], origin: &str) -> JsValue {
+    let streams = obj();
+    for r in rows.iter().filter(|r| r.participant == id) {
+        set(&streams, &r.key, &JsValue::from_str(&r.id));
+    }
     jobj(
         &["canReceiveMessages", "id", "origin", "streams"],
         &[JsValue::TRUE, id.into(), origin.into(), streams],
     )
+}
+
+/// The row of `participant`'s stream `key` in `rows`, added when new.
+#[inline(never)]
+fn row<'a>(
+    rows: &'a mut Vec<StreamRow>,
+    participant: &str,
+    key: String,
+    local: bool,
+) -> &'a mut StreamRow {
+    let i = match rows
+        .iter()
+        .position(|r| r.participant == participant && r.key == key)
+    {
+        Some(i) => i,
+        None => {
+            rows.push(StreamRow {
+                id: cat(participant, &cat("/", &key)),
+                key,
+                participant: participant.to_owned(),
+                local,
+                audio: None,
+                video: None,
+            });
+            rows.len() - 1
+        }
+    };
+    &mut rows[i]
+}
+
+impl StreamRow {
+    /// Sets the audio or video track of the row (other kinds are ignored).
+    #[inline(never)]
+    fn put(&mut self, kind: TrackKind, key: &str, enabled: bool, censored: bool) {
+        let v = Some((key.to_owned(), enabled, censored));
+        match kind {
+            TrackKind::Audio => self.audio = v,
+            TrackKind::Video => self.video = v,
+            _ => {}
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -487,7 +489,7 @@ impl Room {
 
     /// The member of [`crate::api::wire::ROOM_API`] at index `i`, with its arguments (the public methods and
     /// getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: JsValue, b: JsValue, c: JsValue) -> Result<JsValue, JsValue> {
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> Result<JsValue, JsValue> {
         Ok(match i {
             0 => self.id(),
             1 => self.on(a, b)?,
@@ -497,18 +499,18 @@ impl Room {
             5 => self.get_state(),
             6 => self.get_local_participant(),
             7 => self.get_local_streams(),
-            8 => self.put(&a, &b, false).into(),
-            9 => self.put(&a, &b, true).into(),
+            8 => self.put(a, b, false).into(),
+            9 => self.put(a, b, true).into(),
             10 => self.remove_stream(a).into(),
-            11 => self.subscription(0, &[&a, &b, &c]).into(),
-            12 => self.subscription(1, &[&a, &b, &c]).into(),
-            13 => self.subscription(2, &[&a, &b]).into(),
+            11 => self.subscription(0, &[a, b, c]).into(),
+            12 => self.subscription(1, &[a, b, c]).into(),
+            13 => self.subscription(2, &[a, b]).into(),
             14 => self.get_participant_streams(a).into(),
             15 => self.get_participant_stream(a, b),
             16 => self.get_webrtc_stats_for_stream(a, b).into(),
             17 => self.send_message(a, b).into(),
-            18 => self.enable_network_metrics_report(a).into(),
-            _ => self.disable_network_metrics_report(a).into(),
+            18 => self.metrics(a, true).into(),
+            _ => self.metrics(a, false).into(),
         })
     }
 }
@@ -526,18 +528,18 @@ impl Room {
     }
 
     /// Adds a listener; returns the function that removes it.
-    fn on(&self, event: JsValue, callback: JsValue) -> Result<JsValue, JsValue> {
+    fn on(&self, event: &JsValue, callback: &JsValue) -> Result<JsValue, JsValue> {
         let ev = event.as_string().unwrap_or_default();
         self.inner
             .listeners
-            .add(&ev, &callback, false)
+            .add(&ev, callback, false)
             .map_err(|e| e.to_js())?;
         let off = self.inner.off_fn.borrow();
         let f: &Function = off
             .as_ref()
             .map(|c| c.as_ref().unchecked_ref())
             .ok_or_else(|| JsValue::from_str("closed"))?;
-        let unsubscribe: JsValue = f.bind2(&JsValue::NULL, &event, &callback).into();
+        let unsubscribe: JsValue = f.bind2(&JsValue::NULL, event, callback).into();
         Ok(unsubscribe)
     }
 
@@ -567,7 +569,7 @@ impl Room {
     }
 
     /// Replaces the client token before it expires.
-    fn update_client_token(&self, client_token: JsValue) -> Promise {
+    fn update_client_token(&self, client_token: &JsValue) -> Promise {
         let tok = client_token
             .as_string()
             .filter(|t| !t.is_empty())
@@ -603,7 +605,7 @@ impl Room {
     }
 
     /// Unpublishes stream `key`.
-    fn remove_stream(&self, key: JsValue) -> Promise {
+    fn remove_stream(&self, key: &JsValue) -> Promise {
         let steps = key
             .as_string()
             .filter(|k| !k.is_empty())
@@ -647,10 +649,15 @@ impl Room {
                 remove.push(target(None));
             } else {
                 let kinds = wire::subscription_kinds(args.get(2))?;
-                let (on, off): (Vec<MediaKind>, Vec<MediaKind>) =
-                    [MediaKind::Audio, MediaKind::Video]
-                        .into_iter()
-                        .partition(|k| kinds.contains(&k.as_str()));
+                let (mut on, mut off) = (Vec::new(), Vec::new());
+                for k in [MediaKind::Audio, MediaKind::Video] {
+                    if kinds.contains(&k.as_str()) {
+                        &mut on
+                    } else {
+                        &mut off
+                    }
+                    .push(k);
+                }
                 if op == 0 || !on.is_empty() {
                     add.push(target(Some(on)));
                 }
@@ -668,7 +675,7 @@ impl Room {
     }
 
     /// The streams of a participant by key.
-    fn get_participant_streams(&self, participant_id: JsValue) -> Map {
+    fn get_participant_streams(&self, participant_id: &JsValue) -> Map {
         let pid = participant_id.as_string().unwrap_or_default();
         let (_, _, rows) = self.inner.rows();
         let m = Map::new();
@@ -679,12 +686,12 @@ impl Room {
     }
 
     /// One stream of a participant.
-    fn get_participant_stream(&self, participant_id: JsValue, key: JsValue) -> JsValue {
-        self.get_participant_streams(participant_id).get(&key)
+    fn get_participant_stream(&self, participant_id: &JsValue, key: &JsValue) -> JsValue {
+        self.get_participant_streams(participant_id).get(key)
     }
 
     /// WebRTC statistics of a stream (inbound for remote streams, outbound for local ones).
-    fn get_webrtc_stats_for_stream(&self, participant_id: JsValue, key: JsValue) -> Promise {
+    fn get_webrtc_stats_for_stream(&self, participant_id: &JsValue, key: &JsValue) -> Promise {
         let inner = self.inner.clone();
         let stream = self.get_participant_stream(participant_id, key);
         promise(async move {
@@ -739,55 +746,46 @@ impl Room {
     }
 
     /// Sends a message to everyone, or to `recipients`.
-    fn send_message(&self, message: JsValue, recipients: JsValue) -> Promise {
-        let req = match common::args(&[&message, &recipients]).and_then(|a| wire::room_message(&a))
-        {
-            Ok(r) => r,
-            Err(e) => return reject(e),
-        };
-        let p = req.params;
-        let to = p.get("to").and_then(|t| ovsp::json::decode(t).ok());
-        let topic = p.get("topic").and_then(Value::as_str).map(str::to_owned);
-        let payload = p.get("payload").cloned().unwrap_or_default();
-        let cmd = Command::SendMessage { to, topic, payload };
-        run(&self.inner.handle, vec![Step::Cmd(cmd)], Box::new(undef))
+    fn send_message(&self, message: &JsValue, recipients: &JsValue) -> Promise {
+        let steps = common::args(&[message, recipients])
+            .and_then(|a| wire::room_message(&a))
+            .map(|r| vec![rpc(r)]);
+        run_or(&self.inner.handle, steps, Box::new(undef))
     }
 
-    /// Starts `network_metrics_report` events for these participants.
-    fn enable_network_metrics_report(&self, participant_ids: JsValue) -> Promise {
-        let ids = match common::args(&[&participant_ids])
-            .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))
-        {
-            Ok(v) => v,
-            Err(e) => return reject(e),
-        };
-        let mut m = self.inner.metrics_for.borrow_mut();
-        let set = m.get_or_insert_with(VecSet::new);
-        for id in ids {
-            set.insert(id);
-        }
-        Promise::resolve(&JsValue::UNDEFINED)
-    }
-
-    /// Stops `network_metrics_report` events (for these participants, or all).
-    fn disable_network_metrics_report(&self, participant_ids: JsValue) -> Promise {
-        if participant_ids.is_undefined() || participant_ids.is_null() {
-            self.inner.metrics_for.borrow_mut().take();
-            return Promise::resolve(&JsValue::UNDEFINED);
-        }
-        let ids = match common::args(&[&participant_ids])
-            .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))
-        {
-            Ok(v) => v,
-            Err(e) => return reject(e),
-        };
-        let mut m = self.inner.metrics_for.borrow_mut();
-        if let Some(set) = m.as_mut() {
-            for id in &ids {
-                set.remove(id);
+    /// `enableNetworkMetricsReport` (`on`) / `disableNetworkMetricsReport`: starts or stops
+    /// `network_metrics_report` events for these participants (stopping without a list stops
+    /// them all).
+    #[inline(never)]
+    fn metrics(&self, ids: &JsValue, on: bool) -> Promise {
+        let ids = if !on && (ids.is_undefined() || ids.is_null()) {
+            None
+        } else {
+            match common::args(&[ids])
+                .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))
+            {
+                Ok(v) => Some(v),
+                Err(e) => return reject(e),
             }
-            if set.is_empty() {
-                *m = None;
+        };
+        let mut m = self.inner.metrics_for.borrow_mut();
+        match ids {
+            None => *m = None,
+            Some(ids) if on => {
+                let set = m.get_or_insert_with(VecSet::new);
+                for id in ids {
+                    set.insert(id);
+                }
+            }
+            Some(ids) => {
+                if let Some(set) = m.as_mut() {
+                    for id in &ids {
+                        set.remove(id);
+                    }
+                    if set.is_empty() {
+                        *m = None;
+                    }
+                }
             }
         }
         Promise::resolve(&JsValue::UNDEFINED)

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::call::{cat, jobj, kind_str, run, run_steps, Step, Then};
+use super::call::{cat, fire, jobj, kind_str, run, run_steps, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::opts;
@@ -35,7 +35,7 @@ use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
 thread_local! {
-    static LOCALS: RefCell<VecMap<String, Weak<LocalInner>>> = const { RefCell::new(VecMap::new()) };
+    static LOCALS: RefCell<Vec<Weak<LocalInner>>> = const { RefCell::new(Vec::new()) };
     static NEXT_LOCAL: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -77,6 +77,11 @@ const OPS: [&str; 9] = [
     "unpublishTrack",
     "unpublish",
 ];
+
+/// The `new_obj` bits of the listener methods (ops 0 to 3), which every object has.
+const LISTEN: u16 = 0b1111;
+/// The `new_obj` bit of the participants' track maps.
+const WITH_MAPS: u16 = 1 << 15;
 
 /// The track maps of a participant.
 const MAPS: [&str; 4] = ["tracks", "audioTracks", "videoTracks", "dataTracks"];
@@ -125,7 +130,7 @@ impl LocalInner {
         push_u32(&mut id, n);
         let inner = Rc::new(LocalInner {
             name: name.unwrap_or_else(|| id.clone()),
-            id: id.clone(),
+            id,
             kind,
             track: RefCell::new(track),
             listeners: Listeners::default(),
@@ -137,15 +142,20 @@ impl LocalInner {
         });
         LOCALS.with(|l| {
             let mut l = l.borrow_mut();
-            l.retain(|_, w| w.strong_count() > 0);
-            l.insert(id, Rc::downgrade(&inner));
+            l.retain(|w| w.strong_count() > 0);
+            l.push(Rc::downgrade(&inner));
         });
         inner
     }
 
     fn find(v: &JsValue) -> Option<Rc<LocalInner>> {
         let id = common::get_str(v, "id")?;
-        LOCALS.with(|l| l.borrow().get(&id).and_then(Weak::upgrade))
+        LOCALS.with(|l| {
+            l.borrow()
+                .iter()
+                .filter_map(Weak::upgrade)
+                .find(|l| l.id == id)
+        })
     }
 
     fn set_enabled(self: &Rc<Self>, on: bool) {
@@ -159,10 +169,7 @@ impl LocalInner {
         self.listeners
             .emit(if on { "enabled" } else { "disabled" }, &[js]);
         if let Some(room) = self.room.borrow().upgrade() {
-            let cid = self.id.clone();
-            common::spawn(async move {
-                let _ = common::op(room.handle.mute_track(&cid, !on)).await;
-            });
+            fire(&room.handle, Step::Mute(self.id.clone(), !on), None);
         }
     }
 }
@@ -215,24 +222,17 @@ impl LocalTrack {
     }
     /// Video dimensions.
     fn dimensions(&self) -> JsValue {
-        let s = self.inner.track.borrow().as_ref().map(|t| t.get_settings());
+        let s: JsValue = self
+            .inner
+            .track
+            .borrow()
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, |t| t.get_settings().into());
         let o = obj();
-        set(
-            &o,
-            "width",
-            &s.as_ref()
-                .map(|s| get(s, "width"))
-                .filter(|v| !v.is_undefined())
-                .unwrap_or(JsValue::NULL),
-        );
-        set(
-            &o,
-            "height",
-            &s.as_ref()
-                .map(|s| get(s, "height"))
-                .filter(|v| !v.is_undefined())
-                .unwrap_or(JsValue::NULL),
-        );
+        for k in ["width", "height"] {
+            let v = get(&s, k);
+            set(&o, k, &if v.is_undefined() { JsValue::NULL } else { v });
+        }
         o
     }
     /// Data tracks: the retransmission time limit in ms, or `null`.
@@ -269,8 +269,9 @@ impl LocalTrack {
         }
     }
     /// Re-acquires the device with new constraints and sends the new track.
-    fn restart(&self, constraints: JsValue) -> Promise {
+    fn restart(&self, constraints: &JsValue) -> Promise {
         let inner = self.inner.clone();
+        let constraints = constraints.clone();
         promise(async move {
             let source = if inner.kind == "audio" {
                 Source::Microphone
@@ -299,12 +300,12 @@ impl LocalTrack {
         })
     }
     /// Shows the track in `element` (or a new `<audio>`/`<video>` element), returned.
-    fn attach(&self, element: JsValue) -> Result<HtmlMediaElement, JsValue> {
+    fn attach(&self, element: &JsValue) -> Result<HtmlMediaElement, JsValue> {
         let track =
             self.inner.track.borrow().clone().ok_or_else(|| {
                 ApiError::invalid("track", "a data track cannot be attached").to_js()
             })?;
-        let el = media_element(&element, self.inner.kind)?;
+        let el = media_element(element, self.inner.kind)?;
         let s = MediaStream::new_with_tracks(&Array::of1(&track))?;
         el.set_src_object(Some(&s));
         el.set_autoplay(true);
@@ -314,23 +315,22 @@ impl LocalTrack {
         Ok(el)
     }
     /// Detaches the track from `element` (or from every element); returns the elements.
-    fn detach(&self, element: JsValue) -> Array {
-        let target = media_element_opt(&element);
-        let mut els = self.inner.elements.borrow_mut();
-        let (gone, keep): (Vec<_>, Vec<_>) = els
-            .drain(..)
-            .partition(|e| target.as_ref().is_none_or(|t| t == e));
-        *els = keep;
-        gone.iter()
-            .map(|e| {
+    fn detach(&self, element: &JsValue) -> Array {
+        let target = media_element_opt(element);
+        let out = Array::new();
+        self.inner.elements.borrow_mut().retain(|e| {
+            let gone = target.as_ref().is_none_or(|t| t == e);
+            if gone {
                 e.set_src_object(None);
-                JsValue::from(e.clone())
-            })
-            .collect()
+                out.push(e);
+            }
+            !gone
+        });
+        out
     }
     /// Data tracks: sends a message (a string, `ArrayBuffer` or `ArrayBufferView` of at most
     /// 65535 bytes) to every subscriber of the track, over the data channel.
-    fn send(&self, data: JsValue) -> Result<(), JsValue> {
+    fn send(&self, data: &JsValue) -> Result<(), JsValue> {
         let room = self
             .inner
             .room
@@ -344,44 +344,41 @@ impl LocalTrack {
                 )
                 .to_js()
             })?;
-        let payload = if let Some(s) = data.as_string() {
-            wire::encode_data_message(true, s.as_bytes())
-        } else if data.is_instance_of::<js_sys::ArrayBuffer>() {
-            wire::encode_data_message(false, &js_sys::Uint8Array::new(&data).to_vec())
-        } else if js_sys::ArrayBuffer::is_view(&data) {
-            let n = |k| get(&data, k).as_f64().unwrap_or(0.0) as u32;
-            let view = js_sys::Uint8Array::new_with_byte_offset_and_length(
-                &get(&data, "buffer"),
-                n("byteOffset"),
-                n("byteLength"),
-            );
-            wire::encode_data_message(false, &view.to_vec())
+        let (text, bytes) = if let Some(s) = data.as_string() {
+            (true, s.into_bytes())
         } else {
-            return Err(ApiError::invalid(
-                "data",
-                "must be a string, ArrayBuffer or ArrayBufferView",
-            )
-            .to_js());
+            let view = if data.is_instance_of::<js_sys::ArrayBuffer>() {
+                js_sys::Uint8Array::new(data)
+            } else if js_sys::ArrayBuffer::is_view(data) {
+                let n = |k| get(data, k).as_f64().unwrap_or(0.0) as u32;
+                js_sys::Uint8Array::new_with_byte_offset_and_length(
+                    &get(data, "buffer"),
+                    n("byteOffset"),
+                    n("byteLength"),
+                )
+            } else {
+                return Err(ApiError::invalid(
+                    "data",
+                    "must be a string, ArrayBuffer or ArrayBufferView",
+                )
+                .to_js());
+            };
+            (false, view.to_vec())
         };
+        let payload = wire::encode_data_message(text, &bytes);
         if payload.len() > wire::MAX_DATA_MESSAGE + 1 {
             return Err(ApiError::invalid("data", "must be at most 65535 bytes").to_js());
         }
-        let cid = self.inner.id.clone();
-        common::spawn(async move {
-            let r = common::op(room.handle.call(Command::SendData {
-                cid,
-                payload,
-                to: None,
-            }))
-            .await;
-            if let Err(e) = r {
-                room.handle.log(
-                    crate::web::log::Level::Warn,
-                    "convene: data track message not sent",
-                    &e.message.as_str().into(),
-                );
-            }
-        });
+        let cmd = Command::SendData {
+            cid: self.inner.id.clone(),
+            payload,
+            to: None,
+        };
+        fire(
+            &room.handle,
+            Step::Cmd(cmd),
+            Some("convene: data track message not sent"),
+        );
         Ok(())
     }
 }
@@ -408,7 +405,7 @@ fn wrap_local(inner: Rc<LocalInner>) -> JsValue {
 impl LocalTrack {
     /// The member of [`crate::api::wire::LOCAL_TRACK_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
         let v = |b: bool| JsValue::from(b);
         Ok(match i {
             0 => self.id(),
@@ -446,7 +443,7 @@ impl LocalTrack {
                 JsValue::UNDEFINED
             }
             _ => {
-                listen(&self.inner.listeners, i.wrapping_sub(20), &a, &b)?;
+                listen(&self.inner.listeners, i.wrapping_sub(20), a, b)?;
                 JsValue::UNDEFINED
             }
         })
@@ -570,13 +567,13 @@ pub struct VideoRoom {
 impl Inner {
     /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
     /// closure), and empty track maps when `maps`.
-    fn new_obj(&self, js: JsValue, methods: &[u8], maps: bool) -> u32 {
+    fn new_obj(&self, js: JsValue, methods: u16) -> u32 {
         let id = self.next.get() + 1;
         self.next.set(id);
         if let Some(d) = self.dispatch.borrow().as_ref() {
             let f: &Function = d.as_ref().unchecked_ref();
-            for &op in [0, 1, 2, 3].iter().chain(methods) {
-                if let Some(m) = OPS.get(usize::from(op)) {
+            for (op, m) in (0u32..).zip(OPS) {
+                if (methods | LISTEN) & (1 << op) != 0 {
                     let bound: JsValue = f
                         .bind2(&JsValue::NULL, &JsValue::from(op), &JsValue::from(id))
                         .into();
@@ -584,7 +581,7 @@ impl Inner {
                 }
             }
         }
-        if maps {
+        if methods & WITH_MAPS != 0 {
             for m in MAPS {
                 set(&js, m, &Map::new());
             }
@@ -648,7 +645,7 @@ impl Inner {
         if let Some(id) = self.parts.borrow().get(&m.id) {
             return *id;
         }
-        let id = self.new_obj(participant_props(&m.id, &m.identity), &[], true);
+        let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS);
         self.parts.borrow_mut().insert(m.id.clone(), id);
         self.participants
             .set(&JsValue::from_str(&m.id), &self.js(id));
@@ -683,8 +680,7 @@ impl Inner {
                     JsValue::NULL,
                 ],
             ),
-            &[],
-            false,
+            0,
         );
         self.pubs.borrow_mut().insert(t.id.clone(), id);
         self.map_add(part, &t.id, kind_str(t.kind), &self.js(id));
@@ -735,8 +731,7 @@ impl Inner {
                     t.reliable.map_or(JsValue::NULL, JsValue::from),
                 ],
             ),
-            if data { &[] } else { &[4, 5] },
-            false,
+            if data { 0 } else { 0b11_0000 },
         );
         if let Some(media) = media {
             set(&self.js(id), "mediaStreamTrack", &media);
@@ -816,24 +811,26 @@ impl Inner {
                 Err(e) => reject(e).into(),
             },
             7 | 8 => {
-                let cid = if op == 8 {
-                    self.local_pubs
-                        .borrow()
-                        .iter()
-                        .find(|(_, (o, _))| *o == id)
-                        .map(|(c, _)| c.clone())
-                } else {
-                    LocalInner::find(&a).map(|l| l.id.clone()).or_else(|| {
-                        let t = a.clone().dyn_into::<MediaStreamTrack>().ok()?;
-                        self.local_pubs
-                            .borrow()
-                            .iter()
-                            .find(|(_, (_, l))| {
-                                l.track.borrow().as_ref().is_some_and(|x| x.id() == t.id())
-                            })
-                            .map(|(c, _)| c.clone())
+                // `unpublish()` of a publication, or `unpublishTrack(track)` of a local track
+                // or of its MediaStreamTrack.
+                let lid = LocalInner::find(&a).map(|l| l.id.clone());
+                let mid = a.dyn_ref::<MediaStreamTrack>().map(MediaStreamTrack::id);
+                let cid = self
+                    .local_pubs
+                    .borrow()
+                    .iter()
+                    .find(|(c, (o, l))| {
+                        if op == 8 {
+                            *o == id
+                        } else {
+                            lid.as_ref() == Some(*c)
+                                || l.track
+                                    .borrow()
+                                    .as_ref()
+                                    .is_some_and(|x| mid.as_ref() == Some(&x.id()))
+                        }
                     })
-                };
+                    .map(|(c, _)| c.clone());
                 let Some(cid) = cid else { return JsValue::NULL };
                 let Some((pid, local)) = self.local_pubs.borrow_mut().remove(&cid) else {
                     return JsValue::NULL;
@@ -841,10 +838,7 @@ impl Inner {
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
                 self.map_del(self.local.get(), &cid);
-                let inner = self.clone();
-                common::spawn(async move {
-                    let _ = common::op(inner.handle.unpublish(&cid)).await;
-                });
+                fire(&self.handle, Step::Unpublish(cid), None);
                 self.js(pid)
             }
             _ => JsValue::UNDEFINED,
@@ -951,8 +945,7 @@ impl Inner {
                     track_js,
                 ],
             ),
-            &[8],
-            false,
+            1 << 8,
         );
         let pj = self.js(id);
         self.local_pubs
@@ -1197,20 +1190,22 @@ impl Inner {
             track.map(|t| self.js(t)).unwrap_or(JsValue::NULL),
         );
         let error = match ce {
-            CoreEvent::Reconnecting { error } | CoreEvent::TrackPublishFailed { error, .. } => {
-                ApiError::from(error).to_js()
-            }
-            CoreEvent::RoomLeft { error: Some(e), .. } => ApiError::from(e).to_js(),
+            CoreEvent::Reconnecting { error }
+            | CoreEvent::TrackPublishFailed { error, .. }
+            | CoreEvent::RoomLeft {
+                error: Some(error), ..
+            } => Some(ApiError::from(error)),
             CoreEvent::SubscriptionFailed { subscription, .. } => {
                 let code = subscription
                     .error
                     .as_ref()
                     .map(|e| e.code)
                     .unwrap_or(ovsp::codes::Code::SUBSCRIPTION_NOT_ALLOWED);
-                ApiError::new(code, code.message()).to_js()
+                Some(ApiError::new(code, code.message()))
             }
-            _ => JsValue::NULL,
-        };
+            _ => None,
+        }
+        .map_or(JsValue::NULL, |e| e.to_js());
         let lp = self.local.get();
         let (lpub, ltrack) = local_pub
             .as_ref()
@@ -1401,10 +1396,7 @@ impl VideoRoom {
     }
     /// Leaves the room.
     fn disconnect(&self) {
-        let inner = self.inner.clone();
-        common::spawn(async move {
-            let _ = common::op(inner.handle.leave()).await;
-        });
+        fire(&self.inner.handle, Step::Leave, None);
     }
     /// Stats reports of the publishing and subscribing connections.
     fn get_stats(&self) -> Promise {
@@ -1412,8 +1404,11 @@ impl VideoRoom {
         promise(async move {
             let s = inner.handle.stats().await;
             let out = Array::new();
-            for r in [s.publish_report, s.subscribe_report].into_iter().flatten() {
-                out.push(&r);
+            for r in [&s.publish_report, &s.subscribe_report]
+                .into_iter()
+                .flatten()
+            {
+                out.push(r);
             }
             Ok(out.into())
         })
@@ -1424,7 +1419,7 @@ impl VideoRoom {
 impl VideoRoom {
     /// The member of [`crate::api::wire::VIDEO_ROOM_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
         Ok(match i {
             0 => self.sid(),
             1 => self.name(),
@@ -1439,7 +1434,7 @@ impl VideoRoom {
             }
             8 => self.get_stats().into(),
             _ => {
-                listen(&self.inner.listeners, i.wrapping_sub(9), &a, &b)?;
+                listen(&self.inner.listeners, i.wrapping_sub(9), a, b)?;
                 JsValue::UNDEFINED
             }
         })
@@ -1489,7 +1484,7 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         inner.dispatch(op as u32, id as u32, a, b)
     });
     *inner.dispatch.borrow_mut() = Some(d);
-    let local = inner.new_obj(participant_props("", ""), &[6, 7], true);
+    let local = inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
     inner.local.set(local);
     *inner.room_js.borrow_mut() = Some(weak.clone());
     *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {

@@ -658,7 +658,13 @@ fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
 fn too_large(len: usize) -> DecodeError {
     DecodeError {
         code: Code::MESSAGE_TOO_LARGE,
-        message: format!("frame of {len} bytes exceeds {MAX_FRAME_BYTES}"),
+        message: {
+            let mut m = String::from("frame of ");
+            crate::json::write_text(&mut m, &len.into());
+            m.push_str(" bytes exceeds ");
+            crate::json::write_text(&mut m, &MAX_FRAME_BYTES.into());
+            m
+        },
         id: None,
     }
 }

@@ -136,7 +136,7 @@ macro_rules! events {
                 };
                 decode(data).map_err(|e| DecodeError {
                     code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
-                    message: format!("{event_type}: {e}"),
+                    message: crate::json::concat(&[event_type, ": ", e.message()]),
                     id: None,
                 })
             }

@@ -158,37 +158,43 @@ impl WireError {
     /// A required field is missing.
     #[inline(never)]
     pub fn missing(field: &str) -> Self {
-        WireError::custom(format!("missing field `{field}`"))
+        WireError::custom(concat(&["missing field `", field, "`"]))
     }
 
     /// A value of the wrong JSON type.
     #[inline(never)]
     pub fn invalid_type(found: &Value, expected: &str) -> Self {
-        WireError::custom(format!(
-            "invalid type: {}, expected {expected}",
-            Unexpected(found)
-        ))
+        WireError::found("invalid type: ", found, expected)
     }
 
     /// A value of the right JSON type but out of range.
     #[inline(never)]
     pub fn invalid_value(found: &Value, expected: &str) -> Self {
-        WireError::custom(format!(
-            "invalid value: {}, expected {expected}",
-            Unexpected(found)
-        ))
+        WireError::found("invalid value: ", found, expected)
+    }
+
+    /// `{what}{found as serde describes it}, expected {expected}`.
+    fn found(what: &str, found: &Value, expected: &str) -> Self {
+        let mut msg = String::from(what);
+        unexpected(&mut msg, found);
+        msg.push_str(", expected ");
+        msg.push_str(expected);
+        WireError::custom(msg)
     }
 
     /// A string that names no variant of an enum without a catch-all.
     #[inline(never)]
     pub fn unknown_variant(name: &str, expected: &[&str]) -> Self {
-        let mut msg = format!("unknown variant `{name}`, ");
+        let mut msg = concat(&["unknown variant `", name, "`, "]);
         match expected {
             [] => msg.push_str("there are no variants"),
-            [a] => msg.push_str(&format!("expected `{a}`")),
-            [a, b] => msg.push_str(&format!("expected `{a}` or `{b}`")),
+            [a, b] => msg.push_str(&concat(&["expected `", a, "` or `", b, "`"])),
             _ => {
-                msg.push_str("expected one of ");
+                msg.push_str(if expected.len() == 1 {
+                    "expected "
+                } else {
+                    "expected one of "
+                });
                 for (i, e) in expected.iter().enumerate() {
                     if i > 0 {
                         msg.push_str(", ");
@@ -222,29 +228,73 @@ impl From<WireError> for String {
     }
 }
 
-/// A found value as serde_json describes it in errors.
-struct Unexpected<'a>(&'a Value);
+/// The pieces one after the other (error texts are built without `format!`).
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
 
-impl fmt::Display for Unexpected<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Value::Null => f.write_str("null"),
-            Value::Bool(b) => write!(f, "boolean `{b}`"),
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    write!(f, "integer `{u}`")
-                } else if let Some(i) = n.as_i64() {
-                    write!(f, "integer `{i}`")
-                } else {
-                    // serde_json prints floats in errors as it prints them in JSON.
-                    write!(f, "floating point `{n}`")
+/// Append a found value as serde_json describes it in errors.
+fn unexpected(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b {
+            "boolean `true`"
+        } else {
+            "boolean `false`"
+        }),
+        Value::Number(n) => {
+            // serde_json prints floats in errors as it prints them in JSON.
+            out.push_str(if n.is_f64() {
+                "floating point `"
+            } else {
+                "integer `"
+            });
+            text::write_number(out, n);
+            out.push('`');
+        }
+        Value::String(s) => {
+            out.push_str("string ");
+            debug_str(out, s);
+        }
+        Value::Array(_) => out.push_str("sequence"),
+        Value::Object(_) => out.push_str("map"),
+    }
+}
+
+/// Append `s` quoted and escaped as Rust's `{:?}` writes it, for every character but the
+/// rare non-control ones the standard library also escapes (unassigned and format code
+/// points, combining marks), which appear as themselves.
+fn debug_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                let x = u32::from(c);
+                let mut started = false;
+                for shift in (0..8).rev() {
+                    let d = (x >> (shift * 4)) & 15;
+                    if d != 0 || started || shift == 0 {
+                        started = true;
+                        out.push(char::from(b"0123456789abcdef"[d as usize]));
+                    }
                 }
+                out.push('}');
             }
-            Value::String(s) => write!(f, "string {s:?}"),
-            Value::Array(_) => f.write_str("sequence"),
-            Value::Object(_) => f.write_str("map"),
+            c => out.push(c),
         }
     }
+    out.push('"');
 }
 
 /// A type that decodes from a JSON `Value` (see the module docs).
@@ -904,9 +954,11 @@ pub mod wire {
     #[inline(never)]
     pub fn content<'a>(inner: Option<&'a Value>, name: &str) -> Result<&'a Value, WireError> {
         inner.ok_or_else(|| {
-            WireError::custom(format!(
-                "invalid type: unit variant, expected variant `{name}` with content"
-            ))
+            WireError::custom(super::concat(&[
+                "invalid type: unit variant, expected variant `",
+                name,
+                "` with content",
+            ]))
         })
     }
 
@@ -1319,6 +1371,28 @@ mod tests {
         let bad = json!({"identity": "ann"});
         let e = decode::<Member>(&bad).expect_err("no id");
         assert!(e.to_string().contains("missing field `id`"), "{e}");
+    }
+
+    #[test]
+    fn strings_in_errors_are_escaped_as_debug_escapes_them() {
+        for s in [
+            "",
+            "plain",
+            "quote \" and backslash \\",
+            "tab\t cr\r nl\n nul\0",
+            "\u{1}\u{1f}\u{7f}\u{80}\u{9f}",
+            "apostrophe ' stays",
+            "héllo ✓ 日本 😀",
+        ] {
+            let mut ours = String::new();
+            debug_str(&mut ours, s);
+            assert_eq!(ours, format!("{s:?}"));
+            let e = decode::<u32>(&Value::from(s)).unwrap_err().to_string();
+            let theirs = serde_json::from_value::<u32>(serde_json::json!(s))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, theirs);
+        }
     }
 
     #[test]

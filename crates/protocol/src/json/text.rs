@@ -56,7 +56,13 @@ impl Parser<'_> {
         let before = self.text.as_bytes().get(..self.pos).unwrap_or_default();
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = before.iter().rev().take_while(|&&b| b != b'\n').count();
-        WireError::custom(format!("{what} at line {line} column {column}"))
+        let mut msg = String::from(what);
+        let mut buf = [0u8; 20];
+        msg.push_str(" at line ");
+        push_ascii(&mut msg, write_u64(&mut buf, line as u64));
+        msg.push_str(" column ");
+        push_ascii(&mut msg, write_u64(&mut buf, column as u64));
+        WireError::custom(msg)
     }
 
     /// The error for the byte at the current position: end of input or `what`.

@@ -150,30 +150,28 @@ impl Rs {
     }
 
     fn full_state(self: &Rc<Self>) -> JsValue {
-        let (room, me, members, layout, egress) = self.state(|s| {
-            (
-                s.room.clone(),
-                s.self_id().unwrap_or_default().to_owned(),
-                s.members.values().cloned().collect::<Vec<_>>(),
-                s.layout.clone(),
+        let state = self.state(|s| {
+            let room = s.room.as_ref()?;
+            let mut v = self.room_value(room, None);
+            if let Value::Object(o) = &mut v {
+                wire::put(o, "memberId", s.self_id().unwrap_or_default().into());
+                let mut list = Vec::new();
+                for m in s.members.values() {
+                    list.push(Self::member_value(m, None, &room.id));
+                }
+                wire::put(o, "members", Value::Array(list));
+                if let Some(l) = &s.layout {
+                    wire::put(o, "layout", camel_of(l));
+                }
+            }
+            Some((
+                v,
                 ["recording", "playback", "stream"].map(|k| (k, egress_of(s, k))),
-            )
+            ))
         });
-        let Some(room) = room else {
+        let Some((v, egress)) = state else {
             return JsValue::UNDEFINED;
         };
-        let mut v = self.room_value(&room, None);
-        if let Value::Object(o) = &mut v {
-            wire::put(o, "memberId", me.into());
-            let list = members
-                .iter()
-                .map(|m| Self::member_value(m, None, &room.id))
-                .collect();
-            wire::put(o, "members", Value::Array(list));
-            if let Some(l) = layout {
-                wire::put(o, "layout", camel_of(&l));
-            }
-        }
         let v = to_js(&v);
         for (kind, list) in egress {
             let mut key = String::from(kind);

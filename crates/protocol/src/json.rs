@@ -850,7 +850,39 @@ pub mod wire {
         Ok(())
     }
 
+    /// Decode an `Option<T>` into `p`: `None` for `null`, else the `T` decoded by its
+    /// operations (not through `T::from_wire`, so a struct's table is read directly).
+    ///
+    /// # Safety
+    /// `p` is valid for writing an `Option<T>`.
+    unsafe fn option_into<T: FromWire>(v: &Value, p: *mut u8) -> Result<(), WireError> {
+        let x = match v {
+            Value::Null => None,
+            _ => {
+                let mut x = core::mem::MaybeUninit::<T>::uninit();
+                // SAFETY: `T`'s operations and a place for a `T`, initialised on success.
+                unsafe {
+                    decode_into(v, T::DE, x.as_mut_ptr().cast())?;
+                    Some(x.assume_init())
+                }
+            }
+        };
+        // SAFETY: the caller's contract.
+        unsafe { p.cast::<Option<T>>().write(x) };
+        Ok(())
+    }
+
     impl DeOps {
+        /// The operations of `Option<T>`.
+        pub(super) const fn option<T: FromWire>() -> DeOps {
+            DeOps {
+                de: option_into::<T>,
+                table: None,
+                missing: missing_into::<Option<T>>,
+                drop: drop_at::<Option<T>>,
+            }
+        }
+
         /// The operations of `Vec<T>`.
         pub(super) const fn vec<T: FromWire>() -> DeOps {
             DeOps {
@@ -1223,6 +1255,8 @@ impl<T: FromWire> FromWire for Option<T> {
     fn from_missing(_field: &'static str) -> Result<Self, WireError> {
         Ok(None)
     }
+
+    const DE: &'static wire::DeOps = &wire::DeOps::option::<T>();
 }
 
 impl<T: ToWire> ToWire for Option<T> {

@@ -235,21 +235,23 @@ impl Listeners {
         Ok(())
     }
 
+    /// Removes the registrations `gone` selects (one body for every removal).
+    #[inline(never)]
+    fn remove(&self, gone: &dyn Fn(&Entry) -> bool) {
+        self.list.borrow_mut().retain(|e| !gone(e));
+    }
+
     /// `off(event, fn?)`: every registration of `fn` for `event`, or all of `event`'s.
     #[inline(never)]
     pub fn off(&self, event: &str, f: &JsValue) {
         let f = f.dyn_ref::<Function>();
-        self.list
-            .borrow_mut()
-            .retain(|e| e.event != event || f.is_some_and(|f| e.f != *f));
+        self.remove(&|e| e.event == event && f.is_none_or(|f| e.f == *f));
     }
 
     /// `removeAllListeners(event?)`.
     #[inline(never)]
     pub fn remove_all(&self, event: Option<String>) {
-        self.list
-            .borrow_mut()
-            .retain(|e| event.as_deref().is_some_and(|ev| e.event != ev));
+        self.remove(&|e| event.as_deref().is_none_or(|ev| e.event == ev));
     }
 
     /// Whether anyone listens to `event`.
@@ -279,13 +281,14 @@ impl Listeners {
         let arr: Array = args.iter().collect();
         for id in ids {
             let next = {
-                let mut list = self.list.borrow_mut();
-                let f = list
+                let f = self
+                    .list
+                    .borrow()
                     .iter()
                     .find(|e| e.id == id)
                     .map(|e| (e.f.clone(), e.retired));
                 if f.as_ref().is_some_and(|f| f.1) {
-                    list.retain(|e| e.id != id);
+                    self.remove(&|e| e.id == id);
                 }
                 f
             };

@@ -54,12 +54,11 @@ pub struct RoomSession {
 
 /// Wire field names as a JSON list of camelCase names.
 fn camel_list(fields: &[String]) -> Value {
-    Value::Array(
-        fields
-            .iter()
-            .map(|f| Value::String(wire::camel(f)))
-            .collect(),
-    )
+    let mut out = Vec::new();
+    for f in fields {
+        out.push(Value::String(wire::camel(f)));
+    }
+    Value::Array(out)
 }
 
 /// A wire value as JSON (one shared body per type, not inlined at every use).
@@ -77,11 +76,13 @@ fn camel_of<T: ovsp::json::ToWire>(v: &T) -> Value {
 /// The recordings, playbacks or streams (`kind`) of the room, as JSON.
 #[inline(never)]
 fn egress_of(s: &convene_core::State, kind: &str) -> Vec<Value> {
+    let mut out = Vec::new();
     match kind {
-        "recording" => s.recordings.values().map(enc).collect(),
-        "playback" => s.playbacks.values().map(enc).collect(),
-        _ => s.rtmp_streams.values().map(enc).collect(),
+        "recording" => s.recordings.values().for_each(|v| out.push(enc(v))),
+        "playback" => s.playbacks.values().for_each(|v| out.push(enc(v))),
+        _ => s.rtmp_streams.values().for_each(|v| out.push(enc(v))),
     }
+    out
 }
 
 fn opt_js(v: JsValue) -> Option<JsValue> {
@@ -192,10 +193,11 @@ impl Rs {
     }
 
     fn egress_list(self: &Rc<Self>, kind: &'static str, list: Vec<Value>) -> JsValue {
-        list.into_iter()
-            .map(|d| self.egress(kind, d))
-            .collect::<js_sys::Array>()
-            .into()
+        let out = js_sys::Array::new();
+        for d in list {
+            out.push(&self.egress(kind, d));
+        }
+        out.into()
     }
 
     /// The payload of facade event `name` for `ev`.
@@ -380,30 +382,39 @@ impl Rs {
         // Every video as (member id, key, its layer's x, y, width, height, z): the first video
         // of a member takes the member's layer; without any layer, an even grid.
         let (videos, grid) = self.state(|s| {
-            let layers: Vec<&ovsp::model::LayoutLayer> = s
-                .layout
-                .iter()
-                .flat_map(|l| &l.layers)
-                .filter(|l| l.member_id.is_some())
-                .collect();
-            let mut videos = Vec::new();
-            let mut push = |member: &str, key: &str| {
-                let first = !videos.iter().any(|(m, _, _)| m == member);
-                let rect = layers
-                    .iter()
-                    .find(|l| first && l.member_id.as_deref() == Some(member))
-                    .map(|l| ([l.x, l.y, l.width, l.height], l.z));
-                videos.push((member.to_owned(), key.to_owned(), rect));
-            };
+            let mut layers: Vec<&ovsp::model::LayoutLayer> = Vec::new();
+            if let Some(l) = &s.layout {
+                for x in &l.layers {
+                    if x.member_id.is_some() {
+                        layers.push(x);
+                    }
+                }
+            }
+            let mut keys: Vec<(&str, &str)> = Vec::new();
             if s.local_tracks.contains_key(CAM) {
-                push(s.self_id().unwrap_or_default(), CAM);
+                keys.push((s.self_id().unwrap_or_default(), CAM));
             }
             for m in s.members.values() {
                 for t in &m.tracks {
                     if t.kind == TrackKind::Video {
-                        push(&m.id, &t.id);
+                        keys.push((&m.id, &t.id));
                     }
                 }
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            let mut videos = Vec::new();
+            for (member, key) in keys {
+                let mut rect = None;
+                if !seen.contains(&member) {
+                    seen.push(member);
+                    for l in &layers {
+                        if l.member_id.as_deref() == Some(member) {
+                            rect = Some(([l.x, l.y, l.width, l.height], l.z));
+                            break;
+                        }
+                    }
+                }
+                videos.push((member.to_owned(), key.to_owned(), rect));
             }
             (videos, layers.is_empty())
         });
@@ -460,13 +471,12 @@ impl Rs {
             }
             let _ = el.set_attribute("style", &css);
         }
-        let stale: Vec<String> = self
-            .tiles
-            .borrow()
-            .keys()
-            .filter(|k| !live.contains(&k.as_str()))
-            .cloned()
-            .collect();
+        let mut stale = Vec::new();
+        for k in self.tiles.borrow().keys() {
+            if !live.contains(&k.as_str()) {
+                stale.push(k.clone());
+            }
+        }
         for k in stale {
             self.drop_track(&k);
         }
@@ -857,10 +867,10 @@ impl Rs {
                 let members: Vec<Member> =
                     ovsp::json::decode(&Value::Array(list("members"))).unwrap_or_default();
                 let id = self.room_id();
-                let list = members
-                    .iter()
-                    .map(|m| Self::member_value(m, None, &id))
-                    .collect();
+                let mut list = Vec::new();
+                for m in &members {
+                    list.push(Self::member_value(m, None, &id));
+                }
                 ("members", to_js(&Value::Array(list)))
             }
             wire::RsReply::List(kind) => {
@@ -876,18 +886,15 @@ impl Rs {
     }
 
     fn local_stream(&self) -> Option<MediaStream> {
-        let tracks: Vec<MediaStreamTrack> = [MIC, CAM]
-            .iter()
-            .filter_map(|c| self.handle.local_track(c))
-            .collect();
-        if tracks.is_empty() {
-            return None;
-        }
         let s = MediaStream::new().ok()?;
-        for t in &tracks {
-            s.add_track(t);
+        let mut any = false;
+        for c in [MIC, CAM] {
+            if let Some(t) = self.handle.local_track(c) {
+                s.add_track(&t);
+                any = true;
+            }
         }
-        Some(s)
+        any.then_some(s)
     }
 
     fn track_setting(&self, cid: &str, label: bool) -> JsValue {
@@ -1034,13 +1041,13 @@ impl Rs {
             M::RemoteStream => self.remote_stream().into(),
             M::DeviceList | M::ScreenShareList => {
                 let screens = op == M::ScreenShareList;
-                self.devices
-                    .borrow()
-                    .iter()
-                    .filter(|(k, _)| (k == "screen") == screens)
-                    .map(|(_, d)| d.clone())
-                    .collect::<js_sys::Array>()
-                    .into()
+                let out = js_sys::Array::new();
+                for (k, d) in self.devices.borrow().iter() {
+                    if (k == "screen") == screens {
+                        out.push(d);
+                    }
+                }
+                out.into()
             }
             M::On | M::Once => {
                 self.listeners
@@ -1075,10 +1082,13 @@ impl Rs {
 
     fn remote_stream(&self) -> Option<MediaStream> {
         let ids: Vec<String> = self.state(|s| {
-            s.members
-                .values()
-                .flat_map(|m| m.tracks.iter().map(|t| t.id.clone()))
-                .collect()
+            let mut ids = Vec::new();
+            for m in s.members.values() {
+                for t in &m.tracks {
+                    ids.push(t.id.clone());
+                }
+            }
+            ids
         });
         let s = MediaStream::new().ok()?;
         for id in ids {

@@ -142,15 +142,19 @@ fn str_list(v: &Value, name: &str) -> Result<Vec<String>, ApiError> {
     let Value::Array(a) = v else {
         return Err(ApiError::invalid(name, "must be a list of strings"));
     };
-    a.iter()
-        .map(|x| match x {
-            Value::String(s) if !s.is_empty() => Ok(s.clone()),
-            _ => Err(ApiError::invalid(
-                name,
-                "must be a list of non-empty strings",
-            )),
-        })
-        .collect()
+    let mut out = Vec::with_capacity(a.len());
+    for x in a {
+        match x {
+            Value::String(s) if !s.is_empty() => out.push(s.clone()),
+            _ => {
+                return Err(ApiError::invalid(
+                    name,
+                    "must be a list of non-empty strings",
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// An optional member id field (`memberId`), checked for shape.
@@ -344,13 +348,21 @@ pub fn two(k1: &str, v1: Value, k2: &str, v2: Value) -> Value {
 /// A JSON array of strings.
 #[inline(never)]
 pub fn str_array(l: &[&str]) -> Value {
-    Value::Array(l.iter().map(|s| Value::String((*s).to_owned())).collect())
+    let mut out = Vec::with_capacity(l.len());
+    for s in l {
+        out.push(Value::String((*s).to_owned()));
+    }
+    Value::Array(out)
 }
 
 /// A JSON array of owned strings.
 #[inline(never)]
 pub fn strings(l: Vec<String>) -> Value {
-    Value::Array(l.into_iter().map(Value::String).collect())
+    let mut out = Vec::with_capacity(l.len());
+    for s in l {
+        out.push(Value::String(s));
+    }
+    Value::Array(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1166,16 +1178,14 @@ pub fn call_mute_user(member_id: &str, args: &[Value]) -> Result<Req, ApiError> 
 /// The layout names of a `layout.list` result (`{layouts:[{name, positions}]}` or
 /// `{layouts:[name]}`), as `getLayouts` returns them.
 pub fn layout_names(result: &Value) -> Value {
-    let names: Vec<Value> = result
-        .get("layouts")
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.as_str().or_else(|| x.get("name").and_then(Value::as_str)))
-                .map(|s| Value::String(s.to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut names = Vec::new();
+    if let Some(Value::Array(l)) = result.get("layouts") {
+        for x in l {
+            if let Some(s) = x.as_str().or_else(|| x.get("name").and_then(Value::as_str)) {
+                names.push(Value::String(s.to_owned()));
+            }
+        }
+    }
     one("layouts", Value::Array(names))
 }
 
@@ -1196,7 +1206,13 @@ pub fn camelize(v: &Value) -> Value {
             }
             Value::Object(out)
         }
-        Value::Array(a) => Value::Array(a.iter().map(camelize).collect()),
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for x in a {
+                out.push(camelize(x));
+            }
+            Value::Array(out)
+        }
         other => other.clone(),
     }
 }

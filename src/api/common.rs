@@ -278,7 +278,10 @@ impl Listeners {
         if ids.is_empty() {
             return;
         }
-        let arr: Array = args.iter().collect();
+        let arr = Array::new();
+        for a in args {
+            arr.push(a);
+        }
         for id in ids {
             let next = {
                 let f = self

@@ -246,15 +246,13 @@ pub fn check_layout(name: &str) -> Result<(), ApiError> {
 /// `standard-N` (N ≥ 1).
 #[inline(never)]
 pub fn check_position(p: &str) -> Result<(), ApiError> {
-    let numbered = |prefix: &str| {
-        p.strip_prefix(prefix).is_some_and(|n| {
-            !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()) && n != "0"
-        })
-    };
-    if matches!(p, "auto" | "off-canvas" | "playback" | "full-screen")
-        || numbered("reserved-")
-        || numbered("standard-")
-    {
+    let n = p
+        .strip_prefix("reserved-")
+        .or_else(|| p.strip_prefix("standard-"));
+    let numbered = n.is_some_and(|n| {
+        !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()) && n != "0"
+    });
+    if numbered || matches!(p, "auto" | "off-canvas" | "playback" | "full-screen") {
         Ok(())
     } else {
         let mut e = ApiError::new(
@@ -1003,10 +1001,12 @@ pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
         }
         "updateSubscription" => {
             let kinds = subscription_kinds(args.get(2))?;
-            let off: Vec<&str> = ["audio", "video"]
-                .into_iter()
-                .filter(|k| !kinds.contains(k))
-                .collect();
+            let mut off = Vec::new();
+            for k in ["audio", "video"] {
+                if !kinds.contains(&k) {
+                    off.push(k);
+                }
+            }
             let mut m = Map::new();
             if !kinds.is_empty() {
                 put(&mut m, "add", target(Some(&kinds)));
@@ -1087,10 +1087,10 @@ pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
     let params = match js {
         "addUsers" => {
             let ids = arg_str_list(args, 0, "users", false)?;
-            let upsert: Vec<Value> = ids
-                .into_iter()
-                .map(|id| one("identity", id.into()))
-                .collect();
+            let mut upsert = Vec::with_capacity(ids.len());
+            for id in ids {
+                upsert.push(one("identity", id.into()));
+            }
             one("upsert", Value::Array(upsert))
         }
         "delUsers" => one("remove", strings(arg_str_list(args, 0, "users", false)?)),

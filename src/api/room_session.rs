@@ -202,30 +202,26 @@ impl Rs {
 
     /// The payload of facade event `name` for `ev`.
     fn payload(self: &Rc<Self>, name: &str, ev: &CoreEvent) -> JsValue {
-        let error = |o: &JsValue, e: &Option<convene_core::CoreError>| {
-            if let Some(e) = e {
-                set(o, "error", &ApiError::from(e).to_js());
-            }
-        };
         // Most payloads are `{<key>: value, room_id, room_session_id}`.
         let room_id = self.room_id();
-        let mut reason = None;
+        let mut o = Map::new();
+        let mut error = None;
+        let mut ids = true;
         let (key, val) = match ev {
             CoreEvent::ConnectionStateChanged { state } => {
-                let o = obj();
-                set(&o, "state", &state.name().into());
                 if let convene_core::ConnectionState::Disconnected { error: e } = state {
-                    error(&o, e);
+                    error = e.as_ref();
                 }
-                return o;
+                ids = false;
+                ("state", state.name().into())
             }
             CoreEvent::RoomLeft { reason, error: e } => {
-                let o = obj();
-                if let Some(r) = reason {
-                    set(&o, "reason", &to_js(r));
+                error = e.as_ref();
+                ids = false;
+                match reason {
+                    Some(r) => ("reason", enc(r)),
+                    None => ("", Value::Null),
                 }
-                error(&o, e);
-                return o;
             }
             CoreEvent::RoomJoined { room, .. } if name == "room.started" => {
                 ("room", self.room_value(room, None))
@@ -252,7 +248,7 @@ impl Rs {
             CoreEvent::MemberLeft {
                 member, reason: r, ..
             } => {
-                reason = Some(enc(r));
+                wire::put(&mut o, "reason", enc(r));
                 ("member", Self::member_value(member, None, &room_id))
             }
             CoreEvent::MemberTalking { member_id, talking } => {
@@ -279,17 +275,20 @@ impl Rs {
             _ => return JsValue::UNDEFINED,
         };
         let no_room = val.is_null();
-        let mut o = Map::new();
-        wire::put(&mut o, key, val);
-        wire::put(&mut o, "room_id", room_id.as_str().into());
-        wire::put(&mut o, "room_session_id", room_id.into());
-        if let Some(r) = reason {
-            wire::put(&mut o, "reason", r);
+        if !key.is_empty() {
+            wire::put(&mut o, key, val);
+        }
+        if ids {
+            wire::put(&mut o, "room_id", room_id.as_str().into());
+            wire::put(&mut o, "room_session_id", room_id.into());
         }
         let o = to_js(&Value::Object(o));
-        if no_room {
+        if no_room && ids {
             // `room.ended` before any join: the room is undefined, not null.
             set(&o, key, &JsValue::UNDEFINED);
+        }
+        if let Some(e) = error {
+            set(&o, "error", &ApiError::from(e).to_js());
         }
         o
     }

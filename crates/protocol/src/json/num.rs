@@ -9,8 +9,6 @@
 //! serde_json lays floats out (`0.5`, `100.0`, `1e+16`, `1.5e-7`). Both paths are small and
 //! slow-ish on hard cases; the wire carries few floats (volumes, layout geometry).
 
-use core::cmp::Ordering;
-
 /// A non-negative big integer: little-endian base-2^32 limbs, no trailing zero limbs.
 #[derive(Clone)]
 struct Big(Vec<u32>);
@@ -100,36 +98,6 @@ impl Big {
             v.append(&mut self.0);
             self.0 = v;
         }
-    }
-
-    /// `self >>= 1`.
-    fn shr1(&mut self) {
-        let mut carry = 0u32;
-        for limb in self.0.iter_mut().rev() {
-            let x = *limb;
-            *limb = (x >> 1) | carry;
-            carry = x << 31;
-        }
-        self.trim();
-    }
-
-    /// `self -= other` (requires `self >= other`).
-    fn sub(&mut self, other: &Big) {
-        let mut borrow = 0i64;
-        for (i, limb) in self.0.iter_mut().enumerate() {
-            let o = other.0.get(i).copied().map_or(0, i64::from);
-            let x = i64::from(*limb) - o - borrow;
-            borrow = i64::from(x < 0);
-            *limb = x.rem_euclid(1 << 32) as u32;
-        }
-        self.trim();
-    }
-
-    fn cmp(&self, other: &Big) -> Ordering {
-        self.0
-            .len()
-            .cmp(&other.0.len())
-            .then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
     }
 
     fn bits(&self) -> u32 {
@@ -263,35 +231,24 @@ fn decimal_to_f64_trimmed(digits: &[u8], exp10: i64) -> Option<f64> {
         let (m, e, sticky) = num.top64();
         return assemble(m, e, sticky);
     }
-    // num / 10^k, with enough quotient bits: scale num by 2^s first.
-    let mut den = Big::from_u64(1);
-    den.mul_pow10((-exp10) as u32);
-    let s = (den.bits() + 66) as i32 - num.bits() as i32;
-    if s >= 0 {
-        num.shl(s as u32);
-    } else {
-        den.shl(s.unsigned_abs());
+    // num / 10^k = num / 5^k * 2^-k. Scale num by 2^s so that the quotient by 5^k has at
+    // least 66 bits, then divide by 5^k in limb-sized steps: the floor of successive floor
+    // divisions is the floor of the whole division, and any remainder on the way is a
+    // non-zero fraction below the quotient's last bit.
+    let k = exp10.unsigned_abs() as u32;
+    // An upper bound of 5^k's bit length (2378 / 1024 > log2(5)).
+    let pow_bits = k * 2378 / 1024 + 1;
+    let s = (pow_bits + 66).saturating_sub(num.bits());
+    num.shl(s);
+    let mut sticky = false;
+    let mut left = k;
+    while left > 0 {
+        let step = left.min(13);
+        sticky |= num.div_rem_small(5u32.pow(step)) != 0;
+        left -= step;
     }
-    // Binary long division; the quotient has fewer than 68 bits.
-    let t = num.bits().saturating_sub(den.bits());
-    den.shl(t);
-    let mut q = 0u128;
-    for j in (0..=t).rev() {
-        if num.cmp(&den) != Ordering::Less {
-            num.sub(&den);
-            q |= 1 << j;
-        }
-        den.shr1();
-    }
-    let sticky = !num.is_zero();
-    let lz = q.leading_zeros();
-    let shift = 64 - lz as i32; // bits to drop so that the top bit lands at bit 63
-    let (m, dropped) = if shift > 0 {
-        ((q >> shift) as u64, q & ((1u128 << shift) - 1) != 0)
-    } else {
-        ((q << -shift) as u64, false)
-    };
-    assemble(m, shift - s, sticky || dropped)
+    let (m, e, rest) = num.top64();
+    assemble(m, e - s as i32 - k as i32, sticky || rest)
 }
 
 /// The exact decimal digits of a finite, non-zero `|x|` and the exponent of their last

@@ -263,6 +263,18 @@ fn text(s: &str) -> Value {
     Value::String(s.to_owned())
 }
 
+/// Moves each of `targets` into `into` (once) and out of `out_of`: the explicit
+/// subscriptions and unsubscriptions re-applied after a full rejoin.
+#[inline(never)]
+fn remember(into: &mut Vec<SubTarget>, out_of: &mut Vec<SubTarget>, targets: &[SubTarget]) {
+    for t in targets {
+        out_of.retain(|x| x != t);
+        if !into.contains(t) {
+            into.push(t.clone());
+        }
+    }
+}
+
 /// `sub.update` params: each non-empty list.
 #[inline(never)]
 fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSetting]) -> Value {
@@ -521,6 +533,12 @@ impl SessionMachine {
         self.complete(handle, Err(CoreError::Misuse(e)));
     }
 
+    /// Completes `handle` with "no local track `cid`".
+    #[inline(never)]
+    fn unknown_track(&mut self, handle: RequestHandle, cid: String) {
+        self.refuse(handle, MisuseError::UnknownTrack { cid });
+    }
+
     fn close_socket(&mut self, code: u16, reason: &str) {
         if self.link != Link::Down {
             self.out.push_back(Output::CloseSocket {
@@ -725,7 +743,7 @@ impl SessionMachine {
             Command::Publish(opts) => self.start_publish(handle, opts),
             Command::Unpublish { cid } => {
                 let Some(l) = self.state.local_tracks.get(&cid) else {
-                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
+                    return self.unknown_track(handle, cid);
                 };
                 let (kind, track_id) = (l.kind, l.track_id.clone());
                 self.forget_local(&cid);
@@ -746,14 +764,14 @@ impl SessionMachine {
                     }
                 } else {
                     if let Some((h, _)) = self.publish_waiters.remove(&cid) {
-                        self.refuse(h, MisuseError::UnknownTrack { cid });
+                        self.unknown_track(h, cid);
                     }
                     self.done(handle);
                 }
             }
             Command::MuteTrack { cid, muted } => {
                 let Some(l) = self.state.local_mut(&cid) else {
-                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
+                    return self.unknown_track(handle, cid);
                 };
                 l.muted = muted;
                 let track_id = l.track_id.clone();
@@ -778,7 +796,7 @@ impl SessionMachine {
             }
             Command::ReplaceTrack { cid } => {
                 let Some(l) = self.state.local_tracks.get(&cid) else {
-                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
+                    return self.unknown_track(handle, cid);
                 };
                 if !l.muted {
                     self.peer(PeerOp::ReplaceTrack { cid, detach: false });
@@ -804,18 +822,8 @@ impl SessionMachine {
                 remove,
                 settings,
             } => {
-                for t in &add {
-                    self.explicit_unsubs.retain(|x| x != t);
-                    if !self.explicit_subs.contains(t) {
-                        self.explicit_subs.push(t.clone());
-                    }
-                }
-                for t in &remove {
-                    self.explicit_subs.retain(|x| x != t);
-                    if !self.explicit_unsubs.contains(t) {
-                        self.explicit_unsubs.push(t.clone());
-                    }
-                }
+                remember(&mut self.explicit_subs, &mut self.explicit_unsubs, &add);
+                remember(&mut self.explicit_unsubs, &mut self.explicit_subs, &remove);
                 for s in &settings {
                     self.sub_settings.insert(s.track_id.clone(), s.clone());
                 }
@@ -848,7 +856,7 @@ impl SessionMachine {
             }
             Command::SendData { cid, payload, to } => {
                 let Some((dh, reliable, seq)) = self.data_out.get_mut(&cid) else {
-                    return self.refuse(handle, MisuseError::UnknownTrack { cid });
+                    return self.unknown_track(handle, cid);
                 };
                 if payload.len() > ovsp::limits::MAX_PAYLOAD_BYTES {
                     return self.refuse(

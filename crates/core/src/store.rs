@@ -260,25 +260,6 @@ impl State {
         }
     }
 
-    fn rebuild_index(&mut self) {
-        self.streams.clear();
-        let mut all: Vec<Track> = Vec::new();
-        if let Some(s) = &self.self_member {
-            all.extend(s.member.tracks.iter().cloned());
-        }
-        for m in self.members.values() {
-            all.extend(m.tracks.iter().cloned());
-        }
-        // Collected in one go (sorted once), not inserted one by one.
-        self.track_owner = all
-            .iter()
-            .map(|t| (t.id.clone(), t.member_id.clone()))
-            .collect();
-        for t in &all {
-            self.index_stream(t);
-        }
-    }
-
     /// Adds a track to the index and stream map; returns whether it opened a new stream.
     fn index_track(&mut self, t: &Track) -> bool {
         self.track_owner.insert(t.id.clone(), t.member_id.clone());
@@ -625,39 +606,16 @@ fn stream_event(phase: Phase, stream: Stream) -> CoreEvent {
     }
 }
 
+/// Replaces the room state by a snapshot, silently: the reconciliation against an empty
+/// state (what the session keeps across joins stays: connection, local tracks, network
+/// quality, access list), with its events dropped.
 fn install_snapshot(state: &mut State, snap: Snapshot) {
-    state.seq = snap.seq;
-    state.audience_count = snap.room.audience_count;
-    state.room = Some(snap.room);
-    state.self_member = Some(snap.self_);
-    state.members = keyed(snap.members, |m| &m.id);
-    state.layout = snap.layout;
-    // The same code as a reconciliation, with its events dropped.
-    let mut none = Vec::new();
-    reconcile_egress(
-        &mut state.recordings,
-        snap.recordings,
-        |r| &r.id,
-        recording_event,
-        &mut none,
-    );
-    reconcile_egress(
-        &mut state.playbacks,
-        snap.playbacks,
-        |p| &p.id,
-        playback_event,
-        &mut none,
-    );
-    reconcile_egress(
-        &mut state.rtmp_streams,
-        snap.streams,
-        |s| &s.id,
-        stream_event,
-        &mut none,
-    );
-    state.subscriptions.clear();
-    state.dominant_speaker = None;
-    state.rebuild_index();
+    let old = std::mem::take(state);
+    state.connection = old.connection;
+    state.network_quality = old.network_quality;
+    state.local_tracks = old.local_tracks;
+    state.acl = old.acl;
+    reconcile_snapshot(state, snap, &mut Vec::new());
 }
 
 fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>) {
@@ -837,9 +795,10 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEve
 fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent>) {
     state.seq = snap.seq;
     // Room.
-    if let Some(old) = state.room.clone() {
-        if old.version != snap.room.version || old.id != snap.room.id {
-            let updated = diff_fields(&encode(&old), &encode(&snap.room), &["version"]);
+    match &state.room {
+        Some(old) if old.version == snap.room.version && old.id == snap.room.id => {}
+        Some(old) => {
+            let updated = diff_fields(&encode(old), &encode(&snap.room), &["version"]);
             state.room = Some(snap.room.clone());
             if !updated.is_empty() {
                 out.push(CoreEvent::RoomUpdated {
@@ -848,6 +807,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
                 });
             }
         }
+        None => state.room = Some(snap.room.clone()),
     }
     if state.audience_count != snap.room.audience_count {
         state.audience_count = snap.room.audience_count;
@@ -857,19 +817,8 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
     }
     // Self: properties, permissions, then tracks.
     let new_self = snap.self_;
-    if let Some(old_self) = state.self_member.clone() {
-        if old_self.member.id != new_self.member.id {
-            // A new session (full rejoin): the old local tracks are gone.
-            for t in &old_self.member.tracks {
-                track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
-            }
-            let mut s = new_self.clone();
-            let tracks = std::mem::take(&mut s.member.tracks);
-            state.self_member = Some(s);
-            for t in tracks {
-                track_published(state, t, out);
-            }
-        } else {
+    match state.self_member.clone() {
+        Some(old_self) if old_self.member.id == new_self.member.id => {
             if old_self.permissions != new_self.permissions
                 || old_self.media_allowed != new_self.media_allowed
                 || old_self.member.role != new_self.member.role
@@ -886,8 +835,18 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
                 s.media_allowed = new_self.media_allowed;
             }
         }
-    } else {
-        state.self_member = Some(new_self);
+        old_self => {
+            // A new session (full rejoin), or the first: the old local tracks are gone.
+            for t in old_self.iter().flat_map(|s| &s.member.tracks) {
+                track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
+            }
+            let mut s = new_self;
+            let tracks = std::mem::take(&mut s.member.tracks);
+            state.self_member = Some(s);
+            for t in tracks {
+                track_published(state, t, out);
+            }
+        }
     }
     // Members that left.
     let gone: Vec<String> = state

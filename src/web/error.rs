@@ -114,17 +114,31 @@ impl MediaError {
     }
 }
 
+/// The DOMException names of the media errors (legacy names included), by variant.
+const KINDS: [(&str, u8); 10] = [
+    ("NotAllowedError", 0),
+    ("PermissionDeniedError", 0),
+    ("NotFoundError", 1),
+    ("DevicesNotFoundError", 1),
+    ("NotReadableError", 2),
+    ("TrackStartError", 2),
+    ("OverconstrainedError", 3),
+    ("ConstraintNotSatisfiedError", 3),
+    ("SecurityError", 4),
+    ("AbortError", 5),
+];
+
 impl From<WebError> for MediaError {
+    #[inline(never)]
     fn from(e: WebError) -> Self {
-        match e.name.as_str() {
-            "NotAllowedError" | "PermissionDeniedError" => MediaError::NotAllowed(e),
-            "NotFoundError" | "DevicesNotFoundError" => MediaError::NotFound(e),
-            "NotReadableError" | "TrackStartError" => MediaError::NotReadable(e),
-            "OverconstrainedError" | "ConstraintNotSatisfiedError" => {
-                MediaError::Overconstrained(e)
-            }
-            "SecurityError" => MediaError::Security(e),
-            "AbortError" => MediaError::Abort(e),
+        let kind = KINDS.iter().find(|(n, _)| *n == e.name).map_or(6, |k| k.1);
+        match kind {
+            0 => MediaError::NotAllowed(e),
+            1 => MediaError::NotFound(e),
+            2 => MediaError::NotReadable(e),
+            3 => MediaError::Overconstrained(e),
+            4 => MediaError::Security(e),
+            5 => MediaError::Abort(e),
             _ => MediaError::Other(e),
         }
     }

@@ -9,23 +9,22 @@
 //! [`watch`]): each hands its event, with a numeric tag, to a [`Handler`] it holds weakly.
 //! All of them share one closure type, so the browser layer has one set of callback shims.
 
-use std::cell::Cell;
 use std::rc::Weak;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Event, EventTarget};
 
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-}
+/// The page has one thread; an atomic is simply the cheapest global counter there.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 fn live_add(d: isize) {
-    LIVE.with(|c| c.set(c.get().wrapping_add_signed(d)));
+    LIVE.store(LIVE.load(Relaxed).wrapping_add_signed(d), Relaxed);
 }
 
 /// Number of [`Listener`]s and [`Timer`]s currently registered with the browser.
 pub fn live_callbacks() -> usize {
-    LIVE.with(|c| c.get())
+    LIVE.load(Relaxed)
 }
 
 /// Receives what hooked listeners, timers and promises report.

@@ -35,7 +35,6 @@ use convene_core::{
 };
 use ovsp::json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -54,43 +53,24 @@ pub type CallResult = Result<Value, CoreError>;
 #[must_use = "the command is submitted either way; await the reply for its result"]
 pub struct Reply {
     rx: OneshotRx<CallResult>,
-    then: Option<Then>,
-}
-
-/// What a reply does once the command completed: with a cid, drop that local track (always,
-/// or only when the command failed); without one, end the session.
-struct Then {
-    shared: Rc<Shared>,
-    cid: Option<String>,
-    always: bool,
 }
 
 impl Reply {
     fn ready(r: CallResult) -> Reply {
         let (tx, rx) = oneshot();
         tx.send(r);
-        Reply { rx, then: None }
+        Reply { rx }
     }
 }
 
 impl Future for Reply {
     type Output = CallResult;
+    #[inline(never)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
-        let r = match Pin::new(&mut self.rx).poll(cx) {
-            Poll::Ready(r) => r.unwrap_or_else(|| Err(closed())),
-            Poll::Pending => return Poll::Pending,
-        };
-        if let Some(t) = self.then.take() {
-            match t.cid {
-                Some(cid) if t.always || r.is_err() => {
-                    let old = t.shared.local.borrow_mut().remove(&cid);
-                    drop(old);
-                }
-                Some(_) => {}
-                None => t.shared.send(SHUTDOWN),
-            }
+        match Pin::new(&mut self.rx).poll(cx) {
+            Poll::Ready(r) => Poll::Ready(r.unwrap_or_else(|| Err(closed()))),
+            Poll::Pending => Poll::Pending,
         }
-        Poll::Ready(r)
     }
 }
 
@@ -411,7 +391,7 @@ impl SessionHandle {
             timer: None,
             timer_gen: 0,
             deadline: None,
-            pending: VecDeque::new(),
+            pending: Vec::new(),
             replies: Vec::new(),
             next_handle: 1,
             events: Vec::new(),
@@ -451,26 +431,16 @@ impl SessionHandle {
     }
 
     /// Submits a command to the core; the returned [`Reply`] resolves to its completion.
-    pub fn call(&self, cmd: Command) -> Reply {
-        self.call_then(cmd, None)
-    }
-
+    /// A failed `Publish` drops the local track of its cid, a completed `Unpublish` drops it
+    /// in any case, and a completed `Leave` ends the session.
     #[inline(never)]
-    fn call_then(&self, cmd: Command, then: Option<Then>) -> Reply {
+    pub fn call(&self, cmd: Command) -> Reply {
         let (tx, rx) = oneshot();
         if self.is_alive() {
             // A refused message drops `tx`, which resolves the reply as closed.
             self.shared().tx.send(Msg::Call(cmd, tx));
         }
-        Reply { rx, then }
-    }
-
-    fn then(&self, cid: Option<&str>, always: bool) -> Option<Then> {
-        Some(Then {
-            shared: self.shared().clone(),
-            cid: cid.map(str::to_owned),
-            always,
-        })
+        Reply { rx }
     }
 
     /// Calls `f` with every event, after the actor has released its borrows. `f` may call any
@@ -523,7 +493,7 @@ impl SessionHandle {
             return Reply::ready(Err(CoreError::Misuse(MisuseError::DuplicateTrack { cid })));
         }
         self.shared().adopt(&cid, track, source);
-        self.call_then(Command::Publish(opts), self.then(Some(&cid), false))
+        self.call(Command::Publish(opts))
     }
 
     /// Unpublishes and stops the local track `cid`.
@@ -531,7 +501,7 @@ impl SessionHandle {
         let cmd = Command::Unpublish {
             cid: cid.to_owned(),
         };
-        self.call_then(cmd, self.then(Some(cid), true))
+        self.call(cmd)
     }
 
     /// Sends `track` in place of the local track `cid` (for example another camera); the old
@@ -623,13 +593,18 @@ impl SessionHandle {
 
     /// Detaches every attachment of `key` (elements the SDK created are removed).
     pub fn detach(&self, key: &str) {
-        let gone: Vec<Attached> = self
-            .shared()
-            .attached
-            .borrow_mut()
-            .extract_if(.., |a| a.key == key)
-            .collect();
-        drop(gone);
+        let atts = &self.shared().attached;
+        loop {
+            // Each is dropped after the borrow ends.
+            let gone = {
+                let mut atts = atts.borrow_mut();
+                let i = atts.iter().position(|a| a.key == key);
+                i.map(|i| atts.swap_remove(i))
+            };
+            if gone.is_none() {
+                break;
+            }
+        }
     }
 
     /// Retries playback of every attachment the autoplay policy blocked. Call it from a user
@@ -704,7 +679,7 @@ impl SessionHandle {
     /// Leaves the room (`room.leave`) and ends the session: afterwards no timer, listener,
     /// peer connection or local track of it remains.
     pub fn leave(&self) -> Reply {
-        self.call_then(Command::Leave { reason: None }, self.then(None, false))
+        self.call(Command::Leave { reason: None })
     }
 
     /// Ends the session at once without telling the server (it sees a network loss).
@@ -756,6 +731,18 @@ enum Wake {
     Pending,
 }
 
+/// What follows the completion of a command, besides settling its reply.
+enum Then {
+    /// Nothing.
+    Nothing,
+    /// Drop the local track `cid` if the command failed (publish).
+    DropIfFailed(String),
+    /// Drop the local track `cid` (unpublish).
+    Drop(String),
+    /// End the session (leave).
+    End,
+}
+
 /// What to do once the awaited browser promise settled: report the outcome of operation `op`
 /// on `pc` (a success only for descriptions, of type `sdp_type` when created), unless `ignore`.
 struct After {
@@ -794,8 +781,11 @@ struct Actor {
     timer: Option<Timer>,
     timer_gen: u32,
     deadline: Option<u64>,
-    pending: VecDeque<Input>,
-    replies: Vec<(RequestHandle, OneshotTx<CallResult>)>,
+    /// The inputs the actor queued itself, oldest first.
+    pending: Vec<Input>,
+    /// The pending commands: their replies, and what follows their completion (see
+    /// [`Then`]).
+    replies: Vec<(RequestHandle, OneshotTx<CallResult>, Then)>,
     next_handle: u64,
     events: Vec<SessionEvent>,
     devices: Option<Listener>,
@@ -832,7 +822,7 @@ impl Actor {
                 self.settled(after, r);
                 None
             }
-            Wake::Pending => self.pending.pop_front(),
+            Wake::Pending => Some(self.pending.remove(0)),
         };
         if let Some(i) = input {
             self.shared
@@ -876,7 +866,13 @@ impl Actor {
         match m {
             Msg::Call(command, tx) => {
                 let handle = self.handle();
-                self.replies.push((handle, tx));
+                let then = match &command {
+                    Command::Publish(o) => Then::DropIfFailed(o.cid.clone()),
+                    Command::Unpublish { cid } => Then::Drop(cid.clone()),
+                    Command::Leave { .. } => Then::End,
+                    _ => Then::Nothing,
+                };
+                self.replies.push((handle, tx, then));
                 Some(Input::Command { handle, command })
             }
             Msg::Js(tag, v) => self.on_js(tag, v),
@@ -1101,7 +1097,7 @@ impl Actor {
             PeerOpKind::SetRemoteDescription => PeerEvent::RemoteDescriptionSet { pc },
             _ => return,
         };
-        self.pending.push_back(Input::Peer(ev));
+        self.pending.push(Input::Peer(ev));
     }
 
     fn drain(&mut self) {
@@ -1138,18 +1134,33 @@ impl Actor {
                     self.events.push(SessionEvent::Core(e));
                 }
                 Output::Completed { handle, result } => {
-                    if let Some(i) = self.replies.iter().position(|(h, _)| *h == handle) {
-                        self.replies.swap_remove(i).1.send(result);
+                    if let Some(i) = self.replies.iter().position(|r| r.0 == handle) {
+                        let (_, tx, then) = self.replies.swap_remove(i);
+                        self.then(then, result.is_err());
+                        tx.send(result);
                     }
                 }
             }
         }
     }
 
+    /// What follows a completed command (`failed` when it failed).
+    #[inline(never)]
+    fn then(&mut self, then: Then, failed: bool) {
+        let cid = match then {
+            Then::Drop(cid) => cid,
+            Then::DropIfFailed(cid) if failed => cid,
+            Then::End => return self.done = true,
+            _ => return,
+        };
+        let old = self.shared.local.borrow_mut().remove(&cid);
+        drop(old);
+    }
+
     fn socket_lost(&mut self, reason: String) {
         self.socket = None;
         self.pending
-            .push_back(Input::SocketClosed { code: 1006, reason });
+            .push(Input::SocketClosed { code: 1006, reason });
     }
 
     fn observe(&mut self, e: &CoreEvent) {
@@ -1196,7 +1207,7 @@ impl Actor {
             &message.as_str().into(),
         );
         self.pending
-            .push_back(Input::Peer(PeerEvent::OperationFailed { pc, op, message }));
+            .push(Input::Peer(PeerEvent::OperationFailed { pc, op, message }));
     }
 
     fn local(&self, cid: &str) -> Option<MediaStreamTrack> {
@@ -1359,16 +1370,22 @@ impl Actor {
 
     fn dispatch(&mut self) {
         let events = std::mem::take(&mut self.events);
+        // Subscribers run in the order they subscribed (their ids grow, and `subs` keeps that
+        // order), each looked up anew before its call: a callback may unsubscribe anyone, and
+        // who subscribes during the delivery of an event hears the next one.
         for ev in &events {
-            // A snapshot per event: callbacks may subscribe or unsubscribe.
-            let subs: Vec<Subscriber> = self
-                .shared
-                .subs
-                .borrow()
-                .iter()
-                .map(|(_, f)| f.clone())
-                .collect();
-            for f in &subs {
+            let end = self.shared.next.get();
+            let mut last = 0;
+            loop {
+                let next = self
+                    .shared
+                    .subs
+                    .borrow()
+                    .iter()
+                    .find(|(id, _)| *id > last && *id < end)
+                    .map(|(id, f)| (*id, f.clone()));
+                let Some((id, f)) = next else { break };
+                last = id;
                 f(ev);
             }
         }
@@ -1403,8 +1420,8 @@ impl Actor {
         drop(local);
         let attached = std::mem::take(&mut *self.shared.attached.borrow_mut());
         drop(attached);
-        for (_, tx) in std::mem::take(&mut self.replies) {
-            tx.send(Err(closed()));
+        for r in std::mem::take(&mut self.replies) {
+            r.1.send(Err(closed()));
         }
     }
 }

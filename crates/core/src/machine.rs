@@ -1261,24 +1261,17 @@ impl SessionMachine {
         self.notifications.clear();
         // Requests of the old session: internal ones are regenerated after the rejoin; user
         // requests already sent have an unknown outcome and fail; unsent ones wait.
-        let ids: Vec<u64> = self.pending.keys().copied().collect();
-        for id in ids {
-            let Some(p) = self.pending.get(&id) else {
-                continue;
-            };
-            match &p.purpose {
-                Purpose::User { handle, .. } => {
-                    if p.sent {
-                        let h = *handle;
-                        self.pending.remove(&id);
-                        self.complete(h, Err(disconnected()));
-                    }
-                }
-                Purpose::Leave => {}
-                _ => {
-                    self.pending.remove(&id);
-                }
+        let mut failed = Vec::new();
+        self.pending.retain(|_, p| match p.purpose {
+            Purpose::User { handle, .. } if p.sent => {
+                failed.push(handle);
+                false
             }
+            Purpose::User { .. } | Purpose::Leave => true,
+            _ => false,
+        });
+        for h in failed {
+            self.complete(h, Err(disconnected()));
         }
     }
 

@@ -98,13 +98,9 @@ impl Rs {
         self.state(|s| s.self_id().unwrap_or_default().to_owned())
     }
 
-    fn room(&self) -> Option<Room> {
-        self.state(|s| s.room.clone())
-    }
-
-    fn ids(&self) -> (String, String) {
-        let id = self.room_id();
-        (id.clone(), id)
+    /// The room as the facade shows it (`None` before the join).
+    fn room_json(&self) -> Option<Value> {
+        self.state(|s| s.room.as_ref().map(|r| self.room_value(r, None)))
     }
 
     /// The room id (empty before the join).
@@ -186,7 +182,7 @@ impl Rs {
         Egress {
             rs: self.clone(),
             kind,
-            room_id: self.ids().0,
+            room_id: self.room_id(),
             data,
         }
         .into()
@@ -230,10 +226,7 @@ impl Rs {
             CoreEvent::RoomUpdated { room, updated } => {
                 ("room", self.room_value(room, Some(updated)))
             }
-            CoreEvent::SessionClosing { .. } => match self.room() {
-                Some(r) => ("room", self.room_value(&r, None)),
-                None => ("room", Value::Null),
-            },
+            CoreEvent::SessionClosing { .. } => ("room", self.room_json().unwrap_or_default()),
             CoreEvent::AudienceCount { total } => ("total", Value::from(*total)),
             CoreEvent::LayoutChanged { layout } => ("layout", camel_of(layout)),
             CoreEvent::MemberJoined { member } => {
@@ -986,7 +979,7 @@ impl Rs {
                 .state(|s| matches!(s.connection, convene_core::ConnectionState::Connected))
                 .into(),
             M::MemberId => self.self_id().into(),
-            M::RoomId | M::RoomSessionId | M::Id => self.ids().0.into(),
+            M::RoomId | M::RoomSessionId | M::Id => self.room_id().into(),
             M::Name
             | M::DisplayName
             | M::LayoutName
@@ -1002,8 +995,8 @@ impl Rs {
                     _ => "recording",
                 };
                 let v = self
-                    .room()
-                    .map(|r| get(&to_js(&self.room_value(&r, None)), key))
+                    .room_json()
+                    .map(|r| get(&to_js(&r), key))
                     .unwrap_or(JsValue::UNDEFINED);
                 match op {
                     M::Meta if v.is_undefined() => obj(),

@@ -296,7 +296,7 @@ impl Rs {
                 {
                     // Promoted from the audience: publish the microphone and camera now.
                     if self.handle.local_cids().is_empty() {
-                        let steps = vec![Step::Defaults(JsValue::UNDEFINED)];
+                        let steps = self.default_steps(&JsValue::UNDEFINED);
                         self.go(Ok((steps, Done::Promoted)));
                     }
                 }

@@ -19,7 +19,7 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::{
     parse_macro_input, Attribute, Data, DeriveInput, Error, Fields, Ident, LitStr, Path, Result,
 };
@@ -469,6 +469,14 @@ fn struct_bodies(
                     quote!(::ovsp::json::ToWire::to_wire(&self.#ident)),
                 ));
             }
+            if input.attrs.iter().any(|a| {
+                a.path().is_ident("repr") && a.to_token_stream().to_string().contains("packed")
+            }) {
+                return Err(Error::new_spanned(
+                    name,
+                    "packed structs cannot derive the wire codec",
+                ));
+            }
             if !input.generics.params.is_empty() {
                 return Err(Error::new_spanned(
                     &input.generics,
@@ -500,8 +508,7 @@ fn struct_bodies(
                 // SAFETY: the table describes every field of this struct (offsets and types
                 // from its definition).
                 de_const.extend(quote! {
-                    const DE: &'static #w::DeOps =
-                        &unsafe { #w::DeOps::table::<#name>(&#name::__OVSP_WIRE_DE) };
+                    const DE: #w::OpsOf<Self> = unsafe { #w::OpsOf::new(&#name::__OVSP_WIRE_OPS) };
                 });
                 table.extend(quote! {
                     impl #name {
@@ -511,6 +518,10 @@ fn struct_bodies(
                             names: #de_names,
                             fields: &[#(#de,)*],
                         };
+
+                        #[doc(hidden)]
+                        const __OVSP_WIRE_OPS: #w::DeOps =
+                            unsafe { #w::DeOps::table::<#name>(&#name::__OVSP_WIRE_DE) };
                     }
                 });
             }
@@ -590,7 +601,7 @@ fn de_entry(name: &Ident, f: &WireField) -> TokenStream2 {
     };
     let len = if f.attrs.skip { 0 } else { f.name.len() as u8 };
     quote!(#w::DeField {
-        de: <#ty as ::ovsp::json::FromWire>::DE,
+        de: <#ty as ::ovsp::json::FromWire>::DE.ops(),
         fill: #fill,
         off: #w::offset(::core::mem::offset_of!(#name, #ident)),
         len: #len,

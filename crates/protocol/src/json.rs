@@ -315,7 +315,10 @@ pub trait FromWire: Sized {
     /// How the type decodes in place (the field tables' view of it; a derived struct
     /// decodes by its field table).
     #[doc(hidden)]
-    const DE: &'static wire::DeOps = &wire::DeOps::of::<Self>();
+    const DE: wire::OpsOf<Self> = wire::OpsOf {
+        ops: &wire::DeOps::of::<Self>(),
+        of: core::marker::PhantomData,
+    };
 }
 
 /// A type that encodes to a JSON `Value` (see the module docs).
@@ -517,6 +520,31 @@ pub mod wire {
         table: Option<&'static DeTable>,
         missing: unsafe fn(*mut u8, &'static str) -> Result<(), WireError>,
         drop: unsafe fn(*mut u8),
+    }
+
+    /// The [`DeOps`] of the type `T` ([`FromWire::DE`]): only `unsafe` code can make one for
+    /// operations of another type, so the decoders may trust it.
+    pub struct OpsOf<T> {
+        pub(crate) ops: &'static DeOps,
+        pub(crate) of: core::marker::PhantomData<fn() -> T>,
+    }
+
+    impl<T> OpsOf<T> {
+        /// `ops` as the operations of `T`.
+        ///
+        /// # Safety
+        /// `ops` decodes, drops and fills values of `T`.
+        pub const unsafe fn new(ops: &'static DeOps) -> Self {
+            OpsOf {
+                ops,
+                of: core::marker::PhantomData,
+            }
+        }
+
+        /// The operations.
+        pub const fn ops(&self) -> &'static DeOps {
+            self.ops
+        }
     }
 
     impl DeOps {
@@ -755,7 +783,7 @@ pub mod wire {
         let mut out = core::mem::MaybeUninit::<T>::uninit();
         // SAFETY: `T::DE` belongs to `T`; on success the value is initialised.
         unsafe {
-            decode_into(v, T::DE, out.as_mut_ptr().cast())?;
+            decode_into(v, T::DE.ops, out.as_mut_ptr().cast())?;
             Ok(out.assume_init())
         }
     }
@@ -843,7 +871,7 @@ pub mod wire {
         // SAFETY: `T`'s layout and operations; the allocation is one of `n` `T`s made with
         // the global allocator (or a dangling aligned pointer for no allocation).
         unsafe {
-            let (base, n) = decode_array(v, T::DE, core::alloc::Layout::new::<T>())?;
+            let (base, n) = decode_array(v, T::DE.ops, core::alloc::Layout::new::<T>())?;
             p.cast::<Vec<T>>()
                 .write(Vec::from_raw_parts(base.cast::<T>(), n, n));
         }
@@ -862,7 +890,7 @@ pub mod wire {
                 let mut x = core::mem::MaybeUninit::<T>::uninit();
                 // SAFETY: `T`'s operations and a place for a `T`, initialised on success.
                 unsafe {
-                    decode_into(v, T::DE, x.as_mut_ptr().cast())?;
+                    decode_into(v, T::DE.ops, x.as_mut_ptr().cast())?;
                     Some(x.assume_init())
                 }
             }
@@ -1256,7 +1284,10 @@ impl<T: FromWire> FromWire for Option<T> {
         Ok(None)
     }
 
-    const DE: &'static wire::DeOps = &wire::DeOps::option::<T>();
+    const DE: wire::OpsOf<Self> = wire::OpsOf {
+        ops: &wire::DeOps::option::<T>(),
+        of: core::marker::PhantomData,
+    };
 }
 
 impl<T: ToWire> ToWire for Option<T> {
@@ -1277,7 +1308,10 @@ impl<T: FromWire> FromWire for Vec<T> {
         wire::decode_by_ops(v)
     }
 
-    const DE: &'static wire::DeOps = &wire::DeOps::vec::<T>();
+    const DE: wire::OpsOf<Self> = wire::OpsOf {
+        ops: &wire::DeOps::vec::<T>(),
+        of: core::marker::PhantomData,
+    };
 }
 
 impl<T: ToWire> ToWire for Vec<T> {

@@ -1,10 +1,11 @@
-//! Small ordered collections backed by a sorted `Vec`.
+//! Small ordered collections backed by sorted `Vec`s.
 //!
 //! [`VecMap`] and [`VecSet`] keep their entries sorted by key and find them by binary search.
 //! They iterate in ascending key order, like `BTreeMap`/`BTreeSet`, so state snapshots and
 //! event orders stay deterministic. The maps of a session are small (members, tracks,
-//! subscriptions, listeners), and one sorted vector per key/value type compiles to far less
-//! code than a B-tree, which matters for the WebAssembly bundle.
+//! subscriptions, listeners), and sorted vectors compile to far less code than a B-tree, which
+//! matters for the WebAssembly bundle. A map keeps its keys and its values in two vectors, so
+//! the key search and key moves are one body per key type, shared by all its value types.
 //!
 //! Lookups are `O(log n)`; inserting or removing in the middle moves the entries behind it.
 //! Building from an iterator inserts item by item: input in key order only appends.
@@ -16,19 +17,16 @@ use std::ops::Index;
 
 use serde::{Serialize, Serializer};
 
-/// A map with keys kept in ascending order in one `Vec<(K, V)>`.
+/// A map with keys kept in ascending order: the keys in one `Vec`, the values at the same
+/// positions in another, so the key search is shared by every map with the same key type.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VecMap<K, V> {
-    entries: Vec<(K, V)>,
+    keys: Vec<K>,
+    vals: Vec<V>,
 }
 
 /// Iterator over `(&K, &V)` in key order.
-pub type Iter<'a, K, V> =
-    std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
-
-fn pair_ref<K, V>(e: &(K, V)) -> (&K, &V) {
-    (&e.0, &e.1)
-}
+pub type Iter<'a, K, V> = std::iter::Zip<std::slice::Iter<'a, K>, std::slice::Iter<'a, V>>;
 
 impl<K, V> Default for VecMap<K, V> {
     fn default() -> Self {
@@ -40,81 +38,73 @@ impl<K, V> VecMap<K, V> {
     /// An empty map.
     pub const fn new() -> Self {
         Self {
-            entries: Vec::new(),
+            keys: Vec::new(),
+            vals: Vec::new(),
         }
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.keys.len()
     }
 
     /// Whether the map has no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.keys.is_empty()
     }
 
     /// Removes every entry.
     pub fn clear(&mut self) {
-        self.entries.clear();
-    }
-
-    /// The entries as a slice, sorted by key.
-    pub fn as_slice(&self) -> &[(K, V)] {
-        &self.entries
+        self.keys.clear();
+        self.vals.clear();
     }
 
     /// `(&key, &value)` pairs in key order.
     pub fn iter(&self) -> Iter<'_, K, V> {
-        self.entries.iter().map(pair_ref as fn(&(K, V)) -> (&K, &V))
+        self.keys.iter().zip(self.vals.iter())
     }
 
     /// `(&key, &mut value)` pairs in key order.
     pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> {
-        self.entries.iter_mut().map(|e| (&e.0, &mut e.1))
+        self.keys.iter().zip(self.vals.iter_mut())
     }
 
     /// Keys in ascending order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|e| &e.0)
+        self.keys.iter()
     }
 
     /// Values in key order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|e| &e.1)
+        self.vals.iter()
     }
 
     /// Mutable values in key order.
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
-        self.entries.iter_mut().map(|e| &mut e.1)
+        self.vals.iter_mut()
     }
 
     /// Keeps only the entries for which `keep` returns `true` (order is kept).
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-        self.entries.retain_mut(|e| keep(&e.0, &mut e.1));
+        let keys = std::mem::take(&mut self.keys);
+        let vals = std::mem::take(&mut self.vals);
+        for (k, mut v) in keys.into_iter().zip(vals) {
+            if keep(&k, &mut v) {
+                self.keys.push(k);
+                self.vals.push(v);
+            }
+        }
     }
 }
 
 impl<K: Ord, V> VecMap<K, V> {
-    /// `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
-    fn find<Q>(&self, key: &Q) -> Result<usize, usize>
-    where
-        K: Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        search(self.entries.len(), &|i| match self.entries.get(i) {
-            Some(e) => key_cmp(e.0.borrow(), key),
-            None => Ordering::Greater,
-        })
-    }
-
     /// The value of `key`.
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.find(key).ok().map(|i| &self.entries[i].1)
+        find(&self.keys, key).ok().and_then(|i| self.vals.get(i))
     }
 
     /// The value of `key`, mutably.
@@ -123,7 +113,7 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.find(key).ok().map(|i| &mut self.entries[i].1)
+        find(&self.keys, key).ok().and_then(|i| self.vals.get_mut(i))
     }
 
     /// Whether `key` has an entry.
@@ -132,17 +122,18 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.find(key).is_ok()
+        find(&self.keys, key).is_ok()
     }
 
     /// Sets `key` to `value`; returns the previous value (the stored key is kept, as
     /// `BTreeMap::insert` does).
     #[inline(never)]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+        match find(&self.keys, &key) {
+            Ok(i) => self.vals.get_mut(i).map(|v| std::mem::replace(v, value)),
             Err(i) => {
-                self.entries.insert(i, (key, value));
+                self.keys.insert(i, key);
+                self.vals.insert(i, value);
                 None
             }
         }
@@ -155,22 +146,39 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        self.find(key).ok().map(|i| self.entries.remove(i).1)
+        let i = find(&self.keys, key).ok()?;
+        self.keys.remove(i);
+        Some(self.vals.remove(i))
     }
 
     /// The value of `key`, inserting `make()` first if there is none (like
     /// `entry(key).or_insert_with(make)`).
     #[inline(never)]
     pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
-        let i = match self.find(&key) {
+        let i = match find(&self.keys, &key) {
             Ok(i) => i,
             Err(i) => {
-                self.entries.insert(i, (key, make()));
+                self.keys.insert(i, key);
+                self.vals.insert(i, make());
                 i
             }
         };
-        &mut self.entries[i].1
+        &mut self.vals[i]
     }
+}
+
+/// `Ok(index)` of `key` in the sorted `keys`, or `Err(index)` where it would be inserted: one
+/// body per key type, whatever the values.
+#[inline(never)]
+fn find<K, Q>(keys: &[K], key: &Q) -> Result<usize, usize>
+where
+    K: Borrow<Q>,
+    Q: Ord + ?Sized,
+{
+    search(keys.len(), &|i| match keys.get(i) {
+        Some(k) => key_cmp(k.borrow(), key),
+        None => Ordering::Greater,
+    })
 }
 
 /// Compares two keys: one body per key type (not one per map type), as every map's search
@@ -212,10 +220,10 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
 
 impl<K, V> IntoIterator for VecMap<K, V> {
     type Item = (K, V);
-    type IntoIter = std::vec::IntoIter<(K, V)>;
+    type IntoIter = std::iter::Zip<std::vec::IntoIter<K>, std::vec::IntoIter<V>>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.keys.into_iter().zip(self.vals)
     }
 }
 

@@ -1318,18 +1318,17 @@ impl SessionMachine {
         // Every open command fails, in this order: requests, publishes, resets, commands
         // deferred until the join, the join itself.
         let mut open: Vec<RequestHandle> = Vec::new();
-        for (_, p) in std::mem::take(&mut self.pending) {
+        for p in self.pending.values() {
             if let Purpose::User { handle, .. } = p.purpose {
                 open.push(handle);
             }
         }
-        for (_, (h, _)) in std::mem::take(&mut self.publish_waiters) {
-            open.push(h);
-        }
+        self.pending.clear();
+        open.extend(self.publish_waiters.values().map(|w| w.0));
+        self.publish_waiters.clear();
         open.append(&mut self.pub_neg.reset_waiters);
-        for (h, _) in std::mem::take(&mut self.deferred) {
-            open.push(h);
-        }
+        open.extend(self.deferred.iter().map(|d| d.0));
+        self.deferred.clear();
         open.extend(self.join_handle.take());
         for h in open {
             self.complete(h, Err(fail.clone()));

@@ -113,7 +113,9 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        find(&self.keys, key).ok().and_then(|i| self.vals.get_mut(i))
+        find(&self.keys, key)
+            .ok()
+            .and_then(|i| self.vals.get_mut(i))
     }
 
     /// Whether `key` has an entry.

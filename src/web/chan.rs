@@ -7,14 +7,14 @@
 use super::listener::{Handler, Hook};
 use super::session::Msg;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 struct Shared<T> {
-    queue: RefCell<VecDeque<T>>,
+    /// Oldest first (a few messages at most: the actor takes them as they come).
+    queue: RefCell<Vec<T>>,
     waker: Cell<Option<Waker>>,
 }
 
@@ -41,7 +41,7 @@ impl<T> Inbox<T> {
     pub fn new() -> Self {
         Inbox {
             shared: Rc::new(Shared {
-                queue: RefCell::new(VecDeque::new()),
+                queue: RefCell::new(Vec::new()),
                 waker: Cell::new(None),
             }),
         }
@@ -56,7 +56,7 @@ impl<T> Inbox<T> {
 
     /// Takes the next message without waiting.
     pub fn try_recv(&self) -> Option<T> {
-        self.shared.queue.borrow_mut().pop_front()
+        pop(&self.shared.queue)
     }
 
     /// Waits for the next message.
@@ -81,7 +81,7 @@ impl<T> Future for Recv<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let shared = &self.inbox.shared;
         // The borrow ends before anything else runs: senders never hold it across calls.
-        let next = shared.queue.borrow_mut().pop_front();
+        let next = pop(&shared.queue);
         match next {
             Some(v) => Poll::Ready(v),
             None => {
@@ -92,9 +92,19 @@ impl<T> Future for Recv<'_, T> {
     }
 }
 
+/// The oldest message of `q`.
+fn pop<T>(q: &RefCell<Vec<T>>) -> Option<T> {
+    let mut q = q.borrow_mut();
+    if q.is_empty() {
+        None
+    } else {
+        Some(q.remove(0))
+    }
+}
+
 impl<T> Shared<T> {
     fn push(&self, msg: T) {
-        self.queue.borrow_mut().push_back(msg);
+        self.queue.borrow_mut().push(msg);
         if let Some(w) = self.waker.take() {
             w.wake();
         }

@@ -2,12 +2,16 @@
 //!
 //! The core never reads a clock; every input carries `now` from here.
 
+use wasm_bindgen::JsCast;
+
 /// Monotonic milliseconds since the page started (`performance.now()`).
 pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
+    let p = super::js::get(&js_sys::global(), "performance");
+    if p.is_object() {
+        p.unchecked_into::<web_sys::Performance>().now()
+    } else {
+        js_sys::Date::now()
+    }
 }
 
 /// Wall-clock milliseconds since the Unix epoch (`Date.now()`), for token expiry checks.

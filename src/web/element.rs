@@ -32,9 +32,11 @@ impl Attachment {
         let el = match el {
             Some(e) => e,
             None => {
-                let doc = web_sys::window()
-                    .and_then(|w| w.document())
-                    .ok_or_else(|| WebError::new("NotSupportedError", "no document"))?;
+                let doc = super::js::get(&js_sys::global(), "document");
+                if !doc.is_object() {
+                    return Err(WebError::new("NotSupportedError", "no document"));
+                }
+                let doc: web_sys::Document = doc.unchecked_into();
                 let tag = if track.kind() == "audio" {
                     "audio"
                 } else {

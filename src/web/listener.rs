@@ -149,6 +149,11 @@ impl Drop for Listener {
     }
 }
 
+/// The global object, which has `setTimeout` and `clearTimeout` in a page and in a worker.
+fn global() -> web_sys::Window {
+    js_sys::global().unchecked_into()
+}
+
 /// A `setTimeout` that is cleared when dropped.
 #[must_use = "the timer is cancelled as soon as it is dropped"]
 pub struct Timer {
@@ -170,14 +175,11 @@ impl Timer {
 
     #[inline(never)]
     fn start(ms: i32, cb: Closure<dyn FnMut(JsValue)>) -> Self {
-        let id = web_sys::window()
-            .and_then(|w| {
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    cb.as_ref().unchecked_ref(),
-                    ms.max(0),
-                )
-                .ok()
-            })
+        let id = global()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                cb.as_ref().unchecked_ref(),
+                ms.max(0),
+            )
             .unwrap_or(0);
         live_add(1);
         Timer { id, _cb: cb }
@@ -186,9 +188,7 @@ impl Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if let Some(w) = web_sys::window() {
-            w.clear_timeout_with_handle(self.id);
-        }
+        global().clear_timeout_with_handle(self.id);
         live_add(-1);
     }
 }

@@ -54,10 +54,8 @@ pub fn write(threshold: Level, at: Level, msg: &str, value: &JsValue) {
         _ => "debug",
     };
     // One dynamic call instead of an import per console method keeps the glue small.
-    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap_or_default();
-    let Ok(f) = js_sys::Reflect::get(&console, &method.into()) else {
-        return;
-    };
+    let console = super::js::get(&js_sys::global(), "console");
+    let f = super::js::get(&console, method);
     let Some(f) = f.dyn_ref::<js_sys::Function>() else {
         return;
     };

@@ -233,29 +233,29 @@ pub fn acquire_promise(
     source: Source,
     c: JsValue,
 ) -> Result<(js_sys::Promise, &'static str), MediaError> {
-    let kind = source.kind();
     let display = matches!(source, Source::Screen | Source::ScreenAudio);
-    let p = if display {
-        media_promise(true, &JsValue::FALSE, &c)?
-    } else if kind == "audio" {
-        media_promise(false, &c, &JsValue::UNDEFINED)?
+    let audio = !display && source.kind() == "audio";
+    let (a, v) = if display {
+        (JsValue::FALSE, c)
+    } else if audio {
+        (c, JsValue::UNDEFINED)
     } else {
-        media_promise(false, &JsValue::UNDEFINED, &c)?
+        (JsValue::UNDEFINED, c)
     };
-    Ok((p, if display { "video" } else { kind }))
+    let p = media_promise(display, &a, &v)?;
+    Ok((p, if audio { "audio" } else { "video" }))
 }
 
 /// The first track of kind `first` (else any) of the `MediaStream` `s`; the others are
 /// stopped.
 pub fn first_track(s: &JsValue, first: &str) -> Result<MediaStreamTrack, MediaError> {
     let all = s.unchecked_ref::<MediaStream>().get_tracks();
-    let pick = all
-        .iter()
-        .position(|t| t.unchecked_ref::<MediaStreamTrack>().kind() == first)
-        .unwrap_or(0);
+    let track = |i| all.get(i).unchecked_into::<MediaStreamTrack>();
+    let n = all.length();
+    let pick = (0..n).find(|&i| track(i).kind() == first).unwrap_or(0);
     let mut out = None;
-    for (i, t) in all.iter().enumerate() {
-        let t: MediaStreamTrack = t.unchecked_into();
+    for i in 0..n {
+        let t = track(i);
         if i == pick {
             out = Some(t);
         } else {

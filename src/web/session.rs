@@ -383,10 +383,8 @@ impl SessionHandle {
             inbox,
             socket: None,
             sock_gen: 0,
-            pub_pc: None,
-            sub_pc: None,
-            pub_gen: 0,
-            sub_gen: 0,
+            peers: [None, None],
+            gens: [0, 0],
             senders: Table::default(),
             timer: None,
             timer_gen: 0,
@@ -541,13 +539,11 @@ impl SessionHandle {
 
     /// The cids of the local tracks the SDK owns.
     pub fn local_cids(&self) -> Vec<String> {
-        self.shared()
-            .local
-            .borrow()
-            .0
-            .iter()
-            .map(|(c, _)| c.clone())
-            .collect()
+        let mut out = Vec::new();
+        for (c, _) in &self.shared().local.borrow().0 {
+            out.push(c.clone());
+        }
+        out
     }
 
     /// The received browser track of the remote track `track_id`, once it arrived.
@@ -611,15 +607,18 @@ impl SessionHandle {
     /// gesture (for example a click handler).
     pub fn resume_playback(&self) {
         let s = self.shared();
-        let blocked: Vec<u32> = s
-            .attached
-            .borrow()
-            .iter()
-            .filter(|a| a.blocked)
-            .map(|a| a.id)
-            .collect();
-        for id in blocked {
-            s.start_play(id, true);
+        // Playback starts asynchronously, so the list does not change meanwhile.
+        let mut i = 0;
+        loop {
+            let id = match s.attached.borrow().get(i) {
+                Some(a) if a.blocked => a.id,
+                Some(_) => 0,
+                None => break,
+            };
+            if id != 0 {
+                s.start_play(id, true);
+            }
+            i += 1;
         }
     }
 
@@ -772,10 +771,11 @@ struct Actor {
     inbox: Inbox<Msg>,
     socket: Option<Socket>,
     sock_gen: u32,
-    pub_pc: Option<Peer>,
-    sub_pc: Option<Peer>,
-    pub_gen: u32,
-    sub_gen: u32,
+    /// The publishing and subscribing connections (by `PcRole`).
+    peers: [Option<Peer>; 2],
+    /// The generation of each connection: events of replaced or closed connections carry an
+    /// older one and are ignored.
+    gens: [u32; 2],
     /// The transceivers of the publishing connection by cid.
     senders: Table,
     timer: Option<Timer>,
@@ -852,10 +852,7 @@ impl Actor {
     }
 
     fn pc(&self, r: PcRole) -> Option<&Peer> {
-        match r {
-            PcRole::Pub => self.pub_pc.as_ref(),
-            PcRole::Sub => self.sub_pc.as_ref(),
-        }
+        self.peers[r as usize].as_ref()
     }
 
     fn media(&mut self, e: MediaEvent) {
@@ -876,7 +873,7 @@ impl Actor {
                 Some(Input::Command { handle, command })
             }
             Msg::Js(tag, v) => self.on_js(tag, v),
-            Msg::Peer(role, g, sig) if g == self.gen(role) => self.on_peer(role, sig),
+            Msg::Peer(role, g, sig) if g == self.gens[role as usize] => self.on_peer(role, sig),
             Msg::Peer(..) => None,
         }
     }
@@ -1280,7 +1277,7 @@ impl Actor {
             }
             PeerOp::AddTransceiver { cid, kind } => {
                 let track = self.local(&cid);
-                let Some(p) = &self.pub_pc else {
+                let Some(p) = self.pc(PcRole::Pub) else {
                     return self.fail(PcKind::Pub, PeerOpKind::AddTransceiver, missing());
                 };
                 let k = match kind {
@@ -1315,7 +1312,7 @@ impl Actor {
                 }
             }
             PeerOp::SendData { label, data } => {
-                if let Some(Err(e)) = self.pub_pc.as_ref().map(|p| p.send_data(&label, &data)) {
+                if let Some(Err(e)) = self.pc(PcRole::Pub).map(|p| p.send_data(&label, &data)) {
                     self.shared.log(
                         Level::Warn,
                         "convene: data not sent",
@@ -1332,20 +1329,8 @@ impl Actor {
         }
     }
 
-    /// The current generation of a connection: events of replaced or closed connections
-    /// carry an older one and are ignored.
-    fn gen(&self, r: PcRole) -> u32 {
-        match r {
-            PcRole::Pub => self.pub_gen,
-            PcRole::Sub => self.sub_gen,
-        }
-    }
-
     fn bump(&mut self, r: PcRole) -> u32 {
-        let g = match r {
-            PcRole::Pub => &mut self.pub_gen,
-            PcRole::Sub => &mut self.sub_gen,
-        };
+        let g = &mut self.gens[r as usize];
         *g += 1;
         *g
     }
@@ -1395,13 +1380,12 @@ impl Actor {
     /// what belonged to the old one: its transceivers or its received tracks.
     fn set_pc(&mut self, role: PcRole, p: Option<Peer>) {
         self.shared.pcs.borrow_mut()[role as usize] = p.as_ref().map(|p| p.raw().clone());
-        let old = if role == PcRole::Pub {
+        if role == PcRole::Pub {
             self.senders.0.clear();
-            std::mem::replace(&mut self.pub_pc, p)
         } else {
             self.shared.remote.borrow_mut().0.clear();
-            std::mem::replace(&mut self.sub_pc, p)
-        };
+        }
+        let old = std::mem::replace(&mut self.peers[role as usize], p);
         drop(old);
     }
 

@@ -69,12 +69,52 @@ pub(super) fn quoted(a: &str, b: &str, c: &str) -> String {
     s
 }
 
+/// The room's id (or, with `name`, its name); `""` before the room is joined.
+#[inline(never)]
+pub(super) fn room_str(h: &SessionHandle, name: bool) -> JsValue {
+    h.with_machine(|m| {
+        let r = m.state().room.as_ref();
+        JsValue::from_str(r.map_or("", |r| if name { &r.name } else { &r.id }))
+    })
+}
+
+/// The server's id of local track `cid`, once published.
+#[inline(never)]
+pub(super) fn local_sid(h: &SessionHandle, cid: &str) -> Option<String> {
+    h.with_machine(|m| {
+        m.state()
+            .local_tracks
+            .get(cid)
+            .and_then(|t| t.track_id.clone())
+    })
+}
+
+/// A facade's session for `token` (else `name` is invalid: `why`) with the `options` every
+/// facade reads (`host`, `logLevel`, `iceServers`); `auto` subscribes to every track. The
+/// session and the facade's listener registry.
+#[inline(never)]
+pub(super) fn open(
+    token: Option<String>,
+    name: &str,
+    why: &str,
+    options: &JsValue,
+    auto: bool,
+) -> Result<(SessionHandle, Listeners), ApiError> {
+    let token = token.ok_or_else(|| ApiError::invalid(name, why))?;
+    let opts = super::opts::read(options)?;
+    let handle = common::session(&token, common::get_str(options, "host"), |c| {
+        c.join.auto_subscribe = auto
+    })?;
+    let listeners = opts.apply(&handle);
+    Ok((handle, listeners))
+}
+
 /// The name a track is known by in a call: its name, else its client id, else its id.
 fn track_name(t: &ovsp::model::Track) -> &str {
     t.name.as_deref().or(t.cid.as_deref()).unwrap_or(&t.id)
 }
 
-struct Inner {
+pub(super) struct Inner {
     handle: SessionHandle,
     listeners: Listeners,
     sub: RefCell<Option<Subscription>>,
@@ -104,12 +144,43 @@ pub(super) enum Step {
     Leave,
 }
 
-/// What a method resolves with, given the outcome of its steps (the last step's value).
-pub(super) type Then = Box<dyn FnOnce(Result<Value, ApiError>) -> common::JsResult>;
+/// What a method resolves with, given the outcome of its steps (the last step's value): one
+/// enum rather than a closure per method, so the ends of all methods share one body.
+pub(super) enum Then {
+    /// `undefined`.
+    Undef,
+    /// The call's `{channel, ok: true}`.
+    CallOk(Rc<Inner>),
+    /// A `Room` left: no longer disconnecting; `undefined`.
+    RoomLeft(Rc<super::room::Inner>),
+    /// A `Room` connected or given a new token: its expiry timer armed for the token (else the
+    /// session's); `undefined`.
+    Arm(Rc<super::room::Inner>, Option<String>),
+    /// A local track published in a `connect()` room: its publication object.
+    Published(Rc<super::video::Inner>, Rc<super::video::LocalInner>),
+}
 
-/// `undefined` once the steps succeeded (the default [`Then`]).
-pub(super) fn undef(r: Result<Value, ApiError>) -> common::JsResult {
-    r.map(|_| JsValue::UNDEFINED)
+impl Then {
+    /// The method's result for the outcome `r` of its steps.
+    #[inline(never)]
+    fn finish(self, r: Result<Value, ApiError>) -> common::JsResult {
+        match &self {
+            Then::Published(room, local) => return room.published(local.clone(), r),
+            Then::RoomLeft(room) => room.disconnecting.set(false),
+            _ => {}
+        }
+        r?;
+        Ok(match self {
+            Then::CallOk(inner) => inner.ok(),
+            Then::Arm(room, token) => {
+                let tok =
+                    token.unwrap_or_else(|| room.handle.with_machine(|m| m.token().to_owned()));
+                room.arm_expiry(&tok);
+                JsValue::UNDEFINED
+            }
+            _ => JsValue::UNDEFINED,
+        })
+    }
 }
 
 /// The promise of running `steps` in order (stopping at the first error), then `then`: the
@@ -136,7 +207,7 @@ pub(super) async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) ->
             break;
         }
     }
-    then(r)
+    then.finish(r)
 }
 
 /// Runs `s` in the background (submitted at once); a failure is logged as a warning with
@@ -166,12 +237,18 @@ fn start(h: &SessionHandle, s: Step) -> crate::web::session::Reply {
     }
 }
 
-/// Named local tracks to publish.
-type Tracks = Vec<(String, MediaStreamTrack)>;
-
-/// The publish steps of named tracks.
-fn publish_steps(steps: &mut Vec<Step>, tracks: Tracks) {
-    for (name, t) in tracks {
+/// Appends the publish steps of the `tracks` argument (`{name: MediaStreamTrack}`, or
+/// nothing), checked; a track is published under its name.
+#[inline(never)]
+fn publish_steps(steps: &mut Vec<Step>, tracks: &JsValue) -> Result<(), ApiError> {
+    if tracks.is_undefined() || tracks.is_null() {
+        return Ok(());
+    }
+    let names = js_sys::Reflect::own_keys(tracks)
+        .map_err(|_| ApiError::invalid("tracks", "must be an object of name → MediaStreamTrack"))?;
+    for n in names.iter() {
+        let name = n.as_string().unwrap_or_default();
+        let t = common::track_arg(&get(tracks, &name), &cat("tracks.", &name))?;
         let (source, ms, kind) = common::media_kind(t.kind() == "audio");
         let opts = PublishOptions {
             cid: name.clone(),
@@ -184,6 +261,7 @@ fn publish_steps(steps: &mut Vec<Step>, tracks: Tracks) {
         };
         steps.push(Step::Publish(t, source, opts));
     }
+    Ok(())
 }
 
 /// The step of a plain request.
@@ -192,23 +270,6 @@ pub(super) fn rpc(req: wire::Req) -> Step {
         method: req.method.to_owned(),
         params: req.params,
     })
-}
-
-/// The `tracks` argument (`{name: MediaStreamTrack}`, or nothing), checked.
-#[inline(never)]
-fn track_list(tracks: &JsValue) -> Result<Tracks, ApiError> {
-    let mut list = Vec::new();
-    if tracks.is_undefined() || tracks.is_null() {
-        return Ok(list);
-    }
-    let names = js_sys::Reflect::own_keys(tracks)
-        .map_err(|_| ApiError::invalid("tracks", "must be an object of name → MediaStreamTrack"))?;
-    for n in names.iter() {
-        let name = n.as_string().unwrap_or_default();
-        let t = common::track_arg(&get(tracks, &name), &cat("tracks.", &name))?;
-        list.push((name, t));
-    }
-    Ok(list)
 }
 
 /// A non-empty channel id.
@@ -427,18 +488,15 @@ impl Call {
 
     /// Publishes local tracks by name.
     fn add_tracks(&self, tracks: &JsValue) -> Promise {
-        let steps = track_list(tracks).map(|t| {
-            let mut steps = Vec::new();
-            publish_steps(&mut steps, t);
-            steps
-        });
-        run_or(&self.inner.handle, steps, Box::new(undef))
+        let mut steps = Vec::new();
+        let steps = publish_steps(&mut steps, tracks).map(|_| steps);
+        run_or(&self.inner.handle, steps, Then::Undef)
     }
 
     /// Unpublishes tracks by name.
     fn remove_tracks(&self, name: &JsValue) -> Promise {
         let steps = names_arg(name, "name").map(|n| n.into_iter().map(Step::Unpublish).collect());
-        run_or(&self.inner.handle, steps, Box::new(undef))
+        run_or(&self.inner.handle, steps, Then::Undef)
     }
 
     /// Mutes (`true`) or unmutes local tracks by name.
@@ -449,7 +507,7 @@ impl Call {
                 .ok_or_else(|| ApiError::invalid("newState", "must be a boolean"))?;
             Ok(n.into_iter().map(|n| Step::Mute(n, muted)).collect())
         });
-        run_or(&self.inner.handle, steps, Box::new(undef))
+        run_or(&self.inner.handle, steps, Then::Undef)
     }
 
     /// Mutes or unmutes another user's audio or video (admins only).
@@ -526,19 +584,19 @@ impl Call {
 
     /// Leaves the call: local tracks are stopped and the connection closed.
     fn leave(&self) -> Promise {
-        run(&self.inner.handle, vec![Step::Leave], Box::new(undef))
+        run(&self.inner.handle, vec![Step::Leave], Then::Undef)
     }
 }
 
 impl Call {
     #[inline(never)]
     fn build(options: &JsValue) -> Result<Call, ApiError> {
-        let tok = common::get_str(options, "token")
-            .ok_or_else(|| ApiError::invalid("token", "is required"))?;
-        let token_room = token::inspect(&tok)?.room;
-        let opts = super::opts::read(options)?;
-        let handle = common::session(&tok, common::get_str(options, "host"), |_| {})?;
-        let listeners = opts.apply(&handle);
+        let tok = common::get_str(options, "token");
+        let token_room = match &tok {
+            Some(t) => token::inspect(t)?.room,
+            None => None,
+        };
+        let (handle, listeners) = open(tok, "token", "is required", options, true)?;
         let inner = Rc::new(Inner {
             handle,
             listeners,
@@ -558,11 +616,10 @@ impl Call {
     /// The promise of one request: resolved with the call status (`status`) or `undefined`.
     #[inline(never)]
     fn rpc(&self, req: Result<wire::Req, ApiError>, status: bool) -> Promise {
-        let then: Then = if status {
-            let inner = self.inner.clone();
-            Box::new(move |r| r.map(|_| inner.ok()))
+        let then = if status {
+            Then::CallOk(self.inner.clone())
         } else {
-            Box::new(undef)
+            Then::Undef
         };
         run_or(&self.inner.handle, req.map(|r| vec![rpc(r)]), then)
     }
@@ -577,7 +634,7 @@ impl Call {
             if !config.is_undefined() && !config.is_null() {
                 steps.push(rpc(wire::call_configure(&common::args(&[config])?)?));
             }
-            publish_steps(&mut steps, track_list(tracks)?);
+            publish_steps(&mut steps, tracks)?;
             if let Some(room) = self.inner.token_room.as_deref().filter(|r| **r != *channel) {
                 let mut m = quoted("the token grants channel ", room, ", not ");
                 m.push_str(&quoted("", &channel, ""));
@@ -586,12 +643,7 @@ impl Call {
             *self.inner.channel.borrow_mut() = channel;
             Ok(steps)
         })();
-        let inner = self.inner.clone();
-        run_or(
-            &self.inner.handle,
-            steps,
-            Box::new(move |r| r.map(|_| inner.ok())),
-        )
+        run_or(&self.inner.handle, steps, Then::CallOk(self.inner.clone()))
     }
 
     #[inline(never)]

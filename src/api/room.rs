@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{cat, jobj, kind_str, quoted, rpc, run, run_or, undef, Step, Then};
+use super::call::{cat, jobj, kind_str, open, quoted, room_str, rpc, run, run_or, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -28,13 +28,13 @@ use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 /// The one closure behind every unsubscribe function (bound per listener).
 type OffFn = Closure<dyn Fn(JsValue, JsValue)>;
 
-struct Inner {
-    handle: SessionHandle,
+pub(super) struct Inner {
+    pub(super) handle: SessionHandle,
     listeners: Listeners,
     sub: RefCell<Option<Subscription>>,
     context: JsValue,
     started: Cell<bool>,
-    disconnecting: Cell<bool>,
+    pub(super) disconnecting: Cell<bool>,
     metrics_for: RefCell<Option<VecSet<String>>>,
     expiry: RefCell<Option<Timer>>,
     off_fn: RefCell<Option<OffFn>>,
@@ -291,7 +291,7 @@ impl Inner {
 
     /// Arms the expiry timer of `tok`: when it fires before `updateClientToken`, the room
     /// disconnects with 20104 `AccessTokenExpiredError`.
-    fn arm_expiry(self: &Rc<Self>, tok: &str) {
+    pub(super) fn arm_expiry(self: &Rc<Self>, tok: &str) {
         let Ok(info) = token::inspect(tok) else {
             return;
         };
@@ -452,14 +452,9 @@ impl Room {
     /// `new Room({clientToken, host, context})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Room, JsValue> {
-        let token = common::get_str(&options, "clientToken")
-            .ok_or_else(|| ApiError::invalid("clientToken", "is required").to_js())?;
-        let opts = super::opts::read(&options).map_err(|e| e.to_js())?;
-        let handle = common::session(&token, common::get_str(&options, "host"), |cfg| {
-            cfg.join.auto_subscribe = false;
-        })
-        .map_err(|e| e.to_js())?;
-        let listeners = opts.apply(&handle);
+        let token = common::get_str(&options, "clientToken");
+        let (handle, listeners) =
+            open(token, "clientToken", "is required", &options, false).map_err(|e| e.to_js())?;
         let inner = Rc::new(Inner {
             handle,
             listeners,
@@ -518,13 +513,7 @@ impl Room {
 impl Room {
     /// The room id.
     fn id(&self) -> JsValue {
-        JsValue::from(self.inner.handle.with_machine(|m| {
-            m.state()
-                .room
-                .as_ref()
-                .map(|r| r.id.clone())
-                .unwrap_or_default()
-        }))
+        room_str(&self.inner.handle, false)
     }
 
     /// Adds a listener; returns the function that removes it.
@@ -555,16 +544,12 @@ impl Room {
 
     /// Disconnects from the room.
     fn disconnect(&self) -> Promise {
-        let inner = self.inner.clone();
-        inner.disconnecting.set(true);
-        inner.expiry.borrow_mut().take();
+        self.inner.disconnecting.set(true);
+        self.inner.expiry.borrow_mut().take();
         run(
             &self.inner.handle,
             vec![Step::Leave],
-            Box::new(move |r| {
-                inner.disconnecting.set(false);
-                undef(r)
-            }),
+            Then::RoomLeft(self.inner.clone()),
         )
     }
 
@@ -628,7 +613,7 @@ impl Room {
                 }
                 Ok(steps)
             });
-        run_or(&self.inner.handle, steps, Box::new(undef))
+        run_or(&self.inner.handle, steps, Then::Undef)
     }
 
     #[inline(never)]
@@ -671,7 +656,7 @@ impl Room {
                 settings: Vec::new(),
             })])
         })();
-        run_or(&self.inner.handle, steps, Box::new(undef))
+        run_or(&self.inner.handle, steps, Then::Undef)
     }
 
     /// The streams of a participant by key.
@@ -750,7 +735,7 @@ impl Room {
         let steps = common::args(&[message, recipients])
             .and_then(|a| wire::room_message(&a))
             .map(|r| vec![rpc(r)]);
-        run_or(&self.inner.handle, steps, Box::new(undef))
+        run_or(&self.inner.handle, steps, Then::Undef)
     }
 
     /// `enableNetworkMetricsReport` (`on`) / `disableNetworkMetricsReport`: starts or stops
@@ -799,19 +784,13 @@ impl Room {
         run_or(
             &self.inner.handle,
             self.inner.put_stream(key, tracks, update),
-            Box::new(undef),
+            Then::Undef,
         )
     }
 
     /// Arms the expiry timer once the steps succeeded: for `token`, else the session's.
     fn arm(&self, token: Option<String>) -> Then {
-        let inner = self.inner.clone();
-        Box::new(move |r| {
-            r?;
-            let tok = token.unwrap_or_else(|| inner.handle.with_machine(|m| m.token().to_owned()));
-            inner.arm_expiry(&tok);
-            Ok(JsValue::UNDEFINED)
-        })
+        Then::Arm(self.inner.clone(), token)
     }
 }
 

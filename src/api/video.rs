@@ -26,10 +26,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::call::{cat, fire, jobj, kind_str, run, run_steps, Step, Then};
+use super::call::{
+    cat, fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then,
+};
 use super::common::{self, get, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
-use super::opts;
 use super::wire::{self, DataTrackOptions};
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
@@ -51,18 +52,6 @@ fn participant_props(sid: &str, identity: &str) -> JsValue {
             "connected".into(),
         ],
     )
-}
-
-/// The listener arguments `spec` names, as indexes into `slots`.
-#[inline(never)]
-fn pick(spec: &[u8], slots: &[&JsValue]) -> Vec<JsValue> {
-    spec.iter()
-        .map(|&i| {
-            slots
-                .get(usize::from(i))
-                .map_or(JsValue::NULL, |v| (*v).clone())
-        })
-        .collect()
 }
 
 /// The methods of the room's plain objects, by the index their bound function passes.
@@ -98,7 +87,7 @@ fn push_u32(s: &mut String, n: u32) {
 // Local tracks
 // =============================================================================================
 
-struct LocalInner {
+pub(super) struct LocalInner {
     id: String,
     name: String,
     kind: &'static str,
@@ -198,15 +187,7 @@ impl LocalTrack {
         let Some(room) = self.inner.room.borrow().upgrade() else {
             return JsValue::NULL;
         };
-        room.handle
-            .with_machine(|m| {
-                m.state()
-                    .local_tracks
-                    .get(&self.inner.id)
-                    .and_then(|t| t.track_id.clone())
-            })
-            .map(JsValue::from)
-            .unwrap_or(JsValue::NULL)
+        local_sid(&room.handle, &self.inner.id).map_or(JsValue::NULL, JsValue::from)
     }
     /// The browser track.
     fn media_stream_track(&self) -> Option<MediaStreamTrack> {
@@ -271,19 +252,22 @@ impl LocalTrack {
     /// Re-acquires the device with new constraints and sends the new track.
     fn restart(&self, constraints: &JsValue) -> Promise {
         let inner = self.inner.clone();
-        let constraints = constraints.clone();
+        let source = if inner.kind == "audio" {
+            Source::Microphone
+        } else {
+            Source::Camera
+        };
+        let acquire = common::acquire(source, constraints);
         promise(async move {
-            let source = if inner.kind == "audio" {
-                Source::Microphone
-            } else {
-                Source::Camera
-            };
-            let t = common::acquire(source, &constraints).await?;
+            let t = acquire.await?;
             let room = inner.room.borrow().upgrade();
             match room {
-                Some(room) => common::op(room.handle.replace_track(&inner.id, t.clone()))
-                    .await
-                    .map(|_| ())?,
+                Some(room) => {
+                    room.handle
+                        .replace_track(&inner.id, t.clone())
+                        .await
+                        .map_err(ApiError::from)?;
+                }
                 None => {
                     if let Some(old) = inner.track.borrow().as_ref() {
                         old.stop();
@@ -291,9 +275,7 @@ impl LocalTrack {
                 }
             }
             for el in inner.elements.borrow().iter() {
-                if let Ok(s) = MediaStream::new_with_tracks(&Array::of1(&t)) {
-                    el.set_src_object(Some(&s));
-                }
+                show(el, &t);
             }
             *inner.track.borrow_mut() = Some(t);
             Ok(JsValue::UNDEFINED)
@@ -306,8 +288,7 @@ impl LocalTrack {
                 ApiError::invalid("track", "a data track cannot be attached").to_js()
             })?;
         let el = media_element(element, self.inner.kind)?;
-        let s = MediaStream::new_with_tracks(&Array::of1(&track))?;
-        el.set_src_object(Some(&s));
+        show(&el, &track);
         el.set_autoplay(true);
         el.set_muted(true);
         let _ = el.play();
@@ -450,9 +431,22 @@ impl LocalTrack {
     }
 }
 
+/// Plays `t` in `el`.
+#[inline(never)]
+fn show(el: &HtmlMediaElement, t: &MediaStreamTrack) {
+    if let Ok(s) = MediaStream::new_with_tracks(&Array::of1(t)) {
+        el.set_src_object(Some(&s));
+    }
+}
+
+/// The page's document.
+fn document() -> Option<web_sys::Document> {
+    web_sys::window()?.document()
+}
+
 fn media_element_opt(v: &JsValue) -> Option<HtmlMediaElement> {
     if let Some(sel) = v.as_string() {
-        let doc = web_sys::window()?.document()?;
+        let doc = document()?;
         return doc.query_selector(&sel).ok().flatten()?.dyn_into().ok();
     }
     v.clone().dyn_into::<HtmlMediaElement>().ok()
@@ -464,9 +458,7 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
             ApiError::invalid("element", "must be a media element or a selector").to_js()
         });
     }
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let doc = document().ok_or_else(|| JsValue::from_str("no document"))?;
     Ok(doc
         .create_element(if kind == "audio" { "audio" } else { "video" })?
         .unchecked_into())
@@ -537,7 +529,7 @@ struct Obj {
 
 type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
-struct Inner {
+pub(super) struct Inner {
     handle: SessionHandle,
     listeners: Listeners,
     sub: RefCell<Option<Subscription>>,
@@ -555,7 +547,6 @@ struct Inner {
     local_pubs: RefCell<VecMap<String, (u32, Rc<LocalInner>)>>,
     /// Subscribed tracks whose media has not arrived yet.
     pending: RefCell<VecSet<String>>,
-    room_js: RefCell<Option<Weak<Inner>>>,
 }
 
 /// A connected room (what `connect()` resolves to).
@@ -590,6 +581,12 @@ impl Inner {
         listeners.set_level(self.listeners.level());
         self.objs.borrow_mut().insert(id, Obj { js, listeners });
         id
+    }
+
+    /// `obj[key] = val` on object `id`.
+    #[inline(never)]
+    fn set_on(&self, id: u32, key: &str, val: &JsValue) {
+        set(&self.js(id), key, val);
     }
 
     fn js(&self, id: u32) -> JsValue {
@@ -734,7 +731,7 @@ impl Inner {
             if data { 0 } else { 0b11_0000 },
         );
         if let Some(media) = media {
-            set(&self.js(id), "mediaStreamTrack", &media);
+            self.set_on(id, "mediaStreamTrack", &media);
         }
         self.tracks.borrow_mut().insert(t.id.clone(), id);
         if let Some(p) = self.pubs.borrow().get(&t.id) {
@@ -908,13 +905,17 @@ impl Inner {
         };
         *local.room.borrow_mut() = Rc::downgrade(self);
         let this = self.clone();
-        let then: Then = Box::new(move |r| this.published(local, r));
+        let then = Then::Published(this, local);
         Ok((vec![step], then))
     }
 
     /// The end of a publish: the publication object, or `trackPublicationFailed`.
     #[inline(never)]
-    fn published(&self, local: Rc<LocalInner>, r: Result<Value, ApiError>) -> common::JsResult {
+    pub(super) fn published(
+        &self,
+        local: Rc<LocalInner>,
+        r: Result<Value, ApiError>,
+    ) -> common::JsResult {
         let track_js = wrap_local(local.clone());
         if let Err(e) = r {
             *local.room.borrow_mut() = Weak::new();
@@ -925,15 +926,7 @@ impl Inner {
             );
             return Err(e);
         }
-        let sid = self
-            .handle
-            .with_machine(|m| {
-                m.state()
-                    .local_tracks
-                    .get(&local.id)
-                    .and_then(|t| t.track_id.clone())
-            })
-            .unwrap_or_else(|| local.id.clone());
+        let sid = local_sid(&self.handle, &local.id).unwrap_or_else(|| local.id.clone());
         let id = self.new_obj(
             jobj(
                 &["trackSid", "trackName", "kind", "isTrackEnabled", "track"],
@@ -982,7 +975,7 @@ impl Inner {
                     } else {
                         "connected"
                     };
-                    set(&self.js(*p), "state", &s.into());
+                    self.set_on(*p, "state", &s.into());
                 }
             }
             CoreEvent::TrackPublished {
@@ -998,10 +991,10 @@ impl Inner {
             } => {
                 let on = JsValue::from(!track.muted && !track.blocked);
                 if let Some(p) = self.pubs.borrow().get(&track.id) {
-                    set(&self.js(*p), "isTrackEnabled", &on);
+                    self.set_on(*p, "isTrackEnabled", &on);
                 }
                 if let Some(t) = self.tracks.borrow().get(&track.id) {
-                    set(&self.js(*t), "isEnabled", &on);
+                    self.set_on(*t, "isEnabled", &on);
                 }
             }
             CoreEvent::SubscriptionStarted { track: Some(t), .. }
@@ -1047,7 +1040,7 @@ impl Inner {
                     self.parts.borrow().get(member_id).copied()
                 };
                 if let Some(id) = id {
-                    set(&self.js(id), "networkQualityLevel", &JsValue::from(*level));
+                    self.set_on(id, "networkQualityLevel", &JsValue::from(*level));
                 }
             }
             CoreEvent::DataReceived {
@@ -1064,7 +1057,7 @@ impl Inner {
                 return;
             }
             CoreEvent::RoomLeft { .. } => {
-                set(&self.js(self.local.get()), "state", &"disconnected".into());
+                self.set_on(self.local.get(), "state", &"disconnected".into());
             }
             _ => {}
         }
@@ -1073,7 +1066,7 @@ impl Inner {
         match ce {
             CoreEvent::MemberLeft { member, .. } => {
                 if let Some(p) = self.parts.borrow_mut().remove(&member.id) {
-                    set(&self.js(p), "state", &"disconnected".into());
+                    self.set_on(p, "state", &"disconnected".into());
                 }
                 self.participants.delete(&JsValue::from_str(&member.id));
             }
@@ -1130,6 +1123,21 @@ impl Inner {
         self.emit_on(tid, "message", &[data.clone(), t.clone()]);
         self.emit_on(part, "trackMessage", &[data.clone(), t.clone()]);
         self.listeners.emit("trackMessage", &[data, t, p]);
+    }
+
+    /// The listener arguments `spec` names: indexes into `slots` (error, participant,
+    /// publication, track), 4 for the room and 5 for the participant's network quality level.
+    #[inline(never)]
+    fn pick(self: &Rc<Self>, spec: &[u8], slots: &[&JsValue; 4]) -> Vec<JsValue> {
+        spec.iter()
+            .map(|&i| match i {
+                4 => self.room_obj(),
+                5 => get(slots[1], "networkQualityLevel"),
+                i => slots
+                    .get(usize::from(i))
+                    .map_or(JsValue::NULL, |v| (*v).clone()),
+            })
+            .collect()
     }
 
     /// Emits the named events of `ce` on each object.
@@ -1259,21 +1267,11 @@ impl Inner {
             } else {
                 (pj.clone(), &pubj, &tj)
             };
-            let q = if name == "networkQualityLevelChanged" {
-                get(&p, "networkQualityLevel")
-            } else {
-                JsValue::NULL
-            };
-            let room = if target.is_none() && name == "disconnected" {
-                self.room_obj()
-            } else {
-                JsValue::NULL
-            };
             let spec = table
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map_or(dflt, |(_, s)| *s);
-            let args = pick(spec, &[&error, &p, pb, tr, &room, &q]);
+            let args = self.pick(spec, &[&error, &p, pb, tr]);
             match target {
                 None => self.listeners.emit(name, &args),
                 Some(t) => self.emit_on(t, name, &args),
@@ -1336,23 +1334,11 @@ const PUB_ARGS: ArgTable = &[
 impl VideoRoom {
     /// Room id.
     fn sid(&self) -> JsValue {
-        JsValue::from(self.inner.handle.with_machine(|m| {
-            m.state()
-                .room
-                .as_ref()
-                .map(|r| r.id.clone())
-                .unwrap_or_default()
-        }))
+        room_str(&self.inner.handle, false)
     }
     /// Room name.
     fn name(&self) -> JsValue {
-        JsValue::from(self.inner.handle.with_machine(|m| {
-            m.state()
-                .room
-                .as_ref()
-                .map(|r| r.name.clone())
-                .unwrap_or_default()
-        }))
+        room_str(&self.inner.handle, true)
     }
     /// `connected`, `reconnecting` or `disconnected`.
     fn state(&self) -> JsValue {
@@ -1444,21 +1430,17 @@ impl VideoRoom {
 /// Connects to the room of `token` and publishes local tracks.
 #[wasm_bindgen(skip_typescript)]
 pub fn connect(token: JsValue, options: JsValue) -> Promise {
-    let Some(token) = token.as_string() else {
-        return reject(ApiError::invalid("token", "must be a string"));
-    };
     let auto = get(&options, "automaticSubscription") != JsValue::FALSE;
-    let opts = match opts::read(&options) {
+    let (handle, listeners) = match open(
+        token.as_string(),
+        "token",
+        "must be a string",
+        &options,
+        auto,
+    ) {
         Ok(o) => o,
         Err(e) => return reject(e),
     };
-    let handle = match common::session(&token, common::get_str(&options, "host"), |c| {
-        c.join.auto_subscribe = auto
-    }) {
-        Ok(h) => h,
-        Err(e) => return reject(e),
-    };
-    let listeners = opts.apply(&handle);
     let inner = Rc::new(Inner {
         handle,
         listeners,
@@ -1473,7 +1455,6 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         local: Cell::new(0),
         local_pubs: RefCell::new(VecMap::new()),
         pending: RefCell::new(VecSet::new()),
-        room_js: RefCell::new(None),
     });
     let weak = Rc::downgrade(&inner);
     let w2 = weak.clone();
@@ -1486,7 +1467,6 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
     *inner.dispatch.borrow_mut() = Some(d);
     let local = inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
     inner.local.set(local);
-    *inner.room_js.borrow_mut() = Some(weak.clone());
     *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
         if let Some(i) = weak.upgrade() {
             i.on_event(ev);

@@ -678,10 +678,16 @@ impl SessionMachine {
         }
         if self.link == Link::Up && self.session_joined {
             for n in std::mem::take(&mut self.notifications) {
-                self.out
-                    .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+                self.send_notification(n);
             }
         }
+    }
+
+    /// Sends a notification frame now.
+    #[inline(never)]
+    fn send_notification(&mut self, n: Notification) {
+        self.out
+            .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -690,8 +696,7 @@ impl SessionMachine {
             params,
         };
         if self.link == Link::Up && self.session_joined {
-            self.out
-                .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+            self.send_notification(n);
         } else if self.notifications.len() < MAX_QUEUED {
             self.notifications.push(n);
         }
@@ -707,8 +712,7 @@ impl SessionMachine {
                 method: "session.ack".to_owned(),
                 params: obj(&mut [("seq", seq.into())]),
             };
-            self.out
-                .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+            self.send_notification(n);
         }
     }
 
@@ -2373,16 +2377,19 @@ impl SessionMachine {
             PeerEvent::RemoteDescriptionSet { .. } => {}
             PeerEvent::IceCandidate { pc, candidate } => {
                 let params = match candidate {
-                    Some(c) => obj(&mut [
-                        ("pc", text(pc.as_str())),
-                        ("candidate", c.candidate.into()),
-                        ("sdp_mid", c.sdp_mid.into()),
-                        ("sdp_m_line_index", c.sdp_m_line_index.into()),
-                        ("username_fragment", c.username_fragment.into()),
-                    ]),
-                    None => obj(&mut [("pc", text(pc.as_str())), ("candidate", Value::Null)]),
+                    Some(c) => ovsp::methods::IceCandidate {
+                        pc,
+                        candidate: Some(c.candidate),
+                        sdp_mid: c.sdp_mid,
+                        sdp_m_line_index: c.sdp_m_line_index,
+                        username_fragment: c.username_fragment,
+                    },
+                    None => ovsp::methods::IceCandidate {
+                        pc,
+                        ..Default::default()
+                    },
                 };
-                self.notify("ice.candidate", params);
+                self.notify("ice.candidate", params.to_wire());
             }
             PeerEvent::IceState { pc, state } => self.on_ice_state(pc, state),
             PeerEvent::RemoteTrack { mid } => {

@@ -2,16 +2,17 @@
 //!
 //! The core never reads a clock; every input carries `now` from here.
 
-use wasm_bindgen::JsCast;
-
 /// Monotonic milliseconds since the page started (`performance.now()`).
 pub fn now_ms() -> f64 {
     let p = super::js::get(&js_sys::global(), "performance");
-    if p.is_object() {
-        p.unchecked_into::<web_sys::Performance>().now()
+    let now = if p.is_object() {
+        super::js::call(&p, "now", &[])
+            .ok()
+            .and_then(|v| v.as_f64())
     } else {
-        js_sys::Date::now()
-    }
+        None
+    };
+    now.unwrap_or_else(js_sys::Date::now)
 }
 
 /// Wall-clock milliseconds since the Unix epoch (`Date.now()`), for token expiry checks.

@@ -6,7 +6,7 @@
 //! where web-sys would add a generated setter or getter (and a string table per enum) to the
 //! JS glue for each field.
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// A new, empty object.
 pub fn object() -> js_sys::Object {
@@ -43,4 +43,36 @@ pub fn get_str(o: &JsValue, key: &str) -> Option<String> {
 /// `o[key]` when it is a number.
 pub fn get_f64(o: &JsValue, key: &str) -> Option<f64> {
     get(o, key).as_f64()
+}
+
+/// The arguments of a dynamic call as an array.
+fn args_of(args: &[&JsValue]) -> js_sys::Array {
+    let a = js_sys::Array::new();
+    for v in args {
+        a.push(v);
+    }
+    a
+}
+
+/// `o[method](...args)`: the result, or what the call threw (a `TypeError` when `o` has no
+/// such method). Methods only the SDK calls go through here instead of a web-sys import each.
+#[inline(never)]
+pub fn call(o: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    get(o, method)
+        .unchecked_into::<js_sys::Function>()
+        .apply(o, &args_of(args))
+}
+
+/// [`call`] of a method that returns a promise; what it throws becomes a rejected promise.
+pub fn call_promise(o: &JsValue, method: &str, args: &[&JsValue]) -> js_sys::Promise {
+    match call(o, method, args) {
+        Ok(p) => p.unchecked_into(),
+        Err(e) => js_sys::Promise::reject(&e),
+    }
+}
+
+/// `new globalThis[class](...args)`.
+pub fn construct(class: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    let c = get(&js_sys::global(), class);
+    js_sys::Reflect::construct::<fn() -> JsValue>(c.unchecked_ref(), &args_of(args))
 }

@@ -124,7 +124,7 @@ impl Listener {
         } else {
             // addEventListener only throws for a non-callable callback, which a Closure never
             // is.
-            let _ = target.add_event_listener_with_callback(ty, cb.as_ref().unchecked_ref());
+            let _ = super::js::call(target, "addEventListener", &[&ty.into(), cb.as_ref()]);
         }
         live_add(1);
         Listener {
@@ -141,23 +141,20 @@ impl Drop for Listener {
         if self.property {
             let _ = js_sys::Reflect::set(&self.target, &self.ty.into(), &JsValue::NULL);
         } else {
-            let _ = self
-                .target
-                .remove_event_listener_with_callback(self.ty, self.cb.as_ref().unchecked_ref());
+            let _ = super::js::call(
+                &self.target,
+                "removeEventListener",
+                &[&self.ty.into(), self.cb.as_ref()],
+            );
         }
         live_add(-1);
     }
 }
 
-/// The global object, which has `setTimeout` and `clearTimeout` in a page and in a worker.
-fn global() -> web_sys::Window {
-    js_sys::global().unchecked_into()
-}
-
 /// A `setTimeout` that is cleared when dropped.
 #[must_use = "the timer is cancelled as soon as it is dropped"]
 pub struct Timer {
-    id: i32,
+    id: f64,
     _cb: Closure<dyn FnMut(JsValue)>,
 }
 
@@ -175,12 +172,15 @@ impl Timer {
 
     #[inline(never)]
     fn start(ms: i32, cb: Closure<dyn FnMut(JsValue)>) -> Self {
-        let id = global()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                cb.as_ref().unchecked_ref(),
-                ms.max(0),
-            )
-            .unwrap_or(0);
+        // The global object has `setTimeout` and `clearTimeout` in a page and in a worker.
+        let id = super::js::call(
+            &js_sys::global(),
+            "setTimeout",
+            &[cb.as_ref(), &ms.max(0).into()],
+        )
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
         live_add(1);
         Timer { id, _cb: cb }
     }
@@ -188,7 +188,7 @@ impl Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        global().clear_timeout_with_handle(self.id);
+        let _ = super::js::call(&js_sys::global(), "clearTimeout", &[&self.id.into()]);
         live_add(-1);
     }
 }

@@ -77,8 +77,18 @@ struct Channel {
 
 impl Drop for Channel {
     fn drop(&mut self) {
-        self.dc.close();
+        let _ = js::call(&self.dc, "close", &[]);
     }
+}
+
+/// A data channel's label.
+fn label(dc: &RtcDataChannel) -> String {
+    text(dc, "label")
+}
+
+/// Sends `data` on `dc`.
+fn send(dc: &RtcDataChannel, data: &[u8]) -> Result<JsValue, JsValue> {
+    js::call(dc, "send", &[&js_sys::Uint8Array::from(data)])
 }
 
 /// The hook tags of a peer's listeners (a channel's carry its index above the low byte).
@@ -183,7 +193,7 @@ impl Handler for Inner {
                     return;
                 }
                 let dc: RtcDataChannel = dc.unchecked_into();
-                let label = dc.label();
+                let label = label(&dc);
                 self.adopt(dc);
                 PeerSignal::Channel(label)
             }
@@ -192,10 +202,10 @@ impl Handler for Inner {
                 let Some(c) = chans.get_mut((tag >> 8) as usize) else {
                     return;
                 };
-                let label = c.dc.label();
+                let label = label(&c.dc);
                 if kind == OPEN {
                     for m in std::mem::take(&mut c.backlog) {
-                        let _ = c.dc.send_with_u8_array(&m);
+                        let _ = send(&c.dc, &m);
                     }
                     PeerSignal::ChannelOpen(label)
                 } else {
@@ -264,7 +274,7 @@ impl Peer {
         let cfg = js::object();
         js::set(&cfg, "iceServers", &list);
         js::set_str(&cfg, "bundlePolicy", "max-bundle");
-        let pc = RtcPeerConnection::new_with_configuration(cfg.unchecked_ref())?;
+        let pc: RtcPeerConnection = js::construct("RTCPeerConnection", &[&cfg])?.unchecked_into();
         let inner = Rc::new_cyclic(|me: &Weak<Inner>| Inner {
             role,
             pc,
@@ -295,28 +305,29 @@ impl Peer {
     /// (unordered, no retransmits), on this (publishing) connection.
     pub fn open_data_channels(&mut self) {
         let pc = &self.inner.pc;
-        let reliable = pc.create_data_channel("ovsp-reliable");
+        let reliable = js::call(pc, "createDataChannel", &[&"ovsp-reliable".into()]);
         let init = js::object();
         js::set(&init, "ordered", &JsValue::FALSE);
         js::set(&init, "maxRetransmits", &JsValue::from_f64(0.0));
-        let lossy =
-            pc.create_data_channel_with_data_channel_dict("ovsp-lossy", init.unchecked_ref());
-        self.inner.adopt(reliable);
-        self.inner.adopt(lossy);
+        let lossy = js::call(pc, "createDataChannel", &[&"ovsp-lossy".into(), &init]);
+        for dc in [reliable, lossy].into_iter().flatten() {
+            self.inner.adopt(dc.unchecked_into());
+        }
     }
 
     /// Sends `data` on the channel labelled `label`; while the channel is still connecting
     /// the message is kept, in order, and sent when it opens.
     pub fn send_data(&self, label: &str, data: &[u8]) -> Result<(), WebError> {
         let mut channels = self.inner.channels.borrow_mut();
-        let Some(c) = channels.iter_mut().find(|c| c.dc.label() == label) else {
+        let Some(c) = channels.iter_mut().find(|c| self::label(&c.dc) == label) else {
             return Err(WebError::new("InvalidStateError", "no such data channel"));
         };
         if js::get_str(&c.dc, "readyState").as_deref() == Some("connecting") {
             c.backlog.push(data.to_vec());
             return Ok(());
         }
-        c.dc.send_with_u8_array(data).map_err(WebError::from)
+        send(&c.dc, data)?;
+        Ok(())
     }
 
     /// Adds a transceiver sending `track` (or, without a track, of `kind` "audio"/"video").
@@ -333,12 +344,13 @@ impl Peer {
         if let Some(e) = encodings {
             js::set(&init, "sendEncodings", e);
         }
-        let init = init.unchecked_ref();
-        let pc = &self.inner.pc;
-        match track {
-            Some(t) => pc.add_transceiver_with_media_stream_track_and_init(t, init),
-            None => pc.add_transceiver_with_str_and_init(kind, init),
-        }
+        let what = match track {
+            Some(t) => JsValue::from(t),
+            None => kind.into(),
+        };
+        js::call(&self.inner.pc, "addTransceiver", &[&what, &init])
+            .unwrap_or_default()
+            .unchecked_into()
     }
 
     /// All transceivers, in m-line order.
@@ -362,7 +374,8 @@ impl Peer {
         t: &RtcRtpTransceiver,
         track: Option<&MediaStreamTrack>,
     ) -> js_sys::Promise {
-        t.sender().replace_track(track)
+        let track = track.map_or(JsValue::NULL, JsValue::from);
+        js::call_promise(&js::get(t, "sender"), "replaceTrack", &[&track])
     }
 
     /// Creates an offer (an ICE-restart offer with `ice_restart`).
@@ -378,9 +391,7 @@ impl Peer {
         if ice_restart {
             js::set(&o, "iceRestart", &JsValue::TRUE);
         }
-        self.inner
-            .pc
-            .create_offer_with_rtc_offer_options(o.unchecked_ref())
+        js::call_promise(&self.inner.pc, "createOffer", &[&o])
     }
 
     /// Creates an answer to the applied remote offer.
@@ -390,7 +401,7 @@ impl Peer {
 
     /// Starts [`Peer::create_answer`]; the promise resolves to the description ([`sdp_of`]).
     pub fn answer_promise(&self) -> js_sys::Promise {
-        self.inner.pc.create_answer()
+        js::call_promise(&self.inner.pc, "createAnswer", &[])
     }
 
     /// Applies a local description.
@@ -416,13 +427,12 @@ impl Peer {
         };
         js::set_str(&d, "type", t);
         js::set_str(&d, "sdp", sdp);
-        let d = d.unchecked_ref();
-        let pc = &self.inner.pc;
-        if remote {
-            pc.set_remote_description(d)
+        let method = if remote {
+            "setRemoteDescription"
         } else {
-            pc.set_local_description(d)
-        }
+            "setLocalDescription"
+        };
+        js::call_promise(&self.inner.pc, method, &[&d])
     }
 
     /// Adds a remote candidate; `None` signals the end of candidates.
@@ -444,11 +454,10 @@ impl Peer {
             if let Some(u) = &c.username_fragment {
                 js::set_str(&i, "usernameFragment", u);
             }
-            i.unchecked_into()
+            i.into()
         });
-        self.inner
-            .pc
-            .add_ice_candidate_with_opt_rtc_ice_candidate_init(init.as_ref())
+        let init = init.unwrap_or(JsValue::UNDEFINED);
+        js::call_promise(&self.inner.pc, "addIceCandidate", &[&init])
     }
 
     /// `restartIce()`: the next offer restarts ICE.
@@ -475,7 +484,7 @@ impl Drop for Peer {
     fn drop(&mut self) {
         let gone = std::mem::take(&mut *self.inner.channels.borrow_mut());
         drop(gone);
-        self.inner.pc.close();
+        let _ = js::call(&self.inner.pc, "close", &[]);
     }
 }
 

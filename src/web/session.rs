@@ -346,9 +346,18 @@ fn closed() -> CoreError {
     CoreError::Misuse(MisuseError::Closed)
 }
 
+/// `Math.random()`.
+fn random() -> f64 {
+    let math = super::js::get(&js_sys::global(), "Math");
+    super::js::call(&math, "random", &[])
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
 fn random_seed() -> u64 {
-    let a = (js_sys::Math::random() * 4294967296.0) as u64;
-    let b = (js_sys::Math::random() * 4294967296.0) as u64;
+    let a = (random() * 4294967296.0) as u64;
+    let b = (random() * 4294967296.0) as u64;
     (a << 32) ^ b
 }
 

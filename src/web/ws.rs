@@ -3,6 +3,7 @@
 use super::error::WebError;
 use super::js;
 use super::listener::{Hook, Listener};
+use wasm_bindgen::JsCast;
 use web_sys::WebSocket;
 
 /// Added to a socket's tag for its `open` event (the event itself carries nothing needed).
@@ -36,7 +37,8 @@ impl Socket {
     /// Opens `url` offering `protocol`; its events go to `h` with `tag` plus [`OPENED`],
     /// [`MESSAGE`] or [`CLOSED`].
     pub fn open(url: &str, protocol: &str, h: &Hook, tag: u32) -> Result<Socket, WebError> {
-        let ws = WebSocket::new_with_str(url, protocol)?;
+        let ws: WebSocket =
+            js::construct("WebSocket", &[&url.into(), &protocol.into()])?.unchecked_into();
         js::set_str(&ws, "binaryType", "arraybuffer");
         let t: &web_sys::EventTarget = ws.as_ref();
         let listeners = [
@@ -54,15 +56,16 @@ impl Socket {
     pub fn send(&self, text: &str) -> Result<(), WebError> {
         // A closing or closed socket drops the frame either way (its close event follows);
         // send() would only make the browser log "already in CLOSING or CLOSED state".
-        if self.ws.ready_state() > WebSocket::OPEN {
+        if js::get_f64(&self.ws, "readyState").unwrap_or(0.0) > 1.0 {
             return Ok(());
         }
-        self.ws.send_with_str(text).map_err(WebError::from)
+        js::call(&self.ws, "send", &[&text.into()])?;
+        Ok(())
     }
 
     /// Starts the closing handshake with `code` (1000 or 3000-4999) and `reason`.
     pub fn close(&self, code: u16, reason: &str) {
-        let _ = self.ws.close_with_code_and_reason(code, reason);
+        let _ = js::call(&self.ws, "close", &[&code.into(), &reason.into()]);
     }
 
     /// The underlying browser object (tests use it to simulate a network drop).
@@ -75,6 +78,6 @@ impl Drop for Socket {
     fn drop(&mut self) {
         // The listeners are removed right after this body, so no event of this socket is
         // delivered once it is dropped.
-        let _ = self.ws.close();
+        let _ = js::call(&self.ws, "close", &[]);
     }
 }

@@ -1,7 +1,7 @@
 //! Attaching tracks to `<video>` / `<audio>` elements, autoplay handling and output devices.
 
 use super::error::WebError;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
@@ -104,7 +104,7 @@ pub fn sink_promise(el: &HtmlMediaElement, sink_id: &str) -> Result<js_sys::Prom
     let f: &js_sys::Function = f
         .dyn_ref()
         .ok_or_else(|| WebError::new("NotSupportedError", "setSinkId is not supported"))?;
-    let p = f.call1(el, &JsValue::from_str(sink_id))?;
+    let p = f.apply(el, &js_sys::Array::of1(&sink_id.into()))?;
     Ok(js_sys::Promise::resolve(&p))
 }
 

@@ -120,7 +120,7 @@ fn media_promise(
         },
     );
     let f: &js_sys::Function = f.dyn_ref().ok_or(MediaError::Unsupported)?;
-    Ok(f.call1(&md, &c)?.unchecked_into())
+    Ok(f.apply(&md, &js_sys::Array::of1(&c))?.unchecked_into())
 }
 
 /// Waits for a `MediaStream` promise; returns its tracks, those of kind `first` ("audio" or

@@ -462,10 +462,8 @@ impl Peer {
 
     /// `restartIce()`: the next offer restarts ICE.
     pub fn restart_ice(&self) {
-        let pc = &self.inner.pc;
-        if let Some(f) = js::get(pc, "restartIce").dyn_ref::<js_sys::Function>() {
-            let _ = f.call0(pc);
-        }
+        // Nothing happens where the browser has no restartIce().
+        let _ = js::call(&self.inner.pc, "restartIce", &[]);
     }
 
     /// The raw `RTCStatsReport`.

@@ -4,15 +4,7 @@
 
 /// Monotonic milliseconds since the page started (`performance.now()`).
 pub fn now_ms() -> f64 {
-    let p = super::js::get(&js_sys::global(), "performance");
-    let now = if p.is_object() {
-        super::js::call(&p, "now", &[])
-            .ok()
-            .and_then(|v| v.as_f64())
-    } else {
-        None
-    };
-    now.unwrap_or_else(js_sys::Date::now)
+    super::js::global_num("performance", "now").unwrap_or_else(js_sys::Date::now)
 }
 
 /// Wall-clock milliseconds since the Unix epoch (`Date.now()`), for token expiry checks.

@@ -71,6 +71,14 @@ pub fn call_promise(o: &JsValue, method: &str, args: &[&JsValue]) -> js_sys::Pro
     }
 }
 
+/// `globalThis[object][method]()` when it returns a number (`performance.now()`,
+/// `Math.random()`).
+pub fn global_num(object: &str, method: &str) -> Option<f64> {
+    call(&get(&js_sys::global(), object), method, &[])
+        .ok()?
+        .as_f64()
+}
+
 /// `new globalThis[class](...args)`.
 pub fn construct(class: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
     let c = get(&js_sys::global(), class);

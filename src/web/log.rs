@@ -28,17 +28,21 @@ pub enum Level {
 impl Level {
     /// The level of a `logLevel` name (`trace`, `debug`, `info`, `warn`, `error`, `silent`).
     pub fn parse(name: &str) -> Option<Level> {
-        Some(match name {
-            "trace" => Level::Trace,
-            "debug" => Level::Debug,
-            "info" => Level::Info,
-            "warn" => Level::Warn,
-            "error" => Level::Error,
-            "silent" => Level::Silent,
-            _ => return None,
-        })
+        let i = NAMES.iter().position(|n| *n == name)?;
+        Some(LEVELS[i])
     }
 }
+
+/// The `logLevel` names, in the order of [`LEVELS`].
+const NAMES: [&str; 6] = ["trace", "debug", "info", "warn", "error", "silent"];
+const LEVELS: [Level; 6] = [
+    Level::Trace,
+    Level::Debug,
+    Level::Info,
+    Level::Warn,
+    Level::Error,
+    Level::Silent,
+];
 
 /// Writes `msg` (and `value`, unless undefined) at level `at` when `threshold` lets it through
 /// (`console.debug` for trace and debug, then `console.info`, `console.warn`, `console.error`).

@@ -142,6 +142,14 @@ fn data_bytes(v: &JsValue) -> Vec<u8> {
 }
 
 impl Inner {
+    /// Creates the data channel `label` with the options `init` (`undefined`: the defaults)
+    /// and adopts it.
+    fn open_channel(&self, label: &str, init: &JsValue) {
+        if let Ok(dc) = js::call(&self.pc, "createDataChannel", &[&label.into(), init]) {
+            self.adopt(dc.unchecked_into());
+        }
+    }
+
     fn adopt(&self, dc: RtcDataChannel) {
         js::set_str(&dc, "binaryType", "arraybuffer");
         let mut chans = self.channels.borrow_mut();
@@ -304,15 +312,12 @@ impl Peer {
     /// Opens the two OVSP data channels, `ovsp-reliable` (ordered) and `ovsp-lossy`
     /// (unordered, no retransmits), on this (publishing) connection.
     pub fn open_data_channels(&mut self) {
-        let pc = &self.inner.pc;
-        let reliable = js::call(pc, "createDataChannel", &[&"ovsp-reliable".into()]);
+        self.inner
+            .open_channel("ovsp-reliable", &JsValue::UNDEFINED);
         let init = js::object();
         js::set(&init, "ordered", &JsValue::FALSE);
         js::set(&init, "maxRetransmits", &JsValue::from_f64(0.0));
-        let lossy = js::call(pc, "createDataChannel", &[&"ovsp-lossy".into(), &init]);
-        for dc in [reliable, lossy].into_iter().flatten() {
-            self.inner.adopt(dc.unchecked_into());
-        }
+        self.inner.open_channel("ovsp-lossy", &init);
     }
 
     /// Sends `data` on the channel labelled `label`; while the channel is still connecting

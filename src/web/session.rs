@@ -348,11 +348,7 @@ fn closed() -> CoreError {
 
 /// `Math.random()`.
 fn random() -> f64 {
-    let math = super::js::get(&js_sys::global(), "Math");
-    super::js::call(&math, "random", &[])
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0)
+    super::js::global_num("Math", "random").unwrap_or(0.0)
 }
 
 fn random_seed() -> u64 {
@@ -934,7 +930,8 @@ impl Actor {
                 None
             }
             PLAY => {
-                let blocked = !ok && WebError::from(v).name == "NotAllowedError";
+                let blocked =
+                    !ok && super::js::get_str(&v, "name").as_deref() == Some("NotAllowedError");
                 let key = {
                     let mut atts = self.shared.attached.borrow_mut();
                     let key = atts.iter().find(|a| a.id == id)?.key.clone();

@@ -1400,9 +1400,10 @@ impl Actor {
         self.timer = None;
         self.devices = None;
         self.socket = None;
-        let remote = std::mem::take(&mut *self.shared.remote.borrow_mut());
-        for (_, t) in remote.0 {
-            t.unchecked_into::<MediaStreamTrack>().stop();
+        // stop() fires no event, so nothing runs while the table is borrowed; closing the
+        // subscribing connection below empties it.
+        for (_, t) in &self.shared.remote.borrow().0 {
+            t.unchecked_ref::<MediaStreamTrack>().stop();
         }
         self.set_pc(PcRole::Pub, None);
         self.set_pc(PcRole::Sub, None);
@@ -1410,8 +1411,7 @@ impl Actor {
         drop(local);
         let attached = std::mem::take(&mut *self.shared.attached.borrow_mut());
         drop(attached);
-        for r in std::mem::take(&mut self.replies) {
-            r.1.send(Err(closed()));
-        }
+        // A reply whose sender is dropped resolves as closed (see `Reply`).
+        self.replies.clear();
     }
 }

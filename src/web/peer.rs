@@ -212,9 +212,11 @@ impl Handler for Inner {
                 };
                 let label = label(&c.dc);
                 if kind == OPEN {
-                    for m in std::mem::take(&mut c.backlog) {
-                        let _ = send(&c.dc, &m);
+                    // send() fires no event, so nothing runs while the channels are borrowed.
+                    for m in &c.backlog {
+                        let _ = send(&c.dc, m);
                     }
+                    c.backlog = Vec::new();
                     PeerSignal::ChannelOpen(label)
                 } else {
                     PeerSignal::Data {
@@ -249,30 +251,28 @@ impl Peer {
         ice_servers: &[IceServer],
         sink: F,
     ) -> Result<Peer, WebError> {
-        Self::create(role, ice_servers.iter(), Rc::new(sink))
+        Self::create(role, &[ice_servers], Rc::new(sink))
     }
 
-    /// [`Peer::new`] with the servers of `servers` and a shared sink.
-    pub fn create<'a>(
-        role: PcRole,
-        servers: impl Iterator<Item = &'a IceServer>,
-        sink: Sink,
-    ) -> Result<Peer, WebError> {
+    /// [`Peer::new`] with the servers of every list of `servers`, in order, and a shared sink.
+    pub fn create(role: PcRole, servers: &[&[IceServer]], sink: Sink) -> Result<Peer, WebError> {
         let list = js_sys::Array::new();
-        for s in servers {
-            let srv = js::object();
-            let urls = js_sys::Array::new();
-            for u in &s.urls {
-                urls.push(&JsValue::from_str(u));
+        for l in servers {
+            for s in l.iter() {
+                let srv = js::object();
+                let urls = js_sys::Array::new();
+                for u in &s.urls {
+                    urls.push(&JsValue::from_str(u));
+                }
+                js::set(&srv, "urls", &urls);
+                if let Some(u) = &s.username {
+                    js::set_str(&srv, "username", u);
+                }
+                if let Some(c) = &s.credential {
+                    js::set_str(&srv, "credential", c);
+                }
+                list.push(&srv);
             }
-            js::set(&srv, "urls", &urls);
-            if let Some(u) = &s.username {
-                js::set_str(&srv, "username", u);
-            }
-            if let Some(c) = &s.credential {
-                js::set_str(&srv, "credential", c);
-            }
-            list.push(&srv);
         }
         Self::with_servers(role, list, sink)
     }

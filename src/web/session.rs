@@ -1265,7 +1265,7 @@ impl Actor {
                 let extra = self.shared.ice_extra.borrow();
                 let created = Peer::create(
                     role,
-                    ice_servers.iter().chain(extra.iter()),
+                    &[&ice_servers, &extra],
                     Rc::new(move |r: PcRole, s: PeerSignal| {
                         tx.send(Msg::Peer(r, g, s));
                     }),

@@ -702,20 +702,21 @@ impl SessionHandle {
 fn stats_of(r: Result<JsValue, JsValue>) -> SessionStats {
     let mut s = SessionStats::default();
     if let Ok(v) = r {
-        let a: js_sys::Array = v.unchecked_into();
-        for (i, totals, report) in [
-            (0, &mut s.publish, &mut s.publish_report),
-            (1, &mut s.subscribe, &mut s.subscribe_report),
-        ] {
-            let r = a.get(i);
-            if r.is_object() {
-                let r: web_sys::RtcStatsReport = r.unchecked_into();
-                totals.add_report(&r);
-                *report = Some(r);
-            }
-        }
+        let a: &js_sys::Array = v.unchecked_ref();
+        s.publish_report = report_of(a.get(0), &mut s.publish);
+        s.subscribe_report = report_of(a.get(1), &mut s.subscribe);
     }
     s
+}
+
+/// The report `v` (if there is one), added to `totals`.
+fn report_of(v: JsValue, totals: &mut StatsTotals) -> Option<web_sys::RtcStatsReport> {
+    if !v.is_object() {
+        return None;
+    }
+    let r: web_sys::RtcStatsReport = v.unchecked_into();
+    totals.add_report(&r);
+    Some(r)
 }
 
 fn pc_role(k: &PcKind) -> PcRole {
@@ -935,8 +936,10 @@ impl Actor {
                 let key = {
                     let mut atts = self.shared.attached.borrow_mut();
                     let key = atts.iter().find(|a| a.id == id)?.key.clone();
-                    for a in atts.iter_mut().filter(|a| a.key == key) {
-                        a.blocked = blocked;
+                    for a in atts.iter_mut() {
+                        if a.key == key {
+                            a.blocked = blocked;
+                        }
                     }
                     key
                 };

@@ -41,7 +41,9 @@ fn start() {
                     break;
                 }
             }
-            s.extend(digits[i..].iter().map(|&d| char::from(d)));
+            for &d in &digits[i..] {
+                s.push(char::from(d));
+            }
         }
         web::log::write(
             web::log::Level::Trace,

@@ -1010,21 +1010,16 @@ impl Actor {
     fn on_local_ended(&mut self, id: u32) -> Option<Input> {
         let (cid, source) = self.local_by_id(id)?;
         self.media(MediaEvent::LocalTrackEnded { cid: cid.clone() });
-        let started = match source {
-            Source::Camera | Source::Microphone => {
-                media::acquire_promise(source, JsValue::TRUE).map(|(p, _)| p)
-            }
-            _ => Err(MediaError::NotFound(WebError::new(
-                "NotFoundError",
-                "screen capture ended",
-            ))),
-        };
-        match started {
-            Ok(p) => {
+        // A screen capture has no other device.
+        if !matches!(source, Source::Camera | Source::Microphone) {
+            return self.fallback_failed(cid, "NotFoundError");
+        }
+        match media::acquire_promise(source, JsValue::TRUE) {
+            Ok((p, _)) => {
                 watch(p, &self.shared.hook, FALLBACK | id << 8);
                 None
             }
-            Err(e) => self.fallback_failed(cid, &e),
+            Err(e) => self.fallback_failed(cid, e.name()),
         }
     }
 
@@ -1045,7 +1040,7 @@ impl Actor {
         };
         let track = match fresh {
             Ok(t) => t,
-            Err(e) => return self.fallback_failed(cid, &e),
+            Err(e) => return self.fallback_failed(cid, e.name()),
         };
         self.shared.adopt(&cid, track, source);
         let device_id = self
@@ -1064,10 +1059,11 @@ impl Actor {
         })
     }
 
-    fn fallback_failed(&mut self, cid: String, e: &MediaError) -> Option<Input> {
+    /// No other device replaces the ended local track `cid` (`error`: the DOMException name).
+    fn fallback_failed(&mut self, cid: String, error: &str) -> Option<Input> {
         self.media(MediaEvent::DeviceFallbackFailed {
             cid: cid.clone(),
-            error: e.name().to_owned(),
+            error: error.to_owned(),
         });
         Some(Input::Peer(PeerEvent::Media {
             track: convene_core::MediaRef::Local { cid },

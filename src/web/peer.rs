@@ -51,11 +51,6 @@ pub enum PeerSignal {
         /// The remote track.
         track: MediaStreamTrack,
     },
-    /// The remote side opened the data channel with this label. The peer adopted it at once
-    /// (no message can arrive before its listener), so its messages come as [`PeerSignal::Data`].
-    Channel(String),
-    /// A data channel is open.
-    ChannelOpen(String),
     /// A binary (or text, as UTF-8) message on the channel with this label.
     Data {
         /// The channel label (`ovsp-reliable` / `ovsp-lossy`).
@@ -200,29 +195,27 @@ impl Handler for Inner {
                 if !dc.is_object() {
                     return;
                 }
-                let dc: RtcDataChannel = dc.unchecked_into();
-                let label = label(&dc);
-                self.adopt(dc);
-                PeerSignal::Channel(label)
+                // Adopted at once (no message can arrive before its listener): its messages
+                // come as `PeerSignal::Data`.
+                self.adopt(dc.unchecked_into());
+                return;
             }
             kind => {
                 let mut chans = self.channels.borrow_mut();
                 let Some(c) = chans.get_mut((tag >> 8) as usize) else {
                     return;
                 };
-                let label = label(&c.dc);
                 if kind == OPEN {
                     // send() fires no event, so nothing runs while the channels are borrowed.
                     for m in &c.backlog {
                         let _ = send(&c.dc, m);
                     }
                     c.backlog = Vec::new();
-                    PeerSignal::ChannelOpen(label)
-                } else {
-                    PeerSignal::Data {
-                        label,
-                        data: data_bytes(&js::get(&e, "data")),
-                    }
+                    return;
+                }
+                PeerSignal::Data {
+                    label: label(&c.dc),
+                    data: data_bytes(&js::get(&e, "data")),
                 }
             }
         };

@@ -987,7 +987,6 @@ impl Actor {
                     .insert(mid.clone(), track.into());
                 PeerEvent::RemoteTrack { mid }
             }
-            PeerSignal::Channel(_) | PeerSignal::ChannelOpen(_) => return None,
             PeerSignal::Data { label, data } => PeerEvent::DataMessage { pc, label, data },
         };
         Some(Input::Peer(ev))
@@ -1126,7 +1125,7 @@ impl Actor {
                         self.shared
                             .log(Level::Trace, "convene: frame out", &text.as_str().into());
                     }
-                    if let Some(Err(_)) = self.socket.as_ref().map(|s| s.send(&text)) {
+                    if self.socket.as_ref().is_some_and(|s| !s.send(&text)) {
                         self.socket_lost(String::new());
                     }
                 }

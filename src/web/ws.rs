@@ -52,15 +52,13 @@ impl Socket {
         })
     }
 
-    /// Sends one text frame (dropped when the socket is already closing or closed).
-    pub fn send(&self, text: &str) -> Result<(), WebError> {
+    /// Sends one text frame (dropped when the socket is already closing or closed); false when
+    /// the browser refused it.
+    pub fn send(&self, text: &str) -> bool {
         // A closing or closed socket drops the frame either way (its close event follows);
         // send() would only make the browser log "already in CLOSING or CLOSED state".
-        if js::get_f64(&self.ws, "readyState").unwrap_or(0.0) > 1.0 {
-            return Ok(());
-        }
-        js::call(&self.ws, "send", &[&text.into()])?;
-        Ok(())
+        js::get_f64(&self.ws, "readyState").unwrap_or(0.0) > 1.0
+            || js::call(&self.ws, "send", &[&text.into()]).is_ok()
     }
 
     /// Starts the closing handshake with `code` (1000 or 3000-4999) and `reason`.

@@ -17,6 +17,7 @@ use ovsp::codes::Code;
 use ovsp::json::Value;
 use ovsp::model::TrackKind;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
 use super::common::{self, get, obj, promise, reject, set, Listeners};
@@ -244,8 +245,9 @@ fn publish_steps(steps: &mut Vec<Step>, tracks: &JsValue) -> Result<(), ApiError
     if tracks.is_undefined() || tracks.is_null() {
         return Ok(());
     }
-    let names = js_sys::Reflect::own_keys(tracks)
-        .map_err(|_| ApiError::invalid("tracks", "must be an object of name → MediaStreamTrack"))?;
+    let names: Array = common::invoke(&get(&js_sys::global(), "Reflect"), "ownKeys", &[tracks])
+        .map_err(|_| ApiError::invalid("tracks", "must be an object of name → MediaStreamTrack"))?
+        .unchecked_into();
     for n in names.iter() {
         let name = n.as_string().unwrap_or_default();
         let t = common::track_arg(&get(tracks, &name), &cat("tracks.", &name))?;

@@ -131,7 +131,39 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
 
 /// Whether `obj` has own or inherited property `key`.
 pub fn has(obj: &JsValue, key: &str) -> bool {
-    obj.is_object() && Reflect::has(obj, &JsValue::from_str(key)).unwrap_or(false)
+    obj.is_object()
+        && invoke(
+            &get(&js_sys::global(), "Reflect"),
+            "has",
+            &[obj, &JsValue::from_str(key)],
+        )
+        .is_ok_and(|v| v == JsValue::TRUE)
+}
+
+/// `obj[key]` of any value (`undefined` when that throws).
+fn prop(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `v instanceof globalThis[class]` (`false` without such a class): one path instead of an
+/// import per class.
+#[inline(never)]
+pub fn is_a(v: &JsValue, class: &str) -> bool {
+    let proto = prop(&prop(&js_sys::global(), class), "prototype");
+    invoke(&proto, "isPrototypeOf", &[v]).is_ok_and(|r| r == JsValue::TRUE)
+}
+
+/// `obj[method](...args)`: `Err` when that is not a function or it throws. The one path of
+/// the DOM and built-in methods only the facades call, instead of an import each.
+#[inline(never)]
+pub fn invoke(obj: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    let f = prop(obj, method);
+    let f = f.dyn_ref::<Function>().ok_or(JsValue::UNDEFINED)?;
+    let arr = Array::new();
+    for a in args {
+        arr.push(a);
+    }
+    f.apply(obj, &arr)
 }
 
 /// `obj[key]` as a string, if it is one.

@@ -528,8 +528,7 @@ impl Room {
             .as_ref()
             .map(|c| c.as_ref().unchecked_ref())
             .ok_or_else(|| JsValue::from_str("closed"))?;
-        let unsubscribe: JsValue = f.bind2(&JsValue::NULL, event, callback).into();
-        Ok(unsubscribe)
+        common::invoke(f, "bind", &[&JsValue::NULL, event, callback])
     }
 
     /// Connects to the room.
@@ -665,14 +664,19 @@ impl Room {
         let (_, _, rows) = self.inner.rows();
         let m = Map::new();
         for r in rows.iter().filter(|r| r.participant == pid) {
-            m.set(&JsValue::from_str(&r.key), &self.inner.stream_js(r));
+            let _ = common::invoke(
+                &m,
+                "set",
+                &[&JsValue::from_str(&r.key), &self.inner.stream_js(r)],
+            );
         }
         m
     }
 
     /// One stream of a participant.
     fn get_participant_stream(&self, participant_id: &JsValue, key: &JsValue) -> JsValue {
-        self.get_participant_streams(participant_id).get(key)
+        common::invoke(&self.get_participant_streams(participant_id), "get", &[key])
+            .unwrap_or_default()
     }
 
     /// WebRTC statistics of a stream (inbound for remote streams, outbound for local ones).

@@ -410,13 +410,12 @@ impl Rs {
             }
             (videos, layers.is_empty())
         });
-        let style = root.style();
-        if style
-            .get_property_value("position")
+        let style = get(root, "style");
+        if common::get_str(&style, "position")
             .unwrap_or_default()
             .is_empty()
         {
-            let _ = style.set_property("position", "relative");
+            set(&style, "position", &"relative".into());
         }
         let cols = (videos.len().max(1) as f64).sqrt().ceil();
         let rows = (videos.len() as f64 / cols).ceil().max(1.0);
@@ -432,7 +431,7 @@ impl Rs {
                     let _ = el.set_attribute("data-member-id", member);
                     el.set_autoplay(true);
                     let _ = el.set_attribute("playsinline", "");
-                    let _ = root.append_child(&el);
+                    let _ = common::invoke(root, "appendChild", &[&el]);
                     self.tiles.borrow_mut().insert(key.clone(), el.clone());
                     self.elements.borrow_mut().insert(key.clone(), el.clone());
                     el
@@ -605,11 +604,11 @@ impl Rs {
                 (vec![Step::Speaker(id.clone()), Step::Sink(id)], Done::Undef)
             }
             M::SetLocalStream => {
-                let Some(stream) = a.dyn_ref::<MediaStream>() else {
+                if !common::is_a(a, "MediaStream") {
                     return Err(ApiError::invalid("stream", "must be a MediaStream"));
-                };
+                }
                 let mut s = Vec::new();
-                stream_steps(&mut s, stream);
+                stream_steps(&mut s, a.unchecked_ref());
                 (s, Done::Relayout)
             }
             M::SendDigits => return Err(ApiError::unsupported("sendDigits")),
@@ -1120,17 +1119,13 @@ impl RoomSession {
             .ok_or_else(|| ApiError::invalid("token", "is required"))?;
         let root = match opt_js(get(options, "rootElement")) {
             None => None,
-            Some(r) => Some(
-                r.dyn_into::<HtmlElement>()
-                    .map_err(|_| ApiError::invalid("rootElement", "must be an HTMLElement"))?,
-            ),
+            Some(r) if common::is_a(&r, "HTMLElement") => Some(r.unchecked_into::<HtmlElement>()),
+            Some(_) => return Err(ApiError::invalid("rootElement", "must be an HTMLElement")),
         };
         let local_stream = match opt_js(get(options, "localStream")) {
             None => None,
-            Some(s) => Some(
-                s.dyn_into::<MediaStream>()
-                    .map_err(|_| ApiError::invalid("localStream", "must be a MediaStream"))?,
-            ),
+            Some(s) if common::is_a(&s, "MediaStream") => Some(s.unchecked_into::<MediaStream>()),
+            Some(_) => return Err(ApiError::invalid("localStream", "must be a MediaStream")),
         };
         let opts = super::opts::read(options)?;
         let handle = common::session(&token, common::get_str(options, "host"), |_| {})?;

@@ -29,7 +29,7 @@ use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 use super::call::{
     cat, fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then,
 };
-use super::common::{self, get, obj, promise, reject, set, Listeners};
+use super::common::{self, get, invoke, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
 use crate::web::media::Source;
@@ -328,15 +328,19 @@ impl LocalTrack {
         let (text, bytes) = if let Some(s) = data.as_string() {
             (true, s.into_bytes())
         } else {
+            let ab = get(&js_sys::global(), "ArrayBuffer");
             let view = if data.is_instance_of::<js_sys::ArrayBuffer>() {
                 js_sys::Uint8Array::new(data)
-            } else if js_sys::ArrayBuffer::is_view(data) {
-                let n = |k| get(data, k).as_f64().unwrap_or(0.0) as u32;
-                js_sys::Uint8Array::new_with_byte_offset_and_length(
-                    &get(data, "buffer"),
-                    n("byteOffset"),
-                    n("byteLength"),
-                )
+            } else if invoke(&ab, "isView", &[data]).is_ok_and(|v| v == JsValue::TRUE) {
+                let n = |k| get(data, k).as_f64().unwrap_or(0.0);
+                let start = n("byteOffset");
+                let all = js_sys::Uint8Array::new(&get(data, "buffer"));
+                invoke(
+                    &all,
+                    "subarray",
+                    &[&start.into(), &(start + n("byteLength")).into()],
+                )?
+                .unchecked_into()
             } else {
                 return Err(ApiError::invalid(
                     "data",
@@ -439,17 +443,17 @@ fn show(el: &HtmlMediaElement, t: &MediaStreamTrack) {
     }
 }
 
-/// The page's document.
-fn document() -> Option<web_sys::Document> {
-    web_sys::window()?.document()
+/// The page's document (`undefined` without one).
+fn document() -> JsValue {
+    get(&js_sys::global(), "document")
 }
 
 fn media_element_opt(v: &JsValue) -> Option<HtmlMediaElement> {
-    if let Some(sel) = v.as_string() {
-        let doc = document()?;
-        return doc.query_selector(&sel).ok().flatten()?.dyn_into().ok();
-    }
-    v.clone().dyn_into::<HtmlMediaElement>().ok()
+    let el = match v.as_string() {
+        Some(sel) => invoke(&document(), "querySelector", &[&sel.into()]).ok()?,
+        None => v.clone(),
+    };
+    common::is_a(&el, "HTMLMediaElement").then(|| el.unchecked_into())
 }
 
 fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
@@ -458,8 +462,12 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
             ApiError::invalid("element", "must be a media element or a selector").to_js()
         });
     }
-    let doc = document().ok_or_else(|| JsValue::from_str("no document"))?;
+    let doc = document();
+    if !doc.is_object() {
+        return Err(JsValue::from_str("no document"));
+    }
     Ok(doc
+        .unchecked_into::<web_sys::Document>()
         .create_element(if kind == "audio" { "audio" } else { "video" })?
         .unchecked_into())
 }
@@ -565,9 +573,12 @@ impl Inner {
             let f: &Function = d.as_ref().unchecked_ref();
             for (op, m) in (0u32..).zip(OPS) {
                 if (methods | LISTEN) & (1 << op) != 0 {
-                    let bound: JsValue = f
-                        .bind2(&JsValue::NULL, &JsValue::from(op), &JsValue::from(id))
-                        .into();
+                    let bound = invoke(
+                        f,
+                        "bind",
+                        &[&JsValue::NULL, &JsValue::from(op), &JsValue::from(id)],
+                    )
+                    .unwrap_or_default();
                     set(&js, m, &bound);
                 }
             }
@@ -623,18 +634,14 @@ impl Inner {
     fn map_add(&self, part: u32, key: &str, kind: &str, val: &JsValue) {
         let p = self.js(part);
         for m in ["tracks", &cat(kind, "Tracks")] {
-            if let Ok(map) = get(&p, m).dyn_into::<Map>() {
-                map.set(&JsValue::from_str(key), val);
-            }
+            let _ = invoke(&get(&p, m), "set", &[&JsValue::from_str(key), val]);
         }
     }
 
     fn map_del(&self, part: u32, key: &str) {
         let p = self.js(part);
         for m in MAPS {
-            if let Ok(map) = get(&p, m).dyn_into::<Map>() {
-                map.delete(&JsValue::from_str(key));
-            }
+            let _ = invoke(&get(&p, m), "delete", &[&JsValue::from_str(key)]);
         }
     }
 
@@ -644,8 +651,11 @@ impl Inner {
         }
         let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS);
         self.parts.borrow_mut().insert(m.id.clone(), id);
-        self.participants
-            .set(&JsValue::from_str(&m.id), &self.js(id));
+        let _ = invoke(
+            &self.participants,
+            "set",
+            &[&JsValue::from_str(&m.id), &self.js(id)],
+        );
         for t in &m.tracks {
             self.add_publication(t);
         }
@@ -1068,7 +1078,11 @@ impl Inner {
                 if let Some(p) = self.parts.borrow_mut().remove(&member.id) {
                     self.set_on(p, "state", &"disconnected".into());
                 }
-                self.participants.delete(&JsValue::from_str(&member.id));
+                let _ = invoke(
+                    &self.participants,
+                    "delete",
+                    &[&JsValue::from_str(&member.id)],
+                );
             }
             CoreEvent::TrackUnpublished {
                 track,
@@ -1117,7 +1131,7 @@ impl Inner {
         };
         let data: JsValue = match wire::decode_data_message(payload) {
             Ok(text) => text.into(),
-            Err(bytes) => js_sys::Uint8Array::from(bytes).buffer().into(),
+            Err(bytes) => get(&js_sys::Uint8Array::from(bytes).into(), "buffer"),
         };
         let (t, p) = (self.js(tid), self.js(part));
         self.emit_on(tid, "message", &[data.clone(), t.clone()]);

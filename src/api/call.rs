@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::common::{self, get, obj, promise, reject, set, Listeners};
+use super::common::{self, get, obj, reject, set, Listeners};
 use super::error::ApiError;
 use super::{token, wire};
 use crate::web::media::Source;
@@ -188,7 +188,7 @@ impl Then {
 /// one asynchronous path of the `Call`, `Room` and `connect()` methods.
 #[inline(never)]
 pub(super) fn run(h: &SessionHandle, steps: Vec<Step>, then: Then) -> Promise {
-    promise(run_steps(h.clone(), steps, then))
+    common::promise_of(run_steps(h.clone(), steps, then))
 }
 
 /// [`run`] with the arguments' error, if any.
@@ -200,15 +200,24 @@ pub(super) fn run_or(h: &SessionHandle, steps: Result<Vec<Step>, ApiError>, then
     }
 }
 
-pub(super) async fn run_steps(h: SessionHandle, steps: Vec<Step>, then: Then) -> common::JsResult {
-    let mut r = Ok(Value::Null);
-    for s in steps {
-        r = start(&h, s).await.map_err(ApiError::from);
-        if r.is_err() {
-            break;
+/// The future of [`run`], boxed: its state machine exists once, however many methods await
+/// it.
+#[inline(never)]
+pub(super) fn run_steps(
+    h: SessionHandle,
+    steps: Vec<Step>,
+    then: Then,
+) -> common::Op<'static, JsValue> {
+    Box::pin(async move {
+        let mut r = Ok(Value::Null);
+        for s in steps {
+            r = start(&h, s).await.map_err(ApiError::from);
+            if r.is_err() {
+                break;
+            }
         }
-    }
-    then.finish(r)
+        then.finish(r)
+    })
 }
 
 /// Runs `s` in the background (submitted at once); a failure is logged as a warning with

@@ -64,11 +64,12 @@ pub fn args(list: &[&JsValue]) -> Result<Vec<Value>, ApiError> {
 /// Every future is boxed into one type first, so the promise machinery is instantiated once
 /// for the whole package rather than once per method (a large saving in wasm size).
 pub fn promise<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
-    promise_boxed(Box::pin(f))
+    promise_of(Box::pin(f))
 }
 
+/// The promise of a boxed future (see [`promise`]).
 #[inline(never)]
-fn promise_boxed(f: Pin<Box<dyn Future<Output = JsResult>>>) -> Promise {
+pub fn promise_of(f: Pin<Box<dyn Future<Output = JsResult>>>) -> Promise {
     wasm_bindgen_futures::future_to_promise(async move { f.await.map_err(|e| e.to_js()) })
 }
 

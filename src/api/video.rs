@@ -328,19 +328,15 @@ impl LocalTrack {
         let (text, bytes) = if let Some(s) = data.as_string() {
             (true, s.into_bytes())
         } else {
-            let ab = get(&js_sys::global(), "ArrayBuffer");
             let view = if data.is_instance_of::<js_sys::ArrayBuffer>() {
                 js_sys::Uint8Array::new(data)
-            } else if invoke(&ab, "isView", &[data]).is_ok_and(|v| v == JsValue::TRUE) {
-                let n = |k| get(data, k).as_f64().unwrap_or(0.0);
-                let start = n("byteOffset");
-                let all = js_sys::Uint8Array::new(&get(data, "buffer"));
-                invoke(
-                    &all,
-                    "subarray",
-                    &[&start.into(), &(start + n("byteLength")).into()],
-                )?
-                .unchecked_into()
+            } else if js_sys::ArrayBuffer::is_view(data) {
+                let n = |k| get(data, k).as_f64().unwrap_or(0.0) as u32;
+                js_sys::Uint8Array::new_with_byte_offset_and_length(
+                    &get(data, "buffer"),
+                    n("byteOffset"),
+                    n("byteLength"),
+                )
             } else {
                 return Err(ApiError::invalid(
                     "data",

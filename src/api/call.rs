@@ -54,20 +54,13 @@ pub(super) fn kind_str(k: TrackKind) -> &'static str {
 /// `"<a><b>"`, built without the formatting machinery.
 #[inline(never)]
 pub(super) fn cat(a: &str, b: &str) -> String {
-    let mut s = String::with_capacity(a.len() + b.len());
-    s.push_str(a);
-    s.push_str(b);
-    s
+    super::error::concat(&[a, b])
 }
 
 /// `"<a>\"<b>\"<c>"`: a message quoting `b`.
 #[inline(never)]
 pub(super) fn quoted(a: &str, b: &str, c: &str) -> String {
-    let mut s = cat(a, "\"");
-    s.push_str(b);
-    s.push('"');
-    s.push_str(c);
-    s
+    super::error::concat(&[a, "\"", b, "\"", c])
 }
 
 /// The room's id (or, with `name`, its name); `""` before the room is joined.

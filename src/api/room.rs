@@ -341,7 +341,7 @@ impl Inner {
                 simulcast = get(&get(&v, "options"), "enableSimulcast") == JsValue::TRUE;
                 v = get(&v, "track");
             }
-            let cid = cat(&key, &cat(":", kind));
+            let cid = super::error::concat(&[&key, ":", kind]);
             let exists = self.handle.local_track(&cid).is_some();
             if v.is_undefined() || v.is_null() {
                 if update && present && exists {
@@ -421,7 +421,7 @@ fn row<'a>(
         Some(i) => i,
         None => {
             rows.push(StreamRow {
-                id: cat(participant, &cat("/", &key)),
+                id: super::error::concat(&[participant, "/", &key]),
                 key,
                 participant: participant.to_owned(),
                 local,

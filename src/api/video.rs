@@ -75,14 +75,6 @@ const WITH_MAPS: u16 = 1 << 15;
 /// The track maps of a participant.
 const MAPS: [&str; 4] = ["tracks", "audioTracks", "videoTracks", "dataTracks"];
 
-/// Appends `n` in decimal (no formatting machinery).
-fn push_u32(s: &mut String, n: u32) {
-    if n >= 10 {
-        push_u32(s, n / 10);
-    }
-    s.push(char::from(b'0' + (n % 10) as u8));
-}
-
 // =============================================================================================
 // Local tracks
 // =============================================================================================
@@ -114,9 +106,8 @@ impl LocalInner {
             c.set(c.get() + 1);
             c.get()
         });
-        let mut id = cat("local-", kind);
-        id.push('-');
-        push_u32(&mut id, n);
+        let mut id = super::error::concat(&["local-", kind, "-"]);
+        wire::push_int(&mut id, n.into());
         let inner = Rc::new(LocalInner {
             name: name.unwrap_or_else(|| id.clone()),
             id,
@@ -140,10 +131,13 @@ impl LocalInner {
     fn find(v: &JsValue) -> Option<Rc<LocalInner>> {
         let id = common::get_str(v, "id")?;
         LOCALS.with(|l| {
-            l.borrow()
-                .iter()
-                .filter_map(Weak::upgrade)
-                .find(|l| l.id == id)
+            for w in l.borrow().iter() {
+                match w.upgrade() {
+                    Some(l) if l.id == id => return Some(l),
+                    _ => {}
+                }
+            }
+            None
         })
     }
 
@@ -799,7 +793,7 @@ impl Inner {
                     Ok(el) => el.into(),
                     Err(e) => ApiError::new(
                         ovsp::codes::Code::TRACK_NOT_FOUND,
-                        cat(&e.name, &cat(": ", &e.message)),
+                        super::error::concat(&[&e.name, ": ", &e.message]),
                     )
                     .to_js(),
                 }
@@ -1139,15 +1133,17 @@ impl Inner {
     /// publication, track), 4 for the room and 5 for the participant's network quality level.
     #[inline(never)]
     fn pick(self: &Rc<Self>, spec: &[u8], slots: &[&JsValue; 4]) -> Vec<JsValue> {
-        spec.iter()
-            .map(|&i| match i {
+        let mut out = Vec::with_capacity(spec.len());
+        for &i in spec {
+            out.push(match i {
                 4 => self.room_obj(),
                 5 => get(slots[1], "networkQualityLevel"),
                 i => slots
                     .get(usize::from(i))
                     .map_or(JsValue::NULL, |v| (*v).clone()),
-            })
-            .collect()
+            });
+        }
+        out
     }
 
     /// Emits the named events of `ce` on each object.

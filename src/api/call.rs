@@ -268,6 +268,19 @@ fn publish_steps(steps: &mut Vec<Step>, tracks: &JsValue) -> Result<(), ApiError
     Ok(())
 }
 
+/// The steps unpublishing (`mute` absent) or muting or unmuting the local tracks `cids`.
+#[inline(never)]
+fn track_steps(cids: Vec<String>, mute: Option<bool>) -> Vec<Step> {
+    let mut out = Vec::with_capacity(cids.len());
+    for c in cids {
+        out.push(match mute {
+            Some(m) => Step::Mute(c, m),
+            None => Step::Unpublish(c),
+        });
+    }
+    out
+}
+
 /// The step of a plain request.
 pub(super) fn rpc(req: wire::Req) -> Step {
     Step::Cmd(Command::Rpc {
@@ -342,7 +355,10 @@ impl Inner {
                 &[member.identity.as_str().into(), reason.as_str().into()],
             ),
             CoreEvent::AclUpdated { identities, .. } => {
-                let users: Array = identities.iter().map(|s| JsValue::from_str(s)).collect();
+                let users = Array::new();
+                for s in identities {
+                    users.push(&JsValue::from_str(s));
+                }
                 jobj(
                     &["userId", "users"],
                     &[identities.first().map_or("", |s| s).into(), users.into()],
@@ -499,7 +515,7 @@ impl Call {
 
     /// Unpublishes tracks by name.
     fn remove_tracks(&self, name: &JsValue) -> Promise {
-        let steps = names_arg(name, "name").map(|n| n.into_iter().map(Step::Unpublish).collect());
+        let steps = names_arg(name, "name").map(|n| track_steps(n, None));
         run_or(&self.inner.handle, steps, Then::Undef)
     }
 
@@ -509,7 +525,7 @@ impl Call {
             let muted = new_state
                 .as_bool()
                 .ok_or_else(|| ApiError::invalid("newState", "must be a boolean"))?;
-            Ok(n.into_iter().map(|n| Step::Mute(n, muted)).collect())
+            Ok(track_steps(n, Some(muted)))
         });
         run_or(&self.inner.handle, steps, Then::Undef)
     }

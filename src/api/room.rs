@@ -596,14 +596,12 @@ impl Room {
             .ok_or_else(|| ApiError::invalid("key", "must be a non-empty string"))
             .and_then(|key| {
                 let prefix = cat(&key, ":");
-                let steps: Vec<Step> = self
-                    .inner
-                    .handle
-                    .local_cids()
-                    .into_iter()
-                    .filter(|c| c.starts_with(&prefix))
-                    .map(Step::Unpublish)
-                    .collect();
+                let mut steps = Vec::new();
+                for c in self.inner.handle.local_cids() {
+                    if c.starts_with(&prefix) {
+                        steps.push(Step::Unpublish(c));
+                    }
+                }
                 if steps.is_empty() {
                     return Err(ApiError::new(
                         ovsp::codes::Code::TRACK_NOT_FOUND,

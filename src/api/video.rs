@@ -742,10 +742,21 @@ impl Inner {
         Some(id)
     }
 
+    /// The room's track `id`, if any.
+    #[inline(never)]
+    fn track_of(&self, id: &str) -> Option<Track> {
+        self.handle
+            .with_machine(|m| m.state().track(id).map(|(t, _)| t.clone()))
+    }
+
     fn build_from_state(&self) {
-        let members: Vec<ovsp::model::Member> = self
-            .handle
-            .with_machine(|m| m.state().members.values().cloned().collect());
+        let members: Vec<ovsp::model::Member> = self.handle.with_machine(|m| {
+            let mut out = Vec::new();
+            for v in m.state().members.values() {
+                out.push(v.clone());
+            }
+            out
+        });
         for m in &members {
             self.add_participant(m);
         }
@@ -1005,9 +1016,7 @@ impl Inner {
             }
             CoreEvent::RemoteTrackAttached { track_id, .. } => {
                 if self.pending.borrow_mut().remove(track_id) {
-                    let t = self
-                        .handle
-                        .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.clone()));
+                    let t = self.track_of(track_id);
                     if let Some(t) = t {
                         self.add_remote_track(&t);
                         let synthetic = CoreEvent::SubscriptionStarted {
@@ -1110,9 +1119,7 @@ impl Inner {
             Some(t) => t,
             None => {
                 // The first frame can come before the subscription is reported.
-                let t = self
-                    .handle
-                    .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.clone()));
+                let t = self.track_of(track_id);
                 match t.and_then(|t| self.add_remote_track(&t)) {
                     Some(t) => t,
                     None => return,
@@ -1396,10 +1403,8 @@ impl VideoRoom {
         promise(async move {
             let s = inner.handle.stats().await;
             let out = Array::new();
-            for r in [&s.publish_report, &s.subscribe_report]
-                .into_iter()
-                .flatten()
-            {
+            for r in [&s.publish_report, &s.subscribe_report] {
+                let Some(r) = r else { continue };
                 out.push(r);
             }
             Ok(out.into())

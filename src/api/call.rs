@@ -557,36 +557,40 @@ impl Call {
         let out = Array::new();
         self.inner.handle.with_machine(|m| {
             let s = m.state();
-            let add =
-                |m: &ovsp::model::Member, tracks: &mut dyn Iterator<Item = &ovsp::model::Track>| {
-                    let ts = obj();
-                    for t in tracks {
-                        let v = jobj(
-                            &["kind", "muted"],
-                            &[kind_str(t.kind).into(), (t.muted || t.blocked).into()],
-                        );
-                        set(&ts, track_name(t), &v);
-                    }
-                    out.push(&jobj(
-                        &["audioMuted", "id", "tracks", "videoMuted"],
-                        &[
-                            m.audio_muted.into(),
-                            m.identity.as_str().into(),
-                            ts,
-                            m.video_muted.into(),
-                        ],
-                    ));
-                };
+            let add = |m: &ovsp::model::Member, tracks: &[&ovsp::model::Track]| {
+                let ts = obj();
+                for t in tracks {
+                    let v = jobj(
+                        &["kind", "muted"],
+                        &[kind_str(t.kind).into(), (t.muted || t.blocked).into()],
+                    );
+                    set(&ts, track_name(t), &v);
+                }
+                out.push(&jobj(
+                    &["audioMuted", "id", "tracks", "videoMuted"],
+                    &[
+                        m.audio_muted.into(),
+                        m.identity.as_str().into(),
+                        ts,
+                        m.video_muted.into(),
+                    ],
+                ));
+            };
             if let Some(me) = &s.self_member {
-                let mut mine = s
-                    .local_tracks
-                    .values()
-                    .filter_map(|t| t.track_id.as_deref().and_then(|id| s.track(id)))
-                    .map(|(t, _)| t);
-                add(&me.member, &mut mine);
+                let mut mine = Vec::new();
+                for t in s.local_tracks.values() {
+                    if let Some((t, _)) = t.track_id.as_deref().and_then(|id| s.track(id)) {
+                        mine.push(t);
+                    }
+                }
+                add(&me.member, &mine);
             }
             for m in s.members.values() {
-                add(m, &mut m.tracks.iter());
+                let mut theirs = Vec::new();
+                for t in &m.tracks {
+                    theirs.push(t);
+                }
+                add(m, &theirs);
             }
         });
         Promise::resolve(&JsValue::from(out))

@@ -90,10 +90,15 @@ impl Inner {
                 participants.push((me.clone(), participant(&me, &rows, "local")));
             }
             for m in s.members.values() {
-                for g in s.streams.values().filter(|g| g.member_id == m.id) {
+                for g in s.streams.values() {
+                    if g.member_id != m.id {
+                        continue;
+                    }
                     let r = row(&mut rows, &m.id, g.stream_key.clone(), false);
-                    for t in m.tracks.iter().filter(|t| g.track_ids.contains(&t.id)) {
-                        r.put(t.kind, &t.id, !t.muted, t.blocked);
+                    for t in &m.tracks {
+                        if g.track_ids.contains(&t.id) {
+                            r.put(t.kind, &t.id, !t.muted, t.blocked);
+                        }
                     }
                 }
                 let p = participant(&m.id, &rows, "remote");
@@ -397,8 +402,10 @@ impl Inner {
 #[inline(never)]
 fn participant(id: &str, rows: &[StreamRow], origin: &str) -> JsValue {
     let streams = obj();
-    for r in rows.iter().filter(|r| r.participant == id) {
-        set(&streams, &r.key, &JsValue::from_str(&r.id));
+    for r in rows {
+        if r.participant == id {
+            set(&streams, &r.key, &JsValue::from_str(&r.id));
+        }
     }
     jobj(
         &["canReceiveMessages", "id", "origin", "streams"],
@@ -414,10 +421,14 @@ fn row<'a>(
     key: String,
     local: bool,
 ) -> &'a mut StreamRow {
-    let i = match rows
-        .iter()
-        .position(|r| r.participant == participant && r.key == key)
-    {
+    let mut found = None;
+    for (i, r) in rows.iter().enumerate() {
+        if r.participant == participant && r.key == key {
+            found = Some(i);
+            break;
+        }
+    }
+    let i = match found {
         Some(i) => i,
         None => {
             rows.push(StreamRow {
@@ -582,8 +593,10 @@ impl Room {
     fn get_local_streams(&self) -> JsValue {
         let (_, _, rows) = self.inner.rows();
         let o = obj();
-        for r in rows.iter().filter(|r| r.local) {
-            set(&o, &r.key, &self.inner.stream_js(r));
+        for r in &rows {
+            if r.local {
+                set(&o, &r.key, &self.inner.stream_js(r));
+            }
         }
         o
     }
@@ -661,12 +674,14 @@ impl Room {
         let pid = participant_id.as_string().unwrap_or_default();
         let (_, _, rows) = self.inner.rows();
         let m = Map::new();
-        for r in rows.iter().filter(|r| r.participant == pid) {
-            let _ = common::invoke(
-                &m,
-                "set",
-                &[&JsValue::from_str(&r.key), &self.inner.stream_js(r)],
-            );
+        for r in &rows {
+            if r.participant == pid {
+                let _ = common::invoke(
+                    &m,
+                    "set",
+                    &[&JsValue::from_str(&r.key), &self.inner.stream_js(r)],
+                );
+            }
         }
         m
     }

@@ -281,6 +281,12 @@ fn track_steps(cids: Vec<String>, mute: Option<bool>) -> Vec<Step> {
     out
 }
 
+/// A list of one step (one body for every single-step method).
+#[inline(never)]
+pub(super) fn one(s: Step) -> Vec<Step> {
+    vec![s]
+}
+
 /// The step of a plain request.
 pub(super) fn rpc(req: wire::Req) -> Step {
     Step::Cmd(Command::Rpc {
@@ -608,7 +614,7 @@ impl Call {
 
     /// Leaves the call: local tracks are stopped and the connection closed.
     fn leave(&self) -> Promise {
-        run(&self.inner.handle, vec![Step::Leave], Then::Undef)
+        run(&self.inner.handle, one(Step::Leave), Then::Undef)
     }
 }
 
@@ -645,7 +651,7 @@ impl Call {
         } else {
             Then::Undef
         };
-        run_or(&self.inner.handle, req.map(|r| vec![rpc(r)]), then)
+        run_or(&self.inner.handle, req.map(|r| one(rpc(r))), then)
     }
 
     /// `create`/`join`: the token must grant the channel; then join, configure (`config`) and
@@ -654,7 +660,7 @@ impl Call {
     fn join_with(&self, channel_id: &JsValue, tracks: &JsValue, config: &JsValue) -> Promise {
         let steps = (|| {
             let channel = channel_arg(channel_id)?;
-            let mut steps = vec![Step::Cmd(Command::Join)];
+            let mut steps = one(Step::Cmd(Command::Join));
             if !config.is_undefined() && !config.is_null() {
                 steps.push(rpc(wire::call_configure(&common::args(&[config])?)?));
             }

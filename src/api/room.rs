@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{cat, jobj, kind_str, open, quoted, room_str, rpc, run, run_or, Step, Then};
+use super::call::{cat, jobj, kind_str, one, open, quoted, room_str, rpc, run, run_or, Step, Then};
 use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -547,7 +547,7 @@ impl Room {
         self.inner.started.set(true);
         run(
             &self.inner.handle,
-            vec![Step::Cmd(Command::Join)],
+            one(Step::Cmd(Command::Join)),
             self.arm(None),
         )
     }
@@ -558,7 +558,7 @@ impl Room {
         self.inner.expiry.borrow_mut().take();
         run(
             &self.inner.handle,
-            vec![Step::Leave],
+            one(Step::Leave),
             Then::RoomLeft(self.inner.clone()),
         )
     }
@@ -571,7 +571,7 @@ impl Room {
             .ok_or_else(|| ApiError::invalid("clientToken", "must be a non-empty string"))
             .and_then(|t| token::inspect(&t).map(|_| t));
         let then = self.arm(tok.as_ref().ok().cloned());
-        let steps = tok.map(|token| vec![Step::Cmd(Command::UpdateToken { token })]);
+        let steps = tok.map(|token| one(Step::Cmd(Command::UpdateToken { token })));
         run_or(&self.inner.handle, steps, then)
     }
 
@@ -660,11 +660,11 @@ impl Room {
                     remove.push(target(Some(off)));
                 }
             }
-            Ok(vec![Step::Cmd(Command::UpdateSubscriptions {
+            Ok(one(Step::Cmd(Command::UpdateSubscriptions {
                 add,
                 remove,
                 settings: Vec::new(),
-            })])
+            })))
         })();
         run_or(&self.inner.handle, steps, Then::Undef)
     }
@@ -751,7 +751,7 @@ impl Room {
     fn send_message(&self, message: &JsValue, recipients: &JsValue) -> Promise {
         let steps = common::args(&[message, recipients])
             .and_then(|a| wire::room_message(&a))
-            .map(|r| vec![rpc(r)]);
+            .map(|r| one(rpc(r)));
         run_or(&self.inner.handle, steps, Then::Undef)
     }
 

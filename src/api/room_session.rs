@@ -562,14 +562,14 @@ impl Rs {
         let or_true = |v: JsValue| opt_js(v).unwrap_or(JsValue::TRUE);
         let (steps, done) = match op {
             M::Join => {
-                let mut s = vec![Step::Cmd(Command::Join)];
+                let mut s = one(Step::Cmd(Command::Join));
                 if let Some(id) = &self.speaker_id {
                     s.push(Step::Speaker(id.clone()));
                 }
                 s.push(Step::Defaults(a.clone()));
                 (s, Done::Joined)
             }
-            M::Leave => (vec![Step::Leave], Done::Left),
+            M::Leave => (one(Step::Leave), Done::Left),
             M::AddCamera => return self.device("camera", JsValue::FALSE, or_true(a.clone())),
             M::AddMicrophone => {
                 return self.device("microphone", or_true(a.clone()), JsValue::FALSE)
@@ -659,7 +659,7 @@ impl Rs {
                     (s, Done::Undef)
                 } else {
                     let enable = req.params.get("enable").and_then(Value::as_bool);
-                    (vec![rpc(req)], Done::Reply(reply, enable))
+                    (one(rpc(req)), Done::Reply(reply, enable))
                 }
             }
         };
@@ -735,8 +735,9 @@ impl Rs {
                     });
                     if member {
                         let mut more = self.default_steps(&params);
-                        more.reverse();
-                        steps.extend(more);
+                        while let Some(s) = more.pop() {
+                            steps.push(s);
+                        }
                     }
                     continue;
                 }
@@ -959,6 +960,12 @@ fn stream_steps(steps: &mut Vec<Step>, stream: &MediaStream) {
         steps.push(Step::Use(t));
         steps.push(Step::Put(cid));
     }
+}
+
+/// A list of one step (one body for every single-step method).
+#[inline(never)]
+fn one(s: Step) -> Vec<Step> {
+    vec![s]
 }
 
 /// The step sending request `req`.
@@ -1240,7 +1247,7 @@ impl Egress {
                     .unwrap_or_default();
                 let plan = common::args(&[&a])
                     .and_then(|args| wire::egress_at(self.kind, id, method, &args))
-                    .map(|req| (vec![rpc(req)], Done::Undef));
+                    .map(|req| (one(rpc(req)), Done::Undef));
                 self.rs.go(plan)
             }
         }

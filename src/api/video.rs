@@ -917,7 +917,7 @@ impl Inner {
         *local.room.borrow_mut() = Rc::downgrade(self);
         let this = self.clone();
         let then = Then::Published(this, local);
-        Ok((vec![step], then))
+        Ok((super::call::one(step), then))
     }
 
     /// The end of a publish: the publication object, or `trackPublicationFailed`.

@@ -1126,7 +1126,7 @@ impl Inner {
                 }
             }
         };
-        let data: JsValue = match wire::decode_data_message(payload) {
+        let data: JsValue = match wire::decode_data_text(payload) {
             Ok(text) => text.into(),
             Err(bytes) => get(&js_sys::Uint8Array::from(bytes).into(), "buffer"),
         };

@@ -525,6 +525,24 @@ struct Obj {
     listeners: Listeners,
 }
 
+/// The room's plain objects, slot `id - 1` for object `id` (`None` once forgotten): a plain
+/// vector, as ids only grow.
+struct Objs(Vec<Option<Obj>>);
+
+impl Objs {
+    fn get(&self, id: &u32) -> Option<&Obj> {
+        self.0.get((*id as usize).wrapping_sub(1))?.as_ref()
+    }
+
+    fn get_mut(&mut self, id: &u32) -> Option<&mut Obj> {
+        self.0.get_mut((*id as usize).wrapping_sub(1))?.as_mut()
+    }
+
+    fn remove(&mut self, id: &u32) -> Option<Obj> {
+        self.0.get_mut((*id as usize).wrapping_sub(1))?.take()
+    }
+}
+
 type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
 pub(super) struct Inner {
@@ -532,7 +550,7 @@ pub(super) struct Inner {
     listeners: Listeners,
     sub: RefCell<Option<Subscription>>,
     dispatch: RefCell<Option<Dispatch>>,
-    objs: RefCell<VecMap<u32, Obj>>,
+    objs: RefCell<Objs>,
     next: Cell<u32>,
     /// Remote participants: member id → object id.
     parts: RefCell<VecMap<String, u32>>,
@@ -580,7 +598,8 @@ impl Inner {
         }
         let listeners = Listeners::default();
         listeners.set_level(self.listeners.level());
-        self.objs.borrow_mut().insert(id, Obj { js, listeners });
+        // Ids are handed out in order from 1: object `id` is slot `id - 1`.
+        self.objs.borrow_mut().0.push(Some(Obj { js, listeners }));
         id
     }
 
@@ -1457,7 +1476,7 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         listeners,
         sub: RefCell::new(None),
         dispatch: RefCell::new(None),
-        objs: RefCell::new(VecMap::new()),
+        objs: RefCell::new(Objs(Vec::new())),
         next: Cell::new(0),
         parts: RefCell::new(VecMap::new()),
         participants: Map::new(),

@@ -161,21 +161,24 @@ impl Rs {
                     wire::put(o, "layout", camel_of(l));
                 }
             }
-            Some((
-                v,
-                ["recording", "playback", "stream"].map(|k| (k, egress_of(s, k))),
-            ))
+            Some(v)
         });
-        let Some((v, egress)) = state else {
+        let Some(v) = state else {
             return JsValue::UNDEFINED;
         };
         let v = to_js(&v);
-        for (kind, list) in egress {
+        for kind in ["recording", "playback", "stream"] {
             let mut key = String::from(kind);
             key.push('s');
-            set(&v, &key, &self.egress_list(kind, list));
+            set(&v, &key, &self.egress_now(kind));
         }
         v
+    }
+
+    /// The room's recordings, playbacks or streams (`kind`) now, as objects.
+    fn egress_now(self: &Rc<Self>, kind: &'static str) -> JsValue {
+        let list = self.state(|s| egress_of(s, kind));
+        self.egress_list(kind, list)
     }
 
     fn egress(self: &Rc<Self>, kind: &'static str, data: Value) -> JsValue {
@@ -1010,10 +1013,7 @@ impl Rs {
                     _ => v,
                 }
             }
-            M::Recordings => {
-                let l = self.state(|s| egress_of(s, "recording"));
-                self.egress_list("recording", l)
-            }
+            M::Recordings => self.egress_now("recording"),
             M::Permissions => to_js(&self.state(|s| {
                 s.self_member
                     .as_ref()

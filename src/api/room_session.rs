@@ -540,18 +540,23 @@ impl Rs {
         let key = self.cid(if screen { kind } else { "device" });
         let mut cids = Vec::new();
         let mut steps = Vec::new();
-        for (c, audio, suffix) in [(audio, true, ":audio"), (video, false, ":video")] {
-            if c.is_undefined() || c.is_null() || c == JsValue::FALSE {
+        for is_audio in [true, false] {
+            let (c, suffix) = if is_audio {
+                (&audio, ":audio")
+            } else {
+                (&video, ":video")
+            };
+            if c.is_undefined() || c.is_null() || *c == JsValue::FALSE {
                 continue;
             }
             let source = if screen {
                 Source::Screen
             } else {
-                common::media_kind(audio).0
+                common::media_kind(is_audio).0
             };
             let mut cid = key.clone();
             cid.push_str(suffix);
-            steps.push(Step::Acquire(source, c));
+            steps.push(Step::Acquire(source, c.clone()));
             steps.push(Step::Publish(cid.clone(), key.clone()));
             cids.push(cid);
         }

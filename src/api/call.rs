@@ -229,7 +229,7 @@ pub(super) fn fire(h: &SessionHandle, s: Step, warn: Option<&'static str>) {
 
 /// Submits the command of `s`; its reply.
 #[inline(never)]
-fn start(h: &SessionHandle, s: Step) -> crate::web::session::Reply {
+pub(super) fn start(h: &SessionHandle, s: Step) -> crate::web::session::Reply {
     match s {
         Step::Cmd(c) => h.call(c),
         Step::Publish(t, source, opts) => h.publish(t, source, opts),

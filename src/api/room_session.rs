@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};
 
+use super::call::Step as S;
 use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::wire::{self, camelize, RsApi as M};
@@ -570,14 +571,14 @@ impl Rs {
         let or_true = |v: JsValue| opt_js(v).unwrap_or(JsValue::TRUE);
         let (steps, done) = match op {
             M::Join => {
-                let mut s = one(Step::Cmd(Command::Join));
+                let mut s = one(Step::Session(S::Cmd(Command::Join)));
                 if let Some(id) = &self.speaker_id {
                     s.push(Step::Speaker(id.clone()));
                 }
                 s.push(Step::Defaults(a.clone()));
                 (s, Done::Joined)
             }
-            M::Leave => (one(Step::Leave), Done::Left),
+            M::Leave => (one(Step::Session(S::Leave)), Done::Left),
             M::AddCamera => return self.device("camera", JsValue::FALSE, or_true(a.clone())),
             M::AddMicrophone => {
                 return self.device("microphone", or_true(a.clone()), JsValue::FALSE)
@@ -660,7 +661,7 @@ impl Rs {
                         s.push(Step::Acquire(source, c));
                         s.push(Step::Replace(cid));
                     }
-                    s.push(Step::Mute(cid.to_owned(), mute));
+                    s.push(Step::Session(S::Mute(cid.to_owned(), mute)));
                     if mute && stop {
                         s.push(Step::Stop(cid));
                     }
@@ -692,10 +693,7 @@ impl Rs {
         let mut out: Result<Value, ApiError> = Ok(Value::Null);
         while let Some(step) = steps.pop() {
             let reply = match step {
-                Step::Cmd(c) => self.handle.call(c),
-                Step::Leave => self.handle.leave(),
-                Step::Unpublish(cid) => self.handle.unpublish(&cid),
-                Step::Mute(cid, m) => self.handle.mute_track(&cid, m),
+                Step::Session(s) => super::call::start(&self.handle, s),
                 Step::Acquire(source, c) => match common::acquire(source, &c).await {
                     Ok(t) => {
                         if let Done::Device(.., Some(s)) = &done {
@@ -908,14 +906,9 @@ impl Rs {
 
 /// One operation of an asynchronous method, run in order by [`Rs::exec`].
 enum Step {
-    /// A session command (its reply's result is the method's value).
-    Cmd(Command),
-    /// Leave the room and end the session.
-    Leave,
-    /// Unpublish (and stop) a local track.
-    Unpublish(String),
-    /// Mute (`true`) or unmute a local track.
-    Mute(String, bool),
+    /// A session operation of the facades' shared runner (a command's reply is the method's
+    /// value).
+    Session(S),
     /// Acquire a device track (source, constraints): the current track.
     Acquire(Source, JsValue),
     /// Make a given track the current track.
@@ -978,10 +971,7 @@ fn one(s: Step) -> Vec<Step> {
 
 /// The step sending request `req`.
 fn rpc(req: wire::Req) -> Step {
-    Step::Cmd(Command::Rpc {
-        method: req.method.to_owned(),
-        params: req.params,
-    })
+    Step::Session(super::call::rpc(req))
 }
 
 impl Rs {
@@ -1198,9 +1188,9 @@ impl RoomSessionDevice {
                     let mut steps = Vec::new();
                     for c in &self.cids {
                         if i >= 8 {
-                            steps.push(Step::Unpublish(c.clone()));
+                            steps.push(Step::Session(S::Unpublish(c.clone())));
                         } else if c.ends_with(":audio") == (i < 6) {
-                            steps.push(Step::Mute(c.clone(), i.is_multiple_of(2)));
+                            steps.push(Step::Session(S::Mute(c.clone(), i.is_multiple_of(2))));
                         }
                     }
                     let done = if i >= 8 {

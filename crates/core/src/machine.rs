@@ -275,6 +275,33 @@ fn remember(into: &mut Vec<SubTarget>, out_of: &mut Vec<SubTarget>, targets: &[S
     }
 }
 
+/// The identities of a `room.acl.update` list: each entry's `key` field (its own string
+/// when `key` is empty); entries without one are skipped.
+#[inline(never)]
+fn acl_ids(list: Option<&Value>, key: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    if let Some(list) = list.and_then(Value::as_array) {
+        for e in list {
+            let e = if key.is_empty() { Some(e) } else { e.get(key) };
+            if let Some(s) = e.and_then(Value::as_str) {
+                ids.push(s.to_owned());
+            }
+        }
+    }
+    ids
+}
+
+/// Adds `id` to `gone` unless `subs` still lists a subscription of that track.
+#[inline(never)]
+fn keep_gone(gone: &mut Vec<String>, id: &str, subs: &[ovsp::model::SubscriptionState]) {
+    for s in subs {
+        if s.track_id == id {
+            return;
+        }
+    }
+    gone.push(id.to_owned());
+}
+
 /// `sub.update` params: each non-empty list.
 #[inline(never)]
 fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSetting]) -> Value {
@@ -942,25 +969,10 @@ impl SessionMachine {
                 },
                 None => UserKind::Plain,
             },
-            "room.acl.update" => {
-                let ids = |v: Option<&Value>, key: Option<&str>| -> Vec<String> {
-                    v.and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|e| match key {
-                                    Some(k) => e.get(k).and_then(Value::as_str),
-                                    None => e.as_str(),
-                                })
-                                .map(str::to_owned)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
-                UserKind::AclUpdate {
-                    upsert: ids(params.get("upsert"), Some("identity")),
-                    remove: ids(params.get("remove"), None),
-                }
-            }
+            "room.acl.update" => UserKind::AclUpdate {
+                upsert: acl_ids(params.get("upsert"), "identity"),
+                remove: acl_ids(params.get("remove"), ""),
+            },
             "room.get" => UserKind::RoomGet,
             // The server side alone would leave the pub PC out of step: rebuild both.
             "pub.reset" => return self.reset_pub(Some(handle)),
@@ -1579,33 +1591,31 @@ impl SessionMachine {
         let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(v) else {
             return;
         };
-        let mut gone = Vec::new();
+        // The removed targets' tracks that the result no longer lists.
+        let mut gone: Vec<String> = Vec::new();
         for t in removed {
-            let ids: Vec<String> = match (&t.track_id, &t.member_id) {
-                (Some(id), _) => vec![id.clone()],
-                (None, Some(mid)) => self
-                    .state
-                    .members
-                    .get(mid)
-                    .map(|m| {
-                        m.tracks
-                            .iter()
-                            .filter(|tr| t.stream_key.is_none() || tr.stream_key == t.stream_key)
-                            .filter(|tr| {
-                                t.kinds
-                                    .as_ref()
-                                    .is_none_or(|k| k.contains(&tr.kind.media_kind()))
-                            })
-                            .map(|tr| tr.id.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                _ => Vec::new(),
+            if let Some(id) = &t.track_id {
+                keep_gone(&mut gone, id, &res.subscriptions);
+                continue;
+            }
+            let Some(m) = t
+                .member_id
+                .as_ref()
+                .and_then(|mid| self.state.members.get(mid))
+            else {
+                continue;
             };
-            gone.extend(
-                ids.into_iter()
-                    .filter(|id| !res.subscriptions.iter().any(|s| &s.track_id == id)),
-            );
+            for tr in &m.tracks {
+                if t.stream_key.is_some() && tr.stream_key != t.stream_key {
+                    continue;
+                }
+                if let Some(k) = &t.kinds {
+                    if !k.contains(&tr.kind.media_kind()) {
+                        continue;
+                    }
+                }
+                keep_gone(&mut gone, &tr.id, &res.subscriptions);
+            }
         }
         self.apply(Action::Subscriptions(res.subscriptions));
         if !gone.is_empty() {
@@ -2111,10 +2121,10 @@ impl SessionMachine {
                 });
                 self.remote_description_applied(PcKind::Pub);
                 for cid in cids {
+                    // Removed whether or not it holds the track.publish result; only one
+                    // with the result is completed here.
                     if let Some((h, Some(v))) = self.publish_waiters.remove(&cid) {
                         self.complete(h, Ok(v));
-                    } else if let Some((h, None)) = self.publish_waiters.remove(&cid) {
-                        self.complete(h, Ok(Value::Null));
                     }
                 }
             }

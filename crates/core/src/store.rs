@@ -342,7 +342,7 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
             let known = state.acl.len();
             let (mut added, mut modified) = (Vec::new(), Vec::new());
             for i in upsert {
-                if state.acl.iter().take(known).any(|a| *a == i) {
+                if state.acl[..known].contains(&i) {
                     modified.push(i);
                 } else {
                     state.acl.push(i.clone());
@@ -350,18 +350,9 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
                 }
             }
             state.acl.retain(|i| !remove.contains(i));
-            for (change, ids) in [
-                (AclChange::Added, added),
-                (AclChange::Modified, modified),
-                (AclChange::Removed, remove),
-            ] {
-                if !ids.is_empty() {
-                    out.push(CoreEvent::AclUpdated {
-                        change,
-                        identities: ids,
-                    });
-                }
-            }
+            acl_event(&mut out, AclChange::Added, added);
+            acl_event(&mut out, AclChange::Modified, modified);
+            acl_event(&mut out, AclChange::Removed, remove);
         }
         Action::Cleared => {
             let connection = state.connection.clone();
@@ -370,6 +361,14 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
         }
     }
     out
+}
+
+/// [`CoreEvent::AclUpdated`] for `identities`, unless there are none.
+#[inline(never)]
+fn acl_event(out: &mut Vec<CoreEvent>, change: AclChange, identities: Vec<String>) {
+    if !identities.is_empty() {
+        out.push(CoreEvent::AclUpdated { change, identities });
+    }
 }
 
 /// The store's part of a server event.
@@ -428,23 +427,22 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
             });
         }
         Event::RoomSpeakers(e) => {
-            let speakers: Vec<Speaker> = e
-                .speakers
-                .into_iter()
-                .map(|s| Speaker {
+            // The dominant speaker: the first active one of the highest level.
+            let mut speakers = Vec::with_capacity(e.speakers.len());
+            let mut best: Option<(usize, f64)> = None;
+            for s in e.speakers {
+                if s.active && !best.is_some_and(|(_, level)| level >= s.level) {
+                    best = Some((speakers.len(), s.level));
+                }
+                speakers.push(Speaker {
                     member_id: s.member_id,
                     level: s.level,
                     active: s.active,
-                })
-                .collect();
-            let dominant = speakers
-                .iter()
-                .filter(|s| s.active)
-                .fold(None::<&Speaker>, |best, s| match best {
-                    Some(b) if b.level >= s.level => Some(b),
-                    _ => Some(s),
-                })
-                .map(|s| s.member_id.clone());
+                });
+            }
+            let dominant = best
+                .and_then(|(i, _)| speakers.get(i))
+                .map(|s: &Speaker| s.member_id.clone());
             out.push(CoreEvent::SpeakersChanged { speakers });
             if dominant != state.dominant_speaker {
                 state.dominant_speaker = dominant.clone();

@@ -329,6 +329,20 @@ fn request_frame(id: u64, method: &str, params: Value) -> String {
     .encode()
 }
 
+/// Lowers `t` to `x` when `x` is earlier (or `t` is unset).
+fn earliest(t: &mut Option<u64>, x: Option<u64>) {
+    if let Some(x) = x {
+        if t.is_none_or(|c| x < c) {
+            *t = Some(x);
+        }
+    }
+}
+
+/// Whether `pc` exists and its ICE has failed.
+fn failed(pc: &Option<Pc>) -> bool {
+    pc.as_ref().is_some_and(|p| p.failed_at.is_some())
+}
+
 /// `{}`.
 fn empty() -> Value {
     Value::Object(Map::new())
@@ -476,39 +490,37 @@ impl SessionMachine {
             return None;
         }
         let mut t: Option<u64> = None;
-        let mut consider = |x: Option<u64>| {
-            if let Some(x) = x {
-                t = Some(t.map_or(x, |c: u64| c.min(x)));
-            }
-        };
-        consider(self.link_deadline);
+        earliest(&mut t, self.link_deadline);
         if let Some(r) = &self.recovery {
             if self.link == Link::Down {
-                consider(r.next_at);
+                earliest(&mut t, r.next_at);
             }
         }
         if self.link == Link::Up {
-            consider(self.next_ping_at);
-            consider(Some(self.last_inbound.saturating_add(self.ping_timeout_ms)));
-            consider(self.ack_deadline);
-            consider(self.replay_deadline);
-            for p in self.pending.values() {
-                consider(p.deadline);
-            }
-        }
-        for pc in [&self.pub_pc, &self.sub_pc].into_iter().flatten() {
-            consider(
-                pc.failed_at
-                    .map(|f| f.saturating_add(self.config.timers.ice_failed_rejoin_ms)),
+            earliest(&mut t, self.next_ping_at);
+            earliest(
+                &mut t,
+                Some(self.last_inbound.saturating_add(self.ping_timeout_ms)),
             );
-            if pc.failed_at.is_none() {
-                consider(
-                    pc.disconnected_at
-                        .map(|d| d.saturating_add(self.config.timers.ice_disconnected_grace_ms)),
-                );
+            earliest(&mut t, self.ack_deadline);
+            earliest(&mut t, self.replay_deadline);
+            for p in self.pending.values() {
+                earliest(&mut t, p.deadline);
             }
         }
-        consider(self.pub_neg.retry_at);
+        let timers = &self.config.timers;
+        for pc in [&self.pub_pc, &self.sub_pc] {
+            let Some(pc) = pc else { continue };
+            match pc.failed_at {
+                Some(f) => earliest(&mut t, Some(f.saturating_add(timers.ice_failed_rejoin_ms))),
+                None => earliest(
+                    &mut t,
+                    pc.disconnected_at
+                        .map(|d| d.saturating_add(timers.ice_disconnected_grace_ms)),
+                ),
+            }
+        }
+        earliest(&mut t, self.pub_neg.retry_at);
         t
     }
 
@@ -606,11 +618,7 @@ impl SessionMachine {
                     ConnectionState::Reconnecting {
                         cause: Code::SIGNALING_DISCONNECTED,
                     }
-                } else if [&self.pub_pc, &self.sub_pc]
-                    .into_iter()
-                    .flatten()
-                    .any(|p| p.failed_at.is_some())
-                {
+                } else if failed(&self.pub_pc) || failed(&self.sub_pc) {
                     ConnectionState::Reconnecting {
                         cause: Code::MEDIA_CONNECTION_FAILED,
                     }
@@ -692,12 +700,12 @@ impl SessionMachine {
 
     /// Sends every unsent request that may go out (in id order), then queued notifications.
     fn flush(&mut self) {
-        let ids: Vec<u64> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| !p.sent)
-            .map(|(id, _)| *id)
-            .collect();
+        let mut ids: Vec<u64> = Vec::new();
+        for (id, p) in self.pending.iter() {
+            if !p.sent {
+                ids.push(*id);
+            }
+        }
         for id in ids {
             if self.can_send(id) {
                 self.send_pending(id);
@@ -1340,12 +1348,18 @@ impl SessionMachine {
             }
         }
         self.pending.clear();
-        open.extend(self.publish_waiters.values().map(|w| w.0));
+        for w in self.publish_waiters.values() {
+            open.push(w.0);
+        }
         self.publish_waiters.clear();
         open.append(&mut self.pub_neg.reset_waiters);
-        open.extend(self.deferred.iter().map(|d| d.0));
+        for d in &self.deferred {
+            open.push(d.0);
+        }
         self.deferred.clear();
-        open.extend(self.join_handle.take());
+        if let Some(h) = self.join_handle.take() {
+            open.push(h);
+        }
         for h in open {
             self.complete(h, Err(fail.clone()));
         }
@@ -1808,12 +1822,12 @@ impl SessionMachine {
                 }
             }
         }
-        let settings: Vec<SubSetting> = self
-            .sub_settings
-            .values()
-            .filter(|s| self.state.track(&s.track_id).is_some())
-            .cloned()
-            .collect();
+        let mut settings: Vec<SubSetting> = Vec::new();
+        for s in self.sub_settings.values() {
+            if self.state.track(&s.track_id).is_some() {
+                settings.push(s.clone());
+            }
+        }
         if !self.explicit_subs.is_empty()
             || !self.explicit_unsubs.is_empty()
             || !settings.is_empty()
@@ -2527,15 +2541,19 @@ impl SessionMachine {
             }
             *last = frame.seq;
         }
-        let track = self
-            .state
-            .members
-            .values()
-            .flat_map(|m| m.tracks.iter())
-            .find(|t| t.data_handle == Some(frame.handle));
+        let (mut track_id, mut member_id) = (None, None);
+        'members: for m in self.state.members.values() {
+            for t in &m.tracks {
+                if t.data_handle == Some(frame.handle) {
+                    track_id = Some(t.id.clone());
+                    member_id = Some(t.member_id.clone());
+                    break 'members;
+                }
+            }
+        }
         self.emit(CoreEvent::DataReceived {
-            track_id: track.map(|t| t.id.clone()),
-            member_id: track.map(|t| t.member_id.clone()),
+            track_id,
+            member_id,
             data_handle: frame.handle,
             payload: frame.payload.to_vec(),
         });

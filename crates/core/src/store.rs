@@ -222,28 +222,29 @@ impl State {
     /// A track by server id (local or remote), with whether it is local.
     pub fn track(&self, track_id: &str) -> Option<(&Track, bool)> {
         let owner = self.track_owner.get(track_id)?;
-        if Some(owner.as_str()) == self.self_id() {
-            let s = self.self_member.as_ref()?;
-            s.member
-                .tracks
-                .iter()
-                .find(|t| t.id == track_id)
-                .map(|t| (t, true))
+        let local = Some(owner.as_str()) == self.self_id();
+        let member = if local {
+            &self.self_member.as_ref()?.member
         } else {
-            self.members
-                .get(owner)?
-                .tracks
-                .iter()
-                .find(|t| t.id == track_id)
-                .map(|t| (t, false))
+            self.members.get(owner)?
+        };
+        for t in &member.tracks {
+            if t.id == track_id {
+                return Some((t, local));
+            }
         }
+        None
     }
 
     /// The local track with server id `track_id`.
+    #[allow(clippy::manual_find)] // the loop compiles to less code than `find`
     pub fn local_track_by_id(&self, track_id: &str) -> Option<&LocalTrack> {
-        self.local_tracks
-            .values()
-            .find(|l| l.track_id.as_deref() == Some(track_id))
+        for l in self.local_tracks.values() {
+            if l.track_id.as_deref() == Some(track_id) {
+                return Some(l);
+            }
+        }
+        None
     }
 
     /// The local track `cid`, to update its bookkeeping (mute, server id, mid): no event
@@ -835,8 +836,10 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         }
         old_self => {
             // A new session (full rejoin), or the first: the old local tracks are gone.
-            for t in old_self.iter().flat_map(|s| &s.member.tracks) {
-                track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
+            if let Some(old_self) = &old_self {
+                for t in &old_self.member.tracks {
+                    track_unpublished(state, &t.id, UnpublishReason::Unpublished, out);
+                }
             }
             let mut s = new_self;
             let tracks = std::mem::take(&mut s.member.tracks);
@@ -847,12 +850,15 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         }
     }
     // Members that left.
-    let gone: Vec<String> = state
-        .members
-        .keys()
-        .filter(|id| !snap.members.iter().any(|m| &m.id == *id))
-        .cloned()
-        .collect();
+    let mut gone: Vec<String> = Vec::new();
+    'members: for id in state.members.keys() {
+        for m in &snap.members {
+            if &m.id == id {
+                continue 'members;
+            }
+        }
+        gone.push(id.clone());
+    }
     for id in gone {
         member_left(state, &id, LeaveReason::Left, None, out);
     }

@@ -596,12 +596,11 @@ impl SessionMachine {
         self.ack_deadline = None;
         self.replay_to = None;
         self.replay_deadline = None;
-        self.pending
-            .retain(|_, p| !matches!(p.purpose, Purpose::Ping { .. }));
-        for p in self.pending.values_mut() {
+        self.pending.retain(|_, p| {
             p.sent = false;
             p.deadline = None;
-        }
+            !matches!(p.purpose, Purpose::Ping { .. })
+        });
     }
 
     fn refresh_connection(&mut self) {
@@ -906,7 +905,11 @@ impl SessionMachine {
                     );
                 }
                 *seq = seq.wrapping_add(1);
-                let to: Vec<&str> = to.iter().flatten().map(String::as_str).collect();
+                let mut dests: Vec<&str> = Vec::new();
+                for d in to.iter().flatten() {
+                    dests.push(d);
+                }
+                let to = dests;
                 let data = encode_data_frame(*dh, *seq, &to, &payload);
                 let label = if *reliable {
                     "ovsp-reliable"
@@ -1395,11 +1398,7 @@ impl SessionMachine {
             if now >= self.last_inbound.saturating_add(self.ping_timeout_ms) {
                 self.close_socket(4008, "ping timeout");
                 self.start_recovery(RecoveryKind::Resume, Some(0));
-            } else if self
-                .pending
-                .values()
-                .any(|p| p.deadline.is_some_and(|d| d <= now))
-            {
+            } else if self.request_overdue(now) {
                 // The socket is half-open: resume and resend with the same ids.
                 match self.phase {
                     Phase::Leaving => return self.terminate(None, None),
@@ -1445,6 +1444,16 @@ impl SessionMachine {
             self.pub_neg.retry_at = None;
             self.try_start_offer();
         }
+    }
+
+    /// Whether a sent request is past its deadline at `now`.
+    fn request_overdue(&self, now: u64) -> bool {
+        for p in self.pending.values() {
+            if p.deadline.is_some_and(|d| d <= now) {
+                return true;
+            }
+        }
+        false
     }
 
     fn send_ping(&mut self) {
@@ -1531,13 +1540,10 @@ impl SessionMachine {
             self.retry_after_ms = Some(ms);
         }
         if self.link == Link::Handshaking {
-            if let Some(id) = self
-                .pending
-                .iter()
-                .find(|(_, p)| matches!(p.purpose, Purpose::Connect))
-                .map(|(id, _)| *id)
-            {
-                self.on_response(id, Err(e));
+            for (id, p) in self.pending.iter() {
+                if matches!(p.purpose, Purpose::Connect) {
+                    return self.on_response(*id, Err(e));
+                }
             }
         }
     }
@@ -2016,12 +2022,10 @@ impl SessionMachine {
         }
         // Wait until every track.publish is answered, so one offer covers them all, and until
         // the server has dropped its side of a rebuilt pub PC.
-        if self
-            .pending
-            .values()
-            .any(|p| matches!(p.purpose, Purpose::Publish { .. } | Purpose::PubReset))
-        {
-            return;
+        for p in self.pending.values() {
+            if matches!(p.purpose, Purpose::Publish { .. } | Purpose::PubReset) {
+                return;
+            }
         }
         let ice_restart = std::mem::take(&mut self.pub_neg.ice_restart);
         self.pub_neg.needs_offer = false;
@@ -2479,7 +2483,13 @@ impl SessionMachine {
                 }
                 let cids = match std::mem::take(&mut self.pub_neg.stage) {
                     PubStage::Awaiting { cids, .. } => cids,
-                    _ => self.publish_waiters.keys().cloned().collect(),
+                    _ => {
+                        let mut cids = Vec::new();
+                        for cid in self.publish_waiters.keys() {
+                            cids.push(cid.clone());
+                        }
+                        cids
+                    }
                 };
                 // The answer does not apply to this PC: rebuild it (B6.4), once.
                 if op == PeerOpKind::SetRemoteDescription && !self.pub_neg.reset_tried {

@@ -268,8 +268,12 @@ fn text(s: &str) -> Value {
 #[inline(never)]
 fn remember(into: &mut Vec<SubTarget>, out_of: &mut Vec<SubTarget>, targets: &[SubTarget]) {
     for t in targets {
-        out_of.retain(|x| x != t);
-        if !into.contains(t) {
+        out_of.retain(|x| !same_target(x, t));
+        let mut known = false;
+        for x in into.iter() {
+            known |= same_target(x, t);
+        }
+        if !known {
             into.push(t.clone());
         }
     }
@@ -300,6 +304,12 @@ fn keep_gone(gone: &mut Vec<String>, id: &str, subs: &[ovsp::model::Subscription
         }
     }
     gone.push(id.to_owned());
+}
+
+/// Whether two subscription targets are equal (one comparison body for [`remember`]).
+#[inline(never)]
+fn same_target(a: &SubTarget, b: &SubTarget) -> bool {
+    a == b
 }
 
 /// `sub.update` params: each non-empty list.

@@ -496,12 +496,11 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
                     if t.apply(&track) {
                         let t = t.clone();
                         if local {
-                            if let Some(l) = state
-                                .local_tracks
-                                .values_mut()
-                                .find(|l| l.track_id.as_deref() == Some(t.id.as_str()))
-                            {
-                                l.muted = t.muted;
+                            for l in state.local_tracks.values_mut() {
+                                if l.track_id.as_deref() == Some(t.id.as_str()) {
+                                    l.muted = t.muted;
+                                    break;
+                                }
                             }
                         }
                         out.push(CoreEvent::TrackUpdated {
@@ -556,10 +555,12 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
 fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Vec<CoreEvent>) {
     state.recordings.insert(rec.id.clone(), rec.clone());
     if let Some(r) = state.room.as_mut() {
-        r.recording = state
-            .recordings
-            .values()
-            .any(|r| matches!(r.state, ovsp::model::RecordingState::Recording));
+        r.recording = false;
+        for rec in state.recordings.values() {
+            if matches!(rec.state, ovsp::model::RecordingState::Recording) {
+                r.recording = true;
+            }
+        }
     }
     out.push(recording_event(phase, rec));
 }
@@ -651,13 +652,20 @@ fn member_left(
     by: Option<String>,
     out: &mut Vec<CoreEvent>,
 ) {
-    let Some(member) = state.members.get(member_id).cloned() else {
+    let Some(member) = state.members.get(member_id) else {
         return;
     };
+    let mut ids = Vec::new();
     for t in &member.tracks {
-        track_unpublished(state, &t.id, UnpublishReason::Left, out);
+        ids.push(t.id.clone());
     }
-    let member = state.members.remove(member_id).unwrap_or(member);
+    for id in ids {
+        track_unpublished(state, &id, UnpublishReason::Left, out);
+    }
+    // Unpublishing its tracks leaves the member in the map.
+    let Some(member) = state.members.remove(member_id) else {
+        return;
+    };
     state.network_quality.remove(member_id);
     if state.dominant_speaker.as_deref() == Some(member_id) {
         state.dominant_speaker = None;
@@ -742,11 +750,13 @@ fn subscriptions(state: &mut State, list: Vec<SubscriptionState>, out: &mut Vec<
 }
 
 fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEvent>) {
+    // Whether it was active or paused before.
+    let started = match state.subscriptions.get(&sub.track_id) {
+        Some(prev) if *prev == sub => return,
+        Some(prev) => matches!(prev.state, SubState::Active | SubState::Paused),
+        None => false,
+    };
     let track = state.track(&sub.track_id).map(|(t, _)| t.clone());
-    let prev = state.subscriptions.get(&sub.track_id).cloned();
-    if prev.as_ref() == Some(&sub) {
-        return;
-    }
     match sub.state {
         SubState::Failed => {
             state
@@ -761,9 +771,6 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEve
             state.subscriptions.insert(sub.track_id.clone(), sub);
         }
         SubState::Active | SubState::Paused => {
-            let started = prev
-                .as_ref()
-                .is_some_and(|p| matches!(p.state, SubState::Active | SubState::Paused));
             state
                 .subscriptions
                 .insert(sub.track_id.clone(), sub.clone());

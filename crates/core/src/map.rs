@@ -131,10 +131,9 @@ impl<K: Ord, V> VecMap<K, V> {
     /// `BTreeMap::insert` does).
     #[inline(never)]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match find(&self.keys, &key) {
+        match insert_key(&mut self.keys, key) {
             Ok(i) => self.vals.get_mut(i).map(|v| std::mem::replace(v, value)),
             Err(i) => {
-                self.keys.insert(i, key);
                 self.vals.insert(i, value);
                 None
             }
@@ -148,8 +147,7 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        let i = find(&self.keys, key).ok()?;
-        self.keys.remove(i);
+        let i = remove_key(&mut self.keys, key)?;
         Some(self.vals.remove(i))
     }
 
@@ -157,16 +155,38 @@ impl<K: Ord, V> VecMap<K, V> {
     /// `entry(key).or_insert_with(make)`).
     #[inline(never)]
     pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
-        let i = match find(&self.keys, &key) {
+        let i = match insert_key(&mut self.keys, key) {
             Ok(i) => i,
             Err(i) => {
-                self.keys.insert(i, key);
                 self.vals.insert(i, make());
                 i
             }
         };
         &mut self.vals[i]
     }
+}
+
+/// `Ok(index)` of `key` in the sorted `keys` (the stored key is kept), or `Err(index)` where
+/// it was inserted: one body per key type, whatever the values.
+#[inline(never)]
+fn insert_key<K: Ord>(keys: &mut Vec<K>, key: K) -> Result<usize, usize> {
+    let found = find(keys, &key);
+    if let Err(i) = found {
+        keys.insert(i, key);
+    }
+    found
+}
+
+/// Removes `key` from the sorted `keys`; returns where it was: one body per key type.
+#[inline(never)]
+fn remove_key<K, Q>(keys: &mut Vec<K>, key: &Q) -> Option<usize>
+where
+    K: Borrow<Q>,
+    Q: Ord + ?Sized,
+{
+    let i = find(keys, key).ok()?;
+    keys.remove(i);
+    Some(i)
 }
 
 /// `Ok(index)` of `key` in the sorted `keys`, or `Err(index)` where it would be inserted: one

@@ -86,14 +86,12 @@ impl<K, V> VecMap<K, V> {
 
     /// Keeps only the entries for which `keep` returns `true` (order is kept).
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-        let keys = std::mem::take(&mut self.keys);
-        let vals = std::mem::take(&mut self.vals);
-        for (k, mut v) in keys.into_iter().zip(vals) {
-            if keep(&k, &mut v) {
-                self.keys.push(k);
-                self.vals.push(v);
-            }
+        let mut mask = Vec::with_capacity(self.keys.len());
+        for (k, v) in self.keys.iter().zip(self.vals.iter_mut()) {
+            mask.push(keep(k, v));
         }
+        retain_mask(&mut self.keys, &mask);
+        retain_mask(&mut self.vals, &mask);
     }
 }
 
@@ -164,6 +162,18 @@ impl<K: Ord, V> VecMap<K, V> {
         };
         &mut self.vals[i]
     }
+}
+
+/// Keeps the items whose flag in `mask` is set (order is kept): one body per item type,
+/// shared by every `retain` of maps with that key or value type.
+#[inline(never)]
+fn retain_mask<T>(items: &mut Vec<T>, mask: &[bool]) {
+    let mut i = 0;
+    items.retain(|_| {
+        let keep = mask.get(i).copied().unwrap_or(true);
+        i += 1;
+        keep
+    });
 }
 
 /// `Ok(index)` of `key` in the sorted `keys` (the stored key is kept), or `Err(index)` where

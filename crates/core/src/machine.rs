@@ -1,7 +1,5 @@
 //! The session machine: signaling session, resume/rejoin, negotiation orchestration.
 
-use std::collections::VecDeque;
-
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
 use ovsp::events::Event;
@@ -173,7 +171,11 @@ struct SubNeg {
 pub struct SessionMachine {
     config: Config,
     state: State,
-    out: VecDeque<Output>,
+    /// Outputs not yet polled, oldest first.
+    out: Vec<Output>,
+    /// Outputs being polled, oldest last (popped from the end): `out` reversed once it is
+    /// needed, so the queue is two plain vectors.
+    draining: Vec<Output>,
     now: u64,
     backoff: Backoff,
     next_id: u64,
@@ -405,7 +407,8 @@ impl SessionMachine {
             backoff: Backoff::new(SplitMix64::new(config.seed)),
             config,
             state: State::default(),
-            out: VecDeque::new(),
+            out: Vec::new(),
+            draining: Vec::new(),
             now: 0,
             next_id: 1,
             pending: VecMap::new(),
@@ -490,7 +493,11 @@ impl SessionMachine {
 
     /// The next output, or `None` when idle. Drain until `None` after every input.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        if self.draining.is_empty() {
+            std::mem::swap(&mut self.draining, &mut self.out);
+            self.draining.reverse();
+        }
+        self.draining.pop()
     }
 
     /// The absolute time (ms, same scale as `now_ms`) at which [`Input::Timeout`] must be
@@ -551,23 +558,23 @@ impl SessionMachine {
 
     #[inline(never)]
     fn emit(&mut self, ev: CoreEvent) {
-        self.out.push_back(Output::Event(ev));
+        self.out.push(Output::Event(ev));
     }
 
     fn apply(&mut self, action: Action) {
         for ev in store::reduce(&mut self.state, action) {
-            self.out.push_back(Output::Event(ev));
+            self.out.push(Output::Event(ev));
         }
     }
 
     #[inline(never)]
     fn complete(&mut self, handle: RequestHandle, result: Result<Value, CoreError>) {
-        self.out.push_back(Output::Completed { handle, result });
+        self.out.push(Output::Completed { handle, result });
     }
 
     #[inline(never)]
     fn peer(&mut self, op: PeerOp) {
-        self.out.push_back(Output::Peer(op));
+        self.out.push(Output::Peer(op));
     }
 
     /// Completes `handle` with `{}`.
@@ -590,7 +597,7 @@ impl SessionMachine {
 
     fn close_socket(&mut self, code: u16, reason: &str) {
         if self.link != Link::Down {
-            self.out.push_back(Output::CloseSocket {
+            self.out.push(Output::CloseSocket {
                 code,
                 reason: reason.to_owned(),
             });
@@ -704,7 +711,7 @@ impl SessionMachine {
             _ => Some(now.saturating_add(timeout)),
         };
         let frame = p.frame.clone();
-        self.out.push_back(Output::SendFrame(frame));
+        self.out.push(Output::SendFrame(frame));
     }
 
     /// Sends every unsent request that may go out (in id order), then queued notifications.
@@ -731,7 +738,7 @@ impl SessionMachine {
     #[inline(never)]
     fn send_notification(&mut self, n: Notification) {
         self.out
-            .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+            .push(Output::SendFrame(ClientFrame::Notification(n).encode()));
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -1015,7 +1022,7 @@ impl SessionMachine {
             self.now
                 .saturating_add(self.config.timers.connect_timeout_ms),
         );
-        self.out.push_back(Output::OpenSocket {
+        self.out.push(Output::OpenSocket {
             url: self.url.clone(),
             protocol: ovsp::SUBPROTOCOL.to_owned(),
         });
@@ -1322,7 +1329,7 @@ impl SessionMachine {
         let id = self.next_id;
         self.next_id += 1;
         let frame = request_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
-        self.out.push_back(Output::SendFrame(frame));
+        self.out.push(Output::SendFrame(frame));
     }
 
     /// Asks the driver to create the `pc` PeerConnection with the current ICE servers.

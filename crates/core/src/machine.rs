@@ -1101,7 +1101,6 @@ impl SessionMachine {
 
     fn ensure_pub_pc(&mut self) {
         if self.pub_pc.is_none() {
-            self.pub_pc = Some(Pc::default());
             self.create_pc(PcKind::Pub);
             // The data channels need a negotiated pub PC even without media tracks.
             self.pub_neg.needs_offer = true;
@@ -1332,19 +1331,44 @@ impl SessionMachine {
         self.out.push(Output::SendFrame(frame));
     }
 
-    /// Asks the driver to create the `pc` PeerConnection with the current ICE servers.
+    /// Starts tracking a new `pc` PeerConnection (sub, else pub) and asks the driver to create
+    /// it with the current ICE servers.
+    #[inline(never)]
     fn create_pc(&mut self, pc: PcKind) {
+        let slot = match pc {
+            PcKind::Sub => &mut self.sub_pc,
+            _ => &mut self.pub_pc,
+        };
+        *slot = Some(Pc::default());
         let ice_servers = self.ice_servers.clone();
         self.peer(PeerOp::CreatePc { pc, ice_servers });
     }
 
+    /// The `kind` PeerConnection, if it exists.
+    #[inline(never)]
+    fn pc_mut(&mut self, kind: PcKind) -> Option<&mut Pc> {
+        match kind {
+            PcKind::Sub => self.sub_pc.as_mut(),
+            PcKind::Pub => self.pub_pc.as_mut(),
+            PcKind::Unknown => None,
+        }
+    }
+
     /// Closes both PeerConnections (those that exist).
     fn close_pcs(&mut self) {
-        if self.pub_pc.take().is_some() {
-            self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
-        }
-        if self.sub_pc.take().is_some() {
-            self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
+        self.close_pc(PcKind::Pub);
+        self.close_pc(PcKind::Sub);
+    }
+
+    /// Closes the `pc` PeerConnection (sub, else pub), if it exists.
+    #[inline(never)]
+    fn close_pc(&mut self, pc: PcKind) {
+        let slot = match pc {
+            PcKind::Sub => &mut self.sub_pc,
+            _ => &mut self.pub_pc,
+        };
+        if slot.take().is_some() {
+            self.peer(PeerOp::ClosePc { pc });
         }
     }
 
@@ -1495,11 +1519,9 @@ impl SessionMachine {
         let grace = self.config.timers.ice_disconnected_grace_ms;
         let rejoin_after = self.config.timers.ice_failed_rejoin_ms;
         for kind in [PcKind::Pub, PcKind::Sub] {
-            let pc = match kind {
-                PcKind::Sub => self.sub_pc.as_mut(),
-                _ => self.pub_pc.as_mut(),
+            let Some(pc) = self.pc_mut(kind) else {
+                continue;
             };
-            let Some(pc) = pc else { continue };
             if pc.failed_at.is_none()
                 && pc
                     .disconnected_at
@@ -1793,7 +1815,6 @@ impl SessionMachine {
         self.session_joined = true;
         self.ever_joined = true;
         self.link = Link::Up;
-        self.sub_pc = Some(Pc::default());
         self.create_pc(PcKind::Sub);
         if first {
             self.phase = Phase::Joined;
@@ -1973,9 +1994,7 @@ impl SessionMachine {
                 next_offer_id: 1,
                 ..PubNeg::default()
             };
-            if self.pub_pc.take().is_some() {
-                self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
-            }
+            self.close_pc(PcKind::Pub);
         }
     }
 
@@ -2214,8 +2233,8 @@ impl SessionMachine {
             reset_waiters: waiters,
             ..PubNeg::default()
         };
-        self.pub_pc = None;
-        self.peer(PeerOp::ClosePc { pc: PcKind::Pub });
+        // The pub PC exists (checked above).
+        self.close_pc(PcKind::Pub);
         self.request("pub.reset", empty(), Purpose::PubReset);
         self.ensure_pub_pc();
         for cid in self.local_order.clone() {
@@ -2268,10 +2287,7 @@ impl SessionMachine {
             }
         }
         if o.reset || self.sub_pc.is_none() {
-            if self.sub_pc.take().is_some() {
-                self.peer(PeerOp::ClosePc { pc: PcKind::Sub });
-            }
-            self.sub_pc = Some(Pc::default());
+            self.close_pc(PcKind::Sub);
             self.create_pc(PcKind::Sub);
             self.sub_mids.clear();
         }
@@ -2299,11 +2315,7 @@ impl SessionMachine {
     }
 
     fn remote_description_applied(&mut self, kind: PcKind) {
-        let pc = match kind {
-            PcKind::Sub => self.sub_pc.as_mut(),
-            _ => self.pub_pc.as_mut(),
-        };
-        let Some(pc) = pc else { return };
+        let Some(pc) = self.pc_mut(kind) else { return };
         pc.remote_set = true;
         let buffered = std::mem::take(&mut pc.buffered);
         for candidate in buffered {
@@ -2315,12 +2327,7 @@ impl SessionMachine {
     }
 
     fn add_remote_candidate(&mut self, kind: PcKind, candidate: Option<IceCandidate>) {
-        let pc = match kind {
-            PcKind::Sub => self.sub_pc.as_mut(),
-            PcKind::Pub => self.pub_pc.as_mut(),
-            PcKind::Unknown => None,
-        };
-        let Some(pc) = pc else { return };
+        let Some(pc) = self.pc_mut(kind) else { return };
         if pc.remote_set {
             self.peer(PeerOp::AddIceCandidate {
                 pc: kind,
@@ -2455,12 +2462,7 @@ impl SessionMachine {
 
     fn on_ice_state(&mut self, kind: PcKind, state: IceState) {
         let now = self.now;
-        let pc = match kind {
-            PcKind::Sub => self.sub_pc.as_mut(),
-            PcKind::Pub => self.pub_pc.as_mut(),
-            PcKind::Unknown => None,
-        };
-        let Some(pc) = pc else { return };
+        let Some(pc) = self.pc_mut(kind) else { return };
         pc.ice = Some(state);
         match state {
             IceState::Connected => {

@@ -149,6 +149,17 @@ struct PubNeg {
     reset_waiters: Vec<RequestHandle>,
 }
 
+impl PubNeg {
+    /// The state of a new pub PC's negotiation (offer ids start at 1).
+    #[inline(never)]
+    fn fresh() -> Self {
+        PubNeg {
+            next_offer_id: 1,
+            ..PubNeg::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 enum SubStage {
     #[default]
@@ -444,10 +455,7 @@ impl SessionMachine {
             retry_after_ms: None,
             pub_pc: None,
             sub_pc: None,
-            pub_neg: PubNeg {
-                next_offer_id: 1,
-                ..PubNeg::default()
-            },
+            pub_neg: PubNeg::fresh(),
             sub_neg: SubNeg::default(),
             sub_mids: VecMap::new(),
             local_order: Vec::new(),
@@ -1283,10 +1291,7 @@ impl SessionMachine {
         for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
             self.done(h);
         }
-        self.pub_neg = PubNeg {
-            next_offer_id: 1,
-            ..PubNeg::default()
-        };
+        self.pub_neg = PubNeg::fresh();
         self.sub_neg = SubNeg::default();
         self.sub_mids.clear();
         self.data_seen.clear();
@@ -1990,10 +1995,7 @@ impl SessionMachine {
                 self.forget_local(&cid);
             }
             self.fail_reset_waiters(misuse(MisuseError::AudienceCannotPublish));
-            self.pub_neg = PubNeg {
-                next_offer_id: 1,
-                ..PubNeg::default()
-            };
+            self.pub_neg = PubNeg::fresh();
             self.close_pc(PcKind::Pub);
         }
     }

@@ -92,6 +92,7 @@ pub struct State {
 }
 
 impl Default for State {
+    #[inline(never)]
     fn default() -> Self {
         Self {
             connection: ConnectionState::New,

@@ -571,7 +571,7 @@ impl SessionMachine {
 
     fn apply(&mut self, action: Action) {
         for ev in store::reduce(&mut self.state, action) {
-            self.out.push(Output::Event(ev));
+            self.emit(ev);
         }
     }
 

@@ -235,7 +235,8 @@ pub struct SessionMachine {
     explicit_subs: Vec<SubTarget>,
     explicit_unsubs: Vec<SubTarget>,
     sub_settings: VecMap<String, SubSetting>,
-    data_seen: VecMap<u16, u32>,
+    /// The last frame seq seen per data handle (`u64` keys: the search code of `pending`).
+    data_seen: VecMap<u64, u32>,
     /// cid -> (data handle, reliable, last frame seq) of our published data tracks.
     data_out: VecMap<String, (u16, bool, u32)>,
 }
@@ -2566,7 +2567,9 @@ impl SessionMachine {
             return;
         };
         if label == "ovsp-reliable" {
-            let last = self.data_seen.get_or_insert_with(frame.handle, || 0);
+            let last = self
+                .data_seen
+                .get_or_insert_with(u64::from(frame.handle), || 0);
             if frame.seq <= *last {
                 return;
             }

@@ -2178,10 +2178,13 @@ impl SessionMachine {
                 });
                 self.remote_description_applied(PcKind::Pub);
                 for cid in cids {
-                    // Removed whether or not it holds the track.publish result; only one
-                    // with the result is completed here.
-                    if let Some((h, Some(v))) = self.publish_waiters.remove(&cid) {
-                        self.complete(h, Ok(v));
+                    // Only a waiter holding its track.publish result completes here; one still
+                    // waiting for it stays, for the offer that follows that result (or the
+                    // session's end), so no publish is left without a completion.
+                    if matches!(self.publish_waiters.get(&cid), Some((_, Some(_)))) {
+                        if let Some((h, Some(v))) = self.publish_waiters.remove(&cid) {
+                            self.complete(h, Ok(v));
+                        }
                     }
                 }
             }

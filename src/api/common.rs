@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 
 use super::error::ApiError;
 use super::token;
+use crate::web::js;
 use crate::web::log::{self, Level};
 use crate::web::media::Source;
 use crate::web::session::SessionHandle;
@@ -141,31 +142,17 @@ pub fn has(obj: &JsValue, key: &str) -> bool {
         .is_ok_and(|v| v == JsValue::TRUE)
 }
 
-/// `obj[key]` of any value (`undefined` when that throws).
-fn prop(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
 /// `v instanceof globalThis[class]` (`false` without such a class): one path instead of an
 /// import per class.
 #[inline(never)]
 pub fn is_a(v: &JsValue, class: &str) -> bool {
-    let proto = prop(&prop(&js_sys::global(), class), "prototype");
+    let proto = js::get(&js::get(&js_sys::global(), class), "prototype");
     invoke(&proto, "isPrototypeOf", &[v]).is_ok_and(|r| r == JsValue::TRUE)
 }
 
-/// `obj[method](...args)`: `Err` when that is not a function or it throws. The one path of
-/// the DOM and built-in methods only the facades call, instead of an import each.
-#[inline(never)]
-pub fn invoke(obj: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
-    let f = prop(obj, method);
-    let f = f.dyn_ref::<Function>().ok_or(JsValue::UNDEFINED)?;
-    let arr = Array::new();
-    for a in args {
-        arr.push(a);
-    }
-    f.apply(obj, &arr)
-}
+/// `obj[method](...args)`, the DOM and built-in methods only the facades call: the web
+/// layer's one dynamic call path (`Err` when that is not a function or it throws).
+pub use crate::web::js::call as invoke;
 
 /// `obj[key]` as a string, if it is one.
 pub fn get_str(obj: &JsValue, key: &str) -> Option<String> {

@@ -1844,3 +1844,31 @@ fn a_full_rejoin_after_ice_failure_leaves_the_old_session_first() {
     h.advance(15_000);
     assert!(!h.methods_since(m1).contains(&"room.leave".to_owned()));
 }
+
+#[test]
+fn a_publish_answered_after_the_offer_that_named_it_still_completes() {
+    // The camera's cid already has a transceiver with a mid (as one left from an earlier
+    // publish of that cid) when a pub offer is made while its track.publish is unanswered: the
+    // offer's answer must not take the publish waiter, which completes once the result comes.
+    let mut h = published();
+    h.peer.manual_offer = true;
+    h.input(Input::Peer(PeerEvent::IceState {
+        pc: PcKind::Pub,
+        state: IceState::Failed,
+    }));
+    h.lose_downlink = true;
+    let c = h.command(Command::Publish(cam(false)));
+    h.lose_downlink = false;
+    h.peer.transceivers.insert("c-cam".into(), "9".into());
+    h.input(Input::Peer(PeerEvent::DescriptionCreated {
+        pc: PcKind::Pub,
+        sdp_type: SdpType::Offer,
+        sdp: "offer-restart".into(),
+    }));
+    assert!(h.completion(c).is_none(), "no track.publish result yet");
+    // The unanswered track.publish is resent over a resumed socket and answered.
+    h.peer.manual_offer = false;
+    h.advance(30_000);
+    assert_eq!(h.completions_of(c), 1);
+    assert!(h.completion(c).expect("completed").is_ok());
+}

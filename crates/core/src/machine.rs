@@ -1,5 +1,7 @@
 //! The session machine: signaling session, resume/rejoin, negotiation orchestration.
 
+use std::collections::VecDeque;
+
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
 use ovsp::events::Event;
@@ -182,11 +184,7 @@ struct SubNeg {
 pub struct SessionMachine {
     config: Config,
     state: State,
-    /// Outputs not yet polled, oldest first.
-    out: Vec<Output>,
-    /// Outputs being polled, oldest last (popped from the end): `out` reversed once it is
-    /// needed, so the queue is two plain vectors.
-    draining: Vec<Output>,
+    out: VecDeque<Output>,
     now: u64,
     backoff: Backoff,
     next_id: u64,
@@ -419,8 +417,7 @@ impl SessionMachine {
             backoff: Backoff::new(SplitMix64::new(config.seed)),
             config,
             state: State::default(),
-            out: Vec::new(),
-            draining: Vec::new(),
+            out: VecDeque::new(),
             now: 0,
             next_id: 1,
             pending: VecMap::new(),
@@ -502,11 +499,7 @@ impl SessionMachine {
 
     /// The next output, or `None` when idle. Drain until `None` after every input.
     pub fn poll_output(&mut self) -> Option<Output> {
-        if self.draining.is_empty() {
-            std::mem::swap(&mut self.draining, &mut self.out);
-            self.draining.reverse();
-        }
-        self.draining.pop()
+        self.out.pop_front()
     }
 
     /// The absolute time (ms, same scale as `now_ms`) at which [`Input::Timeout`] must be
@@ -567,7 +560,7 @@ impl SessionMachine {
 
     #[inline(never)]
     fn emit(&mut self, ev: CoreEvent) {
-        self.out.push(Output::Event(ev));
+        self.out.push_back(Output::Event(ev));
     }
 
     fn apply(&mut self, action: Action) {
@@ -578,12 +571,12 @@ impl SessionMachine {
 
     #[inline(never)]
     fn complete(&mut self, handle: RequestHandle, result: Result<Value, CoreError>) {
-        self.out.push(Output::Completed { handle, result });
+        self.out.push_back(Output::Completed { handle, result });
     }
 
     #[inline(never)]
     fn peer(&mut self, op: PeerOp) {
-        self.out.push(Output::Peer(op));
+        self.out.push_back(Output::Peer(op));
     }
 
     /// Completes `handle` with `{}`.
@@ -606,7 +599,7 @@ impl SessionMachine {
 
     fn close_socket(&mut self, code: u16, reason: &str) {
         if self.link != Link::Down {
-            self.out.push(Output::CloseSocket {
+            self.out.push_back(Output::CloseSocket {
                 code,
                 reason: reason.to_owned(),
             });
@@ -720,7 +713,7 @@ impl SessionMachine {
             _ => Some(now.saturating_add(timeout)),
         };
         let frame = p.frame.clone();
-        self.out.push(Output::SendFrame(frame));
+        self.out.push_back(Output::SendFrame(frame));
     }
 
     /// Sends every unsent request that may go out (in id order), then queued notifications.
@@ -747,7 +740,7 @@ impl SessionMachine {
     #[inline(never)]
     fn send_notification(&mut self, n: Notification) {
         self.out
-            .push(Output::SendFrame(ClientFrame::Notification(n).encode()));
+            .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -1031,7 +1024,7 @@ impl SessionMachine {
             self.now
                 .saturating_add(self.config.timers.connect_timeout_ms),
         );
-        self.out.push(Output::OpenSocket {
+        self.out.push_back(Output::OpenSocket {
             url: self.url.clone(),
             protocol: ovsp::SUBPROTOCOL.to_owned(),
         });
@@ -1334,7 +1327,7 @@ impl SessionMachine {
         let id = self.next_id;
         self.next_id += 1;
         let frame = request_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
-        self.out.push(Output::SendFrame(frame));
+        self.out.push_back(Output::SendFrame(frame));
     }
 
     /// Starts tracking a new `pc` PeerConnection (sub, else pub) and asks the driver to create

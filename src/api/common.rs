@@ -6,14 +6,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use convene_core::{Config, CoreError};
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise};
 use ovsp::json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::ApiError;
 use super::token;
-use crate::web::js;
 use crate::web::log::{self, Level};
 use crate::web::media::Source;
 use crate::web::session::SessionHandle;
@@ -116,21 +115,6 @@ pub fn reject(e: ApiError) -> Promise {
     Promise::reject(&e.to_js())
 }
 
-/// `obj[key] = val`.
-#[inline(never)]
-pub fn set(obj: &JsValue, key: &str, val: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), val);
-}
-
-/// `obj[key]` (`undefined` when absent or `obj` is not an object).
-#[inline(never)]
-pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
 /// Whether `obj` has own or inherited property `key`.
 pub fn has(obj: &JsValue, key: &str) -> bool {
     obj.is_object()
@@ -146,7 +130,7 @@ pub fn has(obj: &JsValue, key: &str) -> bool {
 /// import per class.
 #[inline(never)]
 pub fn is_a(v: &JsValue, class: &str) -> bool {
-    let proto = js::get(&js::get(&js_sys::global(), class), "prototype");
+    let proto = get(&get(&js_sys::global(), class), "prototype");
     invoke(&proto, "isPrototypeOf", &[v]).is_ok_and(|r| r == JsValue::TRUE)
 }
 
@@ -154,10 +138,9 @@ pub fn is_a(v: &JsValue, class: &str) -> bool {
 /// layer's one dynamic call path (`Err` when that is not a function or it throws).
 pub use crate::web::js::call as invoke;
 
-/// `obj[key]` as a string, if it is one.
-pub fn get_str(obj: &JsValue, key: &str) -> Option<String> {
-    get(obj, key).as_string()
-}
+/// `obj[key]`, `obj[key]` as a string and `obj[key] = v`: the web layer's property access
+/// (`undefined` / nothing when `obj` is not an object or function).
+pub use crate::web::js::{get, get_str, set};
 
 /// A new empty object.
 pub fn obj() -> JsValue {

@@ -286,3 +286,53 @@ fn peer_connection_uses_the_given_ice_servers() {
         ]
     );
 }
+
+/// JSON text read and written by the browser's JSON: the same values as the protocol crate's
+/// own parser reads from the same text, every nesting and escape included.
+#[wasm_bindgen_test]
+fn browser_json_reads_and_writes_what_the_protocol_parser_does() {
+    use convene::web::js;
+    use ovsp::json::{parse, Value};
+    let texts = [
+        r#"{"jsonrpc":"2.0","method":"event","params":{"type":"member.joined","ts":1700000000000,"seq":7,"data":{"member":{"id":"m1","name":"Zoë ✓ 😀","meta":{"a":[1,-2,0.5,true,false,null,"x\"y\\z\n"]}}}}}"#,
+        r#"[1, 2.25, -9007199254740992, 9007199254740992, 1e300, "", {}]"#,
+        r#""plain""#,
+        "0",
+    ];
+    for t in texts {
+        let ours = parse(t).expect("valid JSON");
+        let theirs = js::parse_json(&JsValue::from_str(t)).expect("browser parse");
+        assert_eq!(theirs, ours, "{t}");
+        // Written by JSON.stringify and read back: the same value.
+        let text = js::json_text(&ours).as_string().expect("text");
+        assert_eq!(parse(&text).expect("reparse"), ours, "{text}");
+    }
+    // Integral doubles are integers, as the protocol's decoders expect of ids and counts.
+    let v = js::parse_json(&JsValue::from_str("[5.0, 1e2, -3]")).expect("array");
+    assert_eq!(v, ovsp::json::json!([5, 100, -3]));
+    assert!(v[0].is_u64() && v[2].is_i64());
+    // Not JSON, not a string, or over the frame limit: nothing.
+    assert_eq!(js::parse_json(&JsValue::from_str("{not json")), None);
+    assert_eq!(js::parse_json(&JsValue::from_f64(1.0)), None);
+    let huge = format!("\"{}\"", "a".repeat(ovsp::limits::MAX_FRAME_BYTES));
+    assert_eq!(js::parse_json(&JsValue::from_str(&huge)), None);
+    // An API argument: what JSON.stringify keeps (undefined and function properties left
+    // out, toJSON applied); a cycle is no plain value.
+    let arg = js_sys::Function::new_no_args(
+        "return {memberId: 'm1', skip: undefined, f() {}, when: new Date(0), list: [undefined]}",
+    )
+    .call0(&JsValue::NULL)
+    .expect("object");
+    assert_eq!(
+        js::plain(&arg),
+        Some(
+            ovsp::json::json!({"memberId": "m1", "when": "1970-01-01T00:00:00.000Z", "list": [null]})
+        )
+    );
+    let cyclic = js_sys::Function::new_no_args("const o = {}; o.o = o; return o")
+        .call0(&JsValue::NULL)
+        .expect("object");
+    assert_eq!(js::plain(&cyclic), None);
+    assert_eq!(js::to_value(&JsValue::UNDEFINED), None);
+    assert_eq!(js::from_value(&Value::Null), JsValue::NULL);
+}

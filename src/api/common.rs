@@ -23,15 +23,10 @@ pub type JsResult = Result<JsValue, ApiError>;
 /// A wire value as a plain JS value (objects, not `Map`s).
 #[inline(never)]
 pub fn to_js<T: ovsp::json::ToWire + ?Sized>(v: &T) -> JsValue {
-    json_to_js(&ovsp::json::encode_str(v))
+    crate::web::js::from_value(&ovsp::json::encode(v))
 }
 
-/// JSON text as a JS value (`undefined` when the text does not parse).
-fn json_to_js(text: &str) -> JsValue {
-    js_sys::JSON::parse(text).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// A JS argument as a JSON value (`undefined` → `null`).
+/// A JS argument as a JSON value (`undefined` → `null`): what `JSON.stringify` keeps of it.
 pub fn from_js(v: &JsValue, name: &str) -> Result<Value, ApiError> {
     if v.is_undefined() || v.is_null() {
         return Ok(Value::Null);
@@ -39,11 +34,7 @@ pub fn from_js(v: &JsValue, name: &str) -> Result<Value, ApiError> {
     if v.is_function() {
         return Err(ApiError::invalid(name, "must not be a function"));
     }
-    js_sys::JSON::stringify(v)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| ovsp::json::parse(&s).ok())
-        .ok_or_else(|| ApiError::invalid(name, "is not a plain value"))
+    crate::web::js::plain(v).ok_or_else(|| ApiError::invalid(name, "is not a plain value"))
 }
 
 /// Several JS arguments as JSON values (trailing `undefined`/`null` ones dropped).

@@ -84,3 +84,116 @@ pub fn construct(class: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
     let c = get(&js_sys::global(), class);
     js_sys::Reflect::construct::<fn() -> JsValue>(c.unchecked_ref(), &args_of(args))
 }
+
+/// A JS value as JSON, as `JSON.parse` leaves one (objects, arrays, strings, numbers,
+/// booleans, `null`); `None` for anything JSON has no form for (`undefined`, functions,
+/// symbols, bigints, NaN and infinities), anywhere inside. Numbers follow
+/// [`ovsp::json::Number::from_double`]. Own enumerable string keys only, as `JSON.stringify`
+/// reads them; the nesting is bounded like `ovsp::json::parse`'s.
+pub fn to_value(v: &JsValue) -> Option<ovsp::json::Value> {
+    walk_in(v, 0)
+}
+
+/// Deeper nesting than any OVSP frame or API argument: refused rather than walked.
+const MAX_DEPTH: u32 = 128;
+
+fn walk_in(v: &JsValue, depth: u32) -> Option<ovsp::json::Value> {
+    use ovsp::json::{Map, Number, Value};
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    if let Some(s) = v.as_string() {
+        return Some(Value::String(s));
+    }
+    if let Some(f) = v.as_f64() {
+        return Number::from_double(f).map(Value::Number);
+    }
+    if let Some(b) = v.as_bool() {
+        return Some(Value::Bool(b));
+    }
+    if v.is_null() {
+        return Some(Value::Null);
+    }
+    if js_sys::Array::is_array(v) {
+        let a: &js_sys::Array = v.unchecked_ref();
+        let mut out = Vec::with_capacity(a.length() as usize);
+        for i in 0..a.length() {
+            out.push(walk_in(&a.get(i), depth + 1)?);
+        }
+        return Some(Value::Array(out));
+    }
+    if !v.is_object() {
+        return None;
+    }
+    let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
+    let mut m = Map::new();
+    for i in 0..keys.length() {
+        let k = keys.get(i);
+        let item = walk_in(&get(v, &k.as_string()?), depth + 1)?;
+        m.insert(k.as_string()?, item);
+    }
+    Some(Value::Object(m))
+}
+
+/// A JSON value as a JS value (what `JSON.parse` of its text gives).
+pub fn from_value(v: &ovsp::json::Value) -> JsValue {
+    use ovsp::json::Value;
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => {
+            let a = js_sys::Array::new();
+            for i in items {
+                a.push(&from_value(i));
+            }
+            a.into()
+        }
+        Value::Object(m) => {
+            let o = object();
+            for (k, i) in m.iter() {
+                set(&o, k, &from_value(i));
+            }
+            o.into()
+        }
+    }
+}
+
+/// `JSON[method](arg)`.
+fn json(method: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
+    call(&get(&js_sys::global(), "JSON"), method, &[arg])
+}
+
+/// A text frame (a JS string) as a value, by the browser's `JSON.parse`; `None` when it is no
+/// string, is longer than `ovsp::limits::MAX_FRAME_BYTES` UTF-16 units, or is not JSON. The
+/// text never crosses into wasm memory.
+pub fn parse_json(text: &JsValue) -> Option<ovsp::json::Value> {
+    let s: &js_sys::JsString = text.dyn_ref()?;
+    if s.length() as usize > ovsp::limits::MAX_FRAME_BYTES {
+        return None;
+    }
+    to_value(&json("parse", text).ok()?)
+}
+
+/// JSON text held in wasm memory as a value, by the browser's `JSON.parse`; `None` when it
+/// is not JSON.
+pub fn plain_text(text: &str) -> Option<ovsp::json::Value> {
+    to_value(&json("parse", &JsValue::from_str(text)).ok()?)
+}
+
+/// What `JSON.stringify` keeps of a JS value, as a value (properties that are `undefined` or
+/// functions left out, `toJSON` applied); `None` when it throws (a cycle, a bigint) or keeps
+/// nothing.
+pub fn plain(v: &JsValue) -> Option<ovsp::json::Value> {
+    let text = json("stringify", v).ok()?;
+    if !text.is_string() {
+        return None;
+    }
+    to_value(&json("parse", &text).ok()?)
+}
+
+/// A value as JSON text (a JS string), by the browser's `JSON.stringify`.
+pub fn json_text(v: &ovsp::json::Value) -> JsValue {
+    json("stringify", &from_value(v)).unwrap_or_default()
+}

@@ -23,6 +23,7 @@ use super::chan::{oneshot, Inbox, OneshotRx, OneshotTx, Sender};
 use super::clock;
 use super::element::{self, Attachment};
 use super::error::{MediaError, WebError};
+use super::js;
 use super::listener::{watch, Hook, Listener, Timer, REJECTED};
 use super::log::{self, Level};
 use super::media::{self, LocalTrack, Source};
@@ -902,12 +903,14 @@ impl Actor {
                 match kind - WS {
                     ws::OPENED => Some(Input::SocketOpened),
                     ws::MESSAGE => {
-                        let t = ws::text(&v)?;
+                        let t = ws::data(&v);
                         if self.shared.logs(Level::Trace) {
-                            self.shared
-                                .log(Level::Trace, "convene: frame in", &t.as_str().into());
+                            self.shared.log(Level::Trace, "convene: frame in", &t);
                         }
-                        Some(Input::FrameReceived(t))
+                        // Not JSON, too large or binary: Null, which the machine ignores.
+                        Some(Input::FrameReceived(
+                            js::parse_json(&t).unwrap_or(Value::Null),
+                        ))
                     }
                     _ => {
                         self.socket = None;
@@ -1120,10 +1123,10 @@ impl Actor {
                         s.close(code, &reason);
                     }
                 }
-                Output::SendFrame(text) => {
+                Output::SendFrame(frame) => {
+                    let text = js::json_text(&frame);
                     if self.shared.logs(Level::Trace) {
-                        self.shared
-                            .log(Level::Trace, "convene: frame out", &text.as_str().into());
+                        self.shared.log(Level::Trace, "convene: frame out", &text);
                     }
                     if self.socket.as_ref().is_some_and(|s| !s.send(&text)) {
                         self.socket_lost(String::new());

@@ -19,9 +19,10 @@ pub struct Socket {
     _listeners: [Listener; 3],
 }
 
-/// The text frame of a `message` event (none for a binary frame).
-pub fn text(e: &wasm_bindgen::JsValue) -> Option<String> {
-    js::get_str(e, "data")
+/// The frame of a `message` event: a JS string for a text frame (an `ArrayBuffer` for a
+/// binary one).
+pub fn data(e: &wasm_bindgen::JsValue) -> wasm_bindgen::JsValue {
+    js::get(e, "data")
 }
 
 /// The close code (1006 when the connection dropped without a close frame) and reason of a
@@ -54,11 +55,11 @@ impl Socket {
 
     /// Sends one text frame (dropped when the socket is already closing or closed); false when
     /// the browser refused it.
-    pub fn send(&self, text: &str) -> bool {
+    pub fn send(&self, text: &wasm_bindgen::JsValue) -> bool {
         // A closing or closed socket drops the frame either way (its close event follows);
         // send() would only make the browser log "already in CLOSING or CLOSED state".
         js::get_f64(&self.ws, "readyState").unwrap_or(0.0) > 1.0
-            || js::call(&self.ws, "send", &[&text.into()]).is_ok()
+            || js::call(&self.ws, "send", &[text]).is_ok()
     }
 
     /// Starts the closing handshake with `code` (1000 or 3000-4999) and `reason`.

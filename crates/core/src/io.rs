@@ -499,8 +499,11 @@ pub enum Input {
         /// The command.
         command: Command,
     },
-    /// A text frame arrived on the socket.
-    FrameReceived(String),
+    /// A text frame arrived on the socket, parsed as JSON by the driver (with
+    /// `ovsp::json::parse`, or a browser's `JSON.parse` and a walk of its result). A frame
+    /// over `ovsp::limits::MAX_FRAME_BYTES` or one that is not JSON is reported as `Null`:
+    /// the machine ignores it as it ignores any invalid frame, but counts it as traffic.
+    FrameReceived(Value),
     /// The socket asked for with [`Output::OpenSocket`] is open.
     SocketOpened,
     /// The socket closed (or failed to open: use 1006). Report it only for the socket of the
@@ -515,6 +518,19 @@ pub enum Input {
     Peer(PeerEvent),
     /// The deadline returned by [`crate::SessionMachine::poll_timeout`] has passed.
     Timeout,
+}
+
+impl Input {
+    /// A text frame as [`Input::FrameReceived`], parsed with `ovsp::json::parse`: text over
+    /// `ovsp::limits::MAX_FRAME_BYTES` or not JSON becomes `Null`.
+    pub fn frame(text: &str) -> Input {
+        let v = if text.len() > ovsp::limits::MAX_FRAME_BYTES {
+            Value::Null
+        } else {
+            ovsp::json::parse(text).unwrap_or(Value::Null)
+        };
+        Input::FrameReceived(v)
+    }
 }
 
 /// Something for the driver to do, drained with [`crate::SessionMachine::poll_output`].
@@ -536,8 +552,9 @@ pub enum Output {
         /// Reason.
         reason: String,
     },
-    /// Send this text frame.
-    SendFrame(String),
+    /// Send this frame, as JSON text (`Value`'s `Display`, or a browser's `JSON.stringify`
+    /// of it).
+    SendFrame(Value),
     /// Perform a PeerConnection operation.
     Peer(PeerOp),
     /// Emit an SDK event to the facades.

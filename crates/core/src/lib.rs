@@ -23,7 +23,7 @@
 //! while let Some(out) = m.poll_output() {
 //!     match out {
 //!         Output::OpenSocket { .. } => { /* open a WebSocket */ }
-//!         Output::SendFrame(_text) => { /* ws.send(text) */ }
+//!         Output::SendFrame(_frame) => { /* ws.send(frame.to_string()) */ }
 //!         _ => {}
 //!     }
 //! }
@@ -35,7 +35,7 @@
 //! - [`Input::Command`]: a facade command ([`Command`]) with a [`RequestHandle`]; every command
 //!   completes exactly once with [`Output::Completed`] (a result JSON or a typed
 //!   [`CoreError`]). Generic [`Command::Rpc`] reaches any OVSP method.
-//! - [`Input::FrameReceived`]: a text frame from the WebSocket.
+//! - [`Input::FrameReceived`]: a frame from the WebSocket, parsed as JSON.
 //! - [`Input::SocketOpened`] / [`Input::SocketClosed`] (with the close code; use 1006 when
 //!   the socket failed).
 //! - [`Input::Peer`]: a [`PeerEvent`] (description created, local/remote description set, ICE

@@ -72,7 +72,7 @@ enum UserKind {
 #[derive(Debug, Clone)]
 struct Pending {
     /// The encoded request (resent as is, with the same id).
-    frame: String,
+    frame: Value,
     purpose: Purpose,
     /// Sent on the current socket.
     sent: bool,
@@ -342,13 +342,13 @@ fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSet
 
 /// The text of request `id`.
 #[inline(never)]
-fn request_frame(id: u64, method: &str, params: Value) -> String {
+fn request_frame(id: u64, method: &str, params: Value) -> Value {
     ClientFrame::Request(Request {
         id: decimal(id),
         method: method.to_owned(),
         params,
     })
-    .encode()
+    .to_value()
 }
 
 /// Lowers `t` to `x` when `x` is earlier (or `t` is unset).
@@ -548,7 +548,7 @@ impl SessionMachine {
         self.now = self.now.max(now_ms);
         match input {
             Input::Command { handle, command } => self.on_command(handle, command),
-            Input::FrameReceived(text) => self.on_frame(&text),
+            Input::FrameReceived(frame) => self.on_frame(frame),
             Input::SocketOpened => self.on_socket_opened(),
             Input::SocketClosed { code, reason } => self.on_socket_closed(code, &reason),
             Input::Peer(ev) => self.on_peer(ev),
@@ -740,7 +740,7 @@ impl SessionMachine {
     #[inline(never)]
     fn send_notification(&mut self, n: Notification) {
         self.out
-            .push_back(Output::SendFrame(ClientFrame::Notification(n).encode()));
+            .push_back(Output::SendFrame(ClientFrame::Notification(n).to_value()));
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -1548,12 +1548,12 @@ impl SessionMachine {
 
     // ------------------------------------------------------------------ frames
 
-    fn on_frame(&mut self, text: &str) {
+    fn on_frame(&mut self, frame: Value) {
         if self.link == Link::Down || self.link == Link::Opening {
             return;
         }
         self.last_inbound = self.now;
-        let frame = match ServerFrame::decode(text) {
+        let frame = match ServerFrame::decode_value(frame) {
             Ok(f) => f,
             Err(_) => return, // 53003: ignored; the session continues.
         };

@@ -163,8 +163,8 @@ fn machine_alone_decodes_and_reduces_pre_encoded_frames() {
                    "resume_window_ms": 30000, "request_timeout_ms": 10000},
         "ice_servers": [], "resumed": false}});
     let join = json!({"jsonrpc": "2.0", "id": "2", "result": serde_json::to_value(snapshot()).expect("snap")});
-    m.handle_input(0, Input::FrameReceived(connect.to_string()));
-    m.handle_input(0, Input::FrameReceived(join.to_string()));
+    m.handle_input(0, Input::frame(&connect.to_string()));
+    m.handle_input(0, Input::frame(&join.to_string()));
     while m.poll_output().is_some() {}
     let event = |seq: usize, ty: &str, data: serde_json::Value| {
         json!({"jsonrpc": "2.0", "method": "event",
@@ -196,7 +196,7 @@ fn machine_alone_decodes_and_reduces_pre_encoded_frames() {
     let mut events = 0usize;
     let t0 = Instant::now();
     for f in joins {
-        m.handle_input(0, Input::FrameReceived(f));
+        m.handle_input(0, Input::frame(&f));
         while let Some(o) = m.poll_output() {
             events += usize::from(matches!(o, Output::Event(_)));
         }
@@ -204,7 +204,7 @@ fn machine_alone_decodes_and_reduces_pre_encoded_frames() {
     let t_join = t0.elapsed();
     let t1 = Instant::now();
     for f in updates {
-        m.handle_input(0, Input::FrameReceived(f));
+        m.handle_input(0, Input::frame(&f));
         while let Some(o) = m.poll_output() {
             events += usize::from(matches!(o, Output::Event(_)));
         }

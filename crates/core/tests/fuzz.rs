@@ -130,7 +130,7 @@ fn random_input(r: &mut SplitMix64, handle: &mut u64) -> Input {
         PcKind::Sub
     };
     match r.next_u64() % 14 {
-        0..=3 => Input::FrameReceived(random_frame(r)),
+        0..=3 => Input::frame(&random_frame(r)),
         4 => Input::SocketOpened,
         5 => Input::SocketClosed {
             code: *pick(r, &[1000, 1006, 4001, 4003, 4008, 4009, 4012, 4013]),
@@ -236,8 +236,8 @@ fn random_inputs_never_panic() {
                 "members": [{"id": "mem_b", "identity": "b", "version": 1, "tracks": [
                     {"id": "tr_1", "member_id": "mem_b", "version": 1, "kind": "audio",
                      "source": "microphone"}]}]}});
-            m.handle_input(now, Input::FrameReceived(connect.to_string()));
-            m.handle_input(now, Input::FrameReceived(join.to_string()));
+            m.handle_input(now, Input::frame(&connect.to_string()));
+            m.handle_input(now, Input::frame(&join.to_string()));
             assert_eq!(m.connection_state().name(), "connected", "seed {seed}");
         }
         for _ in 0..400 {

@@ -96,7 +96,7 @@ impl Client {
         }
         if let Some(ws) = self.ws.as_mut() {
             match ws.read() {
-                Ok(Message::Text(t)) => self.inbox.push(Input::FrameReceived(t.to_string())),
+                Ok(Message::Text(t)) => self.inbox.push(Input::frame(t.as_ref())),
                 Ok(Message::Close(f)) => {
                     self.ws = None;
                     self.inbox.push(Input::SocketClosed {
@@ -151,7 +151,7 @@ impl Client {
                 }
                 Output::SendFrame(f) => {
                     if let Some(ws) = self.ws.as_mut() {
-                        let _ = ws.send(Message::text(f));
+                        let _ = ws.send(Message::text(f.to_string()));
                     }
                 }
                 Output::Peer(op) => self.peer(op),

@@ -87,10 +87,10 @@ fn every_protocol_event_example_has_its_effect() {
         "timers": {"ping_interval_ms": 5000, "ping_timeout_ms": 15000,
                    "resume_window_ms": 30000, "request_timeout_ms": 10000},
         "ice_servers": [], "resumed": false}});
-    m.handle_input(0, Input::FrameReceived(connect.to_string()));
+    m.handle_input(0, Input::frame(&connect.to_string()));
     let mut response = join["response"].clone();
     response["id"] = json!("2");
-    m.handle_input(0, Input::FrameReceived(response.to_string()));
+    m.handle_input(0, Input::frame(&response.to_string()));
     assert_eq!(m.connection_state().name(), "connected");
     // A published local track, so the pub PC exists for pub.* events.
     m.handle_input(
@@ -139,7 +139,7 @@ fn every_protocol_event_example_has_its_effect() {
         // are already known there: they must be ignored as duplicates. Then they are
         // re-labelled as new ones, which must take effect.
         if ty == "member.joined" || ty == "track.published" {
-            m.handle_input(0, Input::FrameReceived(frame.to_string()));
+            m.handle_input(0, Input::frame(&frame.to_string()));
             let mut dup = Vec::new();
             while let Some(o) = m.poll_output() {
                 dup.push(o);
@@ -184,7 +184,7 @@ fn every_protocol_event_example_has_its_effect() {
             );
             while m.poll_output().is_some() {}
         }
-        m.handle_input(0, Input::FrameReceived(frame.to_string()));
+        m.handle_input(0, Input::frame(&frame.to_string()));
         let mut outs = Vec::new();
         while let Some(o) = m.poll_output() {
             outs.push(o);

@@ -480,12 +480,9 @@ impl ClientFrame {
     /// Encode as one JSON text frame: `{"jsonrpc":"2.0","id":…,"method":…,"params":…}` (no
     /// `id` for notifications), compact, members in that order.
     pub fn encode(&self) -> String {
-        // Written by hand around `Value`'s own text form, which the SDK needs anyway: no
-        // serde serializer is compiled for client frames.
-        let (id, method, params) = match self {
-            ClientFrame::Request(r) => (Some(&r.id), &r.method, &r.params),
-            ClientFrame::Notification(n) => (None, &n.method, &n.params),
-        };
+        // Written by hand around `Value`'s own text form: no serde serializer is compiled
+        // for client frames.
+        let (id, method, params) = self.parts();
         let mut out = String::from("{\"jsonrpc\":\"2.0\"");
         if let Some(id) = id {
             push_member(&mut out, "id", &Value::String(id.clone()));
@@ -496,9 +493,40 @@ impl ClientFrame {
         out
     }
 
+    /// The frame as a JSON value, for a driver that writes JSON text with its own serializer
+    /// (a browser's `JSON.stringify`): the members of [`ClientFrame::encode`], whose order
+    /// JSON leaves free.
+    pub fn to_value(&self) -> Value {
+        let (id, method, params) = self.parts();
+        let mut m = Map::new();
+        m.insert("jsonrpc".into(), JSONRPC.into());
+        if let Some(id) = id {
+            m.insert("id".into(), id.as_str().into());
+        }
+        m.insert("method".into(), method.as_str().into());
+        m.insert("params".into(), params.clone());
+        Value::Object(m)
+    }
+
+    fn parts(&self) -> (Option<&String>, &String, &Value) {
+        match self {
+            ClientFrame::Request(r) => (Some(&r.id), &r.method, &r.params),
+            ClientFrame::Notification(n) => (None, &n.method, &n.params),
+        }
+    }
+
     /// Decode a text frame.
     pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
-        let mut obj = parse_object(text)?;
+        ClientFrame::from_object(parse_object(text)?)
+    }
+
+    /// Decode a frame already parsed as JSON; the same rules as [`ClientFrame::decode`] after
+    /// the parse.
+    pub fn decode_value(v: Value) -> Result<ClientFrame, DecodeError> {
+        ClientFrame::from_object(frame_object(v)?)
+    }
+
+    fn from_object(mut obj: Map<String, Value>) -> Result<ClientFrame, DecodeError> {
         let id = match obj.remove("id") {
             None => None,
             Some(Value::String(s)) => Some(s),
@@ -557,10 +585,23 @@ impl ServerFrame {
 
     /// Decode a text frame.
     pub fn decode(text: &str) -> Result<ServerFrame, DecodeError> {
-        let mut obj = parse_object(text)?;
+        ServerFrame::from_object(parse_object(text)?)
+    }
+
+    /// Decode a frame already parsed as JSON (by any conforming JSON parser, such as a
+    /// browser's `JSON.parse`); the same rules as [`ServerFrame::decode`] after the parse.
+    pub fn decode_value(v: Value) -> Result<ServerFrame, DecodeError> {
+        ServerFrame::from_object(frame_object(v)?)
+    }
+
+    fn from_object(mut obj: Map<String, Value>) -> Result<ServerFrame, DecodeError> {
         let id = match obj.get("id") {
             Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
+            // An integer id as its decimal text (a float one names no request).
+            Some(Value::Number(n)) => {
+                let mut t = String::new();
+                crate::json::text::write_integer(&mut t, n).then_some(t)
+            }
             _ => None,
         };
         check_version(&obj, &id)?;
@@ -674,10 +715,16 @@ fn parse_object(text: &str) -> Result<Map<String, Value>, DecodeError> {
         return Err(too_large(text.len()));
     }
     match crate::json::parse(text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(Value::Array(_)) => Err(DecodeError::invalid("batches are not supported", None)),
-        Ok(_) => Err(DecodeError::invalid("frame must be a JSON object", None)),
+        Ok(v) => frame_object(v),
         Err(e) => Err(DecodeError::parse(String::from(e))),
+    }
+}
+
+fn frame_object(v: Value) -> Result<Map<String, Value>, DecodeError> {
+    match v {
+        Value::Object(m) => Ok(m),
+        Value::Array(_) => Err(DecodeError::invalid("batches are not supported", None)),
+        _ => Err(DecodeError::invalid("frame must be a JSON object", None)),
     }
 }
 

@@ -34,7 +34,7 @@ pub use ovsp_derive::{FromWire, ToWire, Wire};
 
 mod keymap;
 mod num;
-mod text;
+pub(crate) mod text;
 mod value;
 
 pub use keymap::KeyMap;
@@ -247,14 +247,21 @@ fn unexpected(out: &mut String, v: &Value) {
             "boolean `false`"
         }),
         Value::Number(n) => {
-            // serde_json prints floats in errors as it prints them in JSON.
+            // serde_json prints numbers in errors as it prints them in JSON. Without the
+            // `float-text` feature a float is named without its digits, and the float
+            // formatter stays out of the build.
             out.push_str(if n.is_f64() {
-                "floating point `"
+                "floating point"
             } else {
                 "integer `"
             });
-            text::write_number(out, n);
-            out.push('`');
+            if text::write_integer(out, n) {
+                out.push('`');
+            } else if cfg!(feature = "float-text") {
+                out.push_str(" `");
+                text::write_number(out, n);
+                out.push('`');
+            }
         }
         Value::String(s) => {
             out.push_str("string ");
@@ -1439,6 +1446,34 @@ mod tests {
         let bad = json!({"identity": "ann"});
         let e = decode::<Member>(&bad).expect_err("no id");
         assert!(e.to_string().contains("missing field `id`"), "{e}");
+    }
+
+    #[test]
+    fn doubles_read_as_a_javascript_json_parse_leaves_them() {
+        let n = |f: f64| Number::from_double(f).map(Value::Number);
+        assert_eq!(n(5.0), Some(json!(5)));
+        assert!(n(5.0).unwrap().is_u64());
+        assert_eq!(n(-0.0).and_then(|v| v.as_u64()), Some(0));
+        assert_eq!(n(-7.0).and_then(|v| v.as_i64()), Some(-7));
+        assert!(n(-7.0).unwrap().is_i64() && !n(-7.0).unwrap().is_u64());
+        assert_eq!(
+            n(9_007_199_254_740_992.0).and_then(|v| v.as_u64()),
+            Some(1 << 53)
+        );
+        assert!(
+            n(18_014_398_509_481_984.0).unwrap().is_f64(),
+            "beyond 2^53: a float"
+        );
+        assert!(n(0.5).unwrap().is_f64());
+        assert_eq!(n(0.5), Some(json!(0.5)));
+        assert_eq!(n(f64::NAN), None);
+        assert_eq!(n(f64::INFINITY), None);
+        // Every integer the text parser reads within ±2^53 reads the same from its double.
+        for text in ["0", "1", "-1", "1700000000000", "-9007199254740992", "42"] {
+            let parsed = parse(text).expect("number");
+            let f = parsed.as_f64().expect("f64");
+            assert_eq!(n(f), Some(parsed), "{text}");
+        }
     }
 
     #[test]

@@ -842,7 +842,7 @@ impl Harness {
         if self.drop_events && matches!(ServerFrame::decode(&f), Ok(ServerFrame::Event(_))) {
             return;
         }
-        self.inbox.push_back(Input::FrameReceived(f));
+        self.inbox.push_back(Input::frame(&f));
     }
 
     /// Runs inputs and outputs until both are quiet.
@@ -890,7 +890,7 @@ impl Harness {
             Output::SendFrame(f) => {
                 if self.connected && !self.blackhole {
                     self.server.now = self.now;
-                    let outs = self.server.on_frame(&f);
+                    let outs = self.server.on_frame(&f.to_string());
                     for o in outs {
                         if !self.connected || self.lose_downlink {
                             continue;
@@ -1002,7 +1002,7 @@ impl Harness {
         self.log[mark..]
             .iter()
             .filter_map(|(_, o)| match o {
-                Output::SendFrame(f) => match ClientFrame::decode(f) {
+                Output::SendFrame(f) => match ClientFrame::decode_value(f.clone()) {
                     Ok(ClientFrame::Request(r)) => Some((r.id, r.method, r.params.into())),
                     _ => None,
                 },
@@ -1015,7 +1015,7 @@ impl Harness {
         self.log[mark..]
             .iter()
             .filter_map(|(_, o)| match o {
-                Output::SendFrame(f) => match ClientFrame::decode(f) {
+                Output::SendFrame(f) => match ClientFrame::decode_value(f.clone()) {
                     Ok(ClientFrame::Notification(n)) => Some((n.method, n.params.into())),
                     _ => None,
                 },

@@ -394,6 +394,14 @@ pub(crate) fn write(out: &mut String, v: &Value) {
 
 /// Append a number.
 pub(crate) fn write_number(out: &mut String, n: &Number) {
+    if !write_integer(out, n) {
+        write_f64(out, n.as_f64().unwrap_or(f64::NAN));
+    }
+}
+
+/// Append an integer as JSON writes it; false (nothing written) for a float. Code that must
+/// not carry the float formatter (a WebAssembly bundle) writes numbers through this.
+pub(crate) fn write_integer(out: &mut String, n: &Number) -> bool {
     let mut buf = [0u8; 20];
     if let Some(u) = n.as_u64() {
         push_ascii(out, write_u64(&mut buf, u));
@@ -401,8 +409,9 @@ pub(crate) fn write_number(out: &mut String, n: &Number) {
         out.push('-');
         push_ascii(out, write_u64(&mut buf, i.unsigned_abs()));
     } else {
-        write_f64(out, n.as_f64().unwrap_or(f64::NAN));
+        return false;
     }
+    true
 }
 
 /// Append an object.

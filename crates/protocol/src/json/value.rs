@@ -36,6 +36,22 @@ impl Number {
         f.is_finite().then_some(Number { n: N::Float(f) })
     }
 
+    /// A double as a JSON parser without an integer type (JavaScript's `JSON.parse`) leaves
+    /// every number: an integral value within ±2^53 becomes an integer (so `5`, `5.0` and
+    /// `5e0` all read as `5`), any other finite value a float; `None` for NaN and infinities.
+    pub fn from_double(f: f64) -> Option<Number> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        if f.trunc() == f && f.abs() <= EXACT {
+            let n = if f < 0.0 {
+                N::NegInt(f as i64)
+            } else {
+                N::PosInt(f as u64)
+            };
+            return Some(Number { n });
+        }
+        Number::from_f64(f)
+    }
+
     /// Whether the number is an integer that fits `u64`.
     pub fn is_u64(&self) -> bool {
         matches!(self.n, N::PosInt(_))

@@ -9,6 +9,8 @@
 #![warn(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod cell;
+#[cfg(target_arch = "wasm32")]
 pub mod web;
 
 pub mod api;

@@ -7,7 +7,7 @@
 //! [`exec`], the one asynchronous path of the class. This file also holds the small JS value
 //! builders the `Room` and `connect()` facades share ([`jobj`], [`opt_str`], [`kind_str`]).
 
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use std::rc::Rc;
 
 use convene_core::catalogue::call_names;

@@ -1,7 +1,8 @@
 //! Browser-side helpers shared by every facade: value conversion, promises that reject with
 //! typed errors, the JS listener registry, and the session wiring.
 
-use std::cell::{Cell, RefCell};
+use crate::cell::RefCell;
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 

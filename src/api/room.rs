@@ -2,8 +2,9 @@
 //! participant's tracks sharing a stream key), messages, network metrics, and the client
 //! token's expiry.
 
+use crate::cell::RefCell;
 use convene_core::map::VecSet;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_names;

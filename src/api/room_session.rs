@@ -1,8 +1,9 @@
 //! `RoomSession`: the video room session (browser half and room-control half), with its
 //! devices, recordings/playbacks/streams and the layout-following renderer for `rootElement`.
 
+use crate::cell::RefCell;
 use convene_core::map::VecMap;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::room_session_names;

@@ -13,8 +13,9 @@
 //! (`on`, `attach`, `publishTrack`, …) are one closure owned by the room, bound per object and
 //! method with `Function.prototype.bind`, so no closure outlives the room.
 
+use crate::cell::RefCell;
 use convene_core::map::{VecMap, VecSet};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use convene_core::catalogue::{twilio_names, TwilioObject as T};

@@ -6,7 +6,8 @@
 
 use super::listener::{Handler, Hook};
 use super::session::Msg;
-use std::cell::{Cell, RefCell};
+use crate::cell::RefCell;
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};

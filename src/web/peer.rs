@@ -7,7 +7,7 @@
 use super::error::WebError;
 use super::js;
 use super::listener::{Handler, Hook, Listener};
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -29,13 +29,14 @@ use super::log::{self, Level};
 use super::media::{self, LocalTrack, Source};
 use super::peer::{self, Direction, PcRole, Peer, PeerSignal, StatsTotals};
 use super::ws::{self, Socket};
+use crate::cell::RefCell;
 use convene_core::ovsp::model::{PcKind, TrackKind};
 use convene_core::{
     Command, Config, ConnectionState, CoreError, CoreEvent, IceServer, Input, MisuseError, Output,
     PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType, SessionMachine, State,
 };
 use ovsp::json::Value;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;

@@ -36,7 +36,7 @@ named="$CONVENE_TARGET_DIR/wasm32-unknown-unknown/release/convene.wasm"
 if [ -f "$named" ]; then
     tmp="$(mktemp -d -t convene-size.XXXXXX)"
     if wasm-bindgen --target web --out-dir "$tmp" "$named" &&
-        wasm-opt -Oz -g --strip-dwarf --enable-bulk-memory --enable-nontrapping-float-to-int \
+        wasm-opt -Oz --one-caller-inline-max-function-size=20 -g --strip-dwarf --enable-bulk-memory --enable-nontrapping-float-to-int \
             --enable-sign-ext --enable-mutable-globals "$tmp/convene_bg.wasm" -o "$tmp/named.wasm"; then
         node "$ROOT/scripts/lib/wasm-top.mjs" "$tmp/named.wasm" 15 | tee -a "$ROOT/test-results/size.txt"
     else

@@ -103,10 +103,14 @@ impl LocalInner {
         track: Option<MediaStreamTrack>,
         data: DataTrackOptions,
     ) -> Rc<LocalInner> {
-        let n = NEXT_LOCAL.with(|c| {
-            c.set(c.get() + 1);
-            c.get()
-        });
+        // `try_with`: the keys are never destroyed in a browser, and `with` would carry the
+        // formatting of its impossible error.
+        let n = NEXT_LOCAL
+            .try_with(|c| {
+                c.set(c.get() + 1);
+                c.get()
+            })
+            .unwrap_or(0);
         let mut id = super::error::concat(&["local-", kind, "-"]);
         wire::push_int(&mut id, n.into());
         let inner = Rc::new(LocalInner {
@@ -121,7 +125,7 @@ impl LocalInner {
             data,
             announced: Cell::new(false),
         });
-        LOCALS.with(|l| {
+        let _ = LOCALS.try_with(|l| {
             let mut l = l.borrow_mut();
             l.retain(|w| w.strong_count() > 0);
             l.push(Rc::downgrade(&inner));
@@ -131,15 +135,18 @@ impl LocalInner {
 
     fn find(v: &JsValue) -> Option<Rc<LocalInner>> {
         let id = common::get_str(v, "id")?;
-        LOCALS.with(|l| {
-            for w in l.borrow().iter() {
-                match w.upgrade() {
-                    Some(l) if l.id == id => return Some(l),
-                    _ => {}
+        LOCALS
+            .try_with(|l| {
+                for w in l.borrow().iter() {
+                    match w.upgrade() {
+                        Some(l) if l.id == id => return Some(l),
+                        _ => {}
+                    }
                 }
-            }
-            None
-        })
+                None
+            })
+            .ok()
+            .flatten()
     }
 
     fn set_enabled(self: &Rc<Self>, on: bool) {

@@ -651,9 +651,10 @@ impl Rs {
                     };
                     let mut s = Vec::new();
                     if !mute
-                        && self.handle.local_track(cid).is_some_and(|t| {
-                            t.ready_state() == web_sys::MediaStreamTrackState::Ended
-                        })
+                        && self
+                            .handle
+                            .local_track(cid)
+                            .is_some_and(|t| !crate::web::media::is_live(&t))
                     {
                         // Stopped while muted: acquire the device again before unmuting.
                         let c = opt_js(constraints.clone())

@@ -330,8 +330,14 @@ impl LocalTrack {
 
     /// True while the track is live.
     pub fn is_live(&self) -> bool {
-        self.track.ready_state() == web_sys::MediaStreamTrackState::Live
+        is_live(&self.track)
     }
+}
+
+/// True while `track` is live (`readyState` read as a string: web-sys's enum conversion
+/// carries a panic path of its own).
+pub fn is_live(track: &MediaStreamTrack) -> bool {
+    js::get_str(track, "readyState").as_deref() == Some("live")
 }
 
 impl Drop for LocalTrack {

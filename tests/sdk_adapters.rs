@@ -334,5 +334,15 @@ fn browser_json_reads_and_writes_what_the_protocol_parser_does() {
         .expect("object");
     assert_eq!(js::plain(&cyclic), None);
     assert_eq!(js::to_value(&JsValue::UNDEFINED), None);
+    // The nesting limit of the protocol's parser, to the level.
+    let max = ovsp::json::MAX_DEPTH as usize;
+    for depth in [max, max + 1] {
+        let t = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(
+            js::parse_json(&JsValue::from_str(&t)).is_some(),
+            parse(&t).is_ok(),
+            "{depth} levels"
+        );
+    }
     assert_eq!(js::from_value(&Value::Null), JsValue::NULL);
 }

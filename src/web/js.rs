@@ -89,19 +89,15 @@ pub fn construct(class: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
 /// booleans, `null`); `None` for anything JSON has no form for (`undefined`, functions,
 /// symbols, bigints, NaN and infinities), anywhere inside. Numbers follow
 /// [`ovsp::json::Number::from_double`]. Own enumerable string keys only, as `JSON.stringify`
-/// reads them; the nesting is bounded like `ovsp::json::parse`'s.
+/// reads them; at most `ovsp::json::MAX_DEPTH` nested arrays and objects, as
+/// `ovsp::json::parse` reads.
 pub fn to_value(v: &JsValue) -> Option<ovsp::json::Value> {
     walk_in(v, 0)
 }
 
-/// Deeper nesting than any OVSP frame or API argument: refused rather than walked.
-const MAX_DEPTH: u32 = 128;
-
+/// `v`, inside `depth` arrays and objects.
 fn walk_in(v: &JsValue, depth: u32) -> Option<ovsp::json::Value> {
     use ovsp::json::{Map, Number, Value};
-    if depth > MAX_DEPTH {
-        return None;
-    }
     if let Some(s) = v.as_string() {
         return Some(Value::String(s));
     }
@@ -114,6 +110,9 @@ fn walk_in(v: &JsValue, depth: u32) -> Option<ovsp::json::Value> {
     if v.is_null() {
         return Some(Value::Null);
     }
+    if !v.is_object() || depth >= ovsp::json::MAX_DEPTH {
+        return None;
+    }
     if js_sys::Array::is_array(v) {
         let a: &js_sys::Array = v.unchecked_ref();
         let mut out = Vec::with_capacity(a.length() as usize);
@@ -122,15 +121,12 @@ fn walk_in(v: &JsValue, depth: u32) -> Option<ovsp::json::Value> {
         }
         return Some(Value::Array(out));
     }
-    if !v.is_object() {
-        return None;
-    }
     let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
     let mut m = Map::new();
     for i in 0..keys.length() {
-        let k = keys.get(i);
-        let item = walk_in(&get(v, &k.as_string()?), depth + 1)?;
-        m.insert(k.as_string()?, item);
+        let k = keys.get(i).as_string()?;
+        let item = walk_in(&get(v, &k), depth + 1)?;
+        m.insert(k, item);
     }
     Some(Value::Object(m))
 }

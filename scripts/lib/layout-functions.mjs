@@ -341,6 +341,10 @@ const candidates = {
   "by body": [...ids].sort((a, b) => Buffer.compare(bodies[a], bodies[b]) || a - b),
   "by code": [...ids].sort((a, b) => Buffer.compare(code[a], code[b]) || a - b),
   "by ending": [...ids].sort((a, b) => Buffer.compare(reversed[a], reversed[b]) || a - b),
+  // Bodies of one signature (the same parameter handling in their prologues) together.
+  "by type": [...ids].sort(
+    (a, b) => funcTypes[a] - funcTypes[b] || Buffer.compare(bodies[a], bodies[b]) || a - b,
+  ),
 };
 
 const gz = (buf) => gzipSync(buf, { level: 9 }).length;

@@ -3,9 +3,11 @@
 //! Users are identities (the token's `sub`); tracks are published under their names (the
 //! name is also the client track id).
 //!
-//! Every method that returns a promise checks its arguments at once and hands one [`Op`] to
-//! [`exec`], the one asynchronous path of the class. This file also holds the small JS value
-//! builders the `Room` and `connect()` facades share ([`jobj`], [`opt_str`], [`kind_str`]).
+//! Every method that returns a promise checks its arguments at once and hands a list of
+//! `Step`s with a `Then` to `run_steps`, the one asynchronous path of the class, which `Room`
+//! and `connect()` use as well (`RoomSession` runs the same `Step`s in its own loop). This
+//! file also holds the small JS value builders the `Room` and `connect()` facades share
+//! (`jobj`, `opt_str`, `kind_str`).
 
 use crate::cell::RefCell;
 use std::rc::Rc;

@@ -8,7 +8,7 @@ use web_sys::WebSocket;
 
 /// Added to a socket's tag for its `open` event (the event itself carries nothing needed).
 pub const OPENED: u32 = 0;
-/// Added to a socket's tag for a `message` event ([`text`] reads its frame).
+/// Added to a socket's tag for a `message` event ([`data`] reads its frame).
 pub const MESSAGE: u32 = 1;
 /// Added to a socket's tag for its `close` event ([`closed`] reads code and reason).
 pub const CLOSED: u32 = 2;

@@ -568,7 +568,8 @@ pub mod wire {
         /// The operations of a struct `T` that decodes by `table`.
         ///
         /// # Safety
-        /// `table` describes `T` completely (see [`decode_fields`]).
+        /// `table` describes `T` completely: every field, at its offset, with its type's
+        /// operations.
         pub const unsafe fn table<T: FromWire>(table: &'static DeTable) -> DeOps {
             DeOps {
                 de: no_de,

@@ -33,19 +33,7 @@ fn start() {
             s.push_str(" at ");
             s.push_str(l.file());
             s.push(':');
-            let (mut line, mut digits) = (l.line(), [0u8; 10]);
-            let mut i = digits.len();
-            loop {
-                i -= 1;
-                digits[i] = b'0' + (line % 10) as u8;
-                line /= 10;
-                if line == 0 || i == 0 {
-                    break;
-                }
-            }
-            for &d in &digits[i..] {
-                s.push(char::from(d));
-            }
+            ovsp::json::push_u64(&mut s, l.line().into());
         }
         web::log::write(
             web::log::Level::Trace,

@@ -462,7 +462,7 @@ impl Rs {
                 if z < 0 {
                     css.push('-');
                 }
-                wire::push_int(&mut css, u64::from(z.unsigned_abs()));
+                ovsp::json::push_u64(&mut css, u64::from(z.unsigned_abs()));
                 css.push_str(";object-fit:cover;display:block");
             }
             let _ = el.set_attribute("style", &css);
@@ -486,7 +486,7 @@ impl Rs {
         self.next_cid.set(n);
         let mut s = String::from(prefix);
         s.push('-');
-        wire::push_int(&mut s, n.into());
+        ovsp::json::push_u64(&mut s, n.into());
         s
     }
 

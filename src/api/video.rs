@@ -112,7 +112,7 @@ impl LocalInner {
             })
             .unwrap_or(0);
         let mut id = super::error::concat(&["local-", kind, "-"]);
-        wire::push_int(&mut id, n.into());
+        ovsp::json::push_u64(&mut id, n.into());
         let inner = Rc::new(LocalInner {
             name: name.unwrap_or_else(|| id.clone()),
             id,

@@ -1235,7 +1235,7 @@ pub fn push_percent(out: &mut String, x: f64) {
         out.push('-');
     }
     let a = n.unsigned_abs();
-    push_int(out, a / 1000);
+    ovsp::json::push_u64(out, a / 1000);
     out.push('.');
     let f = a % 1000;
     for d in [f / 100, f / 10 % 10, f % 10] {
@@ -1248,16 +1248,7 @@ fn push_i64(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    push_int(out, n.unsigned_abs());
-}
-
-/// Appends the decimal digits of `n` (no formatting machinery).
-#[inline(never)]
-pub fn push_int(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_int(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
+    ovsp::json::push_u64(out, n.unsigned_abs());
 }
 
 /// `snake_case` → `camelCase`.
@@ -1537,12 +1528,6 @@ mod tests {
         }
         assert_eq!(percent(f64::NAN), "0.000");
         assert_eq!(percent(-0.25), "-25.000");
-        let mut n = String::new();
-        for v in [0u64, 7, 10, 1234567890] {
-            n.clear();
-            push_int(&mut n, v);
-            assert_eq!(n, v.to_string());
-        }
     }
 
     fn rs(js: &str, args: Value) -> Result<Req, ApiError> {

@@ -251,15 +251,9 @@ fn obj(pairs: &mut [(&str, Value)]) -> Value {
 }
 
 /// `n` in decimal (a request id), without the formatting machinery.
-fn decimal(mut n: u64) -> String {
+fn decimal(n: u64) -> String {
     let mut s = String::new();
-    loop {
-        s.insert(0, char::from(b'0' + (n % 10) as u8));
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    ovsp::json::push_u64(&mut s, n);
     s
 }
 

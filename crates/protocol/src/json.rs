@@ -352,6 +352,12 @@ pub fn parse(text: &str) -> Result<Value, WireError> {
     text::parse(text)
 }
 
+/// Appends `n` in decimal, as JSON writes an integer, without the formatting machinery: the
+/// one integer-to-text routine of the protocol, the core and the SDK.
+pub fn push_u64(out: &mut String, n: u64) {
+    text::push_u64(out, n);
+}
+
 /// A `Value` as compact JSON text, byte for byte as serde_json writes it (object keys in the
 /// map's sorted order; floats in their shortest round-trip form).
 pub fn to_text(v: &Value) -> String {
@@ -1447,6 +1453,16 @@ mod tests {
         let bad = json!({"identity": "ann"});
         let e = decode::<Member>(&bad).expect_err("no id");
         assert!(e.to_string().contains("missing field `id`"), "{e}");
+    }
+
+    #[test]
+    fn push_u64_writes_what_display_writes() {
+        let mut n = String::from("x");
+        for v in [0u64, 7, 10, 1234567890, u64::MAX] {
+            n.truncate(1);
+            push_u64(&mut n, v);
+            assert_eq!(n, format!("x{v}"));
+        }
     }
 
     #[test]

@@ -402,16 +402,21 @@ pub(crate) fn write_number(out: &mut String, n: &Number) {
 /// Append an integer as JSON writes it; false (nothing written) for a float. Code that must
 /// not carry the float formatter (a WebAssembly bundle) writes numbers through this.
 pub(crate) fn write_integer(out: &mut String, n: &Number) -> bool {
-    let mut buf = [0u8; 20];
     if let Some(u) = n.as_u64() {
-        push_ascii(out, write_u64(&mut buf, u));
+        push_u64(out, u);
     } else if let Some(i) = n.as_i64() {
         out.push('-');
-        push_ascii(out, write_u64(&mut buf, i.unsigned_abs()));
+        push_u64(out, i.unsigned_abs());
     } else {
         return false;
     }
     true
+}
+
+/// Append `n` in decimal.
+pub(crate) fn push_u64(out: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
+    push_ascii(out, write_u64(&mut buf, n));
 }
 
 /// Append an object.

@@ -922,8 +922,7 @@ impl SessionMachine {
                 for d in to.iter().flatten() {
                     dests.push(d);
                 }
-                let to = dests;
-                let data = encode_data_frame(*dh, *seq, &to, &payload);
+                let data = encode_data_frame(*dh, *seq, &dests, &payload);
                 let label = if *reliable {
                     "ovsp-reliable"
                 } else {
@@ -1328,23 +1327,26 @@ impl SessionMachine {
     /// it with the current ICE servers.
     #[inline(never)]
     fn create_pc(&mut self, pc: PcKind) {
-        let slot = match pc {
-            PcKind::Sub => &mut self.sub_pc,
-            _ => &mut self.pub_pc,
-        };
-        *slot = Some(Pc::default());
+        *self.pc_slot(pc) = Some(Pc::default());
         let ice_servers = self.ice_servers.clone();
         self.peer(PeerOp::CreatePc { pc, ice_servers });
     }
 
-    /// The `kind` PeerConnection, if it exists.
+    /// Where the `kind` PeerConnection is tracked: the sub PC's slot, else the pub PC's.
+    fn pc_slot(&mut self, kind: PcKind) -> &mut Option<Pc> {
+        match kind {
+            PcKind::Sub => &mut self.sub_pc,
+            _ => &mut self.pub_pc,
+        }
+    }
+
+    /// The `kind` PeerConnection, if it exists (never for an unknown kind).
     #[inline(never)]
     fn pc_mut(&mut self, kind: PcKind) -> Option<&mut Pc> {
-        match kind {
-            PcKind::Sub => self.sub_pc.as_mut(),
-            PcKind::Pub => self.pub_pc.as_mut(),
-            PcKind::Unknown => None,
+        if kind == PcKind::Unknown {
+            return None;
         }
+        self.pc_slot(kind).as_mut()
     }
 
     /// Closes both PeerConnections (those that exist).
@@ -1356,11 +1358,7 @@ impl SessionMachine {
     /// Closes the `pc` PeerConnection (sub, else pub), if it exists.
     #[inline(never)]
     fn close_pc(&mut self, pc: PcKind) {
-        let slot = match pc {
-            PcKind::Sub => &mut self.sub_pc,
-            _ => &mut self.pub_pc,
-        };
-        if slot.take().is_some() {
+        if self.pc_slot(pc).take().is_some() {
             self.peer(PeerOp::ClosePc { pc });
         }
     }

@@ -110,7 +110,7 @@ pub fn expired_error() -> ApiError {
 /// text parser of its own), `ovsp::json::parse` on the host.
 fn parse_json(text: &str) -> Option<Value> {
     #[cfg(target_arch = "wasm32")]
-    return crate::web::js::plain_text(text);
+    return crate::web::js::parse_json(&text.into());
     #[cfg(not(target_arch = "wasm32"))]
     return ovsp::json::parse(text).ok();
 }

@@ -161,21 +161,16 @@ fn json(method: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
     call(&get(&js_sys::global(), "JSON"), method, &[arg])
 }
 
-/// A text frame (a JS string) as a value, by the browser's `JSON.parse`; `None` when it is no
-/// string, is longer than `ovsp::limits::MAX_FRAME_BYTES` UTF-16 units, or is not JSON. The
-/// text never crosses into wasm memory.
+/// JSON text (a JS string: a socket's text frame, a token's payload) as a value, by the
+/// browser's `JSON.parse`; `None` when it is no string, is longer than
+/// `ovsp::limits::MAX_FRAME_BYTES` UTF-16 units, or is not JSON. A frame's text never crosses
+/// into wasm memory.
 pub fn parse_json(text: &JsValue) -> Option<ovsp::json::Value> {
     let s: &js_sys::JsString = text.dyn_ref()?;
     if s.length() as usize > ovsp::limits::MAX_FRAME_BYTES {
         return None;
     }
     to_value(&json("parse", text).ok()?)
-}
-
-/// JSON text held in wasm memory as a value, by the browser's `JSON.parse`; `None` when it
-/// is not JSON.
-pub fn plain_text(text: &str) -> Option<ovsp::json::Value> {
-    to_value(&json("parse", &JsValue::from_str(text)).ok()?)
 }
 
 /// What `JSON.stringify` keeps of a JS value, as a value (properties that are `undefined` or

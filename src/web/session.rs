@@ -350,7 +350,7 @@ fn closed() -> CoreError {
 
 /// `Math.random()`.
 fn random() -> f64 {
-    super::js::global_num("Math", "random").unwrap_or(0.0)
+    js::global_num("Math", "random").unwrap_or(0.0)
 }
 
 fn random_seed() -> u64 {
@@ -935,8 +935,7 @@ impl Actor {
                 None
             }
             PLAY => {
-                let blocked =
-                    !ok && super::js::get_str(&v, "name").as_deref() == Some("NotAllowedError");
+                let blocked = !ok && js::get_str(&v, "name").as_deref() == Some("NotAllowedError");
                 let key = {
                     let mut atts = self.shared.attached.borrow_mut();
                     let key = atts.iter().find(|a| a.id == id)?.key.clone();

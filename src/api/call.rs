@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::common::{self, get, obj, reject, set, Listeners};
+use super::common::{self, get, obj, one, reject, set, Listeners};
 use super::error::ApiError;
 use super::{token, wire};
 use crate::web::media::Source;
@@ -281,12 +281,6 @@ fn track_steps(cids: Vec<String>, mute: Option<bool>) -> Vec<Step> {
         });
     }
     out
-}
-
-/// A list of one step (one body for every single-step method).
-#[inline(never)]
-pub(super) fn one(s: Step) -> Vec<Step> {
-    vec![s]
 }
 
 /// The step of a plain request.

@@ -27,6 +27,12 @@ pub fn to_js<T: ovsp::json::ToWire + ?Sized>(v: &T) -> JsValue {
     crate::web::js::from_value(&ovsp::json::encode(v))
 }
 
+/// A list of one step (one body per step type for every single-step method).
+#[inline(never)]
+pub fn one<T>(s: T) -> Vec<T> {
+    vec![s]
+}
+
 /// A JS argument as a JSON value (`undefined` → `null`): what `JSON.stringify` keeps of it.
 pub fn from_js(v: &JsValue, name: &str) -> Result<Value, ApiError> {
     if v.is_undefined() || v.is_null() {

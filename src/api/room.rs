@@ -17,8 +17,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{cat, jobj, kind_str, one, open, quoted, room_str, rpc, run, run_or, Step, Then};
-use super::common::{self, get, obj, promise, reject, set, to_js, Listeners};
+use super::call::{cat, jobj, kind_str, open, quoted, room_str, rpc, run, run_or, Step, Then};
+use super::common::{self, get, obj, one, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
 use super::wire;

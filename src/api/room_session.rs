@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};
 
 use super::call::Step as S;
-use super::common::{self, get, obj, promise, reject, set, to_js, JsResult, Listeners};
+use super::common::{self, get, obj, one, promise, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::wire::{self, camelize, RsApi as M};
 use crate::web::error::WebError;
@@ -963,12 +963,6 @@ fn stream_steps(steps: &mut Vec<Step>, stream: &MediaStream) {
         steps.push(Step::Use(t));
         steps.push(Step::Put(cid));
     }
-}
-
-/// A list of one step (one body for every single-step method).
-#[inline(never)]
-fn one(s: Step) -> Vec<Step> {
-    vec![s]
 }
 
 /// The step sending request `req`.

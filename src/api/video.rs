@@ -944,7 +944,7 @@ impl Inner {
         *local.room.borrow_mut() = Rc::downgrade(self);
         let this = self.clone();
         let then = Then::Published(this, local);
-        Ok((super::call::one(step), then))
+        Ok((common::one(step), then))
     }
 
     /// The end of a publish: the publication object, or `trackPublicationFailed`.

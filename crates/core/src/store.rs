@@ -356,11 +356,7 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
             acl_event(&mut out, AclChange::Modified, modified);
             acl_event(&mut out, AclChange::Removed, remove);
         }
-        Action::Cleared => {
-            let connection = state.connection.clone();
-            *state = State::default();
-            state.connection = connection;
-        }
+        Action::Cleared => clear(state, false),
     }
     out
 }
@@ -611,12 +607,22 @@ fn stream_event(phase: Phase, stream: Stream) -> CoreEvent {
 /// state (what the session keeps across joins stays: connection, local tracks, network
 /// quality, access list), with its events dropped.
 fn install_snapshot(state: &mut State, snap: Snapshot) {
-    let old = std::mem::take(state);
-    state.connection = old.connection;
-    state.network_quality = old.network_quality;
-    state.local_tracks = old.local_tracks;
-    state.acl = old.acl;
+    clear(state, true);
     reconcile_snapshot(state, snap, &mut Vec::new());
+}
+
+/// Empties `state` but for its connection state and, with `keep_session`, what the session
+/// keeps across joins (network quality, local tracks, access list). The old contents are
+/// dropped here, in one place.
+#[inline(never)]
+fn clear(state: &mut State, keep_session: bool) {
+    let mut old = std::mem::take(state);
+    std::mem::swap(&mut state.connection, &mut old.connection);
+    if keep_session {
+        std::mem::swap(&mut state.network_quality, &mut old.network_quality);
+        std::mem::swap(&mut state.local_tracks, &mut old.local_tracks);
+        std::mem::swap(&mut state.acl, &mut old.acl);
+    }
 }
 
 fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>) {

@@ -558,9 +558,7 @@ impl SessionMachine {
     }
 
     fn apply(&mut self, action: Action) {
-        for ev in store::reduce(&mut self.state, action) {
-            self.emit(ev);
-        }
+        store::reduce_into(&mut self.state, action, &mut self.out);
     }
 
     #[inline(never)]

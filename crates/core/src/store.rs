@@ -4,6 +4,8 @@
 //! [`reduce`], which is deterministic, does no IO and returns the [`CoreEvent`]s the change
 //! implies. The session machine is its only caller in the SDK; tests call it directly.
 
+use std::collections::VecDeque;
+
 use ovsp::events::{Event, StreamEvent};
 use ovsp::json::Value;
 use ovsp::json::{encode, ToWire};
@@ -15,7 +17,7 @@ use serde::Serialize;
 
 use crate::event::{AclChange, ConnectionState, CoreEvent, Speaker};
 use crate::map::VecMap;
-use crate::CoreError;
+use crate::{CoreError, Output};
 
 /// A local track the SDK publishes, keyed by its client id.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,6 +91,10 @@ pub struct State {
     pub seq: u64,
     #[serde(skip)]
     track_owner: VecMap<String, String>,
+    /// A snapshot is being installed: the reconciliation against the empty state makes no
+    /// events (it is checked before each event of that path is built).
+    #[serde(skip)]
+    silent: bool,
 }
 
 impl Default for State {
@@ -112,6 +118,7 @@ impl Default for State {
             acl: Vec::new(),
             seq: 0,
             track_owner: VecMap::new(),
+            silent: false,
         }
     }
 }
@@ -302,16 +309,44 @@ impl State {
 
 /// Applies `action` to `state` and returns the events it implies, in order.
 pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
-    let mut out = Vec::new();
+    let mut out = Queue::new();
+    reduce_into(state, action, &mut out);
+    let mut events = Vec::new();
+    for o in out {
+        if let Output::Event(ev) = o {
+            events.push(ev);
+        }
+    }
+    events
+}
+
+/// Where the store's events go: the session's output queue, each as [`Output::Event`], so
+/// that the core never holds (and drops) a list of events of its own.
+pub(crate) type Queue = VecDeque<Output>;
+
+/// Queues one event.
+trait Push {
+    fn push(&mut self, ev: CoreEvent);
+}
+
+impl Push for Queue {
+    #[inline(never)]
+    fn push(&mut self, ev: CoreEvent) {
+        self.push_back(Output::Event(ev));
+    }
+}
+
+/// Applies `action` to `state` and queues the events it implies, in order, on `out`.
+pub(crate) fn reduce_into(state: &mut State, action: Action, out: &mut Queue) {
     match action {
         Action::Snapshot {
             snapshot,
             reconcile,
         } => {
             if reconcile && state.room.is_some() {
-                reconcile_snapshot(state, *snapshot, &mut out);
+                reconcile_snapshot(state, *snapshot, out);
             } else {
-                install_snapshot(state, *snapshot);
+                install_snapshot(state, *snapshot, out);
             }
         }
         Action::Connection(c) => {
@@ -320,8 +355,8 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
                 out.push(CoreEvent::ConnectionStateChanged { state: c });
             }
         }
-        Action::Event(ev) => event(state, ev, &mut out),
-        Action::Subscriptions(list) => subscriptions(state, list, &mut out),
+        Action::Event(ev) => event(state, ev, out),
+        Action::Subscriptions(list) => subscriptions(state, list, out),
         Action::SubscriptionsRemoved(ids) => {
             for id in ids {
                 if let Some(sub) = state.subscriptions.remove(&id) {
@@ -352,25 +387,24 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
                 }
             }
             state.acl.retain(|i| !remove.contains(i));
-            acl_event(&mut out, AclChange::Added, added);
-            acl_event(&mut out, AclChange::Modified, modified);
-            acl_event(&mut out, AclChange::Removed, remove);
+            acl_event(out, AclChange::Added, added);
+            acl_event(out, AclChange::Modified, modified);
+            acl_event(out, AclChange::Removed, remove);
         }
         Action::Cleared => clear(state, false),
     }
-    out
 }
 
 /// [`CoreEvent::AclUpdated`] for `identities`, unless there are none.
 #[inline(never)]
-fn acl_event(out: &mut Vec<CoreEvent>, change: AclChange, identities: Vec<String>) {
+fn acl_event(out: &mut Queue, change: AclChange, identities: Vec<String>) {
     if !identities.is_empty() {
         out.push(CoreEvent::AclUpdated { change, identities });
     }
 }
 
 /// The store's part of a server event.
-fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
+fn event(state: &mut State, ev: Event, out: &mut Queue) {
     match ev {
         Event::RoomUpdated(e) => {
             if let Some(r) = state.room.as_mut() {
@@ -549,7 +583,7 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
     }
 }
 
-fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Vec<CoreEvent>) {
+fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Queue) {
     state.recordings.insert(rec.id.clone(), rec.clone());
     if let Some(r) = state.room.as_mut() {
         r.recording = false;
@@ -570,7 +604,7 @@ fn recording_event(phase: Phase, recording: Recording) -> CoreEvent {
     }
 }
 
-fn playback(state: &mut State, phase: Phase, pb: Playback, out: &mut Vec<CoreEvent>) {
+fn playback(state: &mut State, phase: Phase, pb: Playback, out: &mut Queue) {
     state.playbacks.insert(pb.id.clone(), pb.clone());
     out.push(playback_event(phase, pb));
 }
@@ -583,7 +617,7 @@ fn playback_event(phase: Phase, playback: Playback) -> CoreEvent {
     }
 }
 
-fn rtmp_stream(state: &mut State, phase: Phase, e: StreamEvent, out: &mut Vec<CoreEvent>) {
+fn rtmp_stream(state: &mut State, phase: Phase, e: StreamEvent, out: &mut Queue) {
     let st = e.stream;
     state.rtmp_streams.insert(st.id.clone(), st.clone());
     let mut ev = stream_event(phase, st);
@@ -605,10 +639,12 @@ fn stream_event(phase: Phase, stream: Stream) -> CoreEvent {
 
 /// Replaces the room state by a snapshot, silently: the reconciliation against an empty
 /// state (what the session keeps across joins stays: connection, local tracks, network
-/// quality, access list), with its events dropped.
-fn install_snapshot(state: &mut State, snap: Snapshot) {
+/// quality, access list), with its events not made (`State::silent`).
+fn install_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
     clear(state, true);
-    reconcile_snapshot(state, snap, &mut Vec::new());
+    state.silent = true;
+    reconcile_snapshot(state, snap, out);
+    state.silent = false;
 }
 
 /// Empties `state` but for its connection state and, with `keep_session`, what the session
@@ -625,7 +661,7 @@ fn clear(state: &mut State, keep_session: bool) {
     }
 }
 
-fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>) {
+fn member_joined(state: &mut State, mut member: Member, out: &mut Queue) {
     if state.self_id() == Some(member.id.as_str()) {
         return;
     }
@@ -641,12 +677,14 @@ fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>
     }
     let tracks = std::mem::take(&mut member.tracks);
     state.members.insert(member.id.clone(), member.clone());
-    out.push(CoreEvent::MemberJoined {
-        member: Member {
-            tracks: tracks.clone(),
-            ..member
-        },
-    });
+    if !state.silent {
+        out.push(CoreEvent::MemberJoined {
+            member: Member {
+                tracks: tracks.clone(),
+                ..member
+            },
+        });
+    }
     for t in tracks {
         track_published(state, t, out);
     }
@@ -657,7 +695,7 @@ fn member_left(
     member_id: &str,
     reason: LeaveReason,
     by: Option<String>,
-    out: &mut Vec<CoreEvent>,
+    out: &mut Queue,
 ) {
     let Some(member) = state.members.get(member_id) else {
         return;
@@ -680,7 +718,7 @@ fn member_left(
     out.push(CoreEvent::MemberLeft { member, reason, by });
 }
 
-fn track_published(state: &mut State, track: Track, out: &mut Vec<CoreEvent>) {
+fn track_published(state: &mut State, track: Track, out: &mut Queue) {
     let owner = track.member_id.clone();
     let Some((m, local)) = state.member_mut(&owner) else {
         return;
@@ -701,6 +739,9 @@ fn track_published(state: &mut State, track: Track, out: &mut Vec<CoreEvent>) {
         }
     }
     let opened = state.index_track(&track);
+    if state.silent {
+        return;
+    }
     let stream_key = stream_key_of(&track);
     out.push(CoreEvent::TrackPublished { track, local });
     if opened {
@@ -712,12 +753,7 @@ fn track_published(state: &mut State, track: Track, out: &mut Vec<CoreEvent>) {
     }
 }
 
-fn track_unpublished(
-    state: &mut State,
-    track_id: &str,
-    reason: UnpublishReason,
-    out: &mut Vec<CoreEvent>,
-) {
+fn track_unpublished(state: &mut State, track_id: &str, reason: UnpublishReason, out: &mut Queue) {
     let Some(owner) = state.track_owner.get(track_id).cloned() else {
         return;
     };
@@ -750,13 +786,13 @@ fn track_unpublished(
     }
 }
 
-fn subscriptions(state: &mut State, list: Vec<SubscriptionState>, out: &mut Vec<CoreEvent>) {
+fn subscriptions(state: &mut State, list: Vec<SubscriptionState>, out: &mut Queue) {
     for sub in list {
         subscription(state, sub, out);
     }
 }
 
-fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEvent>) {
+fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Queue) {
     // Whether it was active or paused before.
     let started = match state.subscriptions.get(&sub.track_id) {
         Some(prev) if *prev == sub => return,
@@ -805,7 +841,7 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEve
     }
 }
 
-fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent>) {
+fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
     state.seq = snap.seq;
     // Room.
     match &state.room {
@@ -824,9 +860,11 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
     }
     if state.audience_count != snap.room.audience_count {
         state.audience_count = snap.room.audience_count;
-        out.push(CoreEvent::AudienceCount {
-            total: snap.room.audience_count,
-        });
+        if !state.silent {
+            out.push(CoreEvent::AudienceCount {
+                total: snap.room.audience_count,
+            });
+        }
     }
     // Self: properties, permissions, then tracks.
     let new_self = snap.self_;
@@ -884,16 +922,18 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         }
     }
     if state.layout != snap.layout {
-        if let Some(l) = snap.layout.clone() {
+        if let Some(l) = snap.layout.clone().filter(|_| !state.silent) {
             out.push(CoreEvent::LayoutChanged { layout: l });
         }
         state.layout = snap.layout;
     }
+    let silent = state.silent;
     reconcile_egress(
         &mut state.recordings,
         snap.recordings,
         |r| &r.id,
         recording_event,
+        silent,
         out,
     );
     reconcile_egress(
@@ -901,6 +941,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         snap.playbacks,
         |p| &p.id,
         playback_event,
+        silent,
         out,
     );
     reconcile_egress(
@@ -908,17 +949,12 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         snap.streams,
         |s| &s.id,
         stream_event,
+        silent,
         out,
     );
 }
 
-fn reconcile_member(
-    state: &mut State,
-    old: &Member,
-    new: &Member,
-    local: bool,
-    out: &mut Vec<CoreEvent>,
-) {
+fn reconcile_member(state: &mut State, old: &Member, new: &Member, local: bool, out: &mut Queue) {
     // Tracks first (gone, then new or changed), then the member's own fields, so that
     // derived flags (audio_muted) arrive after the track facts, as they do live.
     for t in &old.tracks {
@@ -982,15 +1018,20 @@ fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
 }
 
 /// Replaces an egress map by the snapshot's list, with an event for each entity that ended,
-/// started or changed.
+/// started or changed (none when `silent`).
 fn reconcile_egress<T: Clone + PartialEq>(
     map: &mut VecMap<String, T>,
     new: Vec<T>,
     id: fn(&T) -> &String,
     event: fn(Phase, T) -> CoreEvent,
-    out: &mut Vec<CoreEvent>,
+    silent: bool,
+    out: &mut Queue,
 ) {
     let new_map = keyed(new, id);
+    if silent {
+        *map = new_map;
+        return;
+    }
     for (k, old) in map.iter() {
         if !new_map.contains_key(k) {
             out.push(event(Phase::Ended, old.clone()));

@@ -2126,23 +2126,14 @@ impl SessionMachine {
     }
 
     fn on_pub_offer_result(&mut self, offer_id: u32, outcome: Result<Value, RpcError>) {
-        let stage = std::mem::take(&mut self.pub_neg.stage);
-        let PubStage::Awaiting {
-            offer_id: current,
-            cids,
-        } = stage
-        else {
-            self.pub_neg.stage = stage;
-            return;
-        };
-        if current != offer_id {
-            // Not the latest offer: ignore (B6.2.3).
-            self.pub_neg.stage = PubStage::Awaiting {
-                offer_id: current,
-                cids,
-            };
+        // Only the answer to the latest offer counts (B6.2.3).
+        if !matches!(&self.pub_neg.stage, PubStage::Awaiting { offer_id: c, .. } if *c == offer_id)
+        {
             return;
         }
+        let PubStage::Awaiting { cids, .. } = std::mem::take(&mut self.pub_neg.stage) else {
+            return;
+        };
         match outcome
             .and_then(|v| ovsp::json::decode::<PubOfferResult>(&v).map_err(invalid_incoming))
         {
@@ -2369,9 +2360,12 @@ impl SessionMachine {
             },
             PeerEvent::LocalDescriptionSet { pc, mids } => match pc {
                 PcKind::Pub => {
-                    let stage = std::mem::take(&mut self.pub_neg.stage);
-                    let PubStage::SettingLocal { sdp, ice_restart } = stage else {
-                        self.pub_neg.stage = stage;
+                    if !matches!(self.pub_neg.stage, PubStage::SettingLocal { .. }) {
+                        return;
+                    }
+                    let PubStage::SettingLocal { sdp, ice_restart } =
+                        std::mem::take(&mut self.pub_neg.stage)
+                    else {
                         return;
                     };
                     let mut wire_mids = Map::new();
@@ -2397,16 +2391,16 @@ impl SessionMachine {
                     self.request("pub.offer", params, Purpose::PubOffer { offer_id });
                 }
                 _ => {
-                    let stage = std::mem::take(&mut self.sub_neg.stage);
+                    if !matches!(self.sub_neg.stage, SubStage::Answering { sdp: Some(_), .. }) {
+                        return;
+                    }
                     let SubStage::Answering {
                         offer_id,
                         sdp: Some(sdp),
-                    } = stage
+                    } = std::mem::take(&mut self.sub_neg.stage)
                     else {
-                        self.sub_neg.stage = stage;
                         return;
                     };
-                    self.sub_neg.stage = SubStage::Idle;
                     self.sub_neg.last_answered = Some(offer_id);
                     self.request(
                         "sub.answer",

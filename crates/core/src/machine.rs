@@ -1047,8 +1047,9 @@ impl SessionMachine {
         {
             return self.refuse(handle, MisuseError::AudienceCannotPublish);
         }
+        let cid = opts.cid;
         let l = LocalTrack {
-            cid: opts.cid.clone(),
+            cid: cid.clone(),
             kind: opts.kind,
             source: opts.source,
             stream_key: opts.stream_key,
@@ -1058,14 +1059,17 @@ impl SessionMachine {
             mid: None,
             extra: opts.extra,
         };
-        self.apply(Action::LocalTrackSet(l.clone()));
-        self.local_order.push(l.cid.clone());
-        self.publish_waiters.insert(l.cid.clone(), (handle, None));
-        self.send_publish(&l);
+        self.apply(Action::LocalTrackSet(l));
+        self.local_order.push(cid.clone());
+        self.publish_waiters.insert(cid.clone(), (handle, None));
+        self.send_publish(&cid);
     }
 
-    fn send_publish(&mut self, l: &LocalTrack) {
-        self.ensure_pub_pc();
+    /// Sends `track.publish` for the local track `cid` (creating the pub PC first if needed).
+    fn send_publish(&mut self, cid: &str) {
+        let Some(l) = self.state.local_tracks.get(cid) else {
+            return;
+        };
         let mut params = l.extra.clone();
         put(&mut params, "cid", text(l.cid.as_str()));
         put(&mut params, "kind", text(l.kind.as_str()));
@@ -1079,10 +1083,12 @@ impl SessionMachine {
         if l.muted {
             put(&mut params, "muted", true.into());
         }
+        let cid = l.cid.clone();
+        self.ensure_pub_pc();
         self.request(
             "track.publish",
             Value::Object(params),
-            Purpose::Publish { cid: l.cid.clone() },
+            Purpose::Publish { cid },
         );
     }
 
@@ -1843,9 +1849,7 @@ impl SessionMachine {
         let order = self.local_order.clone();
         if is_member {
             for cid in order {
-                if let Some(l) = self.state.local_tracks.get(&cid).cloned() {
-                    self.send_publish(&l);
-                }
+                self.send_publish(&cid);
             }
         } else {
             for cid in order {

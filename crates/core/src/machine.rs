@@ -193,17 +193,12 @@ pub struct SessionMachine {
     phase: Phase,
     link: Link,
     link_deadline: Option<u64>,
-    url: String,
     session_id: Option<String>,
     resume_token: Option<String>,
     /// The current session's snapshot has been applied.
     session_joined: bool,
     ever_joined: bool,
     ice_servers: Vec<IceServer>,
-    ping_interval_ms: u64,
-    ping_timeout_ms: u64,
-    request_timeout_ms: u64,
-    resume_window_ms: u64,
     last_inbound: u64,
     next_ping_at: Option<u64>,
     rtt_ms: Option<u64>,
@@ -405,9 +400,7 @@ fn error_from_close(code: u16, reason: &str) -> CoreError {
 impl SessionMachine {
     /// A machine in state `new`; nothing happens until [`Command::Join`].
     pub fn new(config: Config) -> Self {
-        let timers = config.timers.clone();
         Self {
-            url: config.url.clone(),
             backoff: Backoff::new(SplitMix64::new(config.seed)),
             config,
             state: State::default(),
@@ -424,10 +417,6 @@ impl SessionMachine {
             session_joined: false,
             ever_joined: false,
             ice_servers: Vec::new(),
-            ping_interval_ms: timers.ping_interval_ms,
-            ping_timeout_ms: timers.ping_timeout_ms,
-            request_timeout_ms: timers.request_timeout_ms,
-            resume_window_ms: timers.resume_window_ms,
             last_inbound: 0,
             next_ping_at: None,
             rtt_ms: None,
@@ -513,7 +502,10 @@ impl SessionMachine {
             earliest(&mut t, self.next_ping_at);
             earliest(
                 &mut t,
-                Some(self.last_inbound.saturating_add(self.ping_timeout_ms)),
+                Some(
+                    self.last_inbound
+                        .saturating_add(self.config.timers.ping_timeout_ms),
+                ),
             );
             earliest(&mut t, self.ack_deadline);
             earliest(&mut t, self.replay_deadline);
@@ -695,7 +687,7 @@ impl SessionMachine {
 
     fn send_pending(&mut self, id: u64) {
         let now = self.now;
-        let timeout = self.request_timeout_ms;
+        let timeout = self.config.timers.request_timeout_ms;
         let Some(p) = self.pending.get_mut(&id) else {
             return;
         };
@@ -1016,7 +1008,7 @@ impl SessionMachine {
                 .saturating_add(self.config.timers.connect_timeout_ms),
         );
         self.out.push_back(Output::OpenSocket {
-            url: self.url.clone(),
+            url: self.config.url.clone(),
             protocol: ovsp::SUBPROTOCOL.to_owned(),
         });
     }
@@ -1252,7 +1244,7 @@ impl SessionMachine {
 
     fn attempt_reconnect(&mut self) {
         let now = self.now;
-        let window = self.resume_window_ms;
+        let window = self.config.timers.resume_window_ms;
         let Some(r) = &mut self.recovery else { return };
         r.next_at = None;
         if r.kind == RecoveryKind::Resume && now.saturating_sub(r.since) >= window {
@@ -1431,7 +1423,11 @@ impl SessionMachine {
             self.schedule_attempt(None);
         }
         if self.link == Link::Up {
-            if now >= self.last_inbound.saturating_add(self.ping_timeout_ms) {
+            if now
+                >= self
+                    .last_inbound
+                    .saturating_add(self.config.timers.ping_timeout_ms)
+            {
                 self.close_socket(4008, "ping timeout");
                 self.start_recovery(RecoveryKind::Resume, Some(0));
             } else if self.request_overdue(now) {
@@ -1494,7 +1490,7 @@ impl SessionMachine {
 
     fn send_ping(&mut self) {
         let now = self.now;
-        self.next_ping_at = Some(now.saturating_add(self.ping_interval_ms));
+        self.next_ping_at = Some(now.saturating_add(self.config.timers.ping_interval_ms));
         if !self.session_joined {
             return;
         }
@@ -1690,14 +1686,14 @@ impl SessionMachine {
         self.link_deadline = None;
         self.session_id = Some(res.session_id.clone());
         self.resume_token = Some(res.resume_token.clone());
-        self.ping_interval_ms = res.timers.ping_interval_ms.max(1);
-        self.ping_timeout_ms = res.timers.ping_timeout_ms.max(1);
-        self.request_timeout_ms = res.timers.request_timeout_ms.max(1);
-        self.resume_window_ms = res.timers.resume_window_ms;
+        self.config.timers.ping_interval_ms = res.timers.ping_interval_ms.max(1);
+        self.config.timers.ping_timeout_ms = res.timers.ping_timeout_ms.max(1);
+        self.config.timers.request_timeout_ms = res.timers.request_timeout_ms.max(1);
+        self.config.timers.resume_window_ms = res.timers.resume_window_ms;
         if !res.ice_servers.is_empty() {
             self.ice_servers = res.ice_servers.clone();
         }
-        self.next_ping_at = Some(self.now.saturating_add(self.ping_interval_ms));
+        self.next_ping_at = Some(self.now.saturating_add(self.config.timers.ping_interval_ms));
         let resuming = self
             .recovery
             .as_ref()
@@ -1728,7 +1724,10 @@ impl SessionMachine {
             {
                 // The replayed events follow this response: `reconnected` comes after them.
                 self.replay_to = Some(r.to);
-                self.replay_deadline = Some(self.now.saturating_add(self.request_timeout_ms));
+                self.replay_deadline = Some(
+                    self.now
+                        .saturating_add(self.config.timers.request_timeout_ms),
+                );
             }
             self.recovery = None;
             self.rejoin_attempts = 0;
@@ -1996,7 +1995,7 @@ impl SessionMachine {
             error: error.clone(),
         });
         if let Some(url) = c.url {
-            self.url = url;
+            self.config.url = url;
         }
         // Ack what we processed so a resume does not replay it, then act.
         self.send_ack();

@@ -62,18 +62,25 @@ impl CoreError {
         }
     }
 
-    /// Builds the error for a server error object.
-    pub fn from_rpc(err: &ovsp::envelope::RpcError) -> Self {
-        let data = err.data.as_ref();
-        CoreError::Server(ServerError {
+    /// Builds the error for a server error object (taking its texts).
+    pub fn from_rpc(err: ovsp::envelope::RpcError) -> Self {
+        let mut e = ServerError {
             code: err.code,
-            message: err.message.clone(),
-            reason: data.and_then(|d| d.reason.clone()),
-            permission: data.and_then(|d| d.permission.clone()),
-            field: data.and_then(|d| d.field.clone()),
-            retryable: data.and_then(|d| d.retryable),
-            retry_after_ms: data.and_then(|d| d.retry_after_ms),
-        })
+            message: err.message,
+            reason: None,
+            permission: None,
+            field: None,
+            retryable: None,
+            retry_after_ms: None,
+        };
+        if let Some(d) = err.data {
+            e.reason = d.reason;
+            e.permission = d.permission;
+            e.field = d.field;
+            e.retryable = d.retryable;
+            e.retry_after_ms = d.retry_after_ms;
+        }
+        CoreError::Server(e)
     }
 }
 

@@ -1618,7 +1618,7 @@ impl SessionMachine {
     ) {
         let v = match outcome {
             Ok(v) => v,
-            Err(e) => return self.complete(handle, Err(CoreError::from_rpc(&e))),
+            Err(e) => return self.complete(handle, Err(CoreError::from_rpc(e))),
         };
         match kind {
             UserKind::Plain | UserKind::Unpublish => {}
@@ -1740,25 +1740,26 @@ impl SessionMachine {
     }
 
     fn on_connect_error(&mut self, e: RpcError) {
-        let err = CoreError::from_rpc(&e);
+        let (code, action) = (e.code, e.action());
+        let err = CoreError::from_rpc(e);
         self.pending
             .retain(|_, p| !matches!(p.purpose, Purpose::Join));
         if self.phase == Phase::Connecting {
             return self.terminate(None, Some(err));
         }
         self.close_socket(1000, "connect failed");
-        let needs_rejoin = e.code == Code::SESSION_UNKNOWN
-            || e.code == Code::RESUME_TOKEN_INVALID
-            || e.code.is_token_error()
-            || e.action() == Some(SessionAction::Rejoin);
+        let needs_rejoin = code == Code::SESSION_UNKNOWN
+            || code == Code::RESUME_TOKEN_INVALID
+            || code.is_token_error()
+            || action == Some(SessionAction::Rejoin);
         let rejoining = self
             .recovery
             .as_ref()
             .is_some_and(|r| r.kind == RecoveryKind::Rejoin);
         if needs_rejoin && !rejoining {
             self.start_recovery(RecoveryKind::Rejoin, Some(0));
-        } else if e.action() == Some(SessionAction::Disconnect)
-            || e.code == Code::PROTOCOL_VERSION_UNSUPPORTED
+        } else if action == Some(SessionAction::Disconnect)
+            || code == Code::PROTOCOL_VERSION_UNSUPPORTED
         {
             self.terminate(None, Some(err));
         } else {
@@ -1784,7 +1785,7 @@ impl SessionMachine {
         }) {
             Ok(s) => s,
             Err(e) => {
-                let err = CoreError::from_rpc(&e);
+                let err = CoreError::from_rpc(e);
                 if self.phase == Phase::Connecting {
                     return self.terminate(None, Some(err));
                 }
@@ -2114,7 +2115,7 @@ impl SessionMachine {
                 }
             }
             Err(e) => {
-                let err = CoreError::from_rpc(&e);
+                let err = CoreError::from_rpc(e);
                 self.forget_local(cid);
                 self.emit(CoreEvent::TrackPublishFailed {
                     cid: cid.to_owned(),
@@ -2181,7 +2182,7 @@ impl SessionMachine {
                 return self.reset_pub(None);
             }
             Err(e) => {
-                let err = CoreError::from_rpc(&e);
+                let err = CoreError::from_rpc(e);
                 self.fail_publishes(&cids, err.clone());
                 self.fail_reset_waiters(err);
             }

@@ -1087,7 +1087,7 @@ impl SessionMachine {
     fn forget_local(&mut self, cid: &str) {
         self.data_out.remove(cid);
         self.apply(Action::LocalTrackRemoved(cid.to_owned()));
-        self.local_order.retain(|c| c != cid);
+        store::remove_all(&mut self.local_order, cid);
     }
 
     fn ensure_pub_pc(&mut self) {

@@ -86,6 +86,12 @@ impl<K, V> VecMap<K, V> {
 
     /// Keeps only the entries for which `keep` returns `true` (order is kept).
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.retain_dyn(&mut keep);
+    }
+
+    /// The body of [`VecMap::retain`]: one per map type, whatever the closure.
+    #[inline(never)]
+    fn retain_dyn(&mut self, keep: &mut dyn FnMut(&K, &mut V) -> bool) {
         let mut mask = Vec::with_capacity(self.keys.len());
         for (k, v) in self.keys.iter().zip(self.vals.iter_mut()) {
             mask.push(keep(k, v));

@@ -199,6 +199,12 @@ fn stream_key_of(t: &Track) -> String {
     stream_key(t.stream_key.as_deref(), t.source)
 }
 
+/// Removes every copy of `s` from `list` (order is kept): one removal body for the store's
+/// and the session's lists of ids.
+pub(crate) fn remove_all(list: &mut Vec<String>, s: &str) {
+    list.retain(|c| c != s);
+}
+
 /// Keys whose values differ between two encoded entities (JSON objects), skipping `skip`.
 /// Anything but two objects has no differing fields. Not generic: callers encode the entities
 /// (`ovsp::json::encode`), so one body serves every type.
@@ -297,7 +303,7 @@ impl State {
         let skey = stream_id(&t.member_id, &stream_key_of(t));
         let mut closed = false;
         if let Some(g) = self.streams.get_mut(&skey) {
-            g.track_ids.retain(|id| id != &t.id);
+            remove_all(&mut g.track_ids, &t.id);
             if g.track_ids.is_empty() {
                 self.streams.remove(&skey);
                 closed = true;
@@ -386,7 +392,9 @@ pub(crate) fn reduce_into(state: &mut State, action: Action, out: &mut Queue) {
                     added.push(i);
                 }
             }
-            state.acl.retain(|i| !remove.contains(i));
+            for r in &remove {
+                remove_all(&mut state.acl, r);
+            }
             acl_event(out, AclChange::Added, added);
             acl_event(out, AclChange::Modified, modified);
             acl_event(out, AclChange::Removed, remove);

@@ -269,7 +269,9 @@ fn text(s: &str) -> Value {
 #[inline(never)]
 fn remember(into: &mut Vec<SubTarget>, out_of: &mut Vec<SubTarget>, targets: &[SubTarget]) {
     for t in targets {
-        out_of.retain(|x| !same_target(x, t));
+        while let Some(i) = out_of.iter().position(|x| same_target(x, t)) {
+            out_of.remove(i);
+        }
         let mut known = false;
         for x in into.iter() {
             known |= same_target(x, t);

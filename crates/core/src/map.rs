@@ -5,7 +5,9 @@
 //! event orders stay deterministic. The maps of a session are small (members, tracks,
 //! subscriptions, listeners), and sorted vectors compile to far less code than a B-tree, which
 //! matters for the WebAssembly bundle. A map keeps its keys and its values in two vectors, so
-//! the key search and key moves are one body per key type, shared by all its value types.
+//! the key search and key moves are one body per key type, shared by all its value types. The
+//! values are boxed: moving a value in or out of the middle of its vector moves one pointer,
+//! with the same code for every value type.
 //!
 //! Lookups are `O(log n)`; inserting or removing in the middle moves the entries behind it.
 //! Building from an iterator inserts item by item: input in key order only appends.
@@ -17,16 +19,26 @@ use std::ops::Index;
 
 use serde::{Serialize, Serializer};
 
-/// A map with keys kept in ascending order: the keys in one `Vec`, the values at the same
-/// positions in another, so the key search is shared by every map with the same key type.
+/// A map with keys kept in ascending order: the keys in one `Vec`, the (boxed) values at the
+/// same positions in another, so the key search is shared by every map with the same key type
+/// and the value moves by every map.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VecMap<K, V> {
     keys: Vec<K>,
-    vals: Vec<V>,
+    vals: Vec<Box<V>>,
 }
 
 /// Iterator over `(&K, &V)` in key order.
-pub type Iter<'a, K, V> = std::iter::Zip<std::slice::Iter<'a, K>, std::slice::Iter<'a, V>>;
+pub type Iter<'a, K, V> = std::iter::Zip<
+    std::slice::Iter<'a, K>,
+    std::iter::Map<std::slice::Iter<'a, Box<V>>, fn(&'a Box<V>) -> &'a V>,
+>;
+
+/// The value in its box (a named function, so that [`Iter`] can name the mapping).
+#[allow(clippy::borrowed_box)]
+fn unbox<V>(b: &Box<V>) -> &V {
+    b
+}
 
 impl<K, V> Default for VecMap<K, V> {
     fn default() -> Self {
@@ -61,12 +73,14 @@ impl<K, V> VecMap<K, V> {
 
     /// `(&key, &value)` pairs in key order.
     pub fn iter(&self) -> Iter<'_, K, V> {
-        self.keys.iter().zip(self.vals.iter())
+        self.keys
+            .iter()
+            .zip(self.vals.iter().map(unbox as fn(&Box<V>) -> &V))
     }
 
     /// `(&key, &mut value)` pairs in key order.
     pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> {
-        self.keys.iter().zip(self.vals.iter_mut())
+        self.keys.iter().zip(self.vals.iter_mut().map(|v| &mut **v))
     }
 
     /// Keys in ascending order.
@@ -76,12 +90,12 @@ impl<K, V> VecMap<K, V> {
 
     /// Values in key order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator + Clone {
-        self.vals.iter()
+        self.vals.iter().map(unbox as fn(&Box<V>) -> &V)
     }
 
     /// Mutable values in key order.
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
-        self.vals.iter_mut()
+        self.vals.iter_mut().map(|v| &mut **v)
     }
 
     /// Keeps only the entries for which `keep` returns `true` (order is kept).
@@ -108,7 +122,10 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        find(&self.keys, key).ok().and_then(|i| self.vals.get(i))
+        find(&self.keys, key)
+            .ok()
+            .and_then(|i| self.vals.get(i))
+            .map(unbox)
     }
 
     /// The value of `key`, mutably.
@@ -120,6 +137,7 @@ impl<K: Ord, V> VecMap<K, V> {
         find(&self.keys, key)
             .ok()
             .and_then(|i| self.vals.get_mut(i))
+            .map(|v| &mut **v)
     }
 
     /// Whether `key` has an entry.
@@ -136,9 +154,12 @@ impl<K: Ord, V> VecMap<K, V> {
     #[inline(never)]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match insert_key(&mut self.keys, key) {
-            Ok(i) => self.vals.get_mut(i).map(|v| std::mem::replace(v, value)),
+            Ok(i) => self
+                .vals
+                .get_mut(i)
+                .map(|v| std::mem::replace(&mut **v, value)),
             Err(i) => {
-                self.vals.insert(i, value);
+                self.vals.insert(i, Box::new(value));
                 None
             }
         }
@@ -152,7 +173,7 @@ impl<K: Ord, V> VecMap<K, V> {
         Q: Ord + ?Sized,
     {
         let i = remove_key(&mut self.keys, key)?;
-        Some(self.vals.remove(i))
+        Some(*self.vals.remove(i))
     }
 
     /// The value of `key`, inserting `make()` first if there is none (like
@@ -162,7 +183,7 @@ impl<K: Ord, V> VecMap<K, V> {
         let i = match insert_key(&mut self.keys, key) {
             Ok(i) => i,
             Err(i) => {
-                self.vals.insert(i, make());
+                self.vals.insert(i, Box::new(make()));
                 i
             }
         };
@@ -258,10 +279,13 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
 
 impl<K, V> IntoIterator for VecMap<K, V> {
     type Item = (K, V);
-    type IntoIter = std::iter::Zip<std::vec::IntoIter<K>, std::vec::IntoIter<V>>;
+    type IntoIter = std::iter::Map<
+        std::iter::Zip<std::vec::IntoIter<K>, std::vec::IntoIter<Box<V>>>,
+        fn((K, Box<V>)) -> (K, V),
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.keys.into_iter().zip(self.vals)
+        self.keys.into_iter().zip(self.vals).map(|(k, v)| (k, *v))
     }
 }
 

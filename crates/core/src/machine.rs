@@ -364,7 +364,7 @@ fn empty() -> Value {
 /// A decoded value that did not match its wire type: 53003.
 #[inline(never)]
 fn invalid_incoming(e: ovsp::json::WireError) -> RpcError {
-    RpcError::new(Code::SIGNALING_INCOMING_INVALID, e.to_string())
+    RpcError::new(Code::SIGNALING_INCOMING_INVALID, String::from(e))
 }
 
 /// `track.mute` params for one track.

@@ -2453,13 +2453,14 @@ impl SessionMachine {
             }
             PeerEvent::IceState { pc, state } => self.on_ice_state(pc, state),
             PeerEvent::RemoteTrack { mid } => {
-                if let Some(m) = self.sub_mids.get(&mid).cloned() {
-                    self.emit(CoreEvent::RemoteTrackAttached {
-                        mid,
-                        track_id: m.track_id,
-                        member_id: m.member_id,
+                if let Some(m) = self.sub_mids.get(&mid) {
+                    let ev = CoreEvent::RemoteTrackAttached {
+                        track_id: m.track_id.clone(),
+                        member_id: m.member_id.clone(),
                         kind: m.kind,
-                    });
+                        mid,
+                    };
+                    self.emit(ev);
                 }
             }
             PeerEvent::DataMessage { data, label, .. } => self.on_data(&label, &data),

@@ -571,7 +571,9 @@ impl SessionMachine {
     }
 
     fn apply(&mut self, action: Action) {
-        store::reduce_into(&mut self.state, action, &mut self.out);
+        for ev in store::reduce(&mut self.state, action) {
+            self.emit(ev);
+        }
     }
 
     #[inline(never)]

@@ -4,8 +4,6 @@
 //! [`reduce`], which is deterministic, does no IO and returns the [`CoreEvent`]s the change
 //! implies. The session machine is its only caller in the SDK; tests call it directly.
 
-use std::collections::VecDeque;
-
 use ovsp::events::{Event, StreamEvent};
 use ovsp::json::Value;
 use ovsp::json::{encode, ToWire};
@@ -17,7 +15,7 @@ use serde::Serialize;
 
 use crate::event::{AclChange, ConnectionState, CoreEvent, Speaker};
 use crate::map::VecMap;
-use crate::{CoreError, Output};
+use crate::CoreError;
 
 /// A local track the SDK publishes, keyed by its client id.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,10 +89,6 @@ pub struct State {
     pub seq: u64,
     #[serde(skip)]
     track_owner: VecMap<String, String>,
-    /// A snapshot is being installed: the reconciliation against the empty state makes no
-    /// events (it is checked before each event of that path is built).
-    #[serde(skip)]
-    silent: bool,
 }
 
 impl Default for State {
@@ -118,7 +112,6 @@ impl Default for State {
             acl: Vec::new(),
             seq: 0,
             track_owner: VecMap::new(),
-            silent: false,
         }
     }
 }
@@ -315,44 +308,16 @@ impl State {
 
 /// Applies `action` to `state` and returns the events it implies, in order.
 pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
-    let mut out = Queue::new();
-    reduce_into(state, action, &mut out);
-    let mut events = Vec::new();
-    for o in out {
-        if let Output::Event(ev) = o {
-            events.push(ev);
-        }
-    }
-    events
-}
-
-/// Where the store's events go: the session's output queue, each as [`Output::Event`], so
-/// that the core never holds (and drops) a list of events of its own.
-pub(crate) type Queue = VecDeque<Output>;
-
-/// Queues one event.
-trait Push {
-    fn push(&mut self, ev: CoreEvent);
-}
-
-impl Push for Queue {
-    #[inline(never)]
-    fn push(&mut self, ev: CoreEvent) {
-        self.push_back(Output::Event(ev));
-    }
-}
-
-/// Applies `action` to `state` and queues the events it implies, in order, on `out`.
-pub(crate) fn reduce_into(state: &mut State, action: Action, out: &mut Queue) {
+    let mut out = Vec::new();
     match action {
         Action::Snapshot {
             snapshot,
             reconcile,
         } => {
             if reconcile && state.room.is_some() {
-                reconcile_snapshot(state, *snapshot, out);
+                reconcile_snapshot(state, *snapshot, &mut out);
             } else {
-                install_snapshot(state, *snapshot, out);
+                install_snapshot(state, *snapshot);
             }
         }
         Action::Connection(c) => {
@@ -361,8 +326,8 @@ pub(crate) fn reduce_into(state: &mut State, action: Action, out: &mut Queue) {
                 out.push(CoreEvent::ConnectionStateChanged { state: c });
             }
         }
-        Action::Event(ev) => event(state, ev, out),
-        Action::Subscriptions(list) => subscriptions(state, list, out),
+        Action::Event(ev) => event(state, ev, &mut out),
+        Action::Subscriptions(list) => subscriptions(state, list, &mut out),
         Action::SubscriptionsRemoved(ids) => {
             for id in ids {
                 if let Some(sub) = state.subscriptions.remove(&id) {
@@ -395,24 +360,25 @@ pub(crate) fn reduce_into(state: &mut State, action: Action, out: &mut Queue) {
             for r in &remove {
                 remove_all(&mut state.acl, r);
             }
-            acl_event(out, AclChange::Added, added);
-            acl_event(out, AclChange::Modified, modified);
-            acl_event(out, AclChange::Removed, remove);
+            acl_event(&mut out, AclChange::Added, added);
+            acl_event(&mut out, AclChange::Modified, modified);
+            acl_event(&mut out, AclChange::Removed, remove);
         }
         Action::Cleared => clear(state, false),
     }
+    out
 }
 
 /// [`CoreEvent::AclUpdated`] for `identities`, unless there are none.
 #[inline(never)]
-fn acl_event(out: &mut Queue, change: AclChange, identities: Vec<String>) {
+fn acl_event(out: &mut Vec<CoreEvent>, change: AclChange, identities: Vec<String>) {
     if !identities.is_empty() {
         out.push(CoreEvent::AclUpdated { change, identities });
     }
 }
 
 /// The store's part of a server event.
-fn event(state: &mut State, ev: Event, out: &mut Queue) {
+fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
     match ev {
         Event::RoomUpdated(e) => {
             if let Some(r) = state.room.as_mut() {
@@ -591,7 +557,7 @@ fn event(state: &mut State, ev: Event, out: &mut Queue) {
     }
 }
 
-fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Queue) {
+fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Vec<CoreEvent>) {
     state.recordings.insert(rec.id.clone(), rec.clone());
     if let Some(r) = state.room.as_mut() {
         r.recording = false;
@@ -612,7 +578,7 @@ fn recording_event(phase: Phase, recording: Recording) -> CoreEvent {
     }
 }
 
-fn playback(state: &mut State, phase: Phase, pb: Playback, out: &mut Queue) {
+fn playback(state: &mut State, phase: Phase, pb: Playback, out: &mut Vec<CoreEvent>) {
     state.playbacks.insert(pb.id.clone(), pb.clone());
     out.push(playback_event(phase, pb));
 }
@@ -625,7 +591,7 @@ fn playback_event(phase: Phase, playback: Playback) -> CoreEvent {
     }
 }
 
-fn rtmp_stream(state: &mut State, phase: Phase, e: StreamEvent, out: &mut Queue) {
+fn rtmp_stream(state: &mut State, phase: Phase, e: StreamEvent, out: &mut Vec<CoreEvent>) {
     let st = e.stream;
     state.rtmp_streams.insert(st.id.clone(), st.clone());
     let mut ev = stream_event(phase, st);
@@ -647,12 +613,10 @@ fn stream_event(phase: Phase, stream: Stream) -> CoreEvent {
 
 /// Replaces the room state by a snapshot, silently: the reconciliation against an empty
 /// state (what the session keeps across joins stays: connection, local tracks, network
-/// quality, access list), with its events not made (`State::silent`).
-fn install_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
+/// quality, access list), with its events dropped.
+fn install_snapshot(state: &mut State, snap: Snapshot) {
     clear(state, true);
-    state.silent = true;
-    reconcile_snapshot(state, snap, out);
-    state.silent = false;
+    reconcile_snapshot(state, snap, &mut Vec::new());
 }
 
 /// Empties `state` but for its connection state and, with `keep_session`, what the session
@@ -669,7 +633,7 @@ fn clear(state: &mut State, keep_session: bool) {
     }
 }
 
-fn member_joined(state: &mut State, mut member: Member, out: &mut Queue) {
+fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>) {
     if state.self_id() == Some(member.id.as_str()) {
         return;
     }
@@ -685,14 +649,12 @@ fn member_joined(state: &mut State, mut member: Member, out: &mut Queue) {
     }
     let tracks = std::mem::take(&mut member.tracks);
     state.members.insert(member.id.clone(), member.clone());
-    if !state.silent {
-        out.push(CoreEvent::MemberJoined {
-            member: Member {
-                tracks: tracks.clone(),
-                ..member
-            },
-        });
-    }
+    out.push(CoreEvent::MemberJoined {
+        member: Member {
+            tracks: tracks.clone(),
+            ..member
+        },
+    });
     for t in tracks {
         track_published(state, t, out);
     }
@@ -703,7 +665,7 @@ fn member_left(
     member_id: &str,
     reason: LeaveReason,
     by: Option<String>,
-    out: &mut Queue,
+    out: &mut Vec<CoreEvent>,
 ) {
     let Some(member) = state.members.get(member_id) else {
         return;
@@ -726,7 +688,7 @@ fn member_left(
     out.push(CoreEvent::MemberLeft { member, reason, by });
 }
 
-fn track_published(state: &mut State, track: Track, out: &mut Queue) {
+fn track_published(state: &mut State, track: Track, out: &mut Vec<CoreEvent>) {
     let owner = track.member_id.clone();
     let Some((m, local)) = state.member_mut(&owner) else {
         return;
@@ -747,9 +709,6 @@ fn track_published(state: &mut State, track: Track, out: &mut Queue) {
         }
     }
     let opened = state.index_track(&track);
-    if state.silent {
-        return;
-    }
     let stream_key = stream_key_of(&track);
     out.push(CoreEvent::TrackPublished { track, local });
     if opened {
@@ -761,7 +720,12 @@ fn track_published(state: &mut State, track: Track, out: &mut Queue) {
     }
 }
 
-fn track_unpublished(state: &mut State, track_id: &str, reason: UnpublishReason, out: &mut Queue) {
+fn track_unpublished(
+    state: &mut State,
+    track_id: &str,
+    reason: UnpublishReason,
+    out: &mut Vec<CoreEvent>,
+) {
     let Some(owner) = state.track_owner.get(track_id).cloned() else {
         return;
     };
@@ -794,13 +758,13 @@ fn track_unpublished(state: &mut State, track_id: &str, reason: UnpublishReason,
     }
 }
 
-fn subscriptions(state: &mut State, list: Vec<SubscriptionState>, out: &mut Queue) {
+fn subscriptions(state: &mut State, list: Vec<SubscriptionState>, out: &mut Vec<CoreEvent>) {
     for sub in list {
         subscription(state, sub, out);
     }
 }
 
-fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Queue) {
+fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEvent>) {
     // Whether it was active or paused before.
     let started = match state.subscriptions.get(&sub.track_id) {
         Some(prev) if *prev == sub => return,
@@ -849,7 +813,7 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Queue) {
     }
 }
 
-fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
+fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent>) {
     state.seq = snap.seq;
     // Room.
     match &state.room {
@@ -868,11 +832,9 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
     }
     if state.audience_count != snap.room.audience_count {
         state.audience_count = snap.room.audience_count;
-        if !state.silent {
-            out.push(CoreEvent::AudienceCount {
-                total: snap.room.audience_count,
-            });
-        }
+        out.push(CoreEvent::AudienceCount {
+            total: snap.room.audience_count,
+        });
     }
     // Self: properties, permissions, then tracks.
     let new_self = snap.self_;
@@ -930,18 +892,16 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
         }
     }
     if state.layout != snap.layout {
-        if let Some(l) = snap.layout.clone().filter(|_| !state.silent) {
+        if let Some(l) = snap.layout.clone() {
             out.push(CoreEvent::LayoutChanged { layout: l });
         }
         state.layout = snap.layout;
     }
-    let silent = state.silent;
     reconcile_egress(
         &mut state.recordings,
         snap.recordings,
         |r| &r.id,
         recording_event,
-        silent,
         out,
     );
     reconcile_egress(
@@ -949,7 +909,6 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
         snap.playbacks,
         |p| &p.id,
         playback_event,
-        silent,
         out,
     );
     reconcile_egress(
@@ -957,12 +916,17 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Queue) {
         snap.streams,
         |s| &s.id,
         stream_event,
-        silent,
         out,
     );
 }
 
-fn reconcile_member(state: &mut State, old: &Member, new: &Member, local: bool, out: &mut Queue) {
+fn reconcile_member(
+    state: &mut State,
+    old: &Member,
+    new: &Member,
+    local: bool,
+    out: &mut Vec<CoreEvent>,
+) {
     // Tracks first (gone, then new or changed), then the member's own fields, so that
     // derived flags (audio_muted) arrive after the track facts, as they do live.
     for t in &old.tracks {
@@ -1026,20 +990,15 @@ fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
 }
 
 /// Replaces an egress map by the snapshot's list, with an event for each entity that ended,
-/// started or changed (none when `silent`).
+/// started or changed.
 fn reconcile_egress<T: Clone + PartialEq>(
     map: &mut VecMap<String, T>,
     new: Vec<T>,
     id: fn(&T) -> &String,
     event: fn(Phase, T) -> CoreEvent,
-    silent: bool,
-    out: &mut Queue,
+    out: &mut Vec<CoreEvent>,
 ) {
     let new_map = keyed(new, id);
-    if silent {
-        *map = new_map;
-        return;
-    }
     for (k, old) in map.iter() {
         if !new_map.contains_key(k) {
             out.push(event(Phase::Ended, old.clone()));

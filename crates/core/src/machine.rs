@@ -2231,7 +2231,9 @@ impl SessionMachine {
             return;
         }
         let mut waiters = std::mem::take(&mut self.pub_neg.reset_waiters);
-        waiters.extend(handle);
+        if let Some(h) = handle {
+            waiters.push(h);
+        }
         // An offer in flight belongs to the old PC: its answer is ignored (stage reset), and
         // the tracks it carried go into the next offer.
         self.pub_neg = PubNeg {

@@ -2606,19 +2606,19 @@ impl SessionMachine {
 
 /// Durable event types whose content a join snapshot does not carry.
 fn snapshot_cannot_hold(event_type: &str) -> bool {
-    matches!(
-        event_type,
-        "sub.offer"
-            | "sub.updated"
-            | "pub.ice_restart_requested"
-            | "message.received"
-            | "session.token"
-            | "session.closing"
-            | "self.unmute_requested"
-            | "track.layers_requested"
-            | "track.subscribed"
-            | "track.stream_state"
-    )
+    const TYPES: &[&str] = &[
+        "sub.offer",
+        "sub.updated",
+        "pub.ice_restart_requested",
+        "message.received",
+        "session.token",
+        "session.closing",
+        "self.unmute_requested",
+        "track.layers_requested",
+        "track.subscribed",
+        "track.stream_state",
+    ];
+    TYPES.contains(&event_type)
 }
 
 struct DataFrame<'a> {

@@ -777,26 +777,16 @@ impl Inner {
     }
 
     fn build_from_state(&self) {
-        let members: Vec<ovsp::model::Member> = self.handle.with_machine(|m| {
-            let mut out = Vec::new();
-            for v in m.state().members.values() {
-                out.push(v.clone());
-            }
-            out
-        });
-        for m in &members {
-            self.add_participant(m);
+        // Only plain objects and maps are touched meanwhile: no listener, no handle method.
+        let m = self.handle.machine();
+        let s = m.state();
+        for v in s.members.values() {
+            self.add_participant(v);
         }
-        let me = self.handle.with_machine(|m| {
-            m.state()
-                .self_member
-                .as_ref()
-                .map(|s| (s.id.clone(), s.identity.clone()))
-        });
-        if let Some((sid, identity)) = me {
+        if let Some(me) = &s.self_member {
             let l = self.js(self.local.get());
-            set(&l, "sid", &sid.into());
-            set(&l, "identity", &identity.into());
+            set(&l, "sid", &JsValue::from_str(&me.id));
+            set(&l, "identity", &JsValue::from_str(&me.identity));
         }
     }
 
@@ -1080,18 +1070,24 @@ impl Inner {
                 }
             }
             CoreEvent::DataReceived {
-                track_id,
-                member_id,
-                payload,
+                track_id: Some(t),
+                member_id: Some(m),
                 ..
             } => {
                 // A message is delivered with its track and participant only (one that arrives
-                // after its sender left has neither).
-                if let (Some(t), Some(m)) = (track_id, member_id) {
-                    self.data_message(t, m, payload);
+                // after its sender left has neither); the first frame can come before the
+                // subscription is reported.
+                if !self.parts.borrow().contains_key(m)
+                    || (!self.tracks.borrow().contains_key(t)
+                        && self
+                            .track_of(t)
+                            .and_then(|t| self.add_remote_track(&t))
+                            .is_none())
+                {
+                    return;
                 }
-                return;
             }
+            CoreEvent::DataReceived { .. } => return,
             CoreEvent::RoomLeft { .. } => {
                 self.set_on(self.local.get(), "state", &"disconnected".into());
             }
@@ -1133,34 +1129,6 @@ impl Inner {
             }
             _ => {}
         }
-    }
-
-    /// Emits a data-track message: `message` on the remote track, `trackMessage` on its
-    /// participant and on the room.
-    fn data_message(self: &Rc<Self>, track_id: &str, member_id: &str, payload: &[u8]) {
-        let Some(part) = self.parts.borrow().get(member_id).copied() else {
-            return;
-        };
-        let existing = self.tracks.borrow().get(track_id).copied();
-        let tid = match existing {
-            Some(t) => t,
-            None => {
-                // The first frame can come before the subscription is reported.
-                let t = self.track_of(track_id);
-                match t.and_then(|t| self.add_remote_track(&t)) {
-                    Some(t) => t,
-                    None => return,
-                }
-            }
-        };
-        let data: JsValue = match wire::decode_data_text(payload) {
-            Ok(text) => text.into(),
-            Err(bytes) => get(&js_sys::Uint8Array::from(bytes).into(), "buffer"),
-        };
-        let (t, p) = (self.js(tid), self.js(part));
-        self.emit_on(tid, "message", &[data.clone(), t.clone()]);
-        self.emit_on(part, "trackMessage", &[data.clone(), t.clone()]);
-        self.listeners.emit("trackMessage", &[data, t, p]);
     }
 
     /// The listener arguments `spec` names: indexes into `slots` (error, participant,
@@ -1206,6 +1174,11 @@ impl Inner {
                 track_id,
                 member_id,
                 ..
+            }
+            | CoreEvent::DataReceived {
+                track_id,
+                member_id,
+                ..
             } => (member_id.as_deref(), track_id.as_deref()),
             _ => (None, None),
         };
@@ -1237,23 +1210,7 @@ impl Inner {
             publ.map(|p| self.js(p)).unwrap_or(JsValue::NULL),
             track.map(|t| self.js(t)).unwrap_or(JsValue::NULL),
         );
-        let error = match ce {
-            CoreEvent::Reconnecting { error }
-            | CoreEvent::TrackPublishFailed { error, .. }
-            | CoreEvent::RoomLeft {
-                error: Some(error), ..
-            } => Some(ApiError::from(error)),
-            CoreEvent::SubscriptionFailed { subscription, .. } => {
-                let code = subscription
-                    .error
-                    .as_ref()
-                    .map(|e| e.code)
-                    .unwrap_or(ovsp::codes::Code::SUBSCRIPTION_NOT_ALLOWED);
-                Some(ApiError::new(code, code.message()))
-            }
-            _ => None,
-        }
-        .map_or(JsValue::NULL, |e| e.to_js());
+        let error = first_arg(ce);
         let lp = self.local.get();
         let (lpub, ltrack) = local_pub
             .as_ref()
@@ -1283,7 +1240,7 @@ impl Inner {
                     (Some(lp), LOCAL_ARGS, &[3])
                 }
                 T::RemoteTrack => match track {
-                    Some(t) => (Some(t), &[], &[3]),
+                    Some(t) => (Some(t), TRACK_ARGS, &[3]),
                     None => continue,
                 },
                 T::RemoteTrackPublication => match publ {
@@ -1320,8 +1277,37 @@ impl Inner {
     }
 }
 
+/// Slot 0 of the listener arguments of `ce`: its error, or a data-track message's data (text
+/// as a string, binary as an `ArrayBuffer`).
+fn first_arg(ce: &CoreEvent) -> JsValue {
+    let e = match ce {
+        CoreEvent::Reconnecting { error }
+        | CoreEvent::TrackPublishFailed { error, .. }
+        | CoreEvent::RoomLeft {
+            error: Some(error), ..
+        } => ApiError::from(error),
+        CoreEvent::SubscriptionFailed { subscription, .. } => {
+            let code = subscription
+                .error
+                .as_ref()
+                .map(|e| e.code)
+                .unwrap_or(ovsp::codes::Code::SUBSCRIPTION_NOT_ALLOWED);
+            ApiError::new(code, code.message())
+        }
+        CoreEvent::DataReceived { payload, .. } => {
+            return match wire::decode_data_text(payload) {
+                Ok(text) => text.into(),
+                Err(bytes) => get(&js_sys::Uint8Array::from(bytes).into(), "buffer"),
+            }
+        }
+        _ => return JsValue::NULL,
+    };
+    e.to_js()
+}
+
 /// The listener arguments of an object's events by name, as indexes into the slots
-/// 0 error, 1 participant, 2 publication, 3 track, 4 room, 5 network quality level.
+/// 0 error (or message data), 1 participant, 2 publication, 3 track, 4 room, 5 network quality
+/// level.
 type ArgTable = &'static [(&'static str, &'static [u8])];
 
 const ROOM_ARGS: ArgTable = &[
@@ -1342,6 +1328,7 @@ const ROOM_ARGS: ArgTable = &[
     ("trackSwitchedOff", &[3, 2, 1]),
     ("trackSwitchedOn", &[3, 2, 1]),
     ("trackSubscriptionFailed", &[0, 2, 1]),
+    ("trackMessage", &[0, 3, 1]),
 ];
 
 const REMOTE_ARGS: ArgTable = &[
@@ -1356,6 +1343,7 @@ const REMOTE_ARGS: ArgTable = &[
     ("trackSwitchedOff", &[3, 2]),
     ("trackSwitchedOn", &[3, 2]),
     ("trackSubscriptionFailed", &[0, 2]),
+    ("trackMessage", &[0, 3]),
 ];
 
 const LOCAL_ARGS: ArgTable = &[
@@ -1364,6 +1352,8 @@ const LOCAL_ARGS: ArgTable = &[
     ("trackPublished", &[2]),
     ("trackPublicationFailed", &[0, 3]),
 ];
+
+const TRACK_ARGS: ArgTable = &[("message", &[0, 3])];
 
 const PUB_ARGS: ArgTable = &[
     ("subscriptionFailed", &[0]),

@@ -218,19 +218,15 @@ impl LocalTrack {
         }
         o
     }
-    /// Data tracks: the retransmission time limit in ms, or `null`.
-    fn max_packet_life_time(&self) -> JsValue {
-        self.inner
-            .data
-            .max_packet_life_time
-            .map_or(JsValue::NULL, JsValue::from)
-    }
-    /// Data tracks: the retransmission count limit, or `null`.
-    fn max_retransmits(&self) -> JsValue {
-        self.inner
-            .data
-            .max_retransmits
-            .map_or(JsValue::NULL, JsValue::from)
+    /// Data tracks: the retransmission time limit in ms (`time`) or count limit, or `null`.
+    fn limit(&self, time: bool) -> JsValue {
+        let d = &self.inner.data;
+        let n = if time {
+            d.max_packet_life_time
+        } else {
+            d.max_retransmits
+        };
+        n.map_or(JsValue::NULL, JsValue::from)
     }
     /// Enables (or, with `false`, disables) the track.
     fn enable(&self, enabled: Option<bool>) {
@@ -404,8 +400,7 @@ impl LocalTrack {
             8 => self.dimensions(),
             9 => v(self.inner.data.ordered),
             10 => v(self.inner.data.reliable()),
-            11 => self.max_packet_life_time(),
-            12 => self.max_retransmits(),
+            11 | 12 => self.limit(i == 11),
             13 => {
                 self.enable(a.as_bool());
                 JsValue::UNDEFINED
@@ -837,9 +832,8 @@ impl Inner {
             },
             7 | 8 => {
                 // `unpublish()` of a publication, or `unpublishTrack(track)` of a local track
-                // or of its MediaStreamTrack.
-                let lid = LocalInner::find(&a).map(|l| l.id.clone());
-                let mid = a.dyn_ref::<MediaStreamTrack>().map(MediaStreamTrack::id);
+                // or of its MediaStreamTrack, found by its `id` (a local track's is its key).
+                let key = common::get_str(&a, "id");
                 let cid = self
                     .local_pubs
                     .borrow()
@@ -848,11 +842,9 @@ impl Inner {
                         if op == 8 {
                             *o == id
                         } else {
-                            lid.as_ref() == Some(*c)
-                                || l.track
-                                    .borrow()
-                                    .as_ref()
-                                    .is_some_and(|x| mid.as_ref() == Some(&x.id()))
+                            key.as_deref().is_some_and(|k| {
+                                *c == k || l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
+                            })
                         }
                     })
                     .map(|(c, _)| c.clone());

@@ -526,6 +526,8 @@ fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
 struct Obj {
     js: JsValue,
     listeners: Listeners,
+    /// The local track of a local publication.
+    local: Option<Rc<LocalInner>>,
 }
 
 /// The room's plain objects, slot `id - 1` for object `id` (`None` once forgotten): a plain
@@ -562,8 +564,8 @@ pub(super) struct Inner {
     pubs: RefCell<VecMap<String, u32>>,
     tracks: RefCell<VecMap<String, u32>>,
     local: Cell<u32>,
-    /// Local publications: local track id (cid) → (object id, local track).
-    local_pubs: RefCell<VecMap<String, (u32, Rc<LocalInner>)>>,
+    /// Local publications: local track id (cid) → object id (whose `local` is the track).
+    local_pubs: RefCell<VecMap<String, u32>>,
     /// Subscribed tracks whose media has not arrived yet.
     pending: RefCell<VecSet<String>>,
 }
@@ -602,8 +604,17 @@ impl Inner {
         let listeners = Listeners::default();
         listeners.set_level(self.listeners.level());
         // Ids are handed out in order from 1: object `id` is slot `id - 1`.
-        self.objs.borrow_mut().0.push(Some(Obj { js, listeners }));
+        self.objs.borrow_mut().0.push(Some(Obj {
+            js,
+            listeners,
+            local: None,
+        }));
         id
+    }
+
+    /// The local track of local publication `id`.
+    fn local_of(&self, id: u32) -> Option<Rc<LocalInner>> {
+        self.objs.borrow().get(&id)?.local.clone()
     }
 
     /// `obj[key] = val` on object `id`.
@@ -838,18 +849,29 @@ impl Inner {
                     .local_pubs
                     .borrow()
                     .iter()
-                    .find(|(c, (o, l))| {
+                    .find(|(c, o)| {
                         if op == 8 {
-                            *o == id
+                            **o == id
                         } else {
                             key.as_deref().is_some_and(|k| {
-                                *c == k || l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
+                                *c == k
+                                    || self.local_of(**o).is_some_and(|l| {
+                                        l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
+                                    })
                             })
                         }
                     })
                     .map(|(c, _)| c.clone());
                 let Some(cid) = cid else { return JsValue::NULL };
-                let Some((pid, local)) = self.local_pubs.borrow_mut().remove(&cid) else {
+                let Some(pid) = self.local_pubs.borrow_mut().remove(&cid) else {
+                    return JsValue::NULL;
+                };
+                let local = self
+                    .objs
+                    .borrow_mut()
+                    .get_mut(&pid)
+                    .and_then(|o| o.local.take());
+                let Some(local) = local else {
                     return JsValue::NULL;
                 };
                 *local.room.borrow_mut() = Weak::new();
@@ -961,9 +983,10 @@ impl Inner {
             1 << 8,
         );
         let pj = self.js(id);
-        self.local_pubs
-            .borrow_mut()
-            .insert(local.id.clone(), (id, local.clone()));
+        if let Some(o) = self.objs.borrow_mut().get_mut(&id) {
+            o.local = Some(local.clone());
+        }
+        self.local_pubs.borrow_mut().insert(local.id.clone(), id);
         self.map_add(self.local.get(), &local.id, local.kind, &pj);
         if !local.announced.replace(true) {
             self.emit_on(
@@ -1192,10 +1215,8 @@ impl Inner {
         let publ = track_id.and_then(|t| self.pubs.borrow().get(t).copied());
         let track = track_id.and_then(|t| self.tracks.borrow().get(t).copied());
         let local_pub = local_cid.and_then(|c| {
-            self.local_pubs
-                .borrow()
-                .get(c)
-                .map(|(p, l)| (*p, l.clone()))
+            let p = *self.local_pubs.borrow().get(c)?;
+            Some((p, self.local_of(p)?))
         });
         let (pj, pubj, tj) = (
             part.map(|p| self.js(p)).unwrap_or(JsValue::NULL),

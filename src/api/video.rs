@@ -1146,18 +1146,17 @@ impl Inner {
         }
     }
 
-    /// The listener arguments `spec` names: indexes into `slots` (error, participant,
-    /// publication, track), 4 for the room and 5 for the participant's network quality level.
+    /// The listener arguments `spec` names: indexes into `slots` (see [`ArgTable`]), 7 for the
+    /// room, 8 and 9 for the network quality level of the participant or local participant.
     #[inline(never)]
-    fn pick(self: &Rc<Self>, spec: &[u8], slots: &[&JsValue; 4]) -> Vec<JsValue> {
+    fn pick(self: &Rc<Self>, spec: &[u8], slots: &[JsValue; 7]) -> Vec<JsValue> {
         let mut out = Vec::with_capacity(spec.len());
         for &i in spec {
             out.push(match i {
-                4 => self.room_obj(),
-                5 => get(slots[1], "networkQualityLevel"),
-                i => slots
-                    .get(usize::from(i))
-                    .map_or(JsValue::NULL, |v| (*v).clone()),
+                7 => self.room_obj(),
+                8 => get(&slots[1], "networkQualityLevel"),
+                9 => get(&slots[4], "networkQualityLevel"),
+                i => slots[usize::from(i)].clone(),
             });
         }
         out
@@ -1218,24 +1217,24 @@ impl Inner {
             let p = *self.local_pubs.borrow().get(c)?;
             Some((p, self.local_of(p)?))
         });
-        let (pj, pubj, tj) = (
-            part.map(|p| self.js(p)).unwrap_or(JsValue::NULL),
-            publ.map(|p| self.js(p)).unwrap_or(JsValue::NULL),
-            track.map(|t| self.js(t)).unwrap_or(JsValue::NULL),
-        );
-        let error = first_arg(ce);
         let lp = self.local.get();
-        let (lpub, ltrack) = local_pub
-            .as_ref()
-            .map(|(p, l)| (self.js(*p), wrap_local(l.clone())))
-            .unwrap_or((JsValue::NULL, JsValue::NULL));
+        let lpub = local_pub.as_ref().map(|(p, _)| *p);
+        let slots = [
+            first_arg(ce),
+            self.js(part.unwrap_or(0)),
+            self.js(publ.unwrap_or(0)),
+            self.js(track.unwrap_or(0)),
+            self.js(lp),
+            self.js(lpub.unwrap_or(0)),
+            local_pub
+                .as_ref()
+                .map_or(JsValue::NULL, |(_, l)| wrap_local(l.clone())),
+        ];
         for (o, name) in twilio_names(ce) {
+            // The object (0: the room), its listener arguments by name and for other names.
             let (target, table, dflt): (Option<u32>, ArgTable, &[u8]) = match o {
-                T::Room => (None, ROOM_ARGS, &[3, 1]),
-                T::RemoteParticipant => match part {
-                    Some(p) => (Some(p), REMOTE_ARGS, &[3]),
-                    None => continue,
-                },
+                T::Room => (Some(0), ROOM_ARGS, &[3, 1]),
+                T::RemoteParticipant => (part, REMOTE_ARGS, &[3]),
                 T::LocalParticipant => {
                     // `trackPublished` once per publication, with the publication object (the
                     // publish itself announces it when the server's event came first).
@@ -1247,44 +1246,31 @@ impl Inner {
                             continue;
                         }
                         if let CoreEvent::TrackPublished { track, .. } = ce {
-                            set(&lpub, "trackSid", &JsValue::from_str(&track.id));
+                            set(&slots[5], "trackSid", &JsValue::from_str(&track.id));
                         }
                     }
-                    (Some(lp), LOCAL_ARGS, &[3])
+                    (Some(lp), LOCAL_ARGS, &[6])
                 }
-                T::RemoteTrack => match track {
-                    Some(t) => (Some(t), TRACK_ARGS, &[3]),
-                    None => continue,
-                },
-                T::RemoteTrackPublication => match publ {
-                    Some(p) => (Some(p), PUB_ARGS, &[3]),
-                    None => continue,
-                },
-                T::LocalTrackPublication => match &local_pub {
-                    Some((p, _)) => (Some(*p), &[], &[]),
-                    None => continue,
-                },
+                T::RemoteTrack => (track, TRACK_ARGS, &[3]),
+                T::RemoteTrackPublication => (publ, PUB_ARGS, &[3]),
+                T::LocalTrackPublication => (lpub, &[], &[]),
                 T::LocalTrack => {
                     if let Some((_, l)) = &local_pub {
-                        l.listeners.emit(name, std::slice::from_ref(&ltrack));
+                        l.listeners.emit(name, &slots[6..]);
                     }
                     continue;
                 }
             };
-            let local = matches!(o, T::LocalParticipant);
-            let (p, pb, tr) = if local {
-                (self.js(lp), &lpub, &ltrack)
-            } else {
-                (pj.clone(), &pubj, &tj)
-            };
+            let Some(target) = target else { continue };
             let spec = table
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map_or(dflt, |(_, s)| *s);
-            let args = self.pick(spec, &[&error, &p, pb, tr]);
-            match target {
-                None => self.listeners.emit(name, &args),
-                Some(t) => self.emit_on(t, name, &args),
+            let args = self.pick(spec, &slots);
+            if target == 0 {
+                self.listeners.emit(name, &args);
+            } else {
+                self.emit_on(target, name, &args);
             }
         }
     }
@@ -1319,12 +1305,13 @@ fn first_arg(ce: &CoreEvent) -> JsValue {
 }
 
 /// The listener arguments of an object's events by name, as indexes into the slots
-/// 0 error (or message data), 1 participant, 2 publication, 3 track, 4 room, 5 network quality
-/// level.
+/// 0 error (or message data), 1 participant, 2 publication, 3 track, 4 local participant,
+/// 5 local publication, 6 local track, 7 room, 8 and 9 the network quality level of the
+/// participant and of the local participant.
 type ArgTable = &'static [(&'static str, &'static [u8])];
 
 const ROOM_ARGS: ArgTable = &[
-    ("disconnected", &[4, 0]),
+    ("disconnected", &[7, 0]),
     ("reconnecting", &[0]),
     ("reconnected", &[]),
     ("recordingStarted", &[]),
@@ -1348,7 +1335,7 @@ const REMOTE_ARGS: ArgTable = &[
     ("disconnected", &[1]),
     ("reconnecting", &[1]),
     ("reconnected", &[1]),
-    ("networkQualityLevelChanged", &[5]),
+    ("networkQualityLevelChanged", &[8]),
     ("trackPublished", &[2]),
     ("trackUnpublished", &[2]),
     ("trackSubscribed", &[3, 2]),
@@ -1360,10 +1347,10 @@ const REMOTE_ARGS: ArgTable = &[
 ];
 
 const LOCAL_ARGS: ArgTable = &[
-    ("disconnected", &[1]),
-    ("networkQualityLevelChanged", &[5]),
-    ("trackPublished", &[2]),
-    ("trackPublicationFailed", &[0, 3]),
+    ("disconnected", &[4]),
+    ("networkQualityLevelChanged", &[9]),
+    ("trackPublished", &[5]),
+    ("trackPublicationFailed", &[0, 6]),
 ];
 
 const TRACK_ARGS: ArgTable = &[("message", &[0, 3])];

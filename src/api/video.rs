@@ -309,7 +309,7 @@ impl LocalTrack {
     }
     /// Data tracks: sends a message (a string, `ArrayBuffer` or `ArrayBufferView` of at most
     /// 65535 bytes) to every subscriber of the track, over the data channel.
-    fn send(&self, data: &JsValue) -> Result<(), JsValue> {
+    fn send(&self, data: &JsValue) -> Result<(), ApiError> {
         let room = self
             .inner
             .room
@@ -321,32 +321,33 @@ impl LocalTrack {
                     ovsp::codes::Code::TRACK_INVALID,
                     "the data track is not published in a connected room",
                 )
-                .to_js()
             })?;
-        let (text, bytes) = if let Some(s) = data.as_string() {
-            (true, s.into_bytes())
+        let payload = if let Some(s) = data.as_string() {
+            wire::encode_data_message(true, s.as_bytes())
         } else {
-            let view = if data.is_instance_of::<js_sys::ArrayBuffer>() {
-                js_sys::Uint8Array::new(data)
-            } else if js_sys::ArrayBuffer::is_view(data) {
-                let n = |k| get(data, k).as_f64().unwrap_or(0.0) as u32;
-                js_sys::Uint8Array::new_with_byte_offset_and_length(
-                    &get(data, "buffer"),
-                    n("byteOffset"),
-                    n("byteLength"),
-                )
-            } else {
+            // An `ArrayBuffer` whole, or the bytes an `ArrayBufferView` sees of its buffer.
+            let view = js_sys::ArrayBuffer::is_view(data);
+            if !view && !data.is_instance_of::<js_sys::ArrayBuffer>() {
                 return Err(ApiError::invalid(
                     "data",
                     "must be a string, ArrayBuffer or ArrayBufferView",
-                )
-                .to_js());
+                ));
+            }
+            let n = |k| get(data, k).as_f64().unwrap_or(0.0) as u32;
+            let buffer = if view {
+                get(data, "buffer")
+            } else {
+                data.clone()
             };
-            (false, view.to_vec())
+            let bytes = js_sys::Uint8Array::new_with_byte_offset_and_length(
+                &buffer,
+                n("byteOffset"),
+                n("byteLength"),
+            );
+            wire::encode_data_message(false, &bytes.to_vec())
         };
-        let payload = wire::encode_data_message(text, &bytes);
         if payload.len() > wire::MAX_DATA_MESSAGE + 1 {
-            return Err(ApiError::invalid("data", "must be at most 65535 bytes").to_js());
+            return Err(ApiError::invalid("data", "must be at most 65535 bytes"));
         }
         let cmd = Command::SendData {
             cid: self.inner.id.clone(),
@@ -417,7 +418,7 @@ impl LocalTrack {
             17 => self.attach(a)?.into(),
             18 => self.detach(a).into(),
             19 => {
-                self.send(a)?;
+                self.send(a).map_err(|e| e.to_js())?;
                 JsValue::UNDEFINED
             }
             _ => {
@@ -1372,7 +1373,7 @@ impl VideoRoom {
     }
     /// `connected`, `reconnecting` or `disconnected`.
     fn state(&self) -> JsValue {
-        JsValue::from(
+        JsValue::from_str(
             self.inner
                 .handle
                 .with_machine(|m| match m.state().connection {
@@ -1381,8 +1382,7 @@ impl VideoRoom {
                         "reconnecting"
                     }
                     _ => "disconnected",
-                })
-                .to_owned(),
+                }),
         )
     }
     /// Whether the room is being recorded.

@@ -526,7 +526,8 @@ fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
 
 struct Obj {
     js: JsValue,
-    listeners: Listeners,
+    /// Shared, so an emit holds no borrow of the table while its listeners run.
+    listeners: Rc<Listeners>,
     /// The local track of a local publication.
     local: Option<Rc<LocalInner>>,
 }
@@ -602,7 +603,7 @@ impl Inner {
                 set(&js, m, &Map::new());
             }
         }
-        let listeners = Listeners::default();
+        let listeners = Rc::new(Listeners::default());
         listeners.set_level(self.listeners.level());
         // Ids are handed out in order from 1: object `id` is slot `id - 1`.
         self.objs.borrow_mut().0.push(Some(Obj {
@@ -633,25 +634,9 @@ impl Inner {
     }
 
     fn emit_on(&self, id: u32, name: &str, args: &[JsValue]) {
-        let has = self
-            .objs
-            .borrow()
-            .get(&id)
-            .is_some_and(|o| o.listeners.has(name));
-        if !has {
-            return;
-        }
-        // Take the listeners out while they run, so a listener may touch the object table.
-        let l = self
-            .objs
-            .borrow_mut()
-            .get_mut(&id)
-            .map(|o| std::mem::take(&mut o.listeners));
+        let l = self.objs.borrow().get(&id).map(|o| o.listeners.clone());
         if let Some(l) = l {
             l.emit(name, args);
-            if let Some(o) = self.objs.borrow_mut().get_mut(&id) {
-                o.listeners = l;
-            }
         }
     }
 
@@ -807,18 +792,11 @@ impl Inner {
     /// Runs a bound object method.
     fn dispatch(self: &Rc<Self>, op: u32, id: u32, a: JsValue, b: JsValue) -> JsValue {
         let this = self.js(id);
-        let with = |f: &dyn Fn(&Listeners)| {
-            // The listener table entry may be temporarily taken during an emit; then the
-            // change applies to the table put back afterwards.
-            if let Some(o) = self.objs.borrow().get(&id) {
-                f(&o.listeners);
-            }
-        };
         match op {
             0..=3 => {
-                with(&|l| {
-                    let _ = listen(l, op, &a, &b);
-                });
+                if let Some(o) = self.objs.borrow().get(&id) {
+                    let _ = listen(&o.listeners, op, &a, &b);
+                }
                 this
             }
             4 => {

@@ -491,14 +491,16 @@ pub fn local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
 /// Acquires local audio and video tracks.
 #[wasm_bindgen(js_name = createLocalTracks, skip_typescript)]
 pub fn create_local_tracks(options: JsValue) -> Promise {
-    promise(async move { Ok(local_tracks(&options).await?.into()) })
+    common::promise_of(local_tracks(options))
 }
 
-fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
+/// The local tracks of `options.audio` and `options.video`: an `Array` (the future is the
+/// promise's own type, so `createLocalTracks` needs no other).
+fn local_tracks(options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
         for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
-            let c = get(options, k);
+            let c = get(&options, k);
             if c == JsValue::FALSE {
                 continue;
             }
@@ -516,7 +518,7 @@ fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
                 DataTrackOptions::default(),
             )));
         }
-        Ok(out)
+        Ok(out.into())
     })
 }
 
@@ -1375,18 +1377,10 @@ impl VideoRoom {
     }
     /// The dominant speaker, if any.
     fn dominant_speaker(&self) -> JsValue {
-        let d = self
-            .inner
-            .handle
-            .with_machine(|m| m.state().dominant_speaker.clone());
-        d.and_then(|id| {
-            self.inner
-                .parts
-                .borrow()
-                .get(&id)
-                .map(|p| self.inner.js(*p))
-        })
-        .unwrap_or(JsValue::NULL)
+        let m = self.inner.handle.machine();
+        let id = m.state().dominant_speaker.as_ref();
+        let p = id.and_then(|id| self.inner.parts.borrow().get(id).copied());
+        self.inner.js(p.unwrap_or(0))
     }
     /// Leaves the room.
     fn disconnect(&self) {
@@ -1484,7 +1478,7 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         let tracks: Array = if Array::is_array(&given) {
             given.unchecked_into()
         } else {
-            local_tracks(&options).await?
+            local_tracks(options).await?.unchecked_into()
         };
         for t in tracks.iter() {
             let (steps, then) = inner.publish_plan(&t, &JsValue::UNDEFINED)?;

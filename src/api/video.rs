@@ -467,25 +467,15 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
 }
 
 /// Creates a local data track (`{name, ordered, maxPacketLifeTime, maxRetransmits}`, as
-/// Twilio's `LocalDataTrack`); bad options throw a typed error.
+/// Twilio's `LocalDataTrack`); bad options throw a typed error. The package also exports it as
+/// `LocalDataTrack` (pkg-template/append/convene.js): a plain function, so
+/// `new LocalDataTrack(options)` returns the track it builds.
 #[wasm_bindgen(js_name = createLocalDataTrack, skip_typescript)]
 pub fn create_local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
-    data_track(&options)
-}
-
-#[inline(never)]
-fn data_track(options: &JsValue) -> Result<JsValue, JsValue> {
-    let o = common::from_js(options, "options")
+    let o = common::from_js(&options, "options")
         .and_then(|v| wire::data_track_options(&v))
         .map_err(|e| e.to_js())?;
     Ok(wrap_local(LocalInner::new(o.name.clone(), "data", None, o)))
-}
-
-/// `new LocalDataTrack(options)`: the same as [`create_local_data_track`] (a plain function,
-/// so `new` returns the track it builds).
-#[wasm_bindgen(js_name = LocalDataTrack, skip_typescript)]
-pub fn local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
-    data_track(&options)
 }
 
 /// Acquires local audio and video tracks.

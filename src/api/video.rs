@@ -814,37 +814,30 @@ impl Inner {
             },
             7 | 8 => {
                 // `unpublish()` of a publication, or `unpublishTrack(track)` of a local track
-                // or of its MediaStreamTrack, found by its `id` (a local track's is its key).
-                let key = common::get_str(&a, "id");
-                let cid = self
-                    .local_pubs
-                    .borrow()
-                    .iter()
-                    .find(|(c, o)| {
-                        if op == 8 {
-                            **o == id
-                        } else {
-                            key.as_deref().is_some_and(|k| {
-                                *c == k
-                                    || self.local_of(**o).is_some_and(|l| {
-                                        l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
-                                    })
-                            })
-                        }
+                // (its `id` is its key) or of its MediaStreamTrack (found by its `id`).
+                let pid = if op == 8 {
+                    Some(id)
+                } else {
+                    common::get_str(&a, "id").and_then(|k| {
+                        let p = self.local_pubs.borrow().get(&k).copied();
+                        p.or_else(|| {
+                            let objs = self.objs.borrow();
+                            let i = objs.0.iter().position(|o| {
+                                let l = o.as_ref().and_then(|o| o.local.as_ref());
+                                l.is_some_and(|l| {
+                                    l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
+                                })
+                            })?;
+                            Some(i as u32 + 1)
+                        })
                     })
-                    .map(|(c, _)| c.clone());
-                let Some(cid) = cid else { return JsValue::NULL };
-                let Some(pid) = self.local_pubs.borrow_mut().remove(&cid) else {
+                };
+                let local = pid.and_then(|p| self.objs.borrow_mut().get_mut(&p)?.local.take());
+                let (Some(pid), Some(local)) = (pid, local) else {
                     return JsValue::NULL;
                 };
-                let local = self
-                    .objs
-                    .borrow_mut()
-                    .get_mut(&pid)
-                    .and_then(|o| o.local.take());
-                let Some(local) = local else {
-                    return JsValue::NULL;
-                };
+                let cid = local.id.clone();
+                self.local_pubs.borrow_mut().remove(&cid);
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
                 self.map_del(self.local.get(), &cid);

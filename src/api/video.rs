@@ -73,6 +73,9 @@ const LISTEN: u16 = 0b1111;
 /// The `new_obj` bit of the participants' track maps.
 const WITH_MAPS: u16 = 1 << 15;
 
+/// The object id of the local participant (the room's first object).
+const LOCAL: u32 = 1;
+
 /// The track maps of a participant.
 const MAPS: [&str; 4] = ["tracks", "audioTracks", "videoTracks", "dataTracks"];
 
@@ -547,17 +550,16 @@ type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 pub(super) struct Inner {
     handle: SessionHandle,
     listeners: Listeners,
-    sub: RefCell<Option<Subscription>>,
-    dispatch: RefCell<Option<Dispatch>>,
+    /// Kept for its lifetime: the room's subscription to the session's events.
+    _sub: Subscription,
+    dispatch: Dispatch,
     objs: RefCell<Objs>,
-    next: Cell<u32>,
     /// Remote participants: member id → object id.
     parts: RefCell<VecMap<String, u32>>,
     participants: Map,
     /// Remote publications: track id → object id; remote tracks: track id → object id.
     pubs: RefCell<VecMap<String, u32>>,
     tracks: RefCell<VecMap<String, u32>>,
-    local: Cell<u32>,
     /// Local publications: local track id (cid) → object id (whose `local` is the track).
     local_pubs: RefCell<VecMap<String, u32>>,
     /// Subscribed tracks whose media has not arrived yet.
@@ -574,20 +576,18 @@ impl Inner {
     /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
     /// closure), and empty track maps when `maps`.
     fn new_obj(&self, js: JsValue, methods: u16) -> u32 {
-        let id = self.next.get() + 1;
-        self.next.set(id);
-        if let Some(d) = self.dispatch.borrow().as_ref() {
-            let f: &Function = d.as_ref().unchecked_ref();
-            for (op, m) in (0u32..).zip(OPS) {
-                if (methods | LISTEN) & (1 << op) != 0 {
-                    let bound = invoke(
-                        f,
-                        "bind",
-                        &[&JsValue::NULL, &JsValue::from(op), &JsValue::from(id)],
-                    )
-                    .unwrap_or_default();
-                    set(&js, m, &bound);
-                }
+        // Ids are handed out in order from 1: object `id` is slot `id - 1`.
+        let id = self.objs.borrow().0.len() as u32 + 1;
+        let f: &Function = self.dispatch.as_ref().unchecked_ref();
+        for (op, m) in (0u32..).zip(OPS) {
+            if (methods | LISTEN) & (1 << op) != 0 {
+                let bound = invoke(
+                    f,
+                    "bind",
+                    &[&JsValue::NULL, &JsValue::from(op), &JsValue::from(id)],
+                )
+                .unwrap_or_default();
+                set(&js, m, &bound);
             }
         }
         if methods & WITH_MAPS != 0 {
@@ -597,7 +597,6 @@ impl Inner {
         }
         let listeners = Rc::new(Listeners::default());
         listeners.set_level(self.listeners.level());
-        // Ids are handed out in order from 1: object `id` is slot `id - 1`.
         self.objs.borrow_mut().0.push(Some(Obj {
             js,
             listeners,
@@ -768,7 +767,7 @@ impl Inner {
             self.add_participant(v);
         }
         if let Some(me) = &s.self_member {
-            let l = self.js(self.local.get());
+            let l = self.js(LOCAL);
             set(&l, "sid", &JsValue::from_str(&me.id));
             set(&l, "identity", &JsValue::from_str(&me.identity));
         }
@@ -840,7 +839,7 @@ impl Inner {
                 self.local_pubs.borrow_mut().remove(&cid);
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
-                self.map_del(self.local.get(), &cid);
+                self.map_del(LOCAL, &cid);
                 fire(&self.handle, Step::Unpublish(cid), None);
                 self.js(pid)
             }
@@ -925,11 +924,7 @@ impl Inner {
         let track_js = wrap_local(local.clone());
         if let Err(e) = r {
             *local.room.borrow_mut() = Weak::new();
-            self.emit_on(
-                self.local.get(),
-                "trackPublicationFailed",
-                &[e.to_js(), track_js],
-            );
+            self.emit_on(LOCAL, "trackPublicationFailed", &[e.to_js(), track_js]);
             return Err(e);
         }
         let sid = local_sid(&self.handle, &local.id).unwrap_or_else(|| local.id.clone());
@@ -951,13 +946,9 @@ impl Inner {
             o.local = Some(local.clone());
         }
         self.local_pubs.borrow_mut().insert(local.id.clone(), id);
-        self.map_add(self.local.get(), &local.id, local.kind, &pj);
+        self.map_add(LOCAL, &local.id, local.kind, &pj);
         if !local.announced.replace(true) {
-            self.emit_on(
-                self.local.get(),
-                "trackPublished",
-                std::slice::from_ref(&pj),
-            );
+            self.emit_on(LOCAL, "trackPublished", std::slice::from_ref(&pj));
         }
         Ok(pj)
     }
@@ -1040,7 +1031,7 @@ impl Inner {
                 local,
             } => {
                 let id = if *local {
-                    Some(self.local.get())
+                    Some(LOCAL)
                 } else {
                     self.parts.borrow().get(member_id).copied()
                 };
@@ -1068,7 +1059,7 @@ impl Inner {
             }
             CoreEvent::DataReceived { .. } => return,
             CoreEvent::RoomLeft { .. } => {
-                self.set_on(self.local.get(), "state", &"disconnected".into());
+                self.set_on(LOCAL, "state", &"disconnected".into());
             }
             _ => {}
         }
@@ -1181,7 +1172,7 @@ impl Inner {
             let p = *self.local_pubs.borrow().get(c)?;
             Some((p, self.local_of(p)?))
         });
-        let lp = self.local.get();
+        let lp = LOCAL;
         let lpub = local_pub.as_ref().map(|(p, _)| *p);
         let slots = [
             first_arg(ce),
@@ -1356,7 +1347,7 @@ impl VideoRoom {
     }
     /// The local participant.
     fn local_participant(&self) -> JsValue {
-        self.inner.js(self.inner.local.get())
+        self.inner.js(LOCAL)
     }
     /// The dominant speaker, if any.
     fn dominant_speaker(&self) -> JsValue {
@@ -1424,37 +1415,36 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         Ok(o) => o,
         Err(e) => return reject(e),
     };
-    let inner = Rc::new(Inner {
-        handle,
-        listeners,
-        sub: RefCell::new(None),
-        dispatch: RefCell::new(None),
-        objs: RefCell::new(Objs(Vec::new())),
-        next: Cell::new(0),
-        parts: RefCell::new(VecMap::new()),
-        participants: Map::new(),
-        pubs: RefCell::new(VecMap::new()),
-        tracks: RefCell::new(VecMap::new()),
-        local: Cell::new(0),
-        local_pubs: RefCell::new(VecMap::new()),
-        pending: RefCell::new(VecSet::new()),
-    });
-    let weak = Rc::downgrade(&inner);
-    let w2 = weak.clone();
-    let d: Dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
-        let (Some(inner), Some(op), Some(id)) = (w2.upgrade(), op.as_f64(), id.as_f64()) else {
-            return JsValue::UNDEFINED;
-        };
-        inner.dispatch(op as u32, id as u32, a, b)
-    });
-    *inner.dispatch.borrow_mut() = Some(d);
-    let local = inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
-    inner.local.set(local);
-    *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
-        if let Some(i) = weak.upgrade() {
-            i.on_event(ev);
+    let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
+        let w = weak.clone();
+        let sub = handle.subscribe(move |ev| {
+            if let Some(i) = w.upgrade() {
+                i.on_event(ev);
+            }
+        });
+        let w = weak.clone();
+        let dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
+            let (Some(inner), Some(op), Some(id)) = (w.upgrade(), op.as_f64(), id.as_f64()) else {
+                return JsValue::UNDEFINED;
+            };
+            inner.dispatch(op as u32, id as u32, a, b)
+        });
+        Inner {
+            handle,
+            listeners,
+            _sub: sub,
+            dispatch,
+            objs: RefCell::new(Objs(Vec::new())),
+            parts: RefCell::new(VecMap::new()),
+            participants: Map::new(),
+            pubs: RefCell::new(VecMap::new()),
+            tracks: RefCell::new(VecMap::new()),
+            local_pubs: RefCell::new(VecMap::new()),
+            pending: RefCell::new(VecSet::new()),
         }
-    }));
+    });
+    // The local participant is the first object: [`LOCAL`].
+    inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
     promise(async move {
         common::op(inner.handle.call(Command::Join)).await?;
         let given = get(&options, "tracks");

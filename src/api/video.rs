@@ -545,6 +545,15 @@ impl Objs {
     }
 }
 
+/// A map of keys to object ids.
+type Ids = RefCell<VecMap<String, u32>>;
+
+/// The object id filed under `key` in `map`.
+#[inline(never)]
+fn id_in(map: &Ids, key: &str) -> Option<u32> {
+    map.borrow().get(key).copied()
+}
+
 type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
 pub(super) struct Inner {
@@ -555,13 +564,13 @@ pub(super) struct Inner {
     dispatch: Dispatch,
     objs: RefCell<Objs>,
     /// Remote participants: member id → object id.
-    parts: RefCell<VecMap<String, u32>>,
+    parts: Ids,
     participants: Map,
     /// Remote publications: track id → object id; remote tracks: track id → object id.
-    pubs: RefCell<VecMap<String, u32>>,
-    tracks: RefCell<VecMap<String, u32>>,
+    pubs: Ids,
+    tracks: Ids,
     /// Local publications: local track id (cid) → object id (whose `local` is the track).
-    local_pubs: RefCell<VecMap<String, u32>>,
+    local_pubs: Ids,
     /// Subscribed tracks whose media has not arrived yet.
     pending: RefCell<VecSet<String>>,
 }
@@ -646,8 +655,8 @@ impl Inner {
     }
 
     fn add_participant(&self, m: &ovsp::model::Member) -> u32 {
-        if let Some(id) = self.parts.borrow().get(&m.id) {
-            return *id;
+        if let Some(id) = id_in(&self.parts, &m.id) {
+            return id;
         }
         let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS);
         self.parts.borrow_mut().insert(m.id.clone(), id);
@@ -663,10 +672,10 @@ impl Inner {
     }
 
     fn add_publication(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = self.pubs.borrow().get(&t.id) {
-            return Some(*id);
+        if let Some(id) = id_in(&self.pubs, &t.id) {
+            return Some(id);
         }
-        let part = *self.parts.borrow().get(&t.member_id)?;
+        let part = id_in(&self.parts, &t.member_id)?;
         let on = !t.muted && !t.blocked;
         let id = self.new_obj(
             jobj(
@@ -695,8 +704,8 @@ impl Inner {
     }
 
     fn add_remote_track(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = self.tracks.borrow().get(&t.id) {
-            return Some(*id);
+        if let Some(id) = id_in(&self.tracks, &t.id) {
+            return Some(id);
         }
         let data = t.kind == TrackKind::Data;
         // A data track has no media; its messages arrive as `DataReceived`.
@@ -744,8 +753,8 @@ impl Inner {
             self.set_on(id, "mediaStreamTrack", &media);
         }
         self.tracks.borrow_mut().insert(t.id.clone(), id);
-        if let Some(p) = self.pubs.borrow().get(&t.id) {
-            let pj = self.js(*p);
+        if let Some(p) = id_in(&self.pubs, &t.id) {
+            let pj = self.js(p);
             set(&pj, "track", &self.js(id));
             set(&pj, "isSubscribed", &JsValue::TRUE);
         }
@@ -818,7 +827,7 @@ impl Inner {
                     Some(id)
                 } else {
                     common::get_str(&a, "id").and_then(|k| {
-                        let p = self.local_pubs.borrow().get(&k).copied();
+                        let p = id_in(&self.local_pubs, &k);
                         p.or_else(|| {
                             let objs = self.objs.borrow();
                             let i = objs.0.iter().position(|o| {
@@ -872,7 +881,7 @@ impl Inner {
                 )
             }
         };
-        if self.local_pubs.borrow().contains_key(&local.id) {
+        if id_in(&self.local_pubs, &local.id).is_some() {
             return Err(ApiError::new(
                 ovsp::codes::Code::TRACK_NAME_DUPLICATED,
                 "the track is already published",
@@ -967,13 +976,13 @@ impl Inner {
                 local: false,
                 ..
             } if updated.iter().any(|f| f == "state") => {
-                if let Some(p) = self.parts.borrow().get(&member.id) {
+                if let Some(p) = id_in(&self.parts, &member.id) {
                     let s = if member.state == MemberState::Reconnecting {
                         "reconnecting"
                     } else {
                         "connected"
                     };
-                    self.set_on(*p, "state", &s.into());
+                    self.set_on(p, "state", &s.into());
                 }
             }
             CoreEvent::TrackPublished {
@@ -988,11 +997,11 @@ impl Inner {
                 ..
             } => {
                 let on = JsValue::from(!track.muted && !track.blocked);
-                if let Some(p) = self.pubs.borrow().get(&track.id) {
-                    self.set_on(*p, "isTrackEnabled", &on);
+                if let Some(p) = id_in(&self.pubs, &track.id) {
+                    self.set_on(p, "isTrackEnabled", &on);
                 }
-                if let Some(t) = self.tracks.borrow().get(&track.id) {
-                    self.set_on(*t, "isEnabled", &on);
+                if let Some(t) = id_in(&self.tracks, &track.id) {
+                    self.set_on(t, "isEnabled", &on);
                 }
             }
             CoreEvent::SubscriptionStarted { track: Some(t), .. }
@@ -1033,7 +1042,7 @@ impl Inner {
                 let id = if *local {
                     Some(LOCAL)
                 } else {
-                    self.parts.borrow().get(member_id).copied()
+                    id_in(&self.parts, member_id)
                 };
                 if let Some(id) = id {
                     self.set_on(id, "networkQualityLevel", &JsValue::from(*level));
@@ -1047,8 +1056,8 @@ impl Inner {
                 // A message is delivered with its track and participant only (one that arrives
                 // after its sender left has neither); the first frame can come before the
                 // subscription is reported.
-                if !self.parts.borrow().contains_key(m)
-                    || (!self.tracks.borrow().contains_key(t)
+                if id_in(&self.parts, m).is_none()
+                    || (id_in(&self.tracks, t).is_none()
                         && self
                             .track_of(t)
                             .and_then(|t| self.add_remote_track(&t))
@@ -1081,8 +1090,8 @@ impl Inner {
                 local: false,
                 ..
             } => {
-                if let Some(p) = self.parts.borrow().get(&track.member_id) {
-                    self.map_del(*p, &track.id);
+                if let Some(p) = id_in(&self.parts, &track.member_id) {
+                    self.map_del(p, &track.id);
                 }
                 self.pubs.borrow_mut().remove(&track.id);
                 self.tracks.borrow_mut().remove(&track.id);
@@ -1091,8 +1100,8 @@ impl Inner {
                 if let Some(tid) = self.tracks.borrow_mut().remove(&t.id) {
                     self.objs.borrow_mut().remove(&tid);
                 }
-                if let Some(p) = self.pubs.borrow().get(&t.id) {
-                    let pj = self.js(*p);
+                if let Some(p) = id_in(&self.pubs, &t.id) {
+                    let pj = self.js(p);
                     set(&pj, "track", &JsValue::NULL);
                     set(&pj, "isSubscribed", &JsValue::FALSE);
                 }
@@ -1165,11 +1174,11 @@ impl Inner {
             } => cid.as_deref(),
             _ => None,
         };
-        let part = member.and_then(|m| self.parts.borrow().get(m).copied());
-        let publ = track_id.and_then(|t| self.pubs.borrow().get(t).copied());
-        let track = track_id.and_then(|t| self.tracks.borrow().get(t).copied());
+        let part = member.and_then(|m| id_in(&self.parts, m));
+        let publ = track_id.and_then(|t| id_in(&self.pubs, t));
+        let track = track_id.and_then(|t| id_in(&self.tracks, t));
         let local_pub = local_cid.and_then(|c| {
-            let p = *self.local_pubs.borrow().get(c)?;
+            let p = id_in(&self.local_pubs, c)?;
             Some((p, self.local_of(p)?))
         });
         let lp = LOCAL;
@@ -1353,7 +1362,7 @@ impl VideoRoom {
     fn dominant_speaker(&self) -> JsValue {
         let m = self.inner.handle.machine();
         let id = m.state().dominant_speaker.as_ref();
-        let p = id.and_then(|id| self.inner.parts.borrow().get(id).copied());
+        let p = id.and_then(|id| id_in(&self.inner.parts, id));
         self.inner.js(p.unwrap_or(0))
     }
     /// Leaves the room.

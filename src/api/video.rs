@@ -619,6 +619,20 @@ impl Inner {
         self.objs.borrow().get(&id)?.local.clone()
     }
 
+    /// Publication `p`'s `track` (`null` once unsubscribed) and `isSubscribed`.
+    #[inline(never)]
+    fn subscribed(&self, p: u32, track: &JsValue) {
+        let pj = self.js(p);
+        set(&pj, "track", track);
+        set(&pj, "isSubscribed", &JsValue::from(!track.is_null()));
+    }
+
+    /// Participant `id`'s `state`.
+    #[inline(never)]
+    fn set_state(&self, id: u32, state: &str) {
+        self.set_on(id, "state", &JsValue::from_str(state));
+    }
+
     /// `obj[key] = val` on object `id`.
     #[inline(never)]
     fn set_on(&self, id: u32, key: &str, val: &JsValue) {
@@ -754,9 +768,7 @@ impl Inner {
         }
         self.tracks.borrow_mut().insert(t.id.clone(), id);
         if let Some(p) = id_in(&self.pubs, &t.id) {
-            let pj = self.js(p);
-            set(&pj, "track", &self.js(id));
-            set(&pj, "isSubscribed", &JsValue::TRUE);
+            self.subscribed(p, &self.js(id));
         }
         Some(id)
     }
@@ -982,7 +994,7 @@ impl Inner {
                     } else {
                         "connected"
                     };
-                    self.set_on(p, "state", &s.into());
+                    self.set_state(p, s);
                 }
             }
             CoreEvent::TrackPublished {
@@ -1068,7 +1080,7 @@ impl Inner {
             }
             CoreEvent::DataReceived { .. } => return,
             CoreEvent::RoomLeft { .. } => {
-                self.set_on(LOCAL, "state", &"disconnected".into());
+                self.set_state(LOCAL, "disconnected");
             }
             _ => {}
         }
@@ -1077,7 +1089,7 @@ impl Inner {
         match ce {
             CoreEvent::MemberLeft { member, .. } => {
                 if let Some(p) = self.parts.borrow_mut().remove(&member.id) {
-                    self.set_on(p, "state", &"disconnected".into());
+                    self.set_state(p, "disconnected");
                 }
                 let _ = invoke(
                     &self.participants,
@@ -1101,9 +1113,7 @@ impl Inner {
                     self.objs.borrow_mut().remove(&tid);
                 }
                 if let Some(p) = id_in(&self.pubs, &t.id) {
-                    let pj = self.js(p);
-                    set(&pj, "track", &JsValue::NULL);
-                    set(&pj, "isSubscribed", &JsValue::FALSE);
+                    self.subscribed(p, &JsValue::NULL);
                 }
             }
             _ => {}

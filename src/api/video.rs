@@ -175,18 +175,6 @@ pub struct LocalTrack {
 }
 
 impl LocalTrack {
-    /// Id of the local track.
-    fn id(&self) -> JsValue {
-        JsValue::from_str(&self.inner.id)
-    }
-    /// Name.
-    fn name(&self) -> JsValue {
-        JsValue::from_str(&self.inner.name)
-    }
-    /// `audio`, `video` or `data`.
-    fn kind(&self) -> JsValue {
-        JsValue::from_str(self.inner.kind)
-    }
     /// The server id once published.
     fn sid(&self) -> JsValue {
         let Some(room) = self.inner.room.borrow().upgrade() else {
@@ -230,14 +218,6 @@ impl LocalTrack {
             d.max_retransmits
         };
         n.map_or(JsValue::NULL, JsValue::from)
-    }
-    /// Enables (or, with `false`, disables) the track.
-    fn enable(&self, enabled: Option<bool>) {
-        self.inner.set_enabled(enabled.unwrap_or(true));
-    }
-    /// Disables the track.
-    fn disable(&self) {
-        self.inner.set_enabled(false);
     }
     /// Stops the track.
     fn stop(&self) {
@@ -391,9 +371,11 @@ impl LocalTrack {
     pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
         let v = |b: bool| JsValue::from(b);
         Ok(match i {
-            0 => self.id(),
-            1 => self.name(),
-            2 => self.kind(),
+            // The id, the name, the kind (`audio`, `video` or `data`).
+            0..=2 => {
+                let l = &self.inner;
+                JsValue::from_str([&*l.id, &*l.name, l.kind][i as usize])
+            }
             3 => self.sid(),
             4 => self
                 .media_stream_track()
@@ -405,12 +387,10 @@ impl LocalTrack {
             9 => v(self.inner.data.ordered),
             10 => v(self.inner.data.reliable()),
             11 | 12 => self.limit(i == 11),
-            13 => {
-                self.enable(a.as_bool());
-                JsValue::UNDEFINED
-            }
-            14 => {
-                self.disable();
+            // `enable(enabled = true)`, `disable()`.
+            13 | 14 => {
+                self.inner
+                    .set_enabled(i == 13 && a.as_bool() != Some(false));
                 JsValue::UNDEFINED
             }
             15 => {

@@ -1445,7 +1445,8 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
     // The local participant is the first object: [`LOCAL`].
     inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
     promise(async move {
-        common::op(inner.handle.call(Command::Join)).await?;
+        let join = common::one(Step::Cmd(Command::Join));
+        run_steps(inner.handle.clone(), join, Then::Undef).await?;
         let given = get(&options, "tracks");
         let tracks: Array = if Array::is_array(&given) {
             given.unchecked_into()

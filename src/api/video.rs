@@ -27,9 +27,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::call::{
-    cat, fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then,
-};
+use super::call::{fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then};
 use super::common::{self, get, invoke, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
@@ -350,13 +348,13 @@ impl LocalTrack {
 #[inline(never)]
 fn listen(l: &Listeners, op: u32, event: &JsValue, f: &JsValue) -> Result<(), JsValue> {
     let ev = event.as_string();
-    match (op, ev) {
-        (3, ev) => l.remove_all(ev),
-        (2, Some(ev)) => l.off(&ev, f),
-        (0 | 1, Some(ev)) => l.add(&ev, f, op == 1).map_err(|e| e.to_js())?,
-        _ => return Err(ApiError::invalid("event", "must be a string").to_js()),
-    }
-    Ok(())
+    let r = match (op, ev) {
+        (3, ev) => Ok(l.remove_all(ev)),
+        (2, Some(ev)) => Ok(l.off(&ev, f)),
+        (0 | 1, Some(ev)) => l.add(&ev, f, op == 1),
+        _ => Err(ApiError::invalid("event", "must be a string")),
+    };
+    r.map_err(|e| e.to_js())
 }
 
 /// A local track as a JS object.
@@ -634,17 +632,21 @@ impl Inner {
         }
     }
 
-    fn map_add(&self, part: u32, key: &str, kind: &str, val: &JsValue) {
+    /// Files `val` of `kind` under `key` in participant `part`'s `tracks` and `<kind>Tracks`
+    /// maps or, without `val`, takes `key` out of all four.
+    #[inline(never)]
+    fn map_put(&self, part: u32, key: &str, val: Option<(&str, &JsValue)>) {
         let p = self.js(part);
-        for m in ["tracks", &cat(kind, "Tracks")] {
-            let _ = invoke(&get(&p, m), "set", &[&JsValue::from_str(key), val]);
-        }
-    }
-
-    fn map_del(&self, part: u32, key: &str) {
-        let p = self.js(part);
+        let k = JsValue::from_str(key);
         for m in MAPS {
-            let _ = invoke(&get(&p, m), "delete", &[&JsValue::from_str(key)]);
+            let map = get(&p, m);
+            let _ = match val {
+                Some((kind, v)) if m == "tracks" || m.starts_with(kind) => {
+                    invoke(&map, "set", &[&k, v])
+                }
+                Some(_) => continue,
+                None => invoke(&map, "delete", &[&k]),
+            };
         }
     }
 
@@ -693,7 +695,7 @@ impl Inner {
             0,
         );
         self.pubs.borrow_mut().insert(t.id.clone(), id);
-        self.map_add(part, &t.id, kind_str(t.kind), &self.js(id));
+        self.map_put(part, &t.id, Some((kind_str(t.kind), &self.js(id))));
         Some(id)
     }
 
@@ -840,7 +842,7 @@ impl Inner {
                 self.local_pubs.borrow_mut().remove(&cid);
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
-                self.map_del(LOCAL, &cid);
+                self.map_put(LOCAL, &cid, None);
                 fire(&self.handle, Step::Unpublish(cid), None);
                 self.js(pid)
             }
@@ -947,7 +949,7 @@ impl Inner {
             o.local = Some(local.clone());
         }
         self.local_pubs.borrow_mut().insert(local.id.clone(), id);
-        self.map_add(LOCAL, &local.id, local.kind, &pj);
+        self.map_put(LOCAL, &local.id, Some((local.kind, &pj)));
         if !local.announced.replace(true) {
             self.emit_on(LOCAL, "trackPublished", std::slice::from_ref(&pj));
         }
@@ -1083,7 +1085,7 @@ impl Inner {
                 ..
             } => {
                 if let Some(p) = id_in(&self.parts, &track.member_id) {
-                    self.map_del(p, &track.id);
+                    self.map_put(p, &track.id, None);
                 }
                 self.pubs.borrow_mut().remove(&track.id);
                 self.tracks.borrow_mut().remove(&track.id);

@@ -532,6 +532,12 @@ fn id_in(map: &Ids, key: &str) -> Option<u32> {
     map.borrow().get(key).copied()
 }
 
+/// The object id filed under `key` in `map`, taken out.
+#[inline(never)]
+fn id_out(map: &Ids, key: &str) -> Option<u32> {
+    map.borrow_mut().remove(key)
+}
+
 type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
 pub(super) struct Inner {
@@ -710,6 +716,7 @@ impl Inner {
         } else {
             Some(self.handle.remote_track(&t.id)?)
         };
+        let sid = JsValue::from_str(&t.id);
         let id = self.new_obj(
             jobj(
                 &[
@@ -725,8 +732,8 @@ impl Inner {
                     "reliable",
                 ],
                 &[
-                    t.id.as_str().into(),
-                    t.id.as_str().into(),
+                    sid.clone(),
+                    sid,
                     t.name.as_deref().unwrap_or(&t.id).into(),
                     kind_str(t.kind).into(),
                     (!t.muted && !t.blocked).into(),
@@ -793,8 +800,13 @@ impl Inner {
                 }
                 this
             }
-            4 => {
+            // `attach(element?)`, `detach()` of a remote track.
+            4 | 5 => {
                 let sid = common::get_str(&this, "sid").unwrap_or_default();
+                if op == 5 {
+                    self.handle.detach(&sid);
+                    return Array::new().into();
+                }
                 let el = media_element_opt(&a);
                 match self.handle.attach(&sid, el) {
                     Ok(el) => el.into(),
@@ -804,11 +816,6 @@ impl Inner {
                     )
                     .to_js(),
                 }
-            }
-            5 => {
-                let sid = common::get_str(&this, "sid").unwrap_or_default();
-                self.handle.detach(&sid);
-                Array::new().into()
             }
             6 => match self.publish_plan(&a, &b) {
                 Ok((steps, then)) => run(&self.handle, steps, then).into(),
@@ -839,7 +846,7 @@ impl Inner {
                     return JsValue::NULL;
                 };
                 let cid = local.id.clone();
-                self.local_pubs.borrow_mut().remove(&cid);
+                id_out(&self.local_pubs, &cid);
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
                 self.map_put(LOCAL, &cid, None);
@@ -1070,7 +1077,7 @@ impl Inner {
         // Then forget what is gone.
         match ce {
             CoreEvent::MemberLeft { member, .. } => {
-                if let Some(p) = self.parts.borrow_mut().remove(&member.id) {
+                if let Some(p) = id_out(&self.parts, &member.id) {
                     self.set_state(p, "disconnected");
                 }
                 let _ = invoke(
@@ -1087,11 +1094,11 @@ impl Inner {
                 if let Some(p) = id_in(&self.parts, &track.member_id) {
                     self.map_put(p, &track.id, None);
                 }
-                self.pubs.borrow_mut().remove(&track.id);
-                self.tracks.borrow_mut().remove(&track.id);
+                id_out(&self.pubs, &track.id);
+                id_out(&self.tracks, &track.id);
             }
             CoreEvent::SubscriptionEnded { track: Some(t), .. } => {
-                if let Some(tid) = self.tracks.borrow_mut().remove(&t.id) {
+                if let Some(tid) = id_out(&self.tracks, &t.id) {
                     self.objs.borrow_mut().remove(&tid);
                 }
                 if let Some(p) = id_in(&self.pubs, &t.id) {

@@ -349,8 +349,14 @@ impl LocalTrack {
 fn listen(l: &Listeners, op: u32, event: &JsValue, f: &JsValue) -> Result<(), JsValue> {
     let ev = event.as_string();
     let r = match (op, ev) {
-        (3, ev) => Ok(l.remove_all(ev)),
-        (2, Some(ev)) => Ok(l.off(&ev, f)),
+        (3, ev) => {
+            l.remove_all(ev);
+            Ok(())
+        }
+        (2, Some(ev)) => {
+            l.off(&ev, f);
+            Ok(())
+        }
         (0 | 1, Some(ev)) => l.add(&ev, f, op == 1),
         _ => Err(ApiError::invalid("event", "must be a string")),
     };
@@ -1049,24 +1055,19 @@ impl Inner {
                     self.set_on(id, "networkQualityLevel", &JsValue::from(*level));
                 }
             }
+            // A message is delivered with its track and participant only (one that arrives
+            // after its sender left has neither); the first frame can come before the
+            // subscription is reported.
             CoreEvent::DataReceived {
                 track_id: Some(t),
                 member_id: Some(m),
                 ..
-            } => {
-                // A message is delivered with its track and participant only (one that arrives
-                // after its sender left has neither); the first frame can come before the
-                // subscription is reported.
-                if id_in(&self.parts, m).is_none()
-                    || (id_in(&self.tracks, t).is_none()
-                        && self
-                            .track_of(t)
-                            .and_then(|t| self.add_remote_track(&t))
-                            .is_none())
-                {
-                    return;
-                }
-            }
+            } if id_in(&self.parts, m).is_some()
+                && (id_in(&self.tracks, t).is_some()
+                    || self
+                        .track_of(t)
+                        .and_then(|t| self.add_remote_track(&t))
+                        .is_some()) => {}
             CoreEvent::DataReceived { .. } => return,
             CoreEvent::RoomLeft { .. } => {
                 self.set_state(LOCAL, "disconnected");

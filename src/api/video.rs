@@ -27,9 +27,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::call::{
-    cat, fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then,
-};
+use super::call::{fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then};
 use super::common::{self, get, invoke, obj, promise, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
@@ -72,6 +70,9 @@ const OPS: [&str; 9] = [
 const LISTEN: u16 = 0b1111;
 /// The `new_obj` bit of the participants' track maps.
 const WITH_MAPS: u16 = 1 << 15;
+
+/// The object id of the local participant (the room's first object).
+const LOCAL: u32 = 1;
 
 /// The track maps of a participant.
 const MAPS: [&str; 4] = ["tracks", "audioTracks", "videoTracks", "dataTracks"];
@@ -172,18 +173,6 @@ pub struct LocalTrack {
 }
 
 impl LocalTrack {
-    /// Id of the local track.
-    fn id(&self) -> JsValue {
-        JsValue::from_str(&self.inner.id)
-    }
-    /// Name.
-    fn name(&self) -> JsValue {
-        JsValue::from_str(&self.inner.name)
-    }
-    /// `audio`, `video` or `data`.
-    fn kind(&self) -> JsValue {
-        JsValue::from_str(self.inner.kind)
-    }
     /// The server id once published.
     fn sid(&self) -> JsValue {
         let Some(room) = self.inner.room.borrow().upgrade() else {
@@ -218,27 +207,15 @@ impl LocalTrack {
         }
         o
     }
-    /// Data tracks: the retransmission time limit in ms, or `null`.
-    fn max_packet_life_time(&self) -> JsValue {
-        self.inner
-            .data
-            .max_packet_life_time
-            .map_or(JsValue::NULL, JsValue::from)
-    }
-    /// Data tracks: the retransmission count limit, or `null`.
-    fn max_retransmits(&self) -> JsValue {
-        self.inner
-            .data
-            .max_retransmits
-            .map_or(JsValue::NULL, JsValue::from)
-    }
-    /// Enables (or, with `false`, disables) the track.
-    fn enable(&self, enabled: Option<bool>) {
-        self.inner.set_enabled(enabled.unwrap_or(true));
-    }
-    /// Disables the track.
-    fn disable(&self) {
-        self.inner.set_enabled(false);
+    /// Data tracks: the retransmission time limit in ms (`time`) or count limit, or `null`.
+    fn limit(&self, time: bool) -> JsValue {
+        let d = &self.inner.data;
+        let n = if time {
+            d.max_packet_life_time
+        } else {
+            d.max_retransmits
+        };
+        n.map_or(JsValue::NULL, JsValue::from)
     }
     /// Stops the track.
     fn stop(&self) {
@@ -313,7 +290,7 @@ impl LocalTrack {
     }
     /// Data tracks: sends a message (a string, `ArrayBuffer` or `ArrayBufferView` of at most
     /// 65535 bytes) to every subscriber of the track, over the data channel.
-    fn send(&self, data: &JsValue) -> Result<(), JsValue> {
+    fn send(&self, data: &JsValue) -> Result<(), ApiError> {
         let room = self
             .inner
             .room
@@ -325,32 +302,33 @@ impl LocalTrack {
                     ovsp::codes::Code::TRACK_INVALID,
                     "the data track is not published in a connected room",
                 )
-                .to_js()
             })?;
-        let (text, bytes) = if let Some(s) = data.as_string() {
-            (true, s.into_bytes())
+        let payload = if let Some(s) = data.as_string() {
+            wire::encode_data_message(true, s.as_bytes())
         } else {
-            let view = if data.is_instance_of::<js_sys::ArrayBuffer>() {
-                js_sys::Uint8Array::new(data)
-            } else if js_sys::ArrayBuffer::is_view(data) {
-                let n = |k| get(data, k).as_f64().unwrap_or(0.0) as u32;
-                js_sys::Uint8Array::new_with_byte_offset_and_length(
-                    &get(data, "buffer"),
-                    n("byteOffset"),
-                    n("byteLength"),
-                )
-            } else {
+            // An `ArrayBuffer` whole, or the bytes an `ArrayBufferView` sees of its buffer.
+            let view = js_sys::ArrayBuffer::is_view(data);
+            if !view && !data.is_instance_of::<js_sys::ArrayBuffer>() {
                 return Err(ApiError::invalid(
                     "data",
                     "must be a string, ArrayBuffer or ArrayBufferView",
-                )
-                .to_js());
+                ));
+            }
+            let n = |k| get(data, k).as_f64().unwrap_or(0.0) as u32;
+            let buffer = if view {
+                get(data, "buffer")
+            } else {
+                data.clone()
             };
-            (false, view.to_vec())
+            let bytes = js_sys::Uint8Array::new_with_byte_offset_and_length(
+                &buffer,
+                n("byteOffset"),
+                n("byteLength"),
+            );
+            wire::encode_data_message(false, &bytes.to_vec())
         };
-        let payload = wire::encode_data_message(text, &bytes);
         if payload.len() > wire::MAX_DATA_MESSAGE + 1 {
-            return Err(ApiError::invalid("data", "must be at most 65535 bytes").to_js());
+            return Err(ApiError::invalid("data", "must be at most 65535 bytes"));
         }
         let cmd = Command::SendData {
             cid: self.inner.id.clone(),
@@ -370,13 +348,19 @@ impl LocalTrack {
 #[inline(never)]
 fn listen(l: &Listeners, op: u32, event: &JsValue, f: &JsValue) -> Result<(), JsValue> {
     let ev = event.as_string();
-    match (op, ev) {
-        (3, ev) => l.remove_all(ev),
-        (2, Some(ev)) => l.off(&ev, f),
-        (0 | 1, Some(ev)) => l.add(&ev, f, op == 1).map_err(|e| e.to_js())?,
-        _ => return Err(ApiError::invalid("event", "must be a string").to_js()),
-    }
-    Ok(())
+    let r = match (op, ev) {
+        (3, ev) => {
+            l.remove_all(ev);
+            Ok(())
+        }
+        (2, Some(ev)) => {
+            l.off(&ev, f);
+            Ok(())
+        }
+        (0 | 1, Some(ev)) => l.add(&ev, f, op == 1),
+        _ => Err(ApiError::invalid("event", "must be a string")),
+    };
+    r.map_err(|e| e.to_js())
 }
 
 /// A local track as a JS object.
@@ -391,9 +375,11 @@ impl LocalTrack {
     pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
         let v = |b: bool| JsValue::from(b);
         Ok(match i {
-            0 => self.id(),
-            1 => self.name(),
-            2 => self.kind(),
+            // The id, the name, the kind (`audio`, `video` or `data`).
+            0..=2 => {
+                let l = &self.inner;
+                JsValue::from_str([&*l.id, &*l.name, l.kind][i as usize])
+            }
             3 => self.sid(),
             4 => self
                 .media_stream_track()
@@ -404,14 +390,11 @@ impl LocalTrack {
             8 => self.dimensions(),
             9 => v(self.inner.data.ordered),
             10 => v(self.inner.data.reliable()),
-            11 => self.max_packet_life_time(),
-            12 => self.max_retransmits(),
-            13 => {
-                self.enable(a.as_bool());
-                JsValue::UNDEFINED
-            }
-            14 => {
-                self.disable();
+            11 | 12 => self.limit(i == 11),
+            // `enable(enabled = true)`, `disable()`.
+            13 | 14 => {
+                self.inner
+                    .set_enabled(i == 13 && a.as_bool() != Some(false));
                 JsValue::UNDEFINED
             }
             15 => {
@@ -422,7 +405,7 @@ impl LocalTrack {
             17 => self.attach(a)?.into(),
             18 => self.detach(a).into(),
             19 => {
-                self.send(a)?;
+                self.send(a).map_err(|e| e.to_js())?;
                 JsValue::UNDEFINED
             }
             _ => {
@@ -471,38 +454,30 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
 }
 
 /// Creates a local data track (`{name, ordered, maxPacketLifeTime, maxRetransmits}`, as
-/// Twilio's `LocalDataTrack`); bad options throw a typed error.
+/// Twilio's `LocalDataTrack`); bad options throw a typed error. The package also exports it as
+/// `LocalDataTrack` (pkg-template/append/convene.js): a plain function, so
+/// `new LocalDataTrack(options)` returns the track it builds.
 #[wasm_bindgen(js_name = createLocalDataTrack, skip_typescript)]
 pub fn create_local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
-    data_track(&options)
-}
-
-#[inline(never)]
-fn data_track(options: &JsValue) -> Result<JsValue, JsValue> {
-    let o = common::from_js(options, "options")
+    let o = common::from_js(&options, "options")
         .and_then(|v| wire::data_track_options(&v))
         .map_err(|e| e.to_js())?;
     Ok(wrap_local(LocalInner::new(o.name.clone(), "data", None, o)))
 }
 
-/// `new LocalDataTrack(options)`: the same as [`create_local_data_track`] (a plain function,
-/// so `new` returns the track it builds).
-#[wasm_bindgen(js_name = LocalDataTrack, skip_typescript)]
-pub fn local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
-    data_track(&options)
-}
-
 /// Acquires local audio and video tracks.
 #[wasm_bindgen(js_name = createLocalTracks, skip_typescript)]
 pub fn create_local_tracks(options: JsValue) -> Promise {
-    promise(async move { Ok(local_tracks(&options).await?.into()) })
+    common::promise_of(local_tracks(options))
 }
 
-fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
+/// The local tracks of `options.audio` and `options.video`: an `Array` (the future is the
+/// promise's own type, so `createLocalTracks` needs no other).
+fn local_tracks(options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
         for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
-            let c = get(options, k);
+            let c = get(&options, k);
             if c == JsValue::FALSE {
                 continue;
             }
@@ -520,7 +495,7 @@ fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
                 DataTrackOptions::default(),
             )));
         }
-        Ok(out)
+        Ok(out.into())
     })
 }
 
@@ -530,7 +505,10 @@ fn local_tracks(options: &JsValue) -> common::Op<'_, Array> {
 
 struct Obj {
     js: JsValue,
-    listeners: Listeners,
+    /// Shared, so an emit holds no borrow of the table while its listeners run.
+    listeners: Rc<Listeners>,
+    /// The local track of a local publication.
+    local: Option<Rc<LocalInner>>,
 }
 
 /// The room's plain objects, slot `id - 1` for object `id` (`None` once forgotten): a plain
@@ -551,24 +529,38 @@ impl Objs {
     }
 }
 
+/// A map of keys to object ids.
+type Ids = RefCell<VecMap<String, u32>>;
+
+/// The object id filed under `key` in `map`.
+#[inline(never)]
+fn id_in(map: &Ids, key: &str) -> Option<u32> {
+    map.borrow().get(key).copied()
+}
+
+/// The object id filed under `key` in `map`, taken out.
+#[inline(never)]
+fn id_out(map: &Ids, key: &str) -> Option<u32> {
+    map.borrow_mut().remove(key)
+}
+
 type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
 pub(super) struct Inner {
     handle: SessionHandle,
     listeners: Listeners,
-    sub: RefCell<Option<Subscription>>,
-    dispatch: RefCell<Option<Dispatch>>,
+    /// Kept for its lifetime: the room's subscription to the session's events.
+    _sub: Subscription,
+    dispatch: Dispatch,
     objs: RefCell<Objs>,
-    next: Cell<u32>,
     /// Remote participants: member id → object id.
-    parts: RefCell<VecMap<String, u32>>,
+    parts: Ids,
     participants: Map,
     /// Remote publications: track id → object id; remote tracks: track id → object id.
-    pubs: RefCell<VecMap<String, u32>>,
-    tracks: RefCell<VecMap<String, u32>>,
-    local: Cell<u32>,
-    /// Local publications: local track id (cid) → (object id, local track).
-    local_pubs: RefCell<VecMap<String, (u32, Rc<LocalInner>)>>,
+    pubs: Ids,
+    tracks: Ids,
+    /// Local publications: local track id (cid) → object id (whose `local` is the track).
+    local_pubs: Ids,
     /// Subscribed tracks whose media has not arrived yet.
     pending: RefCell<VecSet<String>>,
 }
@@ -583,20 +575,18 @@ impl Inner {
     /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
     /// closure), and empty track maps when `maps`.
     fn new_obj(&self, js: JsValue, methods: u16) -> u32 {
-        let id = self.next.get() + 1;
-        self.next.set(id);
-        if let Some(d) = self.dispatch.borrow().as_ref() {
-            let f: &Function = d.as_ref().unchecked_ref();
-            for (op, m) in (0u32..).zip(OPS) {
-                if (methods | LISTEN) & (1 << op) != 0 {
-                    let bound = invoke(
-                        f,
-                        "bind",
-                        &[&JsValue::NULL, &JsValue::from(op), &JsValue::from(id)],
-                    )
-                    .unwrap_or_default();
-                    set(&js, m, &bound);
-                }
+        // Ids are handed out in order from 1: object `id` is slot `id - 1`.
+        let id = self.objs.borrow().0.len() as u32 + 1;
+        let f: &Function = self.dispatch.as_ref().unchecked_ref();
+        for (op, m) in (0u32..).zip(OPS) {
+            if (methods | LISTEN) & (1 << op) != 0 {
+                let bound = invoke(
+                    f,
+                    "bind",
+                    &[&JsValue::NULL, &JsValue::from(op), &JsValue::from(id)],
+                )
+                .unwrap_or_default();
+                set(&js, m, &bound);
             }
         }
         if methods & WITH_MAPS != 0 {
@@ -604,11 +594,33 @@ impl Inner {
                 set(&js, m, &Map::new());
             }
         }
-        let listeners = Listeners::default();
+        let listeners = Rc::new(Listeners::default());
         listeners.set_level(self.listeners.level());
-        // Ids are handed out in order from 1: object `id` is slot `id - 1`.
-        self.objs.borrow_mut().0.push(Some(Obj { js, listeners }));
+        self.objs.borrow_mut().0.push(Some(Obj {
+            js,
+            listeners,
+            local: None,
+        }));
         id
+    }
+
+    /// The local track of local publication `id`.
+    fn local_of(&self, id: u32) -> Option<Rc<LocalInner>> {
+        self.objs.borrow().get(&id)?.local.clone()
+    }
+
+    /// Publication `p`'s `track` (`null` once unsubscribed) and `isSubscribed`.
+    #[inline(never)]
+    fn subscribed(&self, p: u32, track: &JsValue) {
+        let pj = self.js(p);
+        set(&pj, "track", track);
+        set(&pj, "isSubscribed", &JsValue::from(!track.is_null()));
+    }
+
+    /// Participant `id`'s `state`.
+    #[inline(never)]
+    fn set_state(&self, id: u32, state: &str) {
+        self.set_on(id, "state", &JsValue::from_str(state));
     }
 
     /// `obj[key] = val` on object `id`.
@@ -626,45 +638,33 @@ impl Inner {
     }
 
     fn emit_on(&self, id: u32, name: &str, args: &[JsValue]) {
-        let has = self
-            .objs
-            .borrow()
-            .get(&id)
-            .is_some_and(|o| o.listeners.has(name));
-        if !has {
-            return;
-        }
-        // Take the listeners out while they run, so a listener may touch the object table.
-        let l = self
-            .objs
-            .borrow_mut()
-            .get_mut(&id)
-            .map(|o| std::mem::take(&mut o.listeners));
+        let l = self.objs.borrow().get(&id).map(|o| o.listeners.clone());
         if let Some(l) = l {
             l.emit(name, args);
-            if let Some(o) = self.objs.borrow_mut().get_mut(&id) {
-                o.listeners = l;
-            }
         }
     }
 
-    fn map_add(&self, part: u32, key: &str, kind: &str, val: &JsValue) {
+    /// Files `val` of `kind` under `key` in participant `part`'s `tracks` and `<kind>Tracks`
+    /// maps or, without `val`, takes `key` out of all four.
+    #[inline(never)]
+    fn map_put(&self, part: u32, key: &str, val: Option<(&str, &JsValue)>) {
         let p = self.js(part);
-        for m in ["tracks", &cat(kind, "Tracks")] {
-            let _ = invoke(&get(&p, m), "set", &[&JsValue::from_str(key), val]);
-        }
-    }
-
-    fn map_del(&self, part: u32, key: &str) {
-        let p = self.js(part);
+        let k = JsValue::from_str(key);
         for m in MAPS {
-            let _ = invoke(&get(&p, m), "delete", &[&JsValue::from_str(key)]);
+            let map = get(&p, m);
+            let _ = match val {
+                Some((kind, v)) if m == "tracks" || m.starts_with(kind) => {
+                    invoke(&map, "set", &[&k, v])
+                }
+                Some(_) => continue,
+                None => invoke(&map, "delete", &[&k]),
+            };
         }
     }
 
     fn add_participant(&self, m: &ovsp::model::Member) -> u32 {
-        if let Some(id) = self.parts.borrow().get(&m.id) {
-            return *id;
+        if let Some(id) = id_in(&self.parts, &m.id) {
+            return id;
         }
         let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS);
         self.parts.borrow_mut().insert(m.id.clone(), id);
@@ -680,10 +680,10 @@ impl Inner {
     }
 
     fn add_publication(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = self.pubs.borrow().get(&t.id) {
-            return Some(*id);
+        if let Some(id) = id_in(&self.pubs, &t.id) {
+            return Some(id);
         }
-        let part = *self.parts.borrow().get(&t.member_id)?;
+        let part = id_in(&self.parts, &t.member_id)?;
         let on = !t.muted && !t.blocked;
         let id = self.new_obj(
             jobj(
@@ -707,13 +707,13 @@ impl Inner {
             0,
         );
         self.pubs.borrow_mut().insert(t.id.clone(), id);
-        self.map_add(part, &t.id, kind_str(t.kind), &self.js(id));
+        self.map_put(part, &t.id, Some((kind_str(t.kind), &self.js(id))));
         Some(id)
     }
 
     fn add_remote_track(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = self.tracks.borrow().get(&t.id) {
-            return Some(*id);
+        if let Some(id) = id_in(&self.tracks, &t.id) {
+            return Some(id);
         }
         let data = t.kind == TrackKind::Data;
         // A data track has no media; its messages arrive as `DataReceived`.
@@ -722,6 +722,7 @@ impl Inner {
         } else {
             Some(self.handle.remote_track(&t.id)?)
         };
+        let sid = JsValue::from_str(&t.id);
         let id = self.new_obj(
             jobj(
                 &[
@@ -737,8 +738,8 @@ impl Inner {
                     "reliable",
                 ],
                 &[
-                    t.id.as_str().into(),
-                    t.id.as_str().into(),
+                    sid.clone(),
+                    sid,
                     t.name.as_deref().unwrap_or(&t.id).into(),
                     kind_str(t.kind).into(),
                     (!t.muted && !t.blocked).into(),
@@ -761,10 +762,8 @@ impl Inner {
             self.set_on(id, "mediaStreamTrack", &media);
         }
         self.tracks.borrow_mut().insert(t.id.clone(), id);
-        if let Some(p) = self.pubs.borrow().get(&t.id) {
-            let pj = self.js(*p);
-            set(&pj, "track", &self.js(id));
-            set(&pj, "isSubscribed", &JsValue::TRUE);
+        if let Some(p) = id_in(&self.pubs, &t.id) {
+            self.subscribed(p, &self.js(id));
         }
         Some(id)
     }
@@ -777,26 +776,16 @@ impl Inner {
     }
 
     fn build_from_state(&self) {
-        let members: Vec<ovsp::model::Member> = self.handle.with_machine(|m| {
-            let mut out = Vec::new();
-            for v in m.state().members.values() {
-                out.push(v.clone());
-            }
-            out
-        });
-        for m in &members {
-            self.add_participant(m);
+        // Only plain objects and maps are touched meanwhile: no listener, no handle method.
+        let m = self.handle.machine();
+        let s = m.state();
+        for v in s.members.values() {
+            self.add_participant(v);
         }
-        let me = self.handle.with_machine(|m| {
-            m.state()
-                .self_member
-                .as_ref()
-                .map(|s| (s.id.clone(), s.identity.clone()))
-        });
-        if let Some((sid, identity)) = me {
-            let l = self.js(self.local.get());
-            set(&l, "sid", &sid.into());
-            set(&l, "identity", &identity.into());
+        if let Some(me) = &s.self_member {
+            let l = self.js(LOCAL);
+            set(&l, "sid", &JsValue::from_str(&me.id));
+            set(&l, "identity", &JsValue::from_str(&me.identity));
         }
     }
 
@@ -810,22 +799,20 @@ impl Inner {
     /// Runs a bound object method.
     fn dispatch(self: &Rc<Self>, op: u32, id: u32, a: JsValue, b: JsValue) -> JsValue {
         let this = self.js(id);
-        let with = |f: &dyn Fn(&Listeners)| {
-            // The listener table entry may be temporarily taken during an emit; then the
-            // change applies to the table put back afterwards.
-            if let Some(o) = self.objs.borrow().get(&id) {
-                f(&o.listeners);
-            }
-        };
         match op {
             0..=3 => {
-                with(&|l| {
-                    let _ = listen(l, op, &a, &b);
-                });
+                if let Some(o) = self.objs.borrow().get(&id) {
+                    let _ = listen(&o.listeners, op, &a, &b);
+                }
                 this
             }
-            4 => {
+            // `attach(element?)`, `detach()` of a remote track.
+            4 | 5 => {
                 let sid = common::get_str(&this, "sid").unwrap_or_default();
+                if op == 5 {
+                    self.handle.detach(&sid);
+                    return Array::new().into();
+                }
                 let el = media_element_opt(&a);
                 match self.handle.attach(&sid, el) {
                     Ok(el) => el.into(),
@@ -836,43 +823,39 @@ impl Inner {
                     .to_js(),
                 }
             }
-            5 => {
-                let sid = common::get_str(&this, "sid").unwrap_or_default();
-                self.handle.detach(&sid);
-                Array::new().into()
-            }
             6 => match self.publish_plan(&a, &b) {
                 Ok((steps, then)) => run(&self.handle, steps, then).into(),
                 Err(e) => reject(e).into(),
             },
             7 | 8 => {
                 // `unpublish()` of a publication, or `unpublishTrack(track)` of a local track
-                // or of its MediaStreamTrack.
-                let lid = LocalInner::find(&a).map(|l| l.id.clone());
-                let mid = a.dyn_ref::<MediaStreamTrack>().map(MediaStreamTrack::id);
-                let cid = self
-                    .local_pubs
-                    .borrow()
-                    .iter()
-                    .find(|(c, (o, l))| {
-                        if op == 8 {
-                            *o == id
-                        } else {
-                            lid.as_ref() == Some(*c)
-                                || l.track
-                                    .borrow()
-                                    .as_ref()
-                                    .is_some_and(|x| mid.as_ref() == Some(&x.id()))
-                        }
+                // (its `id` is its key) or of its MediaStreamTrack (found by its `id`).
+                let pid = if op == 8 {
+                    Some(id)
+                } else {
+                    common::get_str(&a, "id").and_then(|k| {
+                        let p = id_in(&self.local_pubs, &k);
+                        p.or_else(|| {
+                            let objs = self.objs.borrow();
+                            let i = objs.0.iter().position(|o| {
+                                let l = o.as_ref().and_then(|o| o.local.as_ref());
+                                l.is_some_and(|l| {
+                                    l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
+                                })
+                            })?;
+                            Some(i as u32 + 1)
+                        })
                     })
-                    .map(|(c, _)| c.clone());
-                let Some(cid) = cid else { return JsValue::NULL };
-                let Some((pid, local)) = self.local_pubs.borrow_mut().remove(&cid) else {
+                };
+                let local = pid.and_then(|p| self.objs.borrow_mut().get_mut(&p)?.local.take());
+                let (Some(pid), Some(local)) = (pid, local) else {
                     return JsValue::NULL;
                 };
+                let cid = local.id.clone();
+                id_out(&self.local_pubs, &cid);
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
-                self.map_del(self.local.get(), &cid);
+                self.map_put(LOCAL, &cid, None);
                 fire(&self.handle, Step::Unpublish(cid), None);
                 self.js(pid)
             }
@@ -905,7 +888,7 @@ impl Inner {
                 )
             }
         };
-        if self.local_pubs.borrow().contains_key(&local.id) {
+        if id_in(&self.local_pubs, &local.id).is_some() {
             return Err(ApiError::new(
                 ovsp::codes::Code::TRACK_NAME_DUPLICATED,
                 "the track is already published",
@@ -957,11 +940,7 @@ impl Inner {
         let track_js = wrap_local(local.clone());
         if let Err(e) = r {
             *local.room.borrow_mut() = Weak::new();
-            self.emit_on(
-                self.local.get(),
-                "trackPublicationFailed",
-                &[e.to_js(), track_js],
-            );
+            self.emit_on(LOCAL, "trackPublicationFailed", &[e.to_js(), track_js]);
             return Err(e);
         }
         let sid = local_sid(&self.handle, &local.id).unwrap_or_else(|| local.id.clone());
@@ -979,16 +958,13 @@ impl Inner {
             1 << 8,
         );
         let pj = self.js(id);
-        self.local_pubs
-            .borrow_mut()
-            .insert(local.id.clone(), (id, local.clone()));
-        self.map_add(self.local.get(), &local.id, local.kind, &pj);
+        if let Some(o) = self.objs.borrow_mut().get_mut(&id) {
+            o.local = Some(local.clone());
+        }
+        self.local_pubs.borrow_mut().insert(local.id.clone(), id);
+        self.map_put(LOCAL, &local.id, Some((local.kind, &pj)));
         if !local.announced.replace(true) {
-            self.emit_on(
-                self.local.get(),
-                "trackPublished",
-                std::slice::from_ref(&pj),
-            );
+            self.emit_on(LOCAL, "trackPublished", std::slice::from_ref(&pj));
         }
         Ok(pj)
     }
@@ -1007,13 +983,13 @@ impl Inner {
                 local: false,
                 ..
             } if updated.iter().any(|f| f == "state") => {
-                if let Some(p) = self.parts.borrow().get(&member.id) {
+                if let Some(p) = id_in(&self.parts, &member.id) {
                     let s = if member.state == MemberState::Reconnecting {
                         "reconnecting"
                     } else {
                         "connected"
                     };
-                    self.set_on(*p, "state", &s.into());
+                    self.set_state(p, s);
                 }
             }
             CoreEvent::TrackPublished {
@@ -1028,11 +1004,11 @@ impl Inner {
                 ..
             } => {
                 let on = JsValue::from(!track.muted && !track.blocked);
-                if let Some(p) = self.pubs.borrow().get(&track.id) {
-                    self.set_on(*p, "isTrackEnabled", &on);
+                if let Some(p) = id_in(&self.pubs, &track.id) {
+                    self.set_on(p, "isTrackEnabled", &on);
                 }
-                if let Some(t) = self.tracks.borrow().get(&track.id) {
-                    self.set_on(*t, "isEnabled", &on);
+                if let Some(t) = id_in(&self.tracks, &track.id) {
+                    self.set_on(t, "isEnabled", &on);
                 }
             }
             CoreEvent::SubscriptionStarted { track: Some(t), .. }
@@ -1071,29 +1047,30 @@ impl Inner {
                 local,
             } => {
                 let id = if *local {
-                    Some(self.local.get())
+                    Some(LOCAL)
                 } else {
-                    self.parts.borrow().get(member_id).copied()
+                    id_in(&self.parts, member_id)
                 };
                 if let Some(id) = id {
                     self.set_on(id, "networkQualityLevel", &JsValue::from(*level));
                 }
             }
+            // A message is delivered with its track and participant only (one that arrives
+            // after its sender left has neither); the first frame can come before the
+            // subscription is reported.
             CoreEvent::DataReceived {
-                track_id,
-                member_id,
-                payload,
+                track_id: Some(t),
+                member_id: Some(m),
                 ..
-            } => {
-                // A message is delivered with its track and participant only (one that arrives
-                // after its sender left has neither).
-                if let (Some(t), Some(m)) = (track_id, member_id) {
-                    self.data_message(t, m, payload);
-                }
-                return;
-            }
+            } if id_in(&self.parts, m).is_some()
+                && (id_in(&self.tracks, t).is_some()
+                    || self
+                        .track_of(t)
+                        .and_then(|t| self.add_remote_track(&t))
+                        .is_some()) => {}
+            CoreEvent::DataReceived { .. } => return,
             CoreEvent::RoomLeft { .. } => {
-                self.set_on(self.local.get(), "state", &"disconnected".into());
+                self.set_state(LOCAL, "disconnected");
             }
             _ => {}
         }
@@ -1101,8 +1078,8 @@ impl Inner {
         // Then forget what is gone.
         match ce {
             CoreEvent::MemberLeft { member, .. } => {
-                if let Some(p) = self.parts.borrow_mut().remove(&member.id) {
-                    self.set_on(p, "state", &"disconnected".into());
+                if let Some(p) = id_out(&self.parts, &member.id) {
+                    self.set_state(p, "disconnected");
                 }
                 let _ = invoke(
                     &self.participants,
@@ -1115,66 +1092,35 @@ impl Inner {
                 local: false,
                 ..
             } => {
-                if let Some(p) = self.parts.borrow().get(&track.member_id) {
-                    self.map_del(*p, &track.id);
+                if let Some(p) = id_in(&self.parts, &track.member_id) {
+                    self.map_put(p, &track.id, None);
                 }
-                self.pubs.borrow_mut().remove(&track.id);
-                self.tracks.borrow_mut().remove(&track.id);
+                id_out(&self.pubs, &track.id);
+                id_out(&self.tracks, &track.id);
             }
             CoreEvent::SubscriptionEnded { track: Some(t), .. } => {
-                if let Some(tid) = self.tracks.borrow_mut().remove(&t.id) {
+                if let Some(tid) = id_out(&self.tracks, &t.id) {
                     self.objs.borrow_mut().remove(&tid);
                 }
-                if let Some(p) = self.pubs.borrow().get(&t.id) {
-                    let pj = self.js(*p);
-                    set(&pj, "track", &JsValue::NULL);
-                    set(&pj, "isSubscribed", &JsValue::FALSE);
+                if let Some(p) = id_in(&self.pubs, &t.id) {
+                    self.subscribed(p, &JsValue::NULL);
                 }
             }
             _ => {}
         }
     }
 
-    /// Emits a data-track message: `message` on the remote track, `trackMessage` on its
-    /// participant and on the room.
-    fn data_message(self: &Rc<Self>, track_id: &str, member_id: &str, payload: &[u8]) {
-        let Some(part) = self.parts.borrow().get(member_id).copied() else {
-            return;
-        };
-        let existing = self.tracks.borrow().get(track_id).copied();
-        let tid = match existing {
-            Some(t) => t,
-            None => {
-                // The first frame can come before the subscription is reported.
-                let t = self.track_of(track_id);
-                match t.and_then(|t| self.add_remote_track(&t)) {
-                    Some(t) => t,
-                    None => return,
-                }
-            }
-        };
-        let data: JsValue = match wire::decode_data_text(payload) {
-            Ok(text) => text.into(),
-            Err(bytes) => get(&js_sys::Uint8Array::from(bytes).into(), "buffer"),
-        };
-        let (t, p) = (self.js(tid), self.js(part));
-        self.emit_on(tid, "message", &[data.clone(), t.clone()]);
-        self.emit_on(part, "trackMessage", &[data.clone(), t.clone()]);
-        self.listeners.emit("trackMessage", &[data, t, p]);
-    }
-
-    /// The listener arguments `spec` names: indexes into `slots` (error, participant,
-    /// publication, track), 4 for the room and 5 for the participant's network quality level.
+    /// The listener arguments `spec` names: indexes into `slots` (see [`ArgTable`]), 7 for the
+    /// room, 8 and 9 for the network quality level of the participant or local participant.
     #[inline(never)]
-    fn pick(self: &Rc<Self>, spec: &[u8], slots: &[&JsValue; 4]) -> Vec<JsValue> {
+    fn pick(self: &Rc<Self>, spec: &[u8], slots: &[JsValue; 7]) -> Vec<JsValue> {
         let mut out = Vec::with_capacity(spec.len());
         for &i in spec {
             out.push(match i {
-                4 => self.room_obj(),
-                5 => get(slots[1], "networkQualityLevel"),
-                i => slots
-                    .get(usize::from(i))
-                    .map_or(JsValue::NULL, |v| (*v).clone()),
+                7 => self.room_obj(),
+                8 => get(&slots[1], "networkQualityLevel"),
+                9 => get(&slots[4], "networkQualityLevel"),
+                i => slots[usize::from(i)].clone(),
             });
         }
         out
@@ -1206,6 +1152,11 @@ impl Inner {
                 track_id,
                 member_id,
                 ..
+            }
+            | CoreEvent::DataReceived {
+                track_id,
+                member_id,
+                ..
             } => (member_id.as_deref(), track_id.as_deref()),
             _ => (None, None),
         };
@@ -1223,49 +1174,31 @@ impl Inner {
             } => cid.as_deref(),
             _ => None,
         };
-        let part = member.and_then(|m| self.parts.borrow().get(m).copied());
-        let publ = track_id.and_then(|t| self.pubs.borrow().get(t).copied());
-        let track = track_id.and_then(|t| self.tracks.borrow().get(t).copied());
+        let part = member.and_then(|m| id_in(&self.parts, m));
+        let publ = track_id.and_then(|t| id_in(&self.pubs, t));
+        let track = track_id.and_then(|t| id_in(&self.tracks, t));
         let local_pub = local_cid.and_then(|c| {
-            self.local_pubs
-                .borrow()
-                .get(c)
-                .map(|(p, l)| (*p, l.clone()))
+            let p = id_in(&self.local_pubs, c)?;
+            Some((p, self.local_of(p)?))
         });
-        let (pj, pubj, tj) = (
-            part.map(|p| self.js(p)).unwrap_or(JsValue::NULL),
-            publ.map(|p| self.js(p)).unwrap_or(JsValue::NULL),
-            track.map(|t| self.js(t)).unwrap_or(JsValue::NULL),
-        );
-        let error = match ce {
-            CoreEvent::Reconnecting { error }
-            | CoreEvent::TrackPublishFailed { error, .. }
-            | CoreEvent::RoomLeft {
-                error: Some(error), ..
-            } => Some(ApiError::from(error)),
-            CoreEvent::SubscriptionFailed { subscription, .. } => {
-                let code = subscription
-                    .error
-                    .as_ref()
-                    .map(|e| e.code)
-                    .unwrap_or(ovsp::codes::Code::SUBSCRIPTION_NOT_ALLOWED);
-                Some(ApiError::new(code, code.message()))
-            }
-            _ => None,
-        }
-        .map_or(JsValue::NULL, |e| e.to_js());
-        let lp = self.local.get();
-        let (lpub, ltrack) = local_pub
-            .as_ref()
-            .map(|(p, l)| (self.js(*p), wrap_local(l.clone())))
-            .unwrap_or((JsValue::NULL, JsValue::NULL));
+        let lp = LOCAL;
+        let lpub = local_pub.as_ref().map(|(p, _)| *p);
+        let slots = [
+            first_arg(ce),
+            self.js(part.unwrap_or(0)),
+            self.js(publ.unwrap_or(0)),
+            self.js(track.unwrap_or(0)),
+            self.js(lp),
+            self.js(lpub.unwrap_or(0)),
+            local_pub
+                .as_ref()
+                .map_or(JsValue::NULL, |(_, l)| wrap_local(l.clone())),
+        ];
         for (o, name) in twilio_names(ce) {
+            // The object (0: the room), its listener arguments by name and for other names.
             let (target, table, dflt): (Option<u32>, ArgTable, &[u8]) = match o {
-                T::Room => (None, ROOM_ARGS, &[3, 1]),
-                T::RemoteParticipant => match part {
-                    Some(p) => (Some(p), REMOTE_ARGS, &[3]),
-                    None => continue,
-                },
+                T::Room => (Some(0), ROOM_ARGS, &[3, 1]),
+                T::RemoteParticipant => (part, REMOTE_ARGS, &[3]),
                 T::LocalParticipant => {
                     // `trackPublished` once per publication, with the publication object (the
                     // publish itself announces it when the server's event came first).
@@ -1277,55 +1210,72 @@ impl Inner {
                             continue;
                         }
                         if let CoreEvent::TrackPublished { track, .. } = ce {
-                            set(&lpub, "trackSid", &JsValue::from_str(&track.id));
+                            set(&slots[5], "trackSid", &JsValue::from_str(&track.id));
                         }
                     }
-                    (Some(lp), LOCAL_ARGS, &[3])
+                    (Some(lp), LOCAL_ARGS, &[6])
                 }
-                T::RemoteTrack => match track {
-                    Some(t) => (Some(t), &[], &[3]),
-                    None => continue,
-                },
-                T::RemoteTrackPublication => match publ {
-                    Some(p) => (Some(p), PUB_ARGS, &[3]),
-                    None => continue,
-                },
-                T::LocalTrackPublication => match &local_pub {
-                    Some((p, _)) => (Some(*p), &[], &[]),
-                    None => continue,
-                },
+                T::RemoteTrack => (track, TRACK_ARGS, &[3]),
+                T::RemoteTrackPublication => (publ, PUB_ARGS, &[3]),
+                T::LocalTrackPublication => (lpub, &[], &[]),
                 T::LocalTrack => {
                     if let Some((_, l)) = &local_pub {
-                        l.listeners.emit(name, std::slice::from_ref(&ltrack));
+                        l.listeners.emit(name, &slots[6..]);
                     }
                     continue;
                 }
             };
-            let local = matches!(o, T::LocalParticipant);
-            let (p, pb, tr) = if local {
-                (self.js(lp), &lpub, &ltrack)
-            } else {
-                (pj.clone(), &pubj, &tj)
-            };
+            let Some(target) = target else { continue };
             let spec = table
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map_or(dflt, |(_, s)| *s);
-            let args = self.pick(spec, &[&error, &p, pb, tr]);
-            match target {
-                None => self.listeners.emit(name, &args),
-                Some(t) => self.emit_on(t, name, &args),
+            let args = self.pick(spec, &slots);
+            if target == 0 {
+                self.listeners.emit(name, &args);
+            } else {
+                self.emit_on(target, name, &args);
             }
         }
     }
 }
 
+/// Slot 0 of the listener arguments of `ce`: its error, or a data-track message's data (text
+/// as a string, binary as an `ArrayBuffer`).
+fn first_arg(ce: &CoreEvent) -> JsValue {
+    let e = match ce {
+        CoreEvent::Reconnecting { error }
+        | CoreEvent::TrackPublishFailed { error, .. }
+        | CoreEvent::RoomLeft {
+            error: Some(error), ..
+        } => ApiError::from(error),
+        CoreEvent::SubscriptionFailed { subscription, .. } => {
+            let code = subscription
+                .error
+                .as_ref()
+                .map(|e| e.code)
+                .unwrap_or(ovsp::codes::Code::SUBSCRIPTION_NOT_ALLOWED);
+            ApiError::new(code, code.message())
+        }
+        CoreEvent::DataReceived { payload, .. } => {
+            return match wire::decode_data_text(payload) {
+                Ok(text) => text.into(),
+                Err(bytes) => get(&js_sys::Uint8Array::from(bytes).into(), "buffer"),
+            }
+        }
+        _ => return JsValue::NULL,
+    };
+    e.to_js()
+}
+
 /// The listener arguments of an object's events by name, as indexes into the slots
-/// 0 error, 1 participant, 2 publication, 3 track, 4 room, 5 network quality level.
+/// 0 error (or message data), 1 participant, 2 publication, 3 track, 4 local participant,
+/// 5 local publication, 6 local track, 7 room, 8 and 9 the network quality level of the
+/// participant and of the local participant.
 type ArgTable = &'static [(&'static str, &'static [u8])];
 
 const ROOM_ARGS: ArgTable = &[
-    ("disconnected", &[4, 0]),
+    ("disconnected", &[7, 0]),
     ("reconnecting", &[0]),
     ("reconnected", &[]),
     ("recordingStarted", &[]),
@@ -1342,13 +1292,14 @@ const ROOM_ARGS: ArgTable = &[
     ("trackSwitchedOff", &[3, 2, 1]),
     ("trackSwitchedOn", &[3, 2, 1]),
     ("trackSubscriptionFailed", &[0, 2, 1]),
+    ("trackMessage", &[0, 3, 1]),
 ];
 
 const REMOTE_ARGS: ArgTable = &[
     ("disconnected", &[1]),
     ("reconnecting", &[1]),
     ("reconnected", &[1]),
-    ("networkQualityLevelChanged", &[5]),
+    ("networkQualityLevelChanged", &[8]),
     ("trackPublished", &[2]),
     ("trackUnpublished", &[2]),
     ("trackSubscribed", &[3, 2]),
@@ -1356,14 +1307,17 @@ const REMOTE_ARGS: ArgTable = &[
     ("trackSwitchedOff", &[3, 2]),
     ("trackSwitchedOn", &[3, 2]),
     ("trackSubscriptionFailed", &[0, 2]),
+    ("trackMessage", &[0, 3]),
 ];
 
 const LOCAL_ARGS: ArgTable = &[
-    ("disconnected", &[1]),
-    ("networkQualityLevelChanged", &[5]),
-    ("trackPublished", &[2]),
-    ("trackPublicationFailed", &[0, 3]),
+    ("disconnected", &[4]),
+    ("networkQualityLevelChanged", &[9]),
+    ("trackPublished", &[5]),
+    ("trackPublicationFailed", &[0, 6]),
 ];
+
+const TRACK_ARGS: ArgTable = &[("message", &[0, 3])];
 
 const PUB_ARGS: ArgTable = &[
     ("subscriptionFailed", &[0]),
@@ -1382,7 +1336,7 @@ impl VideoRoom {
     }
     /// `connected`, `reconnecting` or `disconnected`.
     fn state(&self) -> JsValue {
-        JsValue::from(
+        JsValue::from_str(
             self.inner
                 .handle
                 .with_machine(|m| match m.state().connection {
@@ -1391,8 +1345,7 @@ impl VideoRoom {
                         "reconnecting"
                     }
                     _ => "disconnected",
-                })
-                .to_owned(),
+                }),
         )
     }
     /// Whether the room is being recorded.
@@ -1403,22 +1356,14 @@ impl VideoRoom {
     }
     /// The local participant.
     fn local_participant(&self) -> JsValue {
-        self.inner.js(self.inner.local.get())
+        self.inner.js(LOCAL)
     }
     /// The dominant speaker, if any.
     fn dominant_speaker(&self) -> JsValue {
-        let d = self
-            .inner
-            .handle
-            .with_machine(|m| m.state().dominant_speaker.clone());
-        d.and_then(|id| {
-            self.inner
-                .parts
-                .borrow()
-                .get(&id)
-                .map(|p| self.inner.js(*p))
-        })
-        .unwrap_or(JsValue::NULL)
+        let m = self.inner.handle.machine();
+        let id = m.state().dominant_speaker.as_ref();
+        let p = id.and_then(|id| id_in(&self.inner.parts, id));
+        self.inner.js(p.unwrap_or(0))
     }
     /// Leaves the room.
     fn disconnect(&self) {
@@ -1479,44 +1424,44 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         Ok(o) => o,
         Err(e) => return reject(e),
     };
-    let inner = Rc::new(Inner {
-        handle,
-        listeners,
-        sub: RefCell::new(None),
-        dispatch: RefCell::new(None),
-        objs: RefCell::new(Objs(Vec::new())),
-        next: Cell::new(0),
-        parts: RefCell::new(VecMap::new()),
-        participants: Map::new(),
-        pubs: RefCell::new(VecMap::new()),
-        tracks: RefCell::new(VecMap::new()),
-        local: Cell::new(0),
-        local_pubs: RefCell::new(VecMap::new()),
-        pending: RefCell::new(VecSet::new()),
-    });
-    let weak = Rc::downgrade(&inner);
-    let w2 = weak.clone();
-    let d: Dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
-        let (Some(inner), Some(op), Some(id)) = (w2.upgrade(), op.as_f64(), id.as_f64()) else {
-            return JsValue::UNDEFINED;
-        };
-        inner.dispatch(op as u32, id as u32, a, b)
-    });
-    *inner.dispatch.borrow_mut() = Some(d);
-    let local = inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
-    inner.local.set(local);
-    *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
-        if let Some(i) = weak.upgrade() {
-            i.on_event(ev);
+    let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
+        let w = weak.clone();
+        let sub = handle.subscribe(move |ev| {
+            if let Some(i) = w.upgrade() {
+                i.on_event(ev);
+            }
+        });
+        let w = weak.clone();
+        let dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
+            let (Some(inner), Some(op), Some(id)) = (w.upgrade(), op.as_f64(), id.as_f64()) else {
+                return JsValue::UNDEFINED;
+            };
+            inner.dispatch(op as u32, id as u32, a, b)
+        });
+        Inner {
+            handle,
+            listeners,
+            _sub: sub,
+            dispatch,
+            objs: RefCell::new(Objs(Vec::new())),
+            parts: RefCell::new(VecMap::new()),
+            participants: Map::new(),
+            pubs: RefCell::new(VecMap::new()),
+            tracks: RefCell::new(VecMap::new()),
+            local_pubs: RefCell::new(VecMap::new()),
+            pending: RefCell::new(VecSet::new()),
         }
-    }));
+    });
+    // The local participant is the first object: [`LOCAL`].
+    inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
     promise(async move {
-        common::op(inner.handle.call(Command::Join)).await?;
+        let join = common::one(Step::Cmd(Command::Join));
+        run_steps(inner.handle.clone(), join, Then::Undef).await?;
         let given = get(&options, "tracks");
         let tracks: Array = if Array::is_array(&given) {
             given.unchecked_into()
         } else {
-            local_tracks(&options).await?
+            local_tracks(options).await?.unchecked_into()
         };
         for t in tracks.iter() {
             let (steps, then) = inner.publish_plan(&t, &JsValue::UNDEFINED)?;

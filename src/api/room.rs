@@ -26,8 +26,10 @@ use crate::web::listener::Timer;
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
-/// The one closure behind every unsubscribe function (bound per listener).
-type OffFn = Closure<dyn Fn(JsValue, JsValue)>;
+/// The one closure behind every unsubscribe function (bound per listener to its event and
+/// function; the other two parameters are unused). Its type is the one `connect()` rooms use
+/// for their dispatcher, so both share one closure glue.
+type OffFn = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
 pub(super) struct Inner {
     pub(super) handle: SessionHandle,
@@ -485,10 +487,11 @@ impl Room {
                 i.on_event(ev);
             }
         }));
-        let off = Closure::<dyn Fn(JsValue, JsValue)>::new(move |event: JsValue, f: JsValue| {
+        let off: OffFn = Closure::new(move |event: JsValue, f: JsValue, _: JsValue, _: JsValue| {
             if let (Some(i), Some(ev)) = (weak.upgrade(), event.as_string()) {
                 i.listeners.off(&ev, &f);
             }
+            JsValue::UNDEFINED
         });
         *inner.off_fn.borrow_mut() = Some(off);
         Ok(Room { inner })

@@ -457,11 +457,8 @@ impl Call {
             5 => self.add_tracks(a).into(),
             6 => self.remove_tracks(a).into(),
             7 => self.mute_tracks(a, b).into(),
-            8 => self.users("addUsers", a).into(),
-            9 => self.users("delUsers", a).into(),
-            10 => self.users("modUsers", a).into(),
+            8..=10 | 12 => self.users(i - 8, a).into(),
             11 => self.mute_user(a, b, c, d).into(),
-            12 => self.configure(a).into(),
             13 => self.get_users().into(),
             14 => self.on(a, b)?,
             _ => self.leave().into(),
@@ -543,14 +540,6 @@ impl Call {
         self.rpc(
             self.mute_user_req(&[user_id, kind, new_state, reason]),
             false,
-        )
-    }
-
-    /// Updates the channel configuration.
-    fn configure(&self, config: &JsValue) -> Promise {
-        self.rpc(
-            common::args(&[config]).and_then(|a| wire::call_configure(&a)),
-            true,
         )
     }
 
@@ -672,10 +661,12 @@ impl Call {
         run_or(&self.inner.handle, steps, Then::CallOk(self.inner.clone()))
     }
 
+    /// `addUsers`, `delUsers`, `modUsers` (`op` 0 to 2) and `configure` (4): one request,
+    /// resolved with the call status.
     #[inline(never)]
-    fn users(&self, js: &'static str, users: &JsValue) -> Promise {
+    fn users(&self, op: u32, users: &JsValue) -> Promise {
         self.rpc(
-            common::args(&[users]).and_then(|a| wire::call_users(js, &a)),
+            common::args(&[users]).and_then(|a| wire::call_users(op, &a)),
             true,
         )
     }

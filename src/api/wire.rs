@@ -1082,10 +1082,11 @@ fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
     }
 }
 
-/// `addUsers` / `delUsers` / `modUsers` as one `room.acl.update`.
-pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
-    let params = match js {
-        "addUsers" => {
+/// `addUsers` (`op` 0) / `delUsers` (1) / `modUsers` (2) as one `room.acl.update`;
+/// `configure` (any other `op`) as `room.configure`.
+pub fn call_users(op: u32, args: &[Value]) -> Result<Req, ApiError> {
+    let params = match op {
+        0 => {
             let ids = arg_str_list(args, 0, "users", false)?;
             let mut upsert = Vec::with_capacity(ids.len());
             for id in ids {
@@ -1093,8 +1094,8 @@ pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
             }
             one("upsert", Value::Array(upsert))
         }
-        "delUsers" => one("remove", strings(arg_str_list(args, 0, "users", false)?)),
-        "modUsers" => {
+        1 => one("remove", strings(arg_str_list(args, 0, "users", false)?)),
+        2 => {
             let Some(Value::Array(users)) = args.first() else {
                 return Err(ApiError::invalid("users", "must be a list of users"));
             };
@@ -1119,7 +1120,7 @@ pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
             }
             one("upsert", Value::Array(upsert))
         }
-        _ => return Err(ApiError::unsupported(js)),
+        _ => return call_configure(args),
     };
     Ok(Req::new("room.acl.update", params))
 }
@@ -1859,7 +1860,7 @@ mod tests {
 
     #[test]
     fn call_users_configure_and_mute() {
-        let r = call_users("addUsers", &[json!(["bob"])]).unwrap();
+        let r = call_users(0, &[json!(["bob"])]).unwrap();
         assert_eq!(
             r,
             Req::new(
@@ -1868,7 +1869,7 @@ mod tests {
             )
         );
         let r = call_users(
-            "modUsers",
+            2,
             &[json!([{ "id": "bob", "send": false, "recv": ["audio"] }])],
         )
         .unwrap();
@@ -1876,9 +1877,13 @@ mod tests {
             r.params,
             json!({ "upsert": [{ "identity": "bob", "send": [], "recv": ["audio"] }] })
         );
-        assert!(call_users("modUsers", &[json!([{ "id": "bob", "recv": ["smell"] }])]).is_err());
-        assert!(call_users("delUsers", &[json!("bob")]).is_err());
+        assert!(call_users(2, &[json!([{ "id": "bob", "recv": ["smell"] }])]).is_err());
+        assert!(call_users(1, &[json!("bob")]).is_err());
         let r = call_configure(&[json!({ "maxUsers": 8, "defaultLayout": "2x2" })]).unwrap();
+        assert_eq!(
+            call_users(4, &[json!({ "maxUsers": 8, "defaultLayout": "2x2" })]),
+            Ok(r.clone())
+        );
         assert_eq!(
             r.params,
             json!({ "max_members": 8, "default_layout": "2x2" })

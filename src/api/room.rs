@@ -647,16 +647,7 @@ impl Room {
             if op == 2 {
                 remove.push(target(None));
             } else {
-                let kinds = wire::subscription_kinds(args.get(2))?;
-                let (mut on, mut off) = (Vec::new(), Vec::new());
-                for k in [MediaKind::Audio, MediaKind::Video] {
-                    if kinds.contains(&k.as_str()) {
-                        &mut on
-                    } else {
-                        &mut off
-                    }
-                    .push(k);
-                }
+                let [on, off] = wire::subscription_kinds(args.get(2))?;
                 if op == 0 || !on.is_empty() {
                     add.push(target(Some(on)));
                 }

@@ -7,6 +7,7 @@
 
 use ovsp::codes::Code;
 use ovsp::json::{Map, Value};
+use ovsp::model::MediaKind;
 
 use super::error::{concat, ApiError};
 
@@ -952,28 +953,22 @@ pub const EGRESS_METHODS: &[&str] = &[
 // Room
 // ---------------------------------------------------------------------------------------------
 
-/// A subscription config `{audio, video}` as the list of kinds it asks for.
+/// A subscription config `{audio, video}` as the kinds it asks for and the kinds it does not.
 #[inline(never)]
-pub fn subscription_kinds(v: Option<&Value>) -> Result<Vec<&'static str>, ApiError> {
-    let o = match v {
-        Some(Value::Object(o)) => Some(o),
-        _ => {
-            return Err(ApiError::invalid(
-                "config",
-                "must be an object {audio, video}",
-            ))
-        }
+pub fn subscription_kinds(v: Option<&Value>) -> Result<[Vec<MediaKind>; 2], ApiError> {
+    let Some(Value::Object(o)) = v else {
+        return Err(ApiError::invalid(
+            "config",
+            "must be an object {audio, video}",
+        ));
     };
-    let audio = opt_bool(o, "audio")?.ok_or_else(|| ApiError::invalid("audio", "is required"))?;
-    let video = opt_bool(o, "video")?.ok_or_else(|| ApiError::invalid("video", "is required"))?;
-    let mut kinds = Vec::new();
-    if audio {
-        kinds.push("audio");
+    let mut out = [Vec::new(), Vec::new()];
+    for k in [MediaKind::Audio, MediaKind::Video] {
+        let name = k.as_str();
+        let on = opt_bool(Some(o), name)?.ok_or_else(|| ApiError::invalid(name, "is required"))?;
+        out[!on as usize].push(k);
     }
-    if video {
-        kinds.push("video");
-    }
-    Ok(kinds)
+    Ok(out)
 }
 
 /// `addSubscription` / `updateSubscription` / `removeSubscription` as one `sub.update`.
@@ -982,7 +977,7 @@ pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
     let member = arg_str(args, 0, "participantId")?;
     check_id(&member, "participantId")?;
     let key = arg_str(args, 1, "key")?;
-    let target = |kinds: Option<&[&str]>| {
+    let target = |kinds: Option<&[MediaKind]>| {
         let mut t = two(
             "member_id",
             member.as_str().into(),
@@ -990,26 +985,21 @@ pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
             key.as_str().into(),
         );
         if let (Some(k), Value::Object(m)) = (kinds, &mut t) {
-            put(m, "kinds", str_array(k));
+            let names: Vec<&str> = k.iter().map(|k| k.as_str()).collect();
+            put(m, "kinds", str_array(&names));
         }
         Value::Array(vec![t])
     };
     let params = match js {
         "addSubscription" => {
-            let kinds = subscription_kinds(args.get(2))?;
-            one("add", target(Some(&kinds)))
+            let [on, _] = subscription_kinds(args.get(2))?;
+            one("add", target(Some(&on)))
         }
         "updateSubscription" => {
-            let kinds = subscription_kinds(args.get(2))?;
-            let mut off = Vec::new();
-            for k in ["audio", "video"] {
-                if !kinds.contains(&k) {
-                    off.push(k);
-                }
-            }
+            let [on, off] = subscription_kinds(args.get(2))?;
             let mut m = Map::new();
-            if !kinds.is_empty() {
-                put(&mut m, "add", target(Some(&kinds)));
+            if !on.is_empty() {
+                put(&mut m, "add", target(Some(&on)));
             }
             if !off.is_empty() {
                 put(&mut m, "remove", target(Some(&off)));

@@ -508,14 +508,14 @@ impl Room {
             4 => self.update_client_token(a).into(),
             5 => self.get_state(),
             6 => self.get_local_participant(),
-            7 => self.get_local_streams(),
+            7 => self.streams(None),
             8 => self.put(a, b, false).into(),
             9 => self.put(a, b, true).into(),
             10 => self.remove_stream(a).into(),
             11 => self.subscription(0, &[a, b, c]).into(),
             12 => self.subscription(1, &[a, b, c]).into(),
             13 => self.subscription(2, &[a, b]).into(),
-            14 => self.get_participant_streams(a).into(),
+            14 => self.streams(Some(a.as_string().unwrap_or_default())),
             15 => self.get_participant_stream(a, b),
             16 => self.get_webrtc_stats_for_stream(a, b).into(),
             17 => self.send_message(a, b).into(),
@@ -593,18 +593,6 @@ impl Room {
         )
     }
 
-    /// The local participant's streams by key.
-    fn get_local_streams(&self) -> JsValue {
-        let (_, _, rows) = self.inner.rows();
-        let o = obj();
-        for r in &rows {
-            if r.local {
-                set(&o, &r.key, &self.inner.stream_js(r));
-            }
-        }
-        o
-    }
-
     /// Unpublishes stream `key`.
     fn remove_stream(&self, key: &JsValue) -> Promise {
         let steps = key
@@ -664,18 +652,24 @@ impl Room {
         run_or(&self.inner.handle, steps, Then::Undef)
     }
 
-    /// The streams of a participant by key.
-    fn get_participant_streams(&self, participant_id: &JsValue) -> Map {
-        let pid = participant_id.as_string().unwrap_or_default();
+    /// The streams of participant `pid` as a `Map` by key, or without `pid` the local
+    /// participant's as an object by key (`getLocalStreams`).
+    #[inline(never)]
+    fn streams(&self, pid: Option<String>) -> JsValue {
         let (_, _, rows) = self.inner.rows();
-        let m = Map::new();
+        let m: JsValue = if pid.is_some() {
+            Map::new().into()
+        } else {
+            obj()
+        };
         for r in &rows {
-            if r.participant == pid {
-                let _ = common::invoke(
-                    &m,
-                    "set",
-                    &[&JsValue::from_str(&r.key), &self.inner.stream_js(r)],
-                );
+            if pid.as_ref().map_or(r.local, |p| *p == r.participant) {
+                let s = self.inner.stream_js(r);
+                if pid.is_some() {
+                    let _ = common::invoke(&m, "set", &[&JsValue::from_str(&r.key), &s]);
+                } else {
+                    set(&m, &r.key, &s);
+                }
             }
         }
         m
@@ -683,8 +677,8 @@ impl Room {
 
     /// One stream of a participant.
     fn get_participant_stream(&self, participant_id: &JsValue, key: &JsValue) -> JsValue {
-        common::invoke(&self.get_participant_streams(participant_id), "get", &[key])
-            .unwrap_or_default()
+        let pid = participant_id.as_string().unwrap_or_default();
+        common::invoke(&self.streams(Some(pid)), "get", &[key]).unwrap_or_default()
     }
 
     /// WebRTC statistics of a stream (inbound for remote streams, outbound for local ones).

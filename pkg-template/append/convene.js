@@ -16,6 +16,8 @@ api(RoomSession, "audioMute audioUnmute videoMute videoUnmute deaf undeaf getMem
 api(RoomSessionDevice, ".id .kind .memberId .localStream audioMute audioUnmute videoMute videoUnmute leave");
 api(Egress, ".id .roomSessionId .state .url .volume .position .duration .startedAt .endedAt pause resume stop setVolume seek forward rewind");
 api(Call, ".channel .status create join delete addTracks removeTracks muteTracks addUsers delUsers modUsers muteUser configure getUsers on leave");
+// `initialize(options)`: a promise of `new Room(options)` (rejected with what it throws).
+export function initialize(o) { return new Promise((r) => r(new Room(o))) }
 api(Room, ".id on connect disconnect updateClientToken getState getLocalParticipant getLocalStreams addStream updateStream removeStream addSubscription updateSubscription removeSubscription getParticipantStreams getParticipantStream getWebRTCStatsForStream sendMessage enableNetworkMetricsReport disableNetworkMetricsReport");
 api(LocalTrack, ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners");
 api(VideoRoom, ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners");

@@ -803,12 +803,3 @@ impl Room {
 fn get_str_or(o: &JsValue, k: &str) -> String {
     common::get_str(o, k).unwrap_or_default()
 }
-
-/// Creates a {@link Room} (`initialize({clientToken, ...})`).
-#[wasm_bindgen(skip_typescript)]
-pub fn initialize(options: JsValue) -> Promise {
-    match Room::new(options) {
-        Ok(r) => Promise::resolve(&JsValue::from(r)),
-        Err(e) => Promise::reject(&e),
-    }
-}

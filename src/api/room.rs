@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use convene_core::catalogue::room_names;
 use convene_core::store::stream_key;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubTarget};
-use js_sys::{Function, Map, Promise};
+use js_sys::{Map, Promise};
 use ovsp::json::Value;
 use ovsp::model::{MediaKind, MediaSource, TrackKind};
 use wasm_bindgen::prelude::*;
@@ -26,11 +26,6 @@ use crate::web::listener::Timer;
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
-/// The one closure behind every unsubscribe function (bound per listener to its event and
-/// function; the other two parameters are unused). Its type is the one `connect()` rooms use
-/// for their dispatcher, so both share one closure glue.
-type OffFn = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
-
 pub(super) struct Inner {
     pub(super) handle: SessionHandle,
     listeners: Listeners,
@@ -40,7 +35,6 @@ pub(super) struct Inner {
     pub(super) disconnecting: Cell<bool>,
     metrics_for: RefCell<Option<VecSet<String>>>,
     expiry: RefCell<Option<Timer>>,
-    off_fn: RefCell<Option<OffFn>>,
 }
 
 /// A room of participants publishing and subscribing to streams.
@@ -478,27 +472,19 @@ impl Room {
             disconnecting: Cell::new(false),
             metrics_for: RefCell::new(None),
             expiry: RefCell::new(None),
-            off_fn: RefCell::new(None),
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
-        let w2 = weak.clone();
         *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
-            if let Some(i) = w2.upgrade() {
+            if let Some(i) = weak.upgrade() {
                 i.on_event(ev);
             }
         }));
-        let off: OffFn = Closure::new(move |event: JsValue, f: JsValue, _: JsValue, _: JsValue| {
-            if let (Some(i), Some(ev)) = (weak.upgrade(), event.as_string()) {
-                i.listeners.off(&ev, &f);
-            }
-            JsValue::UNDEFINED
-        });
-        *inner.off_fn.borrow_mut() = Some(off);
         Ok(Room { inner })
     }
 
     /// The member of [`crate::api::wire::ROOM_API`] at index `i`, with its arguments (the public methods and
-    /// getters are installed on the prototype as calls of this one).
+    /// getters are installed on the prototype as calls of this one); index 20 is the removal of
+    /// a listener (the function `on` returns).
     pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> Result<JsValue, JsValue> {
         Ok(match i {
             0 => self.id(),
@@ -520,7 +506,8 @@ impl Room {
             16 => self.get_webrtc_stats_for_stream(a, b).into(),
             17 => self.send_message(a, b).into(),
             18 => self.metrics(a, true).into(),
-            _ => self.metrics(a, false).into(),
+            19 => self.metrics(a, false).into(),
+            _ => self.off(a, b),
         })
     }
 }
@@ -531,19 +518,23 @@ impl Room {
         room_str(&self.inner.handle, false)
     }
 
-    /// Adds a listener; returns the function that removes it.
+    /// Adds a listener (the package's JS returns the function that removes it, a call of
+    /// [`Room::off`]).
     fn on(&self, event: &JsValue, callback: &JsValue) -> Result<JsValue, JsValue> {
         let ev = event.as_string().unwrap_or_default();
         self.inner
             .listeners
             .add(&ev, callback, false)
             .map_err(|e| e.to_js())?;
-        let off = self.inner.off_fn.borrow();
-        let f: &Function = off
-            .as_ref()
-            .map(|c| c.as_ref().unchecked_ref())
-            .ok_or_else(|| JsValue::from_str("closed"))?;
-        common::invoke(f, "bind", &[&JsValue::NULL, event, callback])
+        Ok(JsValue::UNDEFINED)
+    }
+
+    /// Removes the listener `callback` of `event` (what the function returned by `on` does).
+    fn off(&self, event: &JsValue, callback: &JsValue) -> JsValue {
+        if let Some(ev) = event.as_string() {
+            self.inner.listeners.off(&ev, callback);
+        }
+        JsValue::UNDEFINED
     }
 
     /// Connects to the room.

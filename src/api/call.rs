@@ -105,6 +105,18 @@ pub(super) fn open(
     Ok((handle, listeners))
 }
 
+/// `on(event, f)` of a `Room` or `Call`: adds `f` as a listener of `event`. The error (an
+/// `Error` object) or `undefined`: the package's JS throws the error, so the classes' `_c`
+/// never throw.
+#[inline(never)]
+pub(super) fn listen(l: &Listeners, event: &JsValue, f: &JsValue) -> JsValue {
+    let ev = event.as_string().unwrap_or_default();
+    match l.add(&ev, f, false) {
+        Ok(()) => JsValue::UNDEFINED,
+        Err(e) => e.to_js(),
+    }
+}
+
 /// The name a track is known by in a call: its name, else its client id, else its id.
 fn track_name(t: &ovsp::model::Track) -> &str {
     t.name.as_deref().or(t.cid.as_deref()).unwrap_or(&t.id)
@@ -439,16 +451,10 @@ impl Call {
     }
 
     /// The member of [`crate::api::wire::CALL_API`] at index `i`, with its arguments (the public methods and
-    /// getters are installed on the prototype as calls of this one).
-    pub fn _c(
-        &self,
-        i: u32,
-        a: &JsValue,
-        b: &JsValue,
-        c: &JsValue,
-        d: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        Ok(match i {
+    /// getters are installed on the prototype as calls of this one). `on` (14) returns its
+    /// error, which the package's JS throws.
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue, d: &JsValue) -> JsValue {
+        match i {
             0 => self.channel(),
             1 => self.status(),
             2 => self.create(a, b, c).into(),
@@ -460,9 +466,9 @@ impl Call {
             8..=10 | 12 => self.users(i - 8, a).into(),
             11 => self.mute_user(a, b, c, d).into(),
             13 => self.get_users().into(),
-            14 => self.on(a, b)?,
+            14 => listen(&self.inner.listeners, a, b),
             _ => self.leave().into(),
-        })
+        }
     }
 }
 
@@ -585,16 +591,6 @@ impl Call {
             }
         });
         Promise::resolve(&JsValue::from(out))
-    }
-
-    /// Listens for call events.
-    fn on(&self, event: &JsValue, handler: &JsValue) -> Result<JsValue, JsValue> {
-        let ev = event.as_string().unwrap_or_default();
-        self.inner
-            .listeners
-            .add(&ev, handler, false)
-            .map_err(|e| e.to_js())?;
-        Ok(JsValue::UNDEFINED)
     }
 
     /// Leaves the call: local tracks are stopped and the connection closed.

@@ -17,7 +17,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{cat, jobj, kind_str, open, quoted, room_str, rpc, run, run_or, Step, Then};
+use super::call::{
+    cat, jobj, kind_str, listen, open, quoted, room_str, rpc, run, run_or, Step, Then,
+};
 use super::common::{self, get, obj, one, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -484,11 +486,12 @@ impl Room {
 
     /// The member of [`crate::api::wire::ROOM_API`] at index `i`, with its arguments (the public methods and
     /// getters are installed on the prototype as calls of this one); index 20 is the removal of
-    /// a listener (the function `on` returns).
-    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> Result<JsValue, JsValue> {
-        Ok(match i {
+    /// a listener (the function `on` returns). `on` (1) returns its error, which the package's
+    /// JS throws.
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
+        match i {
             0 => self.id(),
-            1 => self.on(a, b)?,
+            1 => listen(&self.inner.listeners, a, b),
             2 => self.connect().into(),
             3 => self.disconnect().into(),
             4 => self.update_client_token(a).into(),
@@ -508,7 +511,7 @@ impl Room {
             18 => self.metrics(a, true).into(),
             19 => self.metrics(a, false).into(),
             _ => self.off(a, b),
-        })
+        }
     }
 }
 
@@ -516,17 +519,6 @@ impl Room {
     /// The room id.
     fn id(&self) -> JsValue {
         room_str(&self.inner.handle, false)
-    }
-
-    /// Adds a listener (the package's JS returns the function that removes it, a call of
-    /// [`Room::off`]).
-    fn on(&self, event: &JsValue, callback: &JsValue) -> Result<JsValue, JsValue> {
-        let ev = event.as_string().unwrap_or_default();
-        self.inner
-            .listeners
-            .add(&ev, callback, false)
-            .map_err(|e| e.to_js())?;
-        Ok(JsValue::UNDEFINED)
     }
 
     /// Removes the listener `callback` of `event` (what the function returned by `on` does).

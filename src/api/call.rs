@@ -368,16 +368,13 @@ impl Inner {
                 &["userId", "reason"],
                 &[member.identity.as_str().into(), reason.as_str().into()],
             ),
-            CoreEvent::AclUpdated { identities, .. } => {
-                let users = Array::new();
-                for s in identities {
-                    users.push(&JsValue::from_str(s));
-                }
-                jobj(
-                    &["userId", "users"],
-                    &[identities.first().map_or("", |s| s).into(), users.into()],
-                )
-            }
+            CoreEvent::AclUpdated { identities, .. } => jobj(
+                &["userId", "users"],
+                &[
+                    identities.first().map_or("", |s| s).into(),
+                    common::to_js(identities),
+                ],
+            ),
             CoreEvent::TrackPublished { track, local }
             | CoreEvent::TrackUpdated { track, local, .. } => self.track_event(track, *local),
             CoreEvent::TrackUnpublished {

@@ -161,9 +161,9 @@ pub(super) enum Then {
     CallOk(Rc<Inner>),
     /// A `Room` left: no longer disconnecting; `undefined`.
     RoomLeft(Rc<super::room::Inner>),
-    /// A `Room` connected or given a new token: its expiry timer armed for the token (else the
-    /// session's); `undefined`.
-    Arm(Rc<super::room::Inner>, Option<String>),
+    /// A `Room` connected or given a new token: its expiry timer armed for the session's token
+    /// (the new one, once its update succeeded); `undefined`.
+    Arm(Rc<super::room::Inner>),
     /// A local track published in a `connect()` room: its publication object.
     Published(Rc<super::video::Inner>, Rc<super::video::LocalInner>),
 }
@@ -180,10 +180,8 @@ impl Then {
         r?;
         Ok(match self {
             Then::CallOk(inner) => inner.ok(),
-            Then::Arm(room, token) => {
-                let tok =
-                    token.unwrap_or_else(|| room.handle.with_machine(|m| m.token().to_owned()));
-                room.arm_expiry(&tok);
+            Then::Arm(room) => {
+                room.arm_expiry();
                 JsValue::UNDEFINED
             }
             _ => JsValue::UNDEFINED,

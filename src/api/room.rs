@@ -293,10 +293,10 @@ impl Inner {
         }
     }
 
-    /// Arms the expiry timer of `tok`: when it fires before `updateClientToken`, the room
-    /// disconnects with 20104 `AccessTokenExpiredError`.
-    pub(super) fn arm_expiry(self: &Rc<Self>, tok: &str) {
-        let Ok(info) = token::inspect(tok) else {
+    /// Arms the expiry timer of the session's token: when it fires before `updateClientToken`,
+    /// the room disconnects with 20104 `AccessTokenExpiredError`.
+    pub(super) fn arm_expiry(self: &Rc<Self>) {
+        let Ok(info) = self.handle.with_machine(|m| token::inspect(m.token())) else {
             return;
         };
         let Some(exp) = info.expires_at_ms else {
@@ -535,7 +535,7 @@ impl Room {
         run(
             &self.inner.handle,
             one(Step::Cmd(Command::Join)),
-            self.arm(None),
+            Then::Arm(self.inner.clone()),
         )
     }
 
@@ -557,9 +557,8 @@ impl Room {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::invalid("clientToken", "must be a non-empty string"))
             .and_then(|t| token::inspect(&t).map(|_| t));
-        let then = self.arm(tok.as_ref().ok().cloned());
         let steps = tok.map(|token| one(Step::Cmd(Command::UpdateToken { token })));
-        run_or(&self.inner.handle, steps, then)
+        run_or(&self.inner.handle, steps, Then::Arm(self.inner.clone()))
     }
 
     /// The state: status, local participant id, participants and streams.
@@ -775,11 +774,6 @@ impl Room {
             self.inner.put_stream(key, tracks, update),
             Then::Undef,
         )
-    }
-
-    /// Arms the expiry timer once the steps succeeded: for `token`, else the session's.
-    fn arm(&self, token: Option<String>) -> Then {
-        Then::Arm(self.inner.clone(), token)
     }
 }
 

@@ -654,7 +654,6 @@ impl Call {
 
     /// `addUsers`, `delUsers`, `modUsers` (`op` 0 to 2) and `configure` (4): one request,
     /// resolved with the call status.
-    #[inline(never)]
     fn users(&self, op: u32, users: &JsValue) -> Promise {
         self.rpc(
             common::args(&[users]).and_then(|a| wire::call_users(op, &a)),

@@ -498,8 +498,10 @@ impl Room {
             5 => self.get_state(),
             6 => self.get_local_participant(),
             7 => self.streams(None),
-            8 => self.put(a, b, false).into(),
-            9 => self.put(a, b, true).into(),
+            8 | 9 => {
+                let steps = self.inner.put_stream(a, b, i == 9);
+                run_or(&self.inner.handle, steps, Then::Undef).into()
+            }
             10 => self.remove_stream(a).into(),
             11 => self.subscription(0, &[a, b, c]).into(),
             12 => self.subscription(1, &[a, b, c]).into(),
@@ -571,7 +573,7 @@ impl Room {
         let st = self.inner.state_js();
         get(
             &get(&st, "participants"),
-            &get_str_or(&st, "localParticipantId"),
+            &common::get_str(&st, "localParticipantId").unwrap_or_default(),
         )
     }
 
@@ -763,20 +765,4 @@ impl Room {
         }
         Promise::resolve(&JsValue::UNDEFINED)
     }
-}
-
-impl Room {
-    /// `addStream`/`updateStream`.
-    #[inline(never)]
-    fn put(&self, key: &JsValue, tracks: &JsValue, update: bool) -> Promise {
-        run_or(
-            &self.inner.handle,
-            self.inner.put_stream(key, tracks, update),
-            Then::Undef,
-        )
-    }
-}
-
-fn get_str_or(o: &JsValue, k: &str) -> String {
-    common::get_str(o, k).unwrap_or_default()
 }

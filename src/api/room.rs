@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
 use super::call::{
-    cat, jobj, kind_str, listen, open, quoted, room_str, rpc, run, run_or, Step, Then,
+    cat, jobj, kind_str, listen, open, quoted, room_str, rpc, run, run_or, run_steps, Step, Then,
 };
 use super::common::{self, get, obj, one, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
@@ -311,13 +311,17 @@ impl Inner {
         let weak = Rc::downgrade(self);
         let timer = Timer::new(left.max(0.0) as i32, move || {
             if let Some(inner) = weak.upgrade() {
+                inner
+                    .listeners
+                    .emit("error", &[token::expired_error().to_js()]);
+                inner.disconnecting.set(true);
+                let left = run_steps(
+                    inner.handle.clone(),
+                    one(Step::Leave),
+                    Then::RoomLeft(inner),
+                );
                 common::spawn(async move {
-                    inner
-                        .listeners
-                        .emit("error", &[token::expired_error().to_js()]);
-                    inner.disconnecting.set(true);
-                    let _ = common::op(inner.handle.leave()).await;
-                    inner.disconnecting.set(false);
+                    let _ = left.await;
                 });
             }
         });

@@ -16,7 +16,13 @@ api(RoomSession, "audioMute audioUnmute videoMute videoUnmute deaf undeaf getMem
 api(RoomSessionDevice, ".id .kind .memberId .localStream audioMute audioUnmute videoMute videoUnmute leave");
 api(Egress, ".id .roomSessionId .state .url .volume .position .duration .startedAt .endedAt pause resume stop setVolume seek forward rewind");
 api(Call, ".channel .status create join delete addTracks removeTracks muteTracks addUsers delUsers modUsers muteUser configure getUsers on leave");
+// `initialize(options)`: a promise of `new Room(options)` (rejected with what it throws).
+export function initialize(o) { return new Promise((r) => r(new Room(o))) }
 api(Room, ".id on connect disconnect updateClientToken getState getLocalParticipant getLocalStreams addStream updateStream removeStream addSubscription updateSubscription removeSubscription getParticipantStreams getParticipantStream getWebRTCStatsForStream sendMessage enableNetworkMetricsReport disableNetworkMetricsReport");
+// The `on` of Room and Call throws the error its dispatcher returns (their `_c` never throw);
+// Room's returns the function that removes the listener: index 20 of its dispatcher.
+Room.prototype.on = function (e, f) { const x = this._c(1, e, f); if (x) throw x; return () => this._c(20, e, f) };
+Call.prototype.on = function (e, f) { const x = this._c(14, e, f); if (x) throw x };
 api(LocalTrack, ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners");
 api(VideoRoom, ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners");
 // `new LocalDataTrack(options)` is createLocalDataTrack (a plain function returns its object).

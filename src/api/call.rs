@@ -105,6 +105,18 @@ pub(super) fn open(
     Ok((handle, listeners))
 }
 
+/// `on(event, f)` of a `Room` or `Call`: adds `f` as a listener of `event`. The error (an
+/// `Error` object) or `undefined`: the package's JS throws the error, so the classes' `_c`
+/// never throw.
+#[inline(never)]
+pub(super) fn listen(l: &Listeners, event: &JsValue, f: &JsValue) -> JsValue {
+    let ev = event.as_string().unwrap_or_default();
+    match l.add(&ev, f, false) {
+        Ok(()) => JsValue::UNDEFINED,
+        Err(e) => e.to_js(),
+    }
+}
+
 /// The name a track is known by in a call: its name, else its client id, else its id.
 fn track_name(t: &ovsp::model::Track) -> &str {
     t.name.as_deref().or(t.cid.as_deref()).unwrap_or(&t.id)
@@ -149,9 +161,9 @@ pub(super) enum Then {
     CallOk(Rc<Inner>),
     /// A `Room` left: no longer disconnecting; `undefined`.
     RoomLeft(Rc<super::room::Inner>),
-    /// A `Room` connected or given a new token: its expiry timer armed for the token (else the
-    /// session's); `undefined`.
-    Arm(Rc<super::room::Inner>, Option<String>),
+    /// A `Room` connected or given a new token: its expiry timer armed for the session's token
+    /// (the new one, once its update succeeded); `undefined`.
+    Arm(Rc<super::room::Inner>),
     /// A local track published in a `connect()` room: its publication object.
     Published(Rc<super::video::Inner>, Rc<super::video::LocalInner>),
 }
@@ -168,10 +180,8 @@ impl Then {
         r?;
         Ok(match self {
             Then::CallOk(inner) => inner.ok(),
-            Then::Arm(room, token) => {
-                let tok =
-                    token.unwrap_or_else(|| room.handle.with_machine(|m| m.token().to_owned()));
-                room.arm_expiry(&tok);
+            Then::Arm(room) => {
+                room.arm_expiry();
                 JsValue::UNDEFINED
             }
             _ => JsValue::UNDEFINED,
@@ -356,16 +366,13 @@ impl Inner {
                 &["userId", "reason"],
                 &[member.identity.as_str().into(), reason.as_str().into()],
             ),
-            CoreEvent::AclUpdated { identities, .. } => {
-                let users = Array::new();
-                for s in identities {
-                    users.push(&JsValue::from_str(s));
-                }
-                jobj(
-                    &["userId", "users"],
-                    &[identities.first().map_or("", |s| s).into(), users.into()],
-                )
-            }
+            CoreEvent::AclUpdated { identities, .. } => jobj(
+                &["userId", "users"],
+                &[
+                    identities.first().map_or("", |s| s).into(),
+                    common::to_js(identities),
+                ],
+            ),
             CoreEvent::TrackPublished { track, local }
             | CoreEvent::TrackUpdated { track, local, .. } => self.track_event(track, *local),
             CoreEvent::TrackUnpublished {
@@ -439,16 +446,10 @@ impl Call {
     }
 
     /// The member of [`crate::api::wire::CALL_API`] at index `i`, with its arguments (the public methods and
-    /// getters are installed on the prototype as calls of this one).
-    pub fn _c(
-        &self,
-        i: u32,
-        a: &JsValue,
-        b: &JsValue,
-        c: &JsValue,
-        d: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        Ok(match i {
+    /// getters are installed on the prototype as calls of this one). `on` (14) returns its
+    /// error, which the package's JS throws.
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue, d: &JsValue) -> JsValue {
+        match i {
             0 => self.channel(),
             1 => self.status(),
             2 => self.create(a, b, c).into(),
@@ -457,15 +458,12 @@ impl Call {
             5 => self.add_tracks(a).into(),
             6 => self.remove_tracks(a).into(),
             7 => self.mute_tracks(a, b).into(),
-            8 => self.users("addUsers", a).into(),
-            9 => self.users("delUsers", a).into(),
-            10 => self.users("modUsers", a).into(),
+            8..=10 | 12 => self.users(i - 8, a).into(),
             11 => self.mute_user(a, b, c, d).into(),
-            12 => self.configure(a).into(),
             13 => self.get_users().into(),
-            14 => self.on(a, b)?,
+            14 => listen(&self.inner.listeners, a, b),
             _ => self.leave().into(),
-        })
+        }
     }
 }
 
@@ -546,14 +544,6 @@ impl Call {
         )
     }
 
-    /// Updates the channel configuration.
-    fn configure(&self, config: &JsValue) -> Promise {
-        self.rpc(
-            common::args(&[config]).and_then(|a| wire::call_configure(&a)),
-            true,
-        )
-    }
-
     /// The active users with their tracks and muted states.
     fn get_users(&self) -> Promise {
         let out = Array::new();
@@ -596,16 +586,6 @@ impl Call {
             }
         });
         Promise::resolve(&JsValue::from(out))
-    }
-
-    /// Listens for call events.
-    fn on(&self, event: &JsValue, handler: &JsValue) -> Result<JsValue, JsValue> {
-        let ev = event.as_string().unwrap_or_default();
-        self.inner
-            .listeners
-            .add(&ev, handler, false)
-            .map_err(|e| e.to_js())?;
-        Ok(JsValue::UNDEFINED)
     }
 
     /// Leaves the call: local tracks are stopped and the connection closed.
@@ -672,10 +652,11 @@ impl Call {
         run_or(&self.inner.handle, steps, Then::CallOk(self.inner.clone()))
     }
 
-    #[inline(never)]
-    fn users(&self, js: &'static str, users: &JsValue) -> Promise {
+    /// `addUsers`, `delUsers`, `modUsers` (`op` 0 to 2) and `configure` (4): one request,
+    /// resolved with the call status.
+    fn users(&self, op: u32, users: &JsValue) -> Promise {
         self.rpc(
-            common::args(&[users]).and_then(|a| wire::call_users(js, &a)),
+            common::args(&[users]).and_then(|a| wire::call_users(op, &a)),
             true,
         )
     }

@@ -10,14 +10,16 @@ use std::rc::{Rc, Weak};
 use convene_core::catalogue::room_names;
 use convene_core::store::stream_key;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions, SubTarget};
-use js_sys::{Function, Map, Promise};
+use js_sys::{Map, Promise};
 use ovsp::json::Value;
 use ovsp::model::{MediaKind, MediaSource, TrackKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
-use super::call::{cat, jobj, kind_str, open, quoted, room_str, rpc, run, run_or, Step, Then};
+use super::call::{
+    cat, jobj, kind_str, listen, open, quoted, room_str, rpc, run, run_or, run_steps, Step, Then,
+};
 use super::common::{self, get, obj, one, promise, reject, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
@@ -25,9 +27,6 @@ use super::wire;
 use crate::web::listener::Timer;
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
-
-/// The one closure behind every unsubscribe function (bound per listener).
-type OffFn = Closure<dyn Fn(JsValue, JsValue)>;
 
 pub(super) struct Inner {
     pub(super) handle: SessionHandle,
@@ -38,7 +37,6 @@ pub(super) struct Inner {
     pub(super) disconnecting: Cell<bool>,
     metrics_for: RefCell<Option<VecSet<String>>>,
     expiry: RefCell<Option<Timer>>,
-    off_fn: RefCell<Option<OffFn>>,
 }
 
 /// A room of participants publishing and subscribing to streams.
@@ -295,10 +293,10 @@ impl Inner {
         }
     }
 
-    /// Arms the expiry timer of `tok`: when it fires before `updateClientToken`, the room
-    /// disconnects with 20104 `AccessTokenExpiredError`.
-    pub(super) fn arm_expiry(self: &Rc<Self>, tok: &str) {
-        let Ok(info) = token::inspect(tok) else {
+    /// Arms the expiry timer of the session's token: when it fires before `updateClientToken`,
+    /// the room disconnects with 20104 `AccessTokenExpiredError`.
+    pub(super) fn arm_expiry(self: &Rc<Self>) {
+        let Ok(info) = self.handle.with_machine(|m| token::inspect(m.token())) else {
             return;
         };
         let Some(exp) = info.expires_at_ms else {
@@ -313,13 +311,17 @@ impl Inner {
         let weak = Rc::downgrade(self);
         let timer = Timer::new(left.max(0.0) as i32, move || {
             if let Some(inner) = weak.upgrade() {
+                inner
+                    .listeners
+                    .emit("error", &[token::expired_error().to_js()]);
+                inner.disconnecting.set(true);
+                let left = run_steps(
+                    inner.handle.clone(),
+                    one(Step::Leave),
+                    Then::RoomLeft(inner),
+                );
                 common::spawn(async move {
-                    inner
-                        .listeners
-                        .emit("error", &[token::expired_error().to_js()]);
-                    inner.disconnecting.set(true);
-                    let _ = common::op(inner.handle.leave()).await;
-                    inner.disconnecting.set(false);
+                    let _ = left.await;
                 });
             }
         });
@@ -476,49 +478,46 @@ impl Room {
             disconnecting: Cell::new(false),
             metrics_for: RefCell::new(None),
             expiry: RefCell::new(None),
-            off_fn: RefCell::new(None),
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
-        let w2 = weak.clone();
         *inner.sub.borrow_mut() = Some(inner.handle.subscribe(move |ev| {
-            if let Some(i) = w2.upgrade() {
+            if let Some(i) = weak.upgrade() {
                 i.on_event(ev);
             }
         }));
-        let off = Closure::<dyn Fn(JsValue, JsValue)>::new(move |event: JsValue, f: JsValue| {
-            if let (Some(i), Some(ev)) = (weak.upgrade(), event.as_string()) {
-                i.listeners.off(&ev, &f);
-            }
-        });
-        *inner.off_fn.borrow_mut() = Some(off);
         Ok(Room { inner })
     }
 
     /// The member of [`crate::api::wire::ROOM_API`] at index `i`, with its arguments (the public methods and
-    /// getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> Result<JsValue, JsValue> {
-        Ok(match i {
+    /// getters are installed on the prototype as calls of this one); index 20 is the removal of
+    /// a listener (the function `on` returns). `on` (1) returns its error, which the package's
+    /// JS throws.
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
+        match i {
             0 => self.id(),
-            1 => self.on(a, b)?,
+            1 => listen(&self.inner.listeners, a, b),
             2 => self.connect().into(),
             3 => self.disconnect().into(),
             4 => self.update_client_token(a).into(),
             5 => self.get_state(),
             6 => self.get_local_participant(),
-            7 => self.get_local_streams(),
-            8 => self.put(a, b, false).into(),
-            9 => self.put(a, b, true).into(),
+            7 => self.streams(None),
+            8 | 9 => {
+                let steps = self.inner.put_stream(a, b, i == 9);
+                run_or(&self.inner.handle, steps, Then::Undef).into()
+            }
             10 => self.remove_stream(a).into(),
             11 => self.subscription(0, &[a, b, c]).into(),
             12 => self.subscription(1, &[a, b, c]).into(),
             13 => self.subscription(2, &[a, b]).into(),
-            14 => self.get_participant_streams(a).into(),
+            14 => self.streams(Some(a.as_string().unwrap_or_default())),
             15 => self.get_participant_stream(a, b),
             16 => self.get_webrtc_stats_for_stream(a, b).into(),
             17 => self.send_message(a, b).into(),
             18 => self.metrics(a, true).into(),
-            _ => self.metrics(a, false).into(),
-        })
+            19 => self.metrics(a, false).into(),
+            _ => self.off(a, b),
+        }
     }
 }
 
@@ -528,19 +527,12 @@ impl Room {
         room_str(&self.inner.handle, false)
     }
 
-    /// Adds a listener; returns the function that removes it.
-    fn on(&self, event: &JsValue, callback: &JsValue) -> Result<JsValue, JsValue> {
-        let ev = event.as_string().unwrap_or_default();
-        self.inner
-            .listeners
-            .add(&ev, callback, false)
-            .map_err(|e| e.to_js())?;
-        let off = self.inner.off_fn.borrow();
-        let f: &Function = off
-            .as_ref()
-            .map(|c| c.as_ref().unchecked_ref())
-            .ok_or_else(|| JsValue::from_str("closed"))?;
-        common::invoke(f, "bind", &[&JsValue::NULL, event, callback])
+    /// Removes the listener `callback` of `event` (what the function returned by `on` does).
+    fn off(&self, event: &JsValue, callback: &JsValue) -> JsValue {
+        if let Some(ev) = event.as_string() {
+            self.inner.listeners.off(&ev, callback);
+        }
+        JsValue::UNDEFINED
     }
 
     /// Connects to the room.
@@ -549,7 +541,7 @@ impl Room {
         run(
             &self.inner.handle,
             one(Step::Cmd(Command::Join)),
-            self.arm(None),
+            Then::Arm(self.inner.clone()),
         )
     }
 
@@ -571,9 +563,8 @@ impl Room {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::invalid("clientToken", "must be a non-empty string"))
             .and_then(|t| token::inspect(&t).map(|_| t));
-        let then = self.arm(tok.as_ref().ok().cloned());
         let steps = tok.map(|token| one(Step::Cmd(Command::UpdateToken { token })));
-        run_or(&self.inner.handle, steps, then)
+        run_or(&self.inner.handle, steps, Then::Arm(self.inner.clone()))
     }
 
     /// The state: status, local participant id, participants and streams.
@@ -586,20 +577,8 @@ impl Room {
         let st = self.inner.state_js();
         get(
             &get(&st, "participants"),
-            &get_str_or(&st, "localParticipantId"),
+            &common::get_str(&st, "localParticipantId").unwrap_or_default(),
         )
-    }
-
-    /// The local participant's streams by key.
-    fn get_local_streams(&self) -> JsValue {
-        let (_, _, rows) = self.inner.rows();
-        let o = obj();
-        for r in &rows {
-            if r.local {
-                set(&o, &r.key, &self.inner.stream_js(r));
-            }
-        }
-        o
     }
 
     /// Unpublishes stream `key`.
@@ -644,16 +623,7 @@ impl Room {
             if op == 2 {
                 remove.push(target(None));
             } else {
-                let kinds = wire::subscription_kinds(args.get(2))?;
-                let (mut on, mut off) = (Vec::new(), Vec::new());
-                for k in [MediaKind::Audio, MediaKind::Video] {
-                    if kinds.contains(&k.as_str()) {
-                        &mut on
-                    } else {
-                        &mut off
-                    }
-                    .push(k);
-                }
+                let [on, off] = wire::subscription_kinds(args.get(2))?;
                 if op == 0 || !on.is_empty() {
                     add.push(target(Some(on)));
                 }
@@ -670,18 +640,24 @@ impl Room {
         run_or(&self.inner.handle, steps, Then::Undef)
     }
 
-    /// The streams of a participant by key.
-    fn get_participant_streams(&self, participant_id: &JsValue) -> Map {
-        let pid = participant_id.as_string().unwrap_or_default();
+    /// The streams of participant `pid` as a `Map` by key, or without `pid` the local
+    /// participant's as an object by key (`getLocalStreams`).
+    #[inline(never)]
+    fn streams(&self, pid: Option<String>) -> JsValue {
         let (_, _, rows) = self.inner.rows();
-        let m = Map::new();
+        let m: JsValue = if pid.is_some() {
+            Map::new().into()
+        } else {
+            obj()
+        };
         for r in &rows {
-            if r.participant == pid {
-                let _ = common::invoke(
-                    &m,
-                    "set",
-                    &[&JsValue::from_str(&r.key), &self.inner.stream_js(r)],
-                );
+            if pid.as_ref().map_or(r.local, |p| *p == r.participant) {
+                let s = self.inner.stream_js(r);
+                if pid.is_some() {
+                    let _ = common::invoke(&m, "set", &[&JsValue::from_str(&r.key), &s]);
+                } else {
+                    set(&m, &r.key, &s);
+                }
             }
         }
         m
@@ -689,8 +665,8 @@ impl Room {
 
     /// One stream of a participant.
     fn get_participant_stream(&self, participant_id: &JsValue, key: &JsValue) -> JsValue {
-        common::invoke(&self.get_participant_streams(participant_id), "get", &[key])
-            .unwrap_or_default()
+        let pid = participant_id.as_string().unwrap_or_default();
+        common::invoke(&self.streams(Some(pid)), "get", &[key]).unwrap_or_default()
     }
 
     /// WebRTC statistics of a stream (inbound for remote streams, outbound for local ones).
@@ -792,35 +768,5 @@ impl Room {
             }
         }
         Promise::resolve(&JsValue::UNDEFINED)
-    }
-}
-
-impl Room {
-    /// `addStream`/`updateStream`.
-    #[inline(never)]
-    fn put(&self, key: &JsValue, tracks: &JsValue, update: bool) -> Promise {
-        run_or(
-            &self.inner.handle,
-            self.inner.put_stream(key, tracks, update),
-            Then::Undef,
-        )
-    }
-
-    /// Arms the expiry timer once the steps succeeded: for `token`, else the session's.
-    fn arm(&self, token: Option<String>) -> Then {
-        Then::Arm(self.inner.clone(), token)
-    }
-}
-
-fn get_str_or(o: &JsValue, k: &str) -> String {
-    common::get_str(o, k).unwrap_or_default()
-}
-
-/// Creates a {@link Room} (`initialize({clientToken, ...})`).
-#[wasm_bindgen(skip_typescript)]
-pub fn initialize(options: JsValue) -> Promise {
-    match Room::new(options) {
-        Ok(r) => Promise::resolve(&JsValue::from(r)),
-        Err(e) => Promise::reject(&e),
     }
 }

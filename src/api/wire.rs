@@ -7,6 +7,7 @@
 
 use ovsp::codes::Code;
 use ovsp::json::{Map, Value};
+use ovsp::model::MediaKind;
 
 use super::error::{concat, ApiError};
 
@@ -952,28 +953,22 @@ pub const EGRESS_METHODS: &[&str] = &[
 // Room
 // ---------------------------------------------------------------------------------------------
 
-/// A subscription config `{audio, video}` as the list of kinds it asks for.
+/// A subscription config `{audio, video}` as the kinds it asks for and the kinds it does not.
 #[inline(never)]
-pub fn subscription_kinds(v: Option<&Value>) -> Result<Vec<&'static str>, ApiError> {
-    let o = match v {
-        Some(Value::Object(o)) => Some(o),
-        _ => {
-            return Err(ApiError::invalid(
-                "config",
-                "must be an object {audio, video}",
-            ))
-        }
+pub fn subscription_kinds(v: Option<&Value>) -> Result<[Vec<MediaKind>; 2], ApiError> {
+    let Some(Value::Object(o)) = v else {
+        return Err(ApiError::invalid(
+            "config",
+            "must be an object {audio, video}",
+        ));
     };
-    let audio = opt_bool(o, "audio")?.ok_or_else(|| ApiError::invalid("audio", "is required"))?;
-    let video = opt_bool(o, "video")?.ok_or_else(|| ApiError::invalid("video", "is required"))?;
-    let mut kinds = Vec::new();
-    if audio {
-        kinds.push("audio");
+    let mut out = [Vec::new(), Vec::new()];
+    for k in [MediaKind::Audio, MediaKind::Video] {
+        let name = k.as_str();
+        let on = opt_bool(Some(o), name)?.ok_or_else(|| ApiError::invalid(name, "is required"))?;
+        out[!on as usize].push(k);
     }
-    if video {
-        kinds.push("video");
-    }
-    Ok(kinds)
+    Ok(out)
 }
 
 /// `addSubscription` / `updateSubscription` / `removeSubscription` as one `sub.update`.
@@ -982,7 +977,7 @@ pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
     let member = arg_str(args, 0, "participantId")?;
     check_id(&member, "participantId")?;
     let key = arg_str(args, 1, "key")?;
-    let target = |kinds: Option<&[&str]>| {
+    let target = |kinds: Option<&[MediaKind]>| {
         let mut t = two(
             "member_id",
             member.as_str().into(),
@@ -990,26 +985,21 @@ pub fn room_subscription(js: &str, args: &[Value]) -> Result<Req, ApiError> {
             key.as_str().into(),
         );
         if let (Some(k), Value::Object(m)) = (kinds, &mut t) {
-            put(m, "kinds", str_array(k));
+            let names: Vec<&str> = k.iter().map(|k| k.as_str()).collect();
+            put(m, "kinds", str_array(&names));
         }
         Value::Array(vec![t])
     };
     let params = match js {
         "addSubscription" => {
-            let kinds = subscription_kinds(args.get(2))?;
-            one("add", target(Some(&kinds)))
+            let [on, _] = subscription_kinds(args.get(2))?;
+            one("add", target(Some(&on)))
         }
         "updateSubscription" => {
-            let kinds = subscription_kinds(args.get(2))?;
-            let mut off = Vec::new();
-            for k in ["audio", "video"] {
-                if !kinds.contains(&k) {
-                    off.push(k);
-                }
-            }
+            let [on, off] = subscription_kinds(args.get(2))?;
             let mut m = Map::new();
-            if !kinds.is_empty() {
-                put(&mut m, "add", target(Some(&kinds)));
+            if !on.is_empty() {
+                put(&mut m, "add", target(Some(&on)));
             }
             if !off.is_empty() {
                 put(&mut m, "remove", target(Some(&off)));
@@ -1082,10 +1072,11 @@ fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
     }
 }
 
-/// `addUsers` / `delUsers` / `modUsers` as one `room.acl.update`.
-pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
-    let params = match js {
-        "addUsers" => {
+/// `addUsers` (`op` 0) / `delUsers` (1) / `modUsers` (2) as one `room.acl.update`;
+/// `configure` (any other `op`) as `room.configure`.
+pub fn call_users(op: u32, args: &[Value]) -> Result<Req, ApiError> {
+    let params = match op {
+        0 => {
             let ids = arg_str_list(args, 0, "users", false)?;
             let mut upsert = Vec::with_capacity(ids.len());
             for id in ids {
@@ -1093,8 +1084,8 @@ pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
             }
             one("upsert", Value::Array(upsert))
         }
-        "delUsers" => one("remove", strings(arg_str_list(args, 0, "users", false)?)),
-        "modUsers" => {
+        1 => one("remove", strings(arg_str_list(args, 0, "users", false)?)),
+        2 => {
             let Some(Value::Array(users)) = args.first() else {
                 return Err(ApiError::invalid("users", "must be a list of users"));
             };
@@ -1119,7 +1110,7 @@ pub fn call_users(js: &str, args: &[Value]) -> Result<Req, ApiError> {
             }
             one("upsert", Value::Array(upsert))
         }
-        _ => return Err(ApiError::unsupported(js)),
+        _ => return call_configure(args),
     };
     Ok(Req::new("room.acl.update", params))
 }
@@ -1859,7 +1850,7 @@ mod tests {
 
     #[test]
     fn call_users_configure_and_mute() {
-        let r = call_users("addUsers", &[json!(["bob"])]).unwrap();
+        let r = call_users(0, &[json!(["bob"])]).unwrap();
         assert_eq!(
             r,
             Req::new(
@@ -1868,7 +1859,7 @@ mod tests {
             )
         );
         let r = call_users(
-            "modUsers",
+            2,
             &[json!([{ "id": "bob", "send": false, "recv": ["audio"] }])],
         )
         .unwrap();
@@ -1876,9 +1867,13 @@ mod tests {
             r.params,
             json!({ "upsert": [{ "identity": "bob", "send": [], "recv": ["audio"] }] })
         );
-        assert!(call_users("modUsers", &[json!([{ "id": "bob", "recv": ["smell"] }])]).is_err());
-        assert!(call_users("delUsers", &[json!("bob")]).is_err());
+        assert!(call_users(2, &[json!([{ "id": "bob", "recv": ["smell"] }])]).is_err());
+        assert!(call_users(1, &[json!("bob")]).is_err());
         let r = call_configure(&[json!({ "maxUsers": 8, "defaultLayout": "2x2" })]).unwrap();
+        assert_eq!(
+            call_users(4, &[json!({ "maxUsers": 8, "defaultLayout": "2x2" })]),
+            Ok(r.clone())
+        );
         assert_eq!(
             r.params,
             json!({ "max_members": 8, "default_layout": "2x2" })

@@ -629,7 +629,7 @@ impl Rs {
                 let req = wire::room_session_at(i, &args, &me)?;
                 let reply = wire::ROOM_SESSION_REQUESTS
                     .get(i)
-                    .map_or(wire::RsReply::Nothing, |e| e.3);
+                    .map_or(wire::RsReply::Nothing, |e| e.reply);
                 // Self mute/unmute acts on the local track (track.mute): the sender stops at
                 // once.
                 let target = req.params.get("member_id").and_then(Value::as_str);

@@ -379,14 +379,10 @@ impl Rs {
         // Every video as (member id, key, its layer's x, y, width, height, z): the first video
         // of a member takes the member's layer; without any layer, an even grid.
         let (videos, grid) = self.state(|s| {
-            let mut layers: Vec<&ovsp::model::LayoutLayer> = Vec::new();
-            if let Some(l) = &s.layout {
-                for x in &l.layers {
-                    if x.member_id.is_some() {
-                        layers.push(x);
-                    }
-                }
-            }
+            let layers: &[ovsp::model::LayoutLayer] = match &s.layout {
+                Some(l) => &l.layers,
+                None => &[],
+            };
             let mut keys: Vec<(&str, &str)> = Vec::new();
             if s.local_tracks.contains_key(CAM) {
                 keys.push((s.self_id().unwrap_or_default(), CAM));
@@ -398,13 +394,11 @@ impl Rs {
                     }
                 }
             }
-            let mut seen: Vec<&str> = Vec::new();
-            let mut videos = Vec::new();
+            let mut videos: Vec<(String, String, _)> = Vec::new();
             for (member, key) in keys {
                 let mut rect = None;
-                if !seen.contains(&member) {
-                    seen.push(member);
-                    for l in &layers {
+                if !videos.iter().any(|v| v.0 == member) {
+                    for l in layers {
                         if l.member_id.as_deref() == Some(member) {
                             rect = Some(([l.x, l.y, l.width, l.height], l.z));
                             break;
@@ -413,7 +407,7 @@ impl Rs {
                 }
                 videos.push((member.to_owned(), key.to_owned(), rect));
             }
-            (videos, layers.is_empty())
+            (videos, layers.iter().all(|l| l.member_id.is_none()))
         });
         let style = get(root, "style");
         if common::get_str(&style, "position")
@@ -885,11 +879,33 @@ impl Rs {
         o
     }
 
-    fn local_stream(&self) -> Option<MediaStream> {
+    /// The local microphone and camera as a stream (`None` without either), or with `remote`
+    /// every remote track.
+    fn stream(&self, remote: bool) -> Option<MediaStream> {
+        let ids: Vec<String> = self.state(|s| {
+            let mut ids = Vec::new();
+            if !remote {
+                ids.push(MIC.to_owned());
+                ids.push(CAM.to_owned());
+            }
+            for m in s.members.values() {
+                for t in &m.tracks {
+                    if remote {
+                        ids.push(t.id.clone());
+                    }
+                }
+            }
+            ids
+        });
         let s = MediaStream::new().ok()?;
-        let mut any = false;
-        for c in [MIC, CAM] {
-            if let Some(t) = self.handle.local_track(c) {
+        let mut any = remote;
+        for id in &ids {
+            let t = if remote {
+                self.handle.remote_track(id)
+            } else {
+                self.handle.local_track(id)
+            };
+            if let Some(t) = t {
                 s.add_track(&t);
                 any = true;
             }
@@ -1020,14 +1036,14 @@ impl Rs {
                 if audience { "audience" } else { "member" }.into()
             }
             M::PreviewUrl | M::LocalOverlay => JsValue::UNDEFINED,
-            M::LocalStream => self.local_stream().into(),
+            M::LocalStream => self.stream(false).into(),
             M::LocalAudioTrack => self.handle.local_track(MIC).into(),
             M::LocalVideoTrack => self.handle.local_track(CAM).into(),
             M::CameraId => self.track_setting(CAM, false),
             M::CameraLabel => self.track_setting(CAM, true),
             M::MicrophoneId => self.track_setting(MIC, false),
             M::MicrophoneLabel => self.track_setting(MIC, true),
-            M::RemoteStream => self.remote_stream().into(),
+            M::RemoteStream => self.stream(true).into(),
             M::DeviceList | M::ScreenShareList => {
                 let screens = op == M::ScreenShareList;
                 let out = js_sys::Array::new();
@@ -1067,25 +1083,6 @@ impl Rs {
             _ => self.go(self.plan(op, &a, &b)),
         };
         Ok(v)
-    }
-
-    fn remote_stream(&self) -> Option<MediaStream> {
-        let ids: Vec<String> = self.state(|s| {
-            let mut ids = Vec::new();
-            for m in s.members.values() {
-                for t in &m.tracks {
-                    ids.push(t.id.clone());
-                }
-            }
-            ids
-        });
-        let s = MediaStream::new().ok()?;
-        for id in ids {
-            if let Some(t) = self.handle.remote_track(&id) {
-                s.add_track(&t);
-            }
-        }
-        Some(s)
     }
 }
 

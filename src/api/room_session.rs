@@ -44,7 +44,7 @@ pub(crate) struct Rs {
     audio_out: RefCell<Vec<String>>,
     /// Elements the autoplay policy blocked, by attachment key.
     elements: RefCell<VecMap<String, HtmlMediaElement>>,
-    devices: RefCell<Vec<(String, JsValue)>>,
+    devices: RefCell<Vec<(&'static str, JsValue)>>,
     next_cid: Cell<u32>,
 }
 
@@ -87,6 +87,13 @@ fn egress_of(s: &convene_core::State, kind: &str) -> Vec<Value> {
     out
 }
 
+/// `roomId` and `roomSessionId` of an object the facade shows.
+#[inline(never)]
+fn room_ids(o: &mut Map<String, Value>, room_id: &str) {
+    wire::put(o, "roomId", room_id.into());
+    wire::put(o, "roomSessionId", room_id.into());
+}
+
 fn opt_js(v: JsValue) -> Option<JsValue> {
     (!v.is_undefined() && !v.is_null()).then_some(v)
 }
@@ -114,8 +121,7 @@ impl Rs {
     fn member_value(m: &Member, updated: Option<&[String]>, room_id: &str) -> Value {
         let mut v = camel_of(m);
         if let Value::Object(o) = &mut v {
-            wire::put(o, "roomId", room_id.into());
-            wire::put(o, "roomSessionId", room_id.into());
+            room_ids(o, room_id);
             wire::put(o, "type", "member".into());
             if !o.contains_key("name") {
                 wire::put(o, "name", m.identity.as_str().into());
@@ -133,8 +139,7 @@ impl Rs {
     fn room_value(&self, room: &Room, updated: Option<&[String]>) -> Value {
         let mut v = camel_of(room);
         if let Value::Object(o) = &mut v {
-            wire::put(o, "roomId", room.id.as_str().into());
-            wire::put(o, "roomSessionId", room.id.as_str().into());
+            room_ids(o, &room.id);
             if !o.contains_key("displayName") {
                 wire::put(o, "displayName", room.name.as_str().into());
             }
@@ -252,8 +257,7 @@ impl Rs {
             CoreEvent::MemberTalking { member_id, talking } => {
                 let mut m = Map::new();
                 wire::put(&mut m, "id", member_id.as_str().into());
-                wire::put(&mut m, "roomId", room_id.as_str().into());
-                wire::put(&mut m, "roomSessionId", room_id.as_str().into());
+                room_ids(&mut m, &room_id);
                 wire::put(&mut m, "talking", (*talking).into());
                 ("member", Value::Object(m))
             }
@@ -453,10 +457,7 @@ impl Rs {
                     css.push('%');
                 }
                 css.push_str(";z-index:");
-                if z < 0 {
-                    css.push('-');
-                }
-                ovsp::json::push_u64(&mut css, u64::from(z.unsigned_abs()));
+                wire::push_i64(&mut css, z.into());
                 css.push_str(";object-fit:cover;display:block");
             }
             let _ = el.set_attribute("style", &css);
@@ -772,11 +773,10 @@ impl Rs {
     /// settles once all are routed.
     fn sink(&self, id: &str) -> Result<js_sys::Promise, WebError> {
         let all = js_sys::Array::new();
-        let keys = self.audio_out.borrow().clone();
-        for k in keys {
-            let el = self.elements.borrow().get(&k).cloned();
-            if let Some(el) = el {
-                all.push(&crate::web::element::sink_promise(&el, id)?.into());
+        let elements = self.elements.borrow();
+        for k in self.audio_out.borrow().iter() {
+            if let Some(el) = elements.get(k) {
+                all.push(&crate::web::element::sink_promise(el, id)?.into());
             }
         }
         Ok(js_sys::Promise::all(&all))
@@ -824,9 +824,7 @@ impl Rs {
                     stream,
                 }
                 .into();
-                self.devices
-                    .borrow_mut()
-                    .push((kind.to_owned(), dev.clone()));
+                self.devices.borrow_mut().push((kind, dev.clone()));
                 dev
             }
             (Done::DeviceGone(id), _) => {
@@ -1039,32 +1037,31 @@ impl Rs {
             M::LocalStream => self.stream(false).into(),
             M::LocalAudioTrack => self.handle.local_track(MIC).into(),
             M::LocalVideoTrack => self.handle.local_track(CAM).into(),
-            M::CameraId => self.track_setting(CAM, false),
-            M::CameraLabel => self.track_setting(CAM, true),
-            M::MicrophoneId => self.track_setting(MIC, false),
-            M::MicrophoneLabel => self.track_setting(MIC, true),
+            M::CameraId | M::CameraLabel | M::MicrophoneId | M::MicrophoneLabel => {
+                // In this order: the id, then the label, of the camera, then the microphone.
+                let i = op as u8 - M::CameraId as u8;
+                self.track_setting(if i < 2 { CAM } else { MIC }, i % 2 == 1)
+            }
             M::RemoteStream => self.stream(true).into(),
             M::DeviceList | M::ScreenShareList => {
                 let screens = op == M::ScreenShareList;
                 let out = js_sys::Array::new();
                 for (k, d) in self.devices.borrow().iter() {
-                    if (k == "screen") == screens {
+                    if (*k == "screen") == screens {
                         out.push(d);
                     }
                 }
                 out.into()
             }
-            M::On | M::Once => {
-                self.listeners
-                    .add(&a.as_string().unwrap_or_default(), &b, op == M::Once)?;
-                JsValue::UNDEFINED
-            }
-            M::Off => {
-                self.listeners.off(&a.as_string().unwrap_or_default(), &b);
-                JsValue::UNDEFINED
-            }
-            M::RemoveAllListeners => {
-                self.listeners.remove_all(a.as_string());
+            M::On | M::Once | M::Off | M::RemoveAllListeners => {
+                let name = a.as_string();
+                match op {
+                    M::RemoveAllListeners => self.listeners.remove_all(name),
+                    M::Off => self.listeners.off(&name.unwrap_or_default(), &b),
+                    _ => self
+                        .listeners
+                        .add(&name.unwrap_or_default(), &b, op == M::Once)?,
+                }
                 JsValue::UNDEFINED
             }
             M::Destroy => {
@@ -1075,11 +1072,15 @@ impl Rs {
                 self.sub.borrow_mut().take();
                 JsValue::UNDEFINED
             }
-            M::ResumePlayback => {
-                self.handle.resume_playback();
-                js_sys::Promise::resolve(&JsValue::UNDEFINED).into()
+            M::ResumePlayback | M::Subscribe => {
+                let v = if op == M::Subscribe {
+                    self.full_state()
+                } else {
+                    self.handle.resume_playback();
+                    JsValue::UNDEFINED
+                };
+                js_sys::Promise::resolve(&v).into()
             }
-            M::Subscribe => js_sys::Promise::resolve(&self.full_state()).into(),
             _ => self.go(self.plan(op, &a, &b)),
         };
         Ok(v)

@@ -1266,7 +1266,8 @@ pub fn push_percent(out: &mut String, x: f64) {
 }
 
 /// Appends `n` in decimal, with its sign.
-fn push_i64(out: &mut String, n: i64) {
+#[inline(never)]
+pub fn push_i64(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }

@@ -69,12 +69,6 @@ fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
     ovsp::json::encode(v)
 }
 
-/// A wire value as JSON with camelCase keys.
-#[inline(never)]
-fn camel_of<T: ovsp::json::ToWire>(v: &T) -> Value {
-    camelize(&enc(v))
-}
-
 /// The recordings, playbacks or streams (`kind`) of the room, as JSON.
 #[inline(never)]
 fn egress_of(s: &convene_core::State, kind: &str) -> Vec<Value> {
@@ -119,7 +113,7 @@ impl Rs {
 
     /// A member as the facade shows it (`room_id` is the room's id).
     fn member_value(m: &Member, updated: Option<&[String]>, room_id: &str) -> Value {
-        let mut v = camel_of(m);
+        let mut v = camelize(&enc(m));
         if let Value::Object(o) = &mut v {
             room_ids(o, room_id);
             wire::put(o, "type", "member".into());
@@ -137,7 +131,7 @@ impl Rs {
     }
 
     fn room_value(&self, room: &Room, updated: Option<&[String]>) -> Value {
-        let mut v = camel_of(room);
+        let mut v = camelize(&enc(room));
         if let Value::Object(o) = &mut v {
             room_ids(o, &room.id);
             if !o.contains_key("displayName") {
@@ -165,7 +159,7 @@ impl Rs {
                 }
                 wire::put(o, "members", Value::Array(list));
                 if let Some(l) = &s.layout {
-                    wire::put(o, "layout", camel_of(l));
+                    wire::put(o, "layout", camelize(&enc(l)));
                 }
             }
             Some(v)
@@ -238,7 +232,7 @@ impl Rs {
             }
             CoreEvent::SessionClosing { .. } => ("room", self.room_json().unwrap_or_default()),
             CoreEvent::AudienceCount { total } => ("total", Value::from(*total)),
-            CoreEvent::LayoutChanged { layout } => ("layout", camel_of(layout)),
+            CoreEvent::LayoutChanged { layout } => ("layout", camelize(&enc(layout))),
             CoreEvent::MemberJoined { member } => {
                 ("member", Self::member_value(member, None, &room_id))
             }
@@ -1010,7 +1004,7 @@ impl Rs {
                 };
                 let v = self
                     .room_json()
-                    .map(|r| get(&to_js(&r), key))
+                    .and_then(|r| r.get(key).map(to_js))
                     .unwrap_or(JsValue::UNDEFINED);
                 match op {
                     M::Meta if v.is_undefined() => obj(),

@@ -1274,22 +1274,23 @@ pub fn push_i64(out: &mut String, n: i64) {
     ovsp::json::push_u64(out, n.unsigned_abs());
 }
 
-/// `snake_case` → `camelCase`.
+/// `snake_case` → `camelCase`. Byte by byte: only ASCII bytes are dropped or changed, so the
+/// result is valid UTF-8 (a leading `_` is kept).
 #[inline(never)]
 pub fn camel(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    let mut out = Vec::with_capacity(s.len());
     let mut up = false;
-    for c in s.chars() {
-        if c == '_' && !out.is_empty() {
+    for &b in s.as_bytes() {
+        if b == b'_' && !out.is_empty() {
             up = true;
         } else if up {
-            out.push(c.to_ascii_uppercase());
+            out.push(b.to_ascii_uppercase());
             up = false;
         } else {
-            out.push(c);
+            out.push(b);
         }
     }
-    out
+    utf8(&out).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1914,6 +1915,21 @@ mod tests {
         );
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("screen"), json!(true)]).is_err());
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("audio")]).is_err());
+    }
+
+    #[test]
+    fn camel_case_of_snake_names() {
+        for (snake, camel_case) in [
+            ("audio_muted", "audioMuted"),
+            ("a__b", "aB"),
+            ("_a_b", "_aB"),
+            ("__a", "_A"),
+            ("a_", "a"),
+            ("x_é_ü", "xéü"),
+            ("", ""),
+        ] {
+            assert_eq!(camel(snake), camel_case, "{snake}");
+        }
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub(crate) struct Rs {
     audio_out: RefCell<Vec<String>>,
     /// Elements the autoplay policy blocked, by attachment key.
     elements: RefCell<VecMap<String, HtmlMediaElement>>,
-    devices: RefCell<Vec<(String, JsValue)>>,
+    devices: RefCell<Vec<(&'static str, JsValue)>>,
     next_cid: Cell<u32>,
 }
 
@@ -69,12 +69,6 @@ fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
     ovsp::json::encode(v)
 }
 
-/// A wire value as JSON with camelCase keys.
-#[inline(never)]
-fn camel_of<T: ovsp::json::ToWire>(v: &T) -> Value {
-    camelize(&enc(v))
-}
-
 /// The recordings, playbacks or streams (`kind`) of the room, as JSON.
 #[inline(never)]
 fn egress_of(s: &convene_core::State, kind: &str) -> Vec<Value> {
@@ -85,6 +79,13 @@ fn egress_of(s: &convene_core::State, kind: &str) -> Vec<Value> {
         _ => s.rtmp_streams.values().for_each(|v| out.push(enc(v))),
     }
     out
+}
+
+/// `roomId` and `roomSessionId` of an object the facade shows.
+#[inline(never)]
+fn room_ids(o: &mut Map<String, Value>, room_id: &str) {
+    wire::put(o, "roomId", room_id.into());
+    wire::put(o, "roomSessionId", room_id.into());
 }
 
 fn opt_js(v: JsValue) -> Option<JsValue> {
@@ -112,10 +113,9 @@ impl Rs {
 
     /// A member as the facade shows it (`room_id` is the room's id).
     fn member_value(m: &Member, updated: Option<&[String]>, room_id: &str) -> Value {
-        let mut v = camel_of(m);
+        let mut v = camelize(&enc(m));
         if let Value::Object(o) = &mut v {
-            wire::put(o, "roomId", room_id.into());
-            wire::put(o, "roomSessionId", room_id.into());
+            room_ids(o, room_id);
             wire::put(o, "type", "member".into());
             if !o.contains_key("name") {
                 wire::put(o, "name", m.identity.as_str().into());
@@ -131,10 +131,9 @@ impl Rs {
     }
 
     fn room_value(&self, room: &Room, updated: Option<&[String]>) -> Value {
-        let mut v = camel_of(room);
+        let mut v = camelize(&enc(room));
         if let Value::Object(o) = &mut v {
-            wire::put(o, "roomId", room.id.as_str().into());
-            wire::put(o, "roomSessionId", room.id.as_str().into());
+            room_ids(o, &room.id);
             if !o.contains_key("displayName") {
                 wire::put(o, "displayName", room.name.as_str().into());
             }
@@ -160,7 +159,7 @@ impl Rs {
                 }
                 wire::put(o, "members", Value::Array(list));
                 if let Some(l) = &s.layout {
-                    wire::put(o, "layout", camel_of(l));
+                    wire::put(o, "layout", camelize(&enc(l)));
                 }
             }
             Some(v)
@@ -233,7 +232,7 @@ impl Rs {
             }
             CoreEvent::SessionClosing { .. } => ("room", self.room_json().unwrap_or_default()),
             CoreEvent::AudienceCount { total } => ("total", Value::from(*total)),
-            CoreEvent::LayoutChanged { layout } => ("layout", camel_of(layout)),
+            CoreEvent::LayoutChanged { layout } => ("layout", camelize(&enc(layout))),
             CoreEvent::MemberJoined { member } => {
                 ("member", Self::member_value(member, None, &room_id))
             }
@@ -252,8 +251,7 @@ impl Rs {
             CoreEvent::MemberTalking { member_id, talking } => {
                 let mut m = Map::new();
                 wire::put(&mut m, "id", member_id.as_str().into());
-                wire::put(&mut m, "roomId", room_id.as_str().into());
-                wire::put(&mut m, "roomSessionId", room_id.as_str().into());
+                room_ids(&mut m, &room_id);
                 wire::put(&mut m, "talking", (*talking).into());
                 ("member", Value::Object(m))
             }
@@ -379,14 +377,10 @@ impl Rs {
         // Every video as (member id, key, its layer's x, y, width, height, z): the first video
         // of a member takes the member's layer; without any layer, an even grid.
         let (videos, grid) = self.state(|s| {
-            let mut layers: Vec<&ovsp::model::LayoutLayer> = Vec::new();
-            if let Some(l) = &s.layout {
-                for x in &l.layers {
-                    if x.member_id.is_some() {
-                        layers.push(x);
-                    }
-                }
-            }
+            let layers: &[ovsp::model::LayoutLayer] = match &s.layout {
+                Some(l) => &l.layers,
+                None => &[],
+            };
             let mut keys: Vec<(&str, &str)> = Vec::new();
             if s.local_tracks.contains_key(CAM) {
                 keys.push((s.self_id().unwrap_or_default(), CAM));
@@ -398,13 +392,11 @@ impl Rs {
                     }
                 }
             }
-            let mut seen: Vec<&str> = Vec::new();
-            let mut videos = Vec::new();
+            let mut videos: Vec<(String, String, _)> = Vec::new();
             for (member, key) in keys {
                 let mut rect = None;
-                if !seen.contains(&member) {
-                    seen.push(member);
-                    for l in &layers {
+                if !videos.iter().any(|v| v.0 == member) {
+                    for l in layers {
                         if l.member_id.as_deref() == Some(member) {
                             rect = Some(([l.x, l.y, l.width, l.height], l.z));
                             break;
@@ -413,7 +405,7 @@ impl Rs {
                 }
                 videos.push((member.to_owned(), key.to_owned(), rect));
             }
-            (videos, layers.is_empty())
+            (videos, layers.iter().all(|l| l.member_id.is_none()))
         });
         let style = get(root, "style");
         if common::get_str(&style, "position")
@@ -459,10 +451,7 @@ impl Rs {
                     css.push('%');
                 }
                 css.push_str(";z-index:");
-                if z < 0 {
-                    css.push('-');
-                }
-                ovsp::json::push_u64(&mut css, u64::from(z.unsigned_abs()));
+                wire::push_i64(&mut css, z.into());
                 css.push_str(";object-fit:cover;display:block");
             }
             let _ = el.set_attribute("style", &css);
@@ -629,7 +618,7 @@ impl Rs {
                 let req = wire::room_session_at(i, &args, &me)?;
                 let reply = wire::ROOM_SESSION_REQUESTS
                     .get(i)
-                    .map_or(wire::RsReply::Nothing, |e| e.3);
+                    .map_or(wire::RsReply::Nothing, |e| e.reply);
                 // Self mute/unmute acts on the local track (track.mute): the sender stops at
                 // once.
                 let target = req.params.get("member_id").and_then(Value::as_str);
@@ -778,11 +767,10 @@ impl Rs {
     /// settles once all are routed.
     fn sink(&self, id: &str) -> Result<js_sys::Promise, WebError> {
         let all = js_sys::Array::new();
-        let keys = self.audio_out.borrow().clone();
-        for k in keys {
-            let el = self.elements.borrow().get(&k).cloned();
-            if let Some(el) = el {
-                all.push(&crate::web::element::sink_promise(&el, id)?.into());
+        let elements = self.elements.borrow();
+        for k in self.audio_out.borrow().iter() {
+            if let Some(el) = elements.get(k) {
+                all.push(&crate::web::element::sink_promise(el, id)?.into());
             }
         }
         Ok(js_sys::Promise::all(&all))
@@ -830,9 +818,7 @@ impl Rs {
                     stream,
                 }
                 .into();
-                self.devices
-                    .borrow_mut()
-                    .push((kind.to_owned(), dev.clone()));
+                self.devices.borrow_mut().push((kind, dev.clone()));
                 dev
             }
             (Done::DeviceGone(id), _) => {
@@ -885,11 +871,33 @@ impl Rs {
         o
     }
 
-    fn local_stream(&self) -> Option<MediaStream> {
+    /// The local microphone and camera as a stream (`None` without either), or with `remote`
+    /// every remote track.
+    fn stream(&self, remote: bool) -> Option<MediaStream> {
+        let ids: Vec<String> = self.state(|s| {
+            let mut ids = Vec::new();
+            if !remote {
+                ids.push(MIC.to_owned());
+                ids.push(CAM.to_owned());
+            }
+            for m in s.members.values() {
+                for t in &m.tracks {
+                    if remote {
+                        ids.push(t.id.clone());
+                    }
+                }
+            }
+            ids
+        });
         let s = MediaStream::new().ok()?;
-        let mut any = false;
-        for c in [MIC, CAM] {
-            if let Some(t) = self.handle.local_track(c) {
+        let mut any = remote;
+        for id in &ids {
+            let t = if remote {
+                self.handle.remote_track(id)
+            } else {
+                self.handle.local_track(id)
+            };
+            if let Some(t) = t {
                 s.add_track(&t);
                 any = true;
             }
@@ -996,7 +1004,7 @@ impl Rs {
                 };
                 let v = self
                     .room_json()
-                    .map(|r| get(&to_js(&r), key))
+                    .and_then(|r| r.get(key).map(to_js))
                     .unwrap_or(JsValue::UNDEFINED);
                 match op {
                     M::Meta if v.is_undefined() => obj(),
@@ -1020,35 +1028,34 @@ impl Rs {
                 if audience { "audience" } else { "member" }.into()
             }
             M::PreviewUrl | M::LocalOverlay => JsValue::UNDEFINED,
-            M::LocalStream => self.local_stream().into(),
+            M::LocalStream => self.stream(false).into(),
             M::LocalAudioTrack => self.handle.local_track(MIC).into(),
             M::LocalVideoTrack => self.handle.local_track(CAM).into(),
-            M::CameraId => self.track_setting(CAM, false),
-            M::CameraLabel => self.track_setting(CAM, true),
-            M::MicrophoneId => self.track_setting(MIC, false),
-            M::MicrophoneLabel => self.track_setting(MIC, true),
-            M::RemoteStream => self.remote_stream().into(),
+            M::CameraId | M::CameraLabel | M::MicrophoneId | M::MicrophoneLabel => {
+                // In this order: the id, then the label, of the camera, then the microphone.
+                let i = op as u8 - M::CameraId as u8;
+                self.track_setting(if i < 2 { CAM } else { MIC }, i % 2 == 1)
+            }
+            M::RemoteStream => self.stream(true).into(),
             M::DeviceList | M::ScreenShareList => {
                 let screens = op == M::ScreenShareList;
                 let out = js_sys::Array::new();
                 for (k, d) in self.devices.borrow().iter() {
-                    if (k == "screen") == screens {
+                    if (*k == "screen") == screens {
                         out.push(d);
                     }
                 }
                 out.into()
             }
-            M::On | M::Once => {
-                self.listeners
-                    .add(&a.as_string().unwrap_or_default(), &b, op == M::Once)?;
-                JsValue::UNDEFINED
-            }
-            M::Off => {
-                self.listeners.off(&a.as_string().unwrap_or_default(), &b);
-                JsValue::UNDEFINED
-            }
-            M::RemoveAllListeners => {
-                self.listeners.remove_all(a.as_string());
+            M::On | M::Once | M::Off | M::RemoveAllListeners => {
+                let name = a.as_string();
+                match op {
+                    M::RemoveAllListeners => self.listeners.remove_all(name),
+                    M::Off => self.listeners.off(&name.unwrap_or_default(), &b),
+                    _ => self
+                        .listeners
+                        .add(&name.unwrap_or_default(), &b, op == M::Once)?,
+                }
                 JsValue::UNDEFINED
             }
             M::Destroy => {
@@ -1059,33 +1066,18 @@ impl Rs {
                 self.sub.borrow_mut().take();
                 JsValue::UNDEFINED
             }
-            M::ResumePlayback => {
-                self.handle.resume_playback();
-                js_sys::Promise::resolve(&JsValue::UNDEFINED).into()
+            M::ResumePlayback | M::Subscribe => {
+                let v = if op == M::Subscribe {
+                    self.full_state()
+                } else {
+                    self.handle.resume_playback();
+                    JsValue::UNDEFINED
+                };
+                js_sys::Promise::resolve(&v).into()
             }
-            M::Subscribe => js_sys::Promise::resolve(&self.full_state()).into(),
             _ => self.go(self.plan(op, &a, &b)),
         };
         Ok(v)
-    }
-
-    fn remote_stream(&self) -> Option<MediaStream> {
-        let ids: Vec<String> = self.state(|s| {
-            let mut ids = Vec::new();
-            for m in s.members.values() {
-                for t in &m.tracks {
-                    ids.push(t.id.clone());
-                }
-            }
-            ids
-        });
-        let s = MediaStream::new().ok()?;
-        for id in ids {
-            if let Some(t) = self.handle.remote_track(&id) {
-                s.add_track(&t);
-            }
-        }
-        Some(s)
     }
 }
 

@@ -158,23 +158,6 @@ fn str_list(v: &Value, name: &str) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-/// An optional member id field (`memberId`), checked for shape.
-#[inline(never)]
-pub fn member_id(
-    o: Option<&Map<String, Value>>,
-    required: bool,
-) -> Result<Option<String>, ApiError> {
-    let id = if required {
-        Some(req_str(o, "memberId")?)
-    } else {
-        opt_str(o, "memberId")?
-    };
-    if let Some(id) = &id {
-        check_id(id, "memberId")?;
-    }
-    Ok(id)
-}
-
 /// Checks an id's shape: non-empty, at most 64 characters.
 #[inline(never)]
 pub fn check_id(id: &str, name: &str) -> Result<(), ApiError> {
@@ -368,30 +351,37 @@ pub fn strings(l: Vec<String>) -> Value {
 // RoomSession
 // ---------------------------------------------------------------------------------------------
 
+/// How [`RsArg::Str`] checks a string.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Check {
+    /// Any string.
+    Any,
+    /// A server id (see [`check_id`]).
+    Id,
+    /// A layout name of the catalogue.
+    Layout,
+    /// A layout position (see [`check_position`]).
+    Position,
+}
+
 /// One part of a RoomSession request's params, read in order by [`room_session_at`]: the
 /// arguments of a method are data (a list of these), not code.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RsArg {
     /// The params object (argument 0), required when `true`.
     Obj(bool),
-    /// `memberId` (required when `true`), checked for shape, as `member_id`.
-    Member(bool),
-    /// A required non-empty string (JS key, wire key).
-    Str(&'static str, &'static str),
+    /// A string (JS key, wire key, required, check); a required one must not be empty.
+    Str(&'static str, &'static str, bool, Check),
     /// An optional boolean (JS key, wire key).
     Bool(&'static str, &'static str),
     /// A list of non-empty strings (key, required).
     List(&'static str, bool),
     /// `meta`, an object (required when `true`).
     Meta(bool),
-    /// A number rounded into `lo..=hi` (JS key, wire key, lo, hi, required).
-    Num(&'static str, &'static str, i64, i64, bool),
-    /// A layout name of the catalogue (key, required).
-    Layout(&'static str, bool),
+    /// A number rounded into a range of [`RANGES`] (JS key, wire key, range index, required).
+    Num(&'static str, &'static str, u8, bool),
     /// `positions` (required when `true`): `{memberId | "self": position}`.
     Positions(bool),
-    /// `position`, required.
-    Position,
     /// `mediaAllowed` as `media_allowed`, for a promote (`true`) or a demote.
     Media(bool),
     /// `raised: false` lowers the hand instead.
@@ -407,6 +397,9 @@ pub enum RsArg {
     /// `value: false`.
     ValueFalse,
 }
+
+/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity and a media position (ms).
+const RANGES: [(i64, i64); 3] = [(-50, 50), (0, 100), (0, i64::MAX / 2)];
 
 /// What the reply of a RoomSession request resolves to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -428,199 +421,230 @@ pub enum RsReply {
     List(&'static str),
 }
 
+/// A RoomSession method that is a plain request.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RsReq {
+    /// The JS name (for the tests: the facade finds an entry by index).
+    #[cfg(test)]
+    pub js: &'static str,
+    /// The OVSP method.
+    pub method: &'static str,
+    /// How its arguments are read.
+    pub args: &'static [RsArg],
+    /// What its reply becomes.
+    pub reply: RsReply,
+}
+
+/// An [`RsReq`] (JS name, OVSP method, arguments, reply).
+macro_rules! rq {
+    ($js:literal, $method:literal, $args:expr, $reply:expr) => {
+        RsReq {
+            #[cfg(test)]
+            js: $js,
+            method: $method,
+            args: $args,
+            reply: $reply,
+        }
+    };
+}
+
+use Check as C;
 use RsArg as A;
 use RsReply as R;
 
-const MEMBER: &[RsArg] = &[A::Obj(false), A::Member(false)];
+const MEMBER_ID: RsArg = A::Str("memberId", "member_id", false, C::Id);
+const REQ_MEMBER_ID: RsArg = A::Str("memberId", "member_id", true, C::Id);
+const MEMBER: &[RsArg] = &[A::Obj(false), MEMBER_ID];
 const EMPTY: &[RsArg] = &[];
-const VOLUME: &[RsArg] = &[
-    A::Obj(true),
-    A::Member(false),
-    A::Num("volume", "volume", -50, 50, true),
-];
+const VOLUME: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Num("volume", "volume", 0, true)];
 const META: &[RsArg] = &[A::ArgMeta];
-const MEMBER_META: &[RsArg] = &[A::Obj(true), A::Member(false), A::Meta(true)];
-const URL: RsArg = A::Str("url", "url");
+const MEMBER_META: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Meta(true)];
+const URL: RsArg = A::Str("url", "url", true, C::Any);
 
 /// Every RoomSession method that is a plain request: JS name, OVSP method, how its arguments
 /// are read and what its reply becomes. Device, media and egress-object methods are handled
 /// by the facade itself.
-pub const ROOM_SESSION_REQUESTS: &[(&str, &str, &[RsArg], RsReply)] = &[
-    ("audioMute", "member.audio_mute", MEMBER, R::Nothing),
-    ("audioUnmute", "member.audio_unmute", MEMBER, R::Nothing),
-    ("videoMute", "member.video_mute", MEMBER, R::Nothing),
-    ("videoUnmute", "member.video_unmute", MEMBER, R::Nothing),
-    ("deaf", "member.deaf", MEMBER, R::Nothing),
-    ("undeaf", "member.undeaf", MEMBER, R::Nothing),
-    ("getMembers", "member.list", EMPTY, R::Members),
-    (
+pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
+    rq!("audioMute", "member.audio_mute", MEMBER, R::Nothing),
+    rq!("audioUnmute", "member.audio_unmute", MEMBER, R::Nothing),
+    rq!("videoMute", "member.video_mute", MEMBER, R::Nothing),
+    rq!("videoUnmute", "member.video_unmute", MEMBER, R::Nothing),
+    rq!("deaf", "member.deaf", MEMBER, R::Nothing),
+    rq!("undeaf", "member.undeaf", MEMBER, R::Nothing),
+    rq!("getMembers", "member.list", EMPTY, R::Members),
+    rq!(
         "removeMember",
         "member.remove",
-        &[A::Obj(true), A::Member(true)],
-        R::Nothing,
+        &[A::Obj(true), REQ_MEMBER_ID],
+        R::Nothing
     ),
-    (
+    rq!(
         "removeAllMembers",
         "member.remove",
         &[A::AllMembers],
-        R::Nothing,
+        R::Nothing
     ),
-    ("lock", "room.lock", EMPTY, R::Nothing),
-    ("unlock", "room.unlock", EMPTY, R::Nothing),
-    (
+    rq!("lock", "room.lock", EMPTY, R::Nothing),
+    rq!("unlock", "room.unlock", EMPTY, R::Nothing),
+    rq!(
         "promote",
         "member.promote",
         &[
             A::Obj(true),
-            A::Member(true),
+            REQ_MEMBER_ID,
             A::List("permissions", false),
             A::Media(true),
             A::Bool("joinAudioMuted", "join_audio_muted"),
             A::Bool("joinVideoMuted", "join_video_muted"),
             A::Meta(false),
         ],
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "demote",
         "member.demote",
-        &[A::Obj(true), A::Member(true), A::Media(false)],
-        R::Nothing,
+        &[A::Obj(true), REQ_MEMBER_ID, A::Media(false)],
+        R::Nothing
     ),
-    (
+    rq!(
         "setRaisedHand",
         "member.raise_hand",
-        &[A::Obj(false), A::Member(false), A::Hand],
-        R::Nothing,
+        &[A::Obj(false), MEMBER_ID, A::Hand],
+        R::Nothing
     ),
-    (
+    rq!(
         "setPrioritizeHandraise",
         "room.set_prioritize_handraise",
         &[A::ArgBool("param", "enable", false)],
-        R::Enable,
+        R::Enable
     ),
-    (
+    rq!(
         "setHideVideoMuted",
         "room.set_hide_video_muted",
         &[A::ArgBool("value", "value", true)],
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "showVideoMuted",
         "room.set_hide_video_muted",
         &[A::ValueFalse],
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "setInputVolume",
         "member.set_input_volume",
         VOLUME,
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "setMicrophoneVolume",
         "member.set_input_volume",
         VOLUME,
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "setOutputVolume",
         "member.set_output_volume",
         VOLUME,
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "setSpeakerVolume",
         "member.set_output_volume",
         VOLUME,
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "setInputSensitivity",
         "member.set_input_sensitivity",
-        &[
-            A::Obj(true),
-            A::Member(false),
-            A::Num("value", "value", 0, 100, true),
-        ],
-        R::Nothing,
+        &[A::Obj(true), MEMBER_ID, A::Num("value", "value", 1, true)],
+        R::Nothing
     ),
-    ("getMeta", "room.get_meta", EMPTY, R::Meta),
-    ("setMeta", "room.set_meta", META, R::Nothing),
-    ("updateMeta", "room.update_meta", META, R::Nothing),
-    ("deleteMeta", "room.delete_meta", &[A::ArgKeys], R::Nothing),
-    ("getMemberMeta", "member.get_meta", MEMBER, R::Meta),
-    ("setMemberMeta", "member.set_meta", MEMBER_META, R::Nothing),
-    (
+    rq!("getMeta", "room.get_meta", EMPTY, R::Meta),
+    rq!("setMeta", "room.set_meta", META, R::Nothing),
+    rq!("updateMeta", "room.update_meta", META, R::Nothing),
+    rq!("deleteMeta", "room.delete_meta", &[A::ArgKeys], R::Nothing),
+    rq!("getMemberMeta", "member.get_meta", MEMBER, R::Meta),
+    rq!("setMemberMeta", "member.set_meta", MEMBER_META, R::Nothing),
+    rq!(
         "updateMemberMeta",
         "member.update_meta",
         MEMBER_META,
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "deleteMemberMeta",
         "member.delete_meta",
-        &[A::Obj(true), A::Member(false), A::List("keys", true)],
-        R::Nothing,
+        &[A::Obj(true), MEMBER_ID, A::List("keys", true)],
+        R::Nothing
     ),
-    ("getLayouts", "layout.list", EMPTY, R::Layouts),
-    (
+    rq!("getLayouts", "layout.list", EMPTY, R::Layouts),
+    rq!(
         "setLayout",
         "layout.set",
-        &[A::Obj(true), A::Layout("name", true), A::Positions(false)],
-        R::Nothing,
+        &[
+            A::Obj(true),
+            A::Str("name", "name", true, C::Layout),
+            A::Positions(false)
+        ],
+        R::Nothing
     ),
-    (
+    rq!(
         "setPositions",
         "layout.set_positions",
         &[A::Obj(true), A::Positions(true)],
-        R::Nothing,
+        R::Nothing
     ),
-    (
+    rq!(
         "setMemberPosition",
         "member.set_position",
-        &[A::Obj(true), A::Member(false), A::Position],
-        R::Nothing,
+        &[
+            A::Obj(true),
+            MEMBER_ID,
+            A::Str("position", "position", true, C::Position)
+        ],
+        R::Nothing
     ),
-    (
+    rq!(
         "startRecording",
         "recording.start",
         EMPTY,
-        R::Egress("recording"),
+        R::Egress("recording")
     ),
-    (
+    rq!(
         "getRecordings",
         "recording.list",
         EMPTY,
-        R::List("recording"),
+        R::List("recording")
     ),
-    (
+    rq!(
         "play",
         "playback.start",
         &[
             A::Obj(true),
             URL,
-            A::Num("volume", "volume", -50, 50, false),
-            A::Num("seekPosition", "seek_position_ms", 0, i64::MAX / 2, false),
-            A::Layout("layout", false),
+            A::Num("volume", "volume", 0, false),
+            A::Num("seekPosition", "seek_position_ms", 2, false),
+            A::Str("layout", "layout", false, C::Layout),
             A::Positions(false),
         ],
-        R::Egress("playback"),
+        R::Egress("playback")
     ),
-    ("getPlaybacks", "playback.list", EMPTY, R::List("playback")),
-    (
+    rq!("getPlaybacks", "playback.list", EMPTY, R::List("playback")),
+    rq!(
         "startStream",
         "stream.start",
         &[A::Obj(true), URL],
-        R::Egress("stream"),
+        R::Egress("stream")
     ),
-    ("getStreams", "stream.list", EMPTY, R::List("stream")),
+    rq!("getStreams", "stream.list", EMPTY, R::List("stream")),
 ];
 
 /// Builds the request of a RoomSession method (`js` is the JS method name, `args` its
 /// arguments, `self_id` the local member id for `"self"` in positions).
+#[cfg(test)]
 pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
-    match ROOM_SESSION_REQUESTS.iter().position(|e| e.0 == js) {
+    match ROOM_SESSION_REQUESTS.iter().position(|e| e.js == js) {
         Some(i) => room_session_at(i, args, self_id),
         None => Err(ApiError::unsupported(js)),
     }
@@ -629,7 +653,12 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
 /// Builds the request of entry `i` of [`ROOM_SESSION_REQUESTS`] (see [`room_session`]).
 #[inline(never)]
 pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
-    let Some(&(_, mut method, spec, _)) = ROOM_SESSION_REQUESTS.get(i) else {
+    let Some(&RsReq {
+        mut method,
+        args: spec,
+        ..
+    }) = ROOM_SESSION_REQUESTS.get(i)
+    else {
         return Err(ApiError::unsupported("this method"));
     };
     let mut m = Map::new();
@@ -641,13 +670,21 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
                 o = params_obj(args, 0, "params", req)?;
                 continue;
             }
-            A::Member(req) => (
-                "memberId",
-                "member_id",
-                member_id(o, req)?.map(Value::String),
-                false,
-            ),
-            A::Str(js, w) => (js, w, Some(Value::String(req_str(o, js)?)), true),
+            A::Str(js, w, req, check) => {
+                let s = opt_str(o, js)?;
+                if let Some(s) = &s {
+                    if req && s.is_empty() {
+                        return Err(ApiError::invalid(js, "must not be empty"));
+                    }
+                    match check {
+                        C::Any => {}
+                        C::Id => check_id(s, js)?,
+                        C::Layout => check_layout(s)?,
+                        C::Position => check_position(s)?,
+                    }
+                }
+                (js, w, s.map(Value::String), req)
+            }
             A::Bool(js, w) => (js, w, opt_bool(o, js)?.map(Value::Bool), false),
             A::List(k, req) => {
                 let v = match field(o, k) {
@@ -657,32 +694,17 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
                 (k, k, v, req)
             }
             A::Meta(req) => ("meta", "meta", opt_meta(o, "meta")?, req),
-            A::Num(js, w, lo, hi, req) => {
+            A::Num(js, w, range, req) => {
+                let (lo, hi) = RANGES[range as usize];
                 let v = match field(o, js) {
                     Some(v) => Some(Value::from(number_in(v, js, lo, hi)?)),
                     None => None,
                 };
                 (js, w, v, req)
             }
-            A::Layout(k, req) => {
-                let name = if req {
-                    Some(req_str(o, k)?)
-                } else {
-                    opt_str(o, k)?
-                };
-                if let Some(n) = &name {
-                    check_layout(n)?;
-                }
-                (k, k, name.map(Value::String), false)
-            }
             A::Positions(req) => {
                 let p = positions(field(o, "positions"), self_id)?;
                 ("positions", "positions", p, req)
-            }
-            A::Position => {
-                let p = req_str(o, "position")?;
-                check_position(&p)?;
-                ("position", "position", Some(Value::String(p)), true)
             }
             A::Media(send) => {
                 let v = media_allowed(opt_str(o, "mediaAllowed")?, send)?;
@@ -1235,29 +1257,31 @@ pub fn push_percent(out: &mut String, x: f64) {
 }
 
 /// Appends `n` in decimal, with its sign.
-fn push_i64(out: &mut String, n: i64) {
+#[inline(never)]
+pub fn push_i64(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
     ovsp::json::push_u64(out, n.unsigned_abs());
 }
 
-/// `snake_case` → `camelCase`.
+/// `snake_case` → `camelCase`. Byte by byte: only ASCII bytes are dropped or changed, so the
+/// result is valid UTF-8 (a leading `_` is kept).
 #[inline(never)]
 pub fn camel(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    let mut out = Vec::with_capacity(s.len());
     let mut up = false;
-    for c in s.chars() {
-        if c == '_' && !out.is_empty() {
+    for &b in s.as_bytes() {
+        if b == b'_' && !out.is_empty() {
             up = true;
         } else if up {
-            out.push(c.to_ascii_uppercase());
+            out.push(b.to_ascii_uppercase());
             up = false;
         } else {
-            out.push(c);
+            out.push(b);
         }
     }
-    out
+    utf8(&out).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1721,8 +1745,9 @@ mod tests {
     fn every_table_entry_builds_with_plausible_args() {
         let plausible = json!({ "memberId": "m", "volume": 1, "value": 1, "meta": {}, "keys": ["k"],
             "name": "2x2", "positions": { "m": "auto" }, "position": "auto", "url": "rtmp://x" });
-        for (js, ..) in ROOM_SESSION_REQUESTS {
-            let args: Vec<Value> = match *js {
+        for e in ROOM_SESSION_REQUESTS {
+            let js = e.js;
+            let args: Vec<Value> = match js {
                 "setMeta" | "updateMeta" => vec![json!({})],
                 "deleteMeta" => vec![json!(["k"])],
                 "setHideVideoMuted" | "setPrioritizeHandraise" => vec![json!(true)],
@@ -1742,7 +1767,7 @@ mod tests {
             upper.push_str(&n[1..]);
             assert_eq!(&upper, v, "entry {i}");
             if let Some(e) = ROOM_SESSION_REQUESTS.get(i) {
-                assert_eq!(e.0, n, "request entry {i}");
+                assert_eq!(e.js, n, "request entry {i}");
             }
         }
         let js = include_str!("../../pkg-template/append/convene.js");
@@ -1885,6 +1910,21 @@ mod tests {
         );
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("screen"), json!(true)]).is_err());
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("audio")]).is_err());
+    }
+
+    #[test]
+    fn camel_case_of_snake_names() {
+        for (snake, camel_case) in [
+            ("audio_muted", "audioMuted"),
+            ("a__b", "aB"),
+            ("_a_b", "_aB"),
+            ("__a", "_A"),
+            ("a_", "a"),
+            ("x_é_ü", "xéü"),
+            ("", ""),
+        ] {
+            assert_eq!(camel(snake), camel_case, "{snake}");
+        }
     }
 
     #[test]

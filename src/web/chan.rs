@@ -191,6 +191,7 @@ impl<T> Drop for OneshotTx<T> {
 
 impl<T> Future for OneshotRx<T> {
     type Output = Option<T>;
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let s = &self.state;
         if let Some(v) = s.value.take() {

@@ -128,7 +128,7 @@ impl Listener {
         cb: Closure<dyn FnMut(JsValue)>,
     ) -> Self {
         if property {
-            let _ = js_sys::Reflect::set(target, &ty.into(), cb.as_ref());
+            super::js::set(target, ty, cb.as_ref());
         } else {
             // addEventListener only throws for a non-callable callback, which a Closure never
             // is.
@@ -147,7 +147,7 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         if self.property {
-            let _ = js_sys::Reflect::set(&self.target, &self.ty.into(), &JsValue::NULL);
+            super::js::set(&self.target, self.ty, &JsValue::NULL);
         } else {
             let _ = super::js::call(
                 &self.target,

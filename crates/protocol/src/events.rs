@@ -225,9 +225,10 @@ events! {
     SessionClosing(SessionClosing) = "session.closing", Durable, SelfOnly;
 }
 
-/// Decode one event payload type and wrap it (one small function per payload type, so
-/// [`Event::try_decode`] is a plain dispatch).
-#[inline(never)]
+/// Decode one event payload type and wrap it: inlined into the decoder table's entry of each
+/// event, which then builds its variant directly (no shared body calling a constructor
+/// through a pointer).
+#[inline]
 fn decode_as<T: FromWire>(data: &Value, wrap: fn(T) -> Event) -> Result<Event, WireError> {
     T::from_wire(data).map(wrap)
 }

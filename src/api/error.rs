@@ -110,7 +110,7 @@ impl core::fmt::Display for ApiError {
 #[cfg(target_arch = "wasm32")]
 mod js {
     use super::ApiError;
-    use js_sys::{Object, Reflect};
+    use crate::web::js::{object, set, set_str};
     use wasm_bindgen::prelude::*;
 
     impl ApiError {
@@ -118,18 +118,19 @@ mod js {
         /// (`{field, permission}`).
         #[inline(never)]
         pub fn to_js(&self) -> JsValue {
+            // Properties through the web layer's one setter (no `name` setter import).
             let e = js_sys::Error::new(&self.message);
-            e.set_name(self.name());
-            let _ = Reflect::set(&e, &"code".into(), &JsValue::from(self.code.0));
+            set_str(&e, "name", self.name());
+            set(&e, "code", &JsValue::from(self.code.0));
             if self.field.is_some() || self.permission.is_some() {
-                let data = Object::new();
+                let data = object();
                 if let Some(f) = &self.field {
-                    let _ = Reflect::set(&data, &"field".into(), &f.into());
+                    set_str(&data, "field", f);
                 }
                 if let Some(p) = &self.permission {
-                    let _ = Reflect::set(&data, &"permission".into(), &p.into());
+                    set_str(&data, "permission", p);
                 }
-                let _ = Reflect::set(&e, &"data".into(), &data);
+                set(&e, "data", &data);
             }
             e.into()
         }

@@ -137,29 +137,31 @@ impl Sender<Msg> {
     }
 }
 
+/// The state both halves share: `Cell`s, each read by taking its value out, so no borrow
+/// is ever checked.
 struct OneshotState<T> {
-    value: Option<T>,
-    waker: Option<Waker>,
-    closed: bool,
+    value: Cell<Option<T>>,
+    waker: Cell<Option<Waker>>,
+    closed: Cell<bool>,
 }
 
 /// Sending half of a one-shot reply.
 pub struct OneshotTx<T> {
-    state: Rc<RefCell<OneshotState<T>>>,
+    state: Rc<OneshotState<T>>,
 }
 
 /// Receiving half of a one-shot reply; resolves to `None` when the sender was dropped unused.
 pub struct OneshotRx<T> {
-    state: Rc<RefCell<OneshotState<T>>>,
+    state: Rc<OneshotState<T>>,
 }
 
 /// A connected one-shot pair.
 pub fn oneshot<T>() -> (OneshotTx<T>, OneshotRx<T>) {
-    let state = Rc::new(RefCell::new(OneshotState {
-        value: None,
-        waker: None,
-        closed: false,
-    }));
+    let state = Rc::new(OneshotState {
+        value: Cell::new(None),
+        waker: Cell::new(None),
+        closed: Cell::new(false),
+    });
     (
         OneshotTx {
             state: state.clone(),
@@ -171,12 +173,8 @@ pub fn oneshot<T>() -> (OneshotTx<T>, OneshotRx<T>) {
 impl<T> OneshotTx<T> {
     /// Completes the reply.
     pub fn send(self, v: T) {
-        let waker = {
-            let mut s = self.state.borrow_mut();
-            s.value = Some(v);
-            s.waker.take()
-        };
-        if let Some(w) = waker {
+        self.state.value.set(Some(v));
+        if let Some(w) = self.state.waker.take() {
             w.wake();
         }
     }
@@ -184,12 +182,8 @@ impl<T> OneshotTx<T> {
 
 impl<T> Drop for OneshotTx<T> {
     fn drop(&mut self) {
-        let waker = {
-            let mut s = self.state.borrow_mut();
-            s.closed = true;
-            s.waker.take()
-        };
-        if let Some(w) = waker {
+        self.state.closed.set(true);
+        if let Some(w) = self.state.waker.take() {
             w.wake();
         }
     }
@@ -197,15 +191,16 @@ impl<T> Drop for OneshotTx<T> {
 
 impl<T> Future for OneshotRx<T> {
     type Output = Option<T>;
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut s = self.state.borrow_mut();
+        let s = &self.state;
         if let Some(v) = s.value.take() {
             return Poll::Ready(Some(v));
         }
-        if s.closed {
+        if s.closed.get() {
             return Poll::Ready(None);
         }
-        s.waker = Some(cx.waker().clone());
+        s.waker.set(Some(cx.waker().clone()));
         Poll::Pending
     }
 }

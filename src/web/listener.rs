@@ -9,6 +9,8 @@
 //! [`watch`]): each hands its event, with a numeric tag, to a [`Handler`] it holds weakly.
 //! All of them share one closure type, so the browser layer has one set of callback shims.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Weak;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use wasm_bindgen::closure::Closure;
@@ -54,7 +56,7 @@ fn hook(h: &Hook, tag: u32) -> Closure<dyn FnMut(JsValue)> {
 /// with `tag | REJECTED` and the error.
 pub fn watch(p: js_sys::Promise, h: &Hook, tag: u32) {
     let h = h.clone();
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(Box::pin(async move {
         let (tag, v) = match wasm_bindgen_futures::JsFuture::from(p).await {
             Ok(v) => (tag, v),
             Err(e) => (tag | REJECTED, e),
@@ -62,7 +64,13 @@ pub fn watch(p: js_sys::Promise, h: &Hook, tag: u32) {
         if let Some(h) = h.upgrade() {
             h.on(tag, v);
         }
-    });
+    }));
+}
+
+/// Runs `task` on the page's executor (`spawn_local`). Every task of the browser layer is
+/// spawned as this one boxed type, so the executor's spawning code is compiled once.
+pub fn spawn(task: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
 }
 
 /// Every callback handed to the browser has this one signature, so there is one set of
@@ -120,7 +128,7 @@ impl Listener {
         cb: Closure<dyn FnMut(JsValue)>,
     ) -> Self {
         if property {
-            let _ = js_sys::Reflect::set(target, &ty.into(), cb.as_ref());
+            super::js::set(target, ty, cb.as_ref());
         } else {
             // addEventListener only throws for a non-callable callback, which a Closure never
             // is.
@@ -139,7 +147,7 @@ impl Listener {
 impl Drop for Listener {
     fn drop(&mut self) {
         if self.property {
-            let _ = js_sys::Reflect::set(&self.target, &self.ty.into(), &JsValue::NULL);
+            super::js::set(&self.target, self.ty, &JsValue::NULL);
         } else {
             let _ = super::js::call(
                 &self.target,

@@ -403,7 +403,7 @@ impl SessionHandle {
             devices: None,
             done: false,
         };
-        wasm_bindgen_futures::spawn_local(actor.run());
+        super::listener::spawn(Box::pin(actor.run()));
         SessionHandle {
             inner: Rc::new(Inner { shared }),
         }

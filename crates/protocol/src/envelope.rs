@@ -595,7 +595,7 @@ impl ServerFrame {
     }
 
     fn from_object(mut obj: Map<String, Value>) -> Result<ServerFrame, DecodeError> {
-        let id = match obj.get("id") {
+        let mut id = match obj.get("id") {
             Some(Value::String(s)) => Some(s.clone()),
             // An integer id as its decimal text (a float one names no request).
             Some(Value::Number(n)) => {
@@ -604,59 +604,62 @@ impl ServerFrame {
             }
             _ => None,
         };
-        check_version(&obj, &id)?;
+        // One place builds the error, whatever the fault.
+        let frame = ServerFrame::read(&mut obj, &mut id);
+        frame.map_err(|msg| DecodeError::invalid(msg, id))
+    }
+
+    /// The frame `obj` holds, or what is wrong with it. A response takes `id`; the faults of
+    /// an event's params leave it `None` (they name no request).
+    fn read(
+        obj: &mut Map<String, Value>,
+        id: &mut Option<String>,
+    ) -> Result<ServerFrame, &'static str> {
+        if !version_ok(obj) {
+            return Err(BAD_VERSION);
+        }
         if let Some(method) = obj.get("method") {
             if method.as_str() != Some("event") {
-                return Err(DecodeError::invalid(
-                    "the server sends no requests or notifications other than `event`",
-                    id,
-                ));
+                return Err("the server sends no requests or notifications other than `event`");
             }
-            let params = match obj.remove("params") {
-                Some(Value::Object(p)) => p,
-                _ => return Err(DecodeError::invalid("event params must be an object", id)),
+            let Some(Value::Object(params)) = obj.remove("params") else {
+                return Err("event params must be an object");
             };
+            *id = None;
             return decode_event_params(params).map(ServerFrame::Event);
         }
         if let Some(result) = obj.remove("result") {
             return Ok(ServerFrame::Response(Response {
-                id,
+                id: id.take(),
                 outcome: Ok(result),
             }));
         }
-        match obj.remove("error") {
-            Some(Value::Object(e)) => {
-                let code = e
-                    .get("code")
-                    .and_then(Value::as_i64)
-                    .and_then(|c| i32::try_from(c).ok())
-                    .ok_or_else(|| {
-                        DecodeError::invalid("error.code must be an integer", id.clone())
-                    })?;
-                let message = e
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                // Malformed `data` is dropped rather than failing the frame.
-                let data = e
-                    .get("data")
-                    .and_then(|d| ErrorData::from_wire(d).ok())
-                    .map(Box::new);
-                Ok(ServerFrame::Response(Response {
-                    id,
-                    outcome: Err(RpcError {
-                        code: Code(code),
-                        message,
-                        data,
-                    }),
-                }))
-            }
-            _ => Err(DecodeError::invalid(
-                "frame has neither method, result nor error",
-                id,
-            )),
-        }
+        let Some(Value::Object(e)) = obj.remove("error") else {
+            return Err("frame has neither method, result nor error");
+        };
+        let code = e
+            .get("code")
+            .and_then(Value::as_i64)
+            .and_then(|c| i32::try_from(c).ok())
+            .ok_or("error.code must be an integer")?;
+        let message = e
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        // Malformed `data` is dropped rather than failing the frame.
+        let data = e
+            .get("data")
+            .and_then(|d| ErrorData::from_wire(d).ok())
+            .map(Box::new);
+        Ok(ServerFrame::Response(Response {
+            id: id.take(),
+            outcome: Err(RpcError {
+                code: Code(code),
+                message,
+                data,
+            }),
+        }))
     }
 
     /// Decode a binary frame (must be UTF-8).
@@ -665,17 +668,18 @@ impl ServerFrame {
     }
 }
 
-fn decode_event_params(mut p: Map<String, Value>) -> Result<EventEnvelope, DecodeError> {
+fn decode_event_params(mut p: Map<String, Value>) -> Result<EventEnvelope, &'static str> {
     let event_type = match p.remove("type") {
         Some(Value::String(t)) => t,
-        _ => return Err(DecodeError::invalid("event type must be a string", None)),
+        _ => return Err("event type must be a string"),
     };
     let ts = p.get("ts").and_then(Value::as_u64).unwrap_or(0);
     let seq = match p.get("seq") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| {
-            DecodeError::invalid("event seq must be a non-negative integer", None)
-        })?),
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or("event seq must be a non-negative integer")?,
+        ),
     };
     let data = match p.remove("data") {
         None | Some(Value::Null) => Value::Object(Map::new()),
@@ -728,10 +732,18 @@ fn frame_object(v: Value) -> Result<Map<String, Value>, DecodeError> {
     }
 }
 
+const BAD_VERSION: &str = "jsonrpc must be \"2.0\"";
+
+/// Whether `obj` says `"jsonrpc": "2.0"`.
+fn version_ok(obj: &Map<String, Value>) -> bool {
+    matches!(obj.get("jsonrpc"), Some(Value::String(v)) if v == JSONRPC)
+}
+
 fn check_version(obj: &Map<String, Value>, id: &Option<String>) -> Result<(), DecodeError> {
-    match obj.get("jsonrpc") {
-        Some(Value::String(v)) if v == JSONRPC => Ok(()),
-        _ => Err(DecodeError::invalid("jsonrpc must be \"2.0\"", id.clone())),
+    if version_ok(obj) {
+        Ok(())
+    } else {
+        Err(DecodeError::invalid(BAD_VERSION, id.clone()))
     }
 }
 

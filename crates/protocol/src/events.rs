@@ -125,20 +125,27 @@ macro_rules! events {
             /// Decode typed data, or an error (53003) for a known type whose data is invalid.
             /// Unknown types give `Ok(Event::Unknown)`.
             pub fn try_decode(event_type: &str, data: &Value) -> Result<Event, DecodeError> {
-                // A table from name to decoder rather than a `match` on strings: one loop of
-                // comparisons, and no payload decoder is inlined into this function.
-                type Decoder = fn(&Value) -> Result<Event, WireError>;
-                const DECODERS: &[(&str, Decoder)] = &[
-                    $( ($name, |d| decode_as(d, Event::$var)), )*
-                ];
-                let Some((_, decode)) = DECODERS.iter().find(|(n, _)| *n == event_type) else {
-                    return Ok(Event::Unknown { event_type: event_type.into(), data: data.clone() });
+                let Some(decode) = Event::decoder(event_type) else {
+                    return Ok(Event::unknown(event_type, data));
                 };
                 decode(data).map_err(|e| DecodeError {
                     code: crate::codes::Code::SIGNALING_INCOMING_INVALID,
                     message: crate::json::concat(&[event_type, ": ", e.message()]),
                     id: None,
                 })
+            }
+        }
+
+        impl Event {
+            /// The payload decoder of a known event type. A table from name to decoder rather
+            /// than a `match` on strings: one loop of comparisons, and no payload decoder is
+            /// inlined into its caller.
+            fn decoder(event_type: &str) -> Option<fn(&Value) -> Result<Event, WireError>> {
+                type Decoder = fn(&Value) -> Result<Event, WireError>;
+                const DECODERS: &[(&str, Decoder)] = &[
+                    $( ($name, |d| decode_as(d, Event::$var)), )*
+                ];
+                DECODERS.iter().find(|(n, _)| *n == event_type).map(|(_, d)| *d)
             }
         }
 
@@ -218,9 +225,10 @@ events! {
     SessionClosing(SessionClosing) = "session.closing", Durable, SelfOnly;
 }
 
-/// Decode one event payload type and wrap it (one small function per payload type, so
-/// [`Event::try_decode`] is a plain dispatch).
-#[inline(never)]
+/// Decode one event payload type and wrap it: inlined into the decoder table's entry of each
+/// event, which then builds its variant directly (no shared body calling a constructor
+/// through a pointer).
+#[inline]
 fn decode_as<T: FromWire>(data: &Value, wrap: fn(T) -> Event) -> Result<Event, WireError> {
     T::from_wire(data).map(wrap)
 }
@@ -228,10 +236,20 @@ fn decode_as<T: FromWire>(data: &Value, wrap: fn(T) -> Event) -> Result<Event, W
 impl Event {
     /// Decode typed data; unknown types and invalid data give [`Event::Unknown`].
     pub fn decode(event_type: &str, data: &Value) -> Event {
-        Event::try_decode(event_type, data).unwrap_or_else(|_| Event::Unknown {
+        // Not through `try_decode`: the error it would build is not wanted here.
+        match Event::decoder(event_type).map(|decode| decode(data)) {
+            Some(Ok(e)) => e,
+            _ => Event::unknown(event_type, data),
+        }
+    }
+
+    /// [`Event::Unknown`] with a copy of the type and data.
+    #[inline(never)]
+    fn unknown(event_type: &str, data: &Value) -> Event {
+        Event::Unknown {
             event_type: event_type.into(),
             data: data.clone(),
-        })
+        }
     }
 
     /// Durability from the [`EVENTS`] table; unknown events count as volatile.

@@ -1069,20 +1069,22 @@ pub mod wire {
         WireError::unknown_variant(name, expected)
     }
 
-    /// An integer within `min..=max`, with serde's errors (`expected` names the type).
+    /// An integer within `min..=max`, with serde's errors (`expected` names the type): its
+    /// bits as a `u64` (a negative one in two's complement, so casting to the type gives the
+    /// value). Every integer type's range contains 0, so a bound is only checked on its side.
     #[inline(never)]
-    pub fn integer(v: &Value, min: i128, max: i128, expected: &str) -> Result<i128, WireError> {
+    pub fn integer(v: &Value, min: i64, max: u64, expected: &str) -> Result<u64, WireError> {
         let Value::Number(n) = v else {
             return Err(WireError::invalid_type(v, expected));
         };
-        let x = if let Some(u) = n.as_u64() {
-            i128::from(u)
+        let (x, fits) = if let Some(u) = n.as_u64() {
+            (u, u <= max)
         } else if let Some(i) = n.as_i64() {
-            i128::from(i)
+            (i as u64, i >= min)
         } else {
             return Err(WireError::invalid_type(v, expected));
         };
-        if x < min || x > max {
+        if !fits {
             return Err(WireError::invalid_value(v, expected));
         }
         Ok(x)
@@ -1185,7 +1187,7 @@ macro_rules! wire_int {
 
             fn from_wire(v: &Value) -> Result<Self, WireError> {
                 // The range check makes the cast lossless.
-                wire::integer(v, $t::MIN as i128, $t::MAX as i128, stringify!($t))
+                wire::integer(v, $t::MIN as i64, $t::MAX as u64, stringify!($t))
                     .map(|x| x as $t)
             }
         }

@@ -7,7 +7,6 @@
 //! `JsonSchema`) for the server, the schema and the tests; the SDK reads and writes JSON text
 //! through [`parse`](super::parse) and [`Display`](fmt::Display), which use no serde code.
 
-use core::borrow::Borrow;
 use core::cmp::Ordering;
 use core::fmt;
 use core::ops;
@@ -750,12 +749,11 @@ impl Map<String, Value> {
         }
     }
 
-    /// The position of `key`, or where it would go.
-    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
-    where
-        String: Borrow<Q>,
-    {
-        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    /// The position of `key`, or where it would go (one body for every key type: the
+    /// lookups take any `AsRef<str>` key and search by its text).
+    #[inline(never)]
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
     /// Remove every entry.
@@ -774,38 +772,26 @@ impl Map<String, Value> {
     }
 
     /// The value of `key`.
-    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&Value>
-    where
-        String: Borrow<Q>,
-    {
-        let i = self.find(key).ok()?;
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, key: &Q) -> Option<&Value> {
+        let i = self.find(key.as_ref()).ok()?;
         self.entries.get(i).map(|(_, v)| v)
     }
 
     /// The value of `key`, mutable.
-    pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut Value>
-    where
-        String: Borrow<Q>,
-    {
-        let i = self.find(key).ok()?;
+    pub fn get_mut<Q: AsRef<str> + ?Sized>(&mut self, key: &Q) -> Option<&mut Value> {
+        let i = self.find(key.as_ref()).ok()?;
         self.entries.get_mut(i).map(|(_, v)| v)
     }
 
     /// The stored key and value of `key`.
-    pub fn get_key_value<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&String, &Value)>
-    where
-        String: Borrow<Q>,
-    {
-        let i = self.find(key).ok()?;
+    pub fn get_key_value<Q: AsRef<str> + ?Sized>(&self, key: &Q) -> Option<(&String, &Value)> {
+        let i = self.find(key.as_ref()).ok()?;
         self.entries.get(i).map(|(k, v)| (k, v))
     }
 
     /// Whether `key` is present.
-    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
-    where
-        String: Borrow<Q>,
-    {
-        self.find(key).is_ok()
+    pub fn contains_key<Q: AsRef<str> + ?Sized>(&self, key: &Q) -> bool {
+        self.find(key.as_ref()).is_ok()
     }
 
     /// Set `key` to `v`; the previous value, if any.
@@ -832,19 +818,13 @@ impl Map<String, Value> {
     }
 
     /// Remove `key`; its value, if it was present.
-    pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<Value>
-    where
-        String: Borrow<Q>,
-    {
+    pub fn remove<Q: AsRef<str> + ?Sized>(&mut self, key: &Q) -> Option<Value> {
         self.remove_entry(key).map(|(_, v)| v)
     }
 
     /// Remove `key`; its stored key and value, if it was present.
-    pub fn remove_entry<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<(String, Value)>
-    where
-        String: Borrow<Q>,
-    {
-        let i = self.find(key).ok()?;
+    pub fn remove_entry<Q: AsRef<str> + ?Sized>(&mut self, key: &Q) -> Option<(String, Value)> {
+        let i = self.find(key.as_ref()).ok()?;
         Some(self.entries.remove(i))
     }
 
@@ -1080,10 +1060,7 @@ impl fmt::Display for Map<String, Value> {
 }
 
 /// `m["key"]`: panics when absent, as serde_json's.
-impl<Q: Ord + ?Sized> ops::Index<&Q> for Map<String, Value>
-where
-    String: Borrow<Q>,
-{
+impl<Q: AsRef<str> + ?Sized> ops::Index<&Q> for Map<String, Value> {
     type Output = Value;
 
     fn index(&self, key: &Q) -> &Value {
@@ -1095,10 +1072,7 @@ where
 }
 
 /// `m["key"]`, mutable: panics when absent, as serde_json's.
-impl<Q: Ord + ?Sized> ops::IndexMut<&Q> for Map<String, Value>
-where
-    String: Borrow<Q>,
-{
+impl<Q: AsRef<str> + ?Sized> ops::IndexMut<&Q> for Map<String, Value> {
     fn index_mut(&mut self, key: &Q) -> &mut Value {
         match self.get_mut(key) {
             Some(v) => v,

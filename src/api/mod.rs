@@ -101,6 +101,31 @@ mod tests {
         out
     }
 
+    /// The dispatcher index a line of the package's JS passes for `on` (`<prefix>N,`).
+    fn js_index(prefix: &str) -> usize {
+        let js = include_str!("../../pkg-template/append/convene.js");
+        let start = js.find(prefix).expect("line not in convene.js") + prefix.len();
+        let end = start + js[start..].find(',').expect("no index");
+        js[start..end].parse().expect("index is a number")
+    }
+
+    #[test]
+    fn js_on_overrides_call_the_dispatcher_at_the_listed_indexes() {
+        use super::wire::{CALL_API, ROOM_API};
+        let at = |list: &str, name: &str| list.split(' ').position(|n| n == name);
+        // Room's and Call's `on` reach the dispatcher at the index of "on" in their lists; the
+        // function Room's `on` returns uses the first index past the list (the dispatcher's
+        // removal arm).
+        let room_on = "Room.prototype.on = function (e, f) { const x = this._c(";
+        assert_eq!(Some(js_index(room_on)), at(ROOM_API, "on"));
+        assert_eq!(
+            js_index("return () => this._c("),
+            ROOM_API.split(' ').count()
+        );
+        let call_on = "Call.prototype.on = function (e, f) { const x = this._c(";
+        assert_eq!(Some(js_index(call_on)), at(CALL_API, "on"));
+    }
+
     #[test]
     fn installed_names_are_the_declared_members() {
         let class = |name: &str| {

@@ -153,16 +153,7 @@ impl<K: Ord, V> VecMap<K, V> {
     /// `BTreeMap::insert` does).
     #[inline(never)]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match insert_key(&mut self.keys, key) {
-            Ok(i) => self
-                .vals
-                .get_mut(i)
-                .map(|v| std::mem::replace(&mut **v, value)),
-            Err(i) => {
-                self.vals.insert(i, Box::new(value));
-                None
-            }
-        }
+        insert_boxed(&mut self.keys, &mut self.vals, key, Box::new(value)).map(|b| *b)
     }
 
     /// Removes `key`; returns its value.
@@ -201,6 +192,24 @@ fn retain_mask<T>(items: &mut Vec<T>, mask: &[bool]) {
         i += 1;
         keep
     });
+}
+
+/// Sets `key` to the boxed `value` in the parallel `keys` and `vals`; returns the previous box.
+/// Only boxes move here, so the bodies for one key type are the same whatever the values.
+#[inline(never)]
+fn insert_boxed<K: Ord, V>(
+    keys: &mut Vec<K>,
+    vals: &mut Vec<Box<V>>,
+    key: K,
+    value: Box<V>,
+) -> Option<Box<V>> {
+    match insert_key(keys, key) {
+        Ok(i) => Some(std::mem::replace(&mut vals[i], value)),
+        Err(i) => {
+            vals.insert(i, value);
+            None
+        }
+    }
 }
 
 /// `Ok(index)` of `key` in the sorted `keys` (the stored key is kept), or `Err(index)` where

@@ -991,6 +991,7 @@ fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
 
 /// Replaces an egress map by the snapshot's list, with an event for each entity that ended,
 /// started or changed.
+#[inline(never)]
 fn reconcile_egress<T: Clone + PartialEq>(
     map: &mut VecMap<String, T>,
     new: Vec<T>,

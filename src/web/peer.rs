@@ -510,9 +510,16 @@ fn text(o: &JsValue, k: &str) -> String {
 impl StatsTotals {
     /// Sums the entries of a report into totals.
     pub fn add_report(&mut self, report: &web_sys::RtcStatsReport) {
-        let map: &js_sys::Map = report.unchecked_ref();
-        map.for_each(
-            &mut |v: JsValue, _k: JsValue| match text(&v, "type").as_str() {
+        // The values through the dynamic path, one `next()` at a time: a loop needs no
+        // callback from the browser (`forEach` would bring a closure type of its own).
+        let it = js::call(report, "values", &[]).unwrap_or_default();
+        loop {
+            let step = js::call(&it, "next", &[]).unwrap_or_default();
+            if js::get(&step, "done").as_bool() != Some(false) {
+                break;
+            }
+            let v = js::get(&step, "value");
+            match text(&v, "type").as_str() {
                 "inbound-rtp" => {
                     if text(&v, "kind") == "video" {
                         self.video_bytes_received += num(&v, "bytesReceived");
@@ -529,7 +536,7 @@ impl StatsTotals {
                     }
                 }
                 _ => {}
-            },
-        );
+            }
+        }
     }
 }

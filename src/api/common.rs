@@ -157,16 +157,14 @@ pub fn endpoint(host: Option<String>) -> String {
     let loc = get(&js_sys::global(), "location");
     let secure = get_str(&loc, "protocol").is_some_and(|p| p == "https:");
     let scheme = if secure { "wss" } else { "ws" };
-    match host {
-        Some(h) if h.starts_with("ws://") || h.starts_with("wss://") => h,
-        Some(h) => super::error::concat(&[scheme, "://", &h, ovsp::ENDPOINT_PATH]),
-        None => {
-            let h = get_str(&loc, "host")
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "127.0.0.1:8080".into());
-            super::error::concat(&[scheme, "://", &h, ovsp::ENDPOINT_PATH])
-        }
-    }
+    let h = match host {
+        Some(h) if h.starts_with("ws://") || h.starts_with("wss://") => return h,
+        Some(h) => h,
+        None => get_str(&loc, "host")
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "127.0.0.1:8080".into()),
+    };
+    super::error::concat(&[scheme, "://", &h, ovsp::ENDPOINT_PATH])
 }
 
 /// A session for `token`: the token is checked for shape first (20101 when it is not a JWT).

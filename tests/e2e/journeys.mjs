@@ -453,7 +453,11 @@ export const JOURNEYS = [
       await joinRoom(b, room);
       await joinRoom(v, room, { role: 'audience' });
       for (const p of [m, b]) await waitForMembers(p, ['Mod', 'Bob']);
-      assert((await v.page.textContent('#btn-hand')).includes('Ask to speak'), 'the audience asks instead of raising a hand');
+      // joinRoom returns once the call view shows; the page renders its own controls after it
+      // has loaded the members, layouts and devices.
+      await waitFor(v, () => document.getElementById('btn-hand').textContent.includes('Ask to speak'), undefined, {
+        what: 'the audience asks instead of raising a hand', watch: [m, b, v],
+      });
       await v.page.click('#btn-hand');
       const sel = '#chat-log li button[data-action="promote"]';
       await waitFor(m, (q) => !!document.querySelector(q), sel, { what: 'the request with a Promote button', watch: [m, b, v] });

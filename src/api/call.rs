@@ -110,8 +110,7 @@ pub(super) fn open(
 /// never throw.
 #[inline(never)]
 pub(super) fn listen(l: &Listeners, event: &JsValue, f: &JsValue) -> JsValue {
-    let ev = event.as_string().unwrap_or_default();
-    match l.add(&ev, f, false) {
+    match l.listen(0, event, f) {
         Ok(()) => JsValue::UNDEFINED,
         Err(e) => e.to_js(),
     }

@@ -234,6 +234,20 @@ impl Listeners {
         Ok(())
     }
 
+    /// `on`, `once`, `off` or `removeAllListeners` (`op` 0 to 3): the one entry behind every
+    /// facade's listener methods. An event name that is not a string is an invalid argument,
+    /// but for `removeAllListeners`, which without one removes every listener.
+    #[inline(never)]
+    pub fn listen(&self, op: u32, event: &JsValue, f: &JsValue) -> Result<(), ApiError> {
+        match (op, event.as_string()) {
+            (3, ev) => self.remove_all(ev),
+            (2, Some(ev)) => self.off(&ev, f),
+            (0 | 1, Some(ev)) => self.add(&ev, f, op == 1)?,
+            _ => return Err(ApiError::invalid("event", "must be a string")),
+        }
+        Ok(())
+    }
+
     /// Removes the registrations `gone` selects (one body for every removal).
     #[inline(never)]
     fn remove(&self, gone: &dyn Fn(&Entry) -> bool) {

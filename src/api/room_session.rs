@@ -1048,14 +1048,13 @@ impl Rs {
                 out.into()
             }
             M::On | M::Once | M::Off | M::RemoveAllListeners => {
-                let name = a.as_string();
-                match op {
-                    M::RemoveAllListeners => self.listeners.remove_all(name),
-                    M::Off => self.listeners.off(&name.unwrap_or_default(), &b),
-                    _ => self
-                        .listeners
-                        .add(&name.unwrap_or_default(), &b, op == M::Once)?,
-                }
+                let code = match op {
+                    M::On => 0,
+                    M::Once => 1,
+                    M::Off => 2,
+                    _ => 3,
+                };
+                self.listeners.listen(code, &a, &b)?;
                 JsValue::UNDEFINED
             }
             M::Destroy => {

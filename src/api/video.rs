@@ -344,25 +344,6 @@ impl LocalTrack {
     }
 }
 
-/// `on`, `once`, `off` or `removeAllListeners` (ops 0 to 3) on `l`.
-#[inline(never)]
-fn listen(l: &Listeners, op: u32, event: &JsValue, f: &JsValue) -> Result<(), JsValue> {
-    let ev = event.as_string();
-    let r = match (op, ev) {
-        (3, ev) => {
-            l.remove_all(ev);
-            Ok(())
-        }
-        (2, Some(ev)) => {
-            l.off(&ev, f);
-            Ok(())
-        }
-        (0 | 1, Some(ev)) => l.add(&ev, f, op == 1),
-        _ => Err(ApiError::invalid("event", "must be a string")),
-    };
-    r.map_err(|e| e.to_js())
-}
-
 /// A local track as a JS object.
 fn wrap_local(inner: Rc<LocalInner>) -> JsValue {
     LocalTrack { inner }.into()
@@ -409,7 +390,10 @@ impl LocalTrack {
                 JsValue::UNDEFINED
             }
             _ => {
-                listen(&self.inner.listeners, i.wrapping_sub(20), a, b)?;
+                self.inner
+                    .listeners
+                    .listen(i.wrapping_sub(20), a, b)
+                    .map_err(|e| e.to_js())?;
                 JsValue::UNDEFINED
             }
         })
@@ -802,7 +786,7 @@ impl Inner {
         match op {
             0..=3 => {
                 if let Some(o) = self.objs.borrow().get(&id) {
-                    let _ = listen(&o.listeners, op, &a, &b);
+                    let _ = o.listeners.listen(op, &a, &b);
                 }
                 this
             }
@@ -1403,7 +1387,10 @@ impl VideoRoom {
             }
             8 => self.get_stats().into(),
             _ => {
-                listen(&self.inner.listeners, i.wrapping_sub(9), a, b)?;
+                self.inner
+                    .listeners
+                    .listen(i.wrapping_sub(9), a, b)
+                    .map_err(|e| e.to_js())?;
                 JsValue::UNDEFINED
             }
         })

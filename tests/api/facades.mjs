@@ -572,9 +572,14 @@ await check('options: iceServers reach the RTCPeerConnection, logLevel governs t
       await code(() => new api.RoomSession({ token: tok, host, iceServers: [{ urls: 'http://x' }] })),
       await code(() => new api.Room({ clientToken: tok, host, iceServers: 'stun:x' })),
       await code(() => new api.Call({ token: tok, host, logLevel: 5 })),
+      // A listener's event name must be a string, on every facade.
+      await code(() => new api.Room({ clientToken: tok, host }).on(1, () => {})),
+      await code(() => new api.Call({ token: tok, host }).on(null, () => {})),
+      await code(() => new api.RoomSession({ token: tok, host }).once(2, () => {})),
+      await code(() => new api.RoomSession({ token: tok, host }).off({}, () => {})),
     ];
   }, await token('opts', 'kim4'));
-  assert(bad.every((e) => e && e[1] === -32602), `bad options are typed errors: ${JSON.stringify(bad)}`);
+  assert(bad.every((e) => e && e[1] === -32602), `bad options and listener arguments are typed errors: ${JSON.stringify(bad)}`);
   await K.context().close();
 });
 

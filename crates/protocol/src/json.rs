@@ -358,6 +358,26 @@ pub fn push_u64(out: &mut String, n: u64) {
     text::push_u64(out, n);
 }
 
+/// Decimal text of a `u64` (a request id), read as `str::parse::<u64>` reads it (an optional
+/// `+`, then digits only, no overflow) without its 128-bit overflow multiplication: the
+/// reverse of [`push_u64`].
+pub fn parse_u64(s: &str) -> Option<u64> {
+    const MAX_TENTH: u64 = u64::MAX / 10;
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        let d = u64::from(b.wrapping_sub(b'0'));
+        if d > 9 || n > MAX_TENTH || (n == MAX_TENTH && d > u64::MAX % 10) {
+            return None;
+        }
+        n = n * 10 + d;
+    }
+    Some(n)
+}
+
 /// A `Value` as compact JSON text, byte for byte as serde_json writes it (object keys in the
 /// map's sorted order; floats in their shortest round-trip form).
 pub fn to_text(v: &Value) -> String {
@@ -1455,6 +1475,29 @@ mod tests {
         let bad = json!({"identity": "ann"});
         let e = decode::<Member>(&bad).expect_err("no id");
         assert!(e.to_string().contains("missing field `id`"), "{e}");
+    }
+
+    #[test]
+    fn parse_u64_reads_what_str_parse_reads() {
+        for s in [
+            "",
+            "+",
+            "0",
+            "7",
+            "+7",
+            "-7",
+            "12a",
+            "a",
+            "18446744073709551615",
+            "18446744073709551616",
+            "18446744073709551620",
+            "99999999999999999999",
+            "007",
+            "++1",
+            " 1",
+        ] {
+            assert_eq!(parse_u64(s), s.parse::<u64>().ok(), "{s:?}");
+        }
     }
 
     #[test]

@@ -400,6 +400,12 @@ pub enum RsArg {
 
 /// The ranges of [`RsArg::Num`]: volumes, the input sensitivity and a media position (ms).
 const RANGES: [(i64, i64); 3] = [(-50, 50), (0, 100), (0, i64::MAX / 2)];
+/// The [`RANGES`] index of a volume (-50 to 50 dB).
+const VOLUME_DB: u8 = 0;
+/// The [`RANGES`] index of a percentage (0 to 100).
+const PERCENT: u8 = 1;
+/// The [`RANGES`] index of a non-negative duration in milliseconds.
+const MILLIS: u8 = 2;
 
 /// What the reply of a RoomSession request resolves to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -456,7 +462,11 @@ const MEMBER_ID: RsArg = A::Str("memberId", "member_id", false, C::Id);
 const REQ_MEMBER_ID: RsArg = A::Str("memberId", "member_id", true, C::Id);
 const MEMBER: &[RsArg] = &[A::Obj(false), MEMBER_ID];
 const EMPTY: &[RsArg] = &[];
-const VOLUME: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Num("volume", "volume", 0, true)];
+const VOLUME: &[RsArg] = &[
+    A::Obj(true),
+    MEMBER_ID,
+    A::Num("volume", "volume", VOLUME_DB, true),
+];
 const META: &[RsArg] = &[A::ArgMeta];
 const MEMBER_META: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Meta(true)];
 const URL: RsArg = A::Str("url", "url", true, C::Any);
@@ -557,7 +567,11 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setInputSensitivity",
         "member.set_input_sensitivity",
-        &[A::Obj(true), MEMBER_ID, A::Num("value", "value", 1, true)],
+        &[
+            A::Obj(true),
+            MEMBER_ID,
+            A::Num("value", "value", PERCENT, true)
+        ],
         R::Nothing
     ),
     rq!("getMeta", "room.get_meta", EMPTY, R::Meta),
@@ -623,8 +637,8 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         &[
             A::Obj(true),
             URL,
-            A::Num("volume", "volume", 0, false),
-            A::Num("seekPosition", "seek_position_ms", 2, false),
+            A::Num("volume", "volume", VOLUME_DB, false),
+            A::Num("seekPosition", "seek_position_ms", MILLIS, false),
             A::Str("layout", "layout", false, C::Layout),
             A::Positions(false),
         ],

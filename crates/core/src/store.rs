@@ -641,20 +641,17 @@ fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>
         if old.version >= member.version {
             return; // duplicate
         }
-        // A newer copy: treat as leave + join of the old tracks.
-        let tracks = old.tracks.clone();
-        for t in &tracks {
+    }
+    // A newer copy: treat as leave + join of the old tracks.
+    if let Some(old) = state.members.remove(&member.id) {
+        for t in &old.tracks {
             state.unindex_track(t);
         }
     }
+    let joined = member.clone();
     let tracks = std::mem::take(&mut member.tracks);
-    state.members.insert(member.id.clone(), member.clone());
-    out.push(CoreEvent::MemberJoined {
-        member: Member {
-            tracks: tracks.clone(),
-            ..member
-        },
-    });
+    state.members.insert(member.id.clone(), member);
+    out.push(CoreEvent::MemberJoined { member: joined });
     for t in tracks {
         track_published(state, t, out);
     }

@@ -379,6 +379,14 @@ fn acl_event(out: &mut Vec<CoreEvent>, change: AclChange, identities: Vec<String
 
 /// The store's part of a server event.
 fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
+    // The phase of an egress event (`*.started`, `*.updated`, `*.ended`).
+    let phase = match ev {
+        Event::RecordingStarted(_) | Event::PlaybackStarted(_) | Event::StreamStarted(_) => {
+            Phase::Started
+        }
+        Event::RecordingUpdated(_) | Event::PlaybackUpdated(_) => Phase::Updated,
+        _ => Phase::Ended,
+    };
     match ev {
         Event::RoomUpdated(e) => {
             if let Some(r) = state.room.as_mut() {
@@ -537,14 +545,13 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
             reason: e.reason,
         }),
         Event::SubUpdated(e) => subscriptions(state, e.subscriptions, out),
-        Event::RecordingStarted(e) => recording(state, Phase::Started, e.recording, out),
-        Event::RecordingUpdated(e) => recording(state, Phase::Updated, e.recording, out),
-        Event::RecordingEnded(e) => recording(state, Phase::Ended, e.recording, out),
-        Event::PlaybackStarted(e) => playback(state, Phase::Started, e.playback, out),
-        Event::PlaybackUpdated(e) => playback(state, Phase::Updated, e.playback, out),
-        Event::PlaybackEnded(e) => playback(state, Phase::Ended, e.playback, out),
-        Event::StreamStarted(e) => rtmp_stream(state, Phase::Started, e, out),
-        Event::StreamEnded(e) => rtmp_stream(state, Phase::Ended, e, out),
+        Event::RecordingStarted(e) | Event::RecordingUpdated(e) | Event::RecordingEnded(e) => {
+            recording(state, phase, e.recording, out)
+        }
+        Event::PlaybackStarted(e) | Event::PlaybackUpdated(e) | Event::PlaybackEnded(e) => {
+            playback(state, phase, e.playback, out)
+        }
+        Event::StreamStarted(e) | Event::StreamEnded(e) => rtmp_stream(state, phase, e, out),
         Event::MessageReceived(e) => out.push(CoreEvent::MessageReceived {
             message_id: e.message_id,
             from_member_id: e.from_member_id,

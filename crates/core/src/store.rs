@@ -379,6 +379,14 @@ fn acl_event(out: &mut Vec<CoreEvent>, change: AclChange, identities: Vec<String
 
 /// The store's part of a server event.
 fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
+    // The phase of an egress event (`*.started`, `*.updated`, `*.ended`).
+    let phase = match ev {
+        Event::RecordingStarted(_) | Event::PlaybackStarted(_) | Event::StreamStarted(_) => {
+            Phase::Started
+        }
+        Event::RecordingUpdated(_) | Event::PlaybackUpdated(_) => Phase::Updated,
+        _ => Phase::Ended,
+    };
     match ev {
         Event::RoomUpdated(e) => {
             if let Some(r) = state.room.as_mut() {
@@ -537,14 +545,13 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
             reason: e.reason,
         }),
         Event::SubUpdated(e) => subscriptions(state, e.subscriptions, out),
-        Event::RecordingStarted(e) => recording(state, Phase::Started, e.recording, out),
-        Event::RecordingUpdated(e) => recording(state, Phase::Updated, e.recording, out),
-        Event::RecordingEnded(e) => recording(state, Phase::Ended, e.recording, out),
-        Event::PlaybackStarted(e) => playback(state, Phase::Started, e.playback, out),
-        Event::PlaybackUpdated(e) => playback(state, Phase::Updated, e.playback, out),
-        Event::PlaybackEnded(e) => playback(state, Phase::Ended, e.playback, out),
-        Event::StreamStarted(e) => rtmp_stream(state, Phase::Started, e, out),
-        Event::StreamEnded(e) => rtmp_stream(state, Phase::Ended, e, out),
+        Event::RecordingStarted(e) | Event::RecordingUpdated(e) | Event::RecordingEnded(e) => {
+            recording(state, phase, e.recording, out)
+        }
+        Event::PlaybackStarted(e) | Event::PlaybackUpdated(e) | Event::PlaybackEnded(e) => {
+            playback(state, phase, e.playback, out)
+        }
+        Event::StreamStarted(e) | Event::StreamEnded(e) => rtmp_stream(state, phase, e, out),
         Event::MessageReceived(e) => out.push(CoreEvent::MessageReceived {
             message_id: e.message_id,
             from_member_id: e.from_member_id,
@@ -641,20 +648,17 @@ fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>
         if old.version >= member.version {
             return; // duplicate
         }
-        // A newer copy: treat as leave + join of the old tracks.
-        let tracks = old.tracks.clone();
-        for t in &tracks {
+    }
+    // A newer copy: treat as leave + join of the old tracks.
+    if let Some(old) = state.members.remove(&member.id) {
+        for t in &old.tracks {
             state.unindex_track(t);
         }
     }
+    let joined = member.clone();
     let tracks = std::mem::take(&mut member.tracks);
-    state.members.insert(member.id.clone(), member.clone());
-    out.push(CoreEvent::MemberJoined {
-        member: Member {
-            tracks: tracks.clone(),
-            ..member
-        },
-    });
+    state.members.insert(member.id.clone(), member);
+    out.push(CoreEvent::MemberJoined { member: joined });
     for t in tracks {
         track_published(state, t, out);
     }

@@ -446,103 +446,63 @@ impl Call {
 
     /// The member of [`crate::api::wire::CALL_API`] at index `i`, with its arguments (the public methods and
     /// getters are installed on the prototype as calls of this one). `on` (14) returns its
-    /// error, which the package's JS throws.
+    /// error, which the package's JS throws. Every method that returns a promise checks its
+    /// arguments into the steps it runs, and all of them end in one [`run_or`].
     pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue, d: &JsValue) -> JsValue {
-        match i {
-            0 => self.channel(),
-            1 => self.status(),
-            2 => self.create(a, b, c).into(),
-            3 => self.join(a, b).into(),
-            4 => self.delete(a).into(),
-            5 => self.add_tracks(a).into(),
-            6 => self.remove_tracks(a).into(),
-            7 => self.mute_tracks(a, b).into(),
-            8..=10 | 12 => self.users(i - 8, a).into(),
-            11 => self.mute_user(a, b, c, d).into(),
-            13 => self.get_users().into(),
-            14 => listen(&self.inner.listeners, a, b),
-            _ => self.leave().into(),
-        }
+        let inner = &self.inner;
+        let steps = match i {
+            0 => return JsValue::from_str(&inner.channel.borrow()),
+            1 => return JsValue::from_str(inner.status()),
+            // `create` (with its `config`) and `join`.
+            2 | 3 => self.join_with(a, b, (i == 2).then_some(c)),
+            4 => req_steps(end_req(a)),
+            5 => {
+                let mut steps = Vec::new();
+                publish_steps(&mut steps, a).map(|_| steps)
+            }
+            6 => names_arg(a, "name").map(|n| track_steps(n, None)),
+            7 => names_arg(a, "trackName").and_then(|n| {
+                let muted = b
+                    .as_bool()
+                    .ok_or_else(|| ApiError::invalid("newState", "must be a boolean"))?;
+                Ok(track_steps(n, Some(muted)))
+            }),
+            // `addUsers`, `delUsers`, `modUsers` (`op` 0 to 2) and `configure` (4).
+            8..=10 | 12 => req_steps(common::args(&[a]).and_then(|a| wire::call_users(i - 8, &a))),
+            11 => req_steps(self.mute_user_req(&[a, b, c, d])),
+            13 => return self.get_users().into(),
+            14 => return listen(&inner.listeners, a, b),
+            _ => Ok(one(Step::Leave)),
+        };
+        let then = match i {
+            2..=4 | 8..=10 | 12 => Then::CallOk(inner.clone()),
+            _ => Then::Undef,
+        };
+        run_or(&inner.handle, steps, then).into()
     }
 }
 
+/// The step of a checked request.
+#[inline(never)]
+fn req_steps(req: Result<wire::Req, ApiError>) -> Result<Vec<Step>, ApiError> {
+    req.map(|r| one(rpc(r)))
+}
+
+/// The request of `delete(reason)`: ends the call for everyone (owner only).
+fn end_req(reason: &JsValue) -> Result<wire::Req, ApiError> {
+    let mut m = ovsp::json::Map::new();
+    if let Some(r) = reason.as_string() {
+        wire::put(&mut m, "reason", Value::String(r));
+    } else if !reason.is_undefined() && !reason.is_null() {
+        return Err(ApiError::invalid("reason", "must be a string"));
+    }
+    Ok(wire::Req {
+        method: "room.end",
+        params: Value::Object(m),
+    })
+}
+
 impl Call {
-    /// The current call channel.
-    fn channel(&self) -> JsValue {
-        JsValue::from_str(&self.inner.channel.borrow())
-    }
-
-    /// `connected`, `connecting`, `disconnected` or `checking`.
-    fn status(&self) -> JsValue {
-        JsValue::from_str(self.inner.status())
-    }
-
-    /// Creates the call channel (the token must allow creating it) and joins it.
-    fn create(&self, channel_id: &JsValue, tracks: &JsValue, config: &JsValue) -> Promise {
-        self.join_with(channel_id, tracks, config)
-    }
-
-    /// Joins an existing call.
-    fn join(&self, channel_id: &JsValue, tracks: &JsValue) -> Promise {
-        self.join_with(channel_id, tracks, &JsValue::UNDEFINED)
-    }
-
-    /// Ends the call for everyone (owner only).
-    fn delete(&self, reason: &JsValue) -> Promise {
-        let mut m = ovsp::json::Map::new();
-        let r = if let Some(r) = reason.as_string() {
-            wire::put(&mut m, "reason", Value::String(r));
-            Ok(())
-        } else if !reason.is_undefined() && !reason.is_null() {
-            Err(ApiError::invalid("reason", "must be a string"))
-        } else {
-            Ok(())
-        };
-        let req = r.map(|_| wire::Req {
-            method: "room.end",
-            params: Value::Object(m),
-        });
-        self.rpc(req, true)
-    }
-
-    /// Publishes local tracks by name.
-    fn add_tracks(&self, tracks: &JsValue) -> Promise {
-        let mut steps = Vec::new();
-        let steps = publish_steps(&mut steps, tracks).map(|_| steps);
-        run_or(&self.inner.handle, steps, Then::Undef)
-    }
-
-    /// Unpublishes tracks by name.
-    fn remove_tracks(&self, name: &JsValue) -> Promise {
-        let steps = names_arg(name, "name").map(|n| track_steps(n, None));
-        run_or(&self.inner.handle, steps, Then::Undef)
-    }
-
-    /// Mutes (`true`) or unmutes local tracks by name.
-    fn mute_tracks(&self, track_name: &JsValue, new_state: &JsValue) -> Promise {
-        let steps = names_arg(track_name, "trackName").and_then(|n| {
-            let muted = new_state
-                .as_bool()
-                .ok_or_else(|| ApiError::invalid("newState", "must be a boolean"))?;
-            Ok(track_steps(n, Some(muted)))
-        });
-        run_or(&self.inner.handle, steps, Then::Undef)
-    }
-
-    /// Mutes or unmutes another user's audio or video (admins only).
-    fn mute_user(
-        &self,
-        user_id: &JsValue,
-        kind: &JsValue,
-        new_state: &JsValue,
-        reason: &JsValue,
-    ) -> Promise {
-        self.rpc(
-            self.mute_user_req(&[user_id, kind, new_state, reason]),
-            false,
-        )
-    }
-
     /// The active users with their tracks and muted states.
     fn get_users(&self) -> Promise {
         let out = Array::new();
@@ -587,13 +547,6 @@ impl Call {
         Promise::resolve(&JsValue::from(out))
     }
 
-    /// Leaves the call: local tracks are stopped and the connection closed.
-    fn leave(&self) -> Promise {
-        run(&self.inner.handle, one(Step::Leave), Then::Undef)
-    }
-}
-
-impl Call {
     #[inline(never)]
     fn build(options: &JsValue) -> Result<Call, ApiError> {
         let tok = common::get_str(options, "token");
@@ -618,25 +571,19 @@ impl Call {
         Ok(Call { inner })
     }
 
-    /// The promise of one request: resolved with the call status (`status`) or `undefined`.
-    #[inline(never)]
-    fn rpc(&self, req: Result<wire::Req, ApiError>, status: bool) -> Promise {
-        let then = if status {
-            Then::CallOk(self.inner.clone())
-        } else {
-            Then::Undef
-        };
-        run_or(&self.inner.handle, req.map(|r| one(rpc(r))), then)
-    }
-
     /// `create`/`join`: the token must grant the channel; then join, configure (`config`) and
     /// publish `tracks`.
     #[inline(never)]
-    fn join_with(&self, channel_id: &JsValue, tracks: &JsValue, config: &JsValue) -> Promise {
-        let steps = (|| {
+    fn join_with(
+        &self,
+        channel_id: &JsValue,
+        tracks: &JsValue,
+        config: Option<&JsValue>,
+    ) -> Result<Vec<Step>, ApiError> {
+        {
             let channel = channel_arg(channel_id)?;
             let mut steps = one(Step::Cmd(Command::Join));
-            if !config.is_undefined() && !config.is_null() {
+            if let Some(config) = config.filter(|c| !c.is_undefined() && !c.is_null()) {
                 steps.push(rpc(wire::call_configure(&common::args(&[config])?)?));
             }
             publish_steps(&mut steps, tracks)?;
@@ -647,17 +594,7 @@ impl Call {
             }
             *self.inner.channel.borrow_mut() = channel;
             Ok(steps)
-        })();
-        run_or(&self.inner.handle, steps, Then::CallOk(self.inner.clone()))
-    }
-
-    /// `addUsers`, `delUsers`, `modUsers` (`op` 0 to 2) and `configure` (4): one request,
-    /// resolved with the call status.
-    fn users(&self, op: u32, users: &JsValue) -> Promise {
-        self.rpc(
-            common::args(&[users]).and_then(|a| wire::call_users(op, &a)),
-            true,
-        )
+        }
     }
 
     #[inline(never)]

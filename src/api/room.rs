@@ -18,9 +18,9 @@ use wasm_bindgen::JsCast;
 use web_sys::MediaStreamTrack;
 
 use super::call::{
-    cat, jobj, kind_str, listen, open, quoted, room_str, rpc, run, run_or, run_steps, Step, Then,
+    cat, jobj, kind_str, listen, open, quoted, room_str, rpc, run_or, run_steps, Step, Then,
 };
-use super::common::{self, get, obj, one, promise, reject, set, to_js, Listeners};
+use super::common::{self, get, obj, one, promise, set, to_js, Listeners};
 use super::error::ApiError;
 use super::token;
 use super::wire;
@@ -491,124 +491,91 @@ impl Room {
     /// The member of [`crate::api::wire::ROOM_API`] at index `i`, with its arguments (the public methods and
     /// getters are installed on the prototype as calls of this one); index 20 is the removal of
     /// a listener (the function `on` returns). `on` (1) returns its error, which the package's
-    /// JS throws.
+    /// JS throws. Every method that returns a promise checks its arguments into the steps it
+    /// runs, and all of them end in one [`run_or`].
     pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
-        match i {
-            0 => self.id(),
-            1 => listen(&self.inner.listeners, a, b),
-            2 => self.connect().into(),
-            3 => self.disconnect().into(),
-            4 => self.update_client_token(a).into(),
-            5 => self.get_state(),
-            6 => self.get_local_participant(),
-            7 => self.streams(None),
-            8 | 9 => {
-                let steps = self.inner.put_stream(a, b, i == 9);
-                run_or(&self.inner.handle, steps, Then::Undef).into()
+        let inner = &self.inner;
+        let steps = match i {
+            0 => return room_str(&inner.handle, false),
+            1 => return listen(&inner.listeners, a, b),
+            2 => {
+                inner.started.set(true);
+                Ok(one(Step::Cmd(Command::Join)))
             }
-            10 => self.remove_stream(a).into(),
-            11 => self.subscription(0, &[a, b, c]).into(),
-            12 => self.subscription(1, &[a, b, c]).into(),
-            13 => self.subscription(2, &[a, b]).into(),
-            14 => self.streams(Some(a.as_string().unwrap_or_default())),
-            15 => self.get_participant_stream(a, b),
-            16 => self.get_webrtc_stats_for_stream(a, b).into(),
-            17 => self.send_message(a, b).into(),
-            18 => self.metrics(a, true).into(),
-            19 => self.metrics(a, false).into(),
-            _ => self.off(a, b),
-        }
+            3 => {
+                inner.disconnecting.set(true);
+                inner.expiry.borrow_mut().take();
+                Ok(one(Step::Leave))
+            }
+            4 => a
+                .as_string()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ApiError::invalid("clientToken", "must be a non-empty string"))
+                .and_then(|t| token::inspect(&t).map(|_| t))
+                .map(|token| one(Step::Cmd(Command::UpdateToken { token }))),
+            5 => return inner.state_js(),
+            6 => {
+                let st = inner.state_js();
+                return get(
+                    &get(&st, "participants"),
+                    &common::get_str(&st, "localParticipantId").unwrap_or_default(),
+                );
+            }
+            7 => return self.streams(None),
+            8 | 9 => inner.put_stream(a, b, i == 9),
+            10 => self.remove_stream(a),
+            11..=13 => self.subscription(i - 11, &[a, b, c][..if i == 13 { 2 } else { 3 }]),
+            14 => return self.streams(Some(a.as_string().unwrap_or_default())),
+            15 => return self.get_participant_stream(a, b),
+            16 => return self.get_webrtc_stats_for_stream(a, b).into(),
+            17 => common::args(&[a, b])
+                .and_then(|a| wire::room_message(&a))
+                .map(|r| one(rpc(r))),
+            18 | 19 => self.metrics(a, i == 18).map(|_| Vec::new()),
+            _ => {
+                if let Some(ev) = a.as_string() {
+                    inner.listeners.off(&ev, b);
+                }
+                return JsValue::UNDEFINED;
+            }
+        };
+        let then = match i {
+            2 | 4 => Then::Arm(inner.clone()),
+            3 => Then::RoomLeft(inner.clone()),
+            _ => Then::Undef,
+        };
+        run_or(&inner.handle, steps, then).into()
     }
 }
 
 impl Room {
-    /// The room id.
-    fn id(&self) -> JsValue {
-        room_str(&self.inner.handle, false)
-    }
-
-    /// Removes the listener `callback` of `event` (what the function returned by `on` does).
-    fn off(&self, event: &JsValue, callback: &JsValue) -> JsValue {
-        if let Some(ev) = event.as_string() {
-            self.inner.listeners.off(&ev, callback);
-        }
-        JsValue::UNDEFINED
-    }
-
-    /// Connects to the room.
-    fn connect(&self) -> Promise {
-        self.inner.started.set(true);
-        run(
-            &self.inner.handle,
-            one(Step::Cmd(Command::Join)),
-            Then::Arm(self.inner.clone()),
-        )
-    }
-
-    /// Disconnects from the room.
-    fn disconnect(&self) -> Promise {
-        self.inner.disconnecting.set(true);
-        self.inner.expiry.borrow_mut().take();
-        run(
-            &self.inner.handle,
-            one(Step::Leave),
-            Then::RoomLeft(self.inner.clone()),
-        )
-    }
-
-    /// Replaces the client token before it expires.
-    fn update_client_token(&self, client_token: &JsValue) -> Promise {
-        let tok = client_token
-            .as_string()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::invalid("clientToken", "must be a non-empty string"))
-            .and_then(|t| token::inspect(&t).map(|_| t));
-        let steps = tok.map(|token| one(Step::Cmd(Command::UpdateToken { token })));
-        run_or(&self.inner.handle, steps, Then::Arm(self.inner.clone()))
-    }
-
-    /// The state: status, local participant id, participants and streams.
-    fn get_state(&self) -> JsValue {
-        self.inner.state_js()
-    }
-
-    /// The local participant.
-    fn get_local_participant(&self) -> JsValue {
-        let st = self.inner.state_js();
-        get(
-            &get(&st, "participants"),
-            &common::get_str(&st, "localParticipantId").unwrap_or_default(),
-        )
-    }
-
-    /// Unpublishes stream `key`.
-    fn remove_stream(&self, key: &JsValue) -> Promise {
-        let steps = key
+    /// The steps that unpublish stream `key`.
+    fn remove_stream(&self, key: &JsValue) -> Result<Vec<Step>, ApiError> {
+        let key = key
             .as_string()
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| ApiError::invalid("key", "must be a non-empty string"))
-            .and_then(|key| {
-                let prefix = cat(&key, ":");
-                let mut steps = Vec::new();
-                for c in self.inner.handle.local_cids() {
-                    if c.starts_with(&prefix) {
-                        steps.push(Step::Unpublish(c));
-                    }
-                }
-                if steps.is_empty() {
-                    return Err(ApiError::new(
-                        ovsp::codes::Code::TRACK_NOT_FOUND,
-                        quoted("no local stream ", &key, ""),
-                    ));
-                }
-                Ok(steps)
-            });
-        run_or(&self.inner.handle, steps, Then::Undef)
+            .ok_or_else(|| ApiError::invalid("key", "must be a non-empty string"))?;
+        let prefix = cat(&key, ":");
+        let mut steps = Vec::new();
+        for c in self.inner.handle.local_cids() {
+            if c.starts_with(&prefix) {
+                steps.push(Step::Unpublish(c));
+            }
+        }
+        if steps.is_empty() {
+            return Err(ApiError::new(
+                ovsp::codes::Code::TRACK_NOT_FOUND,
+                quoted("no local stream ", &key, ""),
+            ));
+        }
+        Ok(steps)
     }
 
+    /// The step of `addSubscription`, `updateSubscription` or `removeSubscription` (`op` 0 to
+    /// 2).
     #[inline(never)]
-    fn subscription(&self, op: u8, a: &[&JsValue]) -> Promise {
-        let steps = (|| {
+    fn subscription(&self, op: u32, a: &[&JsValue]) -> Result<Vec<Step>, ApiError> {
+        {
             let args = common::args(a)?;
             let member = wire::arg_str(&args, 0, "participantId")?;
             wire::check_id(&member, "participantId")?;
@@ -636,8 +603,7 @@ impl Room {
                 remove,
                 settings: Vec::new(),
             })))
-        })();
-        run_or(&self.inner.handle, steps, Then::Undef)
+        }
     }
 
     /// The streams of participant `pid` as a `Map` by key, or without `pid` the local
@@ -724,28 +690,18 @@ impl Room {
         })
     }
 
-    /// Sends a message to everyone, or to `recipients`.
-    fn send_message(&self, message: &JsValue, recipients: &JsValue) -> Promise {
-        let steps = common::args(&[message, recipients])
-            .and_then(|a| wire::room_message(&a))
-            .map(|r| one(rpc(r)));
-        run_or(&self.inner.handle, steps, Then::Undef)
-    }
-
     /// `enableNetworkMetricsReport` (`on`) / `disableNetworkMetricsReport`: starts or stops
     /// `network_metrics_report` events for these participants (stopping without a list stops
     /// them all).
     #[inline(never)]
-    fn metrics(&self, ids: &JsValue, on: bool) -> Promise {
+    fn metrics(&self, ids: &JsValue, on: bool) -> Result<(), ApiError> {
         let ids = if !on && (ids.is_undefined() || ids.is_null()) {
             None
         } else {
-            match common::args(&[ids])
-                .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))
-            {
-                Ok(v) => Some(v),
-                Err(e) => return reject(e),
-            }
+            Some(
+                common::args(&[ids])
+                    .and_then(|a| wire::arg_str_list(&a, 0, "participantIds", false))?,
+            )
         };
         let mut m = self.inner.metrics_for.borrow_mut();
         match ids {
@@ -767,6 +723,6 @@ impl Room {
                 }
             }
         }
-        Promise::resolve(&JsValue::UNDEFINED)
+        Ok(())
     }
 }

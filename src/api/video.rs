@@ -445,6 +445,7 @@ enum Job {
 fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
+        let mut given = JsValue::UNDEFINED;
         match &job {
             Job::Stats(room) => {
                 let s = room.handle.stats().await;
@@ -457,11 +458,12 @@ fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
             Job::Connect(room) => {
                 let join = common::one(Step::Cmd(Command::Join));
                 run_steps(room.handle.clone(), join, Then::Undef).await?;
+                // Only `connect()` reads `options.tracks`.
+                given = get(&options, "tracks");
             }
             _ => {}
         }
-        let given = get(&options, "tracks");
-        let tracks: Array = if matches!(job, Job::Connect(_)) && Array::is_array(&given) {
+        let tracks: Array = if Array::is_array(&given) {
             given.unchecked_into()
         } else {
             for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {

@@ -28,7 +28,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
 use super::call::{fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then};
-use super::common::{self, get, invoke, obj, promise, reject, set, Listeners};
+use super::common::{self, get, invoke, obj, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
 use crate::web::media::Source;
@@ -230,35 +230,7 @@ impl LocalTrack {
     }
     /// Re-acquires the device with new constraints and sends the new track.
     fn restart(&self, constraints: &JsValue) -> Promise {
-        let inner = self.inner.clone();
-        let source = if inner.kind == "audio" {
-            Source::Microphone
-        } else {
-            Source::Camera
-        };
-        let acquire = common::acquire(source, constraints);
-        promise(async move {
-            let t = acquire.await?;
-            let room = inner.room.borrow().upgrade();
-            match room {
-                Some(room) => {
-                    room.handle
-                        .replace_track(&inner.id, t.clone())
-                        .await
-                        .map_err(ApiError::from)?;
-                }
-                None => {
-                    if let Some(old) = inner.track.borrow().as_ref() {
-                        old.stop();
-                    }
-                }
-            }
-            for el in inner.elements.borrow().iter() {
-                show(el, &t);
-            }
-            *inner.track.borrow_mut() = Some(t);
-            Ok(JsValue::UNDEFINED)
-        })
+        common::promise_of(task(Job::Restart(self.inner.clone()), constraints.clone()))
     }
     /// Shows the track in `element` (or a new `<audio>`/`<video>` element), returned.
     fn attach(&self, element: &JsValue) -> Result<HtmlMediaElement, JsValue> {
@@ -452,34 +424,102 @@ pub fn create_local_data_track(options: JsValue) -> Result<JsValue, JsValue> {
 /// Acquires local audio and video tracks.
 #[wasm_bindgen(js_name = createLocalTracks, skip_typescript)]
 pub fn create_local_tracks(options: JsValue) -> Promise {
-    common::promise_of(local_tracks(options))
+    common::promise_of(task(Job::Tracks, options))
 }
 
-/// The local tracks of `options.audio` and `options.video`: an `Array` (the future is the
-/// promise's own type, so `createLocalTracks` needs no other).
-fn local_tracks(options: JsValue) -> common::Op<'static, JsValue> {
+/// What [`task`] does.
+enum Job {
+    /// Joins the room, then publishes `options.tracks` (or the local tracks of `options`);
+    /// resolves with the room.
+    Connect(Rc<Inner>),
+    /// The local tracks of `options.audio` and `options.video`: an `Array`.
+    Tracks,
+    /// Re-acquires the track's device with the constraints `options` and sends the new track
+    /// in place of the old one.
+    Restart(Rc<LocalInner>),
+    /// The stats reports of the room's publishing and subscribing connections: an `Array`.
+    Stats(Rc<Inner>),
+}
+
+/// The one asynchronous body of this module's promises (one state machine for all of them).
+fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
-        for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
-            let c = get(&options, k);
-            if c == JsValue::FALSE {
-                continue;
+        let mut given = JsValue::UNDEFINED;
+        match &job {
+            Job::Stats(room) => {
+                let s = room.handle.stats().await;
+                for r in [&s.publish_report, &s.subscribe_report] {
+                    let Some(r) = r else { continue };
+                    out.push(r);
+                }
+                return Ok(out.into());
             }
-            let c = if c.is_undefined() || c.is_null() {
-                JsValue::TRUE
-            } else {
-                c
-            };
-            let t = common::acquire(source, &c).await?;
-            let kind = if k == "audio" { "audio" } else { "video" };
-            out.push(&wrap_local(LocalInner::new(
-                None,
-                kind,
-                Some(t),
-                DataTrackOptions::default(),
-            )));
+            Job::Connect(room) => {
+                let join = common::one(Step::Cmd(Command::Join));
+                run_steps(room.handle.clone(), join, Then::Undef).await?;
+                // Only `connect()` reads `options.tracks`.
+                given = get(&options, "tracks");
+            }
+            _ => {}
         }
-        Ok(out.into())
+        let tracks: Array = if Array::is_array(&given) {
+            given.unchecked_into()
+        } else {
+            for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
+                let c = match &job {
+                    // A restart asks for the track's own device (a camera unless audio).
+                    Job::Restart(l) if (l.kind == "audio") == (k == "audio") => options.clone(),
+                    Job::Restart(_) => continue,
+                    _ => {
+                        let c = get(&options, k);
+                        if c == JsValue::FALSE {
+                            continue;
+                        }
+                        if c.is_undefined() || c.is_null() {
+                            JsValue::TRUE
+                        } else {
+                            c
+                        }
+                    }
+                };
+                let t = common::acquire(source, &c).await?;
+                if let Job::Restart(l) = &job {
+                    let room = l.room.borrow().upgrade();
+                    match room {
+                        Some(room) => {
+                            let step = common::one(Step::Replace(l.id.clone(), t.clone()));
+                            run_steps(room.handle.clone(), step, Then::Undef).await?;
+                        }
+                        None => {
+                            if let Some(old) = l.track.borrow().as_ref() {
+                                old.stop();
+                            }
+                        }
+                    }
+                    for el in l.elements.borrow().iter() {
+                        show(el, &t);
+                    }
+                    *l.track.borrow_mut() = Some(t);
+                    return Ok(JsValue::UNDEFINED);
+                }
+                out.push(&wrap_local(LocalInner::new(
+                    None,
+                    k,
+                    Some(t),
+                    DataTrackOptions::default(),
+                )));
+            }
+            out
+        };
+        if let Job::Connect(room) = &job {
+            for t in tracks.iter() {
+                let (steps, then) = room.publish_plan(&t, &JsValue::UNDEFINED)?;
+                run_steps(room.handle.clone(), steps, then).await?;
+            }
+            return Ok(room.room_obj());
+        }
+        Ok(tracks.into())
     })
 }
 
@@ -1355,16 +1395,7 @@ impl VideoRoom {
     }
     /// Stats reports of the publishing and subscribing connections.
     fn get_stats(&self) -> Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            let s = inner.handle.stats().await;
-            let out = Array::new();
-            for r in [&s.publish_report, &s.subscribe_report] {
-                let Some(r) = r else { continue };
-                out.push(r);
-            }
-            Ok(out.into())
-        })
+        common::promise_of(task(Job::Stats(self.inner.clone()), JsValue::UNDEFINED))
     }
 }
 
@@ -1441,19 +1472,5 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
     });
     // The local participant is the first object: [`LOCAL`].
     inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
-    promise(async move {
-        let join = common::one(Step::Cmd(Command::Join));
-        run_steps(inner.handle.clone(), join, Then::Undef).await?;
-        let given = get(&options, "tracks");
-        let tracks: Array = if Array::is_array(&given) {
-            given.unchecked_into()
-        } else {
-            local_tracks(options).await?.unchecked_into()
-        };
-        for t in tracks.iter() {
-            let (steps, then) = inner.publish_plan(&t, &JsValue::UNDEFINED)?;
-            run_steps(inner.handle.clone(), steps, then).await?;
-        }
-        Ok(inner.room_obj())
-    })
+    common::promise_of(task(Job::Connect(inner), options))
 }

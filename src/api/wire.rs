@@ -370,6 +370,8 @@ pub enum Check {
 pub enum RsArg {
     /// The params object (argument 0), required when `true`.
     Obj(bool),
+    /// The `config` object (argument 0), required.
+    Config,
     /// A string (JS key, wire key, required, check); a required one must not be empty.
     Str(&'static str, &'static str, bool, Check),
     /// An optional boolean (JS key, wire key).
@@ -398,14 +400,17 @@ pub enum RsArg {
     ValueFalse,
 }
 
-/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity and a media position (ms).
-const RANGES: [(i64, i64); 3] = [(-50, 50), (0, 100), (0, i64::MAX / 2)];
+/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity, a media position (ms) and a
+/// call's user limit.
+const RANGES: [(i64, i64); 4] = [(-50, 50), (0, 100), (0, i64::MAX / 2), (1, 100_000)];
 /// The [`RANGES`] index of a volume (-50 to 50 dB).
 const VOLUME_DB: u8 = 0;
 /// The [`RANGES`] index of a percentage (0 to 100).
 const PERCENT: u8 = 1;
 /// The [`RANGES`] index of a non-negative duration in milliseconds.
 const MILLIS: u8 = 2;
+/// The [`RANGES`] index of a call's `maxUsers`.
+const USERS: u8 = 3;
 
 /// What the reply of a RoomSession request resolves to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -667,14 +672,21 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
 /// Builds the request of entry `i` of [`ROOM_SESSION_REQUESTS`] (see [`room_session`]).
 #[inline(never)]
 pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
-    let Some(&RsReq {
-        mut method,
-        args: spec,
-        ..
-    }) = ROOM_SESSION_REQUESTS.get(i)
-    else {
+    let Some(e) = ROOM_SESSION_REQUESTS.get(i) else {
         return Err(ApiError::unsupported("this method"));
     };
+    build(e.method, e.args, args, self_id)
+}
+
+/// The request of OVSP `method` with params read from `args` as `spec` says (`self_id` is
+/// the local member id for `"self"` in positions): the one argument interpreter.
+#[inline(never)]
+fn build(
+    mut method: &'static str,
+    spec: &[RsArg],
+    args: &[Value],
+    self_id: &str,
+) -> Result<Req, ApiError> {
     let mut m = Map::new();
     let mut o = None;
     for f in spec {
@@ -682,6 +694,10 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
         let (name, key, v, req): (&str, &str, Option<Value>, bool) = match *f {
             A::Obj(req) => {
                 o = params_obj(args, 0, "params", req)?;
+                continue;
+            }
+            A::Config => {
+                o = params_obj(args, 0, "config", true)?;
                 continue;
             }
             A::Str(js, w, req, check) => {
@@ -1153,28 +1169,18 @@ pub fn call_users(op: u32, args: &[Value]) -> Result<Req, ApiError> {
 
 /// `configure(config)` as `room.configure`.
 pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
-    let o = params_obj(args, 0, "config", true)?;
-    let mut m = Map::new();
-    if let Some(v) = field(o, "maxUsers") {
-        put(
-            &mut m,
-            "max_members",
-            Value::from(number_in(v, "maxUsers", 1, 100_000)?),
-        );
-    }
-    for (js, wire) in [
-        ("hideVideoMuted", "hide_video_muted"),
-        ("prioritizeHandraise", "prioritize_handraise"),
-    ] {
-        if let Some(b) = opt_bool(o, js)? {
-            put(&mut m, wire, Value::Bool(b));
-        }
-    }
-    if let Some(l) = opt_str(o, "defaultLayout")? {
-        check_layout(&l)?;
-        put(&mut m, "default_layout", Value::String(l));
-    }
-    Ok(Req::new("room.configure", Value::Object(m)))
+    build(
+        "room.configure",
+        &[
+            A::Config,
+            A::Num("maxUsers", "max_members", USERS, false),
+            A::Bool("hideVideoMuted", "hide_video_muted"),
+            A::Bool("prioritizeHandraise", "prioritize_handraise"),
+            A::Str("defaultLayout", "default_layout", false, C::Layout),
+        ],
+        args,
+        "",
+    )
 }
 
 /// `muteUser(userId, kind, newState, reason?)`: the member mute request for a resolved

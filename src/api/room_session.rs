@@ -361,9 +361,24 @@ impl Rs {
     }
 
     fn clear_view(&self) {
+        self.drop_tiles(&[], true);
+    }
+
+    /// Drops every video tile but those of `keep`, in order, and with `audio` every attached
+    /// remote audio too.
+    fn drop_tiles(&self, keep: &[&str], audio: bool) {
         loop {
-            let key = self.tiles.borrow().keys().next().cloned();
-            let key = key.or_else(|| self.audio_out.borrow().first().cloned());
+            let key = self
+                .tiles
+                .borrow()
+                .keys()
+                .find(|k| !keep.contains(&k.as_str()))
+                .cloned();
+            let key = key.or_else(|| {
+                audio
+                    .then(|| self.audio_out.borrow().first().cloned())
+                    .flatten()
+            });
             let Some(k) = key else { break };
             self.drop_track(&k);
         }
@@ -381,19 +396,8 @@ impl Rs {
                 Some(l) => &l.layers,
                 None => &[],
             };
-            let mut keys: Vec<(&str, &str)> = Vec::new();
-            if s.local_tracks.contains_key(CAM) {
-                keys.push((s.self_id().unwrap_or_default(), CAM));
-            }
-            for m in s.members.values() {
-                for t in &m.tracks {
-                    if t.kind == TrackKind::Video {
-                        keys.push((&m.id, &t.id));
-                    }
-                }
-            }
             let mut videos: Vec<(String, String, _)> = Vec::new();
-            for (member, key) in keys {
+            let mut add = |member: &str, key: &str| {
                 let mut rect = None;
                 if !videos.iter().any(|v| v.0 == member) {
                     for l in layers {
@@ -404,6 +408,16 @@ impl Rs {
                     }
                 }
                 videos.push((member.to_owned(), key.to_owned(), rect));
+            };
+            if s.local_tracks.contains_key(CAM) {
+                add(s.self_id().unwrap_or_default(), CAM);
+            }
+            for m in s.members.values() {
+                for t in &m.tracks {
+                    if t.kind == TrackKind::Video {
+                        add(&m.id, &t.id);
+                    }
+                }
             }
             (videos, layers.iter().all(|l| l.member_id.is_none()))
         });
@@ -456,15 +470,7 @@ impl Rs {
             }
             let _ = el.set_attribute("style", &css);
         }
-        let mut stale = Vec::new();
-        for k in self.tiles.borrow().keys() {
-            if !live.contains(&k.as_str()) {
-                stale.push(k.clone());
-            }
-        }
-        for k in stale {
-            self.drop_track(&k);
-        }
+        self.drop_tiles(&live, false);
     }
 
     // ---- media ------------------------------------------------------------------------

@@ -364,6 +364,67 @@ pub enum Check {
     Position,
 }
 
+/// An argument's JS key with the wire key it becomes, as an index of [`KEYS`] (a spec
+/// entry is then a few bytes of data instead of two string references).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Key {
+    /// `memberId` (`member_id`).
+    MemberId,
+    /// `name` (`name`).
+    Name,
+    /// `position` (`position`).
+    Position,
+    /// `url` (`url`).
+    Url,
+    /// `layout` (`layout`).
+    Layout,
+    /// `defaultLayout` (`default_layout`).
+    DefaultLayout,
+    /// `joinAudioMuted` (`join_audio_muted`).
+    JoinAudioMuted,
+    /// `joinVideoMuted` (`join_video_muted`).
+    JoinVideoMuted,
+    /// `hideVideoMuted` (`hide_video_muted`).
+    HideVideoMuted,
+    /// `prioritizeHandraise` (`prioritize_handraise`).
+    PrioritizeHandraise,
+    /// `permissions` (`permissions`).
+    Permissions,
+    /// `keys` (`keys`).
+    Keys,
+    /// `volume` (`volume`).
+    Volume,
+    /// `value` (`value`).
+    Value,
+    /// `seekPosition` (`seek_position_ms`).
+    SeekPosition,
+    /// `maxUsers` (`max_members`).
+    MaxUsers,
+    /// `param` (`enable`).
+    Param,
+}
+
+/// The (JS key, wire key) of each [`Key`].
+const KEYS: [(&str, &str); 17] = [
+    ("memberId", "member_id"),
+    ("name", "name"),
+    ("position", "position"),
+    ("url", "url"),
+    ("layout", "layout"),
+    ("defaultLayout", "default_layout"),
+    ("joinAudioMuted", "join_audio_muted"),
+    ("joinVideoMuted", "join_video_muted"),
+    ("hideVideoMuted", "hide_video_muted"),
+    ("prioritizeHandraise", "prioritize_handraise"),
+    ("permissions", "permissions"),
+    ("keys", "keys"),
+    ("volume", "volume"),
+    ("value", "value"),
+    ("seekPosition", "seek_position_ms"),
+    ("maxUsers", "max_members"),
+    ("param", "enable"),
+];
+
 /// One part of a RoomSession request's params, read in order by [`room_session_at`]: the
 /// arguments of a method are data (a list of these), not code.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -372,24 +433,24 @@ pub enum RsArg {
     Obj(bool),
     /// The `config` object (argument 0), required.
     Config,
-    /// A string (JS key, wire key, required, check); a required one must not be empty.
-    Str(&'static str, &'static str, bool, Check),
-    /// An optional boolean (JS key, wire key).
-    Bool(&'static str, &'static str),
+    /// A string (key, required, check); a required one must not be empty.
+    Str(Key, bool, Check),
+    /// An optional boolean.
+    Bool(Key),
     /// A list of non-empty strings (key, required).
-    List(&'static str, bool),
+    List(Key, bool),
     /// `meta`, an object (required when `true`).
     Meta(bool),
-    /// A number rounded into a range of [`RANGES`] (JS key, wire key, range index, required).
-    Num(&'static str, &'static str, u8, bool),
+    /// A number rounded into a range of [`RANGES`] (key, range index, required).
+    Num(Key, u8, bool),
     /// `positions` (required when `true`): `{memberId | "self": position}`.
     Positions(bool),
     /// `mediaAllowed` as `media_allowed`, for a promote (`true`) or a demote.
     Media(bool),
     /// `raised: false` lowers the hand instead.
     Hand,
-    /// Argument 0 as a boolean (name, wire key, required; `true` when absent).
-    ArgBool(&'static str, &'static str, bool),
+    /// Argument 0 as a boolean (its name and wire key, required; `true` when absent).
+    ArgBool(Key, bool),
     /// Argument 0, an object, as `meta`.
     ArgMeta,
     /// Argument 0, a list of strings, as `keys`.
@@ -460,21 +521,18 @@ macro_rules! rq {
 }
 
 use Check as C;
+use Key as K;
 use RsArg as A;
 use RsReply as R;
 
-const MEMBER_ID: RsArg = A::Str("memberId", "member_id", false, C::Id);
-const REQ_MEMBER_ID: RsArg = A::Str("memberId", "member_id", true, C::Id);
+const MEMBER_ID: RsArg = A::Str(K::MemberId, false, C::Id);
+const REQ_MEMBER_ID: RsArg = A::Str(K::MemberId, true, C::Id);
 const MEMBER: &[RsArg] = &[A::Obj(false), MEMBER_ID];
 const EMPTY: &[RsArg] = &[];
-const VOLUME: &[RsArg] = &[
-    A::Obj(true),
-    MEMBER_ID,
-    A::Num("volume", "volume", VOLUME_DB, true),
-];
+const VOLUME: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Num(K::Volume, VOLUME_DB, true)];
 const META: &[RsArg] = &[A::ArgMeta];
 const MEMBER_META: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Meta(true)];
-const URL: RsArg = A::Str("url", "url", true, C::Any);
+const URL: RsArg = A::Str(K::Url, true, C::Any);
 
 /// Every RoomSession method that is a plain request: JS name, OVSP method, how its arguments
 /// are read and what its reply becomes. Device, media and egress-object methods are handled
@@ -507,10 +565,10 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         &[
             A::Obj(true),
             REQ_MEMBER_ID,
-            A::List("permissions", false),
+            A::List(K::Permissions, false),
             A::Media(true),
-            A::Bool("joinAudioMuted", "join_audio_muted"),
-            A::Bool("joinVideoMuted", "join_video_muted"),
+            A::Bool(K::JoinAudioMuted),
+            A::Bool(K::JoinVideoMuted),
             A::Meta(false),
         ],
         R::Nothing
@@ -530,13 +588,13 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setPrioritizeHandraise",
         "room.set_prioritize_handraise",
-        &[A::ArgBool("param", "enable", false)],
+        &[A::ArgBool(K::Param, false)],
         R::Enable
     ),
     rq!(
         "setHideVideoMuted",
         "room.set_hide_video_muted",
-        &[A::ArgBool("value", "value", true)],
+        &[A::ArgBool(K::Value, true)],
         R::Nothing
     ),
     rq!(
@@ -572,11 +630,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setInputSensitivity",
         "member.set_input_sensitivity",
-        &[
-            A::Obj(true),
-            MEMBER_ID,
-            A::Num("value", "value", PERCENT, true)
-        ],
+        &[A::Obj(true), MEMBER_ID, A::Num(K::Value, PERCENT, true)],
         R::Nothing
     ),
     rq!("getMeta", "room.get_meta", EMPTY, R::Meta),
@@ -594,7 +648,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "deleteMemberMeta",
         "member.delete_meta",
-        &[A::Obj(true), MEMBER_ID, A::List("keys", true)],
+        &[A::Obj(true), MEMBER_ID, A::List(K::Keys, true)],
         R::Nothing
     ),
     rq!("getLayouts", "layout.list", EMPTY, R::Layouts),
@@ -603,7 +657,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "layout.set",
         &[
             A::Obj(true),
-            A::Str("name", "name", true, C::Layout),
+            A::Str(K::Name, true, C::Layout),
             A::Positions(false)
         ],
         R::Nothing
@@ -620,7 +674,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         &[
             A::Obj(true),
             MEMBER_ID,
-            A::Str("position", "position", true, C::Position)
+            A::Str(K::Position, true, C::Position)
         ],
         R::Nothing
     ),
@@ -642,9 +696,9 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         &[
             A::Obj(true),
             URL,
-            A::Num("volume", "volume", VOLUME_DB, false),
-            A::Num("seekPosition", "seek_position_ms", MILLIS, false),
-            A::Str("layout", "layout", false, C::Layout),
+            A::Num(K::Volume, VOLUME_DB, false),
+            A::Num(K::SeekPosition, MILLIS, false),
+            A::Str(K::Layout, false, C::Layout),
             A::Positions(false),
         ],
         R::Egress("playback")
@@ -700,7 +754,8 @@ fn build(
                 o = params_obj(args, 0, "config", true)?;
                 continue;
             }
-            A::Str(js, w, req, check) => {
+            A::Str(k, req, check) => {
+                let (js, w) = KEYS[k as usize];
                 let s = opt_str(o, js)?;
                 if let Some(s) = &s {
                     if req && s.is_empty() {
@@ -715,8 +770,12 @@ fn build(
                 }
                 (js, w, s.map(Value::String), req)
             }
-            A::Bool(js, w) => (js, w, opt_bool(o, js)?.map(Value::Bool), false),
+            A::Bool(k) => {
+                let (js, w) = KEYS[k as usize];
+                (js, w, opt_bool(o, js)?.map(Value::Bool), false)
+            }
             A::List(k, req) => {
+                let k = KEYS[k as usize].0;
                 let v = match field(o, k) {
                     Some(v) => Some(strings(str_list(v, k)?)),
                     None => None,
@@ -724,7 +783,8 @@ fn build(
                 (k, k, v, req)
             }
             A::Meta(req) => ("meta", "meta", opt_meta(o, "meta")?, req),
-            A::Num(js, w, range, req) => {
+            A::Num(k, range, req) => {
+                let (js, w) = KEYS[k as usize];
                 let (lo, hi) = RANGES[range as usize];
                 let v = match field(o, js) {
                     Some(v) => Some(Value::from(number_in(v, js, lo, hi)?)),
@@ -746,7 +806,8 @@ fn build(
                 }
                 continue;
             }
-            A::ArgBool(name, w, req) => {
+            A::ArgBool(k, req) => {
+                let (name, w) = KEYS[k as usize];
                 let b = arg_bool(args, 0, name)?;
                 let v = if req { b } else { Some(b.unwrap_or(true)) };
                 (name, w, v.map(Value::Bool), req)
@@ -1173,10 +1234,10 @@ pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
         "room.configure",
         &[
             A::Config,
-            A::Num("maxUsers", "max_members", USERS, false),
-            A::Bool("hideVideoMuted", "hide_video_muted"),
-            A::Bool("prioritizeHandraise", "prioritize_handraise"),
-            A::Str("defaultLayout", "default_layout", false, C::Layout),
+            A::Num(K::MaxUsers, USERS, false),
+            A::Bool(K::HideVideoMuted),
+            A::Bool(K::PrioritizeHandraise),
+            A::Str(K::DefaultLayout, false, C::Layout),
         ],
         args,
         "",

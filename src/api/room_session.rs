@@ -850,8 +850,9 @@ impl Rs {
         let (key, val): (&str, JsValue) = match reply {
             wire::RsReply::Nothing => return JsValue::UNDEFINED,
             wire::RsReply::Enable => return enable.unwrap_or(true).into(),
-            wire::RsReply::Egress(kind) => {
-                return self.egress(kind, v.get(kind).cloned().unwrap_or_default())
+            wire::RsReply::Egress(k) => {
+                let kind = wire::EGRESS_KINDS[k as usize];
+                return self.egress(kind, v.get(kind).cloned().unwrap_or_default());
             }
             wire::RsReply::Layouts => return to_js(&wire::layout_names(&v)),
             wire::RsReply::Meta => ("meta", v.get("meta").map(to_js).unwrap_or_else(obj)),
@@ -865,7 +866,8 @@ impl Rs {
                 }
                 ("members", to_js(&Value::Array(list)))
             }
-            wire::RsReply::List(kind) => {
+            wire::RsReply::List(k) => {
+                let kind = wire::EGRESS_KINDS[k as usize];
                 let mut key = String::from(kind);
                 key.push('s');
                 let l = self.egress_list(kind, list(&key));

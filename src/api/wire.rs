@@ -473,6 +473,9 @@ const MILLIS: u8 = 2;
 /// The [`RANGES`] index of a call's `maxUsers`.
 const USERS: u8 = 3;
 
+/// The egress kinds, by the index [`RsReply::Egress`] and [`RsReply::List`] give.
+pub const EGRESS_KINDS: [&str; 3] = ["recording", "playback", "stream"];
+
 /// What the reply of a RoomSession request resolves to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RsReply {
@@ -486,11 +489,12 @@ pub enum RsReply {
     Layouts,
     /// The `enable` flag sent.
     Enable,
-    /// The object under this key of the reply (`recording`, `playback`, `stream`), as a
-    /// control object of that kind.
-    Egress(&'static str),
-    /// `{<kind>s: [...]}`: the list under the kind's plural key, as control objects.
-    List(&'static str),
+    /// The object under the key of the reply that is this kind of [`EGRESS_KINDS`]
+    /// (`recording`, `playback`, `stream`), as a control object of that kind.
+    Egress(u8),
+    /// `{<kind>s: [...]}`: the list under the plural key of this kind of [`EGRESS_KINDS`], as
+    /// control objects.
+    List(u8),
 }
 
 /// A RoomSession method that is a plain request.
@@ -678,18 +682,8 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         ],
         R::Nothing
     ),
-    rq!(
-        "startRecording",
-        "recording.start",
-        EMPTY,
-        R::Egress("recording")
-    ),
-    rq!(
-        "getRecordings",
-        "recording.list",
-        EMPTY,
-        R::List("recording")
-    ),
+    rq!("startRecording", "recording.start", EMPTY, R::Egress(0)),
+    rq!("getRecordings", "recording.list", EMPTY, R::List(0)),
     rq!(
         "play",
         "playback.start",
@@ -701,16 +695,16 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
             A::Str(K::Layout, false, C::Layout),
             A::Positions(false),
         ],
-        R::Egress("playback")
+        R::Egress(1)
     ),
-    rq!("getPlaybacks", "playback.list", EMPTY, R::List("playback")),
+    rq!("getPlaybacks", "playback.list", EMPTY, R::List(1)),
     rq!(
         "startStream",
         "stream.start",
         &[A::Obj(true), URL],
-        R::Egress("stream")
+        R::Egress(2)
     ),
-    rq!("getStreams", "stream.list", EMPTY, R::List("stream")),
+    rq!("getStreams", "stream.list", EMPTY, R::List(2)),
 ];
 
 /// Builds the request of a RoomSession method (`js` is the JS method name, `args` its

@@ -830,7 +830,10 @@ fn build(
 /// `"playback"` or `"stream"`, `js` one of [`EGRESS_METHODS`]).
 pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, ApiError> {
     match EGRESS_METHODS.iter().position(|m| *m == js) {
-        Some(i) => egress_at(kind, id, i, args),
+        Some(i) => {
+            let k = EGRESS_KINDS.iter().position(|k| *k == kind).unwrap_or(2);
+            egress_at(k as u8, id, i, args)
+        }
         None => Err(ApiError::unsupported(js)),
     }
 }
@@ -859,14 +862,12 @@ const EGRESS_REQUESTS: [[&str; 7]; 3] = [
     ["", "", "stream.stop", "", "", "", ""],
 ];
 
-/// Builds the request of egress method `i` of [`EGRESS_METHODS`] (see [`egress`]).
+/// Builds the request of egress method `i` of [`EGRESS_METHODS`] for an object of `kind`, an
+/// index of [`EGRESS_KINDS`] (see [`egress`]).
 #[inline(never)]
-pub fn egress_at(kind: &str, id: &str, i: usize, args: &[Value]) -> Result<Req, ApiError> {
-    let (k, key) = match kind {
-        "recording" => (0, "recording_id"),
-        "playback" => (1, "playback_id"),
-        _ => (2, "stream_id"),
-    };
+pub fn egress_at(kind: u8, id: &str, i: usize, args: &[Value]) -> Result<Req, ApiError> {
+    let k = (kind as usize).min(2);
+    let key = ["recording_id", "playback_id", "stream_id"][k];
     let method = EGRESS_REQUESTS[k].get(i).copied().unwrap_or_default();
     if method.is_empty() {
         return Err(ApiError::unsupported(

@@ -69,16 +69,24 @@ fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
     ovsp::json::encode(v)
 }
 
-/// The recordings, playbacks or streams (`kind`) of the room, as JSON.
+/// The recordings, playbacks or streams (`kind`, an index of [`wire::EGRESS_KINDS`]) of the
+/// room, as JSON.
 #[inline(never)]
-fn egress_of(s: &convene_core::State, kind: &str) -> Vec<Value> {
+fn egress_of(s: &convene_core::State, kind: u8) -> Vec<Value> {
     let mut out = Vec::new();
     match kind {
-        "recording" => s.recordings.values().for_each(|v| out.push(enc(v))),
-        "playback" => s.playbacks.values().for_each(|v| out.push(enc(v))),
+        0 => s.recordings.values().for_each(|v| out.push(enc(v))),
+        1 => s.playbacks.values().for_each(|v| out.push(enc(v))),
         _ => s.rtmp_streams.values().for_each(|v| out.push(enc(v))),
     }
     out
+}
+
+/// The plural key of egress kind `kind` (`recordings`, `playbacks`, `streams`).
+fn plural(kind: u8) -> String {
+    let mut key = String::from(wire::EGRESS_KINDS[kind as usize]);
+    key.push('s');
+    key
 }
 
 /// `roomId` and `roomSessionId` of an object the facade shows.
@@ -168,21 +176,20 @@ impl Rs {
             return JsValue::UNDEFINED;
         };
         let v = to_js(&v);
-        for kind in ["recording", "playback", "stream"] {
-            let mut key = String::from(kind);
-            key.push('s');
-            set(&v, &key, &self.egress_now(kind));
+        for kind in 0..3 {
+            set(&v, &plural(kind), &self.egress_now(kind));
         }
         v
     }
 
-    /// The room's recordings, playbacks or streams (`kind`) now, as objects.
-    fn egress_now(self: &Rc<Self>, kind: &'static str) -> JsValue {
+    /// The room's recordings, playbacks or streams (`kind`, see [`egress_of`]) now, as
+    /// objects.
+    fn egress_now(self: &Rc<Self>, kind: u8) -> JsValue {
         let list = self.state(|s| egress_of(s, kind));
         self.egress_list(kind, list)
     }
 
-    fn egress(self: &Rc<Self>, kind: &'static str, data: Value) -> JsValue {
+    fn egress(self: &Rc<Self>, kind: u8, data: Value) -> JsValue {
         Egress {
             rs: self.clone(),
             kind,
@@ -192,7 +199,7 @@ impl Rs {
         .into()
     }
 
-    fn egress_list(self: &Rc<Self>, kind: &'static str, list: Vec<Value>) -> JsValue {
+    fn egress_list(self: &Rc<Self>, kind: u8, list: Vec<Value>) -> JsValue {
         let out = js_sys::Array::new();
         for d in list {
             out.push(&self.egress(kind, d));
@@ -257,16 +264,12 @@ impl Rs {
             }
             CoreEvent::RecordingStarted { recording }
             | CoreEvent::RecordingUpdated { recording }
-            | CoreEvent::RecordingEnded { recording } => {
-                return self.egress("recording", enc(recording))
-            }
+            | CoreEvent::RecordingEnded { recording } => return self.egress(0, enc(recording)),
             CoreEvent::PlaybackStarted { playback }
             | CoreEvent::PlaybackUpdated { playback }
-            | CoreEvent::PlaybackEnded { playback } => {
-                return self.egress("playback", enc(playback))
-            }
+            | CoreEvent::PlaybackEnded { playback } => return self.egress(1, enc(playback)),
             CoreEvent::RtmpStreamStarted { stream } | CoreEvent::RtmpStreamEnded { stream, .. } => {
-                return self.egress("stream", enc(stream))
+                return self.egress(2, enc(stream))
             }
             _ => return JsValue::UNDEFINED,
         };
@@ -361,9 +364,24 @@ impl Rs {
     }
 
     fn clear_view(&self) {
+        self.drop_tiles(&[], true);
+    }
+
+    /// Drops every video tile but those of `keep`, in order, and with `audio` every attached
+    /// remote audio too.
+    fn drop_tiles(&self, keep: &[&str], audio: bool) {
         loop {
-            let key = self.tiles.borrow().keys().next().cloned();
-            let key = key.or_else(|| self.audio_out.borrow().first().cloned());
+            let key = self
+                .tiles
+                .borrow()
+                .keys()
+                .find(|k| !keep.contains(&k.as_str()))
+                .cloned();
+            let key = key.or_else(|| {
+                audio
+                    .then(|| self.audio_out.borrow().first().cloned())
+                    .flatten()
+            });
             let Some(k) = key else { break };
             self.drop_track(&k);
         }
@@ -381,19 +399,8 @@ impl Rs {
                 Some(l) => &l.layers,
                 None => &[],
             };
-            let mut keys: Vec<(&str, &str)> = Vec::new();
-            if s.local_tracks.contains_key(CAM) {
-                keys.push((s.self_id().unwrap_or_default(), CAM));
-            }
-            for m in s.members.values() {
-                for t in &m.tracks {
-                    if t.kind == TrackKind::Video {
-                        keys.push((&m.id, &t.id));
-                    }
-                }
-            }
             let mut videos: Vec<(String, String, _)> = Vec::new();
-            for (member, key) in keys {
+            let mut add = |member: &str, key: &str| {
                 let mut rect = None;
                 if !videos.iter().any(|v| v.0 == member) {
                     for l in layers {
@@ -404,6 +411,16 @@ impl Rs {
                     }
                 }
                 videos.push((member.to_owned(), key.to_owned(), rect));
+            };
+            if s.local_tracks.contains_key(CAM) {
+                add(s.self_id().unwrap_or_default(), CAM);
+            }
+            for m in s.members.values() {
+                for t in &m.tracks {
+                    if t.kind == TrackKind::Video {
+                        add(&m.id, &t.id);
+                    }
+                }
             }
             (videos, layers.iter().all(|l| l.member_id.is_none()))
         });
@@ -456,15 +473,7 @@ impl Rs {
             }
             let _ = el.set_attribute("style", &css);
         }
-        let mut stale = Vec::new();
-        for k in self.tiles.borrow().keys() {
-            if !live.contains(&k.as_str()) {
-                stale.push(k.clone());
-            }
-        }
-        for k in stale {
-            self.drop_track(&k);
-        }
+        self.drop_tiles(&live, false);
     }
 
     // ---- media ------------------------------------------------------------------------
@@ -844,8 +853,9 @@ impl Rs {
         let (key, val): (&str, JsValue) = match reply {
             wire::RsReply::Nothing => return JsValue::UNDEFINED,
             wire::RsReply::Enable => return enable.unwrap_or(true).into(),
-            wire::RsReply::Egress(kind) => {
-                return self.egress(kind, v.get(kind).cloned().unwrap_or_default())
+            wire::RsReply::Egress(k) => {
+                let data = v.get(wire::EGRESS_KINDS[k as usize]).cloned();
+                return self.egress(k, data.unwrap_or_default());
             }
             wire::RsReply::Layouts => return to_js(&wire::layout_names(&v)),
             wire::RsReply::Meta => ("meta", v.get("meta").map(to_js).unwrap_or_else(obj)),
@@ -859,10 +869,9 @@ impl Rs {
                 }
                 ("members", to_js(&Value::Array(list)))
             }
-            wire::RsReply::List(kind) => {
-                let mut key = String::from(kind);
-                key.push('s');
-                let l = self.egress_list(kind, list(&key));
+            wire::RsReply::List(k) => {
+                let key = plural(k);
+                let l = self.egress_list(k, list(&key));
                 set(&o, &key, &l);
                 return o;
             }
@@ -1012,7 +1021,7 @@ impl Rs {
                     _ => v,
                 }
             }
-            M::Recordings => self.egress_now("recording"),
+            M::Recordings => self.egress_now(0),
             M::Permissions => to_js(&self.state(|s| {
                 s.self_member
                     .as_ref()
@@ -1201,7 +1210,8 @@ impl RoomSessionDevice {
 #[wasm_bindgen(skip_typescript)]
 pub struct Egress {
     rs: Rc<Rs>,
-    kind: &'static str,
+    /// An index of [`wire::EGRESS_KINDS`].
+    kind: u8,
     room_id: String,
     data: Value,
 }

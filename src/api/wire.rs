@@ -364,30 +364,93 @@ pub enum Check {
     Position,
 }
 
+/// An argument's JS key with the wire key it becomes, as an index of [`KEYS`] (a spec
+/// entry is then a few bytes of data instead of two string references).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Key {
+    /// `memberId` (`member_id`).
+    MemberId,
+    /// `name` (`name`).
+    Name,
+    /// `position` (`position`).
+    Position,
+    /// `url` (`url`).
+    Url,
+    /// `layout` (`layout`).
+    Layout,
+    /// `defaultLayout` (`default_layout`).
+    DefaultLayout,
+    /// `joinAudioMuted` (`join_audio_muted`).
+    JoinAudioMuted,
+    /// `joinVideoMuted` (`join_video_muted`).
+    JoinVideoMuted,
+    /// `hideVideoMuted` (`hide_video_muted`).
+    HideVideoMuted,
+    /// `prioritizeHandraise` (`prioritize_handraise`).
+    PrioritizeHandraise,
+    /// `permissions` (`permissions`).
+    Permissions,
+    /// `keys` (`keys`).
+    Keys,
+    /// `volume` (`volume`).
+    Volume,
+    /// `value` (`value`).
+    Value,
+    /// `seekPosition` (`seek_position_ms`).
+    SeekPosition,
+    /// `maxUsers` (`max_members`).
+    MaxUsers,
+    /// `param` (`enable`).
+    Param,
+}
+
+/// The (JS key, wire key) of each [`Key`].
+const KEYS: [(&str, &str); 17] = [
+    ("memberId", "member_id"),
+    ("name", "name"),
+    ("position", "position"),
+    ("url", "url"),
+    ("layout", "layout"),
+    ("defaultLayout", "default_layout"),
+    ("joinAudioMuted", "join_audio_muted"),
+    ("joinVideoMuted", "join_video_muted"),
+    ("hideVideoMuted", "hide_video_muted"),
+    ("prioritizeHandraise", "prioritize_handraise"),
+    ("permissions", "permissions"),
+    ("keys", "keys"),
+    ("volume", "volume"),
+    ("value", "value"),
+    ("seekPosition", "seek_position_ms"),
+    ("maxUsers", "max_members"),
+    ("param", "enable"),
+];
+
 /// One part of a RoomSession request's params, read in order by [`room_session_at`]: the
 /// arguments of a method are data (a list of these), not code.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RsArg {
     /// The params object (argument 0), required when `true`.
     Obj(bool),
-    /// A string (JS key, wire key, required, check); a required one must not be empty.
-    Str(&'static str, &'static str, bool, Check),
-    /// An optional boolean (JS key, wire key).
-    Bool(&'static str, &'static str),
+    /// The `config` object (argument 0), required.
+    Config,
+    /// A string (key, required, check); a required one must not be empty.
+    Str(Key, bool, Check),
+    /// An optional boolean.
+    Bool(Key),
     /// A list of non-empty strings (key, required).
-    List(&'static str, bool),
+    List(Key, bool),
     /// `meta`, an object (required when `true`).
     Meta(bool),
-    /// A number rounded into a range of [`RANGES`] (JS key, wire key, range index, required).
-    Num(&'static str, &'static str, u8, bool),
+    /// A number rounded into a range of [`RANGES`] (key, range index, required).
+    Num(Key, u8, bool),
     /// `positions` (required when `true`): `{memberId | "self": position}`.
     Positions(bool),
     /// `mediaAllowed` as `media_allowed`, for a promote (`true`) or a demote.
     Media(bool),
     /// `raised: false` lowers the hand instead.
     Hand,
-    /// Argument 0 as a boolean (name, wire key, required; `true` when absent).
-    ArgBool(&'static str, &'static str, bool),
+    /// Argument 0 as a boolean (its name and wire key, required; `true` when absent).
+    ArgBool(Key, bool),
     /// Argument 0, an object, as `meta`.
     ArgMeta,
     /// Argument 0, a list of strings, as `keys`.
@@ -398,14 +461,20 @@ pub enum RsArg {
     ValueFalse,
 }
 
-/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity and a media position (ms).
-const RANGES: [(i64, i64); 3] = [(-50, 50), (0, 100), (0, i64::MAX / 2)];
+/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity, a media position (ms) and a
+/// call's user limit.
+const RANGES: [(i64, i64); 4] = [(-50, 50), (0, 100), (0, i64::MAX / 2), (1, 100_000)];
 /// The [`RANGES`] index of a volume (-50 to 50 dB).
 const VOLUME_DB: u8 = 0;
 /// The [`RANGES`] index of a percentage (0 to 100).
 const PERCENT: u8 = 1;
 /// The [`RANGES`] index of a non-negative duration in milliseconds.
 const MILLIS: u8 = 2;
+/// The [`RANGES`] index of a call's `maxUsers`.
+const USERS: u8 = 3;
+
+/// The egress kinds, by the index [`RsReply::Egress`] and [`RsReply::List`] give.
+pub const EGRESS_KINDS: [&str; 3] = ["recording", "playback", "stream"];
 
 /// What the reply of a RoomSession request resolves to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -420,11 +489,12 @@ pub enum RsReply {
     Layouts,
     /// The `enable` flag sent.
     Enable,
-    /// The object under this key of the reply (`recording`, `playback`, `stream`), as a
-    /// control object of that kind.
-    Egress(&'static str),
-    /// `{<kind>s: [...]}`: the list under the kind's plural key, as control objects.
-    List(&'static str),
+    /// The object under the key of the reply that is this kind of [`EGRESS_KINDS`]
+    /// (`recording`, `playback`, `stream`), as a control object of that kind.
+    Egress(u8),
+    /// `{<kind>s: [...]}`: the list under the plural key of this kind of [`EGRESS_KINDS`], as
+    /// control objects.
+    List(u8),
 }
 
 /// A RoomSession method that is a plain request.
@@ -455,21 +525,18 @@ macro_rules! rq {
 }
 
 use Check as C;
+use Key as K;
 use RsArg as A;
 use RsReply as R;
 
-const MEMBER_ID: RsArg = A::Str("memberId", "member_id", false, C::Id);
-const REQ_MEMBER_ID: RsArg = A::Str("memberId", "member_id", true, C::Id);
+const MEMBER_ID: RsArg = A::Str(K::MemberId, false, C::Id);
+const REQ_MEMBER_ID: RsArg = A::Str(K::MemberId, true, C::Id);
 const MEMBER: &[RsArg] = &[A::Obj(false), MEMBER_ID];
 const EMPTY: &[RsArg] = &[];
-const VOLUME: &[RsArg] = &[
-    A::Obj(true),
-    MEMBER_ID,
-    A::Num("volume", "volume", VOLUME_DB, true),
-];
+const VOLUME: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Num(K::Volume, VOLUME_DB, true)];
 const META: &[RsArg] = &[A::ArgMeta];
 const MEMBER_META: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Meta(true)];
-const URL: RsArg = A::Str("url", "url", true, C::Any);
+const URL: RsArg = A::Str(K::Url, true, C::Any);
 
 /// Every RoomSession method that is a plain request: JS name, OVSP method, how its arguments
 /// are read and what its reply becomes. Device, media and egress-object methods are handled
@@ -502,10 +569,10 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         &[
             A::Obj(true),
             REQ_MEMBER_ID,
-            A::List("permissions", false),
+            A::List(K::Permissions, false),
             A::Media(true),
-            A::Bool("joinAudioMuted", "join_audio_muted"),
-            A::Bool("joinVideoMuted", "join_video_muted"),
+            A::Bool(K::JoinAudioMuted),
+            A::Bool(K::JoinVideoMuted),
             A::Meta(false),
         ],
         R::Nothing
@@ -525,13 +592,13 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setPrioritizeHandraise",
         "room.set_prioritize_handraise",
-        &[A::ArgBool("param", "enable", false)],
+        &[A::ArgBool(K::Param, false)],
         R::Enable
     ),
     rq!(
         "setHideVideoMuted",
         "room.set_hide_video_muted",
-        &[A::ArgBool("value", "value", true)],
+        &[A::ArgBool(K::Value, true)],
         R::Nothing
     ),
     rq!(
@@ -567,11 +634,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setInputSensitivity",
         "member.set_input_sensitivity",
-        &[
-            A::Obj(true),
-            MEMBER_ID,
-            A::Num("value", "value", PERCENT, true)
-        ],
+        &[A::Obj(true), MEMBER_ID, A::Num(K::Value, PERCENT, true)],
         R::Nothing
     ),
     rq!("getMeta", "room.get_meta", EMPTY, R::Meta),
@@ -589,7 +652,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "deleteMemberMeta",
         "member.delete_meta",
-        &[A::Obj(true), MEMBER_ID, A::List("keys", true)],
+        &[A::Obj(true), MEMBER_ID, A::List(K::Keys, true)],
         R::Nothing
     ),
     rq!("getLayouts", "layout.list", EMPTY, R::Layouts),
@@ -598,7 +661,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "layout.set",
         &[
             A::Obj(true),
-            A::Str("name", "name", true, C::Layout),
+            A::Str(K::Name, true, C::Layout),
             A::Positions(false)
         ],
         R::Nothing
@@ -615,43 +678,33 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         &[
             A::Obj(true),
             MEMBER_ID,
-            A::Str("position", "position", true, C::Position)
+            A::Str(K::Position, true, C::Position)
         ],
         R::Nothing
     ),
-    rq!(
-        "startRecording",
-        "recording.start",
-        EMPTY,
-        R::Egress("recording")
-    ),
-    rq!(
-        "getRecordings",
-        "recording.list",
-        EMPTY,
-        R::List("recording")
-    ),
+    rq!("startRecording", "recording.start", EMPTY, R::Egress(0)),
+    rq!("getRecordings", "recording.list", EMPTY, R::List(0)),
     rq!(
         "play",
         "playback.start",
         &[
             A::Obj(true),
             URL,
-            A::Num("volume", "volume", VOLUME_DB, false),
-            A::Num("seekPosition", "seek_position_ms", MILLIS, false),
-            A::Str("layout", "layout", false, C::Layout),
+            A::Num(K::Volume, VOLUME_DB, false),
+            A::Num(K::SeekPosition, MILLIS, false),
+            A::Str(K::Layout, false, C::Layout),
             A::Positions(false),
         ],
-        R::Egress("playback")
+        R::Egress(1)
     ),
-    rq!("getPlaybacks", "playback.list", EMPTY, R::List("playback")),
+    rq!("getPlaybacks", "playback.list", EMPTY, R::List(1)),
     rq!(
         "startStream",
         "stream.start",
         &[A::Obj(true), URL],
-        R::Egress("stream")
+        R::Egress(2)
     ),
-    rq!("getStreams", "stream.list", EMPTY, R::List("stream")),
+    rq!("getStreams", "stream.list", EMPTY, R::List(2)),
 ];
 
 /// Builds the request of a RoomSession method (`js` is the JS method name, `args` its
@@ -667,14 +720,21 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
 /// Builds the request of entry `i` of [`ROOM_SESSION_REQUESTS`] (see [`room_session`]).
 #[inline(never)]
 pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
-    let Some(&RsReq {
-        mut method,
-        args: spec,
-        ..
-    }) = ROOM_SESSION_REQUESTS.get(i)
-    else {
+    let Some(e) = ROOM_SESSION_REQUESTS.get(i) else {
         return Err(ApiError::unsupported("this method"));
     };
+    build(e.method, e.args, args, self_id)
+}
+
+/// The request of OVSP `method` with params read from `args` as `spec` says (`self_id` is
+/// the local member id for `"self"` in positions): the one argument interpreter.
+#[inline(never)]
+fn build(
+    mut method: &'static str,
+    spec: &[RsArg],
+    args: &[Value],
+    self_id: &str,
+) -> Result<Req, ApiError> {
     let mut m = Map::new();
     let mut o = None;
     for f in spec {
@@ -684,7 +744,12 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
                 o = params_obj(args, 0, "params", req)?;
                 continue;
             }
-            A::Str(js, w, req, check) => {
+            A::Config => {
+                o = params_obj(args, 0, "config", true)?;
+                continue;
+            }
+            A::Str(k, req, check) => {
+                let (js, w) = KEYS[k as usize];
                 let s = opt_str(o, js)?;
                 if let Some(s) = &s {
                     if req && s.is_empty() {
@@ -699,8 +764,12 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
                 }
                 (js, w, s.map(Value::String), req)
             }
-            A::Bool(js, w) => (js, w, opt_bool(o, js)?.map(Value::Bool), false),
+            A::Bool(k) => {
+                let (js, w) = KEYS[k as usize];
+                (js, w, opt_bool(o, js)?.map(Value::Bool), false)
+            }
             A::List(k, req) => {
+                let k = KEYS[k as usize].0;
                 let v = match field(o, k) {
                     Some(v) => Some(strings(str_list(v, k)?)),
                     None => None,
@@ -708,7 +777,8 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
                 (k, k, v, req)
             }
             A::Meta(req) => ("meta", "meta", opt_meta(o, "meta")?, req),
-            A::Num(js, w, range, req) => {
+            A::Num(k, range, req) => {
+                let (js, w) = KEYS[k as usize];
                 let (lo, hi) = RANGES[range as usize];
                 let v = match field(o, js) {
                     Some(v) => Some(Value::from(number_in(v, js, lo, hi)?)),
@@ -730,7 +800,8 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
                 }
                 continue;
             }
-            A::ArgBool(name, w, req) => {
+            A::ArgBool(k, req) => {
+                let (name, w) = KEYS[k as usize];
                 let b = arg_bool(args, 0, name)?;
                 let v = if req { b } else { Some(b.unwrap_or(true)) };
                 (name, w, v.map(Value::Bool), req)
@@ -759,7 +830,10 @@ pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, A
 /// `"playback"` or `"stream"`, `js` one of [`EGRESS_METHODS`]).
 pub fn egress(kind: &str, id: &str, js: &str, args: &[Value]) -> Result<Req, ApiError> {
     match EGRESS_METHODS.iter().position(|m| *m == js) {
-        Some(i) => egress_at(kind, id, i, args),
+        Some(i) => {
+            let k = EGRESS_KINDS.iter().position(|k| *k == kind).unwrap_or(2);
+            egress_at(k as u8, id, i, args)
+        }
         None => Err(ApiError::unsupported(js)),
     }
 }
@@ -788,14 +862,12 @@ const EGRESS_REQUESTS: [[&str; 7]; 3] = [
     ["", "", "stream.stop", "", "", "", ""],
 ];
 
-/// Builds the request of egress method `i` of [`EGRESS_METHODS`] (see [`egress`]).
+/// Builds the request of egress method `i` of [`EGRESS_METHODS`] for an object of `kind`, an
+/// index of [`EGRESS_KINDS`] (see [`egress`]).
 #[inline(never)]
-pub fn egress_at(kind: &str, id: &str, i: usize, args: &[Value]) -> Result<Req, ApiError> {
-    let (k, key) = match kind {
-        "recording" => (0, "recording_id"),
-        "playback" => (1, "playback_id"),
-        _ => (2, "stream_id"),
-    };
+pub fn egress_at(kind: u8, id: &str, i: usize, args: &[Value]) -> Result<Req, ApiError> {
+    let k = (kind as usize).min(2);
+    let key = ["recording_id", "playback_id", "stream_id"][k];
     let method = EGRESS_REQUESTS[k].get(i).copied().unwrap_or_default();
     if method.is_empty() {
         return Err(ApiError::unsupported(
@@ -1153,28 +1225,18 @@ pub fn call_users(op: u32, args: &[Value]) -> Result<Req, ApiError> {
 
 /// `configure(config)` as `room.configure`.
 pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
-    let o = params_obj(args, 0, "config", true)?;
-    let mut m = Map::new();
-    if let Some(v) = field(o, "maxUsers") {
-        put(
-            &mut m,
-            "max_members",
-            Value::from(number_in(v, "maxUsers", 1, 100_000)?),
-        );
-    }
-    for (js, wire) in [
-        ("hideVideoMuted", "hide_video_muted"),
-        ("prioritizeHandraise", "prioritize_handraise"),
-    ] {
-        if let Some(b) = opt_bool(o, js)? {
-            put(&mut m, wire, Value::Bool(b));
-        }
-    }
-    if let Some(l) = opt_str(o, "defaultLayout")? {
-        check_layout(&l)?;
-        put(&mut m, "default_layout", Value::String(l));
-    }
-    Ok(Req::new("room.configure", Value::Object(m)))
+    build(
+        "room.configure",
+        &[
+            A::Config,
+            A::Num(K::MaxUsers, USERS, false),
+            A::Bool(K::HideVideoMuted),
+            A::Bool(K::PrioritizeHandraise),
+            A::Str(K::DefaultLayout, false, C::Layout),
+        ],
+        args,
+        "",
+    )
 }
 
 /// `muteUser(userId, kind, newState, reason?)`: the member mute request for a resolved

@@ -27,7 +27,7 @@ use super::js;
 use super::listener::{watch, Hook, Listener, Timer, REJECTED};
 use super::log::{self, Level};
 use super::media::{self, LocalTrack, Source};
-use super::peer::{self, Direction, PcRole, Peer, PeerSignal, StatsTotals};
+use super::peer::{self, Direction, PcRole, Peer, StatsTotals};
 use super::ws::{self, Socket};
 use crate::cell::RefCell;
 use convene_core::ovsp::model::{PcKind, TrackKind};
@@ -145,8 +145,9 @@ pub(crate) enum Msg {
     /// A hook's tag and value (an event, a settled promise, a timer), or a control message
     /// (`WATCH`, `DROP`, `SHUTDOWN`) with `undefined`.
     Js(u32, JsValue),
-    /// A signal of the connection `role` of generation `gen`.
-    Peer(PcRole, u32, PeerSignal),
+    /// An event of the connection `role` of generation `gen` (and its remote track, see
+    /// [`peer::Sink`]).
+    Peer(PcRole, u32, PeerEvent, JsValue),
 }
 
 // The kinds of `Msg::Js` tags (the low seven bits; bit 7 is `REJECTED`). A generation or id
@@ -881,7 +882,12 @@ impl Actor {
                 Some(Input::Command { handle, command })
             }
             Msg::Js(tag, v) => self.on_js(tag, v),
-            Msg::Peer(role, g, sig) if g == self.gens[role as usize] => self.on_peer(role, sig),
+            Msg::Peer(role, g, ev, track) if g == self.gens[role as usize] => {
+                if let PeerEvent::RemoteTrack { mid } = &ev {
+                    self.shared.remote.borrow_mut().insert(mid.clone(), track);
+                }
+                Some(Input::Peer(ev))
+            }
             Msg::Peer(..) => None,
         }
     }
@@ -972,27 +978,6 @@ impl Actor {
             }
             _ => None,
         }
-    }
-
-    fn on_peer(&mut self, role: PcRole, sig: PeerSignal) -> Option<Input> {
-        let pc = match role {
-            PcRole::Pub => PcKind::Pub,
-            PcRole::Sub => PcKind::Sub,
-        };
-        let ev = match sig {
-            PeerSignal::Candidate(candidate) => PeerEvent::IceCandidate { pc, candidate },
-            PeerSignal::Connection(state) => PeerEvent::IceState { pc, state },
-            PeerSignal::Track { mid, track } => {
-                let mid = mid?;
-                self.shared
-                    .remote
-                    .borrow_mut()
-                    .insert(mid.clone(), track.into());
-                PeerEvent::RemoteTrack { mid }
-            }
-            PeerSignal::Data { label, data } => PeerEvent::DataMessage { pc, label, data },
-        };
-        Some(Input::Peer(ev))
     }
 
     /// The cid and source of the local track with hook id `id`.
@@ -1267,8 +1252,8 @@ impl Actor {
                 let created = Peer::create(
                     role,
                     &[&ice_servers, &extra],
-                    Rc::new(move |r: PcRole, s: PeerSignal| {
-                        tx.send(Msg::Peer(r, g, s));
+                    Rc::new(move |ev, track| {
+                        tx.send(Msg::Peer(role, g, ev, track));
                     }),
                 );
                 drop(extra);

@@ -143,7 +143,7 @@ pub(crate) enum Msg {
     /// A command of the facades and its reply.
     Call(Command, OneshotTx<CallResult>),
     /// A hook's tag and value (an event, a settled promise, a timer), or a control message
-    /// (`WATCH`, `DROP`, `SHUTDOWN`) with `undefined`.
+    /// (`DROP`, `SHUTDOWN`) with `undefined`.
     Js(u32, JsValue),
     /// An event of the connection `role` of generation `gen` (and its remote track, see
     /// [`peer::Sink`]).
@@ -164,7 +164,6 @@ const SINK: u32 = 6;
 const PLAY: u32 = 7;
 /// The capture that replaces an ended local track settled.
 const FALLBACK: u32 = 8;
-const WATCH: u32 = 9;
 /// What of a generation or id fits above a tag's low byte.
 const ID: u32 = 0x00ff_ffff;
 const DROP: u32 = 10;
@@ -242,6 +241,8 @@ struct Shared {
     pcs: RefCell<[Option<web_sys::RtcPeerConnection>; 2]>,
     attached: RefCell<Vec<Attached>>,
     sink_id: RefCell<Option<String>>,
+    /// The `devicechange` listener, once [`SessionHandle::watch_devices`] asked for it.
+    devices: RefCell<Option<Listener>>,
     alive: Cell<bool>,
     log_level: Cell<Level>,
     ice_extra: RefCell<Vec<IceServer>>,
@@ -381,6 +382,7 @@ impl SessionHandle {
             pcs: RefCell::default(),
             attached: RefCell::default(),
             sink_id: RefCell::default(),
+            devices: RefCell::default(),
             alive: Cell::new(true),
             log_level: Cell::default(),
             ice_extra: RefCell::default(),
@@ -401,7 +403,6 @@ impl SessionHandle {
             replies: Vec::new(),
             next_handle: 1,
             events: Vec::new(),
-            devices: None,
             done: false,
         };
         super::listener::spawn(Box::pin(actor.run()));
@@ -667,7 +668,11 @@ impl SessionHandle {
     /// Emits [`MediaEvent::DevicesChanged`] whenever the device list changes, until the
     /// session ends.
     pub fn watch_devices(&self) {
-        self.shared().send(WATCH);
+        let s = self.shared();
+        let mut devices = s.devices.borrow_mut();
+        if s.alive.get() && devices.is_none() {
+            *devices = media::watch_devices(&s.hook, DEVICES).ok();
+        }
     }
 
     /// Stats of both peer connections (requested at once; the future resolves to them).
@@ -797,7 +802,6 @@ struct Actor {
     replies: Vec<(RequestHandle, OneshotTx<CallResult>, Then)>,
     next_handle: u64,
     events: Vec<SessionEvent>,
-    devices: Option<Listener>,
     done: bool,
 }
 
@@ -960,12 +964,6 @@ impl Actor {
                 None
             }
             FALLBACK => self.on_fallback(id, ok, v),
-            WATCH => {
-                if self.devices.is_none() {
-                    self.devices = media::watch_devices(&self.shared.hook, DEVICES).ok();
-                }
-                None
-            }
             DROP => {
                 if let Some(s) = &self.socket {
                     s.close(4999, "dropped");
@@ -1384,7 +1382,8 @@ impl Actor {
     fn teardown(&mut self) {
         self.shared.alive.set(false);
         self.timer = None;
-        self.devices = None;
+        let devices = self.shared.devices.borrow_mut().take();
+        drop(devices);
         self.socket = None;
         // stop() fires no event, so nothing runs while the table is borrowed; closing the
         // subscribing connection below empties it.

@@ -2,10 +2,11 @@
 //!
 //! One `spawn_local` task (the actor) owns the core's `SessionMachine` logic loop and every
 //! browser object of a session: the WebSocket, both peer connections, the single re-armed
-//! timer, the `devicechange` listener. Browser callbacks only push a message into the actor's
-//! inbox (most of them as a hook's tag and value, see [`super::listener::Handler`]), so the
-//! inbox is the one place where the socket, the timer, the peer connections and the facades'
-//! commands meet (a merged `select`). Each turn the actor:
+//! timer (the `devicechange` listener, which `watch_devices` installs, ends with it). Browser
+//! callbacks only push a message into the actor's inbox (most of them as a hook's tag and
+//! value, see [`super::listener::Handler`]), so the inbox is the one place where the socket,
+//! the timer, the peer connections and the facades' commands meet (a merged `select`). Each
+//! turn the actor:
 //!
 //! 1. takes one input (a result of its own peer operations first, then the inbox);
 //! 2. feeds it to the machine with the current time;

@@ -280,19 +280,8 @@ impl Peer {
         let list = js_sys::Array::new();
         for l in servers {
             for s in l.iter() {
-                let srv = js::object();
-                let urls = js_sys::Array::new();
-                for u in &s.urls {
-                    urls.push(&JsValue::from_str(u));
-                }
-                js::set(&srv, "urls", &urls);
-                if let Some(u) = &s.username {
-                    js::set_str(&srv, "username", u);
-                }
-                if let Some(c) = &s.credential {
-                    js::set_str(&srv, "credential", c);
-                }
-                list.push(&srv);
+                // `{urls, username?, credential?}`: the server's wire form is the browser's.
+                list.push(&js::from_value(&ovsp::json::ToWire::to_wire(s)));
             }
         }
         Self::with_servers(role, list, sink)

@@ -1028,13 +1028,8 @@ impl Actor {
             Ok(t) => t,
             Err(e) => return self.fallback_failed(cid, e.name()),
         };
+        let device_id = media::device_id(&track);
         self.shared.adopt(&cid, track, source);
-        let device_id = self
-            .shared
-            .local
-            .borrow()
-            .get(&cid)
-            .and_then(|t| t.device_id());
         self.media(MediaEvent::DeviceFallback {
             cid: cid.clone(),
             device_id,

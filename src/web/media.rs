@@ -320,7 +320,7 @@ impl LocalTrack {
 
     /// The device it was captured from (from `getSettings()`), if known.
     pub fn device_id(&self) -> Option<String> {
-        js::get_str(&self.track.get_settings(), "deviceId")
+        device_id(&self.track)
     }
 
     /// Enables or disables the track (a disabled track sends black video / silence).
@@ -332,6 +332,11 @@ impl LocalTrack {
     pub fn is_live(&self) -> bool {
         is_live(&self.track)
     }
+}
+
+/// The device `track` was captured from (from `getSettings()`), if known.
+pub fn device_id(track: &MediaStreamTrack) -> Option<String> {
+    js::get_str(&track.get_settings(), "deviceId")
 }
 
 /// True while `track` is live (`readyState` read as a string: web-sys's enum conversion

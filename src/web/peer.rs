@@ -13,6 +13,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStreamTrack, RtcDataChannel, RtcPeerConnection, RtcRtpTransceiver};
 
+use convene_core::ovsp::model::PcKind;
+use convene_core::PeerEvent;
 pub use convene_core::{IceCandidate, IceServer, IceState, SdpType as SdpKind};
 
 /// Which of the session's two connections a peer is.
@@ -37,7 +39,7 @@ pub enum Direction {
     Inactive,
 }
 
-/// What a peer connection reports, from its browser callbacks.
+/// What a peer connection reports, from its browser callbacks (as [`Peer::new`] hands it on).
 #[derive(Debug, Clone)]
 pub enum PeerSignal {
     /// A local ICE candidate; `None` is the end of candidates.
@@ -46,7 +48,7 @@ pub enum PeerSignal {
     Connection(IceState),
     /// A remote track arrived on m-line `mid`.
     Track {
-        /// The transceiver's mid.
+        /// The transceiver's mid (a track of a transceiver without one is not reported).
         mid: Option<String>,
         /// The remote track.
         track: MediaStreamTrack,
@@ -60,8 +62,25 @@ pub enum PeerSignal {
     },
 }
 
-/// Where a peer's signals go.
-pub type Sink = Rc<dyn Fn(PcRole, PeerSignal)>;
+/// Where a peer's events go, as the core's events (of the connection `Pub` or `Sub`): with
+/// [`PeerEvent::RemoteTrack`], the track; else `undefined`.
+pub type Sink = Rc<dyn Fn(PeerEvent, JsValue)>;
+
+impl PeerSignal {
+    /// The signal of the event `ev` (and `track`, see [`Sink`]).
+    fn of(ev: PeerEvent, track: JsValue) -> Option<PeerSignal> {
+        Some(match ev {
+            PeerEvent::IceCandidate { candidate, .. } => PeerSignal::Candidate(candidate),
+            PeerEvent::IceState { state, .. } => PeerSignal::Connection(state),
+            PeerEvent::RemoteTrack { mid } => PeerSignal::Track {
+                mid: Some(mid),
+                track: track.unchecked_into(),
+            },
+            PeerEvent::DataMessage { label, data, .. } => PeerSignal::Data { label, data },
+            _ => return None,
+        })
+    }
+}
 
 struct Channel {
     dc: RtcDataChannel,
@@ -104,7 +123,7 @@ const STATES: [(&str, IceState); 5] = [
 ];
 
 struct Inner {
-    role: PcRole,
+    kind: PcKind,
     pc: RtcPeerConnection,
     sink: Sink,
     me: Hook,
@@ -164,31 +183,34 @@ impl Inner {
 
 impl Handler for Inner {
     fn on(&self, tag: u32, e: JsValue) {
-        let sig = match tag & 0xff {
+        let pc = self.kind;
+        let mut track = JsValue::UNDEFINED;
+        let ev = match tag & 0xff {
             ICE => {
                 let c = js::get(&e, "candidate");
-                PeerSignal::Candidate(
-                    js::get_str(&c, "candidate")
-                        .filter(|line| !line.is_empty())
-                        .map(|line| IceCandidate {
-                            candidate: line,
-                            sdp_mid: js::get_str(&c, "sdpMid"),
-                            sdp_m_line_index: js::get_f64(&c, "sdpMLineIndex").map(|i| i as u16),
-                            username_fragment: js::get_str(&c, "usernameFragment"),
-                        }),
-                )
+                let candidate = js::get_str(&c, "candidate")
+                    .filter(|line| !line.is_empty())
+                    .map(|line| IceCandidate {
+                        candidate: line,
+                        sdp_mid: js::get_str(&c, "sdpMid"),
+                        sdp_m_line_index: js::get_f64(&c, "sdpMLineIndex").map(|i| i as u16),
+                        username_fragment: js::get_str(&c, "usernameFragment"),
+                    });
+                PeerEvent::IceCandidate { pc, candidate }
             }
             CONN => {
                 let now = js::get_str(&self.pc, "connectionState").unwrap_or_default();
                 let state = STATES.iter().find(|(name, _)| *name == now);
-                PeerSignal::Connection(state.map_or(IceState::Closed, |(_, s)| *s))
+                let state = state.map_or(IceState::Closed, |(_, s)| *s);
+                PeerEvent::IceState { pc, state }
             }
             TRACK => {
-                let Ok(track) = js::get(&e, "track").dyn_into::<MediaStreamTrack>() else {
+                track = js::get(&e, "track");
+                let mid = js::get_str(&js::get(&e, "transceiver"), "mid");
+                let (Some(mid), true) = (mid, track.is_instance_of::<MediaStreamTrack>()) else {
                     return;
                 };
-                let mid = js::get_str(&js::get(&e, "transceiver"), "mid");
-                PeerSignal::Track { mid, track }
+                PeerEvent::RemoteTrack { mid }
             }
             DATACHANNEL => {
                 let dc = js::get(&e, "channel");
@@ -213,13 +235,14 @@ impl Handler for Inner {
                     c.backlog = Vec::new();
                     return;
                 }
-                PeerSignal::Data {
+                PeerEvent::DataMessage {
+                    pc,
                     label: label(&c.dc),
                     data: data_bytes(&js::get(&e, "data")),
                 }
             }
         };
-        (self.sink)(self.role, sig)
+        (self.sink)(ev, track)
     }
 }
 
@@ -244,6 +267,11 @@ impl Peer {
         ice_servers: &[IceServer],
         sink: F,
     ) -> Result<Peer, WebError> {
+        let sink = move |ev, track| {
+            if let Some(s) = PeerSignal::of(ev, track) {
+                sink(role, s)
+            }
+        };
         Self::create(role, &[ice_servers], Rc::new(sink))
     }
 
@@ -252,19 +280,8 @@ impl Peer {
         let list = js_sys::Array::new();
         for l in servers {
             for s in l.iter() {
-                let srv = js::object();
-                let urls = js_sys::Array::new();
-                for u in &s.urls {
-                    urls.push(&JsValue::from_str(u));
-                }
-                js::set(&srv, "urls", &urls);
-                if let Some(u) = &s.username {
-                    js::set_str(&srv, "username", u);
-                }
-                if let Some(c) = &s.credential {
-                    js::set_str(&srv, "credential", c);
-                }
-                list.push(&srv);
+                // `{urls, username?, credential?}`: the server's wire form is the browser's.
+                list.push(&js::from_value(&ovsp::json::ToWire::to_wire(s)));
             }
         }
         Self::with_servers(role, list, sink)
@@ -276,8 +293,12 @@ impl Peer {
         js::set(&cfg, "iceServers", &list);
         js::set_str(&cfg, "bundlePolicy", "max-bundle");
         let pc: RtcPeerConnection = js::construct("RTCPeerConnection", &[&cfg])?.unchecked_into();
+        let kind = match role {
+            PcRole::Pub => PcKind::Pub,
+            PcRole::Sub => PcKind::Sub,
+        };
         let inner = Rc::new_cyclic(|me: &Weak<Inner>| Inner {
-            role,
+            kind,
             pc,
             sink,
             me: me.clone(),

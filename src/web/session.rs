@@ -2,10 +2,11 @@
 //!
 //! One `spawn_local` task (the actor) owns the core's `SessionMachine` logic loop and every
 //! browser object of a session: the WebSocket, both peer connections, the single re-armed
-//! timer, the `devicechange` listener. Browser callbacks only push a message into the actor's
-//! inbox (most of them as a hook's tag and value, see [`super::listener::Handler`]), so the
-//! inbox is the one place where the socket, the timer, the peer connections and the facades'
-//! commands meet (a merged `select`). Each turn the actor:
+//! timer (the `devicechange` listener, which `watch_devices` installs, ends with it). Browser
+//! callbacks only push a message into the actor's inbox (most of them as a hook's tag and
+//! value, see [`super::listener::Handler`]), so the inbox is the one place where the socket,
+//! the timer, the peer connections and the facades' commands meet (a merged `select`). Each
+//! turn the actor:
 //!
 //! 1. takes one input (a result of its own peer operations first, then the inbox);
 //! 2. feeds it to the machine with the current time;
@@ -27,7 +28,7 @@ use super::js;
 use super::listener::{watch, Hook, Listener, Timer, REJECTED};
 use super::log::{self, Level};
 use super::media::{self, LocalTrack, Source};
-use super::peer::{self, Direction, PcRole, Peer, PeerSignal, StatsTotals};
+use super::peer::{self, Direction, PcRole, Peer, StatsTotals};
 use super::ws::{self, Socket};
 use crate::cell::RefCell;
 use convene_core::ovsp::model::{PcKind, TrackKind};
@@ -143,10 +144,11 @@ pub(crate) enum Msg {
     /// A command of the facades and its reply.
     Call(Command, OneshotTx<CallResult>),
     /// A hook's tag and value (an event, a settled promise, a timer), or a control message
-    /// (`WATCH`, `DROP`, `SHUTDOWN`) with `undefined`.
+    /// (`DROP`, `SHUTDOWN`) with `undefined`.
     Js(u32, JsValue),
-    /// A signal of the connection `role` of generation `gen`.
-    Peer(PcRole, u32, PeerSignal),
+    /// An event of the connection `role` of generation `gen` (and its remote track, see
+    /// [`peer::Sink`]).
+    Peer(PcRole, u32, PeerEvent, JsValue),
 }
 
 // The kinds of `Msg::Js` tags (the low seven bits; bit 7 is `REJECTED`). A generation or id
@@ -163,7 +165,6 @@ const SINK: u32 = 6;
 const PLAY: u32 = 7;
 /// The capture that replaces an ended local track settled.
 const FALLBACK: u32 = 8;
-const WATCH: u32 = 9;
 /// What of a generation or id fits above a tag's low byte.
 const ID: u32 = 0x00ff_ffff;
 const DROP: u32 = 10;
@@ -241,6 +242,8 @@ struct Shared {
     pcs: RefCell<[Option<web_sys::RtcPeerConnection>; 2]>,
     attached: RefCell<Vec<Attached>>,
     sink_id: RefCell<Option<String>>,
+    /// The `devicechange` listener, once [`SessionHandle::watch_devices`] asked for it.
+    devices: RefCell<Option<Listener>>,
     alive: Cell<bool>,
     log_level: Cell<Level>,
     ice_extra: RefCell<Vec<IceServer>>,
@@ -380,6 +383,7 @@ impl SessionHandle {
             pcs: RefCell::default(),
             attached: RefCell::default(),
             sink_id: RefCell::default(),
+            devices: RefCell::default(),
             alive: Cell::new(true),
             log_level: Cell::default(),
             ice_extra: RefCell::default(),
@@ -400,7 +404,6 @@ impl SessionHandle {
             replies: Vec::new(),
             next_handle: 1,
             events: Vec::new(),
-            devices: None,
             done: false,
         };
         super::listener::spawn(Box::pin(actor.run()));
@@ -666,7 +669,11 @@ impl SessionHandle {
     /// Emits [`MediaEvent::DevicesChanged`] whenever the device list changes, until the
     /// session ends.
     pub fn watch_devices(&self) {
-        self.shared().send(WATCH);
+        let s = self.shared();
+        let mut devices = s.devices.borrow_mut();
+        if s.alive.get() && devices.is_none() {
+            *devices = media::watch_devices(&s.hook, DEVICES).ok();
+        }
     }
 
     /// Stats of both peer connections (requested at once; the future resolves to them).
@@ -796,7 +803,6 @@ struct Actor {
     replies: Vec<(RequestHandle, OneshotTx<CallResult>, Then)>,
     next_handle: u64,
     events: Vec<SessionEvent>,
-    devices: Option<Listener>,
     done: bool,
 }
 
@@ -881,7 +887,12 @@ impl Actor {
                 Some(Input::Command { handle, command })
             }
             Msg::Js(tag, v) => self.on_js(tag, v),
-            Msg::Peer(role, g, sig) if g == self.gens[role as usize] => self.on_peer(role, sig),
+            Msg::Peer(role, g, ev, track) if g == self.gens[role as usize] => {
+                if let PeerEvent::RemoteTrack { mid } = &ev {
+                    self.shared.remote.borrow_mut().insert(mid.clone(), track);
+                }
+                Some(Input::Peer(ev))
+            }
             Msg::Peer(..) => None,
         }
     }
@@ -954,12 +965,6 @@ impl Actor {
                 None
             }
             FALLBACK => self.on_fallback(id, ok, v),
-            WATCH => {
-                if self.devices.is_none() {
-                    self.devices = media::watch_devices(&self.shared.hook, DEVICES).ok();
-                }
-                None
-            }
             DROP => {
                 if let Some(s) = &self.socket {
                     s.close(4999, "dropped");
@@ -972,27 +977,6 @@ impl Actor {
             }
             _ => None,
         }
-    }
-
-    fn on_peer(&mut self, role: PcRole, sig: PeerSignal) -> Option<Input> {
-        let pc = match role {
-            PcRole::Pub => PcKind::Pub,
-            PcRole::Sub => PcKind::Sub,
-        };
-        let ev = match sig {
-            PeerSignal::Candidate(candidate) => PeerEvent::IceCandidate { pc, candidate },
-            PeerSignal::Connection(state) => PeerEvent::IceState { pc, state },
-            PeerSignal::Track { mid, track } => {
-                let mid = mid?;
-                self.shared
-                    .remote
-                    .borrow_mut()
-                    .insert(mid.clone(), track.into());
-                PeerEvent::RemoteTrack { mid }
-            }
-            PeerSignal::Data { label, data } => PeerEvent::DataMessage { pc, label, data },
-        };
-        Some(Input::Peer(ev))
     }
 
     /// The cid and source of the local track with hook id `id`.
@@ -1044,13 +1028,8 @@ impl Actor {
             Ok(t) => t,
             Err(e) => return self.fallback_failed(cid, e.name()),
         };
+        let device_id = media::device_id(&track);
         self.shared.adopt(&cid, track, source);
-        let device_id = self
-            .shared
-            .local
-            .borrow()
-            .get(&cid)
-            .and_then(|t| t.device_id());
         self.media(MediaEvent::DeviceFallback {
             cid: cid.clone(),
             device_id,
@@ -1267,8 +1246,8 @@ impl Actor {
                 let created = Peer::create(
                     role,
                     &[&ice_servers, &extra],
-                    Rc::new(move |r: PcRole, s: PeerSignal| {
-                        tx.send(Msg::Peer(r, g, s));
+                    Rc::new(move |ev, track| {
+                        tx.send(Msg::Peer(role, g, ev, track));
                     }),
                 );
                 drop(extra);
@@ -1399,7 +1378,8 @@ impl Actor {
     fn teardown(&mut self) {
         self.shared.alive.set(false);
         self.timer = None;
-        self.devices = None;
+        let devices = self.shared.devices.borrow_mut().take();
+        drop(devices);
         self.socket = None;
         // stop() fires no event, so nothing runs while the table is borrowed; closing the
         // subscribing connection below empties it.

@@ -796,25 +796,17 @@ impl Map<String, Value> {
 
     /// Set `key` to `v`; the previous value, if any.
     pub fn insert(&mut self, key: String, v: Value) -> Option<Value> {
-        // Keys often arrive in order (parsed text, built objects): append without a search.
-        match self.entries.last() {
-            Some((last, _)) if *last < key => {}
-            None => {}
-            _ => match self.find(key.as_str()) {
-                Ok(i) => {
-                    return self
-                        .entries
-                        .get_mut(i)
-                        .map(|(_, old)| core::mem::replace(old, v))
-                }
-                Err(i) => {
-                    self.entries.insert(i, (key, v));
-                    return None;
-                }
-            },
+        // One path for every key: a key in order is inserted at the end.
+        match self.find(key.as_str()) {
+            Ok(i) => self
+                .entries
+                .get_mut(i)
+                .map(|(_, old)| core::mem::replace(old, v)),
+            Err(i) => {
+                self.entries.insert(i, (key, v));
+                None
+            }
         }
-        self.entries.push((key, v));
-        None
     }
 
     /// Remove `key`; its value, if it was present.

@@ -24,8 +24,10 @@ use crate::{Command, Config, CoreError, Input, Output, PeerEvent, PeerOp, Reques
 /// Most early events or queued notifications kept while the session is not ready.
 const MAX_QUEUED: usize = 4096;
 
-/// Why a request was sent; decides what its response does.
-#[derive(Debug, Clone, PartialEq)]
+/// Why a request was sent; decides what its response does. Plain data: what a response
+/// needs beyond this (a track's cid, a new token, removed targets, access-list entries) is
+/// read back from the request's own params.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Purpose {
     Connect,
     Join,
@@ -33,9 +35,8 @@ enum Purpose {
         sent_at: u64,
     },
     Leave,
-    Publish {
-        cid: String,
-    },
+    /// `track.publish` of the local track in `params.cid`.
+    Publish,
     PubOffer {
         offer_id: u32,
     },
@@ -52,20 +53,16 @@ enum Purpose {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// What the answer to an application's request also does (from its params).
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum UserKind {
     Plain,
-    Unpublish,
-    UpdateToken {
-        token: String,
-    },
-    Subscriptions {
-        remove: Vec<SubTarget>,
-    },
-    AclUpdate {
-        upsert: Vec<String>,
-        remove: Vec<String>,
-    },
+    /// Keep `params.token` for later connects.
+    UpdateToken,
+    /// Apply the subscriptions, dropping those of `params.remove`.
+    Subscriptions,
+    /// Apply `params.upsert` and `params.remove` to the access list.
+    AclUpdate,
     RoomGet,
 }
 
@@ -243,6 +240,11 @@ fn obj(pairs: &mut [(&str, Value)]) -> Value {
         m.insert((*k).to_owned(), v.take());
     }
     Value::Object(m)
+}
+
+/// `key` of a request frame's params.
+fn param<'a>(frame: &'a Value, key: &str) -> Option<&'a Value> {
+    frame.get("params")?.get(key)
 }
 
 /// `n` in decimal (a request id), without the formatting machinery.
@@ -801,7 +803,7 @@ impl SessionMachine {
                         obj(&mut [("track_id", track_id.into())]),
                         Purpose::User {
                             handle,
-                            kind: UserKind::Unpublish,
+                            kind: UserKind::Plain,
                         },
                     );
                     if kind != TrackKind::Data {
@@ -858,7 +860,7 @@ impl SessionMachine {
                     obj(&mut [("token", text(token.as_str()))]),
                     Purpose::User {
                         handle,
-                        kind: UserKind::UpdateToken { token },
+                        kind: UserKind::UpdateToken,
                     },
                 );
             }
@@ -877,7 +879,7 @@ impl SessionMachine {
                     sub_update_params(&add, &remove, &settings),
                     Purpose::User {
                         handle,
-                        kind: UserKind::Subscriptions { remove },
+                        kind: UserKind::Subscriptions,
                     },
                 );
             }
@@ -980,16 +982,8 @@ impl SessionMachine {
                     .map(str::to_owned);
                 return self.start_leave(handle, reason);
             }
-            "session.update_token" => match params.get("token").and_then(Value::as_str) {
-                Some(t) => UserKind::UpdateToken {
-                    token: t.to_owned(),
-                },
-                None => UserKind::Plain,
-            },
-            "room.acl.update" => UserKind::AclUpdate {
-                upsert: acl_ids(params.get("upsert"), "identity"),
-                remove: acl_ids(params.get("remove"), ""),
-            },
+            "session.update_token" => UserKind::UpdateToken,
+            "room.acl.update" => UserKind::AclUpdate,
             "room.get" => UserKind::RoomGet,
             // The server side alone would leave the pub PC out of step: rebuild both.
             "pub.reset" => return self.reset_pub(Some(handle)),
@@ -1079,13 +1073,8 @@ impl SessionMachine {
         if l.muted {
             put(&mut params, "muted", true.into());
         }
-        let cid = l.cid.clone();
         self.ensure_pub_pc();
-        self.request(
-            "track.publish",
-            Value::Object(params),
-            Purpose::Publish { cid },
-        );
+        self.request("track.publish", Value::Object(params), Purpose::Publish);
     }
 
     fn forget_local(&mut self, cid: &str) {
@@ -1600,17 +1589,20 @@ impl SessionMachine {
                 }
             }
             Purpose::Leave => self.terminate(None, None),
-            Purpose::Publish { cid } => self.on_publish_result(&cid, outcome),
+            Purpose::Publish => {
+                let cid = param(&p.frame, "cid").and_then(Value::as_str).unwrap_or("");
+                self.on_publish_result(cid, outcome)
+            }
             Purpose::PubOffer { offer_id } => self.on_pub_offer_result(offer_id, outcome),
             Purpose::SubAnswer | Purpose::SubIceRestart | Purpose::Restore => {
                 if let Ok(v) = &outcome {
-                    self.apply_sub_result(v, &[]);
+                    self.apply_sub_result(v, None);
                 }
             }
             // Whatever the outcome, the rebuilt PC can only go on with a fresh offer.
             Purpose::PubReset => self.try_start_offer(),
             Purpose::Internal => {}
-            Purpose::User { handle, kind } => self.on_user_result(handle, kind, outcome),
+            Purpose::User { handle, kind } => self.on_user_result(handle, kind, &p.frame, outcome),
         }
     }
 
@@ -1618,6 +1610,7 @@ impl SessionMachine {
         &mut self,
         handle: RequestHandle,
         kind: UserKind,
+        frame: &Value,
         outcome: Result<Value, RpcError>,
     ) {
         let v = match outcome {
@@ -1625,10 +1618,17 @@ impl SessionMachine {
             Err(e) => return self.complete(handle, Err(CoreError::from_rpc(e))),
         };
         match kind {
-            UserKind::Plain | UserKind::Unpublish => {}
-            UserKind::UpdateToken { token } => self.config.token = token,
-            UserKind::Subscriptions { remove } => self.apply_sub_result(&v, &remove),
-            UserKind::AclUpdate { upsert, remove } => self.apply(Action::Acl { upsert, remove }),
+            UserKind::Plain => {}
+            UserKind::UpdateToken => {
+                if let Some(t) = param(frame, "token").and_then(Value::as_str) {
+                    self.config.token = t.to_owned();
+                }
+            }
+            UserKind::Subscriptions => self.apply_sub_result(&v, param(frame, "remove")),
+            UserKind::AclUpdate => self.apply(Action::Acl {
+                upsert: acl_ids(param(frame, "upsert"), "identity"),
+                remove: acl_ids(param(frame, "remove"), ""),
+            }),
             UserKind::RoomGet => {
                 if let Ok(snap) = ovsp::json::decode::<Snapshot>(&v) {
                     self.apply(Action::Snapshot {
@@ -1641,30 +1641,32 @@ impl SessionMachine {
         self.complete(handle, Ok(v));
     }
 
-    fn apply_sub_result(&mut self, v: &Value, removed: &[SubTarget]) {
+    /// Applies a `sub.update`-style result; `removed` is the request's `remove` list (wire
+    /// form of [`SubTarget`]s).
+    fn apply_sub_result(&mut self, v: &Value, removed: Option<&Value>) {
         let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(v) else {
             return;
         };
         // The removed targets' tracks that the result no longer lists.
         let mut gone: Vec<String> = Vec::new();
-        for t in removed {
-            if let Some(id) = &t.track_id {
+        for t in removed.and_then(Value::as_array).into_iter().flatten() {
+            let field = |k: &str| t.get(k).and_then(Value::as_str);
+            if let Some(id) = field("track_id") {
                 keep_gone(&mut gone, id, &res.subscriptions);
                 continue;
             }
-            let Some(m) = t
-                .member_id
-                .as_ref()
-                .and_then(|mid| self.state.members.get(mid))
-            else {
+            let Some(m) = field("member_id").and_then(|mid| self.state.members.get(mid)) else {
                 continue;
             };
             for tr in &m.tracks {
-                if t.stream_key.is_some() && tr.stream_key != t.stream_key {
-                    continue;
+                if let Some(k) = field("stream_key") {
+                    if tr.stream_key.as_deref() != Some(k) {
+                        continue;
+                    }
                 }
-                if let Some(k) = &t.kinds {
-                    if !k.contains(&tr.kind.media_kind()) {
+                if let Some(k) = t.get("kinds").and_then(Value::as_array) {
+                    let kind = tr.kind.media_kind().as_str();
+                    if !k.iter().any(|x| x.as_str() == Some(kind)) {
                         continue;
                     }
                 }
@@ -2053,7 +2055,7 @@ impl SessionMachine {
         // Wait until every track.publish is answered, so one offer covers them all, and until
         // the server has dropped its side of a rebuilt pub PC.
         for p in self.pending.values() {
-            if matches!(p.purpose, Purpose::Publish { .. } | Purpose::PubReset) {
+            if matches!(p.purpose, Purpose::Publish | Purpose::PubReset) {
                 return;
             }
         }

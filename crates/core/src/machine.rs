@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use ovsp::codes::{CloseAction, CloseCode, Code};
-use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
+use ovsp::envelope::{EventEnvelope, RpcError, ServerFrame};
 use ovsp::events::Event;
 use ovsp::json::ToWire;
 use ovsp::json::{Map, Value};
@@ -186,7 +186,8 @@ pub struct SessionMachine {
     backoff: Backoff,
     next_id: u64,
     pending: VecMap<u64, Pending>,
-    notifications: Vec<Notification>,
+    /// Notification frames waiting for the session to be ready.
+    notifications: Vec<Value>,
     phase: Phase,
     link: Link,
     link_deadline: Option<u64>,
@@ -333,15 +334,18 @@ fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSet
     Value::Object(params)
 }
 
-/// The text of request `id`.
+/// The frame of request `id`, or of a notification when `id` is 0 (request ids start at 1):
+/// `{"jsonrpc":"2.0","id":…,"method":…,"params":…}`, as `ovsp::envelope::ClientFrame` writes it.
 #[inline(never)]
-fn request_frame(id: u64, method: &str, params: Value) -> Value {
-    ClientFrame::Request(Request {
-        id: decimal(id),
-        method: method.to_owned(),
-        params,
-    })
-    .to_value()
+fn client_frame(id: u64, method: &str, params: Value) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "jsonrpc", text("2.0"));
+    if id != 0 {
+        put(&mut m, "id", Value::String(decimal(id)));
+    }
+    put(&mut m, "method", text(method));
+    put(&mut m, "params", params);
+    Value::Object(m)
 }
 
 /// Lowers `t` to `x` when `x` is earlier (or `t` is unset).
@@ -667,7 +671,7 @@ impl SessionMachine {
         self.pending.insert(
             id,
             Pending {
-                frame: request_frame(id, method, params),
+                frame: client_frame(id, method, params),
                 purpose,
                 sent: false,
                 deadline: None,
@@ -703,7 +707,7 @@ impl SessionMachine {
             _ => Some(now.saturating_add(timeout)),
         };
         let frame = p.frame.clone();
-        self.out.push_back(Output::SendFrame(frame));
+        self.send_frame(frame);
     }
 
     /// Sends every unsent request that may go out (in id order), then queued notifications.
@@ -721,25 +725,21 @@ impl SessionMachine {
         }
         if self.link == Link::Up && self.session_joined {
             for n in std::mem::take(&mut self.notifications) {
-                self.send_notification(n);
+                self.send_frame(n);
             }
         }
     }
 
-    /// Sends a notification frame now.
+    /// Sends a frame now.
     #[inline(never)]
-    fn send_notification(&mut self, n: Notification) {
-        self.out
-            .push_back(Output::SendFrame(ClientFrame::Notification(n).to_value()));
+    fn send_frame(&mut self, frame: Value) {
+        self.out.push_back(Output::SendFrame(frame));
     }
 
     fn notify(&mut self, method: &str, params: Value) {
-        let n = Notification {
-            method: method.to_owned(),
-            params,
-        };
+        let n = client_frame(0, method, params);
         if self.link == Link::Up && self.session_joined {
-            self.send_notification(n);
+            self.send_frame(n);
         } else if self.notifications.len() < MAX_QUEUED {
             self.notifications.push(n);
         }
@@ -751,11 +751,8 @@ impl SessionMachine {
             self.acked_seq = seq;
             self.unacked = 0;
             self.ack_deadline = None;
-            let n = Notification {
-                method: "session.ack".to_owned(),
-                params: obj(&mut [("seq", seq.into())]),
-            };
-            self.send_notification(n);
+            let n = client_frame(0, "session.ack", obj(&mut [("seq", seq.into())]));
+            self.send_frame(n);
         }
     }
 
@@ -1308,8 +1305,8 @@ impl SessionMachine {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let frame = request_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
-        self.out.push_back(Output::SendFrame(frame));
+        let frame = client_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
+        self.send_frame(frame);
     }
 
     /// Starts tracking a new `pc` PeerConnection (sub, else pub) and asks the driver to create

@@ -7,10 +7,7 @@ use ovsp::envelope::{EventEnvelope, RpcError, ServerFrame};
 use ovsp::events::Event;
 use ovsp::json::ToWire;
 use ovsp::json::{Map, Value};
-use ovsp::methods::{
-    IceServer, PubOfferResult, ResumeParams, SessionConnectParams, SessionConnectResult,
-    SubSetting, SubTarget,
-};
+use ovsp::methods::{IceServer, PubOfferResult, SessionConnectResult, SubSetting, SubTarget};
 use ovsp::model::{ClosingReason, PcKind, Role, SessionAction, Snapshot, SubMid, Track, TrackKind};
 
 use crate::backoff::{Backoff, SplitMix64};
@@ -1100,31 +1097,38 @@ impl SessionMachine {
             self.now
                 .saturating_add(self.config.timers.connect_timeout_ms),
         );
+        // The wire form of `ovsp::methods::SessionConnectParams`, written from the
+        // configuration without copying it into one.
         let resume = match (&self.recovery, &self.session_id, &self.resume_token) {
-            (Some(r), Some(sid), Some(rt)) if r.kind == RecoveryKind::Resume => {
-                Some(ResumeParams {
-                    session_id: sid.clone(),
-                    resume_token: rt.clone(),
-                    last_seq: self.last_seq,
-                })
-            }
+            (Some(r), Some(sid), Some(rt)) if r.kind == RecoveryKind::Resume => Some(obj(&mut [
+                ("session_id", text(sid)),
+                ("resume_token", text(rt)),
+                ("last_seq", self.last_seq.into()),
+            ])),
             _ => None,
         };
         let fresh = resume.is_none();
-        let params = SessionConnectParams {
-            protocol: ovsp::methods::ProtocolVersion::default(),
-            token: if fresh {
-                Some(self.config.token.clone())
-            } else {
-                None
-            },
-            client: Some(self.config.client.clone()),
-            capabilities: self.config.capabilities.clone(),
-            resume,
-        };
+        let mut params = Map::new();
+        put(
+            &mut params,
+            "protocol",
+            ovsp::methods::ProtocolVersion::default().to_wire(),
+        );
+        if fresh {
+            put(&mut params, "token", text(&self.config.token));
+        }
+        put(&mut params, "client", self.config.client.to_wire());
+        put(
+            &mut params,
+            "capabilities",
+            self.config.capabilities.to_wire(),
+        );
+        if let Some(r) = resume {
+            put(&mut params, "resume", r);
+        }
         self.pending
             .retain(|_, p| !matches!(p.purpose, Purpose::Connect | Purpose::Join));
-        self.request("session.connect", params.to_wire(), Purpose::Connect);
+        self.request("session.connect", Value::Object(params), Purpose::Connect);
         if fresh {
             self.send_join();
         }

@@ -114,26 +114,36 @@ struct Pc {
     disconnected_at: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-enum PubStage {
+/// Where a PeerConnection's local description stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Stage {
     #[default]
     Idle,
-    Creating {
-        ice_restart: bool,
-    },
-    SettingLocal {
-        sdp: String,
-        ice_restart: bool,
-    },
-    Awaiting {
-        offer_id: u32,
-        cids: Vec<String>,
-    },
+    /// `createOffer` (pub) or `createAnswer` (sub) was asked for.
+    Creating,
+    /// `setLocalDescription` was asked for, with [`Neg::sdp`].
+    SettingLocal,
+    /// (pub) The offer [`Neg::offer_id`] was sent; its answer is awaited.
+    Awaiting,
+}
+
+/// One PeerConnection's offer/answer exchange: the same steps for both PCs.
+#[derive(Debug, Clone, Default)]
+struct Neg {
+    stage: Stage,
+    /// pub: the offer awaiting its answer; sub: the server's offer being answered.
+    offer_id: u32,
+    /// The local description being set.
+    sdp: String,
+    /// (pub) The offer being made restarts ICE.
+    restart: bool,
+    /// (pub) The cids whose mids the awaited offer carries.
+    cids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct PubNeg {
-    stage: PubStage,
+    neg: Neg,
     needs_offer: bool,
     ice_restart: bool,
     next_offer_id: u32,
@@ -156,19 +166,9 @@ impl PubNeg {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-enum SubStage {
-    #[default]
-    Idle,
-    Answering {
-        offer_id: u32,
-        sdp: Option<String>,
-    },
-}
-
 #[derive(Debug, Clone, Default)]
 struct SubNeg {
-    stage: SubStage,
+    neg: Neg,
     last_answered: Option<u32>,
 }
 
@@ -1322,6 +1322,14 @@ impl SessionMachine {
         self.peer(PeerOp::CreatePc { pc, ice_servers });
     }
 
+    /// The offer/answer state of the `kind` PeerConnection (pub, else sub).
+    fn neg_mut(&mut self, kind: PcKind) -> &mut Neg {
+        match kind {
+            PcKind::Pub => &mut self.pub_neg.neg,
+            _ => &mut self.sub_neg.neg,
+        }
+    }
+
     /// Where the `kind` PeerConnection is tracked: the sub PC's slot, else the pub PC's.
     fn pc_slot(&mut self, kind: PcKind) -> &mut Option<Pc> {
         match kind {
@@ -1777,7 +1785,7 @@ impl SessionMachine {
 
     fn check_media_after_resume(&mut self) {
         if self.pub_pc.as_ref().is_some_and(|p| p.failed_at.is_some())
-            && matches!(self.pub_neg.stage, PubStage::Idle)
+            && self.pub_neg.neg.stage == Stage::Idle
             && !self.pub_neg.needs_offer
         {
             self.request_offer(true);
@@ -2047,7 +2055,7 @@ impl SessionMachine {
 
     fn try_start_offer(&mut self) {
         if self.pub_pc.is_none()
-            || !matches!(self.pub_neg.stage, PubStage::Idle)
+            || self.pub_neg.neg.stage != Stage::Idle
             || !self.pub_neg.needs_offer
             || self.pub_neg.retry_at.is_some()
         {
@@ -2062,7 +2070,8 @@ impl SessionMachine {
         }
         let ice_restart = std::mem::take(&mut self.pub_neg.ice_restart);
         self.pub_neg.needs_offer = false;
-        self.pub_neg.stage = PubStage::Creating { ice_restart };
+        self.pub_neg.neg.stage = Stage::Creating;
+        self.pub_neg.neg.restart = ice_restart;
         self.peer(PeerOp::CreateOffer {
             pc: PcKind::Pub,
             ice_restart,
@@ -2138,13 +2147,12 @@ impl SessionMachine {
 
     fn on_pub_offer_result(&mut self, offer_id: u32, outcome: Result<Value, RpcError>) {
         // Only the answer to the latest offer counts (B6.2.3).
-        if !matches!(&self.pub_neg.stage, PubStage::Awaiting { offer_id: c, .. } if *c == offer_id)
-        {
+        let n = &mut self.pub_neg.neg;
+        if n.stage != Stage::Awaiting || n.offer_id != offer_id {
             return;
         }
-        let PubStage::Awaiting { cids, .. } = std::mem::take(&mut self.pub_neg.stage) else {
-            return;
-        };
+        n.stage = Stage::Idle;
+        let cids = std::mem::take(&mut n.cids);
         match outcome
             .and_then(|v| ovsp::json::decode::<PubOfferResult>(&v).map_err(invalid_incoming))
         {
@@ -2274,8 +2282,8 @@ impl SessionMachine {
             if self.sub_neg.last_answered.is_some_and(|a| o.offer_id <= a) {
                 return; // re-sent after a resume, already answered
             }
-            if matches!(&self.sub_neg.stage, SubStage::Answering { offer_id, .. } if *offer_id == o.offer_id)
-            {
+            let n = &self.sub_neg.neg;
+            if n.stage != Stage::Idle && n.offer_id == o.offer_id {
                 return;
             }
         }
@@ -2294,10 +2302,8 @@ impl SessionMachine {
                 }
             }
         }
-        self.sub_neg.stage = SubStage::Answering {
-            offer_id: o.offer_id,
-            sdp: None,
-        };
+        self.sub_neg.neg.stage = Stage::Creating;
+        self.sub_neg.neg.offer_id = o.offer_id;
         self.peer(PeerOp::SetRemoteDescription {
             pc: PcKind::Sub,
             sdp_type: SdpType::Offer,
@@ -2350,39 +2356,33 @@ impl SessionMachine {
             return;
         }
         match ev {
-            PeerEvent::DescriptionCreated { pc, sdp_type, sdp } => match (pc, sdp_type) {
-                (PcKind::Pub, SdpType::Offer) => {
-                    if let PubStage::Creating { ice_restart } = self.pub_neg.stage {
-                        self.pub_neg.stage = PubStage::SettingLocal {
-                            sdp: sdp.clone(),
-                            ice_restart,
-                        };
-                        self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
-                    }
+            PeerEvent::DescriptionCreated { pc, sdp_type, sdp } => {
+                let (creating, resent) = match (pc, sdp_type) {
+                    (PcKind::Pub, SdpType::Offer) => (Stage::Creating, Stage::Creating),
+                    // A second answer for the same offer replaces the first.
+                    (PcKind::Sub, SdpType::Answer) => (Stage::Creating, Stage::SettingLocal),
+                    _ => return,
+                };
+                let n = self.neg_mut(pc);
+                if n.stage == creating || n.stage == resent {
+                    n.stage = Stage::SettingLocal;
+                    n.sdp = sdp.clone();
+                    self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
                 }
-                (PcKind::Sub, SdpType::Answer) => {
-                    if let SubStage::Answering { offer_id, .. } = self.sub_neg.stage {
-                        self.sub_neg.stage = SubStage::Answering {
-                            offer_id,
-                            sdp: Some(sdp.clone()),
-                        };
-                        self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
-                    }
+            }
+            PeerEvent::LocalDescriptionSet { pc, mids } => {
+                let publishing = pc == PcKind::Pub;
+                let n = self.neg_mut(pc);
+                if n.stage != Stage::SettingLocal {
+                    return;
                 }
-                _ => {}
-            },
-            PeerEvent::LocalDescriptionSet { pc, mids } => match pc {
-                PcKind::Pub => {
-                    if !matches!(self.pub_neg.stage, PubStage::SettingLocal { .. }) {
-                        return;
-                    }
-                    let PubStage::SettingLocal { sdp, ice_restart } =
-                        std::mem::take(&mut self.pub_neg.stage)
-                    else {
-                        return;
-                    };
-                    let mut wire_mids = Map::new();
-                    let mut cids = Vec::new();
+                n.stage = Stage::Idle;
+                let sdp = std::mem::take(&mut n.sdp);
+                let restart = n.restart;
+                let mut offer_id = n.offer_id;
+                let mut wire_mids = Map::new();
+                let mut cids = Vec::new();
+                if publishing {
                     for (cid, mid) in mids {
                         if let Some(l) = self.state.local_mut(&cid) {
                             l.mid = Some(mid.clone());
@@ -2390,38 +2390,29 @@ impl SessionMachine {
                             cids.push(cid);
                         }
                     }
-                    let offer_id = self.pub_neg.next_offer_id;
-                    self.pub_neg.next_offer_id = self.pub_neg.next_offer_id.wrapping_add(1).max(1);
-                    self.pub_neg.stage = PubStage::Awaiting { offer_id, cids };
-                    let mut params = Map::new();
-                    put(&mut params, "offer_id", offer_id.into());
-                    put(&mut params, "sdp", sdp.into());
+                    offer_id = self.pub_neg.next_offer_id;
+                    self.pub_neg.next_offer_id = offer_id.wrapping_add(1).max(1);
+                    let n = &mut self.pub_neg.neg;
+                    n.stage = Stage::Awaiting;
+                    n.offer_id = offer_id;
+                    n.cids = cids;
+                } else {
+                    self.sub_neg.last_answered = Some(offer_id);
+                }
+                let mut params = Map::new();
+                put(&mut params, "offer_id", offer_id.into());
+                put(&mut params, "sdp", sdp.into());
+                let (method, purpose) = if publishing {
                     put(&mut params, "mids", Value::Object(wire_mids));
-                    if ice_restart {
+                    if restart {
                         put(&mut params, "ice_restart", true.into());
                     }
-                    let params = Value::Object(params);
-                    self.request("pub.offer", params, Purpose::PubOffer { offer_id });
-                }
-                _ => {
-                    if !matches!(self.sub_neg.stage, SubStage::Answering { sdp: Some(_), .. }) {
-                        return;
-                    }
-                    let SubStage::Answering {
-                        offer_id,
-                        sdp: Some(sdp),
-                    } = std::mem::take(&mut self.sub_neg.stage)
-                    else {
-                        return;
-                    };
-                    self.sub_neg.last_answered = Some(offer_id);
-                    self.request(
-                        "sub.answer",
-                        obj(&mut [("offer_id", offer_id.into()), ("sdp", sdp.into())]),
-                        Purpose::SubAnswer,
-                    );
-                }
-            },
+                    ("pub.offer", Purpose::PubOffer { offer_id })
+                } else {
+                    ("sub.answer", Purpose::SubAnswer)
+                };
+                self.request(method, Value::Object(params), purpose);
+            }
             PeerEvent::RemoteDescriptionSet { .. } => {}
             PeerEvent::IceCandidate { pc, candidate } => {
                 let params = match candidate {
@@ -2497,15 +2488,15 @@ impl SessionMachine {
                 if matches!(op, PeerOpKind::AddIceCandidate | PeerOpKind::ReplaceTrack) {
                     return; // not fatal to the negotiation
                 }
-                let cids = match std::mem::take(&mut self.pub_neg.stage) {
-                    PubStage::Awaiting { cids, .. } => cids,
-                    _ => {
-                        let mut cids = Vec::new();
-                        for cid in self.publish_waiters.keys() {
-                            cids.push(cid.clone());
-                        }
-                        cids
+                let n = &mut self.pub_neg.neg;
+                let cids = if std::mem::take(&mut n.stage) == Stage::Awaiting {
+                    std::mem::take(&mut n.cids)
+                } else {
+                    let mut cids = Vec::new();
+                    for cid in self.publish_waiters.keys() {
+                        cids.push(cid.clone());
                     }
+                    cids
                 };
                 // The answer does not apply to this PC: rebuild it (B6.4), once.
                 if op == PeerOpKind::SetRemoteDescription && !self.pub_neg.reset_tried {
@@ -2519,7 +2510,7 @@ impl SessionMachine {
                     return;
                 }
                 // Rebuild the sub PC from scratch (B6.4).
-                self.sub_neg.stage = SubStage::Idle;
+                self.sub_neg.neg.stage = Stage::Idle;
                 self.request("sub.reset", empty(), Purpose::Internal);
             }
         }

@@ -208,7 +208,9 @@ pub struct SessionMachine {
     early_events: Vec<EventEnvelope>,
     join_handle: Option<RequestHandle>,
     leave_handle: Option<RequestHandle>,
-    deferred: Vec<(RequestHandle, Command)>,
+    /// Commands that arrived while joining (run once joined), and their handles.
+    deferred: Vec<Command>,
+    deferred_handles: Vec<RequestHandle>,
     recovery: Option<Recovery>,
     rejoin_attempts: u32,
     violation_rejoin_done: bool,
@@ -435,6 +437,7 @@ impl SessionMachine {
             join_handle: None,
             leave_handle: None,
             deferred: Vec::new(),
+            deferred_handles: Vec::new(),
             recovery: None,
             rejoin_attempts: 0,
             violation_rejoin_done: false,
@@ -769,7 +772,8 @@ impl SessionMachine {
                 return self.terminate(None, None);
             }
             (Phase::Connecting, _) => {
-                self.deferred.push((handle, command));
+                self.deferred.push(command);
+                self.deferred_handles.push(handle);
                 return;
             }
             (Phase::Leaving, Command::Leave { .. }) => {
@@ -1286,18 +1290,27 @@ impl SessionMachine {
         self.notifications.clear();
         // Requests of the old session: internal ones are regenerated after the rejoin; user
         // requests already sent have an unknown outcome and fail; unsent ones wait.
-        let mut failed = Vec::new();
-        self.pending.retain(|_, p| match p.purpose {
-            Purpose::User { handle, .. } if p.sent => {
-                failed.push(handle);
-                false
-            }
-            Purpose::User { .. } | Purpose::Leave => true,
-            _ => false,
-        });
-        for h in failed {
+        for h in self.sweep_requests(false) {
             self.complete(h, Err(disconnected()));
         }
+    }
+
+    /// Drops the requests of a session that goes away and returns the handles of the
+    /// application's requests among them, in id order: all of them when `all` (and every
+    /// request is dropped); else only those already sent, whose outcome is unknown, while
+    /// unsent application requests and `room.leave` stay for the next session.
+    #[inline(never)]
+    fn sweep_requests(&mut self, all: bool) -> Vec<RequestHandle> {
+        let mut open = Vec::new();
+        self.pending.retain(|_, p| match p.purpose {
+            Purpose::User { handle, .. } if all || p.sent => {
+                open.push(handle);
+                false
+            }
+            Purpose::User { .. } | Purpose::Leave => !all,
+            _ => false,
+        });
+        open
     }
 
     /// Before a full rejoin while the old session's socket is still up: a best-effort
@@ -1374,21 +1387,13 @@ impl SessionMachine {
         let fail = error.clone().unwrap_or_else(disconnected);
         // Every open command fails, in this order: requests, publishes, resets, commands
         // deferred until the join, the join itself.
-        let mut open: Vec<RequestHandle> = Vec::new();
-        for p in self.pending.values() {
-            if let Purpose::User { handle, .. } = p.purpose {
-                open.push(handle);
-            }
-        }
-        self.pending.clear();
+        let mut open = self.sweep_requests(true);
         for w in self.publish_waiters.values() {
             open.push(w.0);
         }
         self.publish_waiters.clear();
         open.append(&mut self.pub_neg.reset_waiters);
-        for d in &self.deferred {
-            open.push(d.0);
-        }
+        open.append(&mut self.deferred_handles);
         self.deferred.clear();
         if let Some(h) = self.join_handle.take() {
             open.push(h);
@@ -1855,7 +1860,8 @@ impl SessionMachine {
             }
         }
         self.flush();
-        for (h, c) in std::mem::take(&mut self.deferred) {
+        let handles = std::mem::take(&mut self.deferred_handles);
+        for (h, c) in handles.into_iter().zip(std::mem::take(&mut self.deferred)) {
             self.on_command(h, c);
         }
     }

@@ -317,9 +317,9 @@ fn same_target(a: &SubTarget, b: &SubTarget) -> bool {
     a == b
 }
 
-/// `sub.update` params: each non-empty list.
+/// `sub.update` params: each non-empty list (`settings` in wire form).
 #[inline(never)]
-fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSetting]) -> Value {
+fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: Vec<Value>) -> Value {
     let mut params = Map::new();
     if !add.is_empty() {
         put(&mut params, "add", add.to_wire());
@@ -328,7 +328,7 @@ fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSet
         put(&mut params, "remove", remove.to_wire());
     }
     if !settings.is_empty() {
-        put(&mut params, "settings", settings.to_wire());
+        put(&mut params, "settings", Value::Array(settings));
     }
     Value::Object(params)
 }
@@ -869,12 +869,14 @@ impl SessionMachine {
             } => {
                 remember(&mut self.explicit_subs, &mut self.explicit_unsubs, &add);
                 remember(&mut self.explicit_unsubs, &mut self.explicit_subs, &remove);
-                for s in &settings {
-                    self.sub_settings.insert(s.track_id.clone(), s.clone());
+                let mut wired = Vec::new();
+                for s in settings {
+                    wired.push(s.to_wire());
+                    self.sub_settings.insert(s.track_id.clone(), s);
                 }
                 self.request(
                     "sub.update",
-                    sub_update_params(&add, &remove, &settings),
+                    sub_update_params(&add, &remove, wired),
                     Purpose::User {
                         handle,
                         kind: UserKind::Subscriptions,
@@ -1702,31 +1704,32 @@ impl SessionMachine {
             Ok(r) => r,
             Err(e) => return self.on_connect_error(e),
         };
+        let resuming = self
+            .recovery
+            .as_ref()
+            .is_some_and(|r| r.kind == RecoveryKind::Resume);
+        if resuming && !res.resumed {
+            // The server started a new session instead: rejoin on this socket (the old
+            // session is forgotten before the new one is kept).
+            if let Some(r) = &mut self.recovery {
+                r.kind = RecoveryKind::Rejoin;
+            }
+            self.prepare_rejoin();
+        }
         self.link = Link::Up;
         self.link_deadline = None;
-        self.session_id = Some(res.session_id.clone());
-        self.resume_token = Some(res.resume_token.clone());
+        self.session_id = Some(res.session_id);
+        self.resume_token = Some(res.resume_token);
         self.config.timers.ping_interval_ms = res.timers.ping_interval_ms.max(1);
         self.config.timers.ping_timeout_ms = res.timers.ping_timeout_ms.max(1);
         self.config.timers.request_timeout_ms = res.timers.request_timeout_ms.max(1);
         self.config.timers.resume_window_ms = res.timers.resume_window_ms;
         if !res.ice_servers.is_empty() {
-            self.ice_servers = res.ice_servers.clone();
+            self.ice_servers = res.ice_servers;
         }
         self.next_ping_at = Some(self.now.saturating_add(self.config.timers.ping_interval_ms));
-        let resuming = self
-            .recovery
-            .as_ref()
-            .is_some_and(|r| r.kind == RecoveryKind::Resume);
         if resuming {
             if !res.resumed {
-                // The server started a new session instead: rejoin on this socket.
-                if let Some(r) = &mut self.recovery {
-                    r.kind = RecoveryKind::Rejoin;
-                }
-                self.prepare_rejoin();
-                self.session_id = Some(res.session_id);
-                self.resume_token = Some(res.resume_token);
                 self.send_join();
                 return;
             }
@@ -1880,17 +1883,17 @@ impl SessionMachine {
                 }
             }
         }
-        let mut settings: Vec<SubSetting> = Vec::new();
+        let mut settings: Vec<Value> = Vec::new();
         for s in self.sub_settings.values() {
             if self.state.track(&s.track_id).is_some() {
-                settings.push(s.clone());
+                settings.push(s.to_wire());
             }
         }
         if !self.explicit_subs.is_empty()
             || !self.explicit_unsubs.is_empty()
             || !settings.is_empty()
         {
-            let params = sub_update_params(&self.explicit_subs, &self.explicit_unsubs, &settings);
+            let params = sub_update_params(&self.explicit_subs, &self.explicit_unsubs, settings);
             self.request("sub.update", params, Purpose::Restore);
         }
     }

@@ -3,14 +3,11 @@
 use std::collections::VecDeque;
 
 use ovsp::codes::{CloseAction, CloseCode, Code};
-use ovsp::envelope::{ClientFrame, EventEnvelope, Notification, Request, RpcError, ServerFrame};
+use ovsp::envelope::{EventEnvelope, RpcError, ServerFrame};
 use ovsp::events::Event;
 use ovsp::json::ToWire;
 use ovsp::json::{Map, Value};
-use ovsp::methods::{
-    IceServer, PubOfferResult, ResumeParams, SessionConnectParams, SessionConnectResult,
-    SubSetting, SubTarget,
-};
+use ovsp::methods::{IceServer, PubOfferResult, SessionConnectResult, SubSetting, SubTarget};
 use ovsp::model::{ClosingReason, PcKind, Role, SessionAction, Snapshot, SubMid, Track, TrackKind};
 
 use crate::backoff::{Backoff, SplitMix64};
@@ -24,8 +21,10 @@ use crate::{Command, Config, CoreError, Input, Output, PeerEvent, PeerOp, Reques
 /// Most early events or queued notifications kept while the session is not ready.
 const MAX_QUEUED: usize = 4096;
 
-/// Why a request was sent; decides what its response does.
-#[derive(Debug, Clone, PartialEq)]
+/// Why a request was sent; decides what its response does. Plain data: what a response
+/// needs beyond this (a track's cid, a new token, removed targets, access-list entries) is
+/// read back from the request's own params.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Purpose {
     Connect,
     Join,
@@ -33,9 +32,8 @@ enum Purpose {
         sent_at: u64,
     },
     Leave,
-    Publish {
-        cid: String,
-    },
+    /// `track.publish` of the local track in `params.cid`.
+    Publish,
     PubOffer {
         offer_id: u32,
     },
@@ -52,20 +50,16 @@ enum Purpose {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// What the answer to an application's request also does (from its params).
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum UserKind {
     Plain,
-    Unpublish,
-    UpdateToken {
-        token: String,
-    },
-    Subscriptions {
-        remove: Vec<SubTarget>,
-    },
-    AclUpdate {
-        upsert: Vec<String>,
-        remove: Vec<String>,
-    },
+    /// Keep `params.token` for later connects.
+    UpdateToken,
+    /// Apply the subscriptions, dropping those of `params.remove`.
+    Subscriptions,
+    /// Apply `params.upsert` and `params.remove` to the access list.
+    AclUpdate,
     RoomGet,
 }
 
@@ -120,26 +114,36 @@ struct Pc {
     disconnected_at: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-enum PubStage {
+/// Where a PeerConnection's local description stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Stage {
     #[default]
     Idle,
-    Creating {
-        ice_restart: bool,
-    },
-    SettingLocal {
-        sdp: String,
-        ice_restart: bool,
-    },
-    Awaiting {
-        offer_id: u32,
-        cids: Vec<String>,
-    },
+    /// `createOffer` (pub) or `createAnswer` (sub) was asked for.
+    Creating,
+    /// `setLocalDescription` was asked for, with [`Neg::sdp`].
+    SettingLocal,
+    /// (pub) The offer [`Neg::offer_id`] was sent; its answer is awaited.
+    Awaiting,
+}
+
+/// One PeerConnection's offer/answer exchange: the same steps for both PCs.
+#[derive(Debug, Clone, Default)]
+struct Neg {
+    stage: Stage,
+    /// pub: the offer awaiting its answer; sub: the server's offer being answered.
+    offer_id: u32,
+    /// The local description being set.
+    sdp: String,
+    /// (pub) The offer being made restarts ICE.
+    restart: bool,
+    /// (pub) The cids whose mids the awaited offer carries.
+    cids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct PubNeg {
-    stage: PubStage,
+    neg: Neg,
     needs_offer: bool,
     ice_restart: bool,
     next_offer_id: u32,
@@ -162,19 +166,9 @@ impl PubNeg {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
-enum SubStage {
-    #[default]
-    Idle,
-    Answering {
-        offer_id: u32,
-        sdp: Option<String>,
-    },
-}
-
 #[derive(Debug, Clone, Default)]
 struct SubNeg {
-    stage: SubStage,
+    neg: Neg,
     last_answered: Option<u32>,
 }
 
@@ -189,7 +183,8 @@ pub struct SessionMachine {
     backoff: Backoff,
     next_id: u64,
     pending: VecMap<u64, Pending>,
-    notifications: Vec<Notification>,
+    /// Notification frames waiting for the session to be ready.
+    notifications: Vec<Value>,
     phase: Phase,
     link: Link,
     link_deadline: Option<u64>,
@@ -213,7 +208,9 @@ pub struct SessionMachine {
     early_events: Vec<EventEnvelope>,
     join_handle: Option<RequestHandle>,
     leave_handle: Option<RequestHandle>,
-    deferred: Vec<(RequestHandle, Command)>,
+    /// Commands that arrived while joining (run once joined), and their handles.
+    deferred: Vec<Command>,
+    deferred_handles: Vec<RequestHandle>,
     recovery: Option<Recovery>,
     rejoin_attempts: u32,
     violation_rejoin_done: bool,
@@ -243,6 +240,11 @@ fn obj(pairs: &mut [(&str, Value)]) -> Value {
         m.insert((*k).to_owned(), v.take());
     }
     Value::Object(m)
+}
+
+/// `key` of a request frame's params.
+fn param<'a>(frame: &'a Value, key: &str) -> Option<&'a Value> {
+    frame.get("params")?.get(key)
 }
 
 /// `n` in decimal (a request id), without the formatting machinery.
@@ -315,9 +317,9 @@ fn same_target(a: &SubTarget, b: &SubTarget) -> bool {
     a == b
 }
 
-/// `sub.update` params: each non-empty list.
+/// `sub.update` params: each non-empty list (`settings` in wire form).
 #[inline(never)]
-fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSetting]) -> Value {
+fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: Vec<Value>) -> Value {
     let mut params = Map::new();
     if !add.is_empty() {
         put(&mut params, "add", add.to_wire());
@@ -326,20 +328,23 @@ fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: &[SubSet
         put(&mut params, "remove", remove.to_wire());
     }
     if !settings.is_empty() {
-        put(&mut params, "settings", settings.to_wire());
+        put(&mut params, "settings", Value::Array(settings));
     }
     Value::Object(params)
 }
 
-/// The text of request `id`.
+/// The frame of request `id`, or of a notification when `id` is 0 (request ids start at 1):
+/// `{"jsonrpc":"2.0","id":…,"method":…,"params":…}`, as `ovsp::envelope::ClientFrame` writes it.
 #[inline(never)]
-fn request_frame(id: u64, method: &str, params: Value) -> Value {
-    ClientFrame::Request(Request {
-        id: decimal(id),
-        method: method.to_owned(),
-        params,
-    })
-    .to_value()
+fn client_frame(id: u64, method: &str, params: Value) -> Value {
+    let mut m = Map::new();
+    put(&mut m, "jsonrpc", text("2.0"));
+    if id != 0 {
+        put(&mut m, "id", Value::String(decimal(id)));
+    }
+    put(&mut m, "method", text(method));
+    put(&mut m, "params", params);
+    Value::Object(m)
 }
 
 /// Lowers `t` to `x` when `x` is earlier (or `t` is unset).
@@ -432,6 +437,7 @@ impl SessionMachine {
             join_handle: None,
             leave_handle: None,
             deferred: Vec::new(),
+            deferred_handles: Vec::new(),
             recovery: None,
             rejoin_attempts: 0,
             violation_rejoin_done: false,
@@ -665,7 +671,7 @@ impl SessionMachine {
         self.pending.insert(
             id,
             Pending {
-                frame: request_frame(id, method, params),
+                frame: client_frame(id, method, params),
                 purpose,
                 sent: false,
                 deadline: None,
@@ -701,7 +707,7 @@ impl SessionMachine {
             _ => Some(now.saturating_add(timeout)),
         };
         let frame = p.frame.clone();
-        self.out.push_back(Output::SendFrame(frame));
+        self.send_frame(frame);
     }
 
     /// Sends every unsent request that may go out (in id order), then queued notifications.
@@ -719,25 +725,21 @@ impl SessionMachine {
         }
         if self.link == Link::Up && self.session_joined {
             for n in std::mem::take(&mut self.notifications) {
-                self.send_notification(n);
+                self.send_frame(n);
             }
         }
     }
 
-    /// Sends a notification frame now.
+    /// Sends a frame now.
     #[inline(never)]
-    fn send_notification(&mut self, n: Notification) {
-        self.out
-            .push_back(Output::SendFrame(ClientFrame::Notification(n).to_value()));
+    fn send_frame(&mut self, frame: Value) {
+        self.out.push_back(Output::SendFrame(frame));
     }
 
     fn notify(&mut self, method: &str, params: Value) {
-        let n = Notification {
-            method: method.to_owned(),
-            params,
-        };
+        let n = client_frame(0, method, params);
         if self.link == Link::Up && self.session_joined {
-            self.send_notification(n);
+            self.send_frame(n);
         } else if self.notifications.len() < MAX_QUEUED {
             self.notifications.push(n);
         }
@@ -749,11 +751,8 @@ impl SessionMachine {
             self.acked_seq = seq;
             self.unacked = 0;
             self.ack_deadline = None;
-            let n = Notification {
-                method: "session.ack".to_owned(),
-                params: obj(&mut [("seq", seq.into())]),
-            };
-            self.send_notification(n);
+            let n = client_frame(0, "session.ack", obj(&mut [("seq", seq.into())]));
+            self.send_frame(n);
         }
     }
 
@@ -773,7 +772,8 @@ impl SessionMachine {
                 return self.terminate(None, None);
             }
             (Phase::Connecting, _) => {
-                self.deferred.push((handle, command));
+                self.deferred.push(command);
+                self.deferred_handles.push(handle);
                 return;
             }
             (Phase::Leaving, Command::Leave { .. }) => {
@@ -801,7 +801,7 @@ impl SessionMachine {
                         obj(&mut [("track_id", track_id.into())]),
                         Purpose::User {
                             handle,
-                            kind: UserKind::Unpublish,
+                            kind: UserKind::Plain,
                         },
                     );
                     if kind != TrackKind::Data {
@@ -858,7 +858,7 @@ impl SessionMachine {
                     obj(&mut [("token", text(token.as_str()))]),
                     Purpose::User {
                         handle,
-                        kind: UserKind::UpdateToken { token },
+                        kind: UserKind::UpdateToken,
                     },
                 );
             }
@@ -869,15 +869,17 @@ impl SessionMachine {
             } => {
                 remember(&mut self.explicit_subs, &mut self.explicit_unsubs, &add);
                 remember(&mut self.explicit_unsubs, &mut self.explicit_subs, &remove);
-                for s in &settings {
-                    self.sub_settings.insert(s.track_id.clone(), s.clone());
+                let mut wired = Vec::new();
+                for s in settings {
+                    wired.push(s.to_wire());
+                    self.sub_settings.insert(s.track_id.clone(), s);
                 }
                 self.request(
                     "sub.update",
-                    sub_update_params(&add, &remove, &settings),
+                    sub_update_params(&add, &remove, wired),
                     Purpose::User {
                         handle,
-                        kind: UserKind::Subscriptions { remove },
+                        kind: UserKind::Subscriptions,
                     },
                 );
             }
@@ -980,16 +982,8 @@ impl SessionMachine {
                     .map(str::to_owned);
                 return self.start_leave(handle, reason);
             }
-            "session.update_token" => match params.get("token").and_then(Value::as_str) {
-                Some(t) => UserKind::UpdateToken {
-                    token: t.to_owned(),
-                },
-                None => UserKind::Plain,
-            },
-            "room.acl.update" => UserKind::AclUpdate {
-                upsert: acl_ids(params.get("upsert"), "identity"),
-                remove: acl_ids(params.get("remove"), ""),
-            },
+            "session.update_token" => UserKind::UpdateToken,
+            "room.acl.update" => UserKind::AclUpdate,
             "room.get" => UserKind::RoomGet,
             // The server side alone would leave the pub PC out of step: rebuild both.
             "pub.reset" => return self.reset_pub(Some(handle)),
@@ -1079,13 +1073,8 @@ impl SessionMachine {
         if l.muted {
             put(&mut params, "muted", true.into());
         }
-        let cid = l.cid.clone();
         self.ensure_pub_pc();
-        self.request(
-            "track.publish",
-            Value::Object(params),
-            Purpose::Publish { cid },
-        );
+        self.request("track.publish", Value::Object(params), Purpose::Publish);
     }
 
     fn forget_local(&mut self, cid: &str) {
@@ -1114,31 +1103,38 @@ impl SessionMachine {
             self.now
                 .saturating_add(self.config.timers.connect_timeout_ms),
         );
+        // The wire form of `ovsp::methods::SessionConnectParams`, written from the
+        // configuration without copying it into one.
         let resume = match (&self.recovery, &self.session_id, &self.resume_token) {
-            (Some(r), Some(sid), Some(rt)) if r.kind == RecoveryKind::Resume => {
-                Some(ResumeParams {
-                    session_id: sid.clone(),
-                    resume_token: rt.clone(),
-                    last_seq: self.last_seq,
-                })
-            }
+            (Some(r), Some(sid), Some(rt)) if r.kind == RecoveryKind::Resume => Some(obj(&mut [
+                ("session_id", text(sid)),
+                ("resume_token", text(rt)),
+                ("last_seq", self.last_seq.into()),
+            ])),
             _ => None,
         };
         let fresh = resume.is_none();
-        let params = SessionConnectParams {
-            protocol: ovsp::methods::ProtocolVersion::default(),
-            token: if fresh {
-                Some(self.config.token.clone())
-            } else {
-                None
-            },
-            client: Some(self.config.client.clone()),
-            capabilities: self.config.capabilities.clone(),
-            resume,
-        };
+        let mut params = Map::new();
+        put(
+            &mut params,
+            "protocol",
+            ovsp::methods::ProtocolVersion::default().to_wire(),
+        );
+        if fresh {
+            put(&mut params, "token", text(&self.config.token));
+        }
+        put(&mut params, "client", self.config.client.to_wire());
+        put(
+            &mut params,
+            "capabilities",
+            self.config.capabilities.to_wire(),
+        );
+        if let Some(r) = resume {
+            put(&mut params, "resume", r);
+        }
         self.pending
             .retain(|_, p| !matches!(p.purpose, Purpose::Connect | Purpose::Join));
-        self.request("session.connect", params.to_wire(), Purpose::Connect);
+        self.request("session.connect", Value::Object(params), Purpose::Connect);
         if fresh {
             self.send_join();
         }
@@ -1296,18 +1292,27 @@ impl SessionMachine {
         self.notifications.clear();
         // Requests of the old session: internal ones are regenerated after the rejoin; user
         // requests already sent have an unknown outcome and fail; unsent ones wait.
-        let mut failed = Vec::new();
-        self.pending.retain(|_, p| match p.purpose {
-            Purpose::User { handle, .. } if p.sent => {
-                failed.push(handle);
-                false
-            }
-            Purpose::User { .. } | Purpose::Leave => true,
-            _ => false,
-        });
-        for h in failed {
+        for h in self.sweep_requests(false) {
             self.complete(h, Err(disconnected()));
         }
+    }
+
+    /// Drops the requests of a session that goes away and returns the handles of the
+    /// application's requests among them, in id order: all of them when `all` (and every
+    /// request is dropped); else only those already sent, whose outcome is unknown, while
+    /// unsent application requests and `room.leave` stay for the next session.
+    #[inline(never)]
+    fn sweep_requests(&mut self, all: bool) -> Vec<RequestHandle> {
+        let mut open = Vec::new();
+        self.pending.retain(|_, p| match p.purpose {
+            Purpose::User { handle, .. } if all || p.sent => {
+                open.push(handle);
+                false
+            }
+            Purpose::User { .. } | Purpose::Leave => !all,
+            _ => false,
+        });
+        open
     }
 
     /// Before a full rejoin while the old session's socket is still up: a best-effort
@@ -1319,8 +1324,8 @@ impl SessionMachine {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let frame = request_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
-        self.out.push_back(Output::SendFrame(frame));
+        let frame = client_frame(id, "room.leave", obj(&mut [("reason", text(reason))]));
+        self.send_frame(frame);
     }
 
     /// Starts tracking a new `pc` PeerConnection (sub, else pub) and asks the driver to create
@@ -1330,6 +1335,14 @@ impl SessionMachine {
         *self.pc_slot(pc) = Some(Pc::default());
         let ice_servers = self.ice_servers.clone();
         self.peer(PeerOp::CreatePc { pc, ice_servers });
+    }
+
+    /// The offer/answer state of the `kind` PeerConnection (pub, else sub).
+    fn neg_mut(&mut self, kind: PcKind) -> &mut Neg {
+        match kind {
+            PcKind::Pub => &mut self.pub_neg.neg,
+            _ => &mut self.sub_neg.neg,
+        }
     }
 
     /// Where the `kind` PeerConnection is tracked: the sub PC's slot, else the pub PC's.
@@ -1376,21 +1389,13 @@ impl SessionMachine {
         let fail = error.clone().unwrap_or_else(disconnected);
         // Every open command fails, in this order: requests, publishes, resets, commands
         // deferred until the join, the join itself.
-        let mut open: Vec<RequestHandle> = Vec::new();
-        for p in self.pending.values() {
-            if let Purpose::User { handle, .. } = p.purpose {
-                open.push(handle);
-            }
-        }
-        self.pending.clear();
+        let mut open = self.sweep_requests(true);
         for w in self.publish_waiters.values() {
             open.push(w.0);
         }
         self.publish_waiters.clear();
         open.append(&mut self.pub_neg.reset_waiters);
-        for d in &self.deferred {
-            open.push(d.0);
-        }
+        open.append(&mut self.deferred_handles);
         self.deferred.clear();
         if let Some(h) = self.join_handle.take() {
             open.push(h);
@@ -1600,17 +1605,20 @@ impl SessionMachine {
                 }
             }
             Purpose::Leave => self.terminate(None, None),
-            Purpose::Publish { cid } => self.on_publish_result(&cid, outcome),
+            Purpose::Publish => {
+                let cid = param(&p.frame, "cid").and_then(Value::as_str).unwrap_or("");
+                self.on_publish_result(cid, outcome)
+            }
             Purpose::PubOffer { offer_id } => self.on_pub_offer_result(offer_id, outcome),
             Purpose::SubAnswer | Purpose::SubIceRestart | Purpose::Restore => {
                 if let Ok(v) = &outcome {
-                    self.apply_sub_result(v, &[]);
+                    self.apply_sub_result(v, None);
                 }
             }
             // Whatever the outcome, the rebuilt PC can only go on with a fresh offer.
             Purpose::PubReset => self.try_start_offer(),
             Purpose::Internal => {}
-            Purpose::User { handle, kind } => self.on_user_result(handle, kind, outcome),
+            Purpose::User { handle, kind } => self.on_user_result(handle, kind, &p.frame, outcome),
         }
     }
 
@@ -1618,6 +1626,7 @@ impl SessionMachine {
         &mut self,
         handle: RequestHandle,
         kind: UserKind,
+        frame: &Value,
         outcome: Result<Value, RpcError>,
     ) {
         let v = match outcome {
@@ -1625,10 +1634,17 @@ impl SessionMachine {
             Err(e) => return self.complete(handle, Err(CoreError::from_rpc(e))),
         };
         match kind {
-            UserKind::Plain | UserKind::Unpublish => {}
-            UserKind::UpdateToken { token } => self.config.token = token,
-            UserKind::Subscriptions { remove } => self.apply_sub_result(&v, &remove),
-            UserKind::AclUpdate { upsert, remove } => self.apply(Action::Acl { upsert, remove }),
+            UserKind::Plain => {}
+            UserKind::UpdateToken => {
+                if let Some(t) = param(frame, "token").and_then(Value::as_str) {
+                    self.config.token = t.to_owned();
+                }
+            }
+            UserKind::Subscriptions => self.apply_sub_result(&v, param(frame, "remove")),
+            UserKind::AclUpdate => self.apply(Action::Acl {
+                upsert: acl_ids(param(frame, "upsert"), "identity"),
+                remove: acl_ids(param(frame, "remove"), ""),
+            }),
             UserKind::RoomGet => {
                 if let Ok(snap) = ovsp::json::decode::<Snapshot>(&v) {
                     self.apply(Action::Snapshot {
@@ -1641,30 +1657,32 @@ impl SessionMachine {
         self.complete(handle, Ok(v));
     }
 
-    fn apply_sub_result(&mut self, v: &Value, removed: &[SubTarget]) {
+    /// Applies a `sub.update`-style result; `removed` is the request's `remove` list (wire
+    /// form of [`SubTarget`]s).
+    fn apply_sub_result(&mut self, v: &Value, removed: Option<&Value>) {
         let Ok(res) = ovsp::json::decode::<ovsp::methods::SubUpdateResult>(v) else {
             return;
         };
         // The removed targets' tracks that the result no longer lists.
         let mut gone: Vec<String> = Vec::new();
-        for t in removed {
-            if let Some(id) = &t.track_id {
+        for t in removed.and_then(Value::as_array).into_iter().flatten() {
+            let field = |k: &str| t.get(k).and_then(Value::as_str);
+            if let Some(id) = field("track_id") {
                 keep_gone(&mut gone, id, &res.subscriptions);
                 continue;
             }
-            let Some(m) = t
-                .member_id
-                .as_ref()
-                .and_then(|mid| self.state.members.get(mid))
-            else {
+            let Some(m) = field("member_id").and_then(|mid| self.state.members.get(mid)) else {
                 continue;
             };
             for tr in &m.tracks {
-                if t.stream_key.is_some() && tr.stream_key != t.stream_key {
-                    continue;
+                if let Some(k) = field("stream_key") {
+                    if tr.stream_key.as_deref() != Some(k) {
+                        continue;
+                    }
                 }
-                if let Some(k) = &t.kinds {
-                    if !k.contains(&tr.kind.media_kind()) {
+                if let Some(k) = t.get("kinds").and_then(Value::as_array) {
+                    let kind = tr.kind.media_kind().as_str();
+                    if !k.iter().any(|x| x.as_str() == Some(kind)) {
                         continue;
                     }
                 }
@@ -1686,31 +1704,32 @@ impl SessionMachine {
             Ok(r) => r,
             Err(e) => return self.on_connect_error(e),
         };
+        let resuming = self
+            .recovery
+            .as_ref()
+            .is_some_and(|r| r.kind == RecoveryKind::Resume);
+        if resuming && !res.resumed {
+            // The server started a new session instead: rejoin on this socket (the old
+            // session is forgotten before the new one is kept).
+            if let Some(r) = &mut self.recovery {
+                r.kind = RecoveryKind::Rejoin;
+            }
+            self.prepare_rejoin();
+        }
         self.link = Link::Up;
         self.link_deadline = None;
-        self.session_id = Some(res.session_id.clone());
-        self.resume_token = Some(res.resume_token.clone());
+        self.session_id = Some(res.session_id);
+        self.resume_token = Some(res.resume_token);
         self.config.timers.ping_interval_ms = res.timers.ping_interval_ms.max(1);
         self.config.timers.ping_timeout_ms = res.timers.ping_timeout_ms.max(1);
         self.config.timers.request_timeout_ms = res.timers.request_timeout_ms.max(1);
         self.config.timers.resume_window_ms = res.timers.resume_window_ms;
         if !res.ice_servers.is_empty() {
-            self.ice_servers = res.ice_servers.clone();
+            self.ice_servers = res.ice_servers;
         }
         self.next_ping_at = Some(self.now.saturating_add(self.config.timers.ping_interval_ms));
-        let resuming = self
-            .recovery
-            .as_ref()
-            .is_some_and(|r| r.kind == RecoveryKind::Resume);
         if resuming {
             if !res.resumed {
-                // The server started a new session instead: rejoin on this socket.
-                if let Some(r) = &mut self.recovery {
-                    r.kind = RecoveryKind::Rejoin;
-                }
-                self.prepare_rejoin();
-                self.session_id = Some(res.session_id);
-                self.resume_token = Some(res.resume_token);
                 self.send_join();
                 return;
             }
@@ -1774,7 +1793,7 @@ impl SessionMachine {
 
     fn check_media_after_resume(&mut self) {
         if self.pub_pc.as_ref().is_some_and(|p| p.failed_at.is_some())
-            && matches!(self.pub_neg.stage, PubStage::Idle)
+            && self.pub_neg.neg.stage == Stage::Idle
             && !self.pub_neg.needs_offer
         {
             self.request_offer(true);
@@ -1844,7 +1863,8 @@ impl SessionMachine {
             }
         }
         self.flush();
-        for (h, c) in std::mem::take(&mut self.deferred) {
+        let handles = std::mem::take(&mut self.deferred_handles);
+        for (h, c) in handles.into_iter().zip(std::mem::take(&mut self.deferred)) {
             self.on_command(h, c);
         }
     }
@@ -1863,17 +1883,17 @@ impl SessionMachine {
                 }
             }
         }
-        let mut settings: Vec<SubSetting> = Vec::new();
+        let mut settings: Vec<Value> = Vec::new();
         for s in self.sub_settings.values() {
             if self.state.track(&s.track_id).is_some() {
-                settings.push(s.clone());
+                settings.push(s.to_wire());
             }
         }
         if !self.explicit_subs.is_empty()
             || !self.explicit_unsubs.is_empty()
             || !settings.is_empty()
         {
-            let params = sub_update_params(&self.explicit_subs, &self.explicit_unsubs, &settings);
+            let params = sub_update_params(&self.explicit_subs, &self.explicit_unsubs, settings);
             self.request("sub.update", params, Purpose::Restore);
         }
     }
@@ -2044,7 +2064,7 @@ impl SessionMachine {
 
     fn try_start_offer(&mut self) {
         if self.pub_pc.is_none()
-            || !matches!(self.pub_neg.stage, PubStage::Idle)
+            || self.pub_neg.neg.stage != Stage::Idle
             || !self.pub_neg.needs_offer
             || self.pub_neg.retry_at.is_some()
         {
@@ -2053,13 +2073,14 @@ impl SessionMachine {
         // Wait until every track.publish is answered, so one offer covers them all, and until
         // the server has dropped its side of a rebuilt pub PC.
         for p in self.pending.values() {
-            if matches!(p.purpose, Purpose::Publish { .. } | Purpose::PubReset) {
+            if matches!(p.purpose, Purpose::Publish | Purpose::PubReset) {
                 return;
             }
         }
         let ice_restart = std::mem::take(&mut self.pub_neg.ice_restart);
         self.pub_neg.needs_offer = false;
-        self.pub_neg.stage = PubStage::Creating { ice_restart };
+        self.pub_neg.neg.stage = Stage::Creating;
+        self.pub_neg.neg.restart = ice_restart;
         self.peer(PeerOp::CreateOffer {
             pc: PcKind::Pub,
             ice_restart,
@@ -2135,13 +2156,12 @@ impl SessionMachine {
 
     fn on_pub_offer_result(&mut self, offer_id: u32, outcome: Result<Value, RpcError>) {
         // Only the answer to the latest offer counts (B6.2.3).
-        if !matches!(&self.pub_neg.stage, PubStage::Awaiting { offer_id: c, .. } if *c == offer_id)
-        {
+        let n = &mut self.pub_neg.neg;
+        if n.stage != Stage::Awaiting || n.offer_id != offer_id {
             return;
         }
-        let PubStage::Awaiting { cids, .. } = std::mem::take(&mut self.pub_neg.stage) else {
-            return;
-        };
+        n.stage = Stage::Idle;
+        let cids = std::mem::take(&mut n.cids);
         match outcome
             .and_then(|v| ovsp::json::decode::<PubOfferResult>(&v).map_err(invalid_incoming))
         {
@@ -2271,8 +2291,8 @@ impl SessionMachine {
             if self.sub_neg.last_answered.is_some_and(|a| o.offer_id <= a) {
                 return; // re-sent after a resume, already answered
             }
-            if matches!(&self.sub_neg.stage, SubStage::Answering { offer_id, .. } if *offer_id == o.offer_id)
-            {
+            let n = &self.sub_neg.neg;
+            if n.stage != Stage::Idle && n.offer_id == o.offer_id {
                 return;
             }
         }
@@ -2291,10 +2311,8 @@ impl SessionMachine {
                 }
             }
         }
-        self.sub_neg.stage = SubStage::Answering {
-            offer_id: o.offer_id,
-            sdp: None,
-        };
+        self.sub_neg.neg.stage = Stage::Creating;
+        self.sub_neg.neg.offer_id = o.offer_id;
         self.peer(PeerOp::SetRemoteDescription {
             pc: PcKind::Sub,
             sdp_type: SdpType::Offer,
@@ -2347,39 +2365,33 @@ impl SessionMachine {
             return;
         }
         match ev {
-            PeerEvent::DescriptionCreated { pc, sdp_type, sdp } => match (pc, sdp_type) {
-                (PcKind::Pub, SdpType::Offer) => {
-                    if let PubStage::Creating { ice_restart } = self.pub_neg.stage {
-                        self.pub_neg.stage = PubStage::SettingLocal {
-                            sdp: sdp.clone(),
-                            ice_restart,
-                        };
-                        self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
-                    }
+            PeerEvent::DescriptionCreated { pc, sdp_type, sdp } => {
+                let (creating, resent) = match (pc, sdp_type) {
+                    (PcKind::Pub, SdpType::Offer) => (Stage::Creating, Stage::Creating),
+                    // A second answer for the same offer replaces the first.
+                    (PcKind::Sub, SdpType::Answer) => (Stage::Creating, Stage::SettingLocal),
+                    _ => return,
+                };
+                let n = self.neg_mut(pc);
+                if n.stage == creating || n.stage == resent {
+                    n.stage = Stage::SettingLocal;
+                    n.sdp = sdp.clone();
+                    self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
                 }
-                (PcKind::Sub, SdpType::Answer) => {
-                    if let SubStage::Answering { offer_id, .. } = self.sub_neg.stage {
-                        self.sub_neg.stage = SubStage::Answering {
-                            offer_id,
-                            sdp: Some(sdp.clone()),
-                        };
-                        self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
-                    }
+            }
+            PeerEvent::LocalDescriptionSet { pc, mids } => {
+                let publishing = pc == PcKind::Pub;
+                let n = self.neg_mut(pc);
+                if n.stage != Stage::SettingLocal {
+                    return;
                 }
-                _ => {}
-            },
-            PeerEvent::LocalDescriptionSet { pc, mids } => match pc {
-                PcKind::Pub => {
-                    if !matches!(self.pub_neg.stage, PubStage::SettingLocal { .. }) {
-                        return;
-                    }
-                    let PubStage::SettingLocal { sdp, ice_restart } =
-                        std::mem::take(&mut self.pub_neg.stage)
-                    else {
-                        return;
-                    };
-                    let mut wire_mids = Map::new();
-                    let mut cids = Vec::new();
+                n.stage = Stage::Idle;
+                let sdp = std::mem::take(&mut n.sdp);
+                let restart = n.restart;
+                let mut offer_id = n.offer_id;
+                let mut wire_mids = Map::new();
+                let mut cids = Vec::new();
+                if publishing {
                     for (cid, mid) in mids {
                         if let Some(l) = self.state.local_mut(&cid) {
                             l.mid = Some(mid.clone());
@@ -2387,38 +2399,29 @@ impl SessionMachine {
                             cids.push(cid);
                         }
                     }
-                    let offer_id = self.pub_neg.next_offer_id;
-                    self.pub_neg.next_offer_id = self.pub_neg.next_offer_id.wrapping_add(1).max(1);
-                    self.pub_neg.stage = PubStage::Awaiting { offer_id, cids };
-                    let mut params = Map::new();
-                    put(&mut params, "offer_id", offer_id.into());
-                    put(&mut params, "sdp", sdp.into());
+                    offer_id = self.pub_neg.next_offer_id;
+                    self.pub_neg.next_offer_id = offer_id.wrapping_add(1).max(1);
+                    let n = &mut self.pub_neg.neg;
+                    n.stage = Stage::Awaiting;
+                    n.offer_id = offer_id;
+                    n.cids = cids;
+                } else {
+                    self.sub_neg.last_answered = Some(offer_id);
+                }
+                let mut params = Map::new();
+                put(&mut params, "offer_id", offer_id.into());
+                put(&mut params, "sdp", sdp.into());
+                let (method, purpose) = if publishing {
                     put(&mut params, "mids", Value::Object(wire_mids));
-                    if ice_restart {
+                    if restart {
                         put(&mut params, "ice_restart", true.into());
                     }
-                    let params = Value::Object(params);
-                    self.request("pub.offer", params, Purpose::PubOffer { offer_id });
-                }
-                _ => {
-                    if !matches!(self.sub_neg.stage, SubStage::Answering { sdp: Some(_), .. }) {
-                        return;
-                    }
-                    let SubStage::Answering {
-                        offer_id,
-                        sdp: Some(sdp),
-                    } = std::mem::take(&mut self.sub_neg.stage)
-                    else {
-                        return;
-                    };
-                    self.sub_neg.last_answered = Some(offer_id);
-                    self.request(
-                        "sub.answer",
-                        obj(&mut [("offer_id", offer_id.into()), ("sdp", sdp.into())]),
-                        Purpose::SubAnswer,
-                    );
-                }
-            },
+                    ("pub.offer", Purpose::PubOffer { offer_id })
+                } else {
+                    ("sub.answer", Purpose::SubAnswer)
+                };
+                self.request(method, Value::Object(params), purpose);
+            }
             PeerEvent::RemoteDescriptionSet { .. } => {}
             PeerEvent::IceCandidate { pc, candidate } => {
                 let params = match candidate {
@@ -2494,15 +2497,15 @@ impl SessionMachine {
                 if matches!(op, PeerOpKind::AddIceCandidate | PeerOpKind::ReplaceTrack) {
                     return; // not fatal to the negotiation
                 }
-                let cids = match std::mem::take(&mut self.pub_neg.stage) {
-                    PubStage::Awaiting { cids, .. } => cids,
-                    _ => {
-                        let mut cids = Vec::new();
-                        for cid in self.publish_waiters.keys() {
-                            cids.push(cid.clone());
-                        }
-                        cids
+                let n = &mut self.pub_neg.neg;
+                let cids = if std::mem::take(&mut n.stage) == Stage::Awaiting {
+                    std::mem::take(&mut n.cids)
+                } else {
+                    let mut cids = Vec::new();
+                    for cid in self.publish_waiters.keys() {
+                        cids.push(cid.clone());
                     }
+                    cids
                 };
                 // The answer does not apply to this PC: rebuild it (B6.4), once.
                 if op == PeerOpKind::SetRemoteDescription && !self.pub_neg.reset_tried {
@@ -2516,7 +2519,7 @@ impl SessionMachine {
                     return;
                 }
                 // Rebuild the sub PC from scratch (B6.4).
-                self.sub_neg.stage = SubStage::Idle;
+                self.sub_neg.neg.stage = Stage::Idle;
                 self.request("sub.reset", empty(), Purpose::Internal);
             }
         }

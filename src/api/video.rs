@@ -275,8 +275,9 @@ impl LocalTrack {
                     "the data track is not published in a connected room",
                 )
             })?;
-        let payload = if let Some(s) = data.as_string() {
-            wire::encode_data_message(true, s.as_bytes())
+        let text = data.as_string();
+        let bytes = if let Some(s) = text.as_ref() {
+            s.as_bytes().to_vec()
         } else {
             // An `ArrayBuffer` whole, or the bytes an `ArrayBufferView` sees of its buffer.
             let view = js_sys::ArrayBuffer::is_view(data);
@@ -297,8 +298,9 @@ impl LocalTrack {
                 n("byteOffset"),
                 n("byteLength"),
             );
-            wire::encode_data_message(false, &bytes.to_vec())
+            bytes.to_vec()
         };
+        let payload = wire::encode_data_message(text.is_some(), &bytes);
         if payload.len() > wire::MAX_DATA_MESSAGE + 1 {
             return Err(ApiError::invalid("data", "must be at most 65535 bytes"));
         }
@@ -598,7 +600,7 @@ pub struct VideoRoom {
 impl Inner {
     /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
     /// closure), and empty track maps when `maps`.
-    fn new_obj(&self, js: JsValue, methods: u16) -> u32 {
+    fn new_obj(&self, js: JsValue, methods: u16, local: Option<Rc<LocalInner>>) -> u32 {
         // Ids are handed out in order from 1: object `id` is slot `id - 1`.
         let id = self.objs.borrow().0.len() as u32 + 1;
         let f: &Function = self.dispatch.as_ref().unchecked_ref();
@@ -623,7 +625,7 @@ impl Inner {
         self.objs.borrow_mut().0.push(Some(Obj {
             js,
             listeners,
-            local: None,
+            local,
         }));
         id
     }
@@ -690,7 +692,7 @@ impl Inner {
         if let Some(id) = id_in(&self.parts, &m.id) {
             return id;
         }
-        let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS);
+        let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS, None);
         self.parts.borrow_mut().insert(m.id.clone(), id);
         let _ = invoke(
             &self.participants,
@@ -729,6 +731,7 @@ impl Inner {
                 ],
             ),
             0,
+            None,
         );
         self.pubs.borrow_mut().insert(t.id.clone(), id);
         self.map_put(part, &t.id, Some((kind_str(t.kind), &self.js(id))));
@@ -781,6 +784,7 @@ impl Inner {
                 ],
             ),
             if data { 0 } else { 0b11_0000 },
+            None,
         );
         if let Some(media) = media {
             self.set_on(id, "mediaStreamTrack", &media);
@@ -980,11 +984,9 @@ impl Inner {
                 ],
             ),
             1 << 8,
+            Some(local.clone()),
         );
         let pj = self.js(id);
-        if let Some(o) = self.objs.borrow_mut().get_mut(&id) {
-            o.local = Some(local.clone());
-        }
         self.local_pubs.borrow_mut().insert(local.id.clone(), id);
         self.map_put(LOCAL, &local.id, Some((local.kind, &pj)));
         if !local.announced.replace(true) {
@@ -1471,6 +1473,6 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
         }
     });
     // The local participant is the first object: [`LOCAL`].
-    inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
+    inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000, None);
     common::promise_of(task(Job::Connect(inner), options))
 }

@@ -14,7 +14,7 @@
 //! method with `Function.prototype.bind`, so no closure outlives the room.
 
 use crate::cell::RefCell;
-use convene_core::map::{VecMap, VecSet};
+use convene_core::map::VecSet;
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
@@ -535,6 +535,10 @@ struct Obj {
     listeners: Rc<Listeners>,
     /// The local track of a local publication.
     local: Option<Rc<LocalInner>>,
+    /// What the object is filed as ([`PART`], [`PUB`], [`TRACK`], [`LOCAL_PUB`]; 0 once
+    /// forgotten or for the local participant) and under which key.
+    tag: u8,
+    key: String,
 }
 
 /// The room's plain objects, slot `id - 1` for object `id` (`None` once forgotten): a plain
@@ -555,20 +559,14 @@ impl Objs {
     }
 }
 
-/// A map of keys to object ids.
-type Ids = RefCell<VecMap<String, u32>>;
-
-/// The object id filed under `key` in `map`.
-#[inline(never)]
-fn id_in(map: &Ids, key: &str) -> Option<u32> {
-    map.borrow().get(key).copied()
-}
-
-/// The object id filed under `key` in `map`, taken out.
-#[inline(never)]
-fn id_out(map: &Ids, key: &str) -> Option<u32> {
-    map.borrow_mut().remove(key)
-}
+/// A remote participant, filed under its member id.
+const PART: u8 = 1;
+/// A remote publication, filed under its track id.
+const PUB: u8 = 2;
+/// A remote track, filed under its track id.
+const TRACK: u8 = 3;
+/// A local publication, filed under its local track's id (cid); its `local` is the track.
+const LOCAL_PUB: u8 = 4;
 
 type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
@@ -578,15 +576,9 @@ pub(super) struct Inner {
     /// Kept for its lifetime: the room's subscription to the session's events.
     _sub: Subscription,
     dispatch: Dispatch,
+    /// The objects, each filed under its tag and key (see [`Obj`]).
     objs: RefCell<Objs>,
-    /// Remote participants: member id → object id.
-    parts: Ids,
     participants: Map,
-    /// Remote publications: track id → object id; remote tracks: track id → object id.
-    pubs: Ids,
-    tracks: Ids,
-    /// Local publications: local track id (cid) → object id (whose `local` is the track).
-    local_pubs: Ids,
     /// Subscribed tracks whose media has not arrived yet.
     pending: RefCell<VecSet<String>>,
 }
@@ -600,7 +592,14 @@ pub struct VideoRoom {
 impl Inner {
     /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
     /// closure), and empty track maps when `maps`.
-    fn new_obj(&self, js: JsValue, methods: u16, local: Option<Rc<LocalInner>>) -> u32 {
+    fn new_obj(
+        &self,
+        js: JsValue,
+        methods: u16,
+        local: Option<Rc<LocalInner>>,
+        tag: u8,
+        key: &str,
+    ) -> u32 {
         // Ids are handed out in order from 1: object `id` is slot `id - 1`.
         let id = self.objs.borrow().0.len() as u32 + 1;
         let f: &Function = self.dispatch.as_ref().unchecked_ref();
@@ -626,8 +625,39 @@ impl Inner {
             js,
             listeners,
             local,
+            tag,
+            key: key.into(),
         }));
         id
+    }
+
+    /// The object filed as `tag` under `key` (the newest such), taken out of the files when
+    /// `take` (every such object).
+    #[inline(never)]
+    fn find(&self, tag: u8, key: &str, take: bool) -> Option<u32> {
+        let mut found = None;
+        for (i, o) in (1u32..).zip(self.objs.borrow_mut().0.iter_mut()) {
+            let Some(o) = o else { continue };
+            if o.tag == tag && o.key == key {
+                if take {
+                    o.tag = 0;
+                }
+                found = Some(i);
+            }
+        }
+        found
+    }
+
+    /// The object filed as `tag` under `key`.
+    #[inline(always)]
+    fn id_in(&self, tag: u8, key: &str) -> Option<u32> {
+        self.find(tag, key, false)
+    }
+
+    /// The object filed as `tag` under `key`, taken out of the files.
+    #[inline(always)]
+    fn id_out(&self, tag: u8, key: &str) -> Option<u32> {
+        self.find(tag, key, true)
     }
 
     /// The local track of local publication `id`.
@@ -689,11 +719,16 @@ impl Inner {
     }
 
     fn add_participant(&self, m: &ovsp::model::Member) -> u32 {
-        if let Some(id) = id_in(&self.parts, &m.id) {
+        if let Some(id) = self.id_in(PART, &m.id) {
             return id;
         }
-        let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS, None);
-        self.parts.borrow_mut().insert(m.id.clone(), id);
+        let id = self.new_obj(
+            participant_props(&m.id, &m.identity),
+            WITH_MAPS,
+            None,
+            PART,
+            &m.id,
+        );
         let _ = invoke(
             &self.participants,
             "set",
@@ -706,10 +741,10 @@ impl Inner {
     }
 
     fn add_publication(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = id_in(&self.pubs, &t.id) {
+        if let Some(id) = self.id_in(PUB, &t.id) {
             return Some(id);
         }
-        let part = id_in(&self.parts, &t.member_id)?;
+        let part = self.id_in(PART, &t.member_id)?;
         let on = !t.muted && !t.blocked;
         let id = self.new_obj(
             jobj(
@@ -732,14 +767,15 @@ impl Inner {
             ),
             0,
             None,
+            PUB,
+            &t.id,
         );
-        self.pubs.borrow_mut().insert(t.id.clone(), id);
         self.map_put(part, &t.id, Some((kind_str(t.kind), &self.js(id))));
         Some(id)
     }
 
     fn add_remote_track(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = id_in(&self.tracks, &t.id) {
+        if let Some(id) = self.id_in(TRACK, &t.id) {
             return Some(id);
         }
         let data = t.kind == TrackKind::Data;
@@ -785,12 +821,13 @@ impl Inner {
             ),
             if data { 0 } else { 0b11_0000 },
             None,
+            TRACK,
+            &t.id,
         );
         if let Some(media) = media {
             self.set_on(id, "mediaStreamTrack", &media);
         }
-        self.tracks.borrow_mut().insert(t.id.clone(), id);
-        if let Some(p) = id_in(&self.pubs, &t.id) {
+        if let Some(p) = self.id_in(PUB, &t.id) {
             self.subscribed(p, &self.js(id));
         }
         Some(id)
@@ -862,7 +899,7 @@ impl Inner {
                     Some(id)
                 } else {
                     common::get_str(&a, "id").and_then(|k| {
-                        let p = id_in(&self.local_pubs, &k);
+                        let p = self.id_in(LOCAL_PUB, &k);
                         p.or_else(|| {
                             let objs = self.objs.borrow();
                             let i = objs.0.iter().position(|o| {
@@ -880,7 +917,7 @@ impl Inner {
                     return JsValue::NULL;
                 };
                 let cid = local.id.clone();
-                id_out(&self.local_pubs, &cid);
+                self.id_out(LOCAL_PUB, &cid);
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
                 self.map_put(LOCAL, &cid, None);
@@ -916,7 +953,7 @@ impl Inner {
                 )
             }
         };
-        if id_in(&self.local_pubs, &local.id).is_some() {
+        if self.id_in(LOCAL_PUB, &local.id).is_some() {
             return Err(ApiError::new(
                 ovsp::codes::Code::TRACK_NAME_DUPLICATED,
                 "the track is already published",
@@ -985,9 +1022,10 @@ impl Inner {
             ),
             1 << 8,
             Some(local.clone()),
+            LOCAL_PUB,
+            &local.id,
         );
         let pj = self.js(id);
-        self.local_pubs.borrow_mut().insert(local.id.clone(), id);
         self.map_put(LOCAL, &local.id, Some((local.kind, &pj)));
         if !local.announced.replace(true) {
             self.emit_on(LOCAL, "trackPublished", std::slice::from_ref(&pj));
@@ -1009,7 +1047,7 @@ impl Inner {
                 local: false,
                 ..
             } if updated.iter().any(|f| f == "state") => {
-                if let Some(p) = id_in(&self.parts, &member.id) {
+                if let Some(p) = self.id_in(PART, &member.id) {
                     let s = if member.state == MemberState::Reconnecting {
                         "reconnecting"
                     } else {
@@ -1030,10 +1068,10 @@ impl Inner {
                 ..
             } => {
                 let on = JsValue::from(!track.muted && !track.blocked);
-                if let Some(p) = id_in(&self.pubs, &track.id) {
+                if let Some(p) = self.id_in(PUB, &track.id) {
                     self.set_on(p, "isTrackEnabled", &on);
                 }
-                if let Some(t) = id_in(&self.tracks, &track.id) {
+                if let Some(t) = self.id_in(TRACK, &track.id) {
                     self.set_on(t, "isEnabled", &on);
                 }
             }
@@ -1075,7 +1113,7 @@ impl Inner {
                 let id = if *local {
                     Some(LOCAL)
                 } else {
-                    id_in(&self.parts, member_id)
+                    self.id_in(PART, member_id)
                 };
                 if let Some(id) = id {
                     self.set_on(id, "networkQualityLevel", &JsValue::from(*level));
@@ -1088,8 +1126,8 @@ impl Inner {
                 track_id: Some(t),
                 member_id: Some(m),
                 ..
-            } if id_in(&self.parts, m).is_some()
-                && (id_in(&self.tracks, t).is_some()
+            } if self.id_in(PART, m).is_some()
+                && (self.id_in(TRACK, t).is_some()
                     || self
                         .track_of(t)
                         .and_then(|t| self.add_remote_track(&t))
@@ -1104,7 +1142,7 @@ impl Inner {
         // Then forget what is gone.
         match ce {
             CoreEvent::MemberLeft { member, .. } => {
-                if let Some(p) = id_out(&self.parts, &member.id) {
+                if let Some(p) = self.id_out(PART, &member.id) {
                     self.set_state(p, "disconnected");
                 }
                 let _ = invoke(
@@ -1118,17 +1156,17 @@ impl Inner {
                 local: false,
                 ..
             } => {
-                if let Some(p) = id_in(&self.parts, &track.member_id) {
+                if let Some(p) = self.id_in(PART, &track.member_id) {
                     self.map_put(p, &track.id, None);
                 }
-                id_out(&self.pubs, &track.id);
-                id_out(&self.tracks, &track.id);
+                self.id_out(PUB, &track.id);
+                self.id_out(TRACK, &track.id);
             }
             CoreEvent::SubscriptionEnded { track: Some(t), .. } => {
-                if let Some(tid) = id_out(&self.tracks, &t.id) {
+                if let Some(tid) = self.id_out(TRACK, &t.id) {
                     self.objs.borrow_mut().remove(&tid);
                 }
-                if let Some(p) = id_in(&self.pubs, &t.id) {
+                if let Some(p) = self.id_in(PUB, &t.id) {
                     self.subscribed(p, &JsValue::NULL);
                 }
             }
@@ -1200,11 +1238,11 @@ impl Inner {
             } => cid.as_deref(),
             _ => None,
         };
-        let part = member.and_then(|m| id_in(&self.parts, m));
-        let publ = track_id.and_then(|t| id_in(&self.pubs, t));
-        let track = track_id.and_then(|t| id_in(&self.tracks, t));
+        let part = member.and_then(|m| self.id_in(PART, m));
+        let publ = track_id.and_then(|t| self.id_in(PUB, t));
+        let track = track_id.and_then(|t| self.id_in(TRACK, t));
         let local_pub = local_cid.and_then(|c| {
-            let p = id_in(&self.local_pubs, c)?;
+            let p = self.id_in(LOCAL_PUB, c)?;
             Some((p, self.local_of(p)?))
         });
         let lp = LOCAL;
@@ -1388,7 +1426,7 @@ impl VideoRoom {
     fn dominant_speaker(&self) -> JsValue {
         let m = self.inner.handle.machine();
         let id = m.state().dominant_speaker.as_ref();
-        let p = id.and_then(|id| id_in(&self.inner.parts, id));
+        let p = id.and_then(|id| self.inner.id_in(PART, id));
         self.inner.js(p.unwrap_or(0))
     }
     /// Leaves the room.
@@ -1464,15 +1502,17 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
             _sub: sub,
             dispatch,
             objs: RefCell::new(Objs(Vec::new())),
-            parts: RefCell::new(VecMap::new()),
             participants: Map::new(),
-            pubs: RefCell::new(VecMap::new()),
-            tracks: RefCell::new(VecMap::new()),
-            local_pubs: RefCell::new(VecMap::new()),
             pending: RefCell::new(VecSet::new()),
         }
     });
     // The local participant is the first object: [`LOCAL`].
-    inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000, None);
+    inner.new_obj(
+        participant_props("", ""),
+        WITH_MAPS | 0b1100_0000,
+        None,
+        0,
+        "",
+    );
     common::promise_of(task(Job::Connect(inner), options))
 }

@@ -486,42 +486,53 @@ fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
                     }
                 };
                 let t = common::acquire(source, &c).await?;
-                if let Job::Restart(l) = &job {
-                    let room = l.room.borrow().upgrade();
-                    match room {
-                        Some(room) => {
-                            let step = common::one(Step::Replace(l.id.clone(), t.clone()));
-                            run_steps(room.handle.clone(), step, Then::Undef).await?;
-                        }
-                        None => {
-                            if let Some(old) = l.track.borrow().as_ref() {
-                                old.stop();
-                            }
-                        }
-                    }
-                    for el in l.elements.borrow().iter() {
-                        show(el, &t);
-                    }
-                    *l.track.borrow_mut() = Some(t);
-                    return Ok(JsValue::UNDEFINED);
-                }
-                out.push(&wrap_local(LocalInner::new(
-                    None,
-                    k,
-                    Some(t),
-                    DataTrackOptions::default(),
-                )));
+                out.push(&match &job {
+                    Job::Restart(_) => t.into(),
+                    _ => wrap_local(LocalInner::new(
+                        None,
+                        k,
+                        Some(t),
+                        DataTrackOptions::default(),
+                    )),
+                });
             }
             out
         };
-        if let Job::Connect(room) = &job {
-            for t in tracks.iter() {
-                let (steps, then) = room.publish_plan(&t, &JsValue::UNDEFINED)?;
-                run_steps(room.handle.clone(), steps, then).await?;
-            }
-            return Ok(room.room_obj());
+        // Publish each track (`connect()`), or send the new track of a restart in place of
+        // the old one (which is stopped when the track is not published).
+        for t in tracks.iter() {
+            let (room, steps, then) = match &job {
+                Job::Connect(room) => {
+                    let (steps, then) = room.publish_plan(&t, &JsValue::UNDEFINED)?;
+                    (room.clone(), steps, then)
+                }
+                Job::Restart(l) => {
+                    let room = l.room.borrow().upgrade();
+                    let Some(room) = room else {
+                        if let Some(old) = l.track.borrow().as_ref() {
+                            old.stop();
+                        }
+                        continue;
+                    };
+                    let step = Step::Replace(l.id.clone(), t.unchecked_into());
+                    (room, common::one(step), Then::Undef)
+                }
+                _ => break,
+            };
+            run_steps(room.handle.clone(), steps, then).await?;
         }
-        Ok(tracks.into())
+        match &job {
+            Job::Connect(room) => Ok(room.room_obj()),
+            Job::Restart(l) => {
+                let t: MediaStreamTrack = tracks.get(0).unchecked_into();
+                for el in l.elements.borrow().iter() {
+                    show(el, &t);
+                }
+                *l.track.borrow_mut() = Some(t);
+                Ok(JsValue::UNDEFINED)
+            }
+            _ => Ok(tracks.into()),
+        }
     })
 }
 

@@ -447,80 +447,105 @@ enum Job {
 fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
-        let mut given = JsValue::UNDEFINED;
-        match &job {
-            Job::Stats(room) => {
-                let s = room.handle.stats().await;
-                for r in [&s.publish_report, &s.subscribe_report] {
-                    let Some(r) = r else { continue };
-                    out.push(r);
-                }
-                return Ok(out.into());
+        if let Job::Stats(room) = &job {
+            let s = room.handle.stats().await;
+            for r in [&s.publish_report, &s.subscribe_report] {
+                let Some(r) = r else { continue };
+                out.push(r);
             }
-            Job::Connect(room) => {
-                let join = common::one(Step::Cmd(Command::Join));
-                run_steps(room.handle.clone(), join, Then::Undef).await?;
-                // Only `connect()` reads `options.tracks`.
-                given = get(&options, "tracks");
-            }
-            _ => {}
+            return Ok(out.into());
         }
-        let tracks: Array = if Array::is_array(&given) {
-            given.unchecked_into()
-        } else {
-            for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
-                let c = match &job {
-                    // A restart asks for the track's own device (a camera unless audio).
-                    Job::Restart(l) if (l.kind == "audio") == (k == "audio") => options.clone(),
-                    Job::Restart(_) => continue,
-                    _ => {
-                        let c = get(&options, k);
-                        if c == JsValue::FALSE {
-                            continue;
-                        }
-                        if c.is_undefined() || c.is_null() {
-                            JsValue::TRUE
-                        } else {
-                            c
-                        }
-                    }
+        // `connect()` joins first; then come the tracks (acquired unless `options.tracks`),
+        // each published (`connect()`) or sent in place of the old one (a restart; when the
+        // track is not published, the old one is stopped).
+        let mut joined = !matches!(job, Job::Connect(_));
+        let mut tracks: Option<Array> = None;
+        let mut i = 0;
+        loop {
+            if joined && tracks.is_none() {
+                // Only `connect()` reads `options.tracks`.
+                let given = match &job {
+                    Job::Connect(_) => get(&options, "tracks"),
+                    _ => JsValue::UNDEFINED,
                 };
-                let t = common::acquire(source, &c).await?;
-                out.push(&match &job {
-                    Job::Restart(_) => t.into(),
-                    _ => wrap_local(LocalInner::new(
-                        None,
-                        k,
-                        Some(t),
-                        DataTrackOptions::default(),
-                    )),
-                });
+                if Array::is_array(&given) {
+                    tracks = Some(given.unchecked_into());
+                } else {
+                    for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
+                        let c = match &job {
+                            // A restart asks for the track's own device (a camera unless
+                            // audio).
+                            Job::Restart(l) if (l.kind == "audio") == (k == "audio") => {
+                                options.clone()
+                            }
+                            Job::Restart(_) => continue,
+                            _ => {
+                                let c = get(&options, k);
+                                if c == JsValue::FALSE {
+                                    continue;
+                                }
+                                if c.is_undefined() || c.is_null() {
+                                    JsValue::TRUE
+                                } else {
+                                    c
+                                }
+                            }
+                        };
+                        let t = common::acquire(source, &c).await?;
+                        out.push(&match &job {
+                            Job::Restart(_) => t.into(),
+                            _ => wrap_local(LocalInner::new(
+                                None,
+                                k,
+                                Some(t),
+                                DataTrackOptions::default(),
+                            )),
+                        });
+                    }
+                    tracks = Some(out.clone());
+                }
             }
-            out
-        };
-        // Publish each track (`connect()`), or send the new track of a restart in place of
-        // the old one (which is stopped when the track is not published).
-        for t in tracks.iter() {
             let (room, steps, then) = match &job {
-                Job::Connect(room) => {
-                    let (steps, then) = room.publish_plan(&t, &JsValue::UNDEFINED)?;
-                    (room.clone(), steps, then)
+                Job::Connect(room) if !joined => {
+                    joined = true;
+                    (
+                        room.clone(),
+                        common::one(Step::Cmd(Command::Join)),
+                        Then::Undef,
+                    )
                 }
-                Job::Restart(l) => {
-                    let room = l.room.borrow().upgrade();
-                    let Some(room) = room else {
-                        if let Some(old) = l.track.borrow().as_ref() {
-                            old.stop();
-                        }
-                        continue;
+                _ => {
+                    let Some(t) = tracks
+                        .as_ref()
+                        .filter(|ts| i < ts.length())
+                        .map(|ts| ts.get(i))
+                    else {
+                        break;
                     };
-                    let step = Step::Replace(l.id.clone(), t.unchecked_into());
-                    (room, common::one(step), Then::Undef)
+                    i += 1;
+                    match &job {
+                        Job::Connect(room) => {
+                            let (steps, then) = room.publish_plan(&t, &JsValue::UNDEFINED)?;
+                            (room.clone(), steps, then)
+                        }
+                        Job::Restart(l) => {
+                            let room = l.room.borrow().upgrade();
+                            let Some(room) = room else {
+                                if let Some(old) = l.track.borrow().as_ref() {
+                                    old.stop();
+                                }
+                                continue;
+                            };
+                            let step = Step::Replace(l.id.clone(), t.unchecked_into());
+                            (room, common::one(step), Then::Undef)
+                        }
+                        _ => break,
+                    }
                 }
-                _ => break,
             };
             run_steps(room.handle.clone(), steps, then).await?;
         }
+        let tracks = tracks.unwrap_or(out);
         match &job {
             Job::Connect(room) => Ok(room.room_obj()),
             Job::Restart(l) => {

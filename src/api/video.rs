@@ -14,7 +14,7 @@
 //! method with `Function.prototype.bind`, so no closure outlives the room.
 
 use crate::cell::RefCell;
-use convene_core::map::{VecMap, VecSet};
+use convene_core::map::VecSet;
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
@@ -275,8 +275,9 @@ impl LocalTrack {
                     "the data track is not published in a connected room",
                 )
             })?;
-        let payload = if let Some(s) = data.as_string() {
-            wire::encode_data_message(true, s.as_bytes())
+        let text = data.as_string();
+        let bytes = if let Some(s) = text.as_ref() {
+            s.as_bytes().to_vec()
         } else {
             // An `ArrayBuffer` whole, or the bytes an `ArrayBufferView` sees of its buffer.
             let view = js_sys::ArrayBuffer::is_view(data);
@@ -297,8 +298,9 @@ impl LocalTrack {
                 n("byteOffset"),
                 n("byteLength"),
             );
-            wire::encode_data_message(false, &bytes.to_vec())
+            bytes.to_vec()
         };
+        let payload = wire::encode_data_message(text.is_some(), &bytes);
         if payload.len() > wire::MAX_DATA_MESSAGE + 1 {
             return Err(ApiError::invalid("data", "must be at most 65535 bytes"));
         }
@@ -445,81 +447,117 @@ enum Job {
 fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
-        let mut given = JsValue::UNDEFINED;
-        match &job {
-            Job::Stats(room) => {
-                let s = room.handle.stats().await;
-                for r in [&s.publish_report, &s.subscribe_report] {
-                    let Some(r) = r else { continue };
-                    out.push(r);
-                }
-                return Ok(out.into());
+        if let Job::Stats(room) = &job {
+            let s = room.handle.stats().await;
+            for r in [&s.publish_report, &s.subscribe_report] {
+                let Some(r) = r else { continue };
+                out.push(r);
             }
-            Job::Connect(room) => {
-                let join = common::one(Step::Cmd(Command::Join));
-                run_steps(room.handle.clone(), join, Then::Undef).await?;
+            return Ok(out.into());
+        }
+        // `connect()` joins first; then come the tracks (acquired unless `options.tracks`),
+        // each published (`connect()`) or sent in place of the old one (a restart; when the
+        // track is not published, the old one is stopped).
+        let mut joined = !matches!(job, Job::Connect(_));
+        let mut tracks: Option<Array> = None;
+        let mut i = 0;
+        loop {
+            if joined && tracks.is_none() {
                 // Only `connect()` reads `options.tracks`.
-                given = get(&options, "tracks");
-            }
-            _ => {}
-        }
-        let tracks: Array = if Array::is_array(&given) {
-            given.unchecked_into()
-        } else {
-            for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
-                let c = match &job {
-                    // A restart asks for the track's own device (a camera unless audio).
-                    Job::Restart(l) if (l.kind == "audio") == (k == "audio") => options.clone(),
-                    Job::Restart(_) => continue,
-                    _ => {
-                        let c = get(&options, k);
-                        if c == JsValue::FALSE {
-                            continue;
-                        }
-                        if c.is_undefined() || c.is_null() {
-                            JsValue::TRUE
-                        } else {
-                            c
-                        }
-                    }
+                let given = match &job {
+                    Job::Connect(_) => get(&options, "tracks"),
+                    _ => JsValue::UNDEFINED,
                 };
-                let t = common::acquire(source, &c).await?;
-                if let Job::Restart(l) = &job {
-                    let room = l.room.borrow().upgrade();
-                    match room {
-                        Some(room) => {
-                            let step = common::one(Step::Replace(l.id.clone(), t.clone()));
-                            run_steps(room.handle.clone(), step, Then::Undef).await?;
-                        }
-                        None => {
-                            if let Some(old) = l.track.borrow().as_ref() {
-                                old.stop();
+                if Array::is_array(&given) {
+                    tracks = Some(given.unchecked_into());
+                } else {
+                    for (k, source) in [("audio", Source::Microphone), ("video", Source::Camera)] {
+                        let c = match &job {
+                            // A restart asks for the track's own device (a camera unless
+                            // audio).
+                            Job::Restart(l) if (l.kind == "audio") == (k == "audio") => {
+                                options.clone()
                             }
-                        }
+                            Job::Restart(_) => continue,
+                            _ => {
+                                let c = get(&options, k);
+                                if c == JsValue::FALSE {
+                                    continue;
+                                }
+                                if c.is_undefined() || c.is_null() {
+                                    JsValue::TRUE
+                                } else {
+                                    c
+                                }
+                            }
+                        };
+                        let t = common::acquire(source, &c).await?;
+                        out.push(&match &job {
+                            Job::Restart(_) => t.into(),
+                            _ => wrap_local(LocalInner::new(
+                                None,
+                                k,
+                                Some(t),
+                                DataTrackOptions::default(),
+                            )),
+                        });
                     }
-                    for el in l.elements.borrow().iter() {
-                        show(el, &t);
-                    }
-                    *l.track.borrow_mut() = Some(t);
-                    return Ok(JsValue::UNDEFINED);
+                    tracks = Some(out.clone());
                 }
-                out.push(&wrap_local(LocalInner::new(
-                    None,
-                    k,
-                    Some(t),
-                    DataTrackOptions::default(),
-                )));
             }
-            out
-        };
-        if let Job::Connect(room) = &job {
-            for t in tracks.iter() {
-                let (steps, then) = room.publish_plan(&t, &JsValue::UNDEFINED)?;
-                run_steps(room.handle.clone(), steps, then).await?;
-            }
-            return Ok(room.room_obj());
+            let (room, steps, then) = match &job {
+                Job::Connect(room) if !joined => {
+                    joined = true;
+                    (
+                        room.clone(),
+                        common::one(Step::Cmd(Command::Join)),
+                        Then::Undef,
+                    )
+                }
+                _ => {
+                    let Some(t) = tracks
+                        .as_ref()
+                        .filter(|ts| i < ts.length())
+                        .map(|ts| ts.get(i))
+                    else {
+                        break;
+                    };
+                    i += 1;
+                    match &job {
+                        Job::Connect(room) => {
+                            let (steps, then) = room.publish_plan(&t, &JsValue::UNDEFINED)?;
+                            (room.clone(), steps, then)
+                        }
+                        Job::Restart(l) => {
+                            let room = l.room.borrow().upgrade();
+                            let Some(room) = room else {
+                                if let Some(old) = l.track.borrow().as_ref() {
+                                    old.stop();
+                                }
+                                continue;
+                            };
+                            let step = Step::Replace(l.id.clone(), t.unchecked_into());
+                            (room, common::one(step), Then::Undef)
+                        }
+                        _ => break,
+                    }
+                }
+            };
+            run_steps(room.handle.clone(), steps, then).await?;
         }
-        Ok(tracks.into())
+        let tracks = tracks.unwrap_or(out);
+        match &job {
+            Job::Connect(room) => Ok(room.room_obj()),
+            Job::Restart(l) => {
+                let t: MediaStreamTrack = tracks.get(0).unchecked_into();
+                for el in l.elements.borrow().iter() {
+                    show(el, &t);
+                }
+                *l.track.borrow_mut() = Some(t);
+                Ok(JsValue::UNDEFINED)
+            }
+            _ => Ok(tracks.into()),
+        }
     })
 }
 
@@ -533,6 +571,10 @@ struct Obj {
     listeners: Rc<Listeners>,
     /// The local track of a local publication.
     local: Option<Rc<LocalInner>>,
+    /// What the object is filed as ([`PART`], [`PUB`], [`TRACK`], [`LOCAL_PUB`]; 0 once
+    /// forgotten or for the local participant) and under which key.
+    tag: u8,
+    key: String,
 }
 
 /// The room's plain objects, slot `id - 1` for object `id` (`None` once forgotten): a plain
@@ -553,20 +595,14 @@ impl Objs {
     }
 }
 
-/// A map of keys to object ids.
-type Ids = RefCell<VecMap<String, u32>>;
-
-/// The object id filed under `key` in `map`.
-#[inline(never)]
-fn id_in(map: &Ids, key: &str) -> Option<u32> {
-    map.borrow().get(key).copied()
-}
-
-/// The object id filed under `key` in `map`, taken out.
-#[inline(never)]
-fn id_out(map: &Ids, key: &str) -> Option<u32> {
-    map.borrow_mut().remove(key)
-}
+/// A remote participant, filed under its member id.
+const PART: u8 = 1;
+/// A remote publication, filed under its track id.
+const PUB: u8 = 2;
+/// A remote track, filed under its track id.
+const TRACK: u8 = 3;
+/// A local publication, filed under its local track's id (cid); its `local` is the track.
+const LOCAL_PUB: u8 = 4;
 
 type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
 
@@ -576,15 +612,9 @@ pub(super) struct Inner {
     /// Kept for its lifetime: the room's subscription to the session's events.
     _sub: Subscription,
     dispatch: Dispatch,
+    /// The objects, each filed under its tag and key (see [`Obj`]).
     objs: RefCell<Objs>,
-    /// Remote participants: member id → object id.
-    parts: Ids,
     participants: Map,
-    /// Remote publications: track id → object id; remote tracks: track id → object id.
-    pubs: Ids,
-    tracks: Ids,
-    /// Local publications: local track id (cid) → object id (whose `local` is the track).
-    local_pubs: Ids,
     /// Subscribed tracks whose media has not arrived yet.
     pending: RefCell<VecSet<String>>,
 }
@@ -598,7 +628,14 @@ pub struct VideoRoom {
 impl Inner {
     /// A new object with `props`, the listener methods and `methods` (bound to the dispatch
     /// closure), and empty track maps when `maps`.
-    fn new_obj(&self, js: JsValue, methods: u16) -> u32 {
+    fn new_obj(
+        &self,
+        js: JsValue,
+        methods: u16,
+        local: Option<Rc<LocalInner>>,
+        tag: u8,
+        key: &str,
+    ) -> u32 {
         // Ids are handed out in order from 1: object `id` is slot `id - 1`.
         let id = self.objs.borrow().0.len() as u32 + 1;
         let f: &Function = self.dispatch.as_ref().unchecked_ref();
@@ -623,9 +660,40 @@ impl Inner {
         self.objs.borrow_mut().0.push(Some(Obj {
             js,
             listeners,
-            local: None,
+            local,
+            tag,
+            key: key.into(),
         }));
         id
+    }
+
+    /// The object filed as `tag` under `key` (the newest such), taken out of the files when
+    /// `take` (every such object).
+    #[inline(never)]
+    fn find(&self, tag: u8, key: &str, take: bool) -> Option<u32> {
+        let mut found = None;
+        for (i, o) in (1u32..).zip(self.objs.borrow_mut().0.iter_mut()) {
+            let Some(o) = o else { continue };
+            if o.tag == tag && o.key == key {
+                if take {
+                    o.tag = 0;
+                }
+                found = Some(i);
+            }
+        }
+        found
+    }
+
+    /// The object filed as `tag` under `key`.
+    #[inline(always)]
+    fn id_in(&self, tag: u8, key: &str) -> Option<u32> {
+        self.find(tag, key, false)
+    }
+
+    /// The object filed as `tag` under `key`, taken out of the files.
+    #[inline(always)]
+    fn id_out(&self, tag: u8, key: &str) -> Option<u32> {
+        self.find(tag, key, true)
     }
 
     /// The local track of local publication `id`.
@@ -687,11 +755,16 @@ impl Inner {
     }
 
     fn add_participant(&self, m: &ovsp::model::Member) -> u32 {
-        if let Some(id) = id_in(&self.parts, &m.id) {
+        if let Some(id) = self.id_in(PART, &m.id) {
             return id;
         }
-        let id = self.new_obj(participant_props(&m.id, &m.identity), WITH_MAPS);
-        self.parts.borrow_mut().insert(m.id.clone(), id);
+        let id = self.new_obj(
+            participant_props(&m.id, &m.identity),
+            WITH_MAPS,
+            None,
+            PART,
+            &m.id,
+        );
         let _ = invoke(
             &self.participants,
             "set",
@@ -704,10 +777,10 @@ impl Inner {
     }
 
     fn add_publication(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = id_in(&self.pubs, &t.id) {
+        if let Some(id) = self.id_in(PUB, &t.id) {
             return Some(id);
         }
-        let part = id_in(&self.parts, &t.member_id)?;
+        let part = self.id_in(PART, &t.member_id)?;
         let on = !t.muted && !t.blocked;
         let id = self.new_obj(
             jobj(
@@ -729,14 +802,16 @@ impl Inner {
                 ],
             ),
             0,
+            None,
+            PUB,
+            &t.id,
         );
-        self.pubs.borrow_mut().insert(t.id.clone(), id);
         self.map_put(part, &t.id, Some((kind_str(t.kind), &self.js(id))));
         Some(id)
     }
 
     fn add_remote_track(&self, t: &Track) -> Option<u32> {
-        if let Some(id) = id_in(&self.tracks, &t.id) {
+        if let Some(id) = self.id_in(TRACK, &t.id) {
             return Some(id);
         }
         let data = t.kind == TrackKind::Data;
@@ -781,12 +856,14 @@ impl Inner {
                 ],
             ),
             if data { 0 } else { 0b11_0000 },
+            None,
+            TRACK,
+            &t.id,
         );
         if let Some(media) = media {
             self.set_on(id, "mediaStreamTrack", &media);
         }
-        self.tracks.borrow_mut().insert(t.id.clone(), id);
-        if let Some(p) = id_in(&self.pubs, &t.id) {
+        if let Some(p) = self.id_in(PUB, &t.id) {
             self.subscribed(p, &self.js(id));
         }
         Some(id)
@@ -858,7 +935,7 @@ impl Inner {
                     Some(id)
                 } else {
                     common::get_str(&a, "id").and_then(|k| {
-                        let p = id_in(&self.local_pubs, &k);
+                        let p = self.id_in(LOCAL_PUB, &k);
                         p.or_else(|| {
                             let objs = self.objs.borrow();
                             let i = objs.0.iter().position(|o| {
@@ -876,7 +953,7 @@ impl Inner {
                     return JsValue::NULL;
                 };
                 let cid = local.id.clone();
-                id_out(&self.local_pubs, &cid);
+                self.id_out(LOCAL_PUB, &cid);
                 *local.room.borrow_mut() = Weak::new();
                 local.announced.set(false);
                 self.map_put(LOCAL, &cid, None);
@@ -912,7 +989,7 @@ impl Inner {
                 )
             }
         };
-        if id_in(&self.local_pubs, &local.id).is_some() {
+        if self.id_in(LOCAL_PUB, &local.id).is_some() {
             return Err(ApiError::new(
                 ovsp::codes::Code::TRACK_NAME_DUPLICATED,
                 "the track is already published",
@@ -980,12 +1057,11 @@ impl Inner {
                 ],
             ),
             1 << 8,
+            Some(local.clone()),
+            LOCAL_PUB,
+            &local.id,
         );
         let pj = self.js(id);
-        if let Some(o) = self.objs.borrow_mut().get_mut(&id) {
-            o.local = Some(local.clone());
-        }
-        self.local_pubs.borrow_mut().insert(local.id.clone(), id);
         self.map_put(LOCAL, &local.id, Some((local.kind, &pj)));
         if !local.announced.replace(true) {
             self.emit_on(LOCAL, "trackPublished", std::slice::from_ref(&pj));
@@ -1007,7 +1083,7 @@ impl Inner {
                 local: false,
                 ..
             } if updated.iter().any(|f| f == "state") => {
-                if let Some(p) = id_in(&self.parts, &member.id) {
+                if let Some(p) = self.id_in(PART, &member.id) {
                     let s = if member.state == MemberState::Reconnecting {
                         "reconnecting"
                     } else {
@@ -1028,10 +1104,10 @@ impl Inner {
                 ..
             } => {
                 let on = JsValue::from(!track.muted && !track.blocked);
-                if let Some(p) = id_in(&self.pubs, &track.id) {
+                if let Some(p) = self.id_in(PUB, &track.id) {
                     self.set_on(p, "isTrackEnabled", &on);
                 }
-                if let Some(t) = id_in(&self.tracks, &track.id) {
+                if let Some(t) = self.id_in(TRACK, &track.id) {
                     self.set_on(t, "isEnabled", &on);
                 }
             }
@@ -1073,7 +1149,7 @@ impl Inner {
                 let id = if *local {
                     Some(LOCAL)
                 } else {
-                    id_in(&self.parts, member_id)
+                    self.id_in(PART, member_id)
                 };
                 if let Some(id) = id {
                     self.set_on(id, "networkQualityLevel", &JsValue::from(*level));
@@ -1086,8 +1162,8 @@ impl Inner {
                 track_id: Some(t),
                 member_id: Some(m),
                 ..
-            } if id_in(&self.parts, m).is_some()
-                && (id_in(&self.tracks, t).is_some()
+            } if self.id_in(PART, m).is_some()
+                && (self.id_in(TRACK, t).is_some()
                     || self
                         .track_of(t)
                         .and_then(|t| self.add_remote_track(&t))
@@ -1102,7 +1178,7 @@ impl Inner {
         // Then forget what is gone.
         match ce {
             CoreEvent::MemberLeft { member, .. } => {
-                if let Some(p) = id_out(&self.parts, &member.id) {
+                if let Some(p) = self.id_out(PART, &member.id) {
                     self.set_state(p, "disconnected");
                 }
                 let _ = invoke(
@@ -1116,17 +1192,17 @@ impl Inner {
                 local: false,
                 ..
             } => {
-                if let Some(p) = id_in(&self.parts, &track.member_id) {
+                if let Some(p) = self.id_in(PART, &track.member_id) {
                     self.map_put(p, &track.id, None);
                 }
-                id_out(&self.pubs, &track.id);
-                id_out(&self.tracks, &track.id);
+                self.id_out(PUB, &track.id);
+                self.id_out(TRACK, &track.id);
             }
             CoreEvent::SubscriptionEnded { track: Some(t), .. } => {
-                if let Some(tid) = id_out(&self.tracks, &t.id) {
+                if let Some(tid) = self.id_out(TRACK, &t.id) {
                     self.objs.borrow_mut().remove(&tid);
                 }
-                if let Some(p) = id_in(&self.pubs, &t.id) {
+                if let Some(p) = self.id_in(PUB, &t.id) {
                     self.subscribed(p, &JsValue::NULL);
                 }
             }
@@ -1198,11 +1274,11 @@ impl Inner {
             } => cid.as_deref(),
             _ => None,
         };
-        let part = member.and_then(|m| id_in(&self.parts, m));
-        let publ = track_id.and_then(|t| id_in(&self.pubs, t));
-        let track = track_id.and_then(|t| id_in(&self.tracks, t));
+        let part = member.and_then(|m| self.id_in(PART, m));
+        let publ = track_id.and_then(|t| self.id_in(PUB, t));
+        let track = track_id.and_then(|t| self.id_in(TRACK, t));
         let local_pub = local_cid.and_then(|c| {
-            let p = id_in(&self.local_pubs, c)?;
+            let p = self.id_in(LOCAL_PUB, c)?;
             Some((p, self.local_of(p)?))
         });
         let lp = LOCAL;
@@ -1386,7 +1462,7 @@ impl VideoRoom {
     fn dominant_speaker(&self) -> JsValue {
         let m = self.inner.handle.machine();
         let id = m.state().dominant_speaker.as_ref();
-        let p = id.and_then(|id| id_in(&self.inner.parts, id));
+        let p = id.and_then(|id| self.inner.id_in(PART, id));
         self.inner.js(p.unwrap_or(0))
     }
     /// Leaves the room.
@@ -1462,15 +1538,17 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
             _sub: sub,
             dispatch,
             objs: RefCell::new(Objs(Vec::new())),
-            parts: RefCell::new(VecMap::new()),
             participants: Map::new(),
-            pubs: RefCell::new(VecMap::new()),
-            tracks: RefCell::new(VecMap::new()),
-            local_pubs: RefCell::new(VecMap::new()),
             pending: RefCell::new(VecSet::new()),
         }
     });
     // The local participant is the first object: [`LOCAL`].
-    inner.new_obj(participant_props("", ""), WITH_MAPS | 0b1100_0000);
+    inner.new_obj(
+        participant_props("", ""),
+        WITH_MAPS | 0b1100_0000,
+        None,
+        0,
+        "",
+    );
     common::promise_of(task(Job::Connect(inner), options))
 }

@@ -895,7 +895,8 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
             Some(old) => reconcile_member(state, &old, &m, false, out),
         }
     }
-    if state.layout != snap.layout {
+    // Compared in wire form, with the shared comparison of values.
+    if encode(&state.layout) != encode(&snap.layout) {
         if let Some(l) = snap.layout.clone() {
             out.push(CoreEvent::LayoutChanged { layout: l });
         }

@@ -278,9 +278,29 @@ pub fn room_session_names(ev: &CoreEvent) -> Vec<String> {
     v
 }
 
+/// A static list of names, iterated by value: what the name functions return, with no
+/// allocation per event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names<T: 'static>(pub &'static [T]);
+
+impl<T: Copy> IntoIterator for Names<T> {
+    type Item = T;
+    type IntoIter = std::iter::Copied<std::slice::Iter<'static, T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().copied()
+    }
+}
+
+impl<T: PartialEq<U>, U, const N: usize> PartialEq<[U; N]> for Names<T> {
+    fn eq(&self, other: &[U; N]) -> bool {
+        self.0 == other
+    }
+}
+
 /// The Telnyx `Room` names of `ev`, in emission order.
-pub fn room_names(ev: &CoreEvent) -> Vec<&'static str> {
-    let names: &'static [&'static str] = match ev {
+pub fn room_names(ev: &CoreEvent) -> Names<&'static str> {
+    Names(match ev {
         CoreEvent::ConnectionStateChanged { .. } => &["state_changed"],
         CoreEvent::RoomJoined { .. } => &["connected"],
         CoreEvent::RoomLeft { .. } => &["disconnected"],
@@ -297,22 +317,23 @@ pub fn room_names(ev: &CoreEvent) -> Vec<&'static str> {
         CoreEvent::StreamPublished { .. } => &["stream_published", "state_changed"],
         CoreEvent::StreamUnpublished { .. } => &["stream_unpublished", "state_changed"],
         CoreEvent::TrackUpdated { track, updated, .. } => {
-            let mut v = Vec::new();
-            if has(updated, "muted") {
-                v.push(if track.muted {
-                    "track_disabled"
-                } else {
-                    "track_enabled"
-                });
+            // By (muted named, blocked named, muted, blocked).
+            match (
+                has(updated, "muted"),
+                has(updated, "blocked"),
+                track.muted,
+                track.blocked,
+            ) {
+                (true, true, false, false) => &["track_enabled", "track_uncensored"],
+                (true, true, false, true) => &["track_enabled", "track_censored"],
+                (true, true, true, false) => &["track_disabled", "track_uncensored"],
+                (true, true, true, true) => &["track_disabled", "track_censored"],
+                (true, false, false, _) => &["track_enabled"],
+                (true, false, true, _) => &["track_disabled"],
+                (false, true, _, false) => &["track_uncensored"],
+                (false, true, _, true) => &["track_censored"],
+                (false, false, _, _) => &[],
             }
-            if has(updated, "blocked") {
-                v.push(if track.blocked {
-                    "track_censored"
-                } else {
-                    "track_uncensored"
-                });
-            }
-            return v;
         }
         CoreEvent::MemberTalking { talking: true, .. } => &["audio_activity"],
         CoreEvent::SubscriptionStarted { .. } => &["subscription_started"],
@@ -321,8 +342,7 @@ pub fn room_names(ev: &CoreEvent) -> Vec<&'static str> {
         CoreEvent::MessageReceived { .. } => &["message_received"],
         CoreEvent::NetworkQuality { .. } => &["network_metrics_report"],
         _ => &[],
-    };
-    names.to_vec()
+    })
 }
 
 /// Whether `updated` names `field`.
@@ -336,32 +356,31 @@ fn mute_or_block(updated: &[String]) -> bool {
 }
 
 /// The Calls-API `Call` names of `ev`, in emission order.
-pub fn call_names(ev: &CoreEvent) -> Vec<&'static str> {
-    let name = match ev {
-        CoreEvent::MemberJoined { .. } => "user:join",
-        CoreEvent::MemberLeft { .. } => "user:leave",
+pub fn call_names(ev: &CoreEvent) -> Names<&'static str> {
+    Names(match ev {
+        CoreEvent::MemberJoined { .. } => &["user:join"],
+        CoreEvent::MemberLeft { .. } => &["user:leave"],
         CoreEvent::AclUpdated { change, .. } => match change {
-            AclChange::Added => "user:add",
-            AclChange::Modified => "user:mod",
-            AclChange::Removed => "user:del",
+            AclChange::Added => &["user:add"],
+            AclChange::Modified => &["user:mod"],
+            AclChange::Removed => &["user:del"],
         },
-        CoreEvent::TrackPublished { .. } => "track:add",
-        CoreEvent::TrackUnpublished { .. } => "track:del",
-        CoreEvent::TrackUpdated { updated, .. } if mute_or_block(updated) => "track:mute",
-        CoreEvent::RoomUpdated { .. } => "cnl:config",
+        CoreEvent::TrackPublished { .. } => &["track:add"],
+        CoreEvent::TrackUnpublished { .. } => &["track:del"],
+        CoreEvent::TrackUpdated { updated, .. } if mute_or_block(updated) => &["track:mute"],
+        CoreEvent::RoomUpdated { .. } => &["cnl:config"],
         CoreEvent::SessionClosing {
             reason: ClosingReason::RoomEnded,
             ..
-        } => "cnl:delete",
-        _ => return Vec::new(),
-    };
-    vec![name]
+        } => &["cnl:delete"],
+        _ => &[],
+    })
 }
 
 /// The Twilio-style (object, name) pairs of `ev`, in emission order (the most specific object
 /// first, the `Room` last, as twilio-video bubbles events up).
-pub fn twilio_names(ev: &CoreEvent) -> Vec<(TwilioObject, &'static str)> {
-    twilio_table(ev).to_vec()
+pub fn twilio_names(ev: &CoreEvent) -> Names<(TwilioObject, &'static str)> {
+    Names(twilio_table(ev))
 }
 
 /// The static table behind [`twilio_names`].

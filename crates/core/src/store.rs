@@ -895,7 +895,8 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
             Some(old) => reconcile_member(state, &old, &m, false, out),
         }
     }
-    if state.layout != snap.layout {
+    // Compared in wire form, with the shared comparison of values.
+    if encode(&state.layout) != encode(&snap.layout) {
         if let Some(l) = snap.layout.clone() {
             out.push(CoreEvent::LayoutChanged { layout: l });
         }
@@ -996,7 +997,7 @@ fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
 /// Replaces an egress map by the snapshot's list, with an event for each entity that ended,
 /// started or changed.
 #[inline(never)]
-fn reconcile_egress<T: Clone + PartialEq>(
+fn reconcile_egress<T: Clone + ToWire>(
     map: &mut VecMap<String, T>,
     new: Vec<T>,
     id: fn(&T) -> &String,
@@ -1012,7 +1013,8 @@ fn reconcile_egress<T: Clone + PartialEq>(
     for (k, v) in new_map.iter() {
         let phase = match map.get(k) {
             None => Phase::Started,
-            Some(o) if o != v => Phase::Updated,
+            // Compared in wire form: one shared comparison instead of one per type.
+            Some(o) if encode(o) != encode(v) => Phase::Updated,
             Some(_) => continue,
         };
         out.push(event(phase, v.clone()));

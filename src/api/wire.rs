@@ -1183,44 +1183,51 @@ fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
 /// `addUsers` (`op` 0) / `delUsers` (1) / `modUsers` (2) as one `room.acl.update`;
 /// `configure` (any other `op`) as `room.configure`.
 pub fn call_users(op: u32, args: &[Value]) -> Result<Req, ApiError> {
-    let params = match op {
-        0 => {
-            let ids = arg_str_list(args, 0, "users", false)?;
-            let mut upsert = Vec::with_capacity(ids.len());
-            for id in ids {
-                upsert.push(one("identity", id.into()));
-            }
-            one("upsert", Value::Array(upsert))
-        }
-        1 => one("remove", strings(arg_str_list(args, 0, "users", false)?)),
-        2 => {
-            let Some(Value::Array(users)) = args.first() else {
-                return Err(ApiError::invalid("users", "must be a list of users"));
-            };
-            let mut upsert = Vec::new();
-            for u in users {
-                let Value::Object(o) = u else {
-                    return Err(ApiError::invalid("users", "each user must be an object"));
-                };
-                let o = Some(o);
-                let mut e = Map::new();
-                put(&mut e, "identity", Value::String(req_str(o, "id")?));
-                if let Some(v) = field(o, "send") {
-                    put(&mut e, "send", acl_list(v, "send", ALL_SOURCES)?);
-                }
-                if let Some(v) = field(o, "recv") {
-                    put(&mut e, "recv", acl_list(v, "recv", ALL_KINDS)?);
-                }
-                if opt_bool(o, "admin")? == Some(true) {
-                    put(&mut e, "permissions", str_array(&["room.*"]));
-                }
-                upsert.push(Value::Object(e));
-            }
-            one("upsert", Value::Array(upsert))
-        }
-        _ => return call_configure(args),
+    if op == 1 {
+        let ids = strings(arg_str_list(args, 0, "users", false)?);
+        return Ok(Req::new("room.acl.update", one("remove", ids)));
+    }
+    if op > 2 {
+        return call_configure(args);
+    }
+    // `addUsers` takes ids, `modUsers` user objects: one loop builds the upsert of either.
+    let ids = op == 0;
+    let users = match args.first() {
+        Some(Value::Array(a)) => a,
+        None | Some(Value::Null) if ids => return Err(ApiError::invalid("users", "is required")),
+        _ if ids => return Err(ApiError::invalid("users", "must be a list of strings")),
+        _ => return Err(ApiError::invalid("users", "must be a list of users")),
     };
-    Ok(Req::new("room.acl.update", params))
+    let mut upsert = Vec::with_capacity(users.len());
+    for u in users {
+        let (o, id) = match u {
+            Value::String(s) if ids && !s.is_empty() => (None, s.clone()),
+            _ if ids => {
+                return Err(ApiError::invalid(
+                    "users",
+                    "must be a list of non-empty strings",
+                ))
+            }
+            Value::Object(o) => (Some(o), req_str(Some(o), "id")?),
+            _ => return Err(ApiError::invalid("users", "each user must be an object")),
+        };
+        let mut e = Map::new();
+        put(&mut e, "identity", Value::String(id));
+        if let Some(v) = field(o, "send") {
+            put(&mut e, "send", acl_list(v, "send", ALL_SOURCES)?);
+        }
+        if let Some(v) = field(o, "recv") {
+            put(&mut e, "recv", acl_list(v, "recv", ALL_KINDS)?);
+        }
+        if opt_bool(o, "admin")? == Some(true) {
+            put(&mut e, "permissions", str_array(&["room.*"]));
+        }
+        upsert.push(Value::Object(e));
+    }
+    Ok(Req::new(
+        "room.acl.update",
+        one("upsert", Value::Array(upsert)),
+    ))
 }
 
 /// `configure(config)` as `room.configure`.

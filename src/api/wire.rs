@@ -1422,25 +1422,22 @@ pub fn ice_servers(v: &Value) -> Result<Vec<ovsp::methods::IceServer>, ApiError>
         let username = opt_str(o, "username").map_err(strings)?;
         let credential = opt_str(o, "credential").map_err(strings)?;
         for u in &urls {
-            // The scheme, up to the first `:` (a byte loop: no string splitter in the package).
-            let mut end = u.len();
-            for (i, c) in u.bytes().enumerate() {
-                if c == b':' {
-                    end = i;
-                    break;
-                }
-            }
-            let turn = match &u.as_bytes()[..end] {
-                b"stun" | b"stuns" => false,
-                b"turn" | b"turns" => true,
-                _ => {
-                    return Err(ApiError::invalid(
-                        F,
-                        "urls must be stun:, stuns:, turn: or turns: URLs",
-                    ))
-                }
+            // The scheme (up to the first `:`) is `stun`, `turn`, or either with an `s`: the
+            // first four bytes, then an optional `s`, then the `:` or the end.
+            let b = u.as_bytes();
+            let turn = match b.first_chunk::<4>() {
+                Some(b"stun") => Some(false),
+                Some(b"turn") => Some(true),
+                _ => None,
             };
-            if u.len() == end + 1 {
+            let end = if b.get(4) == Some(&b's') { 5 } else { 4 };
+            let (Some(turn), None | Some(b':')) = (turn, b.get(end)) else {
+                return Err(ApiError::invalid(
+                    F,
+                    "urls must be stun:, stuns:, turn: or turns: URLs",
+                ));
+            };
+            if b.len() == end + 1 {
                 return Err(ApiError::invalid(F, "a URL has no host"));
             }
             if turn && (username.is_none() || credential.is_none()) {
@@ -2047,6 +2044,11 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].urls, vec!["stun:stun.example.org:3478".to_owned()]);
         assert_eq!(l[1].urls.len(), 2);
+        // The scheme ends at the first `:` or at the end.
+        for ok in ["stuns:x", "stun", "turns", "stun:x:1"] {
+            let server = json!([{ "urls": ok, "username": "u", "credential": "c" }]);
+            assert!(ice_servers(&server).is_ok(), "{ok}");
+        }
         assert_eq!(
             (l[1].username.as_deref(), l[1].credential.as_deref()),
             (Some("u"), Some("c"))
@@ -2061,6 +2063,9 @@ mod tests {
             json!([{ "urls": "turn:x:3478" }]),
             json!([{ "urls": "turn:x:3478", "username": "u" }]),
             json!([{ "urls": "stun:x", "username": 5 }]),
+            json!([{ "urls": "stunx:x" }]),
+            json!([{ "urls": "stu" }]),
+            json!([{ "urls": ["stun:x", ""] }]),
         ] {
             let e = ice_servers(&bad).unwrap_err();
             assert_eq!(

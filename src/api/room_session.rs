@@ -82,12 +82,8 @@ fn egress_of(s: &convene_core::State, kind: u8) -> Vec<Value> {
     out
 }
 
-/// The plural key of egress kind `kind` (`recordings`, `playbacks`, `streams`).
-fn plural(kind: u8) -> String {
-    let mut key = String::from(wire::EGRESS_KINDS[kind as usize]);
-    key.push('s');
-    key
-}
+/// The plural key of each egress kind (by index of [`wire::EGRESS_KINDS`]).
+const PLURALS: [&str; 3] = ["recordings", "playbacks", "streams"];
 
 /// `roomId` and `roomSessionId` of an object the facade shows.
 #[inline(never)]
@@ -177,7 +173,7 @@ impl Rs {
         };
         let v = to_js(&v);
         for kind in 0..3 {
-            set(&v, &plural(kind), &self.egress_now(kind));
+            set(&v, PLURALS[kind as usize], &self.egress_now(kind));
         }
         v
     }
@@ -741,9 +737,8 @@ impl Rs {
                     });
                     if member {
                         let mut more = self.default_steps(&params);
-                        while let Some(s) = more.pop() {
-                            steps.push(s);
-                        }
+                        more.reverse();
+                        steps.append(&mut more);
                     }
                     continue;
                 }
@@ -843,12 +838,6 @@ impl Rs {
 
     /// The value of a request's reply `v`, as `reply` says.
     fn reply(self: &Rc<Self>, reply: wire::RsReply, enable: Option<bool>, v: Value) -> JsValue {
-        let list = |key: &str| {
-            v.get(key)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
         let o = obj();
         let (key, val): (&str, JsValue) = match reply {
             wire::RsReply::Nothing => return JsValue::UNDEFINED,
@@ -860,8 +849,11 @@ impl Rs {
             wire::RsReply::Layouts => return to_js(&wire::layout_names(&v)),
             wire::RsReply::Meta => ("meta", v.get("meta").map(to_js).unwrap_or_else(obj)),
             wire::RsReply::Members => {
-                let members: Vec<Member> =
-                    ovsp::json::decode(&Value::Array(list("members"))).unwrap_or_default();
+                // A missing or malformed list is an empty one.
+                let members: Vec<Member> = v
+                    .get("members")
+                    .and_then(|m| ovsp::json::decode(m).ok())
+                    .unwrap_or_default();
                 let id = self.room_id();
                 let mut list = Vec::new();
                 for m in &members {
@@ -870,9 +862,10 @@ impl Rs {
                 ("members", to_js(&Value::Array(list)))
             }
             wire::RsReply::List(k) => {
-                let key = plural(k);
-                let l = self.egress_list(k, list(&key));
-                set(&o, &key, &l);
+                let key = PLURALS[k as usize];
+                let list = v.get(key).and_then(Value::as_array).cloned();
+                let l = self.egress_list(k, list.unwrap_or_default());
+                set(&o, key, &l);
                 return o;
             }
         };

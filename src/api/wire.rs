@@ -1183,44 +1183,51 @@ fn acl_list(v: &Value, key: &str, all: &[&str]) -> Result<Value, ApiError> {
 /// `addUsers` (`op` 0) / `delUsers` (1) / `modUsers` (2) as one `room.acl.update`;
 /// `configure` (any other `op`) as `room.configure`.
 pub fn call_users(op: u32, args: &[Value]) -> Result<Req, ApiError> {
-    let params = match op {
-        0 => {
-            let ids = arg_str_list(args, 0, "users", false)?;
-            let mut upsert = Vec::with_capacity(ids.len());
-            for id in ids {
-                upsert.push(one("identity", id.into()));
-            }
-            one("upsert", Value::Array(upsert))
-        }
-        1 => one("remove", strings(arg_str_list(args, 0, "users", false)?)),
-        2 => {
-            let Some(Value::Array(users)) = args.first() else {
-                return Err(ApiError::invalid("users", "must be a list of users"));
-            };
-            let mut upsert = Vec::new();
-            for u in users {
-                let Value::Object(o) = u else {
-                    return Err(ApiError::invalid("users", "each user must be an object"));
-                };
-                let o = Some(o);
-                let mut e = Map::new();
-                put(&mut e, "identity", Value::String(req_str(o, "id")?));
-                if let Some(v) = field(o, "send") {
-                    put(&mut e, "send", acl_list(v, "send", ALL_SOURCES)?);
-                }
-                if let Some(v) = field(o, "recv") {
-                    put(&mut e, "recv", acl_list(v, "recv", ALL_KINDS)?);
-                }
-                if opt_bool(o, "admin")? == Some(true) {
-                    put(&mut e, "permissions", str_array(&["room.*"]));
-                }
-                upsert.push(Value::Object(e));
-            }
-            one("upsert", Value::Array(upsert))
-        }
-        _ => return call_configure(args),
+    if op == 1 {
+        let ids = strings(arg_str_list(args, 0, "users", false)?);
+        return Ok(Req::new("room.acl.update", one("remove", ids)));
+    }
+    if op > 2 {
+        return call_configure(args);
+    }
+    // `addUsers` takes ids, `modUsers` user objects: one loop builds the upsert of either.
+    let ids = op == 0;
+    let users = match args.first() {
+        Some(Value::Array(a)) => a,
+        None | Some(Value::Null) if ids => return Err(ApiError::invalid("users", "is required")),
+        _ if ids => return Err(ApiError::invalid("users", "must be a list of strings")),
+        _ => return Err(ApiError::invalid("users", "must be a list of users")),
     };
-    Ok(Req::new("room.acl.update", params))
+    let mut upsert = Vec::with_capacity(users.len());
+    for u in users {
+        let (o, id) = match u {
+            Value::String(s) if ids && !s.is_empty() => (None, s.clone()),
+            _ if ids => {
+                return Err(ApiError::invalid(
+                    "users",
+                    "must be a list of non-empty strings",
+                ))
+            }
+            Value::Object(o) => (Some(o), req_str(Some(o), "id")?),
+            _ => return Err(ApiError::invalid("users", "each user must be an object")),
+        };
+        let mut e = Map::new();
+        put(&mut e, "identity", Value::String(id));
+        if let Some(v) = field(o, "send") {
+            put(&mut e, "send", acl_list(v, "send", ALL_SOURCES)?);
+        }
+        if let Some(v) = field(o, "recv") {
+            put(&mut e, "recv", acl_list(v, "recv", ALL_KINDS)?);
+        }
+        if opt_bool(o, "admin")? == Some(true) {
+            put(&mut e, "permissions", str_array(&["room.*"]));
+        }
+        upsert.push(Value::Object(e));
+    }
+    Ok(Req::new(
+        "room.acl.update",
+        one("upsert", Value::Array(upsert)),
+    ))
 }
 
 /// `configure(config)` as `room.configure`.
@@ -1415,25 +1422,22 @@ pub fn ice_servers(v: &Value) -> Result<Vec<ovsp::methods::IceServer>, ApiError>
         let username = opt_str(o, "username").map_err(strings)?;
         let credential = opt_str(o, "credential").map_err(strings)?;
         for u in &urls {
-            // The scheme, up to the first `:` (a byte loop: no string splitter in the package).
-            let mut end = u.len();
-            for (i, c) in u.bytes().enumerate() {
-                if c == b':' {
-                    end = i;
-                    break;
-                }
-            }
-            let turn = match &u.as_bytes()[..end] {
-                b"stun" | b"stuns" => false,
-                b"turn" | b"turns" => true,
-                _ => {
-                    return Err(ApiError::invalid(
-                        F,
-                        "urls must be stun:, stuns:, turn: or turns: URLs",
-                    ))
-                }
+            // The scheme (up to the first `:`) is `stun`, `turn`, or either with an `s`: the
+            // first four bytes, then an optional `s`, then the `:` or the end.
+            let b = u.as_bytes();
+            let turn = match b.first_chunk::<4>() {
+                Some(b"stun") => Some(false),
+                Some(b"turn") => Some(true),
+                _ => None,
             };
-            if u.len() == end + 1 {
+            let end = if b.get(4) == Some(&b's') { 5 } else { 4 };
+            let (Some(turn), None | Some(b':')) = (turn, b.get(end)) else {
+                return Err(ApiError::invalid(
+                    F,
+                    "urls must be stun:, stuns:, turn: or turns: URLs",
+                ));
+            };
+            if b.len() == end + 1 {
                 return Err(ApiError::invalid(F, "a URL has no host"));
             }
             if turn && (username.is_none() || credential.is_none()) {
@@ -2040,6 +2044,11 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].urls, vec!["stun:stun.example.org:3478".to_owned()]);
         assert_eq!(l[1].urls.len(), 2);
+        // The scheme ends at the first `:` or at the end.
+        for ok in ["stuns:x", "stun", "turns", "stun:x:1"] {
+            let server = json!([{ "urls": ok, "username": "u", "credential": "c" }]);
+            assert!(ice_servers(&server).is_ok(), "{ok}");
+        }
         assert_eq!(
             (l[1].username.as_deref(), l[1].credential.as_deref()),
             (Some("u"), Some("c"))
@@ -2054,6 +2063,9 @@ mod tests {
             json!([{ "urls": "turn:x:3478" }]),
             json!([{ "urls": "turn:x:3478", "username": "u" }]),
             json!([{ "urls": "stun:x", "username": 5 }]),
+            json!([{ "urls": "stunx:x" }]),
+            json!([{ "urls": "stu" }]),
+            json!([{ "urls": ["stun:x", ""] }]),
         ] {
             let e = ice_servers(&bad).unwrap_err();
             assert_eq!(

@@ -175,6 +175,17 @@ impl Drop for Listener {
     }
 }
 
+/// Listeners for each of `types` on `target`: the one of `types[i]` calls `h` with `tag + i`
+/// and the event.
+#[inline(never)]
+pub fn hooks(target: &EventTarget, types: &[&'static str], h: &Hook, tag: u32) -> Vec<Listener> {
+    let mut out = Vec::with_capacity(types.len());
+    for (i, ty) in types.iter().enumerate() {
+        out.push(Listener::hook(target, ty, false, h, tag + i as u32));
+    }
+    out
+}
+
 /// A `setTimeout` that is cleared when dropped.
 #[must_use = "the timer is cancelled as soon as it is dropped"]
 pub struct Timer {

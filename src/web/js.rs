@@ -113,22 +113,26 @@ fn walk_in(v: &JsValue, depth: u32) -> Option<ovsp::json::Value> {
     if !v.is_object() || depth >= ovsp::json::MAX_DEPTH {
         return None;
     }
-    if js_sys::Array::is_array(v) {
-        let a: &js_sys::Array = v.unchecked_ref();
-        let mut out = Vec::with_capacity(a.length() as usize);
-        for i in 0..a.length() {
-            out.push(walk_in(&a.get(i), depth + 1)?);
-        }
-        return Some(Value::Array(out));
-    }
+    // One loop for arrays and objects: `Object.keys` of an array that `JSON.parse` made (the
+    // only kind this reads) lists its indices, in order.
+    let array = js_sys::Array::is_array(v);
     let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
+    let mut items = Vec::new();
     let mut m = Map::new();
     for i in 0..keys.length() {
         let k = keys.get(i).as_string()?;
         let item = walk_in(&get(v, &k), depth + 1)?;
-        m.insert(k, item);
+        if array {
+            items.push(item);
+        } else {
+            m.insert(k, item);
+        }
     }
-    Some(Value::Object(m))
+    Some(if array {
+        Value::Array(items)
+    } else {
+        Value::Object(m)
+    })
 }
 
 /// A JSON value as a JS value (what `JSON.parse` of its text gives).

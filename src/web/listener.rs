@@ -82,10 +82,14 @@ fn callback<F: FnMut(Event) + 'static>(mut f: F) -> Closure<dyn FnMut(JsValue)> 
 /// An event listener that is removed when dropped.
 #[must_use = "the listener is removed as soon as it is dropped"]
 pub struct Listener {
-    target: EventTarget,
+    target: JsValue,
+    /// The event type, or the handler property.
     ty: &'static str,
-    /// Attached through the `on<type>` property instead of `addEventListener`.
-    property: bool,
+    /// What undoes it, called with `key` and the callback: `removeEventListener` (`key`: the
+    /// event type) or `clearTimeout` (`key`: the timer id); empty for a handler property,
+    /// which is cleared instead.
+    remove: &'static str,
+    key: JsValue,
     cb: Closure<dyn FnMut(JsValue)>,
 }
 
@@ -127,18 +131,33 @@ impl Listener {
         property: bool,
         cb: Closure<dyn FnMut(JsValue)>,
     ) -> Self {
-        if property {
+        let key = JsValue::from_str(ty);
+        let remove = if property {
             super::js::set(target, ty, cb.as_ref());
+            ""
         } else {
             // addEventListener only throws for a non-callable callback, which a Closure never
             // is.
-            let _ = super::js::call(target, "addEventListener", &[&ty.into(), cb.as_ref()]);
-        }
+            let _ = super::js::call(target, "addEventListener", &[&key, cb.as_ref()]);
+            "removeEventListener"
+        };
+        Self::own(target, ty, remove, key, cb)
+    }
+
+    /// Counts and keeps what was just registered with the browser.
+    fn own(
+        target: &JsValue,
+        ty: &'static str,
+        remove: &'static str,
+        key: JsValue,
+        cb: Closure<dyn FnMut(JsValue)>,
+    ) -> Self {
         live_add(1);
         Listener {
             target: target.clone(),
             ty,
-            property,
+            remove,
+            key,
             cb,
         }
     }
@@ -146,24 +165,31 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        if self.property {
+        if self.remove.is_empty() {
             super::js::set(&self.target, self.ty, &JsValue::NULL);
         } else {
-            let _ = super::js::call(
-                &self.target,
-                "removeEventListener",
-                &[&self.ty.into(), self.cb.as_ref()],
-            );
+            // clearTimeout ignores the callback.
+            let _ = super::js::call(&self.target, self.remove, &[&self.key, self.cb.as_ref()]);
         }
         live_add(-1);
     }
 }
 
+/// Listeners for each of `types` on `target`: the one of `types[i]` calls `h` with `tag + i`
+/// and the event.
+#[inline(never)]
+pub fn hooks(target: &EventTarget, types: &[&'static str], h: &Hook, tag: u32) -> Vec<Listener> {
+    let mut out = Vec::with_capacity(types.len());
+    for (i, ty) in types.iter().enumerate() {
+        out.push(Listener::hook(target, ty, false, h, tag + i as u32));
+    }
+    out
+}
+
 /// A `setTimeout` that is cleared when dropped.
 #[must_use = "the timer is cancelled as soon as it is dropped"]
 pub struct Timer {
-    id: f64,
-    _cb: Closure<dyn FnMut(JsValue)>,
+    _set: Listener,
 }
 
 impl Timer {
@@ -181,23 +207,12 @@ impl Timer {
     #[inline(never)]
     fn start(ms: i32, cb: Closure<dyn FnMut(JsValue)>) -> Self {
         // The global object has `setTimeout` and `clearTimeout` in a page and in a worker.
-        let id = super::js::call(
-            &js_sys::global(),
-            "setTimeout",
-            &[cb.as_ref(), &ms.max(0).into()],
-        )
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0);
-        live_add(1);
-        Timer { id, _cb: cb }
-    }
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        let _ = super::js::call(&js_sys::global(), "clearTimeout", &[&self.id.into()]);
-        live_add(-1);
+        let global = js_sys::global();
+        let id = super::js::call(&global, "setTimeout", &[cb.as_ref(), &ms.max(0).into()])
+            .unwrap_or_default();
+        Timer {
+            _set: Listener::own(&global, "", "clearTimeout", id, cb),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::error::WebError;
 use super::js;
-use super::listener::{Handler, Hook, Listener};
+use super::listener::{hooks, Handler, Hook, Listener};
 use crate::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -86,7 +86,7 @@ struct Channel {
     dc: RtcDataChannel,
     /// Messages given to the channel while it was still connecting; sent when it opens.
     backlog: Vec<Vec<u8>>,
-    _listeners: [Listener; 2],
+    _listeners: Vec<Listener>,
 }
 
 impl Drop for Channel {
@@ -110,8 +110,8 @@ const ICE: u32 = 0;
 const CONN: u32 = 1;
 const TRACK: u32 = 2;
 const DATACHANNEL: u32 = 3;
+/// A channel's `open`; its `message` is `OPEN + 1`.
 const OPEN: u32 = 4;
-const MESSAGE: u32 = 5;
 
 /// The `connectionState` values and their states (anything else is closed).
 const STATES: [(&str, IceState); 5] = [
@@ -133,7 +133,7 @@ struct Inner {
 /// One RTCPeerConnection with everything attached to it.
 pub struct Peer {
     inner: Rc<Inner>,
-    _listeners: [Listener; 4],
+    _listeners: Vec<Listener>,
 }
 
 fn js_dir(d: Direction) -> &'static str {
@@ -169,10 +169,7 @@ impl Inner {
         let mut chans = self.channels.borrow_mut();
         let i = (chans.len() as u32) << 8;
         let t: &web_sys::EventTarget = dc.as_ref();
-        let listeners = [
-            Listener::hook(t, "open", false, &self.me, OPEN | i),
-            Listener::hook(t, "message", false, &self.me, MESSAGE | i),
-        ];
+        let listeners = hooks(t, &["open", "message"], &self.me, OPEN | i);
         chans.push(Channel {
             dc,
             backlog: Vec::new(),
@@ -306,12 +303,14 @@ impl Peer {
         });
         let t: &web_sys::EventTarget = inner.pc.as_ref();
         let me = &inner.me;
-        let listeners = [
-            Listener::hook(t, "icecandidate", false, me, ICE),
-            Listener::hook(t, "connectionstatechange", false, me, CONN),
-            Listener::hook(t, "track", false, me, TRACK),
-            Listener::hook(t, "datachannel", false, me, DATACHANNEL),
+        // The tags `ICE`, `CONN`, `TRACK` and `DATACHANNEL` in order.
+        let types = [
+            "icecandidate",
+            "connectionstatechange",
+            "track",
+            "datachannel",
         ];
+        let listeners = hooks(t, &types, me, ICE);
         Ok(Peer {
             inner,
             _listeners: listeners,

@@ -2,7 +2,7 @@
 
 use super::error::WebError;
 use super::js;
-use super::listener::{Hook, Listener};
+use super::listener::{hooks, Hook, Listener};
 use wasm_bindgen::JsCast;
 use web_sys::WebSocket;
 
@@ -16,7 +16,7 @@ pub const CLOSED: u32 = 2;
 /// An open (or opening) WebSocket; closing and listener removal happen on drop.
 pub struct Socket {
     ws: WebSocket,
-    _listeners: [Listener; 3],
+    _listeners: Vec<Listener>,
 }
 
 /// The frame of a `message` event: a JS string for a text frame (an `ArrayBuffer` for a
@@ -42,11 +42,8 @@ impl Socket {
             js::construct("WebSocket", &[&url.into(), &protocol.into()])?.unchecked_into();
         js::set_str(&ws, "binaryType", "arraybuffer");
         let t: &web_sys::EventTarget = ws.as_ref();
-        let listeners = [
-            Listener::hook(t, "open", false, h, tag + OPENED),
-            Listener::hook(t, "message", false, h, tag + MESSAGE),
-            Listener::hook(t, "close", false, h, tag + CLOSED),
-        ];
+        // `OPENED`, `MESSAGE` and `CLOSED` in order.
+        let listeners = hooks(t, &["open", "message", "close"], h, tag);
         Ok(Socket {
             ws,
             _listeners: listeners,

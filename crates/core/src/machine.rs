@@ -1271,9 +1271,7 @@ impl SessionMachine {
         }
         self.close_pcs();
         // A full rejoin rebuilds the pub PC from scratch: that is what a reset asked for.
-        for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-            self.done(h);
-        }
+        self.settle_resets(Ok(empty()));
         self.pub_neg = PubNeg::fresh();
         self.sub_neg = SubNeg::default();
         self.sub_mids.clear();
@@ -2006,7 +2004,7 @@ impl SessionMachine {
             for cid in self.local_order.clone() {
                 self.forget_local(&cid);
             }
-            self.fail_reset_waiters(misuse(MisuseError::AudienceCannotPublish));
+            self.settle_resets(Err(misuse(MisuseError::AudienceCannotPublish)));
             self.pub_neg = PubNeg::fresh();
             self.close_pc(PcKind::Pub);
         }
@@ -2098,8 +2096,7 @@ impl SessionMachine {
             Ok(v) => {
                 let track = v
                     .get("track")
-                    .cloned()
-                    .and_then(|t| ovsp::json::decode::<Track>(&t).ok());
+                    .and_then(|t| ovsp::json::decode::<Track>(t).ok());
                 if let Some(t) = &track {
                     if let Some(l) = self.state.local_mut(cid) {
                         l.track_id = Some(t.id.clone());
@@ -2170,9 +2167,7 @@ impl SessionMachine {
                     return self.try_start_offer();
                 }
                 self.pub_neg.reset_tried = false;
-                for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-                    self.done(h);
-                }
+                self.settle_resets(Ok(empty()));
                 self.peer(PeerOp::SetRemoteDescription {
                     pc: PcKind::Pub,
                     sdp_type: SdpType::Answer,
@@ -2206,17 +2201,17 @@ impl SessionMachine {
                 return self.reset_pub(None);
             }
             Err(e) => {
-                let err = CoreError::from_rpc(e);
-                self.fail_publishes(&cids, err.clone());
-                self.fail_reset_waiters(err);
+                self.fail_offer(&cids, CoreError::from_rpc(e));
             }
         }
         self.try_start_offer();
     }
 
-    fn fail_reset_waiters(&mut self, err: CoreError) {
+    /// Completes every `ResetPublisher` command waiting for the rebuilt pub PC with `result`.
+    #[inline(never)]
+    fn settle_resets(&mut self, result: Result<Value, CoreError>) {
         for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-            self.complete(h, Err(err.clone()));
+            self.complete(h, result.clone());
         }
     }
 
@@ -2274,7 +2269,9 @@ impl SessionMachine {
         self.try_start_offer();
     }
 
-    fn fail_publishes(&mut self, cids: &[String], err: CoreError) {
+    /// A pub offer failed for good: the publishes of `cids` still waiting fail (with
+    /// [`CoreEvent::TrackPublishFailed`]), then the waiting resets.
+    fn fail_offer(&mut self, cids: &[String], err: CoreError) {
         for cid in cids {
             if let Some((h, _)) = self.publish_waiters.remove(cid) {
                 self.emit(CoreEvent::TrackPublishFailed {
@@ -2284,6 +2281,7 @@ impl SessionMachine {
                 self.complete(h, Err(err.clone()));
             }
         }
+        self.settle_resets(Err(err));
     }
 
     fn on_sub_offer(&mut self, o: ovsp::events::SubOffer) {
@@ -2511,8 +2509,7 @@ impl SessionMachine {
                 if op == PeerOpKind::SetRemoteDescription && !self.pub_neg.reset_tried {
                     return self.reset_pub(None);
                 }
-                self.fail_publishes(&cids, err.clone());
-                self.fail_reset_waiters(err);
+                self.fail_offer(&cids, err);
             }
             _ => {
                 if matches!(op, PeerOpKind::AddIceCandidate) {

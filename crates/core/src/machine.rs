@@ -1558,30 +1558,28 @@ impl SessionMachine {
         };
         match frame {
             ServerFrame::Response(r) => {
-                let id = r.id.as_deref().and_then(ovsp::json::parse_u64);
-                match id {
-                    Some(id) => self.on_response(id, r.outcome),
-                    None => {
-                        if let Err(e) = r.outcome {
-                            self.on_unbound_error(e);
+                let mut id = r.id.as_deref().and_then(ovsp::json::parse_u64);
+                if id.is_none() {
+                    // An error without an id: it answers the session.connect in flight while
+                    // handshaking (one call site for every response).
+                    let Err(e) = &r.outcome else { return };
+                    if let Some(ms) = e.data.as_ref().and_then(|d| d.retry_after_ms) {
+                        self.retry_after_ms = Some(ms);
+                    }
+                    if self.link == Link::Handshaking {
+                        for (i, p) in self.pending.iter() {
+                            if matches!(p.purpose, Purpose::Connect) {
+                                id = Some(*i);
+                                break;
+                            }
                         }
                     }
                 }
-            }
-            ServerFrame::Event(env) => self.on_event_envelope(env),
-        }
-    }
-
-    fn on_unbound_error(&mut self, e: RpcError) {
-        if let Some(ms) = e.data.as_ref().and_then(|d| d.retry_after_ms) {
-            self.retry_after_ms = Some(ms);
-        }
-        if self.link == Link::Handshaking {
-            for (id, p) in self.pending.iter() {
-                if matches!(p.purpose, Purpose::Connect) {
-                    return self.on_response(*id, Err(e));
+                if let Some(id) = id {
+                    self.on_response(id, r.outcome);
                 }
             }
+            ServerFrame::Event(env) => self.on_event_envelope(env),
         }
     }
 

@@ -222,8 +222,10 @@ pub struct SessionMachine {
     sub_mids: VecMap<String, SubMid>,
     local_order: Vec<String>,
     publish_waiters: VecMap<String, (RequestHandle, Option<Value>)>,
-    explicit_subs: Vec<SubTarget>,
-    explicit_unsubs: Vec<SubTarget>,
+    /// Explicit subscriptions and unsubscriptions (wire form of [`SubTarget`]s), re-applied
+    /// after a full rejoin.
+    explicit_subs: Vec<Value>,
+    explicit_unsubs: Vec<Value>,
     sub_settings: VecMap<String, SubSetting>,
     /// The last frame seq seen per data handle (`u64` keys: the search code of `pending`).
     data_seen: VecMap<u64, u32>,
@@ -267,21 +269,26 @@ fn text(s: &str) -> Value {
 }
 
 /// Moves each of `targets` into `into` (once) and out of `out_of`: the explicit
-/// subscriptions and unsubscriptions re-applied after a full rejoin.
+/// subscriptions and unsubscriptions re-applied after a full rejoin, in wire form.
 #[inline(never)]
-fn remember(into: &mut Vec<SubTarget>, out_of: &mut Vec<SubTarget>, targets: &[SubTarget]) {
+fn remember(into: &mut Vec<Value>, out_of: &mut Vec<Value>, targets: &[Value]) {
     for t in targets {
-        while let Some(i) = out_of.iter().position(|x| same_target(x, t)) {
+        while let Some(i) = out_of.iter().position(|x| x == t) {
             out_of.remove(i);
         }
-        let mut known = false;
-        for x in into.iter() {
-            known |= same_target(x, t);
-        }
-        if !known {
+        if !into.contains(t) {
             into.push(t.clone());
         }
     }
+}
+
+/// The wire form of each of `targets`.
+fn wire_targets(targets: Vec<SubTarget>) -> Vec<Value> {
+    let mut v = Vec::new();
+    for t in &targets {
+        v.push(t.to_wire());
+    }
+    v
 }
 
 /// The identities of a `room.acl.update` list: each entry's `key` field (its own string
@@ -311,21 +318,15 @@ fn keep_gone(gone: &mut Vec<String>, id: &str, subs: &[ovsp::model::Subscription
     gone.push(id.to_owned());
 }
 
-/// Whether two subscription targets are equal (one comparison body for [`remember`]).
-#[inline(never)]
-fn same_target(a: &SubTarget, b: &SubTarget) -> bool {
-    a == b
-}
-
 /// `sub.update` params: each non-empty list (`settings` in wire form).
 #[inline(never)]
-fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: Vec<Value>) -> Value {
+fn sub_update_params(add: Vec<Value>, remove: Vec<Value>, settings: Vec<Value>) -> Value {
     let mut params = Map::new();
     if !add.is_empty() {
-        put(&mut params, "add", add.to_wire());
+        put(&mut params, "add", Value::Array(add));
     }
     if !remove.is_empty() {
-        put(&mut params, "remove", remove.to_wire());
+        put(&mut params, "remove", Value::Array(remove));
     }
     if !settings.is_empty() {
         put(&mut params, "settings", Value::Array(settings));
@@ -867,6 +868,7 @@ impl SessionMachine {
                 remove,
                 settings,
             } => {
+                let (add, remove) = (wire_targets(add), wire_targets(remove));
                 remember(&mut self.explicit_subs, &mut self.explicit_unsubs, &add);
                 remember(&mut self.explicit_unsubs, &mut self.explicit_subs, &remove);
                 let mut wired = Vec::new();
@@ -876,7 +878,7 @@ impl SessionMachine {
                 }
                 self.request(
                     "sub.update",
-                    sub_update_params(&add, &remove, wired),
+                    sub_update_params(add, remove, wired),
                     Purpose::User {
                         handle,
                         kind: UserKind::Subscriptions,
@@ -1889,7 +1891,11 @@ impl SessionMachine {
             || !self.explicit_unsubs.is_empty()
             || !settings.is_empty()
         {
-            let params = sub_update_params(&self.explicit_subs, &self.explicit_unsubs, settings);
+            let params = sub_update_params(
+                self.explicit_subs.clone(),
+                self.explicit_unsubs.clone(),
+                settings,
+            );
             self.request("sub.update", params, Purpose::Restore);
         }
     }

@@ -222,8 +222,10 @@ pub struct SessionMachine {
     sub_mids: VecMap<String, SubMid>,
     local_order: Vec<String>,
     publish_waiters: VecMap<String, (RequestHandle, Option<Value>)>,
-    explicit_subs: Vec<SubTarget>,
-    explicit_unsubs: Vec<SubTarget>,
+    /// Explicit subscriptions and unsubscriptions (wire form of [`SubTarget`]s), re-applied
+    /// after a full rejoin.
+    explicit_subs: Vec<Value>,
+    explicit_unsubs: Vec<Value>,
     sub_settings: VecMap<String, SubSetting>,
     /// The last frame seq seen per data handle (`u64` keys: the search code of `pending`).
     data_seen: VecMap<u64, u32>,
@@ -267,21 +269,26 @@ fn text(s: &str) -> Value {
 }
 
 /// Moves each of `targets` into `into` (once) and out of `out_of`: the explicit
-/// subscriptions and unsubscriptions re-applied after a full rejoin.
+/// subscriptions and unsubscriptions re-applied after a full rejoin, in wire form.
 #[inline(never)]
-fn remember(into: &mut Vec<SubTarget>, out_of: &mut Vec<SubTarget>, targets: &[SubTarget]) {
+fn remember(into: &mut Vec<Value>, out_of: &mut Vec<Value>, targets: &[Value]) {
     for t in targets {
-        while let Some(i) = out_of.iter().position(|x| same_target(x, t)) {
+        while let Some(i) = out_of.iter().position(|x| x == t) {
             out_of.remove(i);
         }
-        let mut known = false;
-        for x in into.iter() {
-            known |= same_target(x, t);
-        }
-        if !known {
+        if !into.contains(t) {
             into.push(t.clone());
         }
     }
+}
+
+/// The wire form of each of `targets`.
+fn wire_targets(targets: Vec<SubTarget>) -> Vec<Value> {
+    let mut v = Vec::new();
+    for t in &targets {
+        v.push(t.to_wire());
+    }
+    v
 }
 
 /// The identities of a `room.acl.update` list: each entry's `key` field (its own string
@@ -311,21 +318,15 @@ fn keep_gone(gone: &mut Vec<String>, id: &str, subs: &[ovsp::model::Subscription
     gone.push(id.to_owned());
 }
 
-/// Whether two subscription targets are equal (one comparison body for [`remember`]).
-#[inline(never)]
-fn same_target(a: &SubTarget, b: &SubTarget) -> bool {
-    a == b
-}
-
 /// `sub.update` params: each non-empty list (`settings` in wire form).
 #[inline(never)]
-fn sub_update_params(add: &[SubTarget], remove: &[SubTarget], settings: Vec<Value>) -> Value {
+fn sub_update_params(add: Vec<Value>, remove: Vec<Value>, settings: Vec<Value>) -> Value {
     let mut params = Map::new();
     if !add.is_empty() {
-        put(&mut params, "add", add.to_wire());
+        put(&mut params, "add", Value::Array(add));
     }
     if !remove.is_empty() {
-        put(&mut params, "remove", remove.to_wire());
+        put(&mut params, "remove", Value::Array(remove));
     }
     if !settings.is_empty() {
         put(&mut params, "settings", Value::Array(settings));
@@ -867,6 +868,7 @@ impl SessionMachine {
                 remove,
                 settings,
             } => {
+                let (add, remove) = (wire_targets(add), wire_targets(remove));
                 remember(&mut self.explicit_subs, &mut self.explicit_unsubs, &add);
                 remember(&mut self.explicit_unsubs, &mut self.explicit_subs, &remove);
                 let mut wired = Vec::new();
@@ -876,7 +878,7 @@ impl SessionMachine {
                 }
                 self.request(
                     "sub.update",
-                    sub_update_params(&add, &remove, wired),
+                    sub_update_params(add, remove, wired),
                     Purpose::User {
                         handle,
                         kind: UserKind::Subscriptions,
@@ -1271,9 +1273,7 @@ impl SessionMachine {
         }
         self.close_pcs();
         // A full rejoin rebuilds the pub PC from scratch: that is what a reset asked for.
-        for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-            self.done(h);
-        }
+        self.settle_resets(Ok(empty()));
         self.pub_neg = PubNeg::fresh();
         self.sub_neg = SubNeg::default();
         self.sub_mids.clear();
@@ -1560,30 +1560,28 @@ impl SessionMachine {
         };
         match frame {
             ServerFrame::Response(r) => {
-                let id = r.id.as_deref().and_then(ovsp::json::parse_u64);
-                match id {
-                    Some(id) => self.on_response(id, r.outcome),
-                    None => {
-                        if let Err(e) = r.outcome {
-                            self.on_unbound_error(e);
+                let mut id = r.id.as_deref().and_then(ovsp::json::parse_u64);
+                if id.is_none() {
+                    // An error without an id: it answers the session.connect in flight while
+                    // handshaking (one call site for every response).
+                    let Err(e) = &r.outcome else { return };
+                    if let Some(ms) = e.data.as_ref().and_then(|d| d.retry_after_ms) {
+                        self.retry_after_ms = Some(ms);
+                    }
+                    if self.link == Link::Handshaking {
+                        for (i, p) in self.pending.iter() {
+                            if matches!(p.purpose, Purpose::Connect) {
+                                id = Some(*i);
+                                break;
+                            }
                         }
                     }
                 }
-            }
-            ServerFrame::Event(env) => self.on_event_envelope(env),
-        }
-    }
-
-    fn on_unbound_error(&mut self, e: RpcError) {
-        if let Some(ms) = e.data.as_ref().and_then(|d| d.retry_after_ms) {
-            self.retry_after_ms = Some(ms);
-        }
-        if self.link == Link::Handshaking {
-            for (id, p) in self.pending.iter() {
-                if matches!(p.purpose, Purpose::Connect) {
-                    return self.on_response(*id, Err(e));
+                if let Some(id) = id {
+                    self.on_response(id, r.outcome);
                 }
             }
+            ServerFrame::Event(env) => self.on_event_envelope(env),
         }
     }
 
@@ -1893,7 +1891,11 @@ impl SessionMachine {
             || !self.explicit_unsubs.is_empty()
             || !settings.is_empty()
         {
-            let params = sub_update_params(&self.explicit_subs, &self.explicit_unsubs, settings);
+            let params = sub_update_params(
+                self.explicit_subs.clone(),
+                self.explicit_unsubs.clone(),
+                settings,
+            );
             self.request("sub.update", params, Purpose::Restore);
         }
     }
@@ -2006,7 +2008,7 @@ impl SessionMachine {
             for cid in self.local_order.clone() {
                 self.forget_local(&cid);
             }
-            self.fail_reset_waiters(misuse(MisuseError::AudienceCannotPublish));
+            self.settle_resets(Err(misuse(MisuseError::AudienceCannotPublish)));
             self.pub_neg = PubNeg::fresh();
             self.close_pc(PcKind::Pub);
         }
@@ -2098,8 +2100,7 @@ impl SessionMachine {
             Ok(v) => {
                 let track = v
                     .get("track")
-                    .cloned()
-                    .and_then(|t| ovsp::json::decode::<Track>(&t).ok());
+                    .and_then(|t| ovsp::json::decode::<Track>(t).ok());
                 if let Some(t) = &track {
                     if let Some(l) = self.state.local_mut(cid) {
                         l.track_id = Some(t.id.clone());
@@ -2170,9 +2171,7 @@ impl SessionMachine {
                     return self.try_start_offer();
                 }
                 self.pub_neg.reset_tried = false;
-                for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-                    self.done(h);
-                }
+                self.settle_resets(Ok(empty()));
                 self.peer(PeerOp::SetRemoteDescription {
                     pc: PcKind::Pub,
                     sdp_type: SdpType::Answer,
@@ -2206,17 +2205,17 @@ impl SessionMachine {
                 return self.reset_pub(None);
             }
             Err(e) => {
-                let err = CoreError::from_rpc(e);
-                self.fail_publishes(&cids, err.clone());
-                self.fail_reset_waiters(err);
+                self.fail_offer(&cids, CoreError::from_rpc(e));
             }
         }
         self.try_start_offer();
     }
 
-    fn fail_reset_waiters(&mut self, err: CoreError) {
+    /// Completes every `ResetPublisher` command waiting for the rebuilt pub PC with `result`.
+    #[inline(never)]
+    fn settle_resets(&mut self, result: Result<Value, CoreError>) {
         for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
-            self.complete(h, Err(err.clone()));
+            self.complete(h, result.clone());
         }
     }
 
@@ -2274,7 +2273,9 @@ impl SessionMachine {
         self.try_start_offer();
     }
 
-    fn fail_publishes(&mut self, cids: &[String], err: CoreError) {
+    /// A pub offer failed for good: the publishes of `cids` still waiting fail (with
+    /// [`CoreEvent::TrackPublishFailed`]), then the waiting resets.
+    fn fail_offer(&mut self, cids: &[String], err: CoreError) {
         for cid in cids {
             if let Some((h, _)) = self.publish_waiters.remove(cid) {
                 self.emit(CoreEvent::TrackPublishFailed {
@@ -2284,6 +2285,7 @@ impl SessionMachine {
                 self.complete(h, Err(err.clone()));
             }
         }
+        self.settle_resets(Err(err));
     }
 
     fn on_sub_offer(&mut self, o: ovsp::events::SubOffer) {
@@ -2511,8 +2513,7 @@ impl SessionMachine {
                 if op == PeerOpKind::SetRemoteDescription && !self.pub_neg.reset_tried {
                     return self.reset_pub(None);
                 }
-                self.fail_publishes(&cids, err.clone());
-                self.fail_reset_waiters(err);
+                self.fail_offer(&cids, err);
             }
             _ => {
                 if matches!(op, PeerOpKind::AddIceCandidate) {

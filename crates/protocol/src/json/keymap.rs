@@ -9,6 +9,20 @@ use core::fmt;
 
 use super::{wire, FromWire, Map, ToWire, Value, WireError};
 
+/// Sets `key` to `v` in `entries`, a list sorted by key with each key at most once (the
+/// storage of [`KeyMap`] and of the JSON object [`Map`]); the previous value, if any.
+pub(super) fn insert_sorted<V>(entries: &mut Vec<(String, V)>, key: String, v: V) -> Option<V> {
+    match entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+        Ok(i) => entries
+            .get_mut(i)
+            .map(|(_, old)| core::mem::replace(old, v)),
+        Err(i) => {
+            entries.insert(i, (key, v));
+            None
+        }
+    }
+}
+
 /// A map from string keys to values, sorted by key, each key at most once.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyMap<V> {
@@ -74,16 +88,7 @@ impl<V> KeyMap<V> {
 
     /// Set `key` to `v`; the previous value, if any.
     pub fn insert(&mut self, key: String, v: V) -> Option<V> {
-        match self.find(key.as_str()) {
-            Ok(i) => self
-                .entries
-                .get_mut(i)
-                .map(|(_, old)| core::mem::replace(old, v)),
-            Err(i) => {
-                self.entries.insert(i, (key, v));
-                None
-            }
-        }
+        insert_sorted(&mut self.entries, key, v)
     }
 
     /// Remove `key`; its value, if it was present.

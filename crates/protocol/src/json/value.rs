@@ -796,17 +796,7 @@ impl Map<String, Value> {
 
     /// Set `key` to `v`; the previous value, if any.
     pub fn insert(&mut self, key: String, v: Value) -> Option<Value> {
-        // One path for every key: a key in order is inserted at the end.
-        match self.find(key.as_str()) {
-            Ok(i) => self
-                .entries
-                .get_mut(i)
-                .map(|(_, old)| core::mem::replace(old, v)),
-            Err(i) => {
-                self.entries.insert(i, (key, v));
-                None
-            }
-        }
+        super::keymap::insert_sorted(&mut self.entries, key, v)
     }
 
     /// Remove `key`; its value, if it was present.

@@ -334,18 +334,11 @@ fn sub_update_params(add: Vec<Value>, remove: Vec<Value>, settings: Vec<Value>) 
     Value::Object(params)
 }
 
-/// The frame of request `id`, or of a notification when `id` is 0 (request ids start at 1):
-/// `{"jsonrpc":"2.0","id":…,"method":…,"params":…}`, as `ovsp::envelope::ClientFrame` writes it.
+/// The frame of request `id`, or of a notification when `id` is 0 (request ids start at 1),
+/// written by the protocol crate.
 #[inline(never)]
 fn client_frame(id: u64, method: &str, params: Value) -> Value {
-    let mut m = Map::new();
-    put(&mut m, "jsonrpc", text("2.0"));
-    if id != 0 {
-        put(&mut m, "id", Value::String(decimal(id)));
-    }
-    put(&mut m, "method", text(method));
-    put(&mut m, "params", params);
-    Value::Object(m)
+    ovsp::envelope::frame_value((id != 0).then(|| decimal(id)), method, params)
 }
 
 /// Lowers `t` to `x` when `x` is earlier (or `t` is unset).

@@ -476,6 +476,20 @@ fn field_from_serde_message(msg: &str) -> Option<String> {
     msg.get(start..start + len).map(str::to_string)
 }
 
+/// A client frame as a JSON value, from its parts (`id` `None` for a notification): what
+/// [`ClientFrame::to_value`] gives, for a driver that holds the parts rather than a
+/// [`ClientFrame`] (no copy of `params`).
+pub fn frame_value(id: Option<String>, method: &str, params: Value) -> Value {
+    let mut m = Map::new();
+    m.insert("jsonrpc".into(), JSONRPC.into());
+    if let Some(id) = id {
+        m.insert("id".into(), Value::String(id));
+    }
+    m.insert("method".into(), method.into());
+    m.insert("params".into(), params);
+    Value::Object(m)
+}
+
 impl ClientFrame {
     /// Encode as one JSON text frame: `{"jsonrpc":"2.0","id":…,"method":…,"params":…}` (no
     /// `id` for notifications), compact, members in that order.
@@ -498,14 +512,7 @@ impl ClientFrame {
     /// JSON leaves free.
     pub fn to_value(&self) -> Value {
         let (id, method, params) = self.parts();
-        let mut m = Map::new();
-        m.insert("jsonrpc".into(), JSONRPC.into());
-        if let Some(id) = id {
-            m.insert("id".into(), id.as_str().into());
-        }
-        m.insert("method".into(), method.as_str().into());
-        m.insert("params".into(), params.clone());
-        Value::Object(m)
+        frame_value(id.cloned(), method, params.clone())
     }
 
     fn parts(&self) -> (Option<&String>, &String, &Value) {

@@ -1634,6 +1634,35 @@ mod tests {
     }
 
     #[test]
+    fn each_key_names_its_own_pair() {
+        // `KEYS` is indexed by `Key`: the two lists must stay in the same order.
+        use Key::*;
+        let keys = [
+            (MemberId, "memberId"),
+            (Name, "name"),
+            (Position, "position"),
+            (Url, "url"),
+            (Layout, "layout"),
+            (DefaultLayout, "defaultLayout"),
+            (JoinAudioMuted, "joinAudioMuted"),
+            (JoinVideoMuted, "joinVideoMuted"),
+            (HideVideoMuted, "hideVideoMuted"),
+            (PrioritizeHandraise, "prioritizeHandraise"),
+            (Permissions, "permissions"),
+            (Keys, "keys"),
+            (Volume, "volume"),
+            (Value, "value"),
+            (SeekPosition, "seekPosition"),
+            (MaxUsers, "maxUsers"),
+            (Param, "param"),
+        ];
+        assert_eq!(keys.len(), KEYS.len());
+        for (k, js) in keys {
+            assert_eq!(KEYS[k as usize].0, js, "{k:?}");
+        }
+    }
+
+    #[test]
     fn mute_targets_self_or_member() {
         let r = rs("audioMute", json!([])).unwrap();
         assert_eq!(r, Req::new("member.audio_mute", json!({})));

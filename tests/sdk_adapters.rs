@@ -7,7 +7,8 @@ use convene::web::element::{Attachment, PlayOutcome};
 use convene::web::error::MediaError;
 use convene::web::listener::{live_callbacks, sleep, Listener, Timer};
 use convene::web::media::{self, DeviceKind, LocalTrack, MediaRequest, Source};
-use convene::web::peer::{Direction, IceServer, PcRole, Peer, PeerSignal, SdpKind, StatsTotals};
+use convene::web::peer::{Direction, IceServer, PcRole, Peer, SdpKind, StatsTotals};
+use convene_core::PeerEvent;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -89,26 +90,27 @@ async fn unknown_device_is_a_typed_media_error() {
     );
 }
 
-type Signals = Rc<RefCell<Vec<(PcRole, PeerSignal)>>>;
+type Signals = Rc<RefCell<Vec<PeerEvent>>>;
 
-fn collector() -> (Signals, impl Fn(PcRole, PeerSignal) + 'static) {
+/// A peer's events, collected (the tracks that come with them are not needed here).
+fn collector() -> (Signals, convene::web::peer::Sink) {
     let v: Signals = Rc::new(RefCell::new(Vec::new()));
     let w = v.clone();
-    (v, move |r, s| w.borrow_mut().push((r, s)))
+    (v, Rc::new(move |ev, _track| w.borrow_mut().push(ev)))
 }
 
-fn take(v: &Signals) -> Vec<(PcRole, PeerSignal)> {
+fn take(v: &Signals) -> Vec<PeerEvent> {
     std::mem::take(&mut *v.borrow_mut())
 }
 
 /// Hands the candidates gathered by one side to the other.
 async fn trickle(from: &Signals, to: &Peer, keep: &Signals) {
-    for (r, s) in take(from) {
-        match s {
-            PeerSignal::Candidate(c) => {
-                let _ = to.add_candidate(c.as_ref()).await;
+    for ev in take(from) {
+        match ev {
+            PeerEvent::IceCandidate { candidate, .. } => {
+                let _ = to.add_candidate(candidate.as_ref()).await;
             }
-            other => keep.borrow_mut().push((r, other)),
+            other => keep.borrow_mut().push(other),
         }
     }
 }
@@ -126,8 +128,8 @@ async fn two_adapter_peers_carry_media_and_data() {
         .expect("fake media");
         let (sa, fa) = collector();
         let (sb, fb) = collector();
-        let mut a = Peer::new(PcRole::Pub, &[], fa).expect("pc a");
-        let b = Peer::new(PcRole::Sub, &[], fb).expect("pc b");
+        let mut a = Peer::create(PcRole::Pub, &[], fa).expect("pc a");
+        let b = Peer::create(PcRole::Sub, &[], fb).expect("pc b");
         a.open_data_channels();
         // Sent while the channel is still connecting: kept and sent, first, once it opens.
         a.send_data("ovsp-reliable", b"early")
@@ -166,7 +168,7 @@ async fn two_adapter_peers_carry_media_and_data() {
             let got_data = kb
                 .borrow()
                 .iter()
-                .any(|(_, s)| matches!(s, PeerSignal::Data { data, .. } if data == b"hello"));
+                .any(|ev| matches!(ev, PeerEvent::DataMessage { data, .. } if data == b"hello"));
             if totals.frames_decoded > 0.0 && totals.audio_bytes_received > 0.0 && got_data {
                 break;
             }
@@ -178,16 +180,16 @@ async fn two_adapter_peers_carry_media_and_data() {
         let kb = kb.borrow();
         assert!(
             kb.iter()
-                .filter(|(_, s)| matches!(s, PeerSignal::Track { mid: Some(_), .. }))
+                .filter(|ev| matches!(ev, PeerEvent::RemoteTrack { mid } if !mid.is_empty()))
                 .count()
                 == 2,
             "both remote tracks arrive with their mids"
         );
         assert!(kb
             .iter()
-            .any(|(_, s)| matches!(s, PeerSignal::Data { data, .. } if data == b"hello")));
-        let first = kb.iter().find_map(|(_, s)| match s {
-            PeerSignal::Data { data, .. } => Some(data.clone()),
+            .any(|ev| matches!(ev, PeerEvent::DataMessage { data, .. } if data == b"hello")));
+        let first = kb.iter().find_map(|ev| match ev {
+            PeerEvent::DataMessage { data, .. } => Some(data.clone()),
             _ => None,
         });
         assert_eq!(
@@ -250,7 +252,7 @@ fn peer_connection_uses_the_given_ice_servers() {
             credential: Some("secret".into()),
         },
     ];
-    let p = Peer::new(PcRole::Pub, &servers, |_, _| {}).expect("pc");
+    let p = Peer::create(PcRole::Pub, &[&servers], Rc::new(|_, _| {})).expect("pc");
     let cfg = p.raw().get_configuration();
     let list: js_sys::Array = js_sys::Reflect::get(&cfg, &"iceServers".into())
         .expect("iceServers")

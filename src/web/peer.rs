@@ -1,7 +1,7 @@
 //! The RTCPeerConnection adapter, used for both the publishing and the subscribing connection.
 //!
 //! A [`Peer`] owns its `RTCPeerConnection`, its data channels and every listener on them. The
-//! listeners only translate browser events into [`PeerSignal`]s for the actor; all decisions
+//! listeners only translate browser events into the core's [`PeerEvent`]s for the actor; all decisions
 //! are made by the core. Dropping a `Peer` closes it.
 
 use super::error::WebError;
@@ -39,48 +39,9 @@ pub enum Direction {
     Inactive,
 }
 
-/// What a peer connection reports, from its browser callbacks (as [`Peer::new`] hands it on).
-#[derive(Debug, Clone)]
-pub enum PeerSignal {
-    /// A local ICE candidate; `None` is the end of candidates.
-    Candidate(Option<IceCandidate>),
-    /// `connectionState` changed (ICE and DTLS together).
-    Connection(IceState),
-    /// A remote track arrived on m-line `mid`.
-    Track {
-        /// The transceiver's mid (a track of a transceiver without one is not reported).
-        mid: Option<String>,
-        /// The remote track.
-        track: MediaStreamTrack,
-    },
-    /// A binary (or text, as UTF-8) message on the channel with this label.
-    Data {
-        /// The channel label (`ovsp-reliable` / `ovsp-lossy`).
-        label: String,
-        /// The payload.
-        data: Vec<u8>,
-    },
-}
-
 /// Where a peer's events go, as the core's events (of the connection `Pub` or `Sub`): with
 /// [`PeerEvent::RemoteTrack`], the track; else `undefined`.
 pub type Sink = Rc<dyn Fn(PeerEvent, JsValue)>;
-
-impl PeerSignal {
-    /// The signal of the event `ev` (and `track`, see [`Sink`]).
-    fn of(ev: PeerEvent, track: JsValue) -> Option<PeerSignal> {
-        Some(match ev {
-            PeerEvent::IceCandidate { candidate, .. } => PeerSignal::Candidate(candidate),
-            PeerEvent::IceState { state, .. } => PeerSignal::Connection(state),
-            PeerEvent::RemoteTrack { mid } => PeerSignal::Track {
-                mid: Some(mid),
-                track: track.unchecked_into(),
-            },
-            PeerEvent::DataMessage { label, data, .. } => PeerSignal::Data { label, data },
-            _ => return None,
-        })
-    }
-}
 
 struct Channel {
     dc: RtcDataChannel,
@@ -215,7 +176,7 @@ impl Handler for Inner {
                     return;
                 }
                 // Adopted at once (no message can arrive before its listener): its messages
-                // come as `PeerSignal::Data`.
+                // come as `PeerEvent::DataMessage`.
                 self.adopt(dc.unchecked_into());
                 return;
             }
@@ -258,21 +219,8 @@ pub fn mid_of(t: &RtcRtpTransceiver) -> Option<String> {
 }
 
 impl Peer {
-    /// Creates a connection with `ice_servers`; every event goes to `sink` with this `role`.
-    pub fn new<F: Fn(PcRole, PeerSignal) + 'static>(
-        role: PcRole,
-        ice_servers: &[IceServer],
-        sink: F,
-    ) -> Result<Peer, WebError> {
-        let sink = move |ev, track| {
-            if let Some(s) = PeerSignal::of(ev, track) {
-                sink(role, s)
-            }
-        };
-        Self::create(role, &[ice_servers], Rc::new(sink))
-    }
-
-    /// [`Peer::new`] with the servers of every list of `servers`, in order, and a shared sink.
+    /// Creates a connection with the servers of every list of `servers`, in order; every event
+    /// goes to `sink` (see [`Sink`]).
     pub fn create(role: PcRole, servers: &[&[IceServer]], sink: Sink) -> Result<Peer, WebError> {
         let list = js_sys::Array::new();
         for l in servers {

@@ -447,7 +447,7 @@ impl Call {
     /// The member of [`crate::api::wire::CALL_API`] at index `i`, with its arguments (the public methods and
     /// getters are installed on the prototype as calls of this one). `on` (14) returns its
     /// error, which the package's JS throws. Every method that returns a promise checks its
-    /// arguments into the steps it runs, and all of them end in one [`run_or`].
+    /// arguments into the steps it runs, and all of them end in one `run_or`.
     pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue, d: &JsValue) -> JsValue {
         let inner = &self.inner;
         let steps = match i {

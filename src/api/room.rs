@@ -492,7 +492,7 @@ impl Room {
     /// getters are installed on the prototype as calls of this one); index 20 is the removal of
     /// a listener (the function `on` returns). `on` (1) returns its error, which the package's
     /// JS throws. Every method that returns a promise checks its arguments into the steps it
-    /// runs, and all of them end in one [`run_or`].
+    /// runs, and all of them end in one `run_or`.
     pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue, c: &JsValue) -> JsValue {
         let inner = &self.inner;
         let steps = match i {

@@ -364,7 +364,7 @@ pub enum Check {
     Position,
 }
 
-/// An argument's JS key with the wire key it becomes, as an index of [`KEYS`] (a spec
+/// An argument's JS key with the wire key it becomes, as an index of `KEYS` (a spec
 /// entry is then a few bytes of data instead of two string references).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Key {
@@ -441,7 +441,7 @@ pub enum RsArg {
     List(Key, bool),
     /// `meta`, an object (required when `true`).
     Meta(bool),
-    /// A number rounded into a range of [`RANGES`] (key, range index, required).
+    /// A number rounded into a range of `RANGES` (key, range index, required).
     Num(Key, u8, bool),
     /// `positions` (required when `true`): `{memberId | "self": position}`.
     Positions(bool),
@@ -717,7 +717,7 @@ pub fn room_session(js: &str, args: &[Value], self_id: &str) -> Result<Req, ApiE
     }
 }
 
-/// Builds the request of entry `i` of [`ROOM_SESSION_REQUESTS`] (see [`room_session`]).
+/// Builds the request of entry `i` of [`ROOM_SESSION_REQUESTS`] (see `room_session`).
 #[inline(never)]
 pub fn room_session_at(i: usize, args: &[Value], self_id: &str) -> Result<Req, ApiError> {
     let Some(e) = ROOM_SESSION_REQUESTS.get(i) else {

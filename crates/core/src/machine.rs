@@ -1637,9 +1637,9 @@ impl SessionMachine {
                 remove: acl_ids(param(frame, "remove"), ""),
             }),
             UserKind::RoomGet => {
-                if let Ok(snap) = ovsp::json::decode::<Snapshot>(&v) {
+                if let Ok(snapshot) = ovsp::json::decode::<Box<Snapshot>>(&v) {
                     self.apply(Action::Snapshot {
-                        snapshot: Box::new(snap),
+                        snapshot,
                         reconcile: true,
                     });
                 }
@@ -1793,7 +1793,7 @@ impl SessionMachine {
 
     fn on_join_result(&mut self, outcome: Result<Value, RpcError>) {
         let snap = match outcome.and_then(|v| {
-            ovsp::json::decode::<Snapshot>(&v)
+            ovsp::json::decode::<Box<Snapshot>>(&v)
                 .map(|s| (s, v))
                 .map_err(invalid_incoming)
         }) {
@@ -1816,7 +1816,7 @@ impl SessionMachine {
         let member_id = snap.self_.member.id.clone();
         let is_member = snap.self_.member.role != Role::Audience;
         self.apply(Action::Snapshot {
-            snapshot: Box::new(snap),
+            snapshot: snap,
             reconcile: !first,
         });
         self.last_seq = seq;

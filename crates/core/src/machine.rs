@@ -1,6 +1,7 @@
 //! The session machine: signaling session, resume/rejoin, negotiation orchestration.
 
 use std::collections::VecDeque;
+use std::mem::take;
 
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{EventEnvelope, RpcError, ServerFrame};
@@ -752,7 +753,7 @@ impl SessionMachine {
 
     // ------------------------------------------------------------------ commands
 
-    fn on_command(&mut self, handle: RequestHandle, command: Command) {
+    fn on_command(&mut self, handle: RequestHandle, mut command: Command) {
         match (self.phase, &command) {
             (Phase::Closed, _) => return self.refuse(handle, MisuseError::Closed),
             (Phase::New, Command::Join) => return self.start_join(handle),
@@ -776,11 +777,14 @@ impl SessionMachine {
             (Phase::Leaving, _) => return self.refuse(handle, MisuseError::Closed),
             (Phase::Joined, _) => {}
         }
-        match command {
+        // Fields are taken out of the command, never moved: the command is dropped whole, at
+        // one place (no per-variant drops of the fields a match arm left behind).
+        match &mut command {
             Command::Join => {}
-            Command::Leave { reason } => self.start_leave(handle, reason),
+            Command::Leave { reason } => self.start_leave(handle, reason.take()),
             Command::Publish(opts) => self.start_publish(handle, opts),
             Command::Unpublish { cid } => {
+                let cid = take(cid);
                 let Some(l) = self.state.local_tracks.get(&cid) else {
                     return self.unknown_track(handle, cid);
                 };
@@ -809,6 +813,7 @@ impl SessionMachine {
                 }
             }
             Command::MuteTrack { cid, muted } => {
+                let (cid, muted) = (take(cid), *muted);
                 let Some(l) = self.state.local_mut(&cid) else {
                     return self.unknown_track(handle, cid);
                 };
@@ -834,6 +839,7 @@ impl SessionMachine {
                 }
             }
             Command::ReplaceTrack { cid } => {
+                let cid = take(cid);
                 let Some(l) = self.state.local_tracks.get(&cid) else {
                     return self.unknown_track(handle, cid);
                 };
@@ -843,6 +849,7 @@ impl SessionMachine {
                 self.done(handle);
             }
             Command::UpdateToken { token } => {
+                let token = take(token);
                 if self.link != Link::Up || !self.session_joined {
                     // Recovering: the next fresh connect must use the newest token.
                     self.config.token = token.clone();
@@ -861,11 +868,11 @@ impl SessionMachine {
                 remove,
                 settings,
             } => {
-                let (add, remove) = (wire_targets(add), wire_targets(remove));
+                let (add, remove) = (wire_targets(take(add)), wire_targets(take(remove)));
                 remember(&mut self.explicit_subs, &mut self.explicit_unsubs, &add);
                 remember(&mut self.explicit_unsubs, &mut self.explicit_subs, &remove);
                 let mut wired = Vec::new();
-                for s in settings {
+                for s in take(settings) {
                     wired.push(s.to_wire());
                     self.sub_settings.insert(s.track_id.clone(), s);
                 }
@@ -880,13 +887,13 @@ impl SessionMachine {
             }
             Command::SendMessage { to, topic, payload } => {
                 let mut params = ovsp::json::Map::new();
-                if let Some(to) = to {
+                if let Some(to) = to.take() {
                     put(&mut params, "to", to.into());
                 }
-                if let Some(topic) = topic {
+                if let Some(topic) = topic.take() {
                     put(&mut params, "topic", topic.into());
                 }
-                put(&mut params, "payload", payload);
+                put(&mut params, "payload", take(payload));
                 self.request(
                     "message.send",
                     Value::Object(params),
@@ -897,8 +904,8 @@ impl SessionMachine {
                 );
             }
             Command::SendData { cid, payload, to } => {
-                let Some((dh, reliable, seq)) = self.data_out.get_mut(&cid) else {
-                    return self.unknown_track(handle, cid);
+                let Some((dh, reliable, seq)) = self.data_out.get_mut(cid.as_str()) else {
+                    return self.unknown_track(handle, take(cid));
                 };
                 if payload.len() > ovsp::limits::MAX_PAYLOAD_BYTES {
                     return self.refuse(
@@ -913,7 +920,7 @@ impl SessionMachine {
                 for d in to.iter().flatten() {
                     dests.push(d);
                 }
-                let data = encode_data_frame(*dh, *seq, &dests, &payload);
+                let data = encode_data_frame(*dh, *seq, &dests, payload);
                 let label = if *reliable {
                     "ovsp-reliable"
                 } else {
@@ -926,6 +933,7 @@ impl SessionMachine {
                 self.done(handle);
             }
             Command::ReportStats { stats } => {
+                let stats = take(stats);
                 if !stats.is_object() {
                     return self.refuse(
                         handle,
@@ -938,7 +946,7 @@ impl SessionMachine {
                 self.done(handle);
             }
             Command::ResetPublisher => self.reset_pub(Some(handle)),
-            Command::Rpc { method, params } => self.start_rpc(handle, method, params),
+            Command::Rpc { method, params } => self.start_rpc(handle, take(method), take(params)),
         }
     }
 
@@ -1020,9 +1028,14 @@ impl SessionMachine {
         }
     }
 
-    fn start_publish(&mut self, handle: RequestHandle, opts: crate::PublishOptions) {
+    fn start_publish(&mut self, handle: RequestHandle, opts: &mut crate::PublishOptions) {
         if self.state.local_tracks.contains_key(&opts.cid) {
-            return self.refuse(handle, MisuseError::DuplicateTrack { cid: opts.cid });
+            return self.refuse(
+                handle,
+                MisuseError::DuplicateTrack {
+                    cid: take(&mut opts.cid),
+                },
+            );
         }
         if self
             .state
@@ -1032,17 +1045,17 @@ impl SessionMachine {
         {
             return self.refuse(handle, MisuseError::AudienceCannotPublish);
         }
-        let cid = opts.cid;
+        let cid = take(&mut opts.cid);
         let l = LocalTrack {
             cid: cid.clone(),
             kind: opts.kind,
             source: opts.source,
-            stream_key: opts.stream_key,
-            name: opts.name,
+            stream_key: opts.stream_key.take(),
+            name: opts.name.take(),
             muted: opts.muted,
             track_id: None,
             mid: None,
-            extra: opts.extra,
+            extra: take(&mut opts.extra),
         };
         self.apply(Action::LocalTrackSet(l));
         self.local_order.push(cid.clone());

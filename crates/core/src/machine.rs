@@ -533,13 +533,16 @@ impl SessionMachine {
     }
 
     /// Feeds one input at time `now_ms`. Drain [`SessionMachine::poll_output`] afterwards.
-    pub fn handle_input(&mut self, now_ms: u64, input: Input) {
+    pub fn handle_input(&mut self, now_ms: u64, mut input: Input) {
         self.now = self.now.max(now_ms);
-        match input {
-            Input::Command { handle, command } => self.on_command(handle, command),
-            Input::FrameReceived(frame) => self.on_frame(frame),
+        // Fields are taken out of the input, never moved (see `on_command`).
+        match &mut input {
+            Input::Command { handle, command } => {
+                self.on_command(*handle, std::mem::replace(command, Command::Join))
+            }
+            Input::FrameReceived(frame) => self.on_frame(take(frame)),
             Input::SocketOpened => self.on_socket_opened(),
-            Input::SocketClosed { code, reason } => self.on_socket_closed(code, &reason),
+            Input::SocketClosed { code, reason } => self.on_socket_closed(*code, reason),
             Input::Peer(ev) => self.on_peer(ev),
             Input::Timeout => self.on_timeout(),
         }
@@ -2368,12 +2371,14 @@ impl SessionMachine {
 
     // ------------------------------------------------------------------ peer events
 
-    fn on_peer(&mut self, ev: PeerEvent) {
+    fn on_peer(&mut self, ev: &mut PeerEvent) {
         if self.phase == Phase::Closed {
             return;
         }
+        // Fields are taken out of the event, never moved (see `on_command`).
         match ev {
             PeerEvent::DescriptionCreated { pc, sdp_type, sdp } => {
+                let (pc, sdp_type) = (*pc, *sdp_type);
                 let (creating, resent) = match (pc, sdp_type) {
                     (PcKind::Pub, SdpType::Offer) => (Stage::Creating, Stage::Creating),
                     // A second answer for the same offer replaces the first.
@@ -2384,12 +2389,16 @@ impl SessionMachine {
                 if n.stage == creating || n.stage == resent {
                     n.stage = Stage::SettingLocal;
                     n.sdp = sdp.clone();
-                    self.peer(PeerOp::SetLocalDescription { pc, sdp_type, sdp });
+                    self.peer(PeerOp::SetLocalDescription {
+                        pc,
+                        sdp_type,
+                        sdp: take(sdp),
+                    });
                 }
             }
             PeerEvent::LocalDescriptionSet { pc, mids } => {
-                let publishing = pc == PcKind::Pub;
-                let n = self.neg_mut(pc);
+                let publishing = *pc == PcKind::Pub;
+                let n = self.neg_mut(*pc);
                 if n.stage != Stage::SettingLocal {
                     return;
                 }
@@ -2400,7 +2409,7 @@ impl SessionMachine {
                 let mut wire_mids = Map::new();
                 let mut cids = Vec::new();
                 if publishing {
-                    for (cid, mid) in mids {
+                    for (cid, mid) in take(mids) {
                         if let Some(l) = self.state.local_mut(&cid) {
                             l.mid = Some(mid.clone());
                             wire_mids.insert(mid, text(cid.as_str()));
@@ -2432,7 +2441,8 @@ impl SessionMachine {
             }
             PeerEvent::RemoteDescriptionSet { .. } => {}
             PeerEvent::IceCandidate { pc, candidate } => {
-                let params = match candidate {
+                let pc = *pc;
+                let params = match candidate.take() {
                     Some(c) => ovsp::methods::IceCandidate {
                         pc,
                         candidate: Some(c.candidate),
@@ -2447,21 +2457,23 @@ impl SessionMachine {
                 };
                 self.notify("ice.candidate", params.to_wire());
             }
-            PeerEvent::IceState { pc, state } => self.on_ice_state(pc, state),
+            PeerEvent::IceState { pc, state } => self.on_ice_state(*pc, *state),
             PeerEvent::RemoteTrack { mid } => {
-                if let Some(m) = self.sub_mids.get(&mid) {
+                if let Some(m) = self.sub_mids.get(mid.as_str()) {
                     let ev = CoreEvent::RemoteTrackAttached {
                         track_id: m.track_id.clone(),
                         member_id: m.member_id.clone(),
                         kind: m.kind,
-                        mid,
+                        mid: take(mid),
                     };
                     self.emit(ev);
                 }
             }
-            PeerEvent::DataMessage { data, label, .. } => self.on_data(&label, &data),
-            PeerEvent::Media { track, change } => self.on_media(track, change),
-            PeerEvent::OperationFailed { pc, op, message } => self.on_peer_failure(pc, op, message),
+            PeerEvent::DataMessage { data, label, .. } => self.on_data(label, data),
+            PeerEvent::Media { track, change } => self.on_media(track, *change),
+            PeerEvent::OperationFailed { pc, op, message } => {
+                self.on_peer_failure(*pc, *op, take(message))
+            }
         }
     }
 
@@ -2532,9 +2544,10 @@ impl SessionMachine {
         }
     }
 
-    fn on_media(&mut self, track: MediaRef, change: MediaChange) {
+    fn on_media(&mut self, track: &mut MediaRef, change: MediaChange) {
         let ev = match track {
             MediaRef::Local { cid } => {
+                let cid = take(cid);
                 let track_id = self
                     .state
                     .local_tracks
@@ -2549,7 +2562,7 @@ impl SessionMachine {
                 }
             }
             MediaRef::Remote { mid } => {
-                let m = self.sub_mids.get(&mid);
+                let m = self.sub_mids.get(mid.as_str());
                 CoreEvent::MediaChanged {
                     cid: None,
                     track_id: m.map(|m| m.track_id.clone()),

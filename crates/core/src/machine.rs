@@ -1946,7 +1946,7 @@ impl SessionMachine {
         self.refresh_connection();
     }
 
-    fn on_event(&mut self, ev: Event) {
+    fn on_event(&mut self, mut ev: Event) {
         // What the session does besides the store, decided before the event moves into it.
         let mut reattach: Option<(String, bool)> = None;
         let mut demoted = false;
@@ -1984,7 +1984,9 @@ impl SessionMachine {
             }
             _ => {}
         }
-        match ev {
+        // The session's own events give up their fields by `take` (the event is dropped
+        // whole, in one place); every other event goes to the store.
+        match &mut ev {
             Event::SubOffer(o) => self.on_sub_offer(o),
             Event::PubIceRestartRequested(_) => {
                 if self.pub_pc.is_some() {
@@ -1993,22 +1995,28 @@ impl SessionMachine {
                 }
             }
             Event::IceCandidate(c) => {
-                let cand = c.candidate.map(|candidate| IceCandidate {
+                let cand = c.candidate.take().map(|candidate| IceCandidate {
                     candidate,
-                    sdp_mid: c.sdp_mid,
+                    sdp_mid: c.sdp_mid.take(),
                     sdp_m_line_index: c.sdp_m_line_index,
-                    username_fragment: c.username_fragment,
+                    username_fragment: c.username_fragment.take(),
                 });
                 self.add_remote_candidate(c.pc, cand);
             }
             Event::SessionToken(e) => {
-                self.config.token = e.token;
+                self.config.token = take(&mut e.token);
                 self.emit(CoreEvent::TokenRefreshed {
                     expires_at: e.expires_at,
                 });
             }
             Event::SessionClosing(c) => self.on_closing(c),
-            ev => self.apply(Action::Event(ev)),
+            _ => self.apply(Action::Event(std::mem::replace(
+                &mut ev,
+                Event::Unknown {
+                    event_type: String::new(),
+                    data: Value::Null,
+                },
+            ))),
         }
         if let Some((cid, detach)) = reattach {
             self.peer(PeerOp::ReplaceTrack { cid, detach });
@@ -2023,14 +2031,14 @@ impl SessionMachine {
         }
     }
 
-    fn on_closing(&mut self, c: ovsp::events::SessionClosing) {
+    fn on_closing(&mut self, c: &mut ovsp::events::SessionClosing) {
         let error = c.error.as_ref().map(CoreError::from_info);
         self.emit(CoreEvent::SessionClosing {
             reason: c.reason,
             action: c.action,
             error: error.clone(),
         });
-        if let Some(url) = c.url {
+        if let Some(url) = c.url.take() {
             self.config.url = url;
         }
         // Ack what we processed so a resume does not replay it, then act.
@@ -2297,7 +2305,7 @@ impl SessionMachine {
         self.settle_resets(Err(err));
     }
 
-    fn on_sub_offer(&mut self, o: ovsp::events::SubOffer) {
+    fn on_sub_offer(&mut self, o: &mut ovsp::events::SubOffer) {
         if !o.reset {
             if self.sub_neg.last_answered.is_some_and(|a| o.offer_id <= a) {
                 return; // re-sent after a resume, already answered
@@ -2312,7 +2320,7 @@ impl SessionMachine {
             self.create_pc(PcKind::Sub);
             self.sub_mids.clear();
         }
-        for (mid, m) in o.mids {
+        for (mid, m) in take(&mut o.mids) {
             match m {
                 Some(m) => {
                     self.sub_mids.insert(mid, m);
@@ -2327,7 +2335,7 @@ impl SessionMachine {
         self.peer(PeerOp::SetRemoteDescription {
             pc: PcKind::Sub,
             sdp_type: SdpType::Offer,
-            sdp: o.sdp,
+            sdp: take(&mut o.sdp),
         });
         self.remote_description_applied(PcKind::Sub);
         self.peer(PeerOp::CreateAnswer { pc: PcKind::Sub });

@@ -710,13 +710,15 @@ impl SessionMachine {
 
     /// Sends every unsent request that may go out (in id order), then queued notifications.
     fn flush(&mut self) {
-        let mut ids: Vec<u64> = Vec::new();
-        for (id, p) in self.pending.iter() {
-            if !p.sent {
-                ids.push(*id);
-            }
-        }
-        for id in ids {
+        // Unsent requests by increasing id, each looked up after the previous one was sent.
+        let mut last = 0;
+        while let Some(id) = self
+            .pending
+            .iter()
+            .find(|(id, p)| **id > last && !p.sent)
+            .map(|(id, _)| *id)
+        {
+            last = id;
             if self.can_send(id) {
                 self.send_pending(id);
             }

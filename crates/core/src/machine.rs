@@ -1949,15 +1949,53 @@ impl SessionMachine {
     }
 
     fn on_event(&mut self, mut ev: Event) {
-        // What the session does besides the store, decided before the event moves into it.
+        // One match: the session's own events give up their fields by `take` and stay here;
+        // for the others, what the session does besides the store is decided before the
+        // event moves into it (whole: it is dropped in one place).
         let mut reattach: Option<(String, bool)> = None;
         let mut demoted = false;
-        match &ev {
-            Event::SelfPermissionsChanged(e) => demoted = e.role == Role::Audience,
+        let own = match &mut ev {
+            Event::SubOffer(o) => {
+                self.on_sub_offer(o);
+                true
+            }
+            Event::PubIceRestartRequested(_) => {
+                if self.pub_pc.is_some() {
+                    self.peer(PeerOp::RestartIce { pc: PcKind::Pub });
+                    self.request_offer(true);
+                }
+                true
+            }
+            Event::IceCandidate(c) => {
+                let cand = c.candidate.take().map(|candidate| IceCandidate {
+                    candidate,
+                    sdp_mid: c.sdp_mid.take(),
+                    sdp_m_line_index: c.sdp_m_line_index,
+                    username_fragment: c.username_fragment.take(),
+                });
+                self.add_remote_candidate(c.pc, cand);
+                true
+            }
+            Event::SessionToken(e) => {
+                self.config.token = take(&mut e.token);
+                self.emit(CoreEvent::TokenRefreshed {
+                    expires_at: e.expires_at,
+                });
+                true
+            }
+            Event::SessionClosing(c) => {
+                self.on_closing(c);
+                true
+            }
+            Event::SelfPermissionsChanged(e) => {
+                demoted = e.role == Role::Audience;
+                false
+            }
             Event::TrackPublished(e) => {
                 if let Some(l) = e.track.cid.as_deref().and_then(|c| self.state.local_mut(c)) {
                     l.track_id = Some(e.track.id.clone());
                 }
+                false
             }
             Event::TrackUpdated(e) => {
                 // A moderator block stops local sending too; unblocking re-attaches only a
@@ -1969,6 +2007,7 @@ impl SessionMachine {
                         reattach = Some((l.cid.clone(), b));
                     }
                 }
+                false
             }
             Event::TrackUnpublished(e) => {
                 let local = self
@@ -1983,42 +2022,12 @@ impl SessionMachine {
                         self.request_offer(false);
                     }
                 }
+                false
             }
-            _ => {}
-        }
-        // The session's own events give up their fields by `take` (the event is dropped
-        // whole, in one place); every other event goes to the store.
-        match &mut ev {
-            Event::SubOffer(o) => self.on_sub_offer(o),
-            Event::PubIceRestartRequested(_) => {
-                if self.pub_pc.is_some() {
-                    self.peer(PeerOp::RestartIce { pc: PcKind::Pub });
-                    self.request_offer(true);
-                }
-            }
-            Event::IceCandidate(c) => {
-                let cand = c.candidate.take().map(|candidate| IceCandidate {
-                    candidate,
-                    sdp_mid: c.sdp_mid.take(),
-                    sdp_m_line_index: c.sdp_m_line_index,
-                    username_fragment: c.username_fragment.take(),
-                });
-                self.add_remote_candidate(c.pc, cand);
-            }
-            Event::SessionToken(e) => {
-                self.config.token = take(&mut e.token);
-                self.emit(CoreEvent::TokenRefreshed {
-                    expires_at: e.expires_at,
-                });
-            }
-            Event::SessionClosing(c) => self.on_closing(c),
-            _ => self.apply(Action::Event(std::mem::replace(
-                &mut ev,
-                Event::Unknown {
-                    event_type: String::new(),
-                    data: Value::Null,
-                },
-            ))),
+            _ => false,
+        };
+        if !own {
+            self.apply(Action::Event(ev));
         }
         if let Some((cid, detach)) = reattach {
             self.peer(PeerOp::ReplaceTrack { cid, detach });

@@ -759,7 +759,12 @@ impl SessionMachine {
     // ------------------------------------------------------------------ commands
 
     fn on_command(&mut self, handle: RequestHandle, mut command: Command) {
-        match (self.phase, &command) {
+        self.run_command(handle, &mut command);
+        // Dropped here only: the body below takes what it keeps and returns anywhere.
+    }
+
+    fn run_command(&mut self, handle: RequestHandle, command: &mut Command) {
+        match (self.phase, &*command) {
             (Phase::Closed, _) => return self.refuse(handle, MisuseError::Closed),
             (Phase::New, Command::Join) => return self.start_join(handle),
             (_, Command::Join) => return self.refuse(handle, MisuseError::AlreadyJoined),
@@ -772,7 +777,8 @@ impl SessionMachine {
                 return self.terminate(None, None);
             }
             (Phase::Connecting, _) => {
-                self.deferred.push(command);
+                self.deferred
+                    .push(std::mem::replace(command, Command::ResetPublisher));
                 self.deferred_handles.push(handle);
                 return;
             }
@@ -784,7 +790,7 @@ impl SessionMachine {
         }
         // Fields are taken out of the command, never moved: the command is dropped whole, at
         // one place (no per-variant drops of the fields a match arm left behind).
-        match &mut command {
+        match command {
             Command::Join => {}
             Command::Leave { reason } => self.start_leave(handle, reason.take()),
             Command::Publish(opts) => self.start_publish(handle, opts),

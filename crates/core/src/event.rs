@@ -57,7 +57,7 @@ impl ConnectionState {
             ConnectionState::Disconnected { error } => error.as_ref().map(CoreError::code),
             _ => None,
         };
-        self.name() == other.name() && code(self) == code(other)
+        core::mem::discriminant(self) == core::mem::discriminant(other) && code(self) == code(other)
     }
 }
 

@@ -284,9 +284,9 @@ fn remember(into: &mut Vec<Value>, out_of: &mut Vec<Value>, targets: &[Value]) {
 }
 
 /// The wire form of each of `targets`.
-fn wire_targets(targets: Vec<SubTarget>) -> Vec<Value> {
+fn wire_targets(targets: &[SubTarget]) -> Vec<Value> {
     let mut v = Vec::new();
-    for t in &targets {
+    for t in targets {
         v.push(t.to_wire());
     }
     v
@@ -879,7 +879,7 @@ impl SessionMachine {
                 remove,
                 settings,
             } => {
-                let (add, remove) = (wire_targets(take(add)), wire_targets(take(remove)));
+                let (add, remove) = (wire_targets(add), wire_targets(remove));
                 remember(&mut self.explicit_subs, &mut self.explicit_unsubs, &add);
                 remember(&mut self.explicit_unsubs, &mut self.explicit_subs, &remove);
                 let mut wired = Vec::new();

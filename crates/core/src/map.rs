@@ -156,6 +156,29 @@ impl<K: Ord, V> VecMap<K, V> {
         insert_boxed(&mut self.keys, &mut self.vals, key, Box::new(value)).map(|b| *b)
     }
 
+    /// Sets `key` to `value`, dropping the previous value in place (no move of it out of its
+    /// box, for callers that do not need it).
+    #[inline(never)]
+    pub fn set(&mut self, key: K, value: V) {
+        insert_boxed(&mut self.keys, &mut self.vals, key, Box::new(value));
+    }
+
+    /// Removes `key`, dropping its value in place; returns whether it had an entry.
+    #[inline(never)]
+    pub fn discard<Q>(&mut self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match remove_key(&mut self.keys, key) {
+            Some(i) => {
+                self.vals.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes `key`; returns its value.
     #[inline(never)]
     pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
@@ -470,6 +493,19 @@ mod tests {
             m.into_iter().collect::<Vec<_>>(),
             [(1, 1), (3, 3), (5, 5), (7, 7)]
         );
+    }
+
+    #[test]
+    fn set_and_discard_drop_in_place() {
+        let mut m: VecMap<String, Vec<u8>> = VecMap::new();
+        m.set("b".into(), vec![1]);
+        m.set("a".into(), vec![2]);
+        m.set("b".into(), vec![3]);
+        assert_eq!(keys(&m), ["a", "b"]);
+        assert_eq!(m.get("b"), Some(&vec![3]));
+        assert!(m.discard("a"));
+        assert!(!m.discard("a"));
+        assert_eq!(keys(&m), ["b"]);
     }
 
     #[test]

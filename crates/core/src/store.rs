@@ -270,7 +270,7 @@ impl State {
 
     /// Adds a track to the index and stream map; returns whether it opened a new stream.
     fn index_track(&mut self, t: &Track) -> bool {
-        self.track_owner.insert(t.id.clone(), t.member_id.clone());
+        self.track_owner.set(t.id.clone(), t.member_id.clone());
         self.index_stream(t)
     }
 
@@ -292,13 +292,13 @@ impl State {
 
     /// Removes a track from the index and stream map; returns whether its stream closed.
     fn unindex_track(&mut self, t: &Track) -> bool {
-        self.track_owner.remove(&t.id);
+        self.track_owner.discard(&t.id);
         let skey = stream_id(&t.member_id, &stream_key_of(t));
         let mut closed = false;
         if let Some(g) = self.streams.get_mut(&skey) {
             remove_all(&mut g.track_ids, &t.id);
             if g.track_ids.is_empty() {
-                self.streams.remove(&skey);
+                self.streams.discard(&skey);
                 closed = true;
             }
         }
@@ -340,10 +340,10 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
             }
         }
         Action::LocalTrackSet(l) => {
-            state.local_tracks.insert(l.cid.clone(), l);
+            state.local_tracks.set(l.cid.clone(), l);
         }
         Action::LocalTrackRemoved(cid) => {
-            state.local_tracks.remove(&cid);
+            state.local_tracks.discard(&cid);
         }
         Action::Acl { upsert, remove } => {
             // Known or not is decided against the list as it was before this change.
@@ -469,7 +469,7 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
             let (member_id, level) = (e.member_id, e.level);
             let local = state.self_id() == Some(member_id.as_str());
             if state.network_quality.get(&member_id) != Some(&level) {
-                state.network_quality.insert(member_id.clone(), level);
+                state.network_quality.set(member_id.clone(), level);
                 out.push(CoreEvent::NetworkQuality {
                     member_id,
                     level,
@@ -565,7 +565,7 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
 }
 
 fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Vec<CoreEvent>) {
-    state.recordings.insert(rec.id.clone(), rec.clone());
+    state.recordings.set(rec.id.clone(), rec.clone());
     if let Some(r) = state.room.as_mut() {
         r.recording = false;
         for rec in state.recordings.values() {
@@ -586,7 +586,7 @@ fn recording_event(phase: Phase, recording: Recording) -> CoreEvent {
 }
 
 fn playback(state: &mut State, phase: Phase, pb: Playback, out: &mut Vec<CoreEvent>) {
-    state.playbacks.insert(pb.id.clone(), pb.clone());
+    state.playbacks.set(pb.id.clone(), pb.clone());
     out.push(playback_event(phase, pb));
 }
 
@@ -600,7 +600,7 @@ fn playback_event(phase: Phase, playback: Playback) -> CoreEvent {
 
 fn rtmp_stream(state: &mut State, phase: Phase, e: StreamEvent, out: &mut Vec<CoreEvent>) {
     let st = e.stream;
-    state.rtmp_streams.insert(st.id.clone(), st.clone());
+    state.rtmp_streams.set(st.id.clone(), st.clone());
     let mut ev = stream_event(phase, st);
     if let CoreEvent::RtmpStreamEnded { error, .. } = &mut ev {
         *error = e.error.as_ref().map(CoreError::from_info);
@@ -657,7 +657,7 @@ fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>
     }
     let joined = member.clone();
     let tracks = std::mem::take(&mut member.tracks);
-    state.members.insert(member.id.clone(), member);
+    state.members.set(member.id.clone(), member);
     out.push(CoreEvent::MemberJoined { member: joined });
     for t in tracks {
         track_published(state, t, out);
@@ -685,7 +685,7 @@ fn member_left(
     let Some(member) = state.members.remove(member_id) else {
         return;
     };
-    state.network_quality.remove(member_id);
+    state.network_quality.discard(member_id);
     if state.dominant_speaker.as_deref() == Some(member_id) {
         state.dominant_speaker = None;
     }
@@ -778,21 +778,17 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEve
     let track = state.track(&sub.track_id).map(|(t, _)| t.clone());
     match sub.state {
         SubState::Failed => {
-            state
-                .subscriptions
-                .insert(sub.track_id.clone(), sub.clone());
+            state.subscriptions.set(sub.track_id.clone(), sub.clone());
             out.push(CoreEvent::SubscriptionFailed {
                 subscription: sub,
                 track,
             });
         }
         SubState::Pending => {
-            state.subscriptions.insert(sub.track_id.clone(), sub);
+            state.subscriptions.set(sub.track_id.clone(), sub);
         }
         SubState::Active | SubState::Paused => {
-            state
-                .subscriptions
-                .insert(sub.track_id.clone(), sub.clone());
+            state.subscriptions.set(sub.track_id.clone(), sub.clone());
             out.push(if started {
                 CoreEvent::SubscriptionReconfigured {
                     subscription: sub,
@@ -807,7 +803,7 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEve
         }
         _ => {
             // Any state this client does not know (e.g. "ended") ends the subscription.
-            if state.subscriptions.remove(&sub.track_id).is_some() {
+            if state.subscriptions.discard(&sub.track_id) {
                 out.push(CoreEvent::SubscriptionEnded {
                     subscription: sub,
                     track,
@@ -989,7 +985,7 @@ fn reconcile_member(
 fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
     let mut map = VecMap::new();
     for x in list {
-        map.insert(id(&x).clone(), x);
+        map.set(id(&x).clone(), x);
     }
     map
 }

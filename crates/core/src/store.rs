@@ -91,28 +91,33 @@ pub struct State {
     track_owner: VecMap<String, String>,
 }
 
+impl State {
+    /// The empty state: a constant, so making one copies it instead of building it field by
+    /// field.
+    const EMPTY: State = State {
+        connection: ConnectionState::New,
+        room: None,
+        self_member: None,
+        members: VecMap::new(),
+        streams: VecMap::new(),
+        subscriptions: VecMap::new(),
+        layout: None,
+        recordings: VecMap::new(),
+        playbacks: VecMap::new(),
+        rtmp_streams: VecMap::new(),
+        audience_count: 0,
+        dominant_speaker: None,
+        network_quality: VecMap::new(),
+        local_tracks: VecMap::new(),
+        acl: Vec::new(),
+        seq: 0,
+        track_owner: VecMap::new(),
+    };
+}
+
 impl Default for State {
-    #[inline(never)]
     fn default() -> Self {
-        Self {
-            connection: ConnectionState::New,
-            room: None,
-            self_member: None,
-            members: VecMap::new(),
-            streams: VecMap::new(),
-            subscriptions: VecMap::new(),
-            layout: None,
-            recordings: VecMap::new(),
-            playbacks: VecMap::new(),
-            rtmp_streams: VecMap::new(),
-            audience_count: 0,
-            dominant_speaker: None,
-            network_quality: VecMap::new(),
-            local_tracks: VecMap::new(),
-            acl: Vec::new(),
-            seq: 0,
-            track_owner: VecMap::new(),
-        }
+        State::EMPTY
     }
 }
 

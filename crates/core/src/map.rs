@@ -103,15 +103,20 @@ impl<K, V> VecMap<K, V> {
         self.retain_dyn(&mut keep);
     }
 
-    /// The body of [`VecMap::retain`]: one per map type, whatever the closure.
+    /// The body of [`VecMap::retain`]: one per map type, whatever the closure. An entry that
+    /// is not kept is removed at once, through the removals the map's key and value vectors
+    /// already have (the maps are small).
     #[inline(never)]
     fn retain_dyn(&mut self, keep: &mut dyn FnMut(&K, &mut V) -> bool) {
-        let mut mask = Vec::with_capacity(self.keys.len());
-        for (k, v) in self.keys.iter().zip(self.vals.iter_mut()) {
-            mask.push(keep(k, v));
+        let mut i = 0;
+        while i < self.keys.len() {
+            if keep(&self.keys[i], &mut self.vals[i]) {
+                i += 1;
+            } else {
+                self.keys.remove(i);
+                self.vals.remove(i);
+            }
         }
-        retain_mask(&mut self.keys, &mask);
-        retain_mask(&mut self.vals, &mask);
     }
 }
 
@@ -203,18 +208,6 @@ impl<K: Ord, V> VecMap<K, V> {
         };
         &mut self.vals[i]
     }
-}
-
-/// Keeps the items whose flag in `mask` is set (order is kept): one body per item type,
-/// shared by every `retain` of maps with that key or value type.
-#[inline(never)]
-fn retain_mask<T>(items: &mut Vec<T>, mask: &[bool]) {
-    let mut i = 0;
-    items.retain(|_| {
-        let keep = mask.get(i).copied().unwrap_or(true);
-        i += 1;
-        keep
-    });
 }
 
 /// Sets `key` to the boxed `value` in the parallel `keys` and `vals`; returns the previous box.

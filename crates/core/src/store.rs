@@ -903,27 +903,9 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         }
         state.layout = snap.layout;
     }
-    reconcile_egress(
-        &mut state.recordings,
-        snap.recordings,
-        |r| &r.id,
-        recording_event,
-        out,
-    );
-    reconcile_egress(
-        &mut state.playbacks,
-        snap.playbacks,
-        |p| &p.id,
-        playback_event,
-        out,
-    );
-    reconcile_egress(
-        &mut state.rtmp_streams,
-        snap.streams,
-        |s| &s.id,
-        stream_event,
-        out,
-    );
+    reconcile_egress(&mut state.recordings, snap.recordings, out);
+    reconcile_egress(&mut state.playbacks, snap.playbacks, out);
+    reconcile_egress(&mut state.rtmp_streams, snap.streams, out);
 }
 
 fn reconcile_member(
@@ -986,39 +968,63 @@ fn reconcile_member(
     }
 }
 
-/// A map of `list` by `id` (for equal ids the last wins).
-fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
-    let mut map = VecMap::new();
-    for x in list {
-        map.set(id(&x).clone(), x);
-    }
-    map
+/// An egress entity (a recording, a playback or an outbound stream): its id and its events.
+trait Egress: Clone + ToWire {
+    /// The entity's id, its key in the store.
+    fn id(&self) -> &String;
+    /// The event for `self` in `phase`.
+    fn event(self, phase: Phase) -> CoreEvent;
 }
 
-/// Replaces an egress map by the snapshot's list, with an event for each entity that ended,
-/// started or changed.
+impl Egress for Recording {
+    fn id(&self) -> &String {
+        &self.id
+    }
+    fn event(self, phase: Phase) -> CoreEvent {
+        recording_event(phase, self)
+    }
+}
+
+impl Egress for Playback {
+    fn id(&self) -> &String {
+        &self.id
+    }
+    fn event(self, phase: Phase) -> CoreEvent {
+        playback_event(phase, self)
+    }
+}
+
+impl Egress for Stream {
+    fn id(&self) -> &String {
+        &self.id
+    }
+    fn event(self, phase: Phase) -> CoreEvent {
+        stream_event(phase, self)
+    }
+}
+
+/// Replaces an egress map by the snapshot's list (for equal ids the last wins), with an event
+/// for each entity that ended, started or changed.
 #[inline(never)]
-fn reconcile_egress<T: Clone + ToWire>(
-    map: &mut VecMap<String, T>,
-    new: Vec<T>,
-    id: fn(&T) -> &String,
-    event: fn(Phase, T) -> CoreEvent,
-    out: &mut Vec<CoreEvent>,
-) {
-    let new_map = keyed(new, id);
-    for (k, old) in map.iter() {
-        if !new_map.contains_key(k) {
-            out.push(event(Phase::Ended, old.clone()));
+fn reconcile_egress<T: Egress>(map: &mut VecMap<String, T>, new: Vec<T>, out: &mut Vec<CoreEvent>) {
+    let mut new_map = VecMap::new();
+    for x in new {
+        new_map.set(x.id().clone(), x);
+    }
+    // Each entity is keyed by its id, so the values name their keys.
+    for old in map.values() {
+        if !new_map.contains_key(old.id()) {
+            out.push(old.clone().event(Phase::Ended));
         }
     }
-    for (k, v) in new_map.iter() {
-        let phase = match map.get(k) {
+    for v in new_map.values() {
+        let phase = match map.get(v.id()) {
             None => Phase::Started,
             // Compared in wire form: one shared comparison instead of one per type.
             Some(o) if encode(o) != encode(v) => Phase::Updated,
             Some(_) => continue,
         };
-        out.push(event(phase, v.clone()));
+        out.push(v.clone().event(phase));
     }
     *map = new_map;
 }

@@ -103,15 +103,20 @@ impl<K, V> VecMap<K, V> {
         self.retain_dyn(&mut keep);
     }
 
-    /// The body of [`VecMap::retain`]: one per map type, whatever the closure.
+    /// The body of [`VecMap::retain`]: one per map type, whatever the closure. An entry that
+    /// is not kept is removed at once, through the removals the map's key and value vectors
+    /// already have (the maps are small).
     #[inline(never)]
     fn retain_dyn(&mut self, keep: &mut dyn FnMut(&K, &mut V) -> bool) {
-        let mut mask = Vec::with_capacity(self.keys.len());
-        for (k, v) in self.keys.iter().zip(self.vals.iter_mut()) {
-            mask.push(keep(k, v));
+        let mut i = 0;
+        while i < self.keys.len() {
+            if keep(&self.keys[i], &mut self.vals[i]) {
+                i += 1;
+            } else {
+                self.keys.remove(i);
+                self.vals.remove(i);
+            }
         }
-        retain_mask(&mut self.keys, &mask);
-        retain_mask(&mut self.vals, &mask);
     }
 }
 
@@ -156,6 +161,29 @@ impl<K: Ord, V> VecMap<K, V> {
         insert_boxed(&mut self.keys, &mut self.vals, key, Box::new(value)).map(|b| *b)
     }
 
+    /// Sets `key` to `value`, dropping the previous value in place (no move of it out of its
+    /// box, for callers that do not need it).
+    #[inline(never)]
+    pub fn set(&mut self, key: K, value: V) {
+        insert_boxed(&mut self.keys, &mut self.vals, key, Box::new(value));
+    }
+
+    /// Removes `key`, dropping its value in place; returns whether it had an entry.
+    #[inline(never)]
+    pub fn discard<Q>(&mut self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match remove_key(&mut self.keys, key) {
+            Some(i) => {
+                self.vals.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes `key`; returns its value.
     #[inline(never)]
     pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
@@ -180,18 +208,6 @@ impl<K: Ord, V> VecMap<K, V> {
         };
         &mut self.vals[i]
     }
-}
-
-/// Keeps the items whose flag in `mask` is set (order is kept): one body per item type,
-/// shared by every `retain` of maps with that key or value type.
-#[inline(never)]
-fn retain_mask<T>(items: &mut Vec<T>, mask: &[bool]) {
-    let mut i = 0;
-    items.retain(|_| {
-        let keep = mask.get(i).copied().unwrap_or(true);
-        i += 1;
-        keep
-    });
 }
 
 /// Sets `key` to the boxed `value` in the parallel `keys` and `vals`; returns the previous box.
@@ -470,6 +486,19 @@ mod tests {
             m.into_iter().collect::<Vec<_>>(),
             [(1, 1), (3, 3), (5, 5), (7, 7)]
         );
+    }
+
+    #[test]
+    fn set_and_discard_drop_in_place() {
+        let mut m: VecMap<String, Vec<u8>> = VecMap::new();
+        m.set("b".into(), vec![1]);
+        m.set("a".into(), vec![2]);
+        m.set("b".into(), vec![3]);
+        assert_eq!(keys(&m), ["a", "b"]);
+        assert_eq!(m.get("b"), Some(&vec![3]));
+        assert!(m.discard("a"));
+        assert!(!m.discard("a"));
+        assert_eq!(keys(&m), ["b"]);
     }
 
     #[test]

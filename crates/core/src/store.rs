@@ -91,28 +91,33 @@ pub struct State {
     track_owner: VecMap<String, String>,
 }
 
+impl State {
+    /// The empty state: a constant, so making one copies it instead of building it field by
+    /// field.
+    const EMPTY: State = State {
+        connection: ConnectionState::New,
+        room: None,
+        self_member: None,
+        members: VecMap::new(),
+        streams: VecMap::new(),
+        subscriptions: VecMap::new(),
+        layout: None,
+        recordings: VecMap::new(),
+        playbacks: VecMap::new(),
+        rtmp_streams: VecMap::new(),
+        audience_count: 0,
+        dominant_speaker: None,
+        network_quality: VecMap::new(),
+        local_tracks: VecMap::new(),
+        acl: Vec::new(),
+        seq: 0,
+        track_owner: VecMap::new(),
+    };
+}
+
 impl Default for State {
-    #[inline(never)]
     fn default() -> Self {
-        Self {
-            connection: ConnectionState::New,
-            room: None,
-            self_member: None,
-            members: VecMap::new(),
-            streams: VecMap::new(),
-            subscriptions: VecMap::new(),
-            layout: None,
-            recordings: VecMap::new(),
-            playbacks: VecMap::new(),
-            rtmp_streams: VecMap::new(),
-            audience_count: 0,
-            dominant_speaker: None,
-            network_quality: VecMap::new(),
-            local_tracks: VecMap::new(),
-            acl: Vec::new(),
-            seq: 0,
-            track_owner: VecMap::new(),
-        }
+        State::EMPTY
     }
 }
 
@@ -270,7 +275,7 @@ impl State {
 
     /// Adds a track to the index and stream map; returns whether it opened a new stream.
     fn index_track(&mut self, t: &Track) -> bool {
-        self.track_owner.insert(t.id.clone(), t.member_id.clone());
+        self.track_owner.set(t.id.clone(), t.member_id.clone());
         self.index_stream(t)
     }
 
@@ -292,13 +297,13 @@ impl State {
 
     /// Removes a track from the index and stream map; returns whether its stream closed.
     fn unindex_track(&mut self, t: &Track) -> bool {
-        self.track_owner.remove(&t.id);
+        self.track_owner.discard(&t.id);
         let skey = stream_id(&t.member_id, &stream_key_of(t));
         let mut closed = false;
         if let Some(g) = self.streams.get_mut(&skey) {
             remove_all(&mut g.track_ids, &t.id);
             if g.track_ids.is_empty() {
-                self.streams.remove(&skey);
+                self.streams.discard(&skey);
                 closed = true;
             }
         }
@@ -340,10 +345,10 @@ pub fn reduce(state: &mut State, action: Action) -> Vec<CoreEvent> {
             }
         }
         Action::LocalTrackSet(l) => {
-            state.local_tracks.insert(l.cid.clone(), l);
+            state.local_tracks.set(l.cid.clone(), l);
         }
         Action::LocalTrackRemoved(cid) => {
-            state.local_tracks.remove(&cid);
+            state.local_tracks.discard(&cid);
         }
         Action::Acl { upsert, remove } => {
             // Known or not is decided against the list as it was before this change.
@@ -469,7 +474,7 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
             let (member_id, level) = (e.member_id, e.level);
             let local = state.self_id() == Some(member_id.as_str());
             if state.network_quality.get(&member_id) != Some(&level) {
-                state.network_quality.insert(member_id.clone(), level);
+                state.network_quality.set(member_id.clone(), level);
                 out.push(CoreEvent::NetworkQuality {
                     member_id,
                     level,
@@ -565,7 +570,7 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
 }
 
 fn recording(state: &mut State, phase: Phase, rec: Recording, out: &mut Vec<CoreEvent>) {
-    state.recordings.insert(rec.id.clone(), rec.clone());
+    state.recordings.set(rec.id.clone(), rec.clone());
     if let Some(r) = state.room.as_mut() {
         r.recording = false;
         for rec in state.recordings.values() {
@@ -586,7 +591,7 @@ fn recording_event(phase: Phase, recording: Recording) -> CoreEvent {
 }
 
 fn playback(state: &mut State, phase: Phase, pb: Playback, out: &mut Vec<CoreEvent>) {
-    state.playbacks.insert(pb.id.clone(), pb.clone());
+    state.playbacks.set(pb.id.clone(), pb.clone());
     out.push(playback_event(phase, pb));
 }
 
@@ -600,7 +605,7 @@ fn playback_event(phase: Phase, playback: Playback) -> CoreEvent {
 
 fn rtmp_stream(state: &mut State, phase: Phase, e: StreamEvent, out: &mut Vec<CoreEvent>) {
     let st = e.stream;
-    state.rtmp_streams.insert(st.id.clone(), st.clone());
+    state.rtmp_streams.set(st.id.clone(), st.clone());
     let mut ev = stream_event(phase, st);
     if let CoreEvent::RtmpStreamEnded { error, .. } = &mut ev {
         *error = e.error.as_ref().map(CoreError::from_info);
@@ -657,7 +662,7 @@ fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>
     }
     let joined = member.clone();
     let tracks = std::mem::take(&mut member.tracks);
-    state.members.insert(member.id.clone(), member);
+    state.members.set(member.id.clone(), member);
     out.push(CoreEvent::MemberJoined { member: joined });
     for t in tracks {
         track_published(state, t, out);
@@ -685,7 +690,7 @@ fn member_left(
     let Some(member) = state.members.remove(member_id) else {
         return;
     };
-    state.network_quality.remove(member_id);
+    state.network_quality.discard(member_id);
     if state.dominant_speaker.as_deref() == Some(member_id) {
         state.dominant_speaker = None;
     }
@@ -778,21 +783,17 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEve
     let track = state.track(&sub.track_id).map(|(t, _)| t.clone());
     match sub.state {
         SubState::Failed => {
-            state
-                .subscriptions
-                .insert(sub.track_id.clone(), sub.clone());
+            state.subscriptions.set(sub.track_id.clone(), sub.clone());
             out.push(CoreEvent::SubscriptionFailed {
                 subscription: sub,
                 track,
             });
         }
         SubState::Pending => {
-            state.subscriptions.insert(sub.track_id.clone(), sub);
+            state.subscriptions.set(sub.track_id.clone(), sub);
         }
         SubState::Active | SubState::Paused => {
-            state
-                .subscriptions
-                .insert(sub.track_id.clone(), sub.clone());
+            state.subscriptions.set(sub.track_id.clone(), sub.clone());
             out.push(if started {
                 CoreEvent::SubscriptionReconfigured {
                     subscription: sub,
@@ -807,7 +808,7 @@ fn subscription(state: &mut State, sub: SubscriptionState, out: &mut Vec<CoreEve
         }
         _ => {
             // Any state this client does not know (e.g. "ended") ends the subscription.
-            if state.subscriptions.remove(&sub.track_id).is_some() {
+            if state.subscriptions.discard(&sub.track_id) {
                 out.push(CoreEvent::SubscriptionEnded {
                     subscription: sub,
                     track,
@@ -902,27 +903,9 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
         }
         state.layout = snap.layout;
     }
-    reconcile_egress(
-        &mut state.recordings,
-        snap.recordings,
-        |r| &r.id,
-        recording_event,
-        out,
-    );
-    reconcile_egress(
-        &mut state.playbacks,
-        snap.playbacks,
-        |p| &p.id,
-        playback_event,
-        out,
-    );
-    reconcile_egress(
-        &mut state.rtmp_streams,
-        snap.streams,
-        |s| &s.id,
-        stream_event,
-        out,
-    );
+    reconcile_egress(&mut state.recordings, snap.recordings, out);
+    reconcile_egress(&mut state.playbacks, snap.playbacks, out);
+    reconcile_egress(&mut state.rtmp_streams, snap.streams, out);
 }
 
 fn reconcile_member(
@@ -985,39 +968,63 @@ fn reconcile_member(
     }
 }
 
-/// A map of `list` by `id` (for equal ids the last wins).
-fn keyed<T>(list: Vec<T>, id: fn(&T) -> &String) -> VecMap<String, T> {
-    let mut map = VecMap::new();
-    for x in list {
-        map.insert(id(&x).clone(), x);
-    }
-    map
+/// An egress entity (a recording, a playback or an outbound stream): its id and its events.
+trait Egress: Clone + ToWire {
+    /// The entity's id, its key in the store.
+    fn id(&self) -> &String;
+    /// The event for `self` in `phase`.
+    fn event(self, phase: Phase) -> CoreEvent;
 }
 
-/// Replaces an egress map by the snapshot's list, with an event for each entity that ended,
-/// started or changed.
+impl Egress for Recording {
+    fn id(&self) -> &String {
+        &self.id
+    }
+    fn event(self, phase: Phase) -> CoreEvent {
+        recording_event(phase, self)
+    }
+}
+
+impl Egress for Playback {
+    fn id(&self) -> &String {
+        &self.id
+    }
+    fn event(self, phase: Phase) -> CoreEvent {
+        playback_event(phase, self)
+    }
+}
+
+impl Egress for Stream {
+    fn id(&self) -> &String {
+        &self.id
+    }
+    fn event(self, phase: Phase) -> CoreEvent {
+        stream_event(phase, self)
+    }
+}
+
+/// Replaces an egress map by the snapshot's list (for equal ids the last wins), with an event
+/// for each entity that ended, started or changed.
 #[inline(never)]
-fn reconcile_egress<T: Clone + ToWire>(
-    map: &mut VecMap<String, T>,
-    new: Vec<T>,
-    id: fn(&T) -> &String,
-    event: fn(Phase, T) -> CoreEvent,
-    out: &mut Vec<CoreEvent>,
-) {
-    let new_map = keyed(new, id);
-    for (k, old) in map.iter() {
-        if !new_map.contains_key(k) {
-            out.push(event(Phase::Ended, old.clone()));
+fn reconcile_egress<T: Egress>(map: &mut VecMap<String, T>, new: Vec<T>, out: &mut Vec<CoreEvent>) {
+    let mut new_map = VecMap::new();
+    for x in new {
+        new_map.set(x.id().clone(), x);
+    }
+    // Each entity is keyed by its id, so the values name their keys.
+    for old in map.values() {
+        if !new_map.contains_key(old.id()) {
+            out.push(old.clone().event(Phase::Ended));
         }
     }
-    for (k, v) in new_map.iter() {
-        let phase = match map.get(k) {
+    for v in new_map.values() {
+        let phase = match map.get(v.id()) {
             None => Phase::Started,
             // Compared in wire form: one shared comparison instead of one per type.
             Some(o) if encode(o) != encode(v) => Phase::Updated,
             Some(_) => continue,
         };
-        out.push(event(phase, v.clone()));
+        out.push(v.clone().event(phase));
     }
     *map = new_map;
 }

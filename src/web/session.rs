@@ -386,26 +386,7 @@ impl SessionHandle {
             log_level: Cell::default(),
             ice_extra: RefCell::default(),
         });
-        let actor = Actor {
-            shared: shared.clone(),
-            wait: None,
-            inbox,
-            socket: None,
-            sock_gen: 0,
-            peers: [None, None],
-            gens: [0, 0],
-            senders: Table::default(),
-            arrived: JsValue::UNDEFINED,
-            timer: None,
-            timer_gen: 0,
-            deadline: None,
-            pending: Vec::new(),
-            replies: Vec::new(),
-            next_handle: 1,
-            events: Vec::new(),
-            done: false,
-        };
-        super::listener::spawn(Box::pin(actor.run()));
+        super::listener::spawn(Box::pin(Actor::run(shared.clone(), inbox)));
         SessionHandle {
             inner: Rc::new(Inner { shared }),
         }
@@ -806,19 +787,40 @@ struct Actor {
 }
 
 impl Actor {
-    /// The actor's task: waits for the next wake-up and hands it to [`Actor::turn`]. All work
-    /// is synchronous; the only awaits are the inbox and one browser promise at a time.
-    async fn run(mut self) {
+    /// The actor's task: builds the actor inside the task (the handle only hands over the
+    /// shared state and the inbox), then waits for the next wake-up and hands it to
+    /// [`Actor::turn`]. All work is synchronous; the only awaits are the inbox and one browser
+    /// promise at a time.
+    async fn run(shared: Rc<Shared>, inbox: Inbox<Msg>) {
+        let mut actor = Actor {
+            shared,
+            wait: None,
+            inbox,
+            socket: None,
+            sock_gen: 0,
+            peers: [None, None],
+            gens: [0, 0],
+            senders: Table::default(),
+            arrived: JsValue::UNDEFINED,
+            timer: None,
+            timer_gen: 0,
+            deadline: None,
+            pending: Vec::new(),
+            replies: Vec::new(),
+            next_handle: 1,
+            events: Vec::new(),
+            done: false,
+        };
         loop {
-            let wake = match self.wait.take() {
+            let wake = match actor.wait.take() {
                 Some((p, after)) => {
                     let r = JsFuture::from(p).await;
                     Wake::Settled(after, r)
                 }
-                None if self.pending.is_empty() => Wake::Msg(self.inbox.recv().await),
+                None if actor.pending.is_empty() => Wake::Msg(actor.inbox.recv().await),
                 None => Wake::Pending,
             };
-            if self.turn(wake) {
+            if actor.turn(wake) {
                 return;
             }
         }

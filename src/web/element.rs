@@ -100,11 +100,13 @@ pub async fn set_sink_id(el: &HtmlMediaElement, sink_id: &str) -> Result<(), Web
 
 /// Starts [`set_sink_id`]; the promise settles when the output device is set.
 pub fn sink_promise(el: &HtmlMediaElement, sink_id: &str) -> Result<js_sys::Promise, WebError> {
-    let f = super::js::get(el, "setSinkId");
-    let f: &js_sys::Function = f
-        .dyn_ref()
-        .ok_or_else(|| WebError::new("NotSupportedError", "setSinkId is not supported"))?;
-    let p = f.apply(el, &js_sys::Array::of1(&sink_id.into()))?;
+    if !super::js::get(el, "setSinkId").is_function() {
+        return Err(WebError::new(
+            "NotSupportedError",
+            "setSinkId is not supported",
+        ));
+    }
+    let p = super::js::call(el, "setSinkId", &[&sink_id.into()])?;
     Ok(js_sys::Promise::resolve(&p))
 }
 

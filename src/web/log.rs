@@ -4,7 +4,7 @@
 //! session's. `Silent` writes nothing. Messages are short fixed texts plus, where useful, one
 //! value (an event name, a frame, an error), so logging costs no formatting machinery.
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 /// A console level, from the most verbose to none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -58,14 +58,13 @@ pub fn write(threshold: Level, at: Level, msg: &str, value: &JsValue) {
         _ => "debug",
     };
     // One dynamic call instead of an import per console method keeps the glue small.
+    // A console without the method throws, which is ignored.
     let console = super::js::get(&js_sys::global(), "console");
-    let f = super::js::get(&console, method);
-    let Some(f) = f.dyn_ref::<js_sys::Function>() else {
-        return;
+    let msg = JsValue::from_str(msg);
+    let args: &[&JsValue] = if value.is_undefined() {
+        &[&msg]
+    } else {
+        &[&msg, value]
     };
-    let args = js_sys::Array::of1(&msg.into());
-    if !value.is_undefined() {
-        args.push(value);
-    }
-    let _ = f.apply(&console, &args);
+    let _ = super::js::call(&console, method, args);
 }

@@ -111,16 +111,15 @@ fn media_promise(
     js::set(&c, "audio", audio);
     js::set(&c, "video", video);
     let md = devices_api()?;
-    let f = js::get(
-        &md,
-        if display {
-            "getDisplayMedia"
-        } else {
-            "getUserMedia"
-        },
-    );
-    let f: &js_sys::Function = f.dyn_ref().ok_or(MediaError::Unsupported)?;
-    Ok(f.apply(&md, &js_sys::Array::of1(&c))?.unchecked_into())
+    let method = if display {
+        "getDisplayMedia"
+    } else {
+        "getUserMedia"
+    };
+    if !js::get(&md, method).is_function() {
+        return Err(MediaError::Unsupported);
+    }
+    Ok(js::call(&md, method, &[&c])?.unchecked_into())
 }
 
 /// Waits for a `MediaStream` promise; returns its tracks, those of kind `first` ("audio" or

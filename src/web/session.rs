@@ -170,8 +170,8 @@ const ID: u32 = 0x00ff_ffff;
 const DROP: u32 = 10;
 const SHUTDOWN: u32 = 11;
 
-/// A small map from a string key to a JS value by linear search: the remote tracks by mid,
-/// the mid of each remote track id, and the transceivers by cid share this one type.
+/// A small map from a string key to a JS value by linear search: the received tracks by
+/// track id and the transceivers by cid share this one type.
 #[derive(Default)]
 struct Table(Vec<(String, JsValue)>);
 
@@ -234,10 +234,9 @@ struct Shared {
     /// The next id of a subscription, local track or attachment.
     next: Cell<u32>,
     local: RefCell<Locals>,
-    /// The received tracks by mid.
+    /// The received tracks by remote track id (from `RemoteTrackAttached` until the track is
+    /// unpublished or the subscribing connection replaced).
     remote: RefCell<Table>,
-    /// The mid (a string) of each remote track id.
-    track_mid: RefCell<Table>,
     /// The publishing and subscribing connections (which the actor owns), for reading stats.
     pcs: RefCell<[Option<web_sys::RtcPeerConnection>; 2]>,
     attached: RefCell<Vec<Attached>>,
@@ -379,7 +378,6 @@ impl SessionHandle {
             next: Cell::new(1),
             local: RefCell::default(),
             remote: RefCell::default(),
-            track_mid: RefCell::default(),
             pcs: RefCell::default(),
             attached: RefCell::default(),
             sink_id: RefCell::default(),
@@ -388,25 +386,7 @@ impl SessionHandle {
             log_level: Cell::default(),
             ice_extra: RefCell::default(),
         });
-        let actor = Actor {
-            shared: shared.clone(),
-            wait: None,
-            inbox,
-            socket: None,
-            sock_gen: 0,
-            peers: [None, None],
-            gens: [0, 0],
-            senders: Table::default(),
-            timer: None,
-            timer_gen: 0,
-            deadline: None,
-            pending: Vec::new(),
-            replies: Vec::new(),
-            next_handle: 1,
-            events: Vec::new(),
-            done: false,
-        };
-        super::listener::spawn(Box::pin(actor.run()));
+        super::listener::spawn(Box::pin(Actor::run(shared.clone(), inbox)));
         SessionHandle {
             inner: Rc::new(Inner { shared }),
         }
@@ -558,11 +538,8 @@ impl SessionHandle {
 
     /// The received browser track of the remote track `track_id`, once it arrived.
     pub fn remote_track(&self, track_id: &str) -> Option<MediaStreamTrack> {
-        let s = self.shared();
-        let mid = s.track_mid.borrow();
-        let remote = s.remote.borrow();
-        let mid = mid.get(track_id)?.as_string()?;
-        let t = remote.get(&mid).map(|t| t.clone().unchecked_into());
+        let remote = self.shared().remote.borrow();
+        let t = remote.get(track_id).map(|t| t.clone().unchecked_into());
         t
     }
 
@@ -793,6 +770,9 @@ struct Actor {
     gens: [u32; 2],
     /// The transceivers of the publishing connection by cid.
     senders: Table,
+    /// The track of the last `RemoteTrack` event, which the machine's `RemoteTrackAttached`
+    /// files under its track id.
+    arrived: JsValue,
     timer: Option<Timer>,
     timer_gen: u32,
     deadline: Option<u64>,
@@ -807,19 +787,40 @@ struct Actor {
 }
 
 impl Actor {
-    /// The actor's task: waits for the next wake-up and hands it to [`Actor::turn`]. All work
-    /// is synchronous; the only awaits are the inbox and one browser promise at a time.
-    async fn run(mut self) {
+    /// The actor's task: builds the actor inside the task (the handle only hands over the
+    /// shared state and the inbox), then waits for the next wake-up and hands it to
+    /// [`Actor::turn`]. All work is synchronous; the only awaits are the inbox and one browser
+    /// promise at a time.
+    async fn run(shared: Rc<Shared>, inbox: Inbox<Msg>) {
+        let mut actor = Actor {
+            shared,
+            wait: None,
+            inbox,
+            socket: None,
+            sock_gen: 0,
+            peers: [None, None],
+            gens: [0, 0],
+            senders: Table::default(),
+            arrived: JsValue::UNDEFINED,
+            timer: None,
+            timer_gen: 0,
+            deadline: None,
+            pending: Vec::new(),
+            replies: Vec::new(),
+            next_handle: 1,
+            events: Vec::new(),
+            done: false,
+        };
         loop {
-            let wake = match self.wait.take() {
+            let wake = match actor.wait.take() {
                 Some((p, after)) => {
                     let r = JsFuture::from(p).await;
                     Wake::Settled(after, r)
                 }
-                None if self.pending.is_empty() => Wake::Msg(self.inbox.recv().await),
+                None if actor.pending.is_empty() => Wake::Msg(actor.inbox.recv().await),
                 None => Wake::Pending,
             };
-            if self.turn(wake) {
+            if actor.turn(wake) {
                 return;
             }
         }
@@ -888,8 +889,10 @@ impl Actor {
             }
             Msg::Js(tag, v) => self.on_js(tag, v),
             Msg::Peer(role, g, ev, track) if g == self.gens[role as usize] => {
-                if let PeerEvent::RemoteTrack { mid } = &ev {
-                    self.shared.remote.borrow_mut().insert(mid.clone(), track);
+                if let PeerEvent::RemoteTrack { .. } = &ev {
+                    // The machine answers with `RemoteTrackAttached` (see `observe`) before
+                    // the actor reads another message.
+                    self.arrived = track;
                 }
                 Some(Input::Peer(ev))
             }
@@ -1152,18 +1155,19 @@ impl Actor {
                 .log(Level::Debug, "convene: event", &e.kind().into());
         }
         match e {
-            CoreEvent::RemoteTrackAttached { mid, track_id, .. } => {
+            CoreEvent::RemoteTrackAttached { track_id, .. } => {
+                let track = std::mem::take(&mut self.arrived);
                 self.shared
-                    .track_mid
+                    .remote
                     .borrow_mut()
-                    .insert(track_id.clone(), mid.as_str().into());
+                    .insert(track_id.clone(), track);
             }
             CoreEvent::TrackUnpublished {
                 track,
                 local: false,
                 ..
             } => {
-                self.shared.track_mid.borrow_mut().remove(&track.id);
+                self.shared.remote.borrow_mut().remove(&track.id);
             }
             CoreEvent::ConnectionStateChanged { state } => {
                 self.shared

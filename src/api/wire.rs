@@ -402,10 +402,22 @@ pub enum Key {
     MaxUsers,
     /// `param` (`enable`).
     Param,
+    /// `params` (the name of an options object in errors).
+    Params,
+    /// `config` (the name of a config object in errors).
+    Config,
+    /// `options` (the name of a data track's options in errors).
+    Options,
+    /// `ordered` (`ordered`).
+    Ordered,
+    /// `maxPacketLifeTime` (`maxPacketLifeTime`).
+    MaxPacketLifeTime,
+    /// `maxRetransmits` (`maxRetransmits`).
+    MaxRetransmits,
 }
 
 /// The (JS key, wire key) of each [`Key`].
-const KEYS: [(&str, &str); 17] = [
+const KEYS: [(&str, &str); 23] = [
     ("memberId", "member_id"),
     ("name", "name"),
     ("position", "position"),
@@ -423,16 +435,20 @@ const KEYS: [(&str, &str); 17] = [
     ("seekPosition", "seek_position_ms"),
     ("maxUsers", "max_members"),
     ("param", "enable"),
+    ("params", ""),
+    ("config", ""),
+    ("options", ""),
+    ("ordered", "ordered"),
+    ("maxPacketLifeTime", "maxPacketLifeTime"),
+    ("maxRetransmits", "maxRetransmits"),
 ];
 
 /// One part of a RoomSession request's params, read in order by [`room_session_at`]: the
 /// arguments of a method are data (a list of these), not code.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RsArg {
-    /// The params object (argument 0), required when `true`.
-    Obj(bool),
-    /// The `config` object (argument 0), required.
-    Config,
+    /// The object of argument 0 (its name in errors, required when `true`).
+    Obj(Key, bool),
     /// A string (key, required, check); a required one must not be empty.
     Str(Key, bool, Check),
     /// An optional boolean.
@@ -461,9 +477,15 @@ pub enum RsArg {
     ValueFalse,
 }
 
-/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity, a media position (ms) and a
-/// call's user limit.
-const RANGES: [(i64, i64); 4] = [(-50, 50), (0, 100), (0, i64::MAX / 2), (1, 100_000)];
+/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity, a media position (ms), a
+/// call's user limit and a data channel's retransmission limits.
+const RANGES: [(i64, i64); 5] = [
+    (-50, 50),
+    (0, 100),
+    (0, i64::MAX / 2),
+    (1, 100_000),
+    (0, 65535),
+];
 /// The [`RANGES`] index of a volume (-50 to 50 dB).
 const VOLUME_DB: u8 = 0;
 /// The [`RANGES`] index of a percentage (0 to 100).
@@ -472,6 +494,8 @@ const PERCENT: u8 = 1;
 const MILLIS: u8 = 2;
 /// The [`RANGES`] index of a call's `maxUsers`.
 const USERS: u8 = 3;
+/// The [`RANGES`] index of a data channel's retransmission limit (a `u16`).
+const U16: u8 = 4;
 
 /// The egress kinds, by the index [`RsReply::Egress`] and [`RsReply::List`] give.
 pub const EGRESS_KINDS: [&str; 3] = ["recording", "playback", "stream"];
@@ -531,11 +555,15 @@ use RsReply as R;
 
 const MEMBER_ID: RsArg = A::Str(K::MemberId, false, C::Id);
 const REQ_MEMBER_ID: RsArg = A::Str(K::MemberId, true, C::Id);
-const MEMBER: &[RsArg] = &[A::Obj(false), MEMBER_ID];
+const MEMBER: &[RsArg] = &[A::Obj(K::Params, false), MEMBER_ID];
 const EMPTY: &[RsArg] = &[];
-const VOLUME: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Num(K::Volume, VOLUME_DB, true)];
+const VOLUME: &[RsArg] = &[
+    A::Obj(K::Params, true),
+    MEMBER_ID,
+    A::Num(K::Volume, VOLUME_DB, true),
+];
 const META: &[RsArg] = &[A::ArgMeta];
-const MEMBER_META: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Meta(true)];
+const MEMBER_META: &[RsArg] = &[A::Obj(K::Params, true), MEMBER_ID, A::Meta(true)];
 const URL: RsArg = A::Str(K::Url, true, C::Any);
 
 /// Every RoomSession method that is a plain request: JS name, OVSP method, how its arguments
@@ -552,7 +580,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "removeMember",
         "member.remove",
-        &[A::Obj(true), REQ_MEMBER_ID],
+        &[A::Obj(K::Params, true), REQ_MEMBER_ID],
         R::Nothing
     ),
     rq!(
@@ -567,7 +595,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "promote",
         "member.promote",
         &[
-            A::Obj(true),
+            A::Obj(K::Params, true),
             REQ_MEMBER_ID,
             A::List(K::Permissions, false),
             A::Media(true),
@@ -580,13 +608,13 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "demote",
         "member.demote",
-        &[A::Obj(true), REQ_MEMBER_ID, A::Media(false)],
+        &[A::Obj(K::Params, true), REQ_MEMBER_ID, A::Media(false)],
         R::Nothing
     ),
     rq!(
         "setRaisedHand",
         "member.raise_hand",
-        &[A::Obj(false), MEMBER_ID, A::Hand],
+        &[A::Obj(K::Params, false), MEMBER_ID, A::Hand],
         R::Nothing
     ),
     rq!(
@@ -634,7 +662,11 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setInputSensitivity",
         "member.set_input_sensitivity",
-        &[A::Obj(true), MEMBER_ID, A::Num(K::Value, PERCENT, true)],
+        &[
+            A::Obj(K::Params, true),
+            MEMBER_ID,
+            A::Num(K::Value, PERCENT, true)
+        ],
         R::Nothing
     ),
     rq!("getMeta", "room.get_meta", EMPTY, R::Meta),
@@ -652,7 +684,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "deleteMemberMeta",
         "member.delete_meta",
-        &[A::Obj(true), MEMBER_ID, A::List(K::Keys, true)],
+        &[A::Obj(K::Params, true), MEMBER_ID, A::List(K::Keys, true)],
         R::Nothing
     ),
     rq!("getLayouts", "layout.list", EMPTY, R::Layouts),
@@ -660,7 +692,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "setLayout",
         "layout.set",
         &[
-            A::Obj(true),
+            A::Obj(K::Params, true),
             A::Str(K::Name, true, C::Layout),
             A::Positions(false)
         ],
@@ -669,14 +701,14 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setPositions",
         "layout.set_positions",
-        &[A::Obj(true), A::Positions(true)],
+        &[A::Obj(K::Params, true), A::Positions(true)],
         R::Nothing
     ),
     rq!(
         "setMemberPosition",
         "member.set_position",
         &[
-            A::Obj(true),
+            A::Obj(K::Params, true),
             MEMBER_ID,
             A::Str(K::Position, true, C::Position)
         ],
@@ -688,7 +720,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "play",
         "playback.start",
         &[
-            A::Obj(true),
+            A::Obj(K::Params, true),
             URL,
             A::Num(K::Volume, VOLUME_DB, false),
             A::Num(K::SeekPosition, MILLIS, false),
@@ -701,7 +733,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "startStream",
         "stream.start",
-        &[A::Obj(true), URL],
+        &[A::Obj(K::Params, true), URL],
         R::Egress(2)
     ),
     rq!("getStreams", "stream.list", EMPTY, R::List(2)),
@@ -740,12 +772,8 @@ fn build(
     for f in spec {
         // (name in errors, wire key, value, required)
         let (name, key, v, req): (&str, &str, Option<Value>, bool) = match *f {
-            A::Obj(req) => {
-                o = params_obj(args, 0, "params", req)?;
-                continue;
-            }
-            A::Config => {
-                o = params_obj(args, 0, "config", true)?;
+            A::Obj(k, req) => {
+                o = params_obj(args, 0, KEYS[k as usize].0, req)?;
                 continue;
             }
             A::Str(k, req, check) => {
@@ -1235,7 +1263,7 @@ pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
     build(
         "room.configure",
         &[
-            A::Config,
+            A::Obj(K::Config, true),
             A::Num(K::MaxUsers, USERS, false),
             A::Bool(K::HideVideoMuted),
             A::Bool(K::PrioritizeHandraise),
@@ -1496,19 +1524,28 @@ impl DataTrackOptions {
     }
 }
 
-/// Validates data track options (`undefined`/`null` gives the defaults).
+/// Validates data track options (`undefined`/`null` gives the defaults): a spec of the
+/// argument interpreter, then the rules it does not know.
 pub fn data_track_options(v: &Value) -> Result<DataTrackOptions, ApiError> {
-    let o = params_obj(std::slice::from_ref(v), 0, "options", false)?;
-    let limit = |key: &str| -> Result<Option<u16>, ApiError> {
-        field(o, key)
-            .map(|v| number_in(v, key, 0, 65535).map(|n| n as u16))
-            .transpose()
-    };
+    let r = build(
+        "",
+        &[
+            A::Obj(K::Options, false),
+            A::Str(K::Name, false, C::Any),
+            A::Bool(K::Ordered),
+            A::Num(K::MaxPacketLifeTime, U16, false),
+            A::Num(K::MaxRetransmits, U16, false),
+        ],
+        std::slice::from_ref(v),
+        "",
+    )?;
+    let p = &r.params;
+    let limit = |k: &str| p.get(k).and_then(Value::as_i64).map(|n| n as u16);
     let opts = DataTrackOptions {
-        name: opt_str(o, "name")?,
-        ordered: opt_bool(o, "ordered")?.unwrap_or(true),
-        max_packet_life_time: limit("maxPacketLifeTime")?,
-        max_retransmits: limit("maxRetransmits")?,
+        name: p.get("name").and_then(Value::as_str).map(str::to_owned),
+        ordered: p.get("ordered").and_then(Value::as_bool).unwrap_or(true),
+        max_packet_life_time: limit("maxPacketLifeTime"),
+        max_retransmits: limit("maxRetransmits"),
     };
     if opts.max_packet_life_time.is_some() && opts.max_retransmits.is_some() {
         return Err(ApiError::invalid(
@@ -1655,6 +1692,12 @@ mod tests {
             (SeekPosition, "seekPosition"),
             (MaxUsers, "maxUsers"),
             (Param, "param"),
+            (Params, "params"),
+            (Config, "config"),
+            (Options, "options"),
+            (Ordered, "ordered"),
+            (MaxPacketLifeTime, "maxPacketLifeTime"),
+            (MaxRetransmits, "maxRetransmits"),
         ];
         assert_eq!(keys.len(), KEYS.len());
         for (k, js) in keys {

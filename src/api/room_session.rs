@@ -683,11 +683,11 @@ impl Rs {
     /// Runs `steps` in order, stopping at the first error, then completes with `done`: the
     /// one state machine of every asynchronous method of the session, its devices and its
     /// recordings, playbacks and streams.
-    async fn exec(self: Rc<Self>, mut steps: Vec<Step>, done: Done) -> JsResult {
-        steps.reverse();
+    async fn exec(self: Rc<Self>, steps: Vec<Step>, done: Done) -> JsResult {
+        let mut steps = steps.into_iter();
         let mut track: Option<MediaStreamTrack> = None;
         let mut out: Result<Value, ApiError> = Ok(Value::Null);
-        while let Some(step) = steps.pop() {
+        while let Some(step) = steps.next() {
             let reply = match step {
                 Step::Session(s) => super::call::start(&self.handle, s),
                 Step::Acquire(source, c) => match common::acquire(source, &c).await {
@@ -736,9 +736,8 @@ impl Rs {
                             .is_some_and(|m| m.role == Role::Member)
                     });
                     if member {
-                        let mut more = self.default_steps(&params);
-                        more.reverse();
-                        steps.append(&mut more);
+                        // The last step of a join: the default steps follow it.
+                        steps = self.default_steps(&params).into_iter();
                     }
                     continue;
                 }
@@ -938,7 +937,8 @@ enum Step {
     Speaker(String),
     /// Route the attached remote audio elements to an output device.
     Sink(String),
-    /// After a join: publish the default tracks (with these `join` params) if a member.
+    /// After a join: publish the default tracks (with these `join` params) if a member
+    /// (always the last step: the default steps replace the rest).
     Defaults(JsValue),
 }
 

@@ -101,6 +101,11 @@ impl Rs {
         self.handle.with_machine(|m| f(m.state()))
     }
 
+    /// The local member's role (`None` before the join).
+    fn role(&self) -> Option<Role> {
+        self.state(|s| s.self_member.as_ref().map(|m| m.role))
+    }
+
     fn self_id(&self) -> String {
         self.state(|s| s.self_id().unwrap_or_default().to_owned())
     }
@@ -574,21 +579,28 @@ impl Rs {
                 (s, Done::Joined)
             }
             M::Leave => (one(Step::Session(S::Leave)), Done::Left),
-            M::AddCamera => return self.device("camera", JsValue::FALSE, or_true(a.clone())),
-            M::AddMicrophone => {
-                return self.device("microphone", or_true(a.clone()), JsValue::FALSE)
-            }
-            M::AddDevice => {
-                if !a.is_object() {
-                    return Err(ApiError::invalid(
-                        "params",
-                        "must be an object {audio, video}",
-                    ));
-                }
-                return self.device("device", get(a, "audio"), get(a, "video"));
-            }
-            M::StartScreenShare | M::CreateScreenShareObject => {
-                return self.device("screen", JsValue::FALSE, or_true(get(a, "video")))
+            M::AddCamera
+            | M::AddMicrophone
+            | M::AddDevice
+            | M::StartScreenShare
+            | M::CreateScreenShareObject => {
+                // (kind, audio, video): a camera or microphone takes its constraints (`true`
+                // when absent), a device `{audio, video}`, a screen share `{video}`.
+                let (kind, audio, video) = match op {
+                    M::AddCamera => ("camera", JsValue::FALSE, or_true(a.clone())),
+                    M::AddMicrophone => ("microphone", or_true(a.clone()), JsValue::FALSE),
+                    M::AddDevice => {
+                        if !a.is_object() {
+                            return Err(ApiError::invalid(
+                                "params",
+                                "must be an object {audio, video}",
+                            ));
+                        }
+                        ("device", get(a, "audio"), get(a, "video"))
+                    }
+                    _ => ("screen", JsValue::FALSE, or_true(get(a, "video"))),
+                };
+                return self.device(kind, audio, video);
             }
             M::UpdateCamera | M::UpdateMicrophone => {
                 let mic = op == M::UpdateMicrophone;
@@ -730,12 +742,7 @@ impl Rs {
                     continue;
                 }
                 Step::Defaults(params) => {
-                    let member = self.state(|s| {
-                        s.self_member
-                            .as_ref()
-                            .is_some_and(|m| m.role == Role::Member)
-                    });
-                    if member {
+                    if self.role() == Some(Role::Member) {
                         // The last step of a join: the default steps follow it.
                         steps = self.default_steps(&params).into_iter();
                     }
@@ -1021,14 +1028,12 @@ impl Rs {
                     .map(|m| m.permissions.clone())
                     .unwrap_or_default()
             })),
-            M::InteractivityMode => {
-                let audience = self.state(|s| {
-                    s.self_member
-                        .as_ref()
-                        .is_some_and(|m| m.role == Role::Audience)
-                });
-                if audience { "audience" } else { "member" }.into()
+            M::InteractivityMode => if self.role() == Some(Role::Audience) {
+                "audience"
+            } else {
+                "member"
             }
+            .into(),
             M::PreviewUrl | M::LocalOverlay => JsValue::UNDEFINED,
             M::LocalStream => self.stream(false).into(),
             M::LocalAudioTrack => self.handle.local_track(MIC).into(),

@@ -2022,6 +2022,24 @@ mod tests {
             json!({ "stream_id": "st_1" })
         );
         assert!(egress("recording", "r", "seek", &[]).is_err());
+        let r = egress("playback", "pb_1", "rewind", &[]).unwrap();
+        assert_eq!(r.params["delta_ms"], json!(-5000));
+        let r = egress("playback", "pb_1", "seek", &[json!(1500.4)]).unwrap();
+        assert_eq!(
+            r,
+            Req::new(
+                "playback.seek",
+                json!({ "playback_id": "pb_1", "position_ms": 1500 })
+            )
+        );
+        for (js, args, field) in [
+            ("seek", vec![], "timecode"),
+            ("setVolume", vec![Value::Null], "volume"),
+            ("forward", vec![json!(-1)], "offset"),
+        ] {
+            let e = egress("playback", "pb_1", js, &args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{js}");
+        }
     }
 
     #[test]

@@ -2125,6 +2125,59 @@ mod tests {
         );
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("screen"), json!(true)]).is_err());
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("audio")]).is_err());
+        for (args, field, why) in [
+            (json!(["bob"]), "kind", "is required"),
+            (json!(["bob", ""]), "kind", "must not be empty"),
+            (json!(["bob", 3]), "kind", "must be a string"),
+            (json!(["bob", "audio", null]), "newState", "is required"),
+            (
+                json!(["bob", "audio", "yes"]),
+                "newState",
+                "must be a boolean",
+            ),
+            (
+                json!(["bob", "audio", true, 3]),
+                "reason",
+                "must be a string",
+            ),
+            (
+                json!(["bob", "data", false, "r"]),
+                "kind",
+                "must be \"audio\" or \"video\"",
+            ),
+        ] {
+            let Value::Array(args) = args else {
+                unreachable!()
+            };
+            let e = call_mute_user("mem_b", &args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{args:?}");
+            assert!(e.message.ends_with(why), "{args:?}: {}", e.message);
+        }
+        assert_eq!(
+            call_mute_user(
+                "mem_b",
+                &[json!("bob"), json!("audio"), json!(false), json!("r")]
+            )
+            .unwrap()
+            .method,
+            "member.audio_unmute"
+        );
+        for (args, why) in [
+            (json!([]), "is required"),
+            (json!(["bob"]), "must be a list of strings"),
+            (json!([["bob", ""]]), "must be a list of non-empty strings"),
+        ] {
+            let Value::Array(args) = args else {
+                unreachable!()
+            };
+            let e = call_users(1, &args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("users"), "{args:?}");
+            assert!(e.message.ends_with(why), "{args:?}: {}", e.message);
+        }
+        assert_eq!(
+            call_users(1, &[json!(["bob"])]).unwrap(),
+            Req::new("room.acl.update", json!({ "remove": ["bob"] }))
+        );
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub(crate) struct Rs {
     audio_out: RefCell<Vec<String>>,
     /// Elements the autoplay policy blocked, by attachment key.
     elements: RefCell<VecMap<String, HtmlMediaElement>>,
-    devices: RefCell<Vec<(&'static str, JsValue)>>,
+    /// The device objects, in the order they were added.
+    devices: RefCell<js_sys::Array>,
     next_cid: Cell<u32>,
 }
 
@@ -828,13 +829,12 @@ impl Rs {
                     stream,
                 }
                 .into();
-                self.devices.borrow_mut().push((kind, dev.clone()));
+                self.devices.borrow().push(&dev);
                 dev
             }
             (Done::DeviceGone(id), _) => {
-                self.devices
-                    .borrow_mut()
-                    .retain(|(_, d)| get(d, "id").as_string().as_deref() != Some(&id));
+                let rest = self.devices_where("id", &id.into(), false);
+                *self.devices.borrow_mut() = rest;
                 JsValue::UNDEFINED
             }
             (Done::Reply(reply, enable), Ok(v)) => self.reply(reply, enable, v),
@@ -911,6 +911,19 @@ impl Rs {
             }
         }
         any.then_some(s)
+    }
+
+    /// The devices whose property `key` is (`eq`) or is not `val`, in order.
+    fn devices_where(&self, key: &str, val: &JsValue, eq: bool) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        let all = self.devices.borrow();
+        for i in 0..all.length() {
+            let d = all.get(i);
+            if (get(&d, key) == *val) == eq {
+                out.push(&d);
+            }
+        }
+        out
     }
 
     fn track_setting(&self, cid: &str, label: bool) -> JsValue {
@@ -1044,16 +1057,9 @@ impl Rs {
                 self.track_setting(if i < 2 { CAM } else { MIC }, i % 2 == 1)
             }
             M::RemoteStream => self.stream(true).into(),
-            M::DeviceList | M::ScreenShareList => {
-                let screens = op == M::ScreenShareList;
-                let out = js_sys::Array::new();
-                for (k, d) in self.devices.borrow().iter() {
-                    if (*k == "screen") == screens {
-                        out.push(d);
-                    }
-                }
-                out.into()
-            }
+            M::DeviceList | M::ScreenShareList => self
+                .devices_where("kind", &"screen".into(), op == M::ScreenShareList)
+                .into(),
             M::On | M::Once | M::Off | M::RemoveAllListeners => {
                 let code = match op {
                     M::On => 0,
@@ -1140,7 +1146,7 @@ impl RoomSession {
             tiles: RefCell::new(VecMap::new()),
             audio_out: RefCell::new(Vec::new()),
             elements: RefCell::new(VecMap::new()),
-            devices: RefCell::new(Vec::new()),
+            devices: RefCell::new(js_sys::Array::new()),
             next_cid: Cell::new(0),
         });
         let weak: Weak<Rs> = Rc::downgrade(&inner);

@@ -75,10 +75,23 @@ fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
 #[inline(never)]
 fn egress_of(s: &convene_core::State, kind: u8) -> Vec<Value> {
     let mut out = Vec::new();
+    // Plain loops: `for_each` would instantiate a fold per kind.
     match kind {
-        0 => s.recordings.values().for_each(|v| out.push(enc(v))),
-        1 => s.playbacks.values().for_each(|v| out.push(enc(v))),
-        _ => s.rtmp_streams.values().for_each(|v| out.push(enc(v))),
+        0 => {
+            for v in s.recordings.values() {
+                out.push(enc(v));
+            }
+        }
+        1 => {
+            for v in s.playbacks.values() {
+                out.push(enc(v));
+            }
+        }
+        _ => {
+            for v in s.rtmp_streams.values() {
+                out.push(enc(v));
+            }
+        }
     }
     out
 }

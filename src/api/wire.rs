@@ -234,7 +234,7 @@ pub fn check_position(p: &str) -> Result<(), ApiError> {
         .strip_prefix("reserved-")
         .or_else(|| p.strip_prefix("standard-"));
     let numbered = n.is_some_and(|n| {
-        !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()) && n != "0"
+        !n.is_empty() && n.len() <= 4 && n.as_bytes().iter().all(u8::is_ascii_digit) && n != "0"
     });
     if numbered || matches!(p, "auto" | "off-canvas" | "playback" | "full-screen") {
         Ok(())

@@ -427,7 +427,7 @@ impl Rs {
                 }
                 videos.push((member.to_owned(), key.to_owned(), rect));
             };
-            if s.local_tracks.contains_key(CAM) {
+            if s.local_tracks.get(CAM).is_some() {
                 add(s.self_id().unwrap_or_default(), CAM);
             }
             for m in s.members.values() {

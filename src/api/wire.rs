@@ -1488,9 +1488,13 @@ pub fn ice_servers(v: &Value) -> Result<Vec<ovsp::methods::IceServer>, ApiError>
                 ))
             }
         };
-        let strings = |_| ApiError::invalid(F, "username and credential must be strings");
-        let username = opt_str(o, "username").map_err(strings)?;
-        let credential = opt_str(o, "credential").map_err(strings)?;
+        let (Ok(username), Ok(credential)) = (opt_str(o, "username"), opt_str(o, "credential"))
+        else {
+            return Err(ApiError::invalid(
+                F,
+                "username and credential must be strings",
+            ));
+        };
         for u in &urls {
             // The scheme (up to the first `:`) is `stun`, `turn`, or either with an `s`: the
             // first four bytes, then an optional `s`, then the `:` or the end.

@@ -106,6 +106,14 @@ fn room_ids(o: &mut Map<String, Value>, room_id: &str) {
     wire::put(o, "roomSessionId", room_id.into());
 }
 
+/// `o[key] = v` unless `o` has `key` already.
+#[inline(never)]
+fn or_put(o: &mut Map<String, Value>, key: &str, v: Value) {
+    if o.get(key).is_none() {
+        wire::put(o, key, v);
+    }
+}
+
 fn opt_js(v: JsValue) -> Option<JsValue> {
     (!v.is_undefined() && !v.is_null()).then_some(v)
 }
@@ -140,12 +148,8 @@ impl Rs {
         if let Value::Object(o) = &mut v {
             room_ids(o, room_id);
             wire::put(o, "type", "member".into());
-            if !o.contains_key("name") {
-                wire::put(o, "name", m.identity.as_str().into());
-            }
-            if !o.contains_key("inputSensitivity") {
-                wire::put(o, "inputSensitivity", 30.into());
-            }
+            or_put(o, "name", m.identity.as_str().into());
+            or_put(o, "inputSensitivity", 30.into());
             if let Some(u) = updated {
                 wire::put(o, "updated", camel_list(u));
             }
@@ -157,12 +161,8 @@ impl Rs {
         let mut v = camelize(&enc(room));
         if let Value::Object(o) = &mut v {
             room_ids(o, &room.id);
-            if !o.contains_key("displayName") {
-                wire::put(o, "displayName", room.name.as_str().into());
-            }
-            if !o.contains_key("layoutName") {
-                wire::put(o, "layoutName", "".into());
-            }
+            or_put(o, "displayName", room.name.as_str().into());
+            or_put(o, "layoutName", "".into());
             if let Some(u) = updated {
                 wire::put(o, "updated", camel_list(u));
             }

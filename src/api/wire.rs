@@ -468,7 +468,7 @@ pub enum RsArg {
     Arg,
     /// A field (key, type, required): its value, checked, under its wire key.
     Field(Key, Ty, bool),
-    /// A constant of [`CONSTS`] under a wire key (an absent optional field after it keeps
+    /// A constant of `CONSTS` under a wire key (an absent optional field after it keeps
     /// it: a default).
     Const(Key, u8),
     /// `raised: false` lowers the hand instead.

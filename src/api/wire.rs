@@ -1891,6 +1891,29 @@ mod tests {
         .unwrap();
         assert_eq!(r.params, json!({ "member_id": "m", "keys": ["foo"] }));
         assert!(rs("setMemberMeta", json!({ "memberId": "m" })).is_err());
+        // Argument 0 as `meta` is "an object" even when absent; a field is "required".
+        for (js, args, field, why) in [
+            ("setMeta", json!([]), "meta", "must be an object"),
+            ("updateMeta", json!([null]), "meta", "must be an object"),
+            (
+                "setMemberMeta",
+                json!({ "memberId": "m" }),
+                "meta",
+                "is required",
+            ),
+            ("deleteMeta", json!([]), "keys", "is required"),
+            (
+                "setPrioritizeHandraise",
+                json!("yes"),
+                "param",
+                "must be a boolean",
+            ),
+            ("setHideVideoMuted", json!([]), "value", "is required"),
+        ] {
+            let e = rs(js, args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{js}");
+            assert!(e.message.ends_with(why), "{js}: {}", e.message);
+        }
     }
 
     #[test]

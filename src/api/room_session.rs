@@ -44,7 +44,8 @@ pub(crate) struct Rs {
     audio_out: RefCell<Vec<String>>,
     /// Elements the autoplay policy blocked, by attachment key.
     elements: RefCell<VecMap<String, HtmlMediaElement>>,
-    devices: RefCell<Vec<(&'static str, JsValue)>>,
+    /// The device objects, in the order they were added.
+    devices: RefCell<js_sys::Array>,
     next_cid: Cell<u32>,
 }
 
@@ -74,10 +75,23 @@ fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
 #[inline(never)]
 fn egress_of(s: &convene_core::State, kind: u8) -> Vec<Value> {
     let mut out = Vec::new();
+    // Plain loops: `for_each` would instantiate a fold per kind.
     match kind {
-        0 => s.recordings.values().for_each(|v| out.push(enc(v))),
-        1 => s.playbacks.values().for_each(|v| out.push(enc(v))),
-        _ => s.rtmp_streams.values().for_each(|v| out.push(enc(v))),
+        0 => {
+            for v in s.recordings.values() {
+                out.push(enc(v));
+            }
+        }
+        1 => {
+            for v in s.playbacks.values() {
+                out.push(enc(v));
+            }
+        }
+        _ => {
+            for v in s.rtmp_streams.values() {
+                out.push(enc(v));
+            }
+        }
     }
     out
 }
@@ -92,6 +106,14 @@ fn room_ids(o: &mut Map<String, Value>, room_id: &str) {
     wire::put(o, "roomSessionId", room_id.into());
 }
 
+/// `o[key] = v` unless `o` has `key` already.
+#[inline(never)]
+fn or_put(o: &mut Map<String, Value>, key: &str, v: Value) {
+    if o.get(key).is_none() {
+        wire::put(o, key, v);
+    }
+}
+
 fn opt_js(v: JsValue) -> Option<JsValue> {
     (!v.is_undefined() && !v.is_null()).then_some(v)
 }
@@ -99,6 +121,11 @@ fn opt_js(v: JsValue) -> Option<JsValue> {
 impl Rs {
     fn state<R>(&self, f: impl FnOnce(&convene_core::State) -> R) -> R {
         self.handle.with_machine(|m| f(m.state()))
+    }
+
+    /// The local member's role (`None` before the join).
+    fn role(&self) -> Option<Role> {
+        self.state(|s| s.self_member.as_ref().map(|m| m.role))
     }
 
     fn self_id(&self) -> String {
@@ -121,12 +148,8 @@ impl Rs {
         if let Value::Object(o) = &mut v {
             room_ids(o, room_id);
             wire::put(o, "type", "member".into());
-            if !o.contains_key("name") {
-                wire::put(o, "name", m.identity.as_str().into());
-            }
-            if !o.contains_key("inputSensitivity") {
-                wire::put(o, "inputSensitivity", 30.into());
-            }
+            or_put(o, "name", m.identity.as_str().into());
+            or_put(o, "inputSensitivity", 30.into());
             if let Some(u) = updated {
                 wire::put(o, "updated", camel_list(u));
             }
@@ -138,12 +161,8 @@ impl Rs {
         let mut v = camelize(&enc(room));
         if let Value::Object(o) = &mut v {
             room_ids(o, &room.id);
-            if !o.contains_key("displayName") {
-                wire::put(o, "displayName", room.name.as_str().into());
-            }
-            if !o.contains_key("layoutName") {
-                wire::put(o, "layoutName", "".into());
-            }
+            or_put(o, "displayName", room.name.as_str().into());
+            or_put(o, "layoutName", "".into());
             if let Some(u) = updated {
                 wire::put(o, "updated", camel_list(u));
             }
@@ -408,7 +427,7 @@ impl Rs {
                 }
                 videos.push((member.to_owned(), key.to_owned(), rect));
             };
-            if s.local_tracks.contains_key(CAM) {
+            if s.local_tracks.get(CAM).is_some() {
                 add(s.self_id().unwrap_or_default(), CAM);
             }
             for m in s.members.values() {
@@ -574,21 +593,28 @@ impl Rs {
                 (s, Done::Joined)
             }
             M::Leave => (one(Step::Session(S::Leave)), Done::Left),
-            M::AddCamera => return self.device("camera", JsValue::FALSE, or_true(a.clone())),
-            M::AddMicrophone => {
-                return self.device("microphone", or_true(a.clone()), JsValue::FALSE)
-            }
-            M::AddDevice => {
-                if !a.is_object() {
-                    return Err(ApiError::invalid(
-                        "params",
-                        "must be an object {audio, video}",
-                    ));
-                }
-                return self.device("device", get(a, "audio"), get(a, "video"));
-            }
-            M::StartScreenShare | M::CreateScreenShareObject => {
-                return self.device("screen", JsValue::FALSE, or_true(get(a, "video")))
+            M::AddCamera
+            | M::AddMicrophone
+            | M::AddDevice
+            | M::StartScreenShare
+            | M::CreateScreenShareObject => {
+                // (kind, audio, video): a camera or microphone takes its constraints (`true`
+                // when absent), a device `{audio, video}`, a screen share `{video}`.
+                let (kind, audio, video) = match op {
+                    M::AddCamera => ("camera", JsValue::FALSE, or_true(a.clone())),
+                    M::AddMicrophone => ("microphone", or_true(a.clone()), JsValue::FALSE),
+                    M::AddDevice => {
+                        if !a.is_object() {
+                            return Err(ApiError::invalid(
+                                "params",
+                                "must be an object {audio, video}",
+                            ));
+                        }
+                        ("device", get(a, "audio"), get(a, "video"))
+                    }
+                    _ => ("screen", JsValue::FALSE, or_true(get(a, "video"))),
+                };
+                return self.device(kind, audio, video);
             }
             M::UpdateCamera | M::UpdateMicrophone => {
                 let mic = op == M::UpdateMicrophone;
@@ -683,11 +709,11 @@ impl Rs {
     /// Runs `steps` in order, stopping at the first error, then completes with `done`: the
     /// one state machine of every asynchronous method of the session, its devices and its
     /// recordings, playbacks and streams.
-    async fn exec(self: Rc<Self>, mut steps: Vec<Step>, done: Done) -> JsResult {
-        steps.reverse();
+    async fn exec(self: Rc<Self>, steps: Vec<Step>, done: Done) -> JsResult {
+        let mut steps = steps.into_iter();
         let mut track: Option<MediaStreamTrack> = None;
         let mut out: Result<Value, ApiError> = Ok(Value::Null);
-        while let Some(step) = steps.pop() {
+        while let Some(step) = steps.next() {
             let reply = match step {
                 Step::Session(s) => super::call::start(&self.handle, s),
                 Step::Acquire(source, c) => match common::acquire(source, &c).await {
@@ -730,15 +756,9 @@ impl Rs {
                     continue;
                 }
                 Step::Defaults(params) => {
-                    let member = self.state(|s| {
-                        s.self_member
-                            .as_ref()
-                            .is_some_and(|m| m.role == Role::Member)
-                    });
-                    if member {
-                        let mut more = self.default_steps(&params);
-                        more.reverse();
-                        steps.append(&mut more);
+                    if self.role() == Some(Role::Member) {
+                        // The last step of a join: the default steps follow it.
+                        steps = self.default_steps(&params).into_iter();
                     }
                     continue;
                 }
@@ -822,13 +842,12 @@ impl Rs {
                     stream,
                 }
                 .into();
-                self.devices.borrow_mut().push((kind, dev.clone()));
+                self.devices.borrow().push(&dev);
                 dev
             }
             (Done::DeviceGone(id), _) => {
-                self.devices
-                    .borrow_mut()
-                    .retain(|(_, d)| get(d, "id").as_string().as_deref() != Some(&id));
+                let rest = self.devices_where("id", &id.into(), false);
+                *self.devices.borrow_mut() = rest;
                 JsValue::UNDEFINED
             }
             (Done::Reply(reply, enable), Ok(v)) => self.reply(reply, enable, v),
@@ -907,6 +926,19 @@ impl Rs {
         any.then_some(s)
     }
 
+    /// The devices whose property `key` is (`eq`) or is not `val`, in order.
+    fn devices_where(&self, key: &str, val: &JsValue, eq: bool) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        let all = self.devices.borrow();
+        for i in 0..all.length() {
+            let d = all.get(i);
+            if (get(&d, key) == *val) == eq {
+                out.push(&d);
+            }
+        }
+        out
+    }
+
     fn track_setting(&self, cid: &str, label: bool) -> JsValue {
         match self.handle.local_track(cid) {
             Some(t) if label => t.label().into(),
@@ -938,7 +970,8 @@ enum Step {
     Speaker(String),
     /// Route the attached remote audio elements to an output device.
     Sink(String),
-    /// After a join: publish the default tracks (with these `join` params) if a member.
+    /// After a join: publish the default tracks (with these `join` params) if a member
+    /// (always the last step: the default steps replace the rest).
     Defaults(JsValue),
 }
 
@@ -1021,14 +1054,12 @@ impl Rs {
                     .map(|m| m.permissions.clone())
                     .unwrap_or_default()
             })),
-            M::InteractivityMode => {
-                let audience = self.state(|s| {
-                    s.self_member
-                        .as_ref()
-                        .is_some_and(|m| m.role == Role::Audience)
-                });
-                if audience { "audience" } else { "member" }.into()
+            M::InteractivityMode => if self.role() == Some(Role::Audience) {
+                "audience"
+            } else {
+                "member"
             }
+            .into(),
             M::PreviewUrl | M::LocalOverlay => JsValue::UNDEFINED,
             M::LocalStream => self.stream(false).into(),
             M::LocalAudioTrack => self.handle.local_track(MIC).into(),
@@ -1039,16 +1070,9 @@ impl Rs {
                 self.track_setting(if i < 2 { CAM } else { MIC }, i % 2 == 1)
             }
             M::RemoteStream => self.stream(true).into(),
-            M::DeviceList | M::ScreenShareList => {
-                let screens = op == M::ScreenShareList;
-                let out = js_sys::Array::new();
-                for (k, d) in self.devices.borrow().iter() {
-                    if (*k == "screen") == screens {
-                        out.push(d);
-                    }
-                }
-                out.into()
-            }
+            M::DeviceList | M::ScreenShareList => self
+                .devices_where("kind", &"screen".into(), op == M::ScreenShareList)
+                .into(),
             M::On | M::Once | M::Off | M::RemoveAllListeners => {
                 let code = match op {
                     M::On => 0,
@@ -1135,7 +1159,7 @@ impl RoomSession {
             tiles: RefCell::new(VecMap::new()),
             audio_out: RefCell::new(Vec::new()),
             elements: RefCell::new(VecMap::new()),
-            devices: RefCell::new(Vec::new()),
+            devices: RefCell::new(js_sys::Array::new()),
             next_cid: Cell::new(0),
         });
         let weak: Weak<Rs> = Rc::downgrade(&inner);

@@ -234,7 +234,7 @@ pub fn check_position(p: &str) -> Result<(), ApiError> {
         .strip_prefix("reserved-")
         .or_else(|| p.strip_prefix("standard-"));
     let numbered = n.is_some_and(|n| {
-        !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()) && n != "0"
+        !n.is_empty() && n.len() <= 4 && n.as_bytes().iter().all(u8::is_ascii_digit) && n != "0"
     });
     if numbered || matches!(p, "auto" | "off-canvas" | "playback" | "full-screen") {
         Ok(())
@@ -351,7 +351,7 @@ pub fn strings(l: Vec<String>) -> Value {
 // RoomSession
 // ---------------------------------------------------------------------------------------------
 
-/// How [`RsArg::Str`] checks a string.
+/// How a [`Ty::Str`] field checks its string.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Check {
     /// Any string.
@@ -362,6 +362,11 @@ pub enum Check {
     Layout,
     /// A layout position (see [`check_position`]).
     Position,
+    /// A `mediaAllowed` value, sent as what a promoted member may send (see
+    /// [`media_allowed`]).
+    Send,
+    /// A `mediaAllowed` value, sent as what a demoted member may receive.
+    Recv,
 }
 
 /// An argument's JS key with the wire key it becomes, as an index of `KEYS` (a spec
@@ -402,10 +407,28 @@ pub enum Key {
     MaxUsers,
     /// `param` (`enable`).
     Param,
+    /// `params` (the name of an options object in errors).
+    Params,
+    /// `config` (the name of a config object in errors).
+    Config,
+    /// `options` (the name of a data track's options in errors).
+    Options,
+    /// `ordered` (`ordered`).
+    Ordered,
+    /// `maxPacketLifeTime` (`maxPacketLifeTime`).
+    MaxPacketLifeTime,
+    /// `maxRetransmits` (`maxRetransmits`).
+    MaxRetransmits,
+    /// `meta` (`meta`).
+    Meta,
+    /// `positions` (`positions`).
+    Positions,
+    /// `mediaAllowed` (`media_allowed`).
+    MediaAllowed,
 }
 
 /// The (JS key, wire key) of each [`Key`].
-const KEYS: [(&str, &str); 17] = [
+const KEYS: [(&str, &str); 26] = [
     ("memberId", "member_id"),
     ("name", "name"),
     ("position", "position"),
@@ -423,47 +446,64 @@ const KEYS: [(&str, &str); 17] = [
     ("seekPosition", "seek_position_ms"),
     ("maxUsers", "max_members"),
     ("param", "enable"),
+    ("params", ""),
+    ("config", ""),
+    ("options", ""),
+    ("ordered", "ordered"),
+    ("maxPacketLifeTime", "maxPacketLifeTime"),
+    ("maxRetransmits", "maxRetransmits"),
+    ("meta", "meta"),
+    ("positions", "positions"),
+    ("mediaAllowed", "media_allowed"),
 ];
 
 /// One part of a RoomSession request's params, read in order by [`room_session_at`]: the
 /// arguments of a method are data (a list of these), not code.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RsArg {
-    /// The params object (argument 0), required when `true`.
-    Obj(bool),
-    /// The `config` object (argument 0), required.
-    Config,
-    /// A string (key, required, check); a required one must not be empty.
-    Str(Key, bool, Check),
-    /// An optional boolean.
-    Bool(Key),
-    /// A list of non-empty strings (key, required).
-    List(Key, bool),
-    /// `meta`, an object (required when `true`).
-    Meta(bool),
-    /// A number rounded into a range of `RANGES` (key, range index, required).
-    Num(Key, u8, bool),
-    /// `positions` (required when `true`): `{memberId | "self": position}`.
-    Positions(bool),
-    /// `mediaAllowed` as `media_allowed`, for a promote (`true`) or a demote.
-    Media(bool),
+    /// The object of argument 0 (its name in errors, required when `true`): where the next
+    /// fields are read.
+    Obj(Key, bool),
+    /// The next field is argument 0 itself rather than a key of the object.
+    Arg,
+    /// A field (key, type, required): its value, checked, under its wire key.
+    Field(Key, Ty, bool),
+    /// A constant of `CONSTS` under a wire key (an absent optional field after it keeps
+    /// it: a default).
+    Const(Key, u8),
     /// `raised: false` lowers the hand instead.
     Hand,
-    /// Argument 0 as a boolean (its name and wire key, required; `true` when absent).
-    ArgBool(Key, bool),
-    /// Argument 0, an object, as `meta`.
-    ArgMeta,
-    /// Argument 0, a list of strings, as `keys`.
-    ArgKeys,
-    /// `member_id: "all"`.
-    AllMembers,
-    /// `value: false`.
-    ValueFalse,
 }
 
-/// The ranges of [`RsArg::Num`]: volumes, the input sensitivity, a media position (ms) and a
-/// call's user limit.
-const RANGES: [(i64, i64); 4] = [(-50, 50), (0, 100), (0, i64::MAX / 2), (1, 100_000)];
+/// The type of an [`RsArg::Field`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ty {
+    /// A string, checked; a required one must not be empty.
+    Str(Check),
+    /// A boolean.
+    Bool,
+    /// A list of non-empty strings.
+    List,
+    /// An object (application data).
+    Meta,
+    /// A number rounded into a range of `RANGES` (by index).
+    Num(u8),
+    /// `{memberId | "self": position}` (see [`positions`]).
+    Positions,
+}
+
+/// The values of [`RsArg::Const`]: `"all"`, `false`, `true`.
+const CONSTS: [fn() -> Value; 3] = [|| "all".into(), || false.into(), || true.into()];
+
+/// The ranges of [`Ty::Num`]: volumes, the input sensitivity, a media position (ms), a
+/// call's user limit and a data channel's retransmission limits.
+const RANGES: [(i64, i64); 5] = [
+    (-50, 50),
+    (0, 100),
+    (0, i64::MAX / 2),
+    (1, 100_000),
+    (0, 65535),
+];
 /// The [`RANGES`] index of a volume (-50 to 50 dB).
 const VOLUME_DB: u8 = 0;
 /// The [`RANGES`] index of a percentage (0 to 100).
@@ -472,6 +512,8 @@ const PERCENT: u8 = 1;
 const MILLIS: u8 = 2;
 /// The [`RANGES`] index of a call's `maxUsers`.
 const USERS: u8 = 3;
+/// The [`RANGES`] index of a data channel's retransmission limit (a `u16`).
+const U16: u8 = 4;
 
 /// The egress kinds, by the index [`RsReply::Egress`] and [`RsReply::List`] give.
 pub const EGRESS_KINDS: [&str; 3] = ["recording", "playback", "stream"];
@@ -528,15 +570,24 @@ use Check as C;
 use Key as K;
 use RsArg as A;
 use RsReply as R;
+use Ty as T;
 
-const MEMBER_ID: RsArg = A::Str(K::MemberId, false, C::Id);
-const REQ_MEMBER_ID: RsArg = A::Str(K::MemberId, true, C::Id);
-const MEMBER: &[RsArg] = &[A::Obj(false), MEMBER_ID];
+const MEMBER_ID: RsArg = A::Field(K::MemberId, T::Str(C::Id), false);
+const REQ_MEMBER_ID: RsArg = A::Field(K::MemberId, T::Str(C::Id), true);
+const MEMBER: &[RsArg] = &[A::Obj(K::Params, false), MEMBER_ID];
 const EMPTY: &[RsArg] = &[];
-const VOLUME: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Num(K::Volume, VOLUME_DB, true)];
-const META: &[RsArg] = &[A::ArgMeta];
-const MEMBER_META: &[RsArg] = &[A::Obj(true), MEMBER_ID, A::Meta(true)];
-const URL: RsArg = A::Str(K::Url, true, C::Any);
+const VOLUME: &[RsArg] = &[
+    A::Obj(K::Params, true),
+    MEMBER_ID,
+    A::Field(K::Volume, T::Num(VOLUME_DB), true),
+];
+const META: &[RsArg] = &[A::Arg, A::Field(K::Meta, T::Meta, true)];
+const MEMBER_META: &[RsArg] = &[
+    A::Obj(K::Params, true),
+    MEMBER_ID,
+    A::Field(K::Meta, T::Meta, true),
+];
+const URL: RsArg = A::Field(K::Url, T::Str(C::Any), true);
 
 /// Every RoomSession method that is a plain request: JS name, OVSP method, how its arguments
 /// are read and what its reply becomes. Device, media and egress-object methods are handled
@@ -552,13 +603,13 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "removeMember",
         "member.remove",
-        &[A::Obj(true), REQ_MEMBER_ID],
+        &[A::Obj(K::Params, true), REQ_MEMBER_ID],
         R::Nothing
     ),
     rq!(
         "removeAllMembers",
         "member.remove",
-        &[A::AllMembers],
+        &[A::Const(K::MemberId, 0)],
         R::Nothing
     ),
     rq!("lock", "room.lock", EMPTY, R::Nothing),
@@ -567,44 +618,52 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "promote",
         "member.promote",
         &[
-            A::Obj(true),
+            A::Obj(K::Params, true),
             REQ_MEMBER_ID,
-            A::List(K::Permissions, false),
-            A::Media(true),
-            A::Bool(K::JoinAudioMuted),
-            A::Bool(K::JoinVideoMuted),
-            A::Meta(false),
+            A::Field(K::Permissions, T::List, false),
+            A::Field(K::MediaAllowed, T::Str(C::Send), false),
+            A::Field(K::JoinAudioMuted, T::Bool, false),
+            A::Field(K::JoinVideoMuted, T::Bool, false),
+            A::Field(K::Meta, T::Meta, false),
         ],
         R::Nothing
     ),
     rq!(
         "demote",
         "member.demote",
-        &[A::Obj(true), REQ_MEMBER_ID, A::Media(false)],
+        &[
+            A::Obj(K::Params, true),
+            REQ_MEMBER_ID,
+            A::Field(K::MediaAllowed, T::Str(C::Recv), false)
+        ],
         R::Nothing
     ),
     rq!(
         "setRaisedHand",
         "member.raise_hand",
-        &[A::Obj(false), MEMBER_ID, A::Hand],
+        &[A::Obj(K::Params, false), MEMBER_ID, A::Hand],
         R::Nothing
     ),
     rq!(
         "setPrioritizeHandraise",
         "room.set_prioritize_handraise",
-        &[A::ArgBool(K::Param, false)],
+        &[
+            A::Const(K::Param, 2),
+            A::Arg,
+            A::Field(K::Param, T::Bool, false)
+        ],
         R::Enable
     ),
     rq!(
         "setHideVideoMuted",
         "room.set_hide_video_muted",
-        &[A::ArgBool(K::Value, true)],
+        &[A::Arg, A::Field(K::Value, T::Bool, true)],
         R::Nothing
     ),
     rq!(
         "showVideoMuted",
         "room.set_hide_video_muted",
-        &[A::ValueFalse],
+        &[A::Const(K::Value, 1)],
         R::Nothing
     ),
     rq!(
@@ -634,13 +693,22 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "setInputSensitivity",
         "member.set_input_sensitivity",
-        &[A::Obj(true), MEMBER_ID, A::Num(K::Value, PERCENT, true)],
+        &[
+            A::Obj(K::Params, true),
+            MEMBER_ID,
+            A::Field(K::Value, T::Num(PERCENT), true)
+        ],
         R::Nothing
     ),
     rq!("getMeta", "room.get_meta", EMPTY, R::Meta),
     rq!("setMeta", "room.set_meta", META, R::Nothing),
     rq!("updateMeta", "room.update_meta", META, R::Nothing),
-    rq!("deleteMeta", "room.delete_meta", &[A::ArgKeys], R::Nothing),
+    rq!(
+        "deleteMeta",
+        "room.delete_meta",
+        &[A::Arg, A::Field(K::Keys, T::List, true)],
+        R::Nothing
+    ),
     rq!("getMemberMeta", "member.get_meta", MEMBER, R::Meta),
     rq!("setMemberMeta", "member.set_meta", MEMBER_META, R::Nothing),
     rq!(
@@ -652,7 +720,11 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "deleteMemberMeta",
         "member.delete_meta",
-        &[A::Obj(true), MEMBER_ID, A::List(K::Keys, true)],
+        &[
+            A::Obj(K::Params, true),
+            MEMBER_ID,
+            A::Field(K::Keys, T::List, true)
+        ],
         R::Nothing
     ),
     rq!("getLayouts", "layout.list", EMPTY, R::Layouts),
@@ -660,25 +732,28 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "setLayout",
         "layout.set",
         &[
-            A::Obj(true),
-            A::Str(K::Name, true, C::Layout),
-            A::Positions(false)
+            A::Obj(K::Params, true),
+            A::Field(K::Name, T::Str(C::Layout), true),
+            A::Field(K::Positions, T::Positions, false)
         ],
         R::Nothing
     ),
     rq!(
         "setPositions",
         "layout.set_positions",
-        &[A::Obj(true), A::Positions(true)],
+        &[
+            A::Obj(K::Params, true),
+            A::Field(K::Positions, T::Positions, true)
+        ],
         R::Nothing
     ),
     rq!(
         "setMemberPosition",
         "member.set_position",
         &[
-            A::Obj(true),
+            A::Obj(K::Params, true),
             MEMBER_ID,
-            A::Str(K::Position, true, C::Position)
+            A::Field(K::Position, T::Str(C::Position), true)
         ],
         R::Nothing
     ),
@@ -688,12 +763,12 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
         "play",
         "playback.start",
         &[
-            A::Obj(true),
+            A::Obj(K::Params, true),
             URL,
-            A::Num(K::Volume, VOLUME_DB, false),
-            A::Num(K::SeekPosition, MILLIS, false),
-            A::Str(K::Layout, false, C::Layout),
-            A::Positions(false),
+            A::Field(K::Volume, T::Num(VOLUME_DB), false),
+            A::Field(K::SeekPosition, T::Num(MILLIS), false),
+            A::Field(K::Layout, T::Str(C::Layout), false),
+            A::Field(K::Positions, T::Positions, false),
         ],
         R::Egress(1)
     ),
@@ -701,7 +776,7 @@ pub const ROOM_SESSION_REQUESTS: &[RsReq] = &[
     rq!(
         "startStream",
         "stream.start",
-        &[A::Obj(true), URL],
+        &[A::Obj(K::Params, true), URL],
         R::Egress(2)
     ),
     rq!("getStreams", "stream.list", EMPTY, R::List(2)),
@@ -737,62 +812,20 @@ fn build(
 ) -> Result<Req, ApiError> {
     let mut m = Map::new();
     let mut o = None;
+    let mut arg = false;
     for f in spec {
-        // (name in errors, wire key, value, required)
-        let (name, key, v, req): (&str, &str, Option<Value>, bool) = match *f {
-            A::Obj(req) => {
-                o = params_obj(args, 0, "params", req)?;
+        let (k, ty, req) = match *f {
+            A::Obj(k, req) => {
+                o = params_obj(args, 0, KEYS[k as usize].0, req)?;
                 continue;
             }
-            A::Config => {
-                o = params_obj(args, 0, "config", true)?;
+            A::Arg => {
+                arg = true;
                 continue;
             }
-            A::Str(k, req, check) => {
-                let (js, w) = KEYS[k as usize];
-                let s = opt_str(o, js)?;
-                if let Some(s) = &s {
-                    if req && s.is_empty() {
-                        return Err(ApiError::invalid(js, "must not be empty"));
-                    }
-                    match check {
-                        C::Any => {}
-                        C::Id => check_id(s, js)?,
-                        C::Layout => check_layout(s)?,
-                        C::Position => check_position(s)?,
-                    }
-                }
-                (js, w, s.map(Value::String), req)
-            }
-            A::Bool(k) => {
-                let (js, w) = KEYS[k as usize];
-                (js, w, opt_bool(o, js)?.map(Value::Bool), false)
-            }
-            A::List(k, req) => {
-                let k = KEYS[k as usize].0;
-                let v = match field(o, k) {
-                    Some(v) => Some(strings(str_list(v, k)?)),
-                    None => None,
-                };
-                (k, k, v, req)
-            }
-            A::Meta(req) => ("meta", "meta", opt_meta(o, "meta")?, req),
-            A::Num(k, range, req) => {
-                let (js, w) = KEYS[k as usize];
-                let (lo, hi) = RANGES[range as usize];
-                let v = match field(o, js) {
-                    Some(v) => Some(Value::from(number_in(v, js, lo, hi)?)),
-                    None => None,
-                };
-                (js, w, v, req)
-            }
-            A::Positions(req) => {
-                let p = positions(field(o, "positions"), self_id)?;
-                ("positions", "positions", p, req)
-            }
-            A::Media(send) => {
-                let v = media_allowed(opt_str(o, "mediaAllowed")?, send)?;
-                ("mediaAllowed", "media_allowed", v, false)
+            A::Const(k, c) => {
+                put(&mut m, KEYS[k as usize].1, CONSTS[c as usize]());
+                continue;
             }
             A::Hand => {
                 if !opt_bool(o, "raised")?.unwrap_or(true) {
@@ -800,28 +833,65 @@ fn build(
                 }
                 continue;
             }
-            A::ArgBool(k, req) => {
-                let (name, w) = KEYS[k as usize];
-                let b = arg_bool(args, 0, name)?;
-                let v = if req { b } else { Some(b.unwrap_or(true)) };
-                (name, w, v.map(Value::Bool), req)
-            }
-            A::ArgMeta => match args.first() {
-                Some(v @ Value::Object(_)) => ("meta", "meta", Some(v.clone()), true),
-                _ => return Err(ApiError::invalid("meta", "must be an object")),
-            },
-            A::ArgKeys => {
-                let keys = strings(arg_str_list(args, 0, "keys", false)?);
-                ("keys", "keys", Some(keys), true)
-            }
-            A::AllMembers => ("", "member_id", Some("all".into()), true),
-            A::ValueFalse => ("", "value", Some(false.into()), true),
+            A::Field(k, ty, req) => (k, ty, req),
         };
-        match v {
-            Some(v) => put(&mut m, key, v),
-            None if req => return Err(ApiError::invalid(name, "is required")),
-            None => {}
-        }
+        let (js, w) = KEYS[k as usize];
+        let arg = std::mem::take(&mut arg);
+        let v = if arg {
+            args.first().filter(|v| !v.is_null())
+        } else {
+            field(o, js)
+        };
+        let bad = |why| Err(ApiError::invalid(js, why));
+        let v = match (ty, v) {
+            (_, None) if req => {
+                // Argument 0 as `meta` (`setMeta`) is "an object" even when absent.
+                return bad(if arg && ty == T::Meta {
+                    "must be an object"
+                } else {
+                    "is required"
+                });
+            }
+            (_, None) => continue,
+            (T::Str(check), Some(v)) => {
+                let Value::String(s) = v else {
+                    return bad("must be a string");
+                };
+                if req && s.is_empty() {
+                    return bad("must not be empty");
+                }
+                match check {
+                    C::Any => {}
+                    C::Id => check_id(s, js)?,
+                    C::Layout => check_layout(s)?,
+                    C::Position => check_position(s)?,
+                    C::Send | C::Recv => {
+                        let send = check == C::Send;
+                        let Some(v) = media_allowed(Some(s.clone()), send)? else {
+                            continue;
+                        };
+                        put(&mut m, w, v);
+                        continue;
+                    }
+                }
+                v.clone()
+            }
+            (T::Bool, Some(v @ Value::Bool(_))) | (T::Meta, Some(v @ Value::Object(_))) => {
+                v.clone()
+            }
+            (T::Bool, Some(_)) => return bad("must be a boolean"),
+            (T::Meta, Some(_)) => return bad("must be an object"),
+            (T::List, Some(v)) => strings(str_list(v, js)?),
+            (T::Num(range), Some(v)) => {
+                let (lo, hi) = RANGES[range as usize];
+                Value::from(number_in(v, js, lo, hi)?)
+            }
+            (T::Positions, v) => match positions(v, self_id)? {
+                Some(p) => p,
+                None => continue,
+            },
+        };
+        put(&mut m, w, v);
     }
     Ok(Req::new(method, Value::Object(m)))
 }
@@ -1235,11 +1305,11 @@ pub fn call_configure(args: &[Value]) -> Result<Req, ApiError> {
     build(
         "room.configure",
         &[
-            A::Config,
-            A::Num(K::MaxUsers, USERS, false),
-            A::Bool(K::HideVideoMuted),
-            A::Bool(K::PrioritizeHandraise),
-            A::Str(K::DefaultLayout, false, C::Layout),
+            A::Obj(K::Config, true),
+            A::Field(K::MaxUsers, T::Num(USERS), false),
+            A::Field(K::HideVideoMuted, T::Bool, false),
+            A::Field(K::PrioritizeHandraise, T::Bool, false),
+            A::Field(K::DefaultLayout, T::Str(C::Layout), false),
         ],
         args,
         "",
@@ -1418,9 +1488,13 @@ pub fn ice_servers(v: &Value) -> Result<Vec<ovsp::methods::IceServer>, ApiError>
                 ))
             }
         };
-        let strings = |_| ApiError::invalid(F, "username and credential must be strings");
-        let username = opt_str(o, "username").map_err(strings)?;
-        let credential = opt_str(o, "credential").map_err(strings)?;
+        let (Ok(username), Ok(credential)) = (opt_str(o, "username"), opt_str(o, "credential"))
+        else {
+            return Err(ApiError::invalid(
+                F,
+                "username and credential must be strings",
+            ));
+        };
         for u in &urls {
             // The scheme (up to the first `:`) is `stun`, `turn`, or either with an `s`: the
             // first four bytes, then an optional `s`, then the `:` or the end.
@@ -1496,19 +1570,28 @@ impl DataTrackOptions {
     }
 }
 
-/// Validates data track options (`undefined`/`null` gives the defaults).
+/// Validates data track options (`undefined`/`null` gives the defaults): a spec of the
+/// argument interpreter, then the rules it does not know.
 pub fn data_track_options(v: &Value) -> Result<DataTrackOptions, ApiError> {
-    let o = params_obj(std::slice::from_ref(v), 0, "options", false)?;
-    let limit = |key: &str| -> Result<Option<u16>, ApiError> {
-        field(o, key)
-            .map(|v| number_in(v, key, 0, 65535).map(|n| n as u16))
-            .transpose()
-    };
+    let r = build(
+        "",
+        &[
+            A::Obj(K::Options, false),
+            A::Field(K::Name, T::Str(C::Any), false),
+            A::Field(K::Ordered, T::Bool, false),
+            A::Field(K::MaxPacketLifeTime, T::Num(U16), false),
+            A::Field(K::MaxRetransmits, T::Num(U16), false),
+        ],
+        std::slice::from_ref(v),
+        "",
+    )?;
+    let p = &r.params;
+    let limit = |k: &str| p.get(k).and_then(Value::as_i64).map(|n| n as u16);
     let opts = DataTrackOptions {
-        name: opt_str(o, "name")?,
-        ordered: opt_bool(o, "ordered")?.unwrap_or(true),
-        max_packet_life_time: limit("maxPacketLifeTime")?,
-        max_retransmits: limit("maxRetransmits")?,
+        name: p.get("name").and_then(Value::as_str).map(str::to_owned),
+        ordered: p.get("ordered").and_then(Value::as_bool).unwrap_or(true),
+        max_packet_life_time: limit("maxPacketLifeTime"),
+        max_retransmits: limit("maxRetransmits"),
     };
     if opts.max_packet_life_time.is_some() && opts.max_retransmits.is_some() {
         return Err(ApiError::invalid(
@@ -1655,6 +1738,15 @@ mod tests {
             (SeekPosition, "seekPosition"),
             (MaxUsers, "maxUsers"),
             (Param, "param"),
+            (Params, "params"),
+            (Config, "config"),
+            (Options, "options"),
+            (Ordered, "ordered"),
+            (MaxPacketLifeTime, "maxPacketLifeTime"),
+            (MaxRetransmits, "maxRetransmits"),
+            (Meta, "meta"),
+            (Positions, "positions"),
+            (MediaAllowed, "mediaAllowed"),
         ];
         assert_eq!(keys.len(), KEYS.len());
         for (k, js) in keys {
@@ -1799,6 +1891,29 @@ mod tests {
         .unwrap();
         assert_eq!(r.params, json!({ "member_id": "m", "keys": ["foo"] }));
         assert!(rs("setMemberMeta", json!({ "memberId": "m" })).is_err());
+        // Argument 0 as `meta` is "an object" even when absent; a field is "required".
+        for (js, args, field, why) in [
+            ("setMeta", json!([]), "meta", "must be an object"),
+            ("updateMeta", json!([null]), "meta", "must be an object"),
+            (
+                "setMemberMeta",
+                json!({ "memberId": "m" }),
+                "meta",
+                "is required",
+            ),
+            ("deleteMeta", json!([]), "keys", "is required"),
+            (
+                "setPrioritizeHandraise",
+                json!("yes"),
+                "param",
+                "must be a boolean",
+            ),
+            ("setHideVideoMuted", json!([]), "value", "is required"),
+        ] {
+            let e = rs(js, args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{js}");
+            assert!(e.message.ends_with(why), "{js}: {}", e.message);
+        }
     }
 
     #[test]
@@ -1934,6 +2049,24 @@ mod tests {
             json!({ "stream_id": "st_1" })
         );
         assert!(egress("recording", "r", "seek", &[]).is_err());
+        let r = egress("playback", "pb_1", "rewind", &[]).unwrap();
+        assert_eq!(r.params["delta_ms"], json!(-5000));
+        let r = egress("playback", "pb_1", "seek", &[json!(1500.4)]).unwrap();
+        assert_eq!(
+            r,
+            Req::new(
+                "playback.seek",
+                json!({ "playback_id": "pb_1", "position_ms": 1500 })
+            )
+        );
+        for (js, args, field) in [
+            ("seek", vec![], "timecode"),
+            ("setVolume", vec![Value::Null], "volume"),
+            ("forward", vec![json!(-1)], "offset"),
+        ] {
+            let e = egress("playback", "pb_1", js, &args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{js}");
+        }
     }
 
     #[test]
@@ -2019,6 +2152,59 @@ mod tests {
         );
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("screen"), json!(true)]).is_err());
         assert!(call_mute_user("mem_b", &[json!("bob"), json!("audio")]).is_err());
+        for (args, field, why) in [
+            (json!(["bob"]), "kind", "is required"),
+            (json!(["bob", ""]), "kind", "must not be empty"),
+            (json!(["bob", 3]), "kind", "must be a string"),
+            (json!(["bob", "audio", null]), "newState", "is required"),
+            (
+                json!(["bob", "audio", "yes"]),
+                "newState",
+                "must be a boolean",
+            ),
+            (
+                json!(["bob", "audio", true, 3]),
+                "reason",
+                "must be a string",
+            ),
+            (
+                json!(["bob", "data", false, "r"]),
+                "kind",
+                "must be \"audio\" or \"video\"",
+            ),
+        ] {
+            let Value::Array(args) = args else {
+                unreachable!()
+            };
+            let e = call_mute_user("mem_b", &args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{args:?}");
+            assert!(e.message.ends_with(why), "{args:?}: {}", e.message);
+        }
+        assert_eq!(
+            call_mute_user(
+                "mem_b",
+                &[json!("bob"), json!("audio"), json!(false), json!("r")]
+            )
+            .unwrap()
+            .method,
+            "member.audio_unmute"
+        );
+        for (args, why) in [
+            (json!([]), "is required"),
+            (json!(["bob"]), "must be a list of strings"),
+            (json!([["bob", ""]]), "must be a list of non-empty strings"),
+        ] {
+            let Value::Array(args) = args else {
+                unreachable!()
+            };
+            let e = call_users(1, &args).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("users"), "{args:?}");
+            assert!(e.message.ends_with(why), "{args:?}: {}", e.message);
+        }
+        assert_eq!(
+            call_users(1, &[json!(["bob"])]).unwrap(),
+            Req::new("room.acl.update", json!({ "remove": ["bob"] }))
+        );
     }
 
     #[test]

@@ -604,7 +604,7 @@ const TRACK: u8 = 3;
 /// A local publication, filed under its local track's id (cid); its `local` is the track.
 const LOCAL_PUB: u8 = 4;
 
-type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
+type Dispatch = Closure<dyn Fn(u32, u32, JsValue, JsValue) -> JsValue>;
 
 pub(super) struct Inner {
     handle: SessionHandle,
@@ -1526,11 +1526,11 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
             }
         });
         let w = weak.clone();
-        let dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
-            let (Some(inner), Some(op), Some(id)) = (w.upgrade(), op.as_f64(), id.as_f64()) else {
+        let dispatch = Closure::new(move |op: u32, id: u32, a: JsValue, b: JsValue| {
+            let Some(inner) = w.upgrade() else {
                 return JsValue::UNDEFINED;
             };
-            inner.dispatch(op as u32, id as u32, a, b)
+            inner.dispatch(op, id, a, b)
         });
         Inner {
             handle,

@@ -1479,8 +1479,9 @@ impl VideoRoom {
 impl VideoRoom {
     /// The member of [`crate::api::wire::VIDEO_ROOM_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
-        Ok(match i {
+    /// An error is returned, not thrown (the package's JS throws what is an `Error`).
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> JsValue {
+        match i {
             0 => self.sid(),
             1 => self.name(),
             2 => self.state(),
@@ -1493,14 +1494,11 @@ impl VideoRoom {
                 JsValue::UNDEFINED
             }
             8 => self.get_stats().into(),
-            _ => {
-                self.inner
-                    .listeners
-                    .listen(i.wrapping_sub(9), a, b)
-                    .map_err(|e| e.to_js())?;
-                JsValue::UNDEFINED
-            }
-        })
+            _ => match self.inner.listeners.listen(i.wrapping_sub(9), a, b) {
+                Err(e) => e.to_js(),
+                _ => JsValue::UNDEFINED,
+            },
+        }
     }
 }
 

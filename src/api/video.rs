@@ -327,7 +327,16 @@ fn wrap_local(inner: Rc<LocalInner>) -> JsValue {
 impl LocalTrack {
     /// The member of [`crate::api::wire::LOCAL_TRACK_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
+    /// An error is returned, not thrown (the package's JS throws what is an `Error`, and the
+    /// string an attach without a document throws).
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> JsValue {
+        self.call(i, a, b).unwrap_or_else(|e| e)
+    }
+}
+
+impl LocalTrack {
+    /// The body of [`LocalTrack::_c`].
+    fn call(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
         let v = |b: bool| JsValue::from(b);
         Ok(match i {
             // The id, the name, the kind (`audio`, `video` or `data`).

@@ -1238,9 +1238,7 @@ impl Inner {
     /// Emits the named events of `ce` on each object.
     fn emit_all(self: &Rc<Self>, ce: &CoreEvent) {
         let switched = match ce {
-            CoreEvent::TrackSwitched { track_id, .. } => self
-                .handle
-                .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.member_id.clone())),
+            CoreEvent::TrackSwitched { track_id, .. } => self.track_of(track_id),
             _ => None,
         };
         let (member, track_id): (Option<&str>, Option<&str>) = match ce {
@@ -1256,7 +1254,9 @@ impl Inner {
                 (Some(&t.member_id), Some(&t.id))
             }
             CoreEvent::DominantSpeakerChanged { member_id } => (member_id.as_deref(), None),
-            CoreEvent::TrackSwitched { track_id, .. } => (switched.as_deref(), Some(track_id)),
+            CoreEvent::TrackSwitched { track_id, .. } => {
+                (switched.as_ref().map(|t| &*t.member_id), Some(track_id))
+            }
             CoreEvent::MediaChanged {
                 track_id,
                 member_id,

@@ -28,7 +28,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
 use super::call::{fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then};
-use super::common::{self, get, invoke, obj, reject, set, Listeners};
+use super::common::{self, get, invoke, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
 use crate::web::media::Source;
@@ -192,21 +192,6 @@ impl LocalTrack {
             .as_ref()
             .is_none_or(|t| t.enabled())
     }
-    /// Video dimensions.
-    fn dimensions(&self) -> JsValue {
-        let s: JsValue = self
-            .inner
-            .track
-            .borrow()
-            .as_ref()
-            .map_or(JsValue::UNDEFINED, |t| t.get_settings().into());
-        let o = obj();
-        for k in ["width", "height"] {
-            let v = get(&s, k);
-            set(&o, k, &if v.is_undefined() { JsValue::NULL } else { v });
-        }
-        o
-    }
     /// Data tracks: the retransmission time limit in ms (`time`) or count limit, or `null`.
     fn limit(&self, time: bool) -> JsValue {
         let d = &self.inner.data;
@@ -351,7 +336,7 @@ impl LocalTrack {
             5 => v(self.is_enabled()),
             6 => v(!self.inner.stopped.get()),
             7 => v(self.inner.stopped.get()),
-            8 => self.dimensions(),
+            // 8, `dimensions`, is read by the package's JS from the track's settings.
             9 => v(self.inner.data.ordered),
             10 => v(self.inner.data.reliable()),
             11 | 12 => self.limit(i == 11),

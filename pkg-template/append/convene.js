@@ -25,5 +25,10 @@ Room.prototype.on = function (e, f) { const x = this._c(1, e, f); if (x) throw x
 Call.prototype.on = function (e, f) { const x = this._c(14, e, f); if (x) throw x };
 api(LocalTrack, ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners");
 api(VideoRoom, ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners");
+// LocalTrack's `dimensions`: the width and height of its track's settings (each null if unknown).
+Object.defineProperty(LocalTrack.prototype, "dimensions", { get() { const t = this.mediaStreamTrack, s = t ? t.getSettings() : {}, n = (v) => v === undefined ? null : v; return { width: n(s.width), height: n(s.height) } }, configurable: true });
+// The `_c` of LocalTrack and VideoRoom return an error instead of throwing it: it is thrown here
+// (and the string LocalTrack's attach, index 17, fails with where there is no document).
+for (const C of [LocalTrack, VideoRoom]) { const c = C.prototype._c; C.prototype._c = function (i, a, b) { const x = c.call(this, i, a, b); if (x instanceof Error || i == 17 && typeof x == "string") throw x; return x } }
 // `new LocalDataTrack(options)` is createLocalDataTrack (a plain function returns its object).
 export { createLocalDataTrack as LocalDataTrack };

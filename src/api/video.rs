@@ -28,7 +28,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
 
 use super::call::{fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then};
-use super::common::{self, get, invoke, obj, reject, set, Listeners};
+use super::common::{self, get, invoke, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
 use crate::web::media::Source;
@@ -192,21 +192,6 @@ impl LocalTrack {
             .as_ref()
             .is_none_or(|t| t.enabled())
     }
-    /// Video dimensions.
-    fn dimensions(&self) -> JsValue {
-        let s: JsValue = self
-            .inner
-            .track
-            .borrow()
-            .as_ref()
-            .map_or(JsValue::UNDEFINED, |t| t.get_settings().into());
-        let o = obj();
-        for k in ["width", "height"] {
-            let v = get(&s, k);
-            set(&o, k, &if v.is_undefined() { JsValue::NULL } else { v });
-        }
-        o
-    }
     /// Data tracks: the retransmission time limit in ms (`time`) or count limit, or `null`.
     fn limit(&self, time: bool) -> JsValue {
         let d = &self.inner.data;
@@ -327,7 +312,16 @@ fn wrap_local(inner: Rc<LocalInner>) -> JsValue {
 impl LocalTrack {
     /// The member of [`crate::api::wire::LOCAL_TRACK_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
+    /// An error is returned, not thrown (the package's JS throws what is an `Error`, and the
+    /// string an attach without a document throws).
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> JsValue {
+        self.call(i, a, b).unwrap_or_else(|e| e)
+    }
+}
+
+impl LocalTrack {
+    /// The body of [`LocalTrack::_c`].
+    fn call(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
         let v = |b: bool| JsValue::from(b);
         Ok(match i {
             // The id, the name, the kind (`audio`, `video` or `data`).
@@ -342,7 +336,7 @@ impl LocalTrack {
             5 => v(self.is_enabled()),
             6 => v(!self.inner.stopped.get()),
             7 => v(self.inner.stopped.get()),
-            8 => self.dimensions(),
+            // 8, `dimensions`, is read by the package's JS from the track's settings.
             9 => v(self.inner.data.ordered),
             10 => v(self.inner.data.reliable()),
             11 | 12 => self.limit(i == 11),
@@ -604,7 +598,7 @@ const TRACK: u8 = 3;
 /// A local publication, filed under its local track's id (cid); its `local` is the track.
 const LOCAL_PUB: u8 = 4;
 
-type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> JsValue>;
+type Dispatch = Closure<dyn Fn(u32, u32, JsValue, JsValue) -> JsValue>;
 
 pub(super) struct Inner {
     handle: SessionHandle,
@@ -1229,9 +1223,7 @@ impl Inner {
     /// Emits the named events of `ce` on each object.
     fn emit_all(self: &Rc<Self>, ce: &CoreEvent) {
         let switched = match ce {
-            CoreEvent::TrackSwitched { track_id, .. } => self
-                .handle
-                .with_machine(|m| m.state().track(track_id).map(|(t, _)| t.member_id.clone())),
+            CoreEvent::TrackSwitched { track_id, .. } => self.track_of(track_id),
             _ => None,
         };
         let (member, track_id): (Option<&str>, Option<&str>) = match ce {
@@ -1247,7 +1239,9 @@ impl Inner {
                 (Some(&t.member_id), Some(&t.id))
             }
             CoreEvent::DominantSpeakerChanged { member_id } => (member_id.as_deref(), None),
-            CoreEvent::TrackSwitched { track_id, .. } => (switched.as_deref(), Some(track_id)),
+            CoreEvent::TrackSwitched { track_id, .. } => {
+                (switched.as_ref().map(|t| &*t.member_id), Some(track_id))
+            }
             CoreEvent::MediaChanged {
                 track_id,
                 member_id,
@@ -1479,8 +1473,9 @@ impl VideoRoom {
 impl VideoRoom {
     /// The member of [`crate::api::wire::VIDEO_ROOM_API`] at index `i`, with its arguments (the public methods
     /// and getters are installed on the prototype as calls of this one).
-    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
-        Ok(match i {
+    /// An error is returned, not thrown (the package's JS throws what is an `Error`).
+    pub fn _c(&self, i: u32, a: &JsValue, b: &JsValue) -> JsValue {
+        match i {
             0 => self.sid(),
             1 => self.name(),
             2 => self.state(),
@@ -1493,14 +1488,11 @@ impl VideoRoom {
                 JsValue::UNDEFINED
             }
             8 => self.get_stats().into(),
-            _ => {
-                self.inner
-                    .listeners
-                    .listen(i.wrapping_sub(9), a, b)
-                    .map_err(|e| e.to_js())?;
-                JsValue::UNDEFINED
-            }
-        })
+            _ => match self.inner.listeners.listen(i.wrapping_sub(9), a, b) {
+                Err(e) => e.to_js(),
+                _ => JsValue::UNDEFINED,
+            },
+        }
     }
 }
 
@@ -1526,11 +1518,11 @@ pub fn connect(token: JsValue, options: JsValue) -> Promise {
             }
         });
         let w = weak.clone();
-        let dispatch = Closure::new(move |op: JsValue, id: JsValue, a: JsValue, b: JsValue| {
-            let (Some(inner), Some(op), Some(id)) = (w.upgrade(), op.as_f64(), id.as_f64()) else {
+        let dispatch = Closure::new(move |op: u32, id: u32, a: JsValue, b: JsValue| {
+            let Some(inner) = w.upgrade() else {
                 return JsValue::UNDEFINED;
             };
-            inner.dispatch(op as u32, id as u32, a, b)
+            inner.dispatch(op, id, a, b)
         });
         Inner {
             handle,

@@ -1,6 +1,7 @@
 //! The session machine: signaling session, resume/rejoin, negotiation orchestration.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
 
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{EventEnvelope, RpcError, ServerFrame};
@@ -718,7 +719,7 @@ impl SessionMachine {
             }
         }
         if self.link == Link::Up && self.session_joined {
-            for n in std::mem::take(&mut self.notifications) {
+            for n in core::mem::take(&mut self.notifications) {
                 self.send_frame(n);
             }
         }
@@ -1842,7 +1843,7 @@ impl SessionMachine {
         // or below its baseline) are skipped when they only restate snapshot state; events the
         // snapshot cannot contain (an offer, a message, a token) are never lost. Versioned
         // member/track events are idempotent, so applying one twice is harmless.
-        for env in std::mem::take(&mut self.early_events) {
+        for env in core::mem::take(&mut self.early_events) {
             let covered = env.seq.is_some_and(|q| q <= seq);
             if covered {
                 if !snapshot_cannot_hold(&env.event_type) {
@@ -1854,8 +1855,8 @@ impl SessionMachine {
             }
         }
         self.flush();
-        let handles = std::mem::take(&mut self.deferred_handles);
-        for (h, c) in handles.into_iter().zip(std::mem::take(&mut self.deferred)) {
+        let handles = core::mem::take(&mut self.deferred_handles);
+        for (h, c) in handles.into_iter().zip(core::mem::take(&mut self.deferred)) {
             self.on_command(h, c);
         }
     }
@@ -2072,7 +2073,7 @@ impl SessionMachine {
                 return;
             }
         }
-        let ice_restart = std::mem::take(&mut self.pub_neg.ice_restart);
+        let ice_restart = core::mem::take(&mut self.pub_neg.ice_restart);
         self.pub_neg.needs_offer = false;
         self.pub_neg.neg.stage = Stage::Creating;
         self.pub_neg.neg.restart = ice_restart;
@@ -2155,7 +2156,7 @@ impl SessionMachine {
             return;
         }
         n.stage = Stage::Idle;
-        let cids = std::mem::take(&mut n.cids);
+        let cids = core::mem::take(&mut n.cids);
         match outcome
             .and_then(|v| ovsp::json::decode::<PubOfferResult>(&v).map_err(invalid_incoming))
         {
@@ -2207,7 +2208,7 @@ impl SessionMachine {
     /// Completes every `ResetPublisher` command waiting for the rebuilt pub PC with `result`.
     #[inline(never)]
     fn settle_resets(&mut self, result: Result<Value, CoreError>) {
-        for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
+        for h in core::mem::take(&mut self.pub_neg.reset_waiters) {
             self.complete(h, result.clone());
         }
     }
@@ -2223,7 +2224,7 @@ impl SessionMachine {
             }
             return;
         }
-        let mut waiters = std::mem::take(&mut self.pub_neg.reset_waiters);
+        let mut waiters = core::mem::take(&mut self.pub_neg.reset_waiters);
         if let Some(h) = handle {
             waiters.push(h);
         }
@@ -2320,7 +2321,7 @@ impl SessionMachine {
     fn remote_description_applied(&mut self, kind: PcKind) {
         let Some(pc) = self.pc_mut(kind) else { return };
         pc.remote_set = true;
-        let buffered = std::mem::take(&mut pc.buffered);
+        let buffered = core::mem::take(&mut pc.buffered);
         for candidate in buffered {
             self.peer(PeerOp::AddIceCandidate {
                 pc: kind,
@@ -2381,7 +2382,7 @@ impl SessionMachine {
                     return;
                 }
                 n.stage = Stage::Idle;
-                let sdp = std::mem::take(&mut n.sdp);
+                let sdp = core::mem::take(&mut n.sdp);
                 let restart = n.restart;
                 let mut offer_id = n.offer_id;
                 let mut wire_mids = Map::new();
@@ -2493,8 +2494,8 @@ impl SessionMachine {
                     return; // not fatal to the negotiation
                 }
                 let n = &mut self.pub_neg.neg;
-                let cids = if std::mem::take(&mut n.stage) == Stage::Awaiting {
-                    std::mem::take(&mut n.cids)
+                let cids = if core::mem::take(&mut n.stage) == Stage::Awaiting {
+                    core::mem::take(&mut n.cids)
                 } else {
                     let mut cids = Vec::new();
                     for cid in self.publish_waiters.keys() {

@@ -1,6 +1,6 @@
 //! [`RefCell`]: the standard `RefCell` whose borrow methods carry no caller location.
 //!
-//! `std::cell::RefCell::borrow` and `borrow_mut` are `#[track_caller]`: every call site puts a
+//! `core::cell::RefCell::borrow` and `borrow_mut` are `#[track_caller]`: every call site puts a
 //! panic location (file, line, column) into the bundle's data and a call with it into the code,
 //! for a panic that only a bug can cause. This wrapper checks the borrow the same way and
 //! panics from one place, with one message.

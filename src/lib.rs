@@ -5,8 +5,26 @@
 //! only) and the JavaScript classes built on them ([`api`]). The browser-facing parts compile
 //! only for wasm32; on other targets the crate keeps its host-testable rules (argument
 //! validation, error mapping) so that host builds and tests of the workspace keep working.
+//!
+//! The crate is `no_std` (it needs `alloc` only) unless its `std` feature is on, as in the
+//! test builds.
+#![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+/// What `std`'s prelude gives, from `alloc`: this crate is `no_std`.
+#[allow(unused_imports)]
+pub(crate) mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec::Vec;
+    pub(crate) use alloc::{format, vec};
+}
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod cell;
@@ -20,15 +38,21 @@ pub mod api;
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-/// Runs when the module is instantiated: routes Rust panics (bugs, never input errors) to
-/// `console.error` so they are visible in the page.
-#[cfg(target_arch = "wasm32")]
-#[wasm_bindgen::prelude::wasm_bindgen(start)]
-fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        // Built by hand: the panic message and its place, without the formatting machinery.
+/// A panic (a bug, never an input error) writes its message and place to `console.error`,
+/// then traps. The crate is `no_std` (std's panic runtime is the part of std a browser module
+/// would carry), so this handler stands in for std's. A message with arguments (an index out of
+/// bounds, say) shows as "(no message)" with its place: writing it out would take the
+/// formatting machinery. Test builds link std, which brings its own handler.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    use crate::prelude::*;
+    use core::sync::atomic::{AtomicBool, Ordering};
+    // A panic while reporting one (say, the message's allocation failed) only traps.
+    static REPORTING: AtomicBool = AtomicBool::new(false);
+    if !REPORTING.swap(true, Ordering::Relaxed) {
         let mut s = String::from("panicked: ");
-        s.push_str(info.payload_as_str().unwrap_or("(no message)"));
+        s.push_str(info.message().as_str().unwrap_or("(no message)"));
         if let Some(l) = info.location() {
             s.push_str(" at ");
             s.push_str(l.file());
@@ -41,5 +65,6 @@ fn start() {
             &s,
             &wasm_bindgen::JsValue::UNDEFINED,
         );
-    }));
+    }
+    core::arch::wasm32::unreachable()
 }

@@ -24,6 +24,9 @@ api(Room, ".id on connect disconnect updateClientToken getState getLocalParticip
 Room.prototype.on = function (e, f) { const x = this._c(1, e, f); if (x) throw x; return () => this._c(20, e, f) };
 Call.prototype.on = function (e, f) { const x = this._c(14, e, f); if (x) throw x };
 api(LocalTrack, ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .isStopped .dimensions .ordered .reliable .maxPacketLifeTime .maxRetransmits ~enable ~disable ~stop restart attach detach send ~on ~once ~off ~removeAllListeners");
+// A second handle on the same track (index 24 of its dispatcher), which a room takes back when
+// it is handed a LocalTrack; only LocalTrack objects have it.
+LocalTrack.prototype._share = function () { return this._c(24) };
 api(VideoRoom, ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners");
 // LocalTrack's `dimensions`: the width and height of its track's settings (each null if unknown).
 Object.defineProperty(LocalTrack.prototype, "dimensions", { get() { const t = this.mediaStreamTrack, s = t ? t.getSettings() : {}, n = (v) => v === undefined ? null : v; return { width: n(s.width), height: n(s.height) } }, configurable: true });

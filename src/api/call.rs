@@ -10,7 +10,8 @@
 //! (`jobj`, `opt_str`, `kind_str`).
 
 use crate::cell::RefCell;
-use std::rc::Rc;
+use crate::prelude::*;
+use alloc::rc::Rc;
 
 use convene_core::catalogue::call_names;
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};

@@ -2,9 +2,10 @@
 //! typed errors, the JS listener registry, and the session wiring.
 
 use crate::cell::RefCell;
-use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
+use crate::prelude::*;
+use core::cell::Cell;
+use core::future::Future;
+use core::pin::Pin;
 
 use convene_core::{Config, CoreError};
 use js_sys::{Array, Function, Object, Promise};

@@ -2,6 +2,7 @@
 //! numeric [`Code`], the code's stable name and a message, turned into a real JS `Error` by
 //! [`ApiError::to_js`].
 
+use crate::prelude::*;
 use convene_core::CoreError;
 use ovsp::codes::Code;
 

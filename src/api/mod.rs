@@ -45,6 +45,7 @@ mod tests {
     //! The hand-written declarations must name every error and every event the code can
     //! produce, so they cannot drift from the code table or the core's event catalogue.
 
+    use crate::prelude::*;
     use convene_core::catalogue::{CALL_EVENTS, ROOM_EVENTS, ROOM_SESSION_EVENTS, TWILIO_EVENTS};
     use ovsp::codes::Code;
 

@@ -1,5 +1,6 @@
 //! The session options every facade accepts besides `host`: `iceServers` and `logLevel`.
 
+use crate::prelude::*;
 use convene_core::IceServer;
 use wasm_bindgen::JsValue;
 

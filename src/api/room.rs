@@ -3,9 +3,10 @@
 //! token's expiry.
 
 use crate::cell::RefCell;
+use crate::prelude::*;
+use alloc::rc::{Rc, Weak};
 use convene_core::map::VecSet;
-use std::cell::Cell;
-use std::rc::{Rc, Weak};
+use core::cell::Cell;
 
 use convene_core::catalogue::room_names;
 use convene_core::store::stream_key;

@@ -2,9 +2,10 @@
 //! devices, recordings/playbacks/streams and the layout-following renderer for `rootElement`.
 
 use crate::cell::RefCell;
+use crate::prelude::*;
+use alloc::rc::{Rc, Weak};
 use convene_core::map::VecMap;
-use std::cell::Cell;
-use std::rc::{Rc, Weak};
+use core::cell::Cell;
 
 use convene_core::catalogue::room_session_names;
 use convene_core::{Command, CoreEvent, PublishOptions};
@@ -446,8 +447,14 @@ impl Rs {
         {
             set(&style, "position", &"relative".into());
         }
-        let cols = (videos.len().max(1) as f64).sqrt().ceil();
-        let rows = (videos.len() as f64 / cols).ceil().max(1.0);
+        // A near-square grid: ceil(sqrt(n)) columns, as many rows as they need.
+        let n = videos.len().max(1);
+        let mut cols = 1;
+        while cols * cols < n {
+            cols += 1;
+        }
+        let rows = n.div_ceil(cols) as f64;
+        let cols = cols as f64;
         let mut live: Vec<&str> = Vec::new();
         for (i, (member, key, rect)) in videos.iter().enumerate() {
             let existing = self.tiles.borrow().get(key).cloned();
@@ -468,7 +475,7 @@ impl Rs {
             };
             live.push(key);
             let rect = if grid {
-                let row = (i as f64 / cols).floor();
+                let row = (i / cols as usize) as f64;
                 let col = i as f64 - row * cols;
                 Some(([col / cols, row / rows, 1.0 / cols, 1.0 / rows], 0))
             } else {

@@ -1,6 +1,7 @@
 //! Reading the facts the SDK needs from an access token without verifying it (the server
 //! verifies): its expiry, for the client-side expiry timer of `Room`, and its room name.
 
+use crate::prelude::*;
 use ovsp::codes::Code;
 use ovsp::json::Value;
 

@@ -14,15 +14,18 @@
 //! method with `Function.prototype.bind`, so no closure outlives the room.
 
 use crate::cell::RefCell;
+use crate::prelude::*;
+use alloc::rc::{Rc, Weak};
 use convene_core::map::VecSet;
-use std::cell::Cell;
-use std::rc::{Rc, Weak};
+use core::cell::Cell;
 
 use convene_core::catalogue::{twilio_names, TwilioObject as T};
 use convene_core::{Command, ConnectionState, CoreEvent, PublishOptions};
+use core::sync::atomic::{AtomicU32, Ordering};
 use js_sys::{Array, Function, Map, Promise};
 use ovsp::json::Value;
 use ovsp::model::{MediaSource, MemberState, Track, TrackKind};
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
@@ -34,10 +37,8 @@ use super::wire::{self, DataTrackOptions};
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
-thread_local! {
-    static LOCALS: RefCell<Vec<Weak<LocalInner>>> = const { RefCell::new(Vec::new()) };
-    static NEXT_LOCAL: Cell<u32> = const { Cell::new(0) };
-}
+/// The number of the last local track made (its id is `local-<kind>-<n>`).
+static NEXT_LOCAL: AtomicU32 = AtomicU32::new(0);
 
 /// The initial properties of a participant object (its track maps are set by `new_obj`).
 #[inline(never)]
@@ -104,17 +105,10 @@ impl LocalInner {
         track: Option<MediaStreamTrack>,
         data: DataTrackOptions,
     ) -> Rc<LocalInner> {
-        // `try_with`: the keys are never destroyed in a browser, and `with` would carry the
-        // formatting of its impossible error.
-        let n = NEXT_LOCAL
-            .try_with(|c| {
-                c.set(c.get() + 1);
-                c.get()
-            })
-            .unwrap_or(0);
+        let n = NEXT_LOCAL.fetch_add(1, Ordering::Relaxed) + 1;
         let mut id = super::error::concat(&["local-", kind, "-"]);
         ovsp::json::push_u64(&mut id, n.into());
-        let inner = Rc::new(LocalInner {
+        Rc::new(LocalInner {
             name: name.unwrap_or_else(|| id.clone()),
             id,
             kind,
@@ -125,29 +119,15 @@ impl LocalInner {
             room: RefCell::new(Weak::new()),
             data,
             announced: Cell::new(false),
-        });
-        let _ = LOCALS.try_with(|l| {
-            let mut l = l.borrow_mut();
-            l.retain(|w| w.strong_count() > 0);
-            l.push(Rc::downgrade(&inner));
-        });
-        inner
+        })
     }
 
+    /// The track of a `LocalTrack` object. Its `_share()` (a method of LocalTrack's prototype
+    /// only) hands out a second JS handle on the same track, whose Rust side is taken back
+    /// here; the caller's handle stays as it was.
     fn find(v: &JsValue) -> Option<Rc<LocalInner>> {
-        let id = common::get_str(v, "id")?;
-        LOCALS
-            .try_with(|l| {
-                for w in l.borrow().iter() {
-                    match w.upgrade() {
-                        Some(l) if l.id == id => return Some(l),
-                        _ => {}
-                    }
-                }
-                None
-            })
-            .ok()
-            .flatten()
+        let second = common::invoke(v, "_share", &[]).ok()?;
+        LocalTrack::try_from_js_value(second).ok().map(|t| t.inner)
     }
 
     fn set_enabled(self: &Rc<Self>, on: bool) {
@@ -357,6 +337,9 @@ impl LocalTrack {
                 self.send(a).map_err(|e| e.to_js())?;
                 JsValue::UNDEFINED
             }
+            // Past the public names: `_share()`, a second handle on this track (see
+            // `LocalInner::find`).
+            24 => wrap_local(self.inner.clone()),
             _ => {
                 self.inner
                     .listeners
@@ -1058,7 +1041,7 @@ impl Inner {
         let pj = self.js(id);
         self.map_put(LOCAL, &local.id, Some((local.kind, &pj)));
         if !local.announced.replace(true) {
-            self.emit_on(LOCAL, "trackPublished", std::slice::from_ref(&pj));
+            self.emit_on(LOCAL, "trackPublished", alloc::slice::from_ref(&pj));
         }
         Ok(pj)
     }

@@ -5,6 +5,7 @@
 //! position) and build the wire method and params. Nothing here touches the browser, so the
 //! rules are tested on the host. A bad argument gives an [`ApiError`] before anything is sent.
 
+use crate::prelude::*;
 use ovsp::codes::Code;
 use ovsp::json::{Map, Value};
 use ovsp::model::MediaKind;
@@ -190,7 +191,7 @@ pub fn number_in(v: &Value, key: &str, lo: i64, hi: i64) -> Result<i64, ApiError
     let Some(n) = v.as_f64().filter(|n| n.is_finite()) else {
         return Err(ApiError::invalid(key, "must be a finite number"));
     };
-    let r = n.round();
+    let r = round(n);
     if r < lo as f64 || r > hi as f64 {
         let mut why = String::from("must be between ");
         push_i64(&mut why, lo);
@@ -836,7 +837,7 @@ fn build(
             A::Field(k, ty, req) => (k, ty, req),
         };
         let (js, w) = KEYS[k as usize];
-        let arg = std::mem::take(&mut arg);
+        let arg = core::mem::take(&mut arg);
         let v = if arg {
             args.first().filter(|v| !v.is_null())
         } else {
@@ -1392,10 +1393,26 @@ pub fn percent(x: f64) -> String {
     s
 }
 
+/// `x` rounded to the nearest integer, halves away from zero: `f64::round`, which `core`
+/// lacks.
+fn round(x: f64) -> f64 {
+    // From 2^52 on every f64 is an integer (and NaN stays NaN); below it the cast truncates
+    // exactly.
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
+        return x;
+    }
+    let t = x as i64 as f64;
+    if (x - t).abs() >= 0.5 {
+        t + if x < 0.0 { -1.0 } else { 1.0 }
+    } else {
+        t
+    }
+}
+
 /// Appends [`percent`]`(x)` to `out`.
 #[inline(never)]
 pub fn push_percent(out: &mut String, x: f64) {
-    let n = (x * 100_000.0).round();
+    let n = round(x * 100_000.0);
     let n = if n.is_finite() { n as i64 } else { 0 };
     if n < 0 {
         out.push('-');
@@ -1582,7 +1599,7 @@ pub fn data_track_options(v: &Value) -> Result<DataTrackOptions, ApiError> {
             A::Field(K::MaxPacketLifeTime, T::Num(U16), false),
             A::Field(K::MaxRetransmits, T::Num(U16), false),
         ],
-        std::slice::from_ref(v),
+        alloc::slice::from_ref(v),
         "",
     )?;
     let p = &r.params;
@@ -1634,7 +1651,7 @@ pub fn decode_data_text(payload: &[u8]) -> Result<String, &[u8]> {
     }
 }
 
-/// `bytes` as text when they are valid UTF-8 (the rules of `std::str::from_utf8`: no overlong
+/// `bytes` as text when they are valid UTF-8 (the rules of `alloc::str::from_utf8`: no overlong
 /// forms, no surrogates, nothing above U+10FFFF), decoded one code point at a time: a far
 /// smaller body than the standard validator.
 #[inline(never)]
@@ -2347,7 +2364,11 @@ mod tests {
     #[test]
     fn utf8_agrees_with_the_standard_validator() {
         let check = |b: &[u8]| {
-            assert_eq!(utf8(b).as_deref(), std::str::from_utf8(b).ok(), "{b:02x?}");
+            assert_eq!(
+                utf8(b).as_deref(),
+                alloc::str::from_utf8(b).ok(),
+                "{b:02x?}"
+            );
         };
         check(b"");
         check("héllo → 世界 🎉".as_bytes());

@@ -7,11 +7,12 @@
 use super::listener::{Handler, Hook};
 use super::session::Msg;
 use crate::cell::RefCell;
-use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use crate::prelude::*;
+use alloc::rc::{Rc, Weak};
+use core::cell::Cell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
 
 struct Shared<T> {
     /// Oldest first (a few messages at most: the actor takes them as they come).

@@ -1,7 +1,8 @@
 //! Errors of the browser layer: JS exceptions and media failures as typed values.
 
 use super::js::get_str;
-use std::fmt;
+use crate::prelude::*;
+use alloc::fmt;
 use wasm_bindgen::JsValue;
 
 /// A JS exception or `DOMException`, reduced to its `name` and `message`.

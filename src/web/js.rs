@@ -6,6 +6,7 @@
 //! where web-sys would add a generated setter or getter (and a string table per enum) to the
 //! JS glue for each field.
 
+use crate::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A new, empty object.

@@ -9,10 +9,11 @@
 //! [`watch`]): each hands its event, with a numeric tag, to a [`Handler`] it holds weakly.
 //! All of them share one closure type, so the browser layer has one set of callback shims.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Weak;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use crate::prelude::*;
+use alloc::rc::Weak;
+use core::future::Future;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Event, EventTarget};

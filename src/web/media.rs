@@ -3,6 +3,7 @@
 use super::error::{MediaError, WebError};
 use super::js;
 use super::listener::{Hook, Listener};
+use crate::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaDeviceKind, MediaDevices, MediaStream, MediaStreamTrack};

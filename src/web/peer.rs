@@ -8,7 +8,8 @@ use super::error::WebError;
 use super::js;
 use super::listener::{hooks, Handler, Hook, Listener};
 use crate::cell::RefCell;
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+use alloc::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStreamTrack, RtcDataChannel, RtcPeerConnection, RtcRtpTransceiver};
@@ -446,7 +447,7 @@ impl Peer {
 impl Drop for Peer {
     /// Closes the connection and its channels.
     fn drop(&mut self) {
-        let gone = std::mem::take(&mut *self.inner.channels.borrow_mut());
+        let gone = core::mem::take(&mut *self.inner.channels.borrow_mut());
         drop(gone);
         let _ = js::call(&self.inner.pc, "close", &[]);
     }

@@ -31,17 +31,18 @@ use super::media::{self, LocalTrack, Source};
 use super::peer::{self, Direction, PcRole, Peer, StatsTotals};
 use super::ws::{self, Socket};
 use crate::cell::RefCell;
+use crate::prelude::*;
+use alloc::rc::Rc;
 use convene_core::ovsp::model::{PcKind, TrackKind};
 use convene_core::{
     Command, Config, ConnectionState, CoreError, CoreEvent, IceServer, Input, MisuseError, Output,
     PeerEvent, PeerOp, PeerOpKind, RequestHandle, SdpType, SessionMachine, State,
 };
+use core::cell::Cell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 use ovsp::json::Value;
-use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlMediaElement, MediaStreamTrack, RtcRtpTransceiver};
@@ -205,7 +206,7 @@ impl Locals {
     /// Stores `t` as `cid`; returns the track it replaces (drop it after the borrow ends).
     fn insert(&mut self, cid: &str, t: LocalTrack) -> Option<LocalTrack> {
         match self.0.iter_mut().find(|(k, _)| k == cid) {
-            Some(e) => Some(std::mem::replace(&mut e.1, t)),
+            Some(e) => Some(core::mem::replace(&mut e.1, t)),
             None => {
                 self.0.push((cid.to_owned(), t));
                 None
@@ -328,7 +329,7 @@ pub struct SessionHandle {
 /// A subscription to a session's events; dropping it unsubscribes.
 #[must_use = "the subscription ends when dropped"]
 pub struct Subscription {
-    shared: std::rc::Weak<Shared>,
+    shared: alloc::rc::Weak<Shared>,
     id: u32,
 }
 
@@ -463,7 +464,7 @@ impl SessionHandle {
     /// Borrows the core's machine (see [`SessionHandle::with_machine`]); do not call other
     /// handle methods while the borrow is alive.
     #[inline(never)]
-    pub fn machine(&self) -> std::cell::Ref<'_, SessionMachine> {
+    pub fn machine(&self) -> core::cell::Ref<'_, SessionMachine> {
         self.shared().machine.borrow()
     }
 
@@ -1156,7 +1157,7 @@ impl Actor {
         }
         match e {
             CoreEvent::RemoteTrackAttached { track_id, .. } => {
-                let track = std::mem::take(&mut self.arrived);
+                let track = core::mem::take(&mut self.arrived);
                 self.shared
                     .remote
                     .borrow_mut()
@@ -1344,7 +1345,7 @@ impl Actor {
     }
 
     fn dispatch(&mut self) {
-        let events = std::mem::take(&mut self.events);
+        let events = core::mem::take(&mut self.events);
         // Subscribers run in the order they subscribed (their ids grow, and `subs` keeps that
         // order), each looked up anew before its call: a callback may unsubscribe anyone, and
         // who subscribes during the delivery of an event hears the next one.
@@ -1375,7 +1376,7 @@ impl Actor {
         } else {
             self.shared.remote.borrow_mut().0.clear();
         }
-        let old = std::mem::replace(&mut self.peers[role as usize], p);
+        let old = core::mem::replace(&mut self.peers[role as usize], p);
         drop(old);
     }
 
@@ -1392,9 +1393,9 @@ impl Actor {
         }
         self.set_pc(PcRole::Pub, None);
         self.set_pc(PcRole::Sub, None);
-        let local = std::mem::take(&mut *self.shared.local.borrow_mut());
+        let local = core::mem::take(&mut *self.shared.local.borrow_mut());
         drop(local);
-        let attached = std::mem::take(&mut *self.shared.attached.borrow_mut());
+        let attached = core::mem::take(&mut *self.shared.attached.borrow_mut());
         drop(attached);
         // A reply whose sender is dropped resolves as closed (see `Reply`).
         self.replies.clear();

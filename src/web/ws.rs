@@ -3,6 +3,7 @@
 use super::error::WebError;
 use super::js;
 use super::listener::{hooks, Hook, Listener};
+use crate::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::WebSocket;
 

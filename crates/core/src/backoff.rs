@@ -82,6 +82,7 @@ pub fn jittered(base: u64, rng: &mut SplitMix64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn splitmix_known_values() {

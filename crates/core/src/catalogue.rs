@@ -10,6 +10,7 @@
 //! a test checks that every name in the seed documents is in them and is produced by the
 //! mapping functions.
 
+use crate::prelude::*;
 use ovsp::model::{ClosingReason, LeaveReason, MemberState};
 use serde::Serialize;
 
@@ -285,7 +286,7 @@ pub struct Names<T: 'static>(pub &'static [T]);
 
 impl<T: Copy> IntoIterator for Names<T> {
     type Item = T;
-    type IntoIter = std::iter::Copied<std::slice::Iter<'static, T>>;
+    type IntoIter = core::iter::Copied<alloc::slice::Iter<'static, T>>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().copied()

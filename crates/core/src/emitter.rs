@@ -17,7 +17,8 @@
 //! - a listener that fails does not stop the others: [`Emitter::emit`] collects every failure
 //!   and returns them after all listeners have run.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
 
 use crate::map::VecMap;
 
@@ -227,8 +228,8 @@ impl Dispatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::rc::Rc;
+    use alloc::rc::Rc;
+    use core::cell::RefCell;
 
     type Log = Rc<RefCell<Vec<String>>>;
     /// A listener compared by identity, like a JS function.

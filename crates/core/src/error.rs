@@ -1,6 +1,7 @@
 //! Typed errors of the core. Every error has a numeric code (an OVSP or Twilio code from
 //! [`ovsp::codes::Code`]), a stable class `name` and a human `message`.
 
+use crate::prelude::*;
 use core::fmt;
 
 use ovsp::codes::Code;
@@ -111,7 +112,7 @@ impl fmt::Display for CoreError {
     }
 }
 
-impl std::error::Error for CoreError {}
+impl core::error::Error for CoreError {}
 
 /// An error object received from the server.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,6 +2,7 @@
 //!
 //! Facade names for each event are derived in [`crate::catalogue`].
 
+use crate::prelude::*;
 use ovsp::codes::Code;
 use ovsp::json::Value;
 use ovsp::model::{

@@ -1,6 +1,7 @@
 //! The inputs and outputs of [`crate::SessionMachine`]: configuration, commands, peer
 //! events and peer operations.
 
+use crate::prelude::*;
 use ovsp::json::Value;
 pub use ovsp::methods::{ClientInfo, IceServer, SubSetting, SubTarget};
 use ovsp::model::{MediaSource, PcKind, TrackKind};

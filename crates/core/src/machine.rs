@@ -1,7 +1,8 @@
 //! The session machine: signaling session, resume/rejoin, negotiation orchestration.
 
-use std::collections::VecDeque;
-use std::mem::take;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
+use core::mem::take;
 
 use ovsp::codes::{CloseAction, CloseCode, Code};
 use ovsp::envelope::{EventEnvelope, RpcError, ServerFrame};
@@ -538,7 +539,7 @@ impl SessionMachine {
         // Fields are taken out of the input, never moved (see `on_command`).
         match &mut input {
             Input::Command { handle, command } => {
-                self.on_command(*handle, std::mem::replace(command, Command::Join))
+                self.on_command(*handle, core::mem::replace(command, Command::Join))
             }
             Input::FrameReceived(frame) => self.on_frame(take(frame)),
             Input::SocketOpened => self.on_socket_opened(),
@@ -724,7 +725,7 @@ impl SessionMachine {
             }
         }
         if self.link == Link::Up && self.session_joined {
-            for n in std::mem::take(&mut self.notifications) {
+            for n in core::mem::take(&mut self.notifications) {
                 self.send_frame(n);
             }
         }
@@ -778,7 +779,7 @@ impl SessionMachine {
             }
             (Phase::Connecting, _) => {
                 self.deferred
-                    .push(std::mem::replace(command, Command::ResetPublisher));
+                    .push(core::mem::replace(command, Command::ResetPublisher));
                 self.deferred_handles.push(handle);
                 return;
             }
@@ -1866,7 +1867,7 @@ impl SessionMachine {
         // or below its baseline) are skipped when they only restate snapshot state; events the
         // snapshot cannot contain (an offer, a message, a token) are never lost. Versioned
         // member/track events are idempotent, so applying one twice is harmless.
-        for env in std::mem::take(&mut self.early_events) {
+        for env in core::mem::take(&mut self.early_events) {
             let covered = env.seq.is_some_and(|q| q <= seq);
             if covered {
                 if !snapshot_cannot_hold(&env.event_type) {
@@ -1878,8 +1879,8 @@ impl SessionMachine {
             }
         }
         self.flush();
-        let handles = std::mem::take(&mut self.deferred_handles);
-        for (h, c) in handles.into_iter().zip(std::mem::take(&mut self.deferred)) {
+        let handles = core::mem::take(&mut self.deferred_handles);
+        for (h, c) in handles.into_iter().zip(core::mem::take(&mut self.deferred)) {
             self.on_command(h, c);
         }
     }
@@ -2113,7 +2114,7 @@ impl SessionMachine {
                 return;
             }
         }
-        let ice_restart = std::mem::take(&mut self.pub_neg.ice_restart);
+        let ice_restart = core::mem::take(&mut self.pub_neg.ice_restart);
         self.pub_neg.needs_offer = false;
         self.pub_neg.neg.stage = Stage::Creating;
         self.pub_neg.neg.restart = ice_restart;
@@ -2196,7 +2197,7 @@ impl SessionMachine {
             return;
         }
         n.stage = Stage::Idle;
-        let cids = std::mem::take(&mut n.cids);
+        let cids = core::mem::take(&mut n.cids);
         match outcome
             .and_then(|v| ovsp::json::decode::<PubOfferResult>(&v).map_err(invalid_incoming))
         {
@@ -2248,7 +2249,7 @@ impl SessionMachine {
     /// Completes every `ResetPublisher` command waiting for the rebuilt pub PC with `result`.
     #[inline(never)]
     fn settle_resets(&mut self, result: Result<Value, CoreError>) {
-        for h in std::mem::take(&mut self.pub_neg.reset_waiters) {
+        for h in core::mem::take(&mut self.pub_neg.reset_waiters) {
             self.complete(h, result.clone());
         }
     }
@@ -2264,7 +2265,7 @@ impl SessionMachine {
             }
             return;
         }
-        let mut waiters = std::mem::take(&mut self.pub_neg.reset_waiters);
+        let mut waiters = core::mem::take(&mut self.pub_neg.reset_waiters);
         if let Some(h) = handle {
             waiters.push(h);
         }
@@ -2361,7 +2362,7 @@ impl SessionMachine {
     fn remote_description_applied(&mut self, kind: PcKind) {
         let Some(pc) = self.pc_mut(kind) else { return };
         pc.remote_set = true;
-        let buffered = std::mem::take(&mut pc.buffered);
+        let buffered = core::mem::take(&mut pc.buffered);
         for candidate in buffered {
             self.peer(PeerOp::AddIceCandidate {
                 pc: kind,
@@ -2428,7 +2429,7 @@ impl SessionMachine {
                     return;
                 }
                 n.stage = Stage::Idle;
-                let sdp = std::mem::take(&mut n.sdp);
+                let sdp = core::mem::take(&mut n.sdp);
                 let restart = n.restart;
                 let mut offer_id = n.offer_id;
                 let mut wire_mids = Map::new();
@@ -2543,8 +2544,8 @@ impl SessionMachine {
                     return; // not fatal to the negotiation
                 }
                 let n = &mut self.pub_neg.neg;
-                let cids = if std::mem::take(&mut n.stage) == Stage::Awaiting {
-                    std::mem::take(&mut n.cids)
+                let cids = if core::mem::take(&mut n.stage) == Stage::Awaiting {
+                    core::mem::take(&mut n.cids)
                 } else {
                     let mut cids = Vec::new();
                     for cid in self.publish_waiters.keys() {

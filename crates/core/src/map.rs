@@ -12,10 +12,11 @@
 //! Lookups are `O(log n)`; inserting or removing in the middle moves the entries behind it.
 //! Building from an iterator inserts item by item: input in key order only appends.
 
-use std::borrow::Borrow;
-use std::cmp::Ordering;
-use std::fmt;
-use std::ops::Index;
+use crate::prelude::*;
+use alloc::borrow::Borrow;
+use alloc::fmt;
+use core::cmp::Ordering;
+use core::ops::Index;
 
 use serde::{Serialize, Serializer};
 
@@ -29,9 +30,9 @@ pub struct VecMap<K, V> {
 }
 
 /// Iterator over `(&K, &V)` in key order.
-pub type Iter<'a, K, V> = std::iter::Zip<
-    std::slice::Iter<'a, K>,
-    std::iter::Map<std::slice::Iter<'a, Box<V>>, fn(&'a Box<V>) -> &'a V>,
+pub type Iter<'a, K, V> = core::iter::Zip<
+    alloc::slice::Iter<'a, K>,
+    core::iter::Map<alloc::slice::Iter<'a, Box<V>>, fn(&'a Box<V>) -> &'a V>,
 >;
 
 /// The value in its box (a named function, so that [`Iter`] can name the mapping).
@@ -220,7 +221,7 @@ fn insert_boxed<K: Ord, V>(
     value: Box<V>,
 ) -> Option<Box<V>> {
     match insert_key(keys, key) {
-        Ok(i) => Some(std::mem::replace(&mut vals[i], value)),
+        Ok(i) => Some(core::mem::replace(&mut vals[i], value)),
         Err(i) => {
             vals.insert(i, value);
             None
@@ -304,8 +305,8 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
 
 impl<K, V> IntoIterator for VecMap<K, V> {
     type Item = (K, V);
-    type IntoIter = std::iter::Map<
-        std::iter::Zip<std::vec::IntoIter<K>, std::vec::IntoIter<Box<V>>>,
+    type IntoIter = core::iter::Map<
+        core::iter::Zip<alloc::vec::IntoIter<K>, alloc::vec::IntoIter<Box<V>>>,
         fn((K, Box<V>)) -> (K, V),
     >;
 
@@ -429,7 +430,7 @@ impl<T: fmt::Debug> fmt::Debug for VecSet<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use alloc::collections::BTreeMap;
 
     fn keys<V>(m: &VecMap<String, V>) -> Vec<&str> {
         m.keys().map(String::as_str).collect()
@@ -568,7 +569,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (*k, *v))
             .eq((0..5).map(|i| (i, i * 10))));
-        let e: VecMap<i32, i32> = std::iter::empty().collect();
+        let e: VecMap<i32, i32> = core::iter::empty().collect();
         assert!(e.is_empty());
         // A larger shuffled input matches BTreeMap exactly.
         let pairs: Vec<(u32, u32)> = (0..500u32).map(|i| ((i * 7919) % 211, i)).collect();

@@ -4,6 +4,7 @@
 //! [`reduce`], which is deterministic, does no IO and returns the [`CoreEvent`]s the change
 //! implies. The session machine is its only caller in the SDK; tests call it directly.
 
+use crate::prelude::*;
 use ovsp::events::{Event, StreamEvent};
 use ovsp::json::Value;
 use ovsp::json::{encode, ToWire};
@@ -636,12 +637,12 @@ fn install_snapshot(state: &mut State, snap: Snapshot) {
 /// dropped here, in one place.
 #[inline(never)]
 fn clear(state: &mut State, keep_session: bool) {
-    let mut old = std::mem::take(state);
-    std::mem::swap(&mut state.connection, &mut old.connection);
+    let mut old = core::mem::take(state);
+    core::mem::swap(&mut state.connection, &mut old.connection);
     if keep_session {
-        std::mem::swap(&mut state.network_quality, &mut old.network_quality);
-        std::mem::swap(&mut state.local_tracks, &mut old.local_tracks);
-        std::mem::swap(&mut state.acl, &mut old.acl);
+        core::mem::swap(&mut state.network_quality, &mut old.network_quality);
+        core::mem::swap(&mut state.local_tracks, &mut old.local_tracks);
+        core::mem::swap(&mut state.acl, &mut old.acl);
     }
 }
 
@@ -661,7 +662,7 @@ fn member_joined(state: &mut State, mut member: Member, out: &mut Vec<CoreEvent>
         }
     }
     let joined = member.clone();
-    let tracks = std::mem::take(&mut member.tracks);
+    let tracks = core::mem::take(&mut member.tracks);
     state.members.set(member.id.clone(), member);
     out.push(CoreEvent::MemberJoined { member: joined });
     for t in tracks {
@@ -869,7 +870,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
                 }
             }
             let mut s = new_self;
-            let tracks = std::mem::take(&mut s.member.tracks);
+            let tracks = core::mem::take(&mut s.member.tracks);
             state.self_member = Some(s);
             for t in tracks {
                 track_published(state, t, out);
@@ -947,7 +948,7 @@ fn reconcile_member(
     if old.version != new.version {
         let updated = diff_fields(&encode(old), &encode(new), &["version", "tracks"]);
         if let Some((m, _)) = state.member_mut(&new.id) {
-            let tracks = std::mem::take(&mut m.tracks);
+            let tracks = core::mem::take(&mut m.tracks);
             *m = Member {
                 tracks,
                 ..new.clone()

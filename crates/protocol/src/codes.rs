@@ -8,6 +8,7 @@
 //! Every code has a stable [`Code::name`], which SDKs use as the error class name
 //! (for example `RoomMaxParticipantsExceededError`), and a default [`Code::message`].
 
+use crate::prelude::*;
 use core::fmt;
 
 use serde::{Deserialize, Serialize};

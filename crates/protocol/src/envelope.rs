@@ -13,6 +13,7 @@
 //! object as a `seq` field; [`Response::ok_with_seq`] writes it and [`Response::seq`] reads it,
 //! so typed result structs need not carry it.
 
+use crate::prelude::*;
 use core::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,7 @@ pub struct ErrorData {
 }
 
 impl ErrorData {
+    #[cfg(feature = "std")]
     fn is_empty(&self) -> bool {
         *self == ErrorData::default()
     }
@@ -169,7 +171,7 @@ impl fmt::Display for RpcError {
     }
 }
 
-impl std::error::Error for RpcError {}
+impl core::error::Error for RpcError {}
 
 /// A frame that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,7 +226,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
 
 /// A client request.
 #[derive(Debug, Clone, PartialEq)]
@@ -397,6 +399,7 @@ struct WireRequest<'a> {
     params: &'a Value,
 }
 
+#[cfg(feature = "std")]
 #[derive(Serialize)]
 struct WireNotification<'a, P: Serialize> {
     jsonrpc: &'static str,
@@ -404,6 +407,7 @@ struct WireNotification<'a, P: Serialize> {
     params: P,
 }
 
+#[cfg(feature = "std")]
 #[derive(Serialize)]
 struct WireResult<'a> {
     jsonrpc: &'static str,
@@ -411,6 +415,7 @@ struct WireResult<'a> {
     result: &'a Value,
 }
 
+#[cfg(feature = "std")]
 #[derive(Serialize)]
 struct WireError<'a> {
     jsonrpc: &'static str,
@@ -418,6 +423,7 @@ struct WireError<'a> {
     error: WireErrorObject<'a>,
 }
 
+#[cfg(feature = "std")]
 #[derive(Serialize)]
 struct WireErrorObject<'a> {
     code: Code,
@@ -426,6 +432,7 @@ struct WireErrorObject<'a> {
     data: Option<&'a ErrorData>,
 }
 
+#[cfg(feature = "std")]
 #[derive(Serialize)]
 struct WireEvent<'a> {
     #[serde(rename = "type")]
@@ -436,6 +443,7 @@ struct WireEvent<'a> {
     data: &'a Value,
 }
 
+#[cfg(feature = "std")]
 fn to_string_infallible(v: &impl Serialize) -> String {
     // Serialising these borrowed structs of strings, integers and `Value`s cannot fail.
     serde_json::to_string(v).unwrap_or_default()
@@ -559,6 +567,7 @@ impl ClientFrame {
 
 impl ServerFrame {
     /// Encode as one JSON text frame.
+    #[cfg(feature = "std")]
     pub fn encode(&self) -> String {
         match self {
             ServerFrame::Response(r) => match &r.outcome {

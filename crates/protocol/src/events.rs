@@ -4,6 +4,7 @@
 //! Durable events carry a per-session `seq`, are replayed on resume and acked by the client.
 //! Volatile events carry no `seq`, are never replayed and may be dropped.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::json::Value;

@@ -26,9 +26,13 @@
 //! serde reports. One deliberate difference: serde also reads a struct from a JSON array of
 //! its fields in order, which is no wire form; the wire codec rejects it.
 
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 use core::fmt;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasher;
+#[cfg(feature = "std")]
+use core::hash::BuildHasher;
+#[cfg(feature = "std")]
+use std::collections::HashMap;
 
 pub use ovsp_derive::{FromWire, ToWire, Wire};
 
@@ -55,7 +59,7 @@ macro_rules! __ovsp_json {
         $crate::json::Value::Null
     };
     ([]) => {
-        $crate::json::Value::Array(::std::vec::Vec::new())
+        $crate::json::Value::Array($crate::__alloc::vec::Vec::new())
     };
     ([ $($tt:tt)+ ]) => {
         $crate::json::Value::Array($crate::__ovsp_json_items!([] $($tt)+))
@@ -78,7 +82,7 @@ macro_rules! __ovsp_json {
 #[macro_export]
 macro_rules! __ovsp_json_items {
     ([$($done:expr,)*]) => {
-        ::std::vec![$($done),*]
+        $crate::__alloc::vec![$($done),*]
     };
     ([$($done:expr,)*] null $(, $($rest:tt)*)?) => {
         $crate::__ovsp_json_items!([$($done,)* $crate::json::Value::Null,] $($($rest)*)?)
@@ -115,23 +119,23 @@ macro_rules! __ovsp_json_key {
 #[macro_export]
 macro_rules! __ovsp_json_member {
     ($m:ident ($($k:tt)+) null $(, $($rest:tt)*)?) => {
-        $m.insert(::std::string::String::from($($k)+), $crate::json::Value::Null);
+        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::json::Value::Null);
         $( $crate::__ovsp_json_key!($m () $($rest)*); )?
     };
     ($m:ident ($($k:tt)+) [ $($a:tt)* ] $(, $($rest:tt)*)?) => {
-        $m.insert(::std::string::String::from($($k)+), $crate::__ovsp_json!([ $($a)* ]));
+        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::__ovsp_json!([ $($a)* ]));
         $( $crate::__ovsp_json_key!($m () $($rest)*); )?
     };
     ($m:ident ($($k:tt)+) { $($o:tt)* } $(, $($rest:tt)*)?) => {
-        $m.insert(::std::string::String::from($($k)+), $crate::__ovsp_json!({ $($o)* }));
+        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::__ovsp_json!({ $($o)* }));
         $( $crate::__ovsp_json_key!($m () $($rest)*); )?
     };
     ($m:ident ($($k:tt)+) $e:expr , $($rest:tt)*) => {
-        $m.insert(::std::string::String::from($($k)+), $crate::json::encode(&$e));
+        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::json::encode(&$e));
         $crate::__ovsp_json_key!($m () $($rest)*);
     };
     ($m:ident ($($k:tt)+) $e:expr) => {
-        $m.insert(::std::string::String::from($($k)+), $crate::json::encode(&$e));
+        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::json::encode(&$e));
     };
 }
 
@@ -220,7 +224,7 @@ impl fmt::Display for WireError {
     }
 }
 
-impl std::error::Error for WireError {}
+impl core::error::Error for WireError {}
 
 impl From<WireError> for String {
     fn from(e: WireError) -> String {
@@ -407,6 +411,7 @@ pub fn encode<T: ToWire + ?Sized>(v: &T) -> Value {
 /// compiled once (or once per field type).
 pub mod wire {
     use super::{FromWire, Map, ToWire, Value, WireError};
+    use crate::prelude::*;
     use core::mem::ManuallyDrop;
 
     /// The object an enum variant decodes from, or an "invalid type" error naming
@@ -874,9 +879,9 @@ pub mod wire {
             core::ptr::null_mut::<u8>().wrapping_add(layout.align())
         } else {
             // SAFETY: a non-zero size.
-            let p = unsafe { std::alloc::alloc(all) };
+            let p = unsafe { alloc::alloc::alloc(all) };
             if p.is_null() {
-                std::alloc::handle_alloc_error(all);
+                alloc::alloc::handle_alloc_error(all);
             }
             p
         };
@@ -889,7 +894,7 @@ pub mod wire {
                 }
                 if all.size() != 0 {
                     // SAFETY: allocated above with this layout.
-                    unsafe { std::alloc::dealloc(base, all) };
+                    unsafe { alloc::alloc::dealloc(base, all) };
                 }
                 return Err(e);
             }
@@ -1286,6 +1291,7 @@ impl ToWire for Map<String, Value> {
     }
 }
 
+#[cfg(feature = "std")]
 /// serde_json's value converts (for hosts and tests that hold serde_json values).
 impl FromWire for serde_json::Value {
     fn placeholder() -> Self {
@@ -1297,6 +1303,7 @@ impl FromWire for serde_json::Value {
     }
 }
 
+#[cfg(feature = "std")]
 /// serde_json's value converts (for hosts and tests that hold serde_json values).
 impl ToWire for serde_json::Value {
     fn to_wire(&self) -> Value {
@@ -1422,6 +1429,7 @@ impl<T: ToWire> ToWire for BTreeMap<String, T> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T: FromWire, S: BuildHasher + Default> FromWire for HashMap<String, T, S> {
     fn placeholder() -> Self {
         Self::default()
@@ -1435,6 +1443,7 @@ impl<T: FromWire, S: BuildHasher + Default> FromWire for HashMap<String, T, S> {
     }
 }
 
+#[cfg(feature = "std")]
 impl<T: ToWire, S> ToWire for HashMap<String, T, S> {
     fn to_wire(&self) -> Value {
         let mut m = Map::new();

@@ -7,6 +7,7 @@
 
 use crate::limits::MAX_LAYOUT_SLOTS;
 use crate::model::LayoutInfo;
+use crate::prelude::*;
 
 /// A rectangle in normalised canvas coordinates (0..1).
 #[derive(Debug, Clone, Copy, PartialEq)]

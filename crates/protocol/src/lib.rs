@@ -26,7 +26,28 @@
 //!
 //! With the `schema` feature, `schema::schema()` produces the JSON Schema of the whole
 //! protocol.
+#![no_std]
 #![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+/// What `std`'s prelude gives, from `alloc`: this crate is `no_std`.
+#[allow(unused_imports)]
+pub(crate) mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec::Vec;
+    pub(crate) use alloc::{format, vec};
+}
+
+// The `json!` macro builds its vectors and strings through this path, in any crate.
+#[doc(hidden)]
+pub mod __alloc {
+    pub use alloc::{string, vec};
+}
 
 // Lets the derived wire codec name this crate as `::ovsp` from inside it too.
 extern crate self as ovsp;

@@ -7,7 +7,8 @@
 //! ([`crate::Response::ok_with_seq`]) rather than by each result struct; typed results ignore
 //! it when decoding.
 
-use std::collections::BTreeMap;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

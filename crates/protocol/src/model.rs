@@ -5,6 +5,7 @@
 //! carry `id`, `version` and only the changed fields; [`Room::apply`], [`Member::apply`] and
 //! [`Track::apply`] merge them.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::json::Wire;

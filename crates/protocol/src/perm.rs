@@ -5,6 +5,7 @@
 //! `*` alone matches everything.
 
 use crate::json::Value;
+use crate::prelude::*;
 
 use crate::methods::{method_info, PermRule};
 

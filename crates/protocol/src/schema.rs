@@ -7,6 +7,7 @@
 //! durability and scope, and each code to its name. The project's `docs/ovsp.schema.json` is
 //! this document, pretty-printed; a test keeps it in sync.
 
+use crate::prelude::*;
 use schemars::gen::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
@@ -201,7 +202,7 @@ pub fn schema() -> Value {
 fn canonical(v: Value) -> Value {
     match v {
         Value::Object(m) => {
-            let sorted: std::collections::BTreeMap<String, Value> =
+            let sorted: alloc::collections::BTreeMap<String, Value> =
                 m.into_iter().map(|(k, v)| (k, canonical(v))).collect();
             Value::Object(sorted.into_iter().collect())
         }

@@ -4,6 +4,7 @@
 //! are the server's job; this module only defines the claims, with the OVSP grant in the
 //! namespaced `ovsp` claim.
 
+use crate::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::json::Wire;

@@ -4,6 +4,7 @@
 //! them `BTreeMap`'s behaviour (one value per key, iteration and encoding in key order)
 //! with a fraction of its code in a WebAssembly bundle.
 
+use crate::prelude::*;
 use core::borrow::Borrow;
 use core::fmt;
 
@@ -146,7 +147,7 @@ impl<V> Extend<(String, V)> for KeyMap<V> {
 
 impl<V> IntoIterator for KeyMap<V> {
     type Item = (String, V);
-    type IntoIter = std::vec::IntoIter<(String, V)>;
+    type IntoIter = alloc::vec::IntoIter<(String, V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
@@ -199,7 +200,7 @@ impl<V: serde::Serialize> serde::Serialize for KeyMap<V> {
 impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for KeyMap<V> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Through the standard map (for the server and tests, never in the SDK).
-        let m = std::collections::BTreeMap::<String, V>::deserialize(d)?;
+        let m = alloc::collections::BTreeMap::<String, V>::deserialize(d)?;
         Ok(KeyMap {
             entries: m.into_iter().collect(),
         })
@@ -210,18 +211,18 @@ impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for KeyMap<V> {
 #[cfg(feature = "schema")]
 impl<V: schemars::JsonSchema> schemars::JsonSchema for KeyMap<V> {
     fn is_referenceable() -> bool {
-        <std::collections::BTreeMap<String, V> as schemars::JsonSchema>::is_referenceable()
+        <alloc::collections::BTreeMap<String, V> as schemars::JsonSchema>::is_referenceable()
     }
 
     fn schema_name() -> String {
-        <std::collections::BTreeMap<String, V> as schemars::JsonSchema>::schema_name()
+        <alloc::collections::BTreeMap<String, V> as schemars::JsonSchema>::schema_name()
     }
 
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        <std::collections::BTreeMap<String, V> as schemars::JsonSchema>::schema_id()
+    fn schema_id() -> alloc::borrow::Cow<'static, str> {
+        <alloc::collections::BTreeMap<String, V> as schemars::JsonSchema>::schema_id()
     }
 
     fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-        <std::collections::BTreeMap<String, V> as schemars::JsonSchema>::json_schema(gen)
+        <alloc::collections::BTreeMap<String, V> as schemars::JsonSchema>::json_schema(gen)
     }
 }

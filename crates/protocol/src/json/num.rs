@@ -9,6 +9,7 @@
 //! serde_json lays floats out (`0.5`, `100.0`, `1e+16`, `1.5e-7`). Both paths are small and
 //! slow-ish on hard cases; the wire carries few floats (volumes, layout geometry).
 
+use crate::prelude::*;
 /// A non-negative big integer: little-endian base-2^32 limbs, no trailing zero limbs.
 #[derive(Clone)]
 struct Big(Vec<u32>);

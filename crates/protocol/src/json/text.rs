@@ -14,6 +14,7 @@
 
 use super::num::{decimal_to_f64, write_f64, write_u64};
 use super::{Map, Number, Value, WireError};
+use crate::prelude::*;
 
 /// The deepest nesting of arrays and objects the parser accepts (serde_json's limit).
 pub const MAX_DEPTH: u32 = 127;

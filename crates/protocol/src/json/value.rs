@@ -7,6 +7,7 @@
 //! `JsonSchema`) for the server, the schema and the tests; the SDK reads and writes JSON text
 //! through [`parse`](super::parse) and [`Display`](fmt::Display), which use no serde code.
 
+use crate::prelude::*;
 use core::cmp::Ordering;
 use core::fmt;
 use core::ops;
@@ -40,7 +41,7 @@ impl Number {
     /// `5e0` all read as `5`), any other finite value a float; `None` for NaN and infinities.
     pub fn from_double(f: f64) -> Option<Number> {
         const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-        if f.trunc() == f && f.abs() <= EXACT {
+        if f as i64 as f64 == f && f.abs() <= EXACT {
             let n = if f < 0.0 {
                 N::NegInt(f as i64)
             } else {
@@ -393,6 +394,7 @@ pub trait Index: private::Sealed {
 }
 
 mod private {
+    use crate::prelude::*;
     pub trait Sealed {}
     impl Sealed for usize {}
     impl Sealed for str {}
@@ -528,8 +530,8 @@ impl From<&String> for Value {
     }
 }
 
-impl From<std::borrow::Cow<'_, str>> for Value {
-    fn from(s: std::borrow::Cow<'_, str>) -> Value {
+impl From<alloc::borrow::Cow<'_, str>> for Value {
+    fn from(s: alloc::borrow::Cow<'_, str>) -> Value {
         Value::String(s.into_owned())
     }
 }
@@ -1079,7 +1081,7 @@ impl Extend<(String, Value)> for Map<String, Value> {
 
 impl IntoIterator for Map<String, Value> {
     type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type IntoIter = alloc::vec::IntoIter<(String, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
@@ -1112,6 +1114,7 @@ impl PartialOrd for Number {
 
 // ------------------------------------------------------------------ serde_json interop
 
+#[cfg(feature = "std")]
 /// The same value as serde_json's type (for hosts and tests that hold serde_json values).
 impl From<serde_json::Value> for Value {
     fn from(v: serde_json::Value) -> Value {
@@ -1133,6 +1136,7 @@ impl From<serde_json::Value> for Value {
     }
 }
 
+#[cfg(feature = "std")]
 /// The same value as serde_json's type.
 impl From<Value> for serde_json::Value {
     fn from(v: Value) -> serde_json::Value {
@@ -1157,6 +1161,7 @@ impl From<Value> for serde_json::Value {
     }
 }
 
+#[cfg(feature = "std")]
 /// The same members as serde_json's map.
 impl From<serde_json::Map<String, serde_json::Value>> for Map<String, Value> {
     fn from(m: serde_json::Map<String, serde_json::Value>) -> Self {
@@ -1164,6 +1169,7 @@ impl From<serde_json::Map<String, serde_json::Value>> for Map<String, Value> {
     }
 }
 
+#[cfg(feature = "std")]
 /// The same members as serde_json's map.
 impl From<Map<String, Value>> for serde_json::Map<String, serde_json::Value> {
     fn from(m: Map<String, Value>) -> Self {
@@ -1173,6 +1179,7 @@ impl From<Map<String, Value>> for serde_json::Map<String, serde_json::Value> {
     }
 }
 
+#[cfg(feature = "std")]
 /// Equal when both hold the same JSON value.
 impl PartialEq<serde_json::Value> for Value {
     fn eq(&self, other: &serde_json::Value) -> bool {
@@ -1198,6 +1205,7 @@ impl PartialEq<serde_json::Value> for Value {
     }
 }
 
+#[cfg(feature = "std")]
 /// Equal when both hold the same JSON value.
 impl PartialEq<Value> for serde_json::Value {
     fn eq(&self, other: &Value) -> bool {
@@ -1209,9 +1217,10 @@ impl PartialEq<Value> for serde_json::Value {
 
 mod serde_impls {
     use super::{Map, Number, Value, N};
+    use crate::prelude::*;
+    use alloc::fmt;
     use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde::ser::{Serialize, SerializeMap, Serializer};
-    use std::fmt;
 
     impl Serialize for Number {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -1362,10 +1371,11 @@ mod serde_impls {
 #[cfg(feature = "schema")]
 mod schema_impls {
     use super::{Map, Number, Value};
+    use crate::prelude::*;
+    use alloc::borrow::Cow;
     use schemars::gen::SchemaGenerator;
     use schemars::schema::Schema;
     use schemars::JsonSchema;
-    use std::borrow::Cow;
 
     // The same schemas as schemars gives serde_json's types.
     impl JsonSchema for Value {

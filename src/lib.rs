@@ -16,15 +16,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
-/// What `std`'s prelude gives, from `alloc`: this crate is `no_std`.
-#[allow(unused_imports)]
-pub(crate) mod prelude {
-    pub(crate) use alloc::borrow::ToOwned;
-    pub(crate) use alloc::boxed::Box;
-    pub(crate) use alloc::string::{String, ToString};
-    pub(crate) use alloc::vec::Vec;
-    pub(crate) use alloc::{format, vec};
-}
+/// What `std`'s prelude gives, from `alloc` (this crate is `no_std`): the protocol crate's.
+pub(crate) use ovsp::prelude;
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod cell;

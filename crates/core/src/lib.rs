@@ -121,15 +121,8 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-/// What `std`'s prelude gives, from `alloc`: this crate is `no_std`.
-#[allow(unused_imports)]
-pub(crate) mod prelude {
-    pub(crate) use alloc::borrow::ToOwned;
-    pub(crate) use alloc::boxed::Box;
-    pub(crate) use alloc::string::{String, ToString};
-    pub(crate) use alloc::vec::Vec;
-    pub(crate) use alloc::{format, vec};
-}
+/// What `std`'s prelude gives, from `alloc` (this crate is `no_std`): the protocol crate's.
+pub(crate) use ovsp::prelude;
 
 pub mod backoff;
 pub mod catalogue;

@@ -59,7 +59,7 @@ macro_rules! __ovsp_json {
         $crate::json::Value::Null
     };
     ([]) => {
-        $crate::json::Value::Array($crate::__alloc::vec::Vec::new())
+        $crate::json::Value::Array($crate::prelude::Vec::new())
     };
     ([ $($tt:tt)+ ]) => {
         $crate::json::Value::Array($crate::__ovsp_json_items!([] $($tt)+))
@@ -82,7 +82,7 @@ macro_rules! __ovsp_json {
 #[macro_export]
 macro_rules! __ovsp_json_items {
     ([$($done:expr,)*]) => {
-        $crate::__alloc::vec![$($done),*]
+        $crate::prelude::vec![$($done),*]
     };
     ([$($done:expr,)*] null $(, $($rest:tt)*)?) => {
         $crate::__ovsp_json_items!([$($done,)* $crate::json::Value::Null,] $($($rest)*)?)
@@ -119,23 +119,23 @@ macro_rules! __ovsp_json_key {
 #[macro_export]
 macro_rules! __ovsp_json_member {
     ($m:ident ($($k:tt)+) null $(, $($rest:tt)*)?) => {
-        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::json::Value::Null);
+        $m.insert($crate::prelude::String::from($($k)+), $crate::json::Value::Null);
         $( $crate::__ovsp_json_key!($m () $($rest)*); )?
     };
     ($m:ident ($($k:tt)+) [ $($a:tt)* ] $(, $($rest:tt)*)?) => {
-        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::__ovsp_json!([ $($a)* ]));
+        $m.insert($crate::prelude::String::from($($k)+), $crate::__ovsp_json!([ $($a)* ]));
         $( $crate::__ovsp_json_key!($m () $($rest)*); )?
     };
     ($m:ident ($($k:tt)+) { $($o:tt)* } $(, $($rest:tt)*)?) => {
-        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::__ovsp_json!({ $($o)* }));
+        $m.insert($crate::prelude::String::from($($k)+), $crate::__ovsp_json!({ $($o)* }));
         $( $crate::__ovsp_json_key!($m () $($rest)*); )?
     };
     ($m:ident ($($k:tt)+) $e:expr , $($rest:tt)*) => {
-        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::json::encode(&$e));
+        $m.insert($crate::prelude::String::from($($k)+), $crate::json::encode(&$e));
         $crate::__ovsp_json_key!($m () $($rest)*);
     };
     ($m:ident ($($k:tt)+) $e:expr) => {
-        $m.insert($crate::__alloc::string::String::from($($k)+), $crate::json::encode(&$e));
+        $m.insert($crate::prelude::String::from($($k)+), $crate::json::encode(&$e));
     };
 }
 

@@ -33,20 +33,16 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
-/// What `std`'s prelude gives, from `alloc`: this crate is `no_std`.
-#[allow(unused_imports)]
-pub(crate) mod prelude {
-    pub(crate) use alloc::borrow::ToOwned;
-    pub(crate) use alloc::boxed::Box;
-    pub(crate) use alloc::string::{String, ToString};
-    pub(crate) use alloc::vec::Vec;
-    pub(crate) use alloc::{format, vec};
-}
-
-// The `json!` macro builds its vectors and strings through this path, in any crate.
+/// What `std`'s prelude gives, taken from `alloc`: the SDK's crates are `no_std`, and each
+/// imports this (`use crate::prelude::*`, which the other crates alias to this module). The
+/// `json!` macro names its vectors and strings through it too, so it works in any crate.
 #[doc(hidden)]
-pub mod __alloc {
-    pub use alloc::{string, vec};
+pub mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
 }
 
 // Lets the derived wire codec name this crate as `::ovsp` from inside it too.

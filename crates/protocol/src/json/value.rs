@@ -41,6 +41,8 @@ impl Number {
     /// `5e0` all read as `5`), any other finite value a float; `None` for NaN and infinities.
     pub fn from_double(f: f64) -> Option<Number> {
         const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+
+        // Integral: the cast truncates exactly within ±2^53 (`f64::trunc` is not in `core`).
         if f as i64 as f64 == f && f.abs() <= EXACT {
             let n = if f < 0.0 {
                 N::NegInt(f as i64)

@@ -1103,8 +1103,10 @@ async fn junk_from_connected_peers_does_not_break_media() {
     spray(&b.sub.socket, target, 3000, &mut seed).await;
     run(&mut [&mut a, &mut b], &[0], Duration::from_millis(200)).await;
     b.sub.frames.clear();
+    // A liveness check, not a speed one: the wait ends as soon as media flows (about a second
+    // here); its limit only has to outlast a loaded machine, where 5 s once ran out.
     assert!(
-        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(20), |c| {
             c[1].sub.frames_of(MediaKind::Video) > 5 && c[1].sub.frames_of(MediaKind::Audio) > 5
         })
         .await,

@@ -319,14 +319,19 @@ async fn run(clients: &mut [&mut Client], senders: &[usize], dur: Duration) {
     }
 }
 
-/// Pumps until `cond` holds or `limit` passes; returns whether it held.
+/// How much longer than its stated limit a wait may run. Every wait is a liveness check that
+/// ends as soon as its condition holds (about a second when media flows), so its limit only
+/// bounds a failure; ten debug-build media exchanges on two loaded cores have run past 3 and 5 s.
+const SLACK: u32 = 4;
+
+/// Pumps until `cond` holds or `limit` (times [`SLACK`]) passes; returns whether it held.
 async fn wait_for(
     clients: &mut [&mut Client],
     senders: &[usize],
     limit: Duration,
     cond: impl Fn(&[&mut Client]) -> bool,
 ) -> bool {
-    let end = Instant::now() + limit;
+    let end = Instant::now() + limit * SLACK;
     while Instant::now() < end {
         run(clients, senders, Duration::from_millis(20)).await;
         if cond(clients) {
@@ -1103,10 +1108,8 @@ async fn junk_from_connected_peers_does_not_break_media() {
     spray(&b.sub.socket, target, 3000, &mut seed).await;
     run(&mut [&mut a, &mut b], &[0], Duration::from_millis(200)).await;
     b.sub.frames.clear();
-    // A liveness check, not a speed one: the wait ends as soon as media flows (about a second
-    // here); its limit only has to outlast a loaded machine, where 5 s once ran out.
     assert!(
-        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(20), |c| {
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
             c[1].sub.frames_of(MediaKind::Video) > 5 && c[1].sub.frames_of(MediaKind::Audio) > 5
         })
         .await,

@@ -284,6 +284,12 @@ fn remember(into: &mut Vec<Value>, out_of: &mut Vec<Value>, targets: &[Value]) {
     }
 }
 
+/// Takes `command` out of its place, leaving a `Join` that is dropped, never run: the one
+/// placeholder of the fields-taken-not-moved rule (see `on_command`).
+fn take_command(command: &mut Command) -> Command {
+    core::mem::replace(command, Command::Join)
+}
+
 /// The wire form of each of `targets`.
 fn wire_targets(targets: &[SubTarget]) -> Vec<Value> {
     let mut v = Vec::new();
@@ -538,9 +544,7 @@ impl SessionMachine {
         self.now = self.now.max(now_ms);
         // Fields are taken out of the input, never moved (see `on_command`).
         match &mut input {
-            Input::Command { handle, command } => {
-                self.on_command(*handle, core::mem::replace(command, Command::Join))
-            }
+            Input::Command { handle, command } => self.on_command(*handle, take_command(command)),
             Input::FrameReceived(frame) => self.on_frame(take(frame)),
             Input::SocketOpened => self.on_socket_opened(),
             Input::SocketClosed { code, reason } => self.on_socket_closed(*code, reason),
@@ -778,8 +782,7 @@ impl SessionMachine {
                 return self.terminate(None, None);
             }
             (Phase::Connecting, _) => {
-                self.deferred
-                    .push(core::mem::replace(command, Command::ResetPublisher));
+                self.deferred.push(take_command(command));
                 self.deferred_handles.push(handle);
                 return;
             }

@@ -1091,7 +1091,8 @@ async fn junk_from_connected_peers_does_not_break_media() {
         wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
             c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
         })
-        .await
+        .await,
+        "the publisher's tracks go live and the subscriber connects"
     );
     media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
@@ -1100,7 +1101,9 @@ async fn junk_from_connected_peers_does_not_break_media() {
         wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
             c[1].sub.frames_of(MediaKind::Video) > 3
         })
-        .await
+        .await,
+        "video reaches the subscriber before the junk: {:?}",
+        b.sub.frames
     );
     let target = media.local_addr();
     let mut seed = 777;
@@ -1108,15 +1111,21 @@ async fn junk_from_connected_peers_does_not_break_media() {
     spray(&b.sub.socket, target, 3000, &mut seed).await;
     run(&mut [&mut a, &mut b], &[0], Duration::from_millis(200)).await;
     b.sub.frames.clear();
-    assert!(
-        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
-            c[1].sub.frames_of(MediaKind::Video) > 5 && c[1].sub.frames_of(MediaKind::Audio) > 5
-        })
-        .await,
-        "media keeps flowing after the junk: {:?}",
-        b.sub.frames
-    );
+    let before = media.stats().await.expect("engine alive");
+    let flowed = wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+        c[1].sub.frames_of(MediaKind::Video) > 5 && c[1].sub.frames_of(MediaKind::Audio) > 5
+    })
+    .await;
     let stats = media.stats().await.expect("engine alive");
+    assert!(
+        flowed,
+        "media keeps flowing after the junk: received video {} audio {} (connected {}), \
+         keyframe requests at the publisher {}; engine before the wait {before:?}, after {stats:?}",
+        b.sub.frames_of(MediaKind::Video),
+        b.sub.frames_of(MediaKind::Audio),
+        b.sub.connected,
+        a.publ.kf_requests.len(),
+    );
     assert_eq!(stats.sessions, 2);
 }
 

@@ -358,6 +358,36 @@ async fn answer_pending(media: &MediaHandle, c: &mut Client) -> Option<SubOffer>
     Some(offer)
 }
 
+/// Whether `offer` forwards `track` on one of its mids.
+fn carries(offer: &SubOffer, track: &str) -> bool {
+    offer.mids.values().flatten().any(|m| m.track_id == track)
+}
+
+/// Answers the sub offers of `c`, as a client does, until each of `tracks` is in one of
+/// `offers` (which may already hold answered ones), and returns them all. The engine puts the
+/// subscription changes of one housekeeping tick into one offer and makes the next offer only
+/// once the last is answered, so a subscription made after a tick passed (on a loaded machine,
+/// between two `subscribe` calls) comes in the following offer.
+async fn answer_until(
+    media: &MediaHandle,
+    c: &mut Client,
+    tracks: &[&str],
+    mut offers: Vec<SubOffer>,
+) -> Vec<SubOffer> {
+    let end = Instant::now() + Duration::from_secs(5) * SLACK;
+    while !tracks.iter().all(|t| offers.iter().any(|o| carries(o, t))) {
+        let got: Vec<_> = offers.iter().map(|o| (o.offer_id, &o.mids)).collect();
+        assert!(
+            Instant::now() < end,
+            "no offer for some of {tracks:?}: {got:?}"
+        );
+        if let Some(offer) = answer_pending(media, c).await {
+            offers.push(offer);
+        }
+    }
+    offers
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_subscribe_forward_and_moderate() {
     let media = MediaEngine::start(MediaConfig::dev())
@@ -392,11 +422,21 @@ async fn publish_subscribe_forward_and_moderate() {
         .subscribe("ses_b", "tr_nope")
         .await
         .expect_err("unknown track");
-    // Both subscriptions are coalesced into one offer.
+    // The subscriptions share one offer when no housekeeping tick passed between them, else
+    // the second follows once the first is answered: the offers are numbered on from 2 and an
+    // offer lists every mid, so the last one carries both tracks.
     let offer = answer_pending(&media, &mut b).await.expect("sub offer");
     assert_eq!(offer.offer_id, 2);
+    assert!(carries(&offer, "tr_a_mic"), "{:?}", offer.mids);
+    let offers = answer_until(&media, &mut b, &["tr_a_mic", "tr_a_cam"], vec![offer]).await;
+    let ids: Vec<u32> = offers.iter().map(|o| o.offer_id).collect();
+    assert!(
+        ids == [2] || ids == [2, 3],
+        "one offer, or one per tick: {ids:?}"
+    );
+    let offer = offers.last().expect("an offer");
     let live: Vec<_> = offer.mids.values().flatten().collect();
-    assert_eq!(live.len(), 2, "both tracks in one offer: {:?}", offer.mids);
+    assert_eq!(live.len(), 2, "both tracks negotiated: {:?}", offer.mids);
     assert!(live.iter().all(|m| m.member_id == "mem_a"));
     let audio_mid = offer
         .mids
@@ -868,6 +908,7 @@ async fn no_rtp_before_answer_then_ice_restarts_and_resets() {
         .sub_answer("ses_b", offer.offer_id, answer.to_sdp_string())
         .await
         .expect("answer");
+    answer_until(&media, &mut b, &["tr_mic", "tr_cam"], vec![offer]).await;
     assert!(
         wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(3), |c| {
             c[1].sub.frames_of(MediaKind::Video) > 3 && c[1].sub.frames_of(MediaKind::Audio) > 3
@@ -1080,6 +1121,56 @@ async fn spray(socket: &UdpSocket, target: SocketAddr, count: u32, seed: &mut u3
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_made_while_an_offer_is_outstanding_comes_in_the_next() {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    a.publish(&media, "tr_mic", "tr_cam").await;
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        })
+        .await,
+        "the publisher's tracks go live and the subscriber connects"
+    );
+    media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
+    let end = Instant::now() + Duration::from_secs(1) * SLACK;
+    let first = loop {
+        run(&mut [&mut a, &mut b], &[0], Duration::from_millis(20)).await;
+        if let Some(o) = b.next_offer() {
+            break o;
+        }
+        assert!(Instant::now() < end, "an offer follows the subscription");
+    };
+    assert_eq!(first.offer_id, 2);
+    assert!(carries(&first, "tr_mic") && !carries(&first, "tr_cam"));
+    // While that offer is unanswered, a second subscription waits: no offer may overtake it.
+    media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
+    run(&mut [&mut a, &mut b], &[0], Duration::from_millis(300)).await;
+    assert!(b.next_offer().is_none(), "one offer outstanding at a time");
+    b.answer(&media, first).await;
+    let next = answer_pending(&media, &mut b)
+        .await
+        .expect("the next offer follows the answer");
+    assert_eq!(next.offer_id, 3);
+    assert!(
+        carries(&next, "tr_mic") && carries(&next, "tr_cam"),
+        "{:?}",
+        next.mids
+    );
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[1].sub.frames_of(MediaKind::Video) > 3 && c[1].sub.frames_of(MediaKind::Audio) > 3
+        })
+        .await,
+        "both tracks flow: {:?}",
+        b.sub.frames
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_from_connected_peers_does_not_break_media() {
     let media = MediaEngine::start(MediaConfig::dev())
         .await
@@ -1096,7 +1187,7 @@ async fn junk_from_connected_peers_does_not_break_media() {
     );
     media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
-    answer_pending(&media, &mut b).await.expect("offer");
+    answer_until(&media, &mut b, &["tr_cam", "tr_mic"], Vec::new()).await;
     assert!(
         wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
             c[1].sub.frames_of(MediaKind::Video) > 3

@@ -448,21 +448,14 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
         }
         Event::RoomSpeakers(e) => {
             // The dominant speaker: the first active one of the highest level.
-            let mut speakers = Vec::with_capacity(e.speakers.len());
-            let mut best: Option<(usize, f64)> = None;
-            for s in e.speakers {
-                if s.active && !best.is_some_and(|(_, level)| level >= s.level) {
-                    best = Some((speakers.len(), s.level));
+            let speakers = e.speakers;
+            let mut best: Option<&Speaker> = None;
+            for s in &speakers {
+                if s.active && !best.is_some_and(|b| b.level >= s.level) {
+                    best = Some(s);
                 }
-                speakers.push(Speaker {
-                    member_id: s.member_id,
-                    level: s.level,
-                    active: s.active,
-                });
             }
-            let dominant = best
-                .and_then(|(i, _)| speakers.get(i))
-                .map(|s: &Speaker| s.member_id.clone());
+            let dominant = best.map(|s| s.member_id.clone());
             out.push(CoreEvent::SpeakersChanged { speakers });
             if dominant != state.dominant_speaker {
                 state.dominant_speaker = dominant.clone();
@@ -1044,15 +1037,7 @@ mod tests {
         Action::Event(Event::TrackPublished(events::TrackPublished { track }))
     }
 
-    fn speakers(list: Vec<Speaker>) -> Action {
-        let speakers = list
-            .into_iter()
-            .map(|s| events::Speaker {
-                member_id: s.member_id,
-                level: s.level,
-                active: s.active,
-            })
-            .collect();
+    fn speakers(speakers: Vec<Speaker>) -> Action {
         Action::Event(Event::RoomSpeakers(events::RoomSpeakers { speakers }))
     }
 

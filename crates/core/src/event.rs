@@ -62,16 +62,9 @@ impl ConnectionState {
     }
 }
 
-/// One entry of `room.speakers`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Speaker {
-    /// The member.
-    pub member_id: String,
-    /// Audio level 0..1.
-    pub level: f64,
-    /// Whether the member is currently an active speaker.
-    pub active: bool,
-}
+/// One entry of `room.speakers` (`member_id`, `level` 0..1, `active`): the protocol's own
+/// entry, so the server's list is reported as it arrived.
+pub use ovsp::events::Speaker;
 
 /// How an access-list entry changed (Calls `user:add` / `user:mod` / `user:del`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -88,8 +88,6 @@ pub struct State {
     pub acl: Vec<String>,
     /// Highest durable seq applied.
     pub seq: u64,
-    #[serde(skip)]
-    track_owner: VecMap<String, String>,
 }
 
 impl State {
@@ -112,7 +110,6 @@ impl State {
         local_tracks: VecMap::new(),
         acl: Vec::new(),
         seq: 0,
-        track_owner: VecMap::new(),
     };
 }
 
@@ -232,18 +229,36 @@ impl State {
         self.self_member.as_ref().map(|s| s.member.id.as_str())
     }
 
-    /// A track by server id (local or remote), with whether it is local.
+    /// A track by server id (local or remote), with whether it is local: the members' track
+    /// lists are searched, the local member's first (a session has few members, so no index
+    /// of track owners is kept beside them).
     pub fn track(&self, track_id: &str) -> Option<(&Track, bool)> {
-        let owner = self.track_owner.get(track_id)?;
-        let local = Some(owner.as_str()) == self.self_id();
-        let member = if local {
-            &self.self_member.as_ref()?.member
-        } else {
-            self.members.get(owner)?
-        };
-        for t in &member.tracks {
-            if t.id == track_id {
-                return Some((t, local));
+        let local = self.self_member.as_ref().map(|s| (&s.member, true));
+        for (m, local) in local
+            .into_iter()
+            .chain(self.members.values().map(|m| (m, false)))
+        {
+            for t in &m.tracks {
+                if t.id == track_id {
+                    return Some((t, local));
+                }
+            }
+        }
+        None
+    }
+
+    /// The member holding the track `track_id`, mutably, with whether it is the local member
+    /// (searched as [`State::track`] does).
+    fn holder_mut(&mut self, track_id: &str) -> Option<(&mut Member, bool)> {
+        let holds = |m: &Member| m.tracks.iter().any(|t| t.id == track_id);
+        if let Some(s) = self.self_member.as_mut() {
+            if holds(&s.member) {
+                return Some((&mut s.member, true));
+            }
+        }
+        for m in self.members.values_mut() {
+            if holds(m) {
+                return Some((m, false));
             }
         }
         None
@@ -274,14 +289,8 @@ impl State {
         }
     }
 
-    /// Adds a track to the index and stream map; returns whether it opened a new stream.
-    fn index_track(&mut self, t: &Track) -> bool {
-        self.track_owner.set(t.id.clone(), t.member_id.clone());
-        self.index_stream(t)
-    }
-
     /// Adds a track to the stream map; returns whether it opened a new stream.
-    fn index_stream(&mut self, t: &Track) -> bool {
+    fn index_track(&mut self, t: &Track) -> bool {
         let key = stream_key_of(t);
         let skey = stream_id(&t.member_id, &key);
         let group = self.streams.get_or_insert_with(skey, || StreamGroup {
@@ -296,9 +305,8 @@ impl State {
         opened
     }
 
-    /// Removes a track from the index and stream map; returns whether its stream closed.
+    /// Removes a track from the stream map; returns whether its stream closed.
     fn unindex_track(&mut self, t: &Track) -> bool {
-        self.track_owner.discard(&t.id);
         let skey = stream_id(&t.member_id, &stream_key_of(t));
         let mut closed = false;
         if let Some(g) = self.streams.get_mut(&skey) {
@@ -448,21 +456,14 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
         }
         Event::RoomSpeakers(e) => {
             // The dominant speaker: the first active one of the highest level.
-            let mut speakers = Vec::with_capacity(e.speakers.len());
-            let mut best: Option<(usize, f64)> = None;
-            for s in e.speakers {
-                if s.active && !best.is_some_and(|(_, level)| level >= s.level) {
-                    best = Some((speakers.len(), s.level));
+            let speakers = e.speakers;
+            let mut best: Option<&Speaker> = None;
+            for s in &speakers {
+                if s.active && !best.is_some_and(|b| b.level >= s.level) {
+                    best = Some(s);
                 }
-                speakers.push(Speaker {
-                    member_id: s.member_id,
-                    level: s.level,
-                    active: s.active,
-                });
             }
-            let dominant = best
-                .and_then(|(i, _)| speakers.get(i))
-                .map(|s: &Speaker| s.member_id.clone());
+            let dominant = best.map(|s| s.member_id.clone());
             out.push(CoreEvent::SpeakersChanged { speakers });
             if dominant != state.dominant_speaker {
                 state.dominant_speaker = dominant.clone();
@@ -507,10 +508,7 @@ fn event(state: &mut State, ev: Event, out: &mut Vec<CoreEvent>) {
         Event::TrackPublished(e) => track_published(state, e.track, out),
         Event::TrackUpdated(e) => {
             let track = e.track;
-            let Some(owner) = state.track_owner.get(&track.id).cloned() else {
-                return;
-            };
-            if let Some((m, local)) = state.member_mut(&owner) {
+            if let Some((m, local)) = state.holder_mut(&track.id) {
                 if let Some(t) = m.tracks.iter_mut().find(|t| t.id == track.id) {
                     if t.apply(&track) {
                         let t = t.clone();
@@ -736,15 +734,13 @@ fn track_unpublished(
     reason: UnpublishReason,
     out: &mut Vec<CoreEvent>,
 ) {
-    let Some(owner) = state.track_owner.get(track_id).cloned() else {
-        return;
-    };
-    let Some((m, local)) = state.member_mut(&owner) else {
+    let Some((m, local)) = state.holder_mut(track_id) else {
         return;
     };
     let Some(pos) = m.tracks.iter().position(|t| t.id == track_id) else {
         return;
     };
+    let owner = m.id.clone();
     let track = m.tracks.remove(pos);
     if let Some(sub) = state.subscriptions.remove(track_id) {
         out.push(CoreEvent::SubscriptionEnded {
@@ -1044,15 +1040,7 @@ mod tests {
         Action::Event(Event::TrackPublished(events::TrackPublished { track }))
     }
 
-    fn speakers(list: Vec<Speaker>) -> Action {
-        let speakers = list
-            .into_iter()
-            .map(|s| events::Speaker {
-                member_id: s.member_id,
-                level: s.level,
-                active: s.active,
-            })
-            .collect();
+    fn speakers(speakers: Vec<Speaker>) -> Action {
         Action::Event(Event::RoomSpeakers(events::RoomSpeakers { speakers }))
     }
 

@@ -416,22 +416,12 @@ enum Job {
     /// Re-acquires the track's device with the constraints `options` and sends the new track
     /// in place of the old one.
     Restart(Rc<LocalInner>),
-    /// The stats reports of the room's publishing and subscribing connections: an `Array`.
-    Stats(Rc<Inner>),
 }
 
 /// The one asynchronous body of this module's promises (one state machine for all of them).
 fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
-        if let Job::Stats(room) = &job {
-            let s = room.handle.stats().await;
-            for r in [&s.publish_report, &s.subscribe_report] {
-                let Some(r) = r else { continue };
-                out.push(r);
-            }
-            return Ok(out.into());
-        }
         // `connect()` joins first; then come the tracks (acquired unless `options.tracks`),
         // each published (`connect()`) or sent in place of the old one (a restart; when the
         // track is not published, the old one is stopped).
@@ -1446,9 +1436,11 @@ impl VideoRoom {
     fn disconnect(&self) {
         fire(&self.inner.handle, Step::Leave, None);
     }
-    /// Stats reports of the publishing and subscribing connections.
-    fn get_stats(&self) -> Promise {
-        common::promise_of(task(Job::Stats(self.inner.clone()), JsValue::UNDEFINED))
+    /// The stats requests of the publishing and subscribing connections: a promise of both
+    /// reports, `undefined` for a connection that does not exist (the package's JS keeps the
+    /// reports, as `getStats`).
+    fn stats(&self) -> Promise {
+        self.inner.handle.stats_promise()
     }
 }
 
@@ -1470,7 +1462,7 @@ impl VideoRoom {
                 self.disconnect();
                 JsValue::UNDEFINED
             }
-            8 => self.get_stats().into(),
+            8 => self.stats().into(),
             _ => match self.inner.listeners.listen(i.wrapping_sub(9), a, b) {
                 Err(e) => e.to_js(),
                 _ => JsValue::UNDEFINED,

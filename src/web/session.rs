@@ -656,6 +656,13 @@ impl SessionHandle {
 
     /// Stats of both peer connections (requested at once; the future resolves to them).
     pub fn stats(&self) -> impl Future<Output = SessionStats> {
+        let p = JsFuture::from(self.stats_promise());
+        async move { stats_of(p.await) }
+    }
+
+    /// The stats requests of both peer connections, made at once: a promise of the
+    /// `[publish, subscribe]` reports (`undefined` for a connection that does not exist).
+    pub fn stats_promise(&self) -> js_sys::Promise {
         let all = js_sys::Array::new();
         for pc in self.shared().pcs.borrow().iter() {
             all.push(
@@ -663,8 +670,7 @@ impl SessionHandle {
                     .map_or(JsValue::UNDEFINED, |p| p.get_stats().into()),
             );
         }
-        let p = JsFuture::from(js_sys::Promise::all(&all));
-        async move { stats_of(p.await) }
+        js_sys::Promise::all(&all)
     }
 
     /// Leaves the room (`room.leave`) and ends the session: afterwards no timer, listener,

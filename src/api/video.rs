@@ -28,12 +28,13 @@ use ovsp::model::{MediaSource, MemberState, Track, TrackKind};
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
+use web_sys::{HtmlMediaElement, MediaStreamTrack};
 
 use super::call::{fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then};
 use super::common::{self, get, invoke, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
+use crate::web::element;
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
@@ -135,7 +136,7 @@ impl LocalInner {
             if t.enabled() == on {
                 return;
             }
-            t.set_enabled(on);
+            set(t, "enabled", &on.into());
         }
         let js = wrap_local(self.clone());
         self.listeners
@@ -206,8 +207,8 @@ impl LocalTrack {
         let el = media_element(element, self.inner.kind)?;
         show(&el, &track);
         el.set_autoplay(true);
-        el.set_muted(true);
-        let _ = el.play();
+        set(&el, "muted", &JsValue::TRUE);
+        let _ = element::play_promise(&el);
         self.inner.elements.borrow_mut().push(el.clone());
         Ok(el)
     }
@@ -218,7 +219,7 @@ impl LocalTrack {
         self.inner.elements.borrow_mut().retain(|e| {
             let gone = target.as_ref().is_none_or(|t| t == e);
             if gone {
-                e.set_src_object(None);
+                set(e, "srcObject", &JsValue::NULL);
                 out.push(e);
             }
             !gone
@@ -354,8 +355,8 @@ impl LocalTrack {
 /// Plays `t` in `el`.
 #[inline(never)]
 fn show(el: &HtmlMediaElement, t: &MediaStreamTrack) {
-    if let Ok(s) = MediaStream::new_with_tracks(&Array::of1(t)) {
-        el.set_src_object(Some(&s));
+    if let Ok(s) = element::stream_of(t) {
+        set(el, "srcObject", &s);
     }
 }
 
@@ -382,10 +383,7 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
     if !doc.is_object() {
         return Err(JsValue::from_str("no document"));
     }
-    Ok(doc
-        .unchecked_into::<web_sys::Document>()
-        .create_element(if kind == "audio" { "audio" } else { "video" })?
-        .unchecked_into())
+    Ok(element::create(&doc, if kind == "audio" { "audio" } else { "video" })?.unchecked_into())
 }
 
 /// Creates a local data track (`{name, ordered, maxPacketLifeTime, maxRetransmits}`, as

@@ -440,7 +440,7 @@ impl Peer {
 
     /// Starts [`Peer::stats`]; the promise resolves to the `RTCStatsReport`.
     pub fn stats_promise(&self) -> js_sys::Promise {
-        self.inner.pc.get_stats()
+        js::call_promise(&self.inner.pc, "getStats", &[])
     }
 }
 

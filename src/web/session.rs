@@ -293,7 +293,7 @@ impl Shared {
                 }
             }
         }
-        if let Ok(p) = el.play() {
+        if let Ok(p) = element::play_promise(&el) {
             watch(p, &self.hook, tag | PLAY);
         }
     }
@@ -561,7 +561,7 @@ impl SessionHandle {
         let el = att.element().clone();
         if is_local {
             // A local preview never plays back its own microphone.
-            el.set_muted(true);
+            js::set(&el, "muted", &JsValue::TRUE);
         }
         let s = self.shared();
         let id = s.id();
@@ -665,10 +665,9 @@ impl SessionHandle {
     pub fn stats_promise(&self) -> js_sys::Promise {
         let all = js_sys::Array::new();
         for pc in self.shared().pcs.borrow().iter() {
-            all.push(
-                &pc.as_ref()
-                    .map_or(JsValue::UNDEFINED, |p| p.get_stats().into()),
-            );
+            all.push(&pc.as_ref().map_or(JsValue::UNDEFINED, |p| {
+                js::call_promise(p, "getStats", &[]).into()
+            }));
         }
         js_sys::Promise::all(&all)
     }

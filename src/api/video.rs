@@ -133,7 +133,7 @@ impl LocalInner {
 
     fn set_enabled(self: &Rc<Self>, on: bool) {
         if let Some(t) = self.track.borrow().as_ref() {
-            if t.enabled() == on {
+            if enabled(t) == on {
                 return;
             }
             set(t, "enabled", &on.into());
@@ -167,11 +167,7 @@ impl LocalTrack {
     }
     /// Whether the track is enabled.
     fn is_enabled(&self) -> bool {
-        self.inner
-            .track
-            .borrow()
-            .as_ref()
-            .is_none_or(|t| t.enabled())
+        self.inner.track.borrow().as_ref().is_none_or(enabled)
     }
     /// Data tracks: the retransmission time limit in ms (`time`) or count limit, or `null`.
     fn limit(&self, time: bool) -> JsValue {
@@ -358,6 +354,11 @@ fn show(el: &HtmlMediaElement, t: &MediaStreamTrack) {
     if let Ok(s) = element::stream_of(t) {
         set(el, "srcObject", &s);
     }
+}
+
+/// Whether track `t` is enabled (its `enabled`, read by name like its other members).
+fn enabled(t: &MediaStreamTrack) -> bool {
+    get(t, "enabled") == JsValue::TRUE
 }
 
 /// The page's document (`undefined` without one).
@@ -906,7 +907,9 @@ impl Inner {
                             let i = objs.0.iter().position(|o| {
                                 let l = o.as_ref().and_then(|o| o.local.as_ref());
                                 l.is_some_and(|l| {
-                                    l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
+                                    l.track.borrow().as_ref().is_some_and(|x| {
+                                        common::get_str(x, "id").is_some_and(|i| i == k)
+                                    })
                                 })
                             })?;
                             Some(i as u32 + 1)
@@ -985,7 +988,7 @@ impl Inner {
                 source: ms,
                 stream_key: None,
                 name: Some(local.name.clone()),
-                muted: !media.enabled(),
+                muted: !enabled(&media),
                 extra: Default::default(),
             };
             Step::Publish(media, source, opts)

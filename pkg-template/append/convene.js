@@ -28,6 +28,9 @@ api(LocalTrack, ".id .name .kind .sid .mediaStreamTrack .isEnabled .isStarted .i
 // it is handed a LocalTrack; only LocalTrack objects have it.
 LocalTrack.prototype._share = function () { return this._c(24) };
 api(VideoRoom, ".sid .name .state .isRecording .localParticipant .participants .dominantSpeaker ~disconnect getStats ~on ~once ~off ~removeAllListeners");
+// VideoRoom's `getStats`: the reports of its publishing and subscribing connections that exist
+// (its dispatcher, index 8, gives the promise of both; none when a request fails).
+VideoRoom.prototype.getStats = function () { return this._c(8).then((a) => a.filter((r) => typeof r == "object" && r), () => []) };
 // LocalTrack's `dimensions`: the width and height of its track's settings (each null if unknown).
 Object.defineProperty(LocalTrack.prototype, "dimensions", { get() { const t = this.mediaStreamTrack, s = t ? t.getSettings() : {}, n = (v) => v === undefined ? null : v; return { width: n(s.width), height: n(s.height) } }, configurable: true });
 // The `_c` of LocalTrack and VideoRoom return an error instead of throwing it: it is thrown here

@@ -28,12 +28,13 @@ use ovsp::model::{MediaSource, MemberState, Track, TrackKind};
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
+use web_sys::{HtmlMediaElement, MediaStreamTrack};
 
 use super::call::{fire, jobj, kind_str, local_sid, open, room_str, run, run_steps, Step, Then};
 use super::common::{self, get, invoke, reject, set, Listeners};
 use super::error::ApiError;
 use super::wire::{self, DataTrackOptions};
+use crate::web::element;
 use crate::web::media::Source;
 use crate::web::session::{SessionEvent, SessionHandle, Subscription};
 
@@ -132,10 +133,10 @@ impl LocalInner {
 
     fn set_enabled(self: &Rc<Self>, on: bool) {
         if let Some(t) = self.track.borrow().as_ref() {
-            if t.enabled() == on {
+            if enabled(t) == on {
                 return;
             }
-            t.set_enabled(on);
+            set(t, "enabled", &on.into());
         }
         let js = wrap_local(self.clone());
         self.listeners
@@ -166,11 +167,7 @@ impl LocalTrack {
     }
     /// Whether the track is enabled.
     fn is_enabled(&self) -> bool {
-        self.inner
-            .track
-            .borrow()
-            .as_ref()
-            .is_none_or(|t| t.enabled())
+        self.inner.track.borrow().as_ref().is_none_or(enabled)
     }
     /// Data tracks: the retransmission time limit in ms (`time`) or count limit, or `null`.
     fn limit(&self, time: bool) -> JsValue {
@@ -206,8 +203,8 @@ impl LocalTrack {
         let el = media_element(element, self.inner.kind)?;
         show(&el, &track);
         el.set_autoplay(true);
-        el.set_muted(true);
-        let _ = el.play();
+        set(&el, "muted", &JsValue::TRUE);
+        let _ = element::play_promise(&el);
         self.inner.elements.borrow_mut().push(el.clone());
         Ok(el)
     }
@@ -218,7 +215,7 @@ impl LocalTrack {
         self.inner.elements.borrow_mut().retain(|e| {
             let gone = target.as_ref().is_none_or(|t| t == e);
             if gone {
-                e.set_src_object(None);
+                set(e, "srcObject", &JsValue::NULL);
                 out.push(e);
             }
             !gone
@@ -354,9 +351,14 @@ impl LocalTrack {
 /// Plays `t` in `el`.
 #[inline(never)]
 fn show(el: &HtmlMediaElement, t: &MediaStreamTrack) {
-    if let Ok(s) = MediaStream::new_with_tracks(&Array::of1(t)) {
-        el.set_src_object(Some(&s));
+    if let Ok(s) = element::stream_of(t) {
+        set(el, "srcObject", &s);
     }
+}
+
+/// Whether track `t` is enabled (its `enabled`, read by name like its other members).
+fn enabled(t: &MediaStreamTrack) -> bool {
+    get(t, "enabled") == JsValue::TRUE
 }
 
 /// The page's document (`undefined` without one).
@@ -382,10 +384,7 @@ fn media_element(v: &JsValue, kind: &str) -> Result<HtmlMediaElement, JsValue> {
     if !doc.is_object() {
         return Err(JsValue::from_str("no document"));
     }
-    Ok(doc
-        .unchecked_into::<web_sys::Document>()
-        .create_element(if kind == "audio" { "audio" } else { "video" })?
-        .unchecked_into())
+    Ok(element::create(&doc, if kind == "audio" { "audio" } else { "video" })?.unchecked_into())
 }
 
 /// Creates a local data track (`{name, ordered, maxPacketLifeTime, maxRetransmits}`, as
@@ -416,22 +415,12 @@ enum Job {
     /// Re-acquires the track's device with the constraints `options` and sends the new track
     /// in place of the old one.
     Restart(Rc<LocalInner>),
-    /// The stats reports of the room's publishing and subscribing connections: an `Array`.
-    Stats(Rc<Inner>),
 }
 
 /// The one asynchronous body of this module's promises (one state machine for all of them).
 fn task(job: Job, options: JsValue) -> common::Op<'static, JsValue> {
     Box::pin(async move {
         let out = Array::new();
-        if let Job::Stats(room) = &job {
-            let s = room.handle.stats().await;
-            for r in [&s.publish_report, &s.subscribe_report] {
-                let Some(r) = r else { continue };
-                out.push(r);
-            }
-            return Ok(out.into());
-        }
         // `connect()` joins first; then come the tracks (acquired unless `options.tracks`),
         // each published (`connect()`) or sent in place of the old one (a restart; when the
         // track is not published, the old one is stopped).
@@ -918,7 +907,9 @@ impl Inner {
                             let i = objs.0.iter().position(|o| {
                                 let l = o.as_ref().and_then(|o| o.local.as_ref());
                                 l.is_some_and(|l| {
-                                    l.track.borrow().as_ref().is_some_and(|x| x.id() == k)
+                                    l.track.borrow().as_ref().is_some_and(|x| {
+                                        common::get_str(x, "id").is_some_and(|i| i == k)
+                                    })
                                 })
                             })?;
                             Some(i as u32 + 1)
@@ -997,7 +988,7 @@ impl Inner {
                 source: ms,
                 stream_key: None,
                 name: Some(local.name.clone()),
-                muted: !media.enabled(),
+                muted: !enabled(&media),
                 extra: Default::default(),
             };
             Step::Publish(media, source, opts)
@@ -1446,9 +1437,11 @@ impl VideoRoom {
     fn disconnect(&self) {
         fire(&self.inner.handle, Step::Leave, None);
     }
-    /// Stats reports of the publishing and subscribing connections.
-    fn get_stats(&self) -> Promise {
-        common::promise_of(task(Job::Stats(self.inner.clone()), JsValue::UNDEFINED))
+    /// The stats requests of the publishing and subscribing connections: a promise of both
+    /// reports, `undefined` for a connection that does not exist (the package's JS keeps the
+    /// reports, as `getStats`).
+    fn stats(&self) -> Promise {
+        self.inner.handle.stats_promise()
     }
 }
 
@@ -1470,7 +1463,7 @@ impl VideoRoom {
                 self.disconnect();
                 JsValue::UNDEFINED
             }
-            8 => self.get_stats().into(),
+            8 => self.stats().into(),
             _ => match self.inner.listeners.listen(i.wrapping_sub(9), a, b) {
                 Err(e) => e.to_js(),
                 _ => JsValue::UNDEFINED,

@@ -1,9 +1,10 @@
 //! Attaching tracks to `<video>` / `<audio>` elements, autoplay handling and output devices.
 
 use super::error::WebError;
-use wasm_bindgen::JsCast;
+use super::js;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
+use web_sys::{HtmlMediaElement, MediaStreamTrack};
 
 /// Result of starting playback.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,25 +33,23 @@ impl Attachment {
         let el = match el {
             Some(e) => e,
             None => {
-                let doc = super::js::get(&js_sys::global(), "document");
+                let doc = js::get(&js_sys::global(), "document");
                 if !doc.is_object() {
                     return Err(WebError::new("NotSupportedError", "no document"));
                 }
-                let doc: web_sys::Document = doc.unchecked_into();
                 let tag = if track.kind() == "audio" {
                     "audio"
                 } else {
                     "video"
                 };
-                let e: HtmlMediaElement = doc.create_element(tag)?.unchecked_into();
+                let e: HtmlMediaElement = create(&doc, tag)?.unchecked_into();
                 let _ = e.set_attribute("playsinline", "");
                 e
             }
         };
-        let tracks = js_sys::Array::of1(track);
-        let stream = MediaStream::new_with_tracks(&tracks)?;
+        let stream = stream_of(track)?;
         el.set_autoplay(true);
-        el.set_src_object(Some(&stream));
+        js::set(&el, "srcObject", &stream);
         Ok(Attachment { el, created })
     }
 
@@ -72,7 +71,7 @@ impl Attachment {
 
 /// Starts playback of `el`; reports an autoplay block instead of failing.
 pub async fn play(el: &HtmlMediaElement) -> PlayOutcome {
-    let p = match el.play() {
+    let p = match play_promise(el) {
         Ok(p) => p,
         Err(e) => return PlayOutcome::Failed(e.into()),
     };
@@ -100,19 +99,36 @@ pub async fn set_sink_id(el: &HtmlMediaElement, sink_id: &str) -> Result<(), Web
 
 /// Starts [`set_sink_id`]; the promise settles when the output device is set.
 pub fn sink_promise(el: &HtmlMediaElement, sink_id: &str) -> Result<js_sys::Promise, WebError> {
-    if !super::js::get(el, "setSinkId").is_function() {
+    if !js::get(el, "setSinkId").is_function() {
         return Err(WebError::new(
             "NotSupportedError",
             "setSinkId is not supported",
         ));
     }
-    let p = super::js::call(el, "setSinkId", &[&sink_id.into()])?;
+    let p = js::call(el, "setSinkId", &[&sink_id.into()])?;
     Ok(js_sys::Promise::resolve(&p))
+}
+
+/// A new `<tag>` element of `doc` (`document.createElement`).
+pub fn create(doc: &JsValue, tag: &str) -> Result<JsValue, JsValue> {
+    js::call(doc, "createElement", &[&tag.into()])
+}
+
+/// `new MediaStream([track])`, what an element's `srcObject` shows. The element, stream and
+/// track members are used by name (`srcObject`, `play`, `muted`, `enabled`, ...) through the
+/// one dynamic path of [`js`], not through an import each.
+pub fn stream_of(track: &JsValue) -> Result<JsValue, JsValue> {
+    js::construct("MediaStream", &[&js::array(&[track])])
+}
+
+/// `el.play()`: the promise that settles when playback starts.
+pub fn play_promise(el: &JsValue) -> Result<js_sys::Promise, JsValue> {
+    js::call(el, "play", &[]).map(JsCast::unchecked_into)
 }
 
 impl Drop for Attachment {
     fn drop(&mut self) {
-        self.el.set_src_object(None);
+        js::set(&self.el, "srcObject", &JsValue::NULL);
         if self.created {
             self.el.remove();
         }

@@ -46,8 +46,8 @@ pub fn get_f64(o: &JsValue, key: &str) -> Option<f64> {
     get(o, key).as_f64()
 }
 
-/// The arguments of a dynamic call as an array.
-fn args_of(args: &[&JsValue]) -> js_sys::Array {
+/// A JS array of `args` (the arguments of a dynamic call, a list built in one place).
+pub fn array(args: &[&JsValue]) -> js_sys::Array {
     let a = js_sys::Array::new();
     for v in args {
         a.push(v);
@@ -61,7 +61,7 @@ fn args_of(args: &[&JsValue]) -> js_sys::Array {
 pub fn call(o: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
     get(o, method)
         .unchecked_into::<js_sys::Function>()
-        .apply(o, &args_of(args))
+        .apply(o, &array(args))
 }
 
 /// [`call`] of a method that returns a promise; what it throws becomes a rejected promise.
@@ -83,7 +83,7 @@ pub fn global_num(object: &str, method: &str) -> Option<f64> {
 /// `new globalThis[class](...args)`.
 pub fn construct(class: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
     let c = get(&js_sys::global(), class);
-    js_sys::Reflect::construct::<fn() -> JsValue>(c.unchecked_ref(), &args_of(args))
+    js_sys::Reflect::construct::<fn() -> JsValue>(c.unchecked_ref(), &array(args))
 }
 
 /// A JS value as JSON, as `JSON.parse` leaves one (objects, arrays, strings, numbers,

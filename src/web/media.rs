@@ -325,7 +325,7 @@ impl LocalTrack {
 
     /// Enables or disables the track (a disabled track sends black video / silence).
     pub fn set_enabled(&self, on: bool) {
-        self.track.set_enabled(on);
+        js::set(&self.track, "enabled", &on.into());
     }
 
     /// True while the track is live.

@@ -112,7 +112,8 @@ fn data_bytes(v: &JsValue) -> Vec<u8> {
         return s.into_bytes();
     }
     if v.is_instance_of::<js_sys::ArrayBuffer>() {
-        return js_sys::Uint8Array::new(v).to_vec();
+        let bytes = js::construct("Uint8Array", &[v]).unwrap_or_default();
+        return bytes.unchecked_into::<js_sys::Uint8Array>().to_vec();
     }
     Vec::new()
 }
@@ -440,7 +441,7 @@ impl Peer {
 
     /// Starts [`Peer::stats`]; the promise resolves to the `RTCStatsReport`.
     pub fn stats_promise(&self) -> js_sys::Promise {
-        self.inner.pc.get_stats()
+        js::call_promise(&self.inner.pc, "getStats", &[])
     }
 }
 

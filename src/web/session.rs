@@ -293,7 +293,7 @@ impl Shared {
                 }
             }
         }
-        if let Ok(p) = el.play() {
+        if let Ok(p) = element::play_promise(&el) {
             watch(p, &self.hook, tag | PLAY);
         }
     }
@@ -561,7 +561,7 @@ impl SessionHandle {
         let el = att.element().clone();
         if is_local {
             // A local preview never plays back its own microphone.
-            el.set_muted(true);
+            js::set(&el, "muted", &JsValue::TRUE);
         }
         let s = self.shared();
         let id = s.id();
@@ -656,15 +656,20 @@ impl SessionHandle {
 
     /// Stats of both peer connections (requested at once; the future resolves to them).
     pub fn stats(&self) -> impl Future<Output = SessionStats> {
+        let p = JsFuture::from(self.stats_promise());
+        async move { stats_of(p.await) }
+    }
+
+    /// The stats requests of both peer connections, made at once: a promise of the
+    /// `[publish, subscribe]` reports (`undefined` for a connection that does not exist).
+    pub fn stats_promise(&self) -> js_sys::Promise {
         let all = js_sys::Array::new();
         for pc in self.shared().pcs.borrow().iter() {
-            all.push(
-                &pc.as_ref()
-                    .map_or(JsValue::UNDEFINED, |p| p.get_stats().into()),
-            );
+            all.push(&pc.as_ref().map_or(JsValue::UNDEFINED, |p| {
+                js::call_promise(p, "getStats", &[]).into()
+            }));
         }
-        let p = JsFuture::from(js_sys::Promise::all(&all));
-        async move { stats_of(p.await) }
+        js_sys::Promise::all(&all)
     }
 
     /// Leaves the room (`room.leave`) and ends the session: afterwards no timer, listener,

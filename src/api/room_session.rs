@@ -1125,12 +1125,13 @@ impl RoomSession {
     /// Every public method and getter, by its index in [`wire::RsApi`]. The package's JS
     /// installs the names of `pkg-template/append/convene.js` on the prototype as calls of this
     /// one export, so each costs a table entry instead of an exported function and its JS
-    /// wrapper.
+    /// wrapper. An error (of the listener methods) is returned as its `Error` object, which the
+    /// package's JS throws, so the export has no `Result` glue.
     #[wasm_bindgen(js_name = _c)]
-    pub fn call(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+    pub fn call(&self, i: u32, a: JsValue, b: JsValue) -> JsValue {
         match M::ALL.get(i as usize) {
-            Some(&op) => self.inner.call(op, a, b).map_err(JsValue::from),
-            None => Ok(JsValue::UNDEFINED),
+            Some(&op) => self.inner.call(op, a, b).unwrap_or_else(|e| e.to_js()),
+            None => JsValue::UNDEFINED,
         }
     }
 }

@@ -1150,9 +1150,7 @@ impl RoomSession {
             Some(s) if common::is_a(&s, "MediaStream") => Some(s.unchecked_into::<MediaStream>()),
             Some(_) => return Err(ApiError::invalid("localStream", "must be a MediaStream")),
         };
-        let opts = super::opts::read(options)?;
-        let handle = common::session(&token, common::get_str(options, "host"), |_| {})?;
-        let listeners = opts.apply(&handle);
+        let (handle, listeners) = super::call::open(Some(token), "", "", options, true)?;
         let inner = Rc::new(Rs {
             handle,
             listeners,

@@ -929,21 +929,23 @@ impl Rs {
             | M::Meta
             | M::HideVideoMuted
             | M::Recording => {
-                let key = match op {
-                    M::Name => "name",
-                    M::DisplayName => "displayName",
-                    M::LayoutName => "layoutName",
-                    M::Meta => "meta",
-                    M::HideVideoMuted => "hideVideoMuted",
-                    _ => "recording",
-                };
+                // The room's key of each getter, in the order of [`wire::RsApi`].
+                const KEYS: [&str; 6] = [
+                    "name",
+                    "displayName",
+                    "layoutName",
+                    "meta",
+                    "hideVideoMuted",
+                    "recording",
+                ];
+                let i = op as usize - M::Name as usize;
                 let v = self
                     .room_json()
-                    .and_then(|r| r.get(key).map(to_js))
+                    .and_then(|r| r.get(KEYS[i]).map(to_js))
                     .unwrap_or(JsValue::UNDEFINED);
-                match op {
-                    M::Meta if v.is_undefined() => obj(),
-                    M::HideVideoMuted | M::Recording => (v == JsValue::TRUE).into(),
+                match i {
+                    3 if v.is_undefined() => obj(),
+                    4 | 5 => (v == JsValue::TRUE).into(),
                     _ => v,
                 }
             }
@@ -974,13 +976,8 @@ impl Rs {
                 .devices_where("kind", &"screen".into(), op == M::ScreenShareList)
                 .into(),
             M::On | M::Once | M::Off | M::RemoveAllListeners => {
-                let code = match op {
-                    M::On => 0,
-                    M::Once => 1,
-                    M::Off => 2,
-                    _ => 3,
-                };
-                self.listeners.listen(code, &a, &b)?;
+                // In this order: on, once, off, removeAllListeners (`listen`'s codes).
+                self.listeners.listen(op as u32 - M::On as u32, &a, &b)?;
                 JsValue::UNDEFINED
             }
             M::Destroy => {

@@ -714,7 +714,6 @@ impl Rs {
 
     /// What an asynchronous method resolves with once its steps ran (`out`: the last
     /// command's result, or the first error).
-    #[inline(never)]
     pub(super) fn finish(self: &Rc<Self>, done: Done, out: Result<Value, ApiError>) -> JsResult {
         let v = match (done, out) {
             (Done::Left, out) => {

@@ -649,7 +649,6 @@ impl Call {
         Promise::resolve(&JsValue::from(out))
     }
 
-    #[inline(never)]
     fn build(options: &JsValue) -> Result<Call, ApiError> {
         let tok = common::get_str(options, "token");
         let token_room = match &tok {
@@ -675,7 +674,6 @@ impl Call {
 
     /// `create`/`join`: the token must grant the channel; then join, configure (`config`) and
     /// publish `tracks`.
-    #[inline(never)]
     fn join_with(
         &self,
         channel_id: &JsValue,
@@ -699,7 +697,6 @@ impl Call {
         }
     }
 
-    #[inline(never)]
     fn mute_user_req(&self, a: &[&JsValue]) -> Result<wire::Req, ApiError> {
         let args = common::args(a)?;
         let user = wire::arg_str(&args, 0, "userId")?;

@@ -176,6 +176,7 @@ impl Inner {
         o
     }
 
+    #[inline(never)]
     fn key_of(&self, track: &ovsp::model::Track) -> String {
         stream_key(track.stream_key.as_deref(), track.source)
     }

@@ -72,7 +72,6 @@ fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
 
 /// The recordings, playbacks or streams (`kind`, an index of [`wire::EGRESS_KINDS`]) of the
 /// room, as JSON.
-#[inline(never)]
 fn egress_of(s: &convene_core::State, kind: u8) -> Vec<Value> {
     let mut out = Vec::new();
     // Plain loops: `for_each` would instantiate a fold per kind.

@@ -13,6 +13,9 @@ function api(C, names) {
   });
 }
 api(RoomSession, "audioMute audioUnmute videoMute videoUnmute deaf undeaf getMembers removeMember removeAllMembers lock unlock promote demote setRaisedHand setPrioritizeHandraise setHideVideoMuted showVideoMuted setInputVolume setMicrophoneVolume setOutputVolume setSpeakerVolume setInputSensitivity getMeta setMeta updateMeta deleteMeta getMemberMeta setMemberMeta updateMemberMeta deleteMemberMeta getLayouts setLayout setPositions setMemberPosition startRecording getRecordings play getPlaybacks startStream getStreams sendDigits join leave addCamera addMicrophone addDevice startScreenShare createScreenShareObject updateCamera updateMicrophone updateSpeaker setLocalStream subscribe resumePlayback destroy ~on ~once ~off ~removeAllListeners .active .memberId .roomId .roomSessionId .id .name .displayName .layoutName .meta .hideVideoMuted .recording .recordings .permissions .interactivityMode .previewUrl .localOverlay .localStream .localAudioTrack .localVideoTrack .cameraId .cameraLabel .microphoneId .microphoneLabel .remoteStream .deviceList .screenShareList");
+// RoomSession's `_c` returns an error (of on, once, off, removeAllListeners) instead of throwing
+// it: it is thrown here (no value the class returns is an Error).
+{ const c = RoomSession.prototype._c; RoomSession.prototype._c = function (i, a, b) { const x = c.call(this, i, a, b); if (x instanceof Error) throw x; return x } }
 api(RoomSessionDevice, ".id .kind .memberId .localStream audioMute audioUnmute videoMute videoUnmute leave");
 api(Egress, ".id .roomSessionId .state .url .volume .position .duration .startedAt .endedAt pause resume stop setVolume seek forward rewind");
 api(Call, ".channel .status create join delete addTracks removeTracks muteTracks addUsers delUsers modUsers muteUser configure getUsers on leave");

@@ -4,8 +4,8 @@
 //! name is also the client track id).
 //!
 //! Every method that returns a promise checks its arguments at once and hands a list of
-//! `Step`s with a `Then` to `run_steps`, the one asynchronous path of the class, which `Room`
-//! and `connect()` use as well (`RoomSession` runs the same `Step`s in its own loop). This
+//! `Step`s with a `Then` to `run_steps`, the one asynchronous path of the class, which `Room`,
+//! `RoomSession` and `connect()` use as well (the `RoomSession`'s device steps included). This
 //! file also holds the small JS value builders the `Room` and `connect()` facades share
 //! (`jobj`, `opt_str`, `kind_str`).
 
@@ -136,7 +136,9 @@ pub struct Call {
     inner: Rc<Inner>,
 }
 
-/// One session operation of a facade method.
+/// One operation of a facade method, run in order by [`run_steps`]: a session operation, or
+/// one of the `RoomSession`'s operations over a current track (the track the last
+/// `Acquire` or `Use` gave).
 pub(super) enum Step {
     /// A command (its reply's result is the step's value).
     Cmd(Command),
@@ -150,6 +152,26 @@ pub(super) enum Step {
     Replace(String, MediaStreamTrack),
     /// Leave the room and end the session.
     Leave,
+    /// Acquire a device track (source, constraints): the current track.
+    Acquire(Source, JsValue),
+    /// Make a given track the current track.
+    Use(MediaStreamTrack),
+    /// Publish the current track as (client id, stream key).
+    PublishAs(String, String),
+    /// Send the current track as the default track `mic`/`cam`: in place of the one
+    /// published, or published.
+    Put(&'static str),
+    /// Send the current track in place of a local track.
+    Swap(&'static str),
+    /// Stop a local track's device (`stop*WhileMuted`).
+    Stop(&'static str),
+    /// Route all remote audio to an output device (its outcome ignored).
+    Speaker(String),
+    /// Route the `RoomSession`'s attached remote audio elements to an output device.
+    Sink(String),
+    /// After a `RoomSession` join: publish the default tracks (with these `join` params) if
+    /// a member (always the last step: the default steps replace the rest).
+    Defaults(JsValue),
 }
 
 /// What a method resolves with, given the outcome of its steps (the last step's value): one
@@ -166,26 +188,32 @@ pub(super) enum Then {
     Arm(Rc<super::room::Inner>),
     /// A local track published in a `connect()` room: its publication object.
     Published(Rc<super::video::Inner>, Rc<super::video::LocalInner>),
+    /// A `RoomSession` method: what its completion says.
+    Rs(Rc<super::room_session::Rs>, super::room_session::Done),
 }
 
 impl Then {
     /// The method's result for the outcome `r` of its steps.
     #[inline(never)]
     fn finish(self, r: Result<Value, ApiError>) -> common::JsResult {
-        match &self {
-            Then::Published(room, local) => return room.published(local.clone(), r),
-            Then::RoomLeft(room) => room.disconnecting.set(false),
-            _ => {}
+        if let Then::RoomLeft(room) = &self {
+            room.disconnecting.set(false);
         }
-        r?;
-        Ok(match self {
-            Then::CallOk(inner) => inner.ok(),
-            Then::Arm(room) => {
-                room.arm_expiry();
-                JsValue::UNDEFINED
+        match self {
+            Then::Published(room, local) => room.published(local, r),
+            Then::Rs(rs, done) => rs.finish(done, r),
+            then => {
+                r?;
+                Ok(match then {
+                    Then::CallOk(inner) => inner.ok(),
+                    Then::Arm(room) => {
+                        room.arm_expiry();
+                        JsValue::UNDEFINED
+                    }
+                    _ => JsValue::UNDEFINED,
+                })
             }
-            _ => JsValue::UNDEFINED,
-        })
+        }
     }
 }
 
@@ -206,7 +234,7 @@ pub(super) fn run_or(h: &SessionHandle, steps: Result<Vec<Step>, ApiError>, then
 }
 
 /// The future of [`run`], boxed: its state machine exists once, however many methods await
-/// it.
+/// it (every facade's asynchronous methods run here).
 #[inline(never)]
 pub(super) fn run_steps(
     h: SessionHandle,
@@ -214,9 +242,81 @@ pub(super) fn run_steps(
     then: Then,
 ) -> common::Op<'static, JsValue> {
     Box::pin(async move {
+        let mut steps = steps.into_iter();
+        let mut track: Option<MediaStreamTrack> = None;
         let mut r = Ok(Value::Null);
-        for s in steps {
-            r = start(&h, s).await.map_err(ApiError::from);
+        while let Some(s) = steps.next() {
+            let reply = match s {
+                Step::Acquire(source, c) => match common::acquire(source, &c).await {
+                    Ok(t) => {
+                        if let Then::Rs(_, super::room_session::Done::Device(.., Some(s))) = &then {
+                            s.add_track(&t);
+                        }
+                        track = Some(t);
+                        continue;
+                    }
+                    Err(e) => {
+                        r = Err(e);
+                        break;
+                    }
+                },
+                Step::Use(t) => {
+                    track = Some(t);
+                    continue;
+                }
+                Step::Speaker(id) => {
+                    let _ = h.set_speaker(&id).await;
+                    continue;
+                }
+                Step::Sink(id) => {
+                    let Then::Rs(rs, _) = &then else { continue };
+                    let p = match rs.sink(&id) {
+                        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+                            .await
+                            .map_err(crate::web::error::WebError::from),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = p {
+                        r = Err(ApiError::new(Code::TRACK_INVALID, e.text()));
+                        break;
+                    }
+                    continue;
+                }
+                Step::Stop(cid) => {
+                    // track.stop() fires no `ended` event, so no device fallback starts.
+                    if let Some(t) = h.local_track(cid) {
+                        t.stop();
+                    }
+                    continue;
+                }
+                Step::Defaults(params) => {
+                    // The last step of a join: the default steps follow it.
+                    if let Then::Rs(rs, _) = &then {
+                        if let Some(more) = rs.defaults(&params) {
+                            steps = more.into_iter();
+                        }
+                    }
+                    continue;
+                }
+                Step::PublishAs(cid, key) => {
+                    let Some(t) = track.take() else { continue };
+                    super::room_session::publish(&h, &cid, t, &key)
+                }
+                Step::Put(cid) => {
+                    let Some(t) = track.take() else { continue };
+                    if h.local_track(cid).is_some() {
+                        h.replace_track(cid, t)
+                    } else {
+                        super::room_session::publish(&h, cid, t, "main")
+                    }
+                }
+                Step::Swap(cid) => {
+                    let Some(t) = track.take() else { continue };
+                    h.replace_track(cid, t)
+                }
+                s => start(&h, s),
+            };
+            r = reply.await.map_err(ApiError::from);
             if r.is_err() {
                 break;
             }
@@ -248,7 +348,8 @@ pub(super) fn start(h: &SessionHandle, s: Step) -> crate::web::session::Reply {
         Step::Unpublish(cid) => h.unpublish(&cid),
         Step::Mute(cid, m) => h.mute_track(&cid, m),
         Step::Replace(cid, t) => h.replace_track(&cid, t),
-        Step::Leave => h.leave(),
+        // `Leave` (the `RoomSession`'s own steps run in [`run_steps`] only, never here).
+        _ => h.leave(),
     }
 }
 
@@ -548,7 +649,6 @@ impl Call {
         Promise::resolve(&JsValue::from(out))
     }
 
-    #[inline(never)]
     fn build(options: &JsValue) -> Result<Call, ApiError> {
         let tok = common::get_str(options, "token");
         let token_room = match &tok {
@@ -574,7 +674,6 @@ impl Call {
 
     /// `create`/`join`: the token must grant the channel; then join, configure (`config`) and
     /// publish `tracks`.
-    #[inline(never)]
     fn join_with(
         &self,
         channel_id: &JsValue,
@@ -598,7 +697,6 @@ impl Call {
         }
     }
 
-    #[inline(never)]
     fn mute_user_req(&self, a: &[&JsValue]) -> Result<wire::Req, ApiError> {
         let args = common::args(a)?;
         let user = wire::arg_str(&args, 0, "userId")?;

@@ -311,9 +311,7 @@ impl Listeners {
             };
             let Some((f, _)) = next else { continue };
             if let Err(e) = f.apply(&JsValue::NULL, &arr) {
-                let mut msg = String::from("convene: listener of \"");
-                msg.push_str(event);
-                msg.push_str("\" threw");
+                let msg = super::error::concat(&["convene: listener of \"", event, "\" threw"]);
                 log::write(self.level.get(), Level::Error, &msg, &e);
             }
         }

@@ -176,6 +176,7 @@ impl Inner {
         o
     }
 
+    #[inline(never)]
     fn key_of(&self, track: &ovsp::model::Track) -> String {
         stream_key(track.stream_key.as_deref(), track.source)
     }
@@ -330,7 +331,6 @@ impl Inner {
     }
 
     /// The steps that publish or replace the audio and video of stream `key` from `tracks`.
-    #[inline(never)]
     fn put_stream(
         &self,
         key: &JsValue,
@@ -574,7 +574,6 @@ impl Room {
 
     /// The step of `addSubscription`, `updateSubscription` or `removeSubscription` (`op` 0 to
     /// 2).
-    #[inline(never)]
     fn subscription(&self, op: u32, a: &[&JsValue]) -> Result<Vec<Step>, ApiError> {
         {
             let args = common::args(a)?;
@@ -694,7 +693,6 @@ impl Room {
     /// `enableNetworkMetricsReport` (`on`) / `disableNetworkMetricsReport`: starts or stops
     /// `network_metrics_report` events for these participants (stopping without a list stops
     /// them all).
-    #[inline(never)]
     fn metrics(&self, ids: &JsValue, on: bool) -> Result<(), ApiError> {
         let ids = if !on && (ids.is_undefined() || ids.is_null()) {
             None

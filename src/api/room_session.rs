@@ -15,14 +15,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlMediaElement, MediaStream, MediaStreamTrack};
 
-use super::call::Step as S;
-use super::common::{self, get, obj, one, promise, reject, set, to_js, JsResult, Listeners};
+use super::call::{rpc, run, Step, Then};
+use super::common::{self, get, obj, one, reject, set, to_js, JsResult, Listeners};
 use super::error::ApiError;
 use super::wire::{self, camelize, RsApi as M};
 use crate::web::error::WebError;
 use crate::web::media::Source;
 use crate::web::session::{MediaEvent, Reply, SessionEvent, SessionHandle, Subscription};
-use wasm_bindgen_futures::JsFuture;
 
 /// Client track ids of the default microphone and camera.
 const MIC: &str = "mic";
@@ -73,7 +72,6 @@ fn enc<T: ovsp::json::ToWire>(v: &T) -> Value {
 
 /// The recordings, playbacks or streams (`kind`, an index of [`wire::EGRESS_KINDS`]) of the
 /// room, as JSON.
-#[inline(never)]
 fn egress_of(s: &convene_core::State, kind: u8) -> Vec<Value> {
     let mut out = Vec::new();
     // Plain loops: `for_each` would instantiate a fold per kind.
@@ -510,25 +508,6 @@ impl Rs {
         s
     }
 
-    /// Publishes `track` as `cid` in stream `key`: a `screen-…` id is a screen share, any other
-    /// the microphone or camera by the track's kind.
-    fn publish(&self, cid: &str, track: MediaStreamTrack, key: &str) -> Reply {
-        let (mut source, mut ms, kind) = common::media_kind(track.kind() == "audio");
-        if cid.starts_with("screen") {
-            (source, ms) = (Source::Screen, MediaSource::Screen);
-        }
-        let opts = PublishOptions {
-            cid: cid.to_owned(),
-            kind,
-            source: ms,
-            stream_key: Some(key.to_owned()),
-            name: None,
-            muted: false,
-            extra: Default::default(),
-        };
-        self.handle.publish(track, source, opts)
-    }
-
     /// The steps publishing the microphone and camera (or the tracks of `localStream`) after
     /// a join, in order.
     fn default_steps(&self, params: &JsValue) -> Vec<Step> {
@@ -549,7 +528,7 @@ impl Rs {
                 .unwrap_or(JsValue::TRUE);
             if c != JsValue::FALSE {
                 steps.push(Step::Acquire(common::media_kind(cid == MIC).0, c));
-                steps.push(Step::Publish(cid.to_owned(), "main".into()));
+                steps.push(Step::PublishAs(cid.to_owned(), "main".into()));
             }
         }
         steps
@@ -579,7 +558,7 @@ impl Rs {
             let mut cid = key.clone();
             cid.push_str(suffix);
             steps.push(Step::Acquire(source, c.clone()));
-            steps.push(Step::Publish(cid.clone(), key.clone()));
+            steps.push(Step::PublishAs(cid.clone(), key.clone()));
             cids.push(cid);
         }
         let stream = MediaStream::new().ok();
@@ -592,14 +571,14 @@ impl Rs {
         let or_true = |v: JsValue| opt_js(v).unwrap_or(JsValue::TRUE);
         let (steps, done) = match op {
             M::Join => {
-                let mut s = one(Step::Session(S::Cmd(Command::Join)));
+                let mut s = one(Step::Cmd(Command::Join));
                 if let Some(id) = &self.speaker_id {
                     s.push(Step::Speaker(id.clone()));
                 }
                 s.push(Step::Defaults(a.clone()));
                 (s, Done::Joined)
             }
-            M::Leave => (one(Step::Session(S::Leave)), Done::Left),
+            M::Leave => (one(Step::Leave), Done::Left),
             M::AddCamera
             | M::AddMicrophone
             | M::AddDevice
@@ -688,9 +667,9 @@ impl Rs {
                             .filter(|c| *c != JsValue::FALSE)
                             .unwrap_or(JsValue::TRUE);
                         s.push(Step::Acquire(source, c));
-                        s.push(Step::Replace(cid));
+                        s.push(Step::Swap(cid));
                     }
-                    s.push(Step::Session(S::Mute(cid.to_owned(), mute)));
+                    s.push(Step::Mute(cid.to_owned(), mute));
                     if mute && stop {
                         s.push(Step::Stop(cid));
                     }
@@ -704,99 +683,24 @@ impl Rs {
         Ok((steps, done))
     }
 
-    /// The promise of `plan` (rejected with its error).
+    /// The promise of `plan` (rejected with its error): its steps run in the facades' one
+    /// step runner, which ends with [`Rs::finish`].
     fn go(self: &Rc<Self>, plan: Plan) -> JsValue {
         match plan {
-            Ok((steps, done)) => promise(self.clone().exec(steps, done)),
+            Ok((steps, done)) => run(&self.handle, steps, Then::Rs(self.clone(), done)),
             Err(e) => reject(e),
         }
         .into()
     }
 
-    /// Runs `steps` in order, stopping at the first error, then completes with `done`: the
-    /// one state machine of every asynchronous method of the session, its devices and its
-    /// recordings, playbacks and streams.
-    async fn exec(self: Rc<Self>, steps: Vec<Step>, done: Done) -> JsResult {
-        let mut steps = steps.into_iter();
-        let mut track: Option<MediaStreamTrack> = None;
-        let mut out: Result<Value, ApiError> = Ok(Value::Null);
-        while let Some(step) = steps.next() {
-            let reply = match step {
-                Step::Session(s) => super::call::start(&self.handle, s),
-                Step::Acquire(source, c) => match common::acquire(source, &c).await {
-                    Ok(t) => {
-                        if let Done::Device(.., Some(s)) = &done {
-                            s.add_track(&t);
-                        }
-                        track = Some(t);
-                        continue;
-                    }
-                    Err(e) => {
-                        out = Err(e);
-                        break;
-                    }
-                },
-                Step::Use(t) => {
-                    track = Some(t);
-                    continue;
-                }
-                Step::Speaker(id) => {
-                    let _ = self.handle.set_speaker(&id).await;
-                    continue;
-                }
-                Step::Sink(id) => {
-                    let r = match self.sink(&id) {
-                        Ok(p) => JsFuture::from(p).await.map_err(WebError::from),
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = r {
-                        out = Err(ApiError::new(ovsp::codes::Code::TRACK_INVALID, e.text()));
-                        break;
-                    }
-                    continue;
-                }
-                Step::Stop(cid) => {
-                    // track.stop() fires no `ended` event, so no device fallback starts.
-                    if let Some(t) = self.handle.local_track(cid) {
-                        t.stop();
-                    }
-                    continue;
-                }
-                Step::Defaults(params) => {
-                    if self.role() == Some(Role::Member) {
-                        // The last step of a join: the default steps follow it.
-                        steps = self.default_steps(&params).into_iter();
-                    }
-                    continue;
-                }
-                Step::Publish(cid, key) => {
-                    let Some(t) = track.take() else { continue };
-                    self.publish(&cid, t, &key)
-                }
-                Step::Put(cid) => {
-                    let Some(t) = track.take() else { continue };
-                    if self.handle.local_track(cid).is_some() {
-                        self.handle.replace_track(cid, t)
-                    } else {
-                        self.publish(cid, t, "main")
-                    }
-                }
-                Step::Replace(cid) => {
-                    let Some(t) = track.take() else { continue };
-                    self.handle.replace_track(cid, t)
-                }
-            };
-            out = reply.await.map_err(ApiError::from);
-            if out.is_err() {
-                break;
-            }
-        }
-        self.finish(done, out)
+    /// The steps that follow a join's last step: the default steps, if a member.
+    pub(super) fn defaults(&self, params: &JsValue) -> Option<Vec<Step>> {
+        (self.role() == Some(Role::Member)).then(|| self.default_steps(params))
     }
 
     /// Starts routing the attached remote audio elements to output device `id`; the promise
     /// settles once all are routed.
-    fn sink(&self, id: &str) -> Result<js_sys::Promise, WebError> {
+    pub(super) fn sink(&self, id: &str) -> Result<js_sys::Promise, WebError> {
         let all = js_sys::Array::new();
         let elements = self.elements.borrow();
         for k in self.audio_out.borrow().iter() {
@@ -809,7 +713,7 @@ impl Rs {
 
     /// What an asynchronous method resolves with once its steps ran (`out`: the last
     /// command's result, or the first error).
-    fn finish(self: &Rc<Self>, done: Done, out: Result<Value, ApiError>) -> JsResult {
+    pub(super) fn finish(self: &Rc<Self>, done: Done, out: Result<Value, ApiError>) -> JsResult {
         let v = match (done, out) {
             (Done::Left, out) => {
                 self.clear_view();
@@ -955,35 +859,8 @@ impl Rs {
     }
 }
 
-/// One operation of an asynchronous method, run in order by [`Rs::exec`].
-enum Step {
-    /// A session operation of the facades' shared runner (a command's reply is the method's
-    /// value).
-    Session(S),
-    /// Acquire a device track (source, constraints): the current track.
-    Acquire(Source, JsValue),
-    /// Make a given track the current track.
-    Use(MediaStreamTrack),
-    /// Publish the current track as (client id, stream key).
-    Publish(String, String),
-    /// Send the current track as the default track `mic`/`cam`: in place of the one
-    /// published, or published.
-    Put(&'static str),
-    /// Send the current track in place of a local track.
-    Replace(&'static str),
-    /// Stop a local track's device (`stop*WhileMuted`).
-    Stop(&'static str),
-    /// Route all remote audio to an output device (its outcome ignored).
-    Speaker(String),
-    /// Route the attached remote audio elements to an output device.
-    Sink(String),
-    /// After a join: publish the default tracks (with these `join` params) if a member
-    /// (always the last step: the default steps replace the rest).
-    Defaults(JsValue),
-}
-
 /// What an asynchronous method resolves with once its steps succeeded.
-enum Done {
+pub(crate) enum Done {
     /// `undefined`.
     Undef,
     /// `undefined`, after placing the videos again.
@@ -1002,6 +879,25 @@ enum Done {
     Reply(wire::RsReply, Option<bool>),
 }
 
+/// Publishes `track` as `cid` in stream `key`: a `screen-…` id is a screen share, any other
+/// the microphone or camera by the track's kind.
+pub(super) fn publish(h: &SessionHandle, cid: &str, track: MediaStreamTrack, key: &str) -> Reply {
+    let (mut source, mut ms, kind) = common::media_kind(track.kind() == "audio");
+    if cid.starts_with("screen") {
+        (source, ms) = (Source::Screen, MediaSource::Screen);
+    }
+    let opts = PublishOptions {
+        cid: cid.to_owned(),
+        kind,
+        source: ms,
+        stream_key: Some(key.to_owned()),
+        name: None,
+        muted: false,
+        extra: Default::default(),
+    };
+    h.publish(track, source, opts)
+}
+
 /// The steps and completion of an asynchronous method, or its arguments' error.
 type Plan = Result<(Vec<Step>, Done), ApiError>;
 
@@ -1015,14 +911,9 @@ fn stream_steps(steps: &mut Vec<Step>, stream: &MediaStream) {
     }
 }
 
-/// The step sending request `req`.
-fn rpc(req: wire::Req) -> Step {
-    Step::Session(super::call::rpc(req))
-}
-
 impl Rs {
     /// The synchronous methods and getters of `RoomSession`; every other name is a request
-    /// answered by a promise ([`Rs::run`]).
+    /// answered by a promise ([`Rs::go`]).
     fn call(self: &Rc<Self>, op: M, a: JsValue, b: JsValue) -> JsResult {
         let v: JsValue = match op {
             M::Active => self
@@ -1036,21 +927,23 @@ impl Rs {
             | M::Meta
             | M::HideVideoMuted
             | M::Recording => {
-                let key = match op {
-                    M::Name => "name",
-                    M::DisplayName => "displayName",
-                    M::LayoutName => "layoutName",
-                    M::Meta => "meta",
-                    M::HideVideoMuted => "hideVideoMuted",
-                    _ => "recording",
-                };
+                // The room's key of each getter, in the order of [`wire::RsApi`].
+                const KEYS: [&str; 6] = [
+                    "name",
+                    "displayName",
+                    "layoutName",
+                    "meta",
+                    "hideVideoMuted",
+                    "recording",
+                ];
+                let i = op as usize - M::Name as usize;
                 let v = self
                     .room_json()
-                    .and_then(|r| r.get(key).map(to_js))
+                    .and_then(|r| r.get(KEYS[i]).map(to_js))
                     .unwrap_or(JsValue::UNDEFINED);
-                match op {
-                    M::Meta if v.is_undefined() => obj(),
-                    M::HideVideoMuted | M::Recording => (v == JsValue::TRUE).into(),
+                match i {
+                    3 if v.is_undefined() => obj(),
+                    4 | 5 => (v == JsValue::TRUE).into(),
                     _ => v,
                 }
             }
@@ -1081,13 +974,8 @@ impl Rs {
                 .devices_where("kind", &"screen".into(), op == M::ScreenShareList)
                 .into(),
             M::On | M::Once | M::Off | M::RemoveAllListeners => {
-                let code = match op {
-                    M::On => 0,
-                    M::Once => 1,
-                    M::Off => 2,
-                    _ => 3,
-                };
-                self.listeners.listen(code, &a, &b)?;
+                // In this order: on, once, off, removeAllListeners (`listen`'s codes).
+                self.listeners.listen(op as u32 - M::On as u32, &a, &b)?;
                 JsValue::UNDEFINED
             }
             M::Destroy => {
@@ -1125,12 +1013,13 @@ impl RoomSession {
     /// Every public method and getter, by its index in [`wire::RsApi`]. The package's JS
     /// installs the names of `pkg-template/append/convene.js` on the prototype as calls of this
     /// one export, so each costs a table entry instead of an exported function and its JS
-    /// wrapper.
+    /// wrapper. An error (of the listener methods) is returned as its `Error` object, which the
+    /// package's JS throws, so the export has no `Result` glue.
     #[wasm_bindgen(js_name = _c)]
-    pub fn call(&self, i: u32, a: JsValue, b: JsValue) -> Result<JsValue, JsValue> {
+    pub fn call(&self, i: u32, a: JsValue, b: JsValue) -> JsValue {
         match M::ALL.get(i as usize) {
-            Some(&op) => self.inner.call(op, a, b).map_err(JsValue::from),
-            None => Ok(JsValue::UNDEFINED),
+            Some(&op) => self.inner.call(op, a, b).unwrap_or_else(|e| e.to_js()),
+            None => JsValue::UNDEFINED,
         }
     }
 }
@@ -1149,9 +1038,7 @@ impl RoomSession {
             Some(s) if common::is_a(&s, "MediaStream") => Some(s.unchecked_into::<MediaStream>()),
             Some(_) => return Err(ApiError::invalid("localStream", "must be a MediaStream")),
         };
-        let opts = super::opts::read(options)?;
-        let handle = common::session(&token, common::get_str(options, "host"), |_| {})?;
-        let listeners = opts.apply(&handle);
+        let (handle, listeners) = super::call::open(Some(token), "", "", options, true)?;
         let inner = Rc::new(Rs {
             handle,
             listeners,
@@ -1208,9 +1095,9 @@ impl RoomSessionDevice {
                     let mut steps = Vec::new();
                     for c in &self.cids {
                         if i >= 8 {
-                            steps.push(Step::Session(S::Unpublish(c.clone())));
+                            steps.push(Step::Unpublish(c.clone()));
                         } else if c.ends_with(":audio") == (i < 6) {
-                            steps.push(Step::Session(S::Mute(c.clone(), i.is_multiple_of(2))));
+                            steps.push(Step::Mute(c.clone(), i.is_multiple_of(2)));
                         }
                     }
                     let done = if i >= 8 {

@@ -1328,13 +1328,17 @@ pub fn call_mute_user(member_id: &str, args: &[Value]) -> Result<Req, ApiError> 
             return Err(ApiError::invalid("reason", "must be a string"));
         }
     }
-    let method = match (kind.as_str(), mute) {
-        ("audio", true) => "member.audio_mute",
-        ("audio", false) => "member.audio_unmute",
-        ("video", true) => "member.video_mute",
-        ("video", false) => "member.video_unmute",
+    let i = match kind.as_str() {
+        "audio" => 0,
+        "video" => 2,
         _ => return Err(ApiError::invalid("kind", "must be \"audio\" or \"video\"")),
     };
+    let method = [
+        "member.audio_mute",
+        "member.audio_unmute",
+        "member.video_mute",
+        "member.video_unmute",
+    ][i + usize::from(!mute)];
     Ok(Req::new(method, one("member_id", member_id.into())))
 }
 

@@ -359,6 +359,25 @@ async fn answer_pending(media: &MediaHandle, c: &mut Client) -> Option<SubOffer>
     Some(offer)
 }
 
+/// An engine with two sessions: `a` publishes `tr_mic` and `tr_cam` (live, sending media when
+/// pumped as sender 0) and `b`'s sub PC is connected, with no subscription yet.
+async fn publisher_and_subscriber() -> (MediaHandle, Client, Client) {
+    let media = MediaEngine::start(MediaConfig::dev())
+        .await
+        .expect("engine");
+    let mut a = Client::join(&media, "ses_a", "mem_a").await;
+    let mut b = Client::join(&media, "ses_b", "mem_b").await;
+    a.publish(&media, "tr_mic", "tr_cam").await;
+    assert!(
+        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
+            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        })
+        .await,
+        "the publisher's tracks go live and the subscriber connects"
+    );
+    (media, a, b)
+}
+
 /// Whether `offer` forwards `track` on one of its mids.
 fn carries(offer: &SubOffer, track: &str) -> bool {
     offer.mids.values().flatten().any(|m| m.track_id == track)
@@ -875,18 +894,7 @@ async fn garbage_datagrams_and_bad_sdp_do_not_hurt_the_engine() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_rtp_before_answer_then_ice_restarts_and_resets() {
-    let media = MediaEngine::start(MediaConfig::dev())
-        .await
-        .expect("engine");
-    let mut a = Client::join(&media, "ses_a", "mem_a").await;
-    let mut b = Client::join(&media, "ses_b", "mem_b").await;
-    a.publish(&media, "tr_mic", "tr_cam").await;
-    assert!(
-        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
-            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
-        })
-        .await
-    );
+    let (media, mut a, mut b) = publisher_and_subscriber().await;
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
     media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
     // The client applies the offer but holds its answer back: nothing may arrive meanwhile.
@@ -1123,19 +1131,7 @@ async fn spray(socket: &UdpSocket, target: SocketAddr, count: u32, seed: &mut u3
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_made_while_an_offer_is_outstanding_comes_in_the_next() {
-    let media = MediaEngine::start(MediaConfig::dev())
-        .await
-        .expect("engine");
-    let mut a = Client::join(&media, "ses_a", "mem_a").await;
-    let mut b = Client::join(&media, "ses_b", "mem_b").await;
-    a.publish(&media, "tr_mic", "tr_cam").await;
-    assert!(
-        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
-            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
-        })
-        .await,
-        "the publisher's tracks go live and the subscriber connects"
-    );
+    let (media, mut a, mut b) = publisher_and_subscriber().await;
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
     let end = Instant::now() + Duration::from_secs(1) * SLACK;
     let first = loop {
@@ -1173,19 +1169,7 @@ async fn a_subscription_made_while_an_offer_is_outstanding_comes_in_the_next() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_from_connected_peers_does_not_break_media() {
-    let media = MediaEngine::start(MediaConfig::dev())
-        .await
-        .expect("engine");
-    let mut a = Client::join(&media, "ses_a", "mem_a").await;
-    let mut b = Client::join(&media, "ses_b", "mem_b").await;
-    a.publish(&media, "tr_mic", "tr_cam").await;
-    assert!(
-        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
-            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
-        })
-        .await,
-        "the publisher's tracks go live and the subscriber connects"
-    );
+    let (media, mut a, mut b) = publisher_and_subscriber().await;
     media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
     answer_until(&media, &mut b, &["tr_cam", "tr_mic"], Vec::new()).await;

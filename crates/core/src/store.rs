@@ -852,7 +852,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
                     media_allowed: new_self.media_allowed.clone(),
                 });
             }
-            reconcile_member(state, &old_self.member, &new_self.member, true, out);
+            reconcile_member(state, &old_self.member, new_self.member, true, out);
             if let Some(s) = state.self_member.as_mut() {
                 s.permissions = new_self.permissions;
                 s.media_allowed = new_self.media_allowed;
@@ -890,7 +890,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
     for m in snap.members {
         match state.members.get(&m.id).cloned() {
             None => member_joined(state, m, out),
-            Some(old) => reconcile_member(state, &old, &m, false, out),
+            Some(old) => reconcile_member(state, &old, m, false, out),
         }
     }
     // Compared in wire form, with the shared comparison of values.
@@ -908,7 +908,7 @@ fn reconcile_snapshot(state: &mut State, snap: Snapshot, out: &mut Vec<CoreEvent
 fn reconcile_member(
     state: &mut State,
     old: &Member,
-    new: &Member,
+    mut new: Member,
     local: bool,
     out: &mut Vec<CoreEvent>,
 ) {
@@ -942,21 +942,19 @@ fn reconcile_member(
         }
     }
     if old.version != new.version {
-        let updated = diff_fields(&encode(old), &encode(new), &["version", "tracks"]);
+        let updated = diff_fields(&encode(old), &encode(&new), &["version", "tracks"]);
         if let Some((m, _)) = state.member_mut(&new.id) {
-            let tracks = core::mem::take(&mut m.tracks);
-            *m = Member {
-                tracks,
-                ..new.clone()
-            };
+            // The stored member takes the new fields and keeps its reconciled tracks; the
+            // event reports a copy of it.
+            core::mem::swap(&mut m.tracks, &mut new.tracks);
+            core::mem::swap(m, &mut new);
+            if !updated.is_empty() {
+                new = m.clone();
+            }
         }
         if !updated.is_empty() {
-            let member = state
-                .member_mut(&new.id)
-                .map(|(m, _)| m.clone())
-                .unwrap_or_else(|| new.clone());
             out.push(CoreEvent::MemberUpdated {
-                member,
+                member: new,
                 updated,
                 by: None,
                 local,

@@ -359,18 +359,20 @@ async fn answer_pending(media: &MediaHandle, c: &mut Client) -> Option<SubOffer>
     Some(offer)
 }
 
-/// An engine with two sessions: `a` publishes `tr_mic` and `tr_cam` (live, sending media when
+/// An engine with two sessions: `a` publishes `mic` and `cam` (both live; it sends media when
 /// pumped as sender 0) and `b`'s sub PC is connected, with no subscription yet.
-async fn publisher_and_subscriber() -> (MediaHandle, Client, Client) {
+async fn publisher_and_subscriber(mic: &str, cam: &str) -> (MediaHandle, Client, Client) {
     let media = MediaEngine::start(MediaConfig::dev())
         .await
         .expect("engine");
     let mut a = Client::join(&media, "ses_a", "mem_a").await;
     let mut b = Client::join(&media, "ses_b", "mem_b").await;
-    a.publish(&media, "tr_mic", "tr_cam").await;
+    a.publish(&media, mic, cam).await;
     assert!(
-        wait_for(&mut [&mut a, &mut b], &[0], Duration::from_secs(5), |c| {
-            c[0].has(|e| matches!(e, MediaEvent::TrackLive { .. })) && c[1].sub.connected
+        wait_for(&mut [&mut a, &mut b], &[], Duration::from_secs(5), |c| {
+            [mic, cam].iter().all(|id| {
+                c[0].has(|e| matches!(e, MediaEvent::TrackLive { track_id } if track_id == id))
+            }) && c[1].sub.connected
         })
         .await,
         "the publisher's tracks go live and the subscriber connects"
@@ -410,25 +412,8 @@ async fn answer_until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_subscribe_forward_and_moderate() {
-    let media = MediaEngine::start(MediaConfig::dev())
-        .await
-        .expect("engine");
-    let mut a = Client::join(&media, "ses_a", "mem_a").await;
-    let mut b = Client::join(&media, "ses_b", "mem_b").await;
-    a.publish(&media, "tr_a_mic", "tr_a_cam").await;
-
     // Live once negotiated and connected.
-    assert!(
-        wait_for(&mut [&mut a, &mut b], &[], Duration::from_secs(5), |c| {
-            c[0].has(|e| matches!(e, MediaEvent::TrackLive { track_id } if track_id == "tr_a_mic"))
-                && c[0].has(
-                    |e| matches!(e, MediaEvent::TrackLive { track_id } if track_id == "tr_a_cam"),
-                )
-                && c[1].sub.connected
-        })
-        .await,
-        "tracks go live and the sub PC connects"
-    );
+    let (media, mut a, mut b) = publisher_and_subscriber("tr_a_mic", "tr_a_cam").await;
 
     media
         .subscribe("ses_b", "tr_a_mic")
@@ -894,7 +879,7 @@ async fn garbage_datagrams_and_bad_sdp_do_not_hurt_the_engine() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_rtp_before_answer_then_ice_restarts_and_resets() {
-    let (media, mut a, mut b) = publisher_and_subscriber().await;
+    let (media, mut a, mut b) = publisher_and_subscriber("tr_mic", "tr_cam").await;
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
     media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
     // The client applies the offer but holds its answer back: nothing may arrive meanwhile.
@@ -1131,7 +1116,7 @@ async fn spray(socket: &UdpSocket, target: SocketAddr, count: u32, seed: &mut u3
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_made_while_an_offer_is_outstanding_comes_in_the_next() {
-    let (media, mut a, mut b) = publisher_and_subscriber().await;
+    let (media, mut a, mut b) = publisher_and_subscriber("tr_mic", "tr_cam").await;
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
     let end = Instant::now() + Duration::from_secs(1) * SLACK;
     let first = loop {
@@ -1169,7 +1154,7 @@ async fn a_subscription_made_while_an_offer_is_outstanding_comes_in_the_next() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_from_connected_peers_does_not_break_media() {
-    let (media, mut a, mut b) = publisher_and_subscriber().await;
+    let (media, mut a, mut b) = publisher_and_subscriber("tr_mic", "tr_cam").await;
     media.subscribe("ses_b", "tr_cam").await.expect("subscribe");
     media.subscribe("ses_b", "tr_mic").await.expect("subscribe");
     answer_until(&media, &mut b, &["tr_cam", "tr_mic"], Vec::new()).await;
